@@ -1,0 +1,41 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "documents")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub request_id: Uuid,
+    pub kind: String,
+    pub format_version: i32,
+    pub algorithm: String,
+    pub key_version: i32,
+    /// `None` once the document has been crypto-shredded.
+    pub wrapped_key: Option<Vec<u8>>,
+    pub storage_name: String,
+    pub width: i32,
+    pub height: i32,
+    pub byte_len: i64,
+    /// Fraud-relevant facts about the original upload, as JSON.
+    pub signals: String,
+    pub created_at: DateTimeUtc,
+    pub shredded_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::request::Entity",
+        from = "Column::RequestId",
+        to = "super::request::Column::Id"
+    )]
+    Request,
+}
+
+impl Related<super::request::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Request.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

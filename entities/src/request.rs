@@ -1,0 +1,42 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "requests")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub domain: String,
+    pub requester_name: String,
+    pub requester_email: String,
+    pub requester_phone: Option<String>,
+    pub relation: String,
+    pub state: String,
+    #[sea_orm(unique)]
+    pub tracking_token_hash: Vec<u8>,
+    pub client_addr: Option<String>,
+    pub consent_at: DateTimeUtc,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_many = "super::document::Entity")]
+    Document,
+    #[sea_orm(has_many = "super::request_event::Entity")]
+    RequestEvent,
+}
+
+impl Related<super::document::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Document.def()
+    }
+}
+
+impl Related<super::request_event::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::RequestEvent.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

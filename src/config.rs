@@ -1,0 +1,260 @@
+//! Settings from the environment, and the data directory with its keys.
+
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use zeroize::Zeroizing;
+
+use crate::crypto::{self, CryptoError, MasterKey};
+
+pub const MASTER_KEY_FILE: &str = "master.key";
+pub const ROCKET_SECRET_FILE: &str = "rocket-secret.key";
+pub const SQLITE_FILE: &str = "transfer-desk.sqlite3";
+/// Version of the master key that wraps new data keys.
+pub const MASTER_KEY_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot prepare {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("TRANSFER_DESK_MASTER_KEY is not a base64 256-bit key: {0}")]
+    MasterKeyEnv(CryptoError),
+    #[error("{path} does not hold a base64 256-bit key: {source}")]
+    MasterKeyFile { path: PathBuf, source: CryptoError },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Where things live and how the service behaves. Tests build their own.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub uploads_dir: PathBuf,
+    pub database_url: String,
+    /// Base URL requesters reach the service at (for links in API answers and the origin check).
+    pub public_url: Option<String>,
+    /// Master key in base64; when absent, `data_dir/master.key` is used (and created).
+    pub master_key_base64: Option<Zeroizing<String>>,
+    /// How many photos may be decoded at the same time.
+    pub decode_slots: usize,
+}
+
+impl Settings {
+    /// Defaults for a data directory: SQLite inside it, uploads beside the database.
+    pub fn in_dir(data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir = data_dir.into();
+        Self {
+            uploads_dir: data_dir.join("uploads"),
+            database_url: sqlite_url(&data_dir),
+            data_dir,
+            public_url: None,
+            master_key_base64: None,
+            decode_slots: default_decode_slots(),
+        }
+    }
+
+    /// Reads the environment (see the README's configuration table).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let data_dir =
+            PathBuf::from(var("TRANSFER_DESK_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let decode_slots = match var("TRANSFER_DESK_DECODE_SLOTS") {
+            Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                ConfigError::Invalid("TRANSFER_DESK_DECODE_SLOTS must be a positive number".into())
+            })?,
+            None => default_decode_slots(),
+        };
+        Ok(Self {
+            uploads_dir: PathBuf::from(
+                var("TRANSFER_DESK_UPLOADS_DIR").unwrap_or_else(|| "uploads".into()),
+            ),
+            database_url: var("DATABASE_URL").unwrap_or_else(|| sqlite_url(&data_dir)),
+            public_url: var("TRANSFER_DESK_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),
+            master_key_base64: var("TRANSFER_DESK_MASTER_KEY").map(Zeroizing::new),
+            decode_slots,
+            data_dir,
+        })
+    }
+
+    /// Creates the data directory and loads the master key (creating its file on first start).
+    pub fn prepare(&self) -> Result<Prepared, ConfigError> {
+        create_private_dir(&self.data_dir)?;
+        let (master_key, master_key_source) = match &self.master_key_base64 {
+            Some(encoded) => (
+                MasterKey::from_base64(MASTER_KEY_VERSION, encoded)
+                    .map_err(ConfigError::MasterKeyEnv)?,
+                KeySource::Environment,
+            ),
+            None => {
+                let path = self.data_dir.join(MASTER_KEY_FILE);
+                let created = write_new_secret(&path, || {
+                    Ok(MasterKey::generate(MASTER_KEY_VERSION)?.to_base64())
+                })?;
+                let text = Zeroizing::new(read_secret(&path)?);
+                let key = MasterKey::from_base64(MASTER_KEY_VERSION, &text).map_err(|source| {
+                    ConfigError::MasterKeyFile {
+                        path: path.clone(),
+                        source,
+                    }
+                })?;
+                (key, KeySource::File { path, created })
+            }
+        };
+        let secret_path = self.data_dir.join(ROCKET_SECRET_FILE);
+        write_new_secret(&secret_path, || {
+            let bytes = Zeroizing::new(crypto::random_bytes::<64>()?);
+            Ok(Zeroizing::new(
+                base64::engine::general_purpose::STANDARD.encode(*bytes),
+            ))
+        })?;
+        let rocket_secret = Zeroizing::new(read_secret(&secret_path)?.trim().to_owned());
+        Ok(Prepared {
+            master_key,
+            master_key_source,
+            rocket_secret,
+        })
+    }
+
+    /// The database URL with any password hidden, for logs.
+    pub fn database_for_log(&self) -> String {
+        redact_url(&self.database_url)
+    }
+}
+
+/// What [`Settings::prepare`] made ready.
+pub struct Prepared {
+    pub master_key: MasterKey,
+    pub master_key_source: KeySource,
+    pub rocket_secret: Zeroizing<String>,
+}
+
+#[derive(Debug)]
+pub enum KeySource {
+    Environment,
+    File { path: PathBuf, created: bool },
+}
+
+fn default_decode_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+fn sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join(SQLITE_FILE).display())
+}
+
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}://…@{}", &url[..scheme_end], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn create_private_dir(path: &Path) -> Result<(), ConfigError> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .map_err(|source| ConfigError::Io {
+            path: path.to_owned(),
+            source,
+        })
+}
+
+/// Creates `path` with mode 0600 holding `make()`, unless it already exists. Returns whether
+/// it was created.
+fn write_new_secret(
+    path: &Path,
+    make: impl FnOnce() -> Result<Zeroizing<String>, CryptoError>,
+) -> Result<bool, ConfigError> {
+    let io_error = |source| ConfigError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(false),
+        Err(e) => return Err(io_error(e)),
+    };
+    let secret = make().map_err(|e| io_error(io::Error::other(e)))?;
+    file.write_all(secret.as_bytes())
+        .and_then(|()| file.write_all(b"\n"))
+        .and_then(|()| file.sync_all())
+        .map_err(io_error)?;
+    Ok(true)
+}
+
+fn read_secret(path: &Path) -> Result<String, ConfigError> {
+    fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn first_start_creates_private_keys_and_later_starts_reuse_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings::in_dir(dir.path().join("data"));
+        let first = settings.prepare().unwrap();
+        let key_path = dir.path().join("data").join(MASTER_KEY_FILE);
+        let mode = fs::metadata(&key_path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert!(matches!(
+            first.master_key_source,
+            KeySource::File { created: true, .. }
+        ));
+        let second = settings.prepare().unwrap();
+        assert!(matches!(
+            second.master_key_source,
+            KeySource::File { created: false, .. }
+        ));
+        assert_eq!(
+            *first.master_key.to_base64(),
+            *second.master_key.to_base64()
+        );
+        assert_eq!(*first.rocket_secret, *second.rocket_secret);
+    }
+
+    #[test]
+    fn a_key_from_the_environment_takes_precedence_and_is_validated() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::in_dir(dir.path());
+        let key = MasterKey::generate(1).unwrap();
+        settings.master_key_base64 = Some(key.to_base64());
+        let prepared = settings.prepare().unwrap();
+        assert!(matches!(prepared.master_key_source, KeySource::Environment));
+        assert!(!dir.path().join(MASTER_KEY_FILE).exists());
+        settings.master_key_base64 = Some(Zeroizing::new("dG9vIHNob3J0".into()));
+        assert!(matches!(
+            settings.prepare(),
+            Err(ConfigError::MasterKeyEnv(_))
+        ));
+    }
+
+    #[test]
+    fn database_passwords_stay_out_of_logs() {
+        assert_eq!(
+            redact_url("postgres://td:s3cret@db.internal:5432/td"),
+            "postgres://…@db.internal:5432/td"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/x.sqlite3"),
+            "sqlite://data/x.sqlite3"
+        );
+    }
+}

@@ -1,0 +1,277 @@
+//! Intake: turn an untrusted upload into a clean, small, metadata-free JPEG.
+//!
+//! Pure functions over bytes: sniff by magic bytes, check the declared dimensions before
+//! decoding, decode under limits (decoder panics contained), apply EXIF orientation,
+//! downscale, re-encode. Signals about the original are recorded before it is dropped.
+
+mod gate;
+mod signals;
+mod sniff;
+
+use std::io::Cursor;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use fast_image_resize as fr;
+use image::{DynamicImage, ImageDecoder, ImageReader};
+use zeroize::Zeroizing;
+
+pub use gate::IntakeGate;
+pub use signals::Signals;
+pub use sniff::{sniff, AcceptedFormat};
+
+#[derive(Clone, Debug)]
+pub struct IntakeLimits {
+    /// Longest accepted side of an original, in pixels.
+    pub max_side: u32,
+    /// Most pixels accepted in an original.
+    pub max_pixels: u64,
+    /// Longest side of the stored copy; larger photos are scaled down, never up.
+    pub output_longest_side: u32,
+    pub jpeg_quality: u8,
+    /// Most memory a decoder may allocate.
+    pub max_decoder_alloc: u64,
+}
+
+impl Default for IntakeLimits {
+    fn default() -> Self {
+        Self {
+            max_side: 10_000,
+            max_pixels: 50_000_000,
+            output_longest_side: 2_400,
+            jpeg_quality: 85,
+            max_decoder_alloc: 512 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum IntakeError {
+    #[error("this file is empty")]
+    Empty,
+    #[error("this file is not a JPEG, PNG or WebP photo")]
+    NotAnAcceptedImage,
+    #[error("the photo is too large ({width} × {height} pixels); the limit is 10,000 pixels a side and 50 megapixels")]
+    TooManyPixels { width: u32, height: u32 },
+    #[error("this photo could not be read: it may be damaged or incomplete")]
+    Undecodable,
+    #[error("this photo could not be processed")]
+    Processing,
+}
+
+/// A sanitised document: a re-encoded JPEG with no metadata, and what the original showed.
+pub struct CleanImage {
+    pub jpeg: Zeroizing<Vec<u8>>,
+    pub width: u32,
+    pub height: u32,
+    pub signals: Signals,
+}
+
+impl std::fmt::Debug for CleanImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "CleanImage({}×{}, {} bytes)",
+            self.width,
+            self.height,
+            self.jpeg.len()
+        )
+    }
+}
+
+/// Validates and sanitises one upload. Never panics: a decoder panic becomes `Undecodable`.
+pub fn sanitize(bytes: &[u8], limits: &IntakeLimits) -> Result<CleanImage, IntakeError> {
+    if bytes.is_empty() {
+        return Err(IntakeError::Empty);
+    }
+    let format = sniff(bytes).ok_or(IntakeError::NotAnAcceptedImage)?;
+    if format == AcceptedFormat::Jpeg && !sniff::jpeg_is_complete(bytes) {
+        return Err(IntakeError::Undecodable);
+    }
+    catch_unwind(AssertUnwindSafe(|| sanitize_image(bytes, format, limits)))
+        .unwrap_or(Err(IntakeError::Undecodable))
+}
+
+fn sanitize_image(
+    bytes: &[u8],
+    format: AcceptedFormat,
+    limits: &IntakeLimits,
+) -> Result<CleanImage, IntakeError> {
+    let reader = || ImageReader::with_format(Cursor::new(bytes), format.image_format());
+    let (width, height) = match sniff::png_declared_dimensions(bytes) {
+        Some(dimensions) => dimensions,
+        None => reader()
+            .into_dimensions()
+            .map_err(|_| IntakeError::Undecodable)?,
+    };
+    if width.max(height) > limits.max_side
+        || u64::from(width) * u64::from(height) > limits.max_pixels
+    {
+        return Err(IntakeError::TooManyPixels { width, height });
+    }
+    if width == 0 || height == 0 {
+        return Err(IntakeError::Undecodable);
+    }
+
+    let mut reader = reader();
+    let mut decoder_limits = image::Limits::default();
+    decoder_limits.max_image_width = Some(limits.max_side);
+    decoder_limits.max_image_height = Some(limits.max_side);
+    decoder_limits.max_alloc = Some(limits.max_decoder_alloc);
+    reader.limits(decoder_limits);
+    let mut decoder = reader.into_decoder().map_err(decode_error)?;
+    let exif = decoder.exif_metadata().ok().flatten();
+    let orientation = exif
+        .as_deref()
+        .and_then(image::metadata::Orientation::from_exif_chunk)
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let decoded = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
+
+    let signals = oriented_signals(format, width, height, orientation, exif.as_deref());
+    drop(exif);
+
+    // Scale first, then orient: rotation commutes with scaling and is cheaper when small.
+    let small = downscale(decoded.into_rgb8(), limits.output_longest_side)?;
+    let mut small = DynamicImage::ImageRgb8(small);
+    small.apply_orientation(orientation);
+    let upright = small.into_rgb8();
+    let (w, h) = upright.dimensions();
+
+    let mut jpeg = Zeroizing::new(Vec::with_capacity((w * h / 4) as usize));
+    let encoder = jpeg_encoder::Encoder::new(&mut *jpeg, limits.jpeg_quality);
+    encoder
+        .encode(
+            upright.as_raw(),
+            w as u16,
+            h as u16,
+            jpeg_encoder::ColorType::Rgb,
+        )
+        .map_err(|_| IntakeError::Processing)?;
+    Ok(CleanImage {
+        jpeg,
+        width: w,
+        height: h,
+        signals,
+    })
+}
+
+fn oriented_signals(
+    format: AcceptedFormat,
+    width: u32,
+    height: u32,
+    orientation: image::metadata::Orientation,
+    exif: Option<&[u8]>,
+) -> Signals {
+    use image::metadata::Orientation::*;
+    let (w, h) = match orientation {
+        Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH => (height, width),
+        _ => (width, height),
+    };
+    Signals::observe(format, w, h, exif)
+}
+
+fn decode_error(error: image::ImageError) -> IntakeError {
+    match error {
+        image::ImageError::Limits(_) => IntakeError::TooManyPixels {
+            width: 0,
+            height: 0,
+        },
+        _ => IntakeError::Undecodable,
+    }
+}
+
+/// Fits `image` into `longest` pixels on its longest side; never scales up.
+fn downscale(image: image::RgbImage, longest: u32) -> Result<image::RgbImage, IntakeError> {
+    let (width, height) = image.dimensions();
+    let current = width.max(height);
+    if current <= longest {
+        return Ok(image);
+    }
+    let scale = f64::from(longest) / f64::from(current);
+    let out_w = ((f64::from(width) * scale).round() as u32).clamp(1, longest);
+    let out_h = ((f64::from(height) * scale).round() as u32).clamp(1, longest);
+    let src = fr::images::ImageRef::new(width, height, image.as_raw(), fr::PixelType::U8x3)
+        .map_err(|_| IntakeError::Processing)?;
+    let mut dst = fr::images::Image::new(out_w, out_h, fr::PixelType::U8x3);
+    let options =
+        fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::CatmullRom));
+    fr::Resizer::new()
+        .resize(&src, &mut dst, &options)
+        .map_err(|_| IntakeError::Processing)?;
+    image::RgbImage::from_raw(out_w, out_h, dst.into_vec()).ok_or(IntakeError::Processing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jpeg(width: u32, height: u32) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(width, height, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+        });
+        let mut out = Vec::new();
+        jpeg_encoder::Encoder::new(&mut out, 90)
+            .encode(
+                img.as_raw(),
+                width as u16,
+                height as u16,
+                jpeg_encoder::ColorType::Rgb,
+            )
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn large_photos_are_scaled_down_to_the_output_size() {
+        let clean = sanitize(&jpeg(3000, 1500), &IntakeLimits::default()).unwrap();
+        assert_eq!((clean.width, clean.height), (2400, 1200));
+        assert_eq!(sniff(&clean.jpeg), Some(AcceptedFormat::Jpeg));
+    }
+
+    #[test]
+    fn small_photos_are_never_scaled_up() {
+        let clean = sanitize(&jpeg(800, 600), &IntakeLimits::default()).unwrap();
+        assert_eq!((clean.width, clean.height), (800, 600));
+        assert!(clean.signals.low_resolution);
+    }
+
+    #[test]
+    fn dimensions_are_refused_before_decoding() {
+        let limits = IntakeLimits {
+            max_side: 500,
+            ..IntakeLimits::default()
+        };
+        assert_eq!(
+            sanitize(&jpeg(600, 100), &limits).unwrap_err(),
+            IntakeError::TooManyPixels {
+                width: 600,
+                height: 100
+            }
+        );
+        let limits = IntakeLimits {
+            max_pixels: 10_000,
+            ..IntakeLimits::default()
+        };
+        assert!(matches!(
+            sanitize(&jpeg(200, 200), &limits),
+            Err(IntakeError::TooManyPixels { .. })
+        ));
+    }
+
+    #[test]
+    fn empty_and_foreign_files_are_refused() {
+        let limits = IntakeLimits::default();
+        assert_eq!(sanitize(b"", &limits).unwrap_err(), IntakeError::Empty);
+        assert_eq!(
+            sanitize(b"<svg/>", &limits).unwrap_err(),
+            IntakeError::NotAnAcceptedImage
+        );
+    }
+
+    #[test]
+    fn truncated_photos_are_undecodable() {
+        let whole = jpeg(400, 300);
+        for cut in [4, 20, 200, whole.len() / 2] {
+            assert!(sanitize(&whole[..cut], &IntakeLimits::default()).is_err());
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! Transfer Desk: identity-verified domain transfer-code requests.
+
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod domains;
+pub mod intake;
+pub mod services;
+pub mod storage;
+pub mod web;
+pub mod workflow;
+
+use rocket::data::{Limits, ToByteUnit};
+use rocket::{Build, Rocket};
+
+pub use config::Settings;
+pub use services::{Services, StartError};
+
+pub const TEMPLATE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+
+/// Upload limits; `Rocket.toml` or `ROCKET_LIMITS` may change them.
+fn default_limits() -> Limits {
+    Limits::default()
+        .limit("data-form", 45.mebibytes())
+        .limit("file", 20.mebibytes())
+        .limit("string", 8.kibibytes())
+}
+
+/// Builds the whole application for `settings`: data directory, keys, database, routes.
+pub async fn rocket(settings: Settings) -> Result<Rocket<Build>, StartError> {
+    let (services, rocket_secret) = Services::start(settings).await?;
+    let figment = rocket::Config::figment()
+        .join(("template_dir", TEMPLATE_DIR))
+        .join(("limits", default_limits()))
+        .join(("secret_key", rocket_secret.as_str()))
+        // Rocket's own log prints request paths, and paths carry tracking tokens: our
+        // request log names route patterns instead.
+        .merge(("log_level", rocket::config::LogLevel::Off))
+        .merge(("cli_colors", false));
+    Ok(web::mount(rocket::custom(figment).manage(services)))
+}

@@ -1,0 +1,77 @@
+//! What the workflow needs to run, built once at start-up and shared by every route.
+
+use sea_orm::{DatabaseConnection, DbErr};
+
+use crate::config::{ConfigError, KeySource, Settings};
+use crate::crypto::MasterKey;
+use crate::intake::{IntakeGate, IntakeLimits};
+use crate::storage::BlobStore;
+
+pub struct Services {
+    pub db: DatabaseConnection,
+    pub master_key: MasterKey,
+    pub store: BlobStore,
+    pub intake: IntakeGate,
+    pub settings: Settings,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot open the uploads directory {path}: {source}")]
+    Uploads {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database {url}: {source}")]
+    Database { url: String, source: DbErr },
+}
+
+impl Services {
+    /// Prepares the data directory and keys, connects and migrates the database.
+    /// Returns the services and Rocket's secret key.
+    pub async fn start(
+        settings: Settings,
+    ) -> Result<(Self, zeroize::Zeroizing<String>), StartError> {
+        let prepared = settings.prepare()?;
+        let store =
+            BlobStore::open(&settings.uploads_dir).map_err(|source| StartError::Uploads {
+                path: settings.uploads_dir.clone(),
+                source,
+            })?;
+        let db = crate::db::connect_and_migrate(&settings.database_url)
+            .await
+            .map_err(|source| StartError::Database {
+                url: settings.database_for_log(),
+                source,
+            })?;
+        match &prepared.master_key_source {
+            KeySource::Environment => tracing::info!("master key: from TRANSFER_DESK_MASTER_KEY"),
+            KeySource::File {
+                path,
+                created: true,
+            } => {
+                tracing::info!(
+                    "master key: created {} (mode 0600); back it up",
+                    path.display()
+                )
+            }
+            KeySource::File { path, .. } => tracing::info!("master key: {}", path.display()),
+        }
+        tracing::info!(
+            data_dir = %settings.data_dir.display(),
+            uploads = %settings.uploads_dir.display(),
+            database = %settings.database_for_log(),
+            "storage ready"
+        );
+        let services = Self {
+            db,
+            master_key: prepared.master_key,
+            store,
+            intake: IntakeGate::new(settings.decode_slots, IntakeLimits::default()),
+            settings,
+        };
+        Ok((services, prepared.rocket_secret))
+    }
+}

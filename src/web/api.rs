@@ -1,0 +1,67 @@
+//! The JSON API for integrators: the same workflow as the form.
+
+use rocket::form::{Errors, Form};
+use rocket::http::Status;
+use rocket::serde::json::Json;
+use rocket::{get, post, routes, Route, State};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::error::Error;
+use super::forms::{FormProblem, RequestForm};
+use super::guards::{BearerTracking, ClientAddr, SameOrigin};
+use super::HostUrl;
+use crate::services::Services;
+use crate::workflow;
+
+pub fn routes() -> Vec<Route> {
+    routes![create_request, request_status]
+}
+
+#[post("/requests", data = "<form>")]
+async fn create_request(
+    _same_origin: SameOrigin,
+    client: ClientAddr,
+    host: HostUrl,
+    services: &State<Services>,
+    form: Result<Form<RequestForm<'_>>, Errors<'_>>,
+) -> Result<(Status, Json<Value>), Error> {
+    let form = match form {
+        Ok(form) => form.into_inner(),
+        Err(errors) if errors.status() == Status::PayloadTooLarge => return Err(Error::TooLarge),
+        Err(_) => return Err(Error::BadRequest),
+    };
+    let input = form
+        .into_input(client.0)
+        .map_err(|FormProblem::TooLarge| Error::TooLarge)?;
+    let submitted = workflow::submit(services, input).await?;
+    let token = submitted.tracking_token.expose();
+    Ok((
+        Status::Created,
+        Json(json!({
+            "request_id": submitted.request_id,
+            "tracking_token": token,
+            "tracking_url": format!("{}/track/{token}", host.0),
+            "status": submitted.state,
+        })),
+    ))
+}
+
+#[get("/requests/<id>")]
+async fn request_status(
+    id: &str,
+    bearer: BearerTracking,
+    services: &State<Services>,
+) -> Result<Json<Value>, Error> {
+    let id = Uuid::parse_str(id).map_err(|_| Error::NotFound)?;
+    let view = workflow::find_for_requester(&services.db, &bearer.0, Some(id))
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(Json(json!({
+        "request_id": view.request_id,
+        "domain": view.domain,
+        "status": view.state,
+        "created_at": view.created_at,
+        "timeline": view.timeline,
+    })))
+}

@@ -1,0 +1,134 @@
+//! HTTP: routes by audience, guards, security headers and the error mapping.
+
+mod api;
+mod error;
+mod forms;
+mod guards;
+mod public;
+
+use std::time::Instant;
+
+use rocket::fairing::{AdHoc, Fairing, Info, Kind};
+use rocket::fs::FileServer;
+use rocket::http::Header;
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::{Build, Data, Response, Rocket, State};
+use rocket_dyn_templates::Template;
+
+pub use error::Error;
+
+use crate::services::Services;
+
+pub const STATIC_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
+
+/// Mounts every audience under its prefix, with the fairings every response passes through.
+pub fn mount(rocket: Rocket<Build>) -> Rocket<Build> {
+    rocket
+        .mount("/", public::routes())
+        .mount("/api/v1", api::routes())
+        .mount("/static", FileServer::from(STATIC_DIR))
+        .register("/", error::catchers())
+        .attach(Template::fairing())
+        .attach(SecurityHeaders)
+        .attach(RequestLog)
+        .attach(AdHoc::on_liftoff("announce", |rocket| {
+            Box::pin(async move {
+                let config = rocket.config();
+                tracing::info!(
+                    "Transfer Desk is listening on http://{}:{}",
+                    config.address,
+                    config.port
+                );
+            })
+        }))
+}
+
+/// The route pattern (`/track/<token>`), never the path itself: paths carry tracking tokens.
+pub fn route_name(req: &Request<'_>) -> String {
+    req.route()
+        .map_or_else(|| "(no route)".to_owned(), |route| route.uri.to_string())
+}
+
+/// Strict headers on every response, errors included.
+struct SecurityHeaders;
+
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+#[rocket::async_trait]
+impl Fairing for SecurityHeaders {
+    fn info(&self) -> Info {
+        Info {
+            name: "security headers",
+            kind: Kind::Response,
+        }
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        if !res.headers().contains("Content-Security-Policy") {
+            res.set_header(Header::new(
+                "Content-Security-Policy",
+                CONTENT_SECURITY_POLICY,
+            ));
+        }
+        res.set_header(Header::new("X-Content-Type-Options", "nosniff"));
+        res.set_header(Header::new("Referrer-Policy", "no-referrer"));
+        res.set_header(Header::new("X-Frame-Options", "DENY"));
+        res.set_header(Header::new("Cross-Origin-Opener-Policy", "same-origin"));
+        if !req.uri().path().starts_with("/static/") {
+            res.set_header(Header::new("Cache-Control", "no-store"));
+        }
+    }
+}
+
+/// One log line per request, naming the route pattern rather than the path.
+struct RequestLog;
+
+#[derive(Clone, Copy)]
+struct Started(Instant);
+
+#[rocket::async_trait]
+impl Fairing for RequestLog {
+    fn info(&self) -> Info {
+        Info {
+            name: "request log",
+            kind: Kind::Request | Kind::Response,
+        }
+    }
+
+    async fn on_request(&self, req: &mut Request<'_>, _: &mut Data<'_>) {
+        req.local_cache(|| Started(Instant::now()));
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        let elapsed = req.local_cache(|| Started(Instant::now())).0.elapsed();
+        tracing::info!(
+            method = %req.method(),
+            route = %route_name(req),
+            status = res.status().code,
+            ms = elapsed.as_millis() as u64,
+            "request"
+        );
+    }
+}
+
+/// The base URL requesters use: the configured public URL, else the request's Host.
+pub struct HostUrl(pub String);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for HostUrl {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        let configured = match req.guard::<&State<Services>>().await {
+            Outcome::Success(services) => services.settings.public_url.clone(),
+            _ => None,
+        };
+        let url = configured.unwrap_or_else(|| {
+            let host = req.headers().get_one("Host").unwrap_or("127.0.0.1:8000");
+            format!("http://{host}")
+        });
+        Outcome::Success(HostUrl(url))
+    }
+}

@@ -1,0 +1,83 @@
+//! The requester's pages: the request form and the tracking page.
+
+use rocket::form::{Errors, Form};
+use rocket::http::Status;
+use rocket::response::Redirect;
+use rocket::{get, post, routes, uri, Route, State};
+use rocket_dyn_templates::{context, Template};
+
+use super::error::Error;
+use super::forms::{FormProblem, RequestForm, TypedValues};
+use super::guards::{ClientAddr, CsrfToken, SameOrigin};
+use super::HostUrl;
+use crate::crypto::TrackingToken;
+use crate::services::Services;
+use crate::workflow::{self, FieldErrors, SubmitError};
+
+pub fn routes() -> Vec<Route> {
+    routes![request_form, submit_request, track]
+}
+
+fn form_page(csrf: &CsrfToken, values: &TypedValues, errors: &FieldErrors) -> Template {
+    Template::render(
+        "request_form",
+        context! { csrf_token: csrf.as_str(), values, errors, error_count: errors.len() },
+    )
+}
+
+#[get("/")]
+fn request_form(csrf: CsrfToken) -> Template {
+    form_page(&csrf, &TypedValues::default(), &FieldErrors::new())
+}
+
+#[post("/requests", data = "<form>")]
+async fn submit_request(
+    _same_origin: SameOrigin,
+    csrf: CsrfToken,
+    client: ClientAddr,
+    services: &State<Services>,
+    form: Result<Form<RequestForm<'_>>, Errors<'_>>,
+) -> Result<Result<Redirect, (Status, Template)>, Error> {
+    let form = match form {
+        Ok(form) => form.into_inner(),
+        Err(errors) if errors.status() == Status::PayloadTooLarge => return Err(Error::TooLarge),
+        Err(_) => return Err(Error::BadRequest),
+    };
+    if !csrf.matches(form.csrf_token) {
+        return Err(Error::Forbidden);
+    }
+    let typed = form.typed_values();
+    let input = match form.into_input(client.0) {
+        Ok(input) => input,
+        Err(FormProblem::TooLarge) => return Err(Error::TooLarge),
+    };
+    match workflow::submit(services, input).await {
+        Ok(submitted) => Ok(Ok(Redirect::to(uri!(track(
+            submitted.tracking_token.expose(),
+            Some(true)
+        ))))),
+        Err(SubmitError::Invalid(errors)) => Ok(Err((
+            Status::UnprocessableEntity,
+            form_page(&csrf, &typed, &errors),
+        ))),
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[get("/track/<token>?<new>")]
+async fn track(
+    token: &str,
+    new: Option<bool>,
+    host: HostUrl,
+    services: &State<Services>,
+) -> Result<Template, Error> {
+    let token = TrackingToken::parse(token).ok_or(Error::NotFound)?;
+    let view = workflow::find_for_requester(&services.db, &token, None)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let link = format!("{}/track/{}", host.0, token.expose());
+    Ok(Template::render(
+        "track",
+        context! { view, link, just_submitted: new.unwrap_or(false) },
+    ))
+}

@@ -1,0 +1,403 @@
+//! Submitting a request: validate, sanitise the documents, encrypt, store, record.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use entities::{document, domain, request, request_event};
+use sea_orm::{ActiveModelTrait, DbErr, EntityTrait, Set, TransactionTrait};
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use super::{event, DocumentKind, Relation, RequestState};
+use crate::crypto::{self, CryptoError, DataKey, DocumentBinding, TrackingToken};
+use crate::domains::{is_plausible_email, normalize_domain, DomainError};
+use crate::intake::{CleanImage, IntakeError};
+use crate::services::Services;
+use crate::storage::BlobStore;
+
+/// One uploaded file, held in memory only and zeroed when dropped.
+pub struct Upload {
+    pub bytes: Zeroizing<Vec<u8>>,
+}
+
+/// What a requester sends, from the form or the API alike. Text arrives as typed.
+#[derive(Default)]
+pub struct SubmissionInput {
+    pub domain: String,
+    pub full_name: String,
+    pub email: String,
+    pub phone: String,
+    pub relation: String,
+    pub consent: bool,
+    pub id_front: Option<Upload>,
+    pub id_back: Option<Upload>,
+    pub authorization: Option<Upload>,
+    pub client_addr: Option<String>,
+}
+
+/// Plain-words messages by field name.
+pub type FieldErrors = BTreeMap<&'static str, String>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("the submission has errors in {} field(s)", .0.len())]
+    Invalid(FieldErrors),
+    #[error("cannot store a document: {0}")]
+    Storage(#[from] std::io::Error),
+    #[error("database error: {0}")]
+    Database(#[from] DbErr),
+    #[error("encryption failed: {0}")]
+    Crypto(#[from] CryptoError),
+}
+
+pub struct Submitted {
+    pub request_id: Uuid,
+    pub tracking_token: TrackingToken,
+    pub state: RequestState,
+}
+
+const MAX_NAME_CHARS: usize = 200;
+const MAX_PHONE_CHARS: usize = 32;
+
+struct ValidFields {
+    domain: String,
+    full_name: String,
+    email: String,
+    phone: Option<String>,
+    relation: Relation,
+}
+
+/// Validates everything, sanitises every document, and only then stores anything:
+/// a submission with one error leaves no row and no file.
+pub async fn submit(
+    services: &Services,
+    mut input: SubmissionInput,
+) -> Result<Submitted, SubmitError> {
+    let mut errors = FieldErrors::new();
+    let fields = validate_fields(&input, &mut errors);
+    if let Some(fields) = &fields {
+        let known = domain::Entity::find_by_id(fields.domain.clone())
+            .one(&services.db)
+            .await?
+            .is_some();
+        if !known {
+            errors.insert(
+                "domain",
+                "We do not manage this domain. Check the spelling; if it is right, please contact your host's support."
+                    .into(),
+            );
+        }
+    }
+    if input.id_front.is_none() {
+        errors.insert(
+            DocumentKind::IdFront.as_str(),
+            "Please add a photo of the front of your identity document.".into(),
+        );
+    }
+    let representative = Relation::parse(input.relation.trim()) == Some(Relation::Representative);
+    if representative && input.authorization.is_none() {
+        errors.insert(
+            DocumentKind::Authorization.as_str(),
+            "As a representative, please add the holder's signed authorisation letter.".into(),
+        );
+    }
+
+    let uploads = [
+        (DocumentKind::IdFront, input.id_front.take()),
+        (DocumentKind::IdBack, input.id_back.take()),
+        (DocumentKind::Authorization, input.authorization.take()),
+    ];
+    let mut clean = Vec::new();
+    for (kind, upload) in uploads {
+        let Some(upload) = upload else { continue };
+        match services.intake.sanitize(upload.bytes).await {
+            Ok(image) => clean.push((kind, image)),
+            Err(error) => {
+                errors.insert(kind.as_str(), intake_message(&error));
+            }
+        }
+    }
+
+    match fields {
+        Some(fields) if errors.is_empty() => {
+            store(services, fields, input.client_addr, clean).await
+        }
+        _ => Err(SubmitError::Invalid(errors)),
+    }
+}
+
+fn validate_fields(input: &SubmissionInput, errors: &mut FieldErrors) -> Option<ValidFields> {
+    let domain = match normalize_domain(&input.domain) {
+        Ok(domain) => Some(domain),
+        Err(DomainError::Empty) => {
+            errors.insert(
+                "domain",
+                "Please enter the domain name, for example example.com.".into(),
+            );
+            None
+        }
+        Err(error @ DomainError::Invalid(_)) => {
+            errors.insert("domain", capitalise(&format!("{error}.")));
+            None
+        }
+    };
+    let full_name = collapse_whitespace(&input.full_name);
+    if full_name.is_empty() {
+        errors.insert("full_name", "Please enter your full name.".into());
+    } else if full_name.chars().count() > MAX_NAME_CHARS {
+        errors.insert(
+            "full_name",
+            format!("Please shorten your name to {MAX_NAME_CHARS} characters."),
+        );
+    }
+    let email = input.email.trim().to_owned();
+    if email.is_empty() {
+        errors.insert(
+            "email",
+            "Please enter an email address we can reach you at.".into(),
+        );
+    } else if !is_plausible_email(&email) {
+        errors.insert(
+            "email",
+            "This does not look like an email address (name@example.com).".into(),
+        );
+    }
+    let phone = collapse_whitespace(&input.phone);
+    let phone_ok = phone.chars().count() <= MAX_PHONE_CHARS
+        && phone
+            .chars()
+            .enumerate()
+            .all(|(i, c)| c.is_ascii_digit() || " ()-./".contains(c) || (i == 0 && c == '+'));
+    if !phone_ok {
+        errors.insert(
+            "phone",
+            "Please enter a phone number with digits, spaces and an optional leading +.".into(),
+        );
+    }
+    let relation = Relation::parse(input.relation.trim());
+    if relation.is_none() {
+        errors.insert(
+            "relation",
+            "Please say whether you hold the domain or represent its holder.".into(),
+        );
+    }
+    if !input.consent {
+        errors.insert(
+            "consent",
+            "We can only check your identity with your consent to this processing.".into(),
+        );
+    }
+    match (domain, relation) {
+        (Some(domain), Some(relation)) if errors.is_empty() => Some(ValidFields {
+            domain,
+            full_name,
+            email,
+            phone: (!phone.is_empty()).then_some(phone),
+            relation,
+        }),
+        _ => None,
+    }
+}
+
+fn intake_message(error: &IntakeError) -> String {
+    let advice = match error {
+        IntakeError::Empty | IntakeError::Undecodable | IntakeError::Processing => {
+            " Please take the photo again or choose another file."
+        }
+        IntakeError::NotAnAcceptedImage => {
+            " Please send a photo or scan saved as JPEG, PNG or WebP."
+        }
+        IntakeError::TooManyPixels { .. } => " Please send a smaller photo.",
+    };
+    format!("{}.{advice}", capitalise(&error.to_string()))
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn collapse_whitespace(text: &str) -> String {
+    text.split_whitespace()
+        .map(|part| part.chars().filter(|c| !c.is_control()).collect::<String>())
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Encrypts and writes every document, then records the request and its documents in one
+/// transaction. On any failure the files written so far are removed.
+async fn store(
+    services: &Services,
+    fields: ValidFields,
+    client_addr: Option<String>,
+    clean: Vec<(DocumentKind, CleanImage)>,
+) -> Result<Submitted, SubmitError> {
+    let request_id = Uuid::new_v4();
+    let tracking_token = TrackingToken::generate()?;
+    let now = Utc::now();
+    let mut written: Vec<String> = Vec::new();
+    let result = async {
+        let mut documents = Vec::with_capacity(clean.len());
+        for (kind, image) in &clean {
+            let document_id = Uuid::new_v4();
+            let binding = DocumentBinding {
+                request_id,
+                document_id,
+                key_version: services.master_key.version(),
+            };
+            let data_key = DataKey::generate()?;
+            let sealed = data_key.seal_document(&binding, &image.jpeg)?;
+            let wrapped_key = services.master_key.wrap(&data_key, &binding)?;
+            let storage_name = BlobStore::name_for(document_id);
+            let store = services.store.clone();
+            let name = storage_name.clone();
+            tokio::task::spawn_blocking(move || store.put(&name, &sealed))
+                .await
+                .map_err(std::io::Error::other)??;
+            written.push(storage_name.clone());
+            documents.push(document::ActiveModel {
+                id: Set(document_id),
+                request_id: Set(request_id),
+                kind: Set(kind.as_str().to_owned()),
+                format_version: Set(i32::from(crypto::FORMAT_VERSION)),
+                algorithm: Set(crypto::ALGORITHM.to_owned()),
+                key_version: Set(binding.key_version as i32),
+                wrapped_key: Set(Some(wrapped_key)),
+                storage_name: Set(storage_name),
+                width: Set(image.width as i32),
+                height: Set(image.height as i32),
+                byte_len: Set(image.jpeg.len() as i64),
+                signals: Set(serde_json::to_string(&image.signals).unwrap_or_default()),
+                created_at: Set(now),
+                shredded_at: Set(None),
+            });
+        }
+        let txn = services.db.begin().await?;
+        request::ActiveModel {
+            id: Set(request_id),
+            domain: Set(fields.domain),
+            requester_name: Set(fields.full_name),
+            requester_email: Set(fields.email),
+            requester_phone: Set(fields.phone),
+            relation: Set(fields.relation.as_str().to_owned()),
+            state: Set(RequestState::Submitted.as_str().to_owned()),
+            tracking_token_hash: Set(tracking_token.hash().to_vec()),
+            client_addr: Set(client_addr),
+            consent_at: Set(now),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        document::Entity::insert_many(documents)
+            .exec_without_returning(&txn)
+            .await?;
+        request_event::ActiveModel {
+            request_id: Set(request_id),
+            at: Set(now),
+            kind: Set(event::SUBMITTED.to_owned()),
+            note: Set(None),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok::<_, SubmitError>(())
+    }
+    .await;
+    if let Err(error) = result {
+        for name in &written {
+            if let Err(remove_error) = services.store.remove(name) {
+                tracing::error!(%remove_error, "cannot remove a blob of a failed submission");
+            }
+        }
+        return Err(error);
+    }
+    tracing::info!(request = %request_id, documents = clean.len(), "request submitted");
+    Ok(Submitted {
+        request_id,
+        tracking_token,
+        state: RequestState::Submitted,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid_input() -> SubmissionInput {
+        SubmissionInput {
+            domain: "Example.com".into(),
+            full_name: "  Anna   Muster ".into(),
+            email: "anna@example.org".into(),
+            phone: "+41 44 000 00 00".into(),
+            relation: "holder".into(),
+            consent: true,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn valid_fields_are_normalised() {
+        let mut errors = FieldErrors::new();
+        let fields = validate_fields(&valid_input(), &mut errors).unwrap();
+        assert!(errors.is_empty());
+        assert_eq!(fields.domain, "example.com");
+        assert_eq!(fields.full_name, "Anna Muster");
+        assert_eq!(fields.relation, Relation::Holder);
+    }
+
+    #[test]
+    fn every_bad_field_gets_its_own_message() {
+        let input = SubmissionInput {
+            domain: "not a domain".into(),
+            full_name: " ".into(),
+            email: "anna".into(),
+            phone: "call me maybe".into(),
+            relation: "cousin".into(),
+            consent: false,
+            ..Default::default()
+        };
+        let mut errors = FieldErrors::new();
+        assert!(validate_fields(&input, &mut errors).is_none());
+        let fields: Vec<_> = errors.keys().copied().collect();
+        assert_eq!(
+            fields,
+            [
+                "consent",
+                "domain",
+                "email",
+                "full_name",
+                "phone",
+                "relation"
+            ]
+        );
+    }
+
+    #[test]
+    fn one_bad_field_is_enough_to_refuse() {
+        for change in [
+            |i: &mut SubmissionInput| i.consent = false,
+            |i: &mut SubmissionInput| i.phone = "abc".into(),
+            |i: &mut SubmissionInput| i.email = "x".into(),
+        ] {
+            let mut input = valid_input();
+            change(&mut input);
+            let mut errors = FieldErrors::new();
+            assert!(validate_fields(&input, &mut errors).is_none());
+            assert_eq!(errors.len(), 1);
+        }
+    }
+
+    #[test]
+    fn intake_errors_read_as_sentences() {
+        assert_eq!(
+            intake_message(&IntakeError::NotAnAcceptedImage),
+            "This file is not a JPEG, PNG or WebP photo. Please send a photo or scan saved as JPEG, PNG or WebP."
+        );
+    }
+}

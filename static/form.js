@@ -1,0 +1,16 @@
+// Warns before upload when a chosen file is over the size limit, so nobody waits for a
+// large upload only to see it refused. The server enforces the limit either way.
+(function () {
+  "use strict";
+  document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+    input.addEventListener("change", function () {
+      var max = Number(input.getAttribute("data-max-bytes"));
+      var file = input.files && input.files[0];
+      var tooLarge = file && file.size > max;
+      input.setCustomValidity(tooLarge ? "This file is larger than 20 MB. Please choose a smaller photo." : "");
+      if (tooLarge) { input.reportValidity(); }
+    });
+  });
+  var summary = document.getElementById("errors");
+  if (summary) { summary.focus(); }
+})();

@@ -1,0 +1,106 @@
+//! The operator's commands, run as the real binary.
+
+use std::process::Command;
+
+use sea_orm::{Database, EntityTrait};
+
+mod common;
+
+#[rocket::async_test]
+async fn domains_import_reports_bad_rows_by_line_and_keeps_the_good_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let csv = dir.path().join("portfolio.csv");
+    std::fs::write(
+        &csv,
+        "domain,registrant_name,registrant_email,registrant_phone\n\
+         Example.COM.,Anna Muster,anna@example.com,+41 44 000 00 00\n\
+         not a domain,Bob,bob@example.com,\n\
+         bücher.de,Jörg Müller,joerg@example.de,\n\
+         shop.example,Carla,no-email,\n",
+    )
+    .unwrap();
+    let database_url = match std::env::var("TEST_POSTGRES_URL") {
+        Ok(server) => {
+            let name = format!("td_cli_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(format!("{server}/postgres"))
+                .await
+                .unwrap();
+            use sea_orm::ConnectionTrait;
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .unwrap();
+            format!("{server}/{name}")
+        }
+        Err(_) => format!(
+            "sqlite://{}/transfer-desk.sqlite3?mode=rwc",
+            data_dir.display()
+        ),
+    };
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_transfer-desk"))
+            .args(["domains", "import"])
+            .arg(&csv)
+            .env("TRANSFER_DESK_DATA_DIR", &data_dir)
+            .env("TRANSFER_DESK_UPLOADS_DIR", dir.path().join("uploads"))
+            .env("DATABASE_URL", &database_url)
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "some rows were rejected: {stderr}"
+    );
+    assert!(
+        stdout.contains("imported 2 domain(s), rejected 2 row(s)"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("line 3:") && stderr.contains("not a valid domain name"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 5:") && stderr.contains("not an email address"),
+        "{stderr}"
+    );
+
+    // Importing again changes nothing and says the same.
+    let again = run();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("imported 2 domain(s)"));
+
+    let db = Database::connect(&database_url).await.unwrap();
+    let mut names: Vec<String> = entities::domain::Entity::find()
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
+    names.sort();
+    assert_eq!(names, ["example.com", "xn--bcher-kva.de"]);
+}
+
+#[test]
+fn a_wrong_header_imports_nothing_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("wrong.csv");
+    std::fs::write(&csv, "name,email\nexample.com,a@example.com\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_transfer-desk"))
+        .args(["domains", "import"])
+        .arg(&csv)
+        .env("TRANSFER_DESK_DATA_DIR", dir.path().join("data"))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/db.sqlite3?mode=rwc", dir.path().display()),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr)
+        .contains("header must be domain,registrant_name,registrant_email"));
+}

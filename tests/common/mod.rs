@@ -1,0 +1,305 @@
+//! Shared test helpers: an app on a fresh database, generated photos, multipart bodies.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use rocket::http::{ContentType, Header, Status};
+use rocket::local::asynchronous::{Client, LocalResponse};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait, PaginatorTrait};
+use transfer_desk::{Services, Settings};
+
+/// Every log line the app writes in this test binary, for "never logged" checks.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&log_buffer().lock().unwrap()).into_owned()
+}
+
+fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
+    static BUFFER: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    BUFFER.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer = LogWriter(Arc::clone(&buffer));
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        buffer
+    })
+}
+
+#[derive(Clone)]
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub struct TestApp {
+    pub client: Client,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// A fresh app: temp data dir, and a fresh database (SQLite there, or a new PostgreSQL
+    /// database when `TEST_POSTGRES_URL` names a server).
+    pub async fn start() -> TestApp {
+        log_buffer();
+        let dir = tempfile::tempdir().unwrap();
+        let settings = test_settings(dir.path()).await;
+        let rocket = transfer_desk::rocket(settings).await.expect("app starts");
+        let client = Client::tracked(rocket).await.expect("valid rocket");
+        TestApp { client, dir }
+    }
+
+    pub fn services(&self) -> &Services {
+        self.client.rocket().state::<Services>().unwrap()
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.services().db
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub async fn add_domain(&self, domain: &str, name: &str, email: &str) {
+        let csv = format!("domain,registrant_name,registrant_email\n{domain},{name},{email}\n");
+        let report = transfer_desk::domains::import_csv(self.db(), csv.as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(report.imported, 1);
+    }
+
+    pub async fn count<E>(&self, entity: E) -> u64
+    where
+        E: EntityTrait,
+        E::Model: Sync,
+    {
+        let _ = entity;
+        E::find().count(self.db()).await.unwrap()
+    }
+
+    /// Files in the encrypted store.
+    pub fn stored_files(&self) -> Vec<PathBuf> {
+        std::fs::read_dir(self.services().store.dir())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect()
+    }
+
+    /// Loads the form (setting the CSRF cookie) and returns its token.
+    pub async fn csrf_token(&self) -> String {
+        let page = self
+            .client
+            .get("/")
+            .dispatch()
+            .await
+            .into_string()
+            .await
+            .unwrap();
+        let prefix = "name=\"csrf_token\" value=\"";
+        let start = page.find(prefix).unwrap() + prefix.len();
+        page[start..start + page[start..].find('"').unwrap()].to_owned()
+    }
+
+    pub async fn post_multipart<'c>(&'c self, path: &'c str, form: Multipart) -> LocalResponse<'c> {
+        let (content_type, body) = form.finish();
+        self.client
+            .post(path)
+            .header(content_type)
+            .body(body)
+            .dispatch()
+            .await
+    }
+
+    /// Submits through the HTML form, with the CSRF token, as a same-origin browser would.
+    pub async fn submit_form<'c>(&'c self, form: Multipart) -> LocalResponse<'c> {
+        let token = self.csrf_token().await;
+        let (content_type, body) = form.text("csrf_token", &token).finish();
+        self.client
+            .post("/requests")
+            .header(content_type)
+            .header(Header::new("Origin", "http://localhost"))
+            .header(Header::new("Host", "localhost"))
+            .header(Header::new("Sec-Fetch-Site", "same-origin"))
+            .body(body)
+            .dispatch()
+            .await
+    }
+}
+
+async fn test_settings(dir: &Path) -> Settings {
+    let mut settings = Settings::in_dir(dir.join("data"));
+    settings.decode_slots = 2;
+    if let Ok(server) = std::env::var("TEST_POSTGRES_URL") {
+        let server = server.trim_end_matches('/').to_owned();
+        let name = format!("td_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = Database::connect(format!("{server}/postgres"))
+            .await
+            .unwrap();
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        admin.close().await.unwrap();
+        settings.database_url = format!("{server}/{name}");
+    }
+    settings
+}
+
+/// A `multipart/form-data` body built by hand, so tests can send anything at all.
+pub struct Multipart {
+    body: Vec<u8>,
+}
+
+pub const BOUNDARY: &str = "----transfer-desk-test-boundary";
+
+impl Multipart {
+    pub fn new() -> Self {
+        Multipart { body: Vec::new() }
+    }
+
+    pub fn text(mut self, name: &str, value: &str) -> Self {
+        write!(
+            self.body,
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        )
+        .unwrap();
+        self
+    }
+
+    pub fn file(mut self, name: &str, file_name: &str, content_type: &str, bytes: &[u8]) -> Self {
+        write!(
+            self.body,
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+        )
+        .unwrap();
+        self.body.extend_from_slice(bytes);
+        self.body.extend_from_slice(b"\r\n");
+        self
+    }
+
+    pub fn finish(mut self) -> (ContentType, Vec<u8>) {
+        write!(self.body, "--{BOUNDARY}--\r\n").unwrap();
+        let content_type =
+            ContentType::new("multipart", "form-data").with_params(("boundary", BOUNDARY));
+        (content_type, self.body)
+    }
+}
+
+/// A complete, valid submission for `domain` with `front` as the identity document.
+pub fn valid_submission(domain: &str, front: &[u8]) -> Multipart {
+    Multipart::new()
+        .text("domain", domain)
+        .text("full_name", "Anna Muster")
+        .text("email", "anna@example.org")
+        .text("phone", "+41 44 000 00 00")
+        .text("relation", "holder")
+        .text("consent", "yes")
+        .file("id_front", "front.jpg", "image/jpeg", front)
+}
+
+/// A JPEG photo with a smooth gradient, optionally with an EXIF segment.
+pub fn jpeg_photo(width: u16, height: u16, exif_tiff: Option<Vec<u8>>) -> Vec<u8> {
+    let pixels = image::RgbImage::from_fn(width.into(), height.into(), |x, y| {
+        image::Rgb([
+            (x * 255 / u32::from(width)) as u8,
+            (y * 255 / u32::from(height)) as u8,
+            90,
+        ])
+    });
+    encode_jpeg(&pixels, exif_tiff)
+}
+
+pub fn encode_jpeg(pixels: &image::RgbImage, exif_tiff: Option<Vec<u8>>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, 92);
+    if let Some(tiff) = exif_tiff {
+        let mut segment = b"Exif\0\0".to_vec();
+        segment.extend_from_slice(&tiff);
+        encoder.add_app_segment(1, segment).unwrap();
+    }
+    encoder
+        .encode(
+            pixels.as_raw(),
+            pixels.width() as u16,
+            pixels.height() as u16,
+            jpeg_encoder::ColorType::Rgb,
+        )
+        .unwrap();
+    out
+}
+
+/// A TIFF/EXIF block with the given fields (written by kamadak-exif).
+pub fn exif_tiff(fields: &[exif::Field]) -> Vec<u8> {
+    let mut writer = exif::experimental::Writer::new();
+    for field in fields {
+        writer.push_field(field);
+    }
+    let mut out = std::io::Cursor::new(Vec::new());
+    writer.write(&mut out, false).unwrap();
+    out.into_inner()
+}
+
+pub fn ascii_field(tag: exif::Tag, text: &str) -> exif::Field {
+    exif::Field {
+        tag,
+        ifd_num: exif::In::PRIMARY,
+        value: exif::Value::Ascii(vec![text.as_bytes().to_vec()]),
+    }
+}
+
+/// A PNG whose header declares `width` × `height` with nothing behind it.
+pub fn png_declaring(width: u32, height: u32) -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    png.extend_from_slice(&13u32.to_be_bytes());
+    png.extend_from_slice(&ihdr);
+    png.extend_from_slice(&crc32fast::hash(&ihdr).to_be_bytes());
+    png
+}
+
+pub fn location(response: &LocalResponse<'_>) -> String {
+    response
+        .headers()
+        .get_one("Location")
+        .unwrap_or_default()
+        .to_owned()
+}
+
+pub fn assert_status(response: &LocalResponse<'_>, status: Status) {
+    assert_eq!(response.status(), status);
+}
+
+/// Every file under `root`, recursively (unreadable entries skipped).
+pub fn files_under(root: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => pending.push(path),
+                Ok(kind) if kind.is_file() => found.push(path),
+                _ => {}
+            }
+        }
+    }
+    found
+}

@@ -1,0 +1,308 @@
+//! Bad input gets a clear answer and changes nothing.
+
+mod common;
+
+use common::*;
+use entities::{document, request};
+use rocket::http::{Header, Status};
+
+async fn app_with_example() -> TestApp {
+    let app = TestApp::start().await;
+    app.add_domain("example.com", "Anna Muster", "anna@example.com")
+        .await;
+    app
+}
+
+async fn assert_nothing_stored(app: &TestApp) {
+    assert_eq!(app.count(request::Entity).await, 0, "no request row");
+    assert_eq!(app.count(document::Entity).await, 0, "no document row");
+    assert!(
+        app.stored_files().is_empty(),
+        "no file in uploads: {:?}",
+        app.stored_files()
+    );
+}
+
+#[rocket::async_test]
+async fn hostile_files_are_refused_in_plain_words() {
+    let app = app_with_example().await;
+    let photo = jpeg_photo(800, 600, None);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("huge.png", png_declaring(100_000, 100_000), "too large"),
+        ("wide.png", png_declaring(12_000, 10), "too large"),
+        (
+            "truncated.jpg",
+            photo[..photo.len() / 3].to_vec(),
+            "could not be read",
+        ),
+        ("header-only.jpg", photo[..3].to_vec(), "could not be read"),
+        (
+            "page.jpg",
+            b"<!doctype html><script>alert(1)</script>".to_vec(),
+            "not a JPEG, PNG or WebP",
+        ),
+        (
+            "drawing.jpg",
+            b"<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>".to_vec(),
+            "not a JPEG, PNG or WebP",
+        ),
+        (
+            "letter.jpg",
+            b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n".to_vec(),
+            "not a JPEG, PNG or WebP",
+        ),
+        (
+            "scan.jpg",
+            b"II*\x00\x08\x00\x00\x00\x00\x00".to_vec(),
+            "not a JPEG, PNG or WebP",
+        ),
+        ("empty.jpg", Vec::new(), "empty"),
+    ];
+    for (name, bytes, expected) in cases {
+        let form =
+            valid_submission("example.com", &photo).file("id_back", name, "image/jpeg", &bytes);
+        let response = app.submit_form(form).await;
+        assert_status(&response, Status::UnprocessableEntity);
+        let html = response.into_string().await.unwrap();
+        assert!(html.contains(expected), "{name}: expected “{expected}”");
+        let api = app
+            .post_multipart(
+                "/api/v1/requests",
+                valid_submission("example.com", &photo).file("id_back", name, "image/jpeg", &bytes),
+            )
+            .await;
+        assert_status(&api, Status::UnprocessableEntity);
+        let body: serde_json::Value = api.into_json().await.unwrap();
+        assert!(
+            body["errors"]["id_back"]
+                .as_str()
+                .unwrap()
+                .contains(expected),
+            "{name}"
+        );
+        assert_nothing_stored(&app).await;
+    }
+}
+
+#[rocket::async_test]
+async fn a_file_over_20_mb_is_refused_with_413() {
+    let app = app_with_example().await;
+    let mut big = jpeg_photo(64, 64, None);
+    big.resize(21 * 1024 * 1024, 0);
+    let response = app.submit_form(valid_submission("example.com", &big)).await;
+    assert_status(&response, Status::PayloadTooLarge);
+    assert!(response
+        .into_string()
+        .await
+        .unwrap()
+        .contains("at most 20 MB"));
+    let api = app
+        .post_multipart("/api/v1/requests", valid_submission("example.com", &big))
+        .await;
+    assert_status(&api, Status::PayloadTooLarge);
+    let body: serde_json::Value = api.into_json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("20 MB"));
+    assert_nothing_stored(&app).await;
+}
+
+#[rocket::async_test]
+async fn a_request_over_45_mb_is_refused_with_413() {
+    let app = app_with_example().await;
+    let mut part = jpeg_photo(64, 64, None);
+    part.resize(16 * 1024 * 1024, 0);
+    let form = valid_submission("example.com", &part)
+        .file("id_back", "b.jpg", "image/jpeg", &part)
+        .file("authorization", "c.jpg", "image/jpeg", &part);
+    let response = app.post_multipart("/api/v1/requests", form).await;
+    assert_status(&response, Status::PayloadTooLarge);
+    assert_nothing_stored(&app).await;
+}
+
+#[rocket::async_test]
+async fn missing_fields_are_named_and_typed_values_kept() {
+    let app = app_with_example().await;
+    let form = Multipart::new()
+        .text("domain", "example.com")
+        .text("full_name", "")
+        .text("email", "anna-at-example.org")
+        .text("phone", "+41 44 000 00 00")
+        .text("relation", "representative");
+    let response = app.submit_form(form).await;
+    assert_status(&response, Status::UnprocessableEntity);
+    let html = response.into_string().await.unwrap();
+    for message in [
+        "Please enter your full name.",
+        "This does not look like an email address",
+        "Please add a photo of the front of your identity document.",
+        "please add the holder&#x27;s signed authorisation letter",
+        "only check your identity with your consent",
+        "please choose your documents again",
+    ] {
+        assert!(html.contains(message), "missing “{message}”");
+    }
+    assert!(
+        html.contains("value=\"anna-at-example.org\""),
+        "typed email kept"
+    );
+    assert!(
+        html.contains("value=\"+41 44 000 00 00\""),
+        "typed phone kept"
+    );
+    assert!(
+        html.contains("value=\"representative\" checked"),
+        "choice kept"
+    );
+    assert_nothing_stored(&app).await;
+}
+
+#[rocket::async_test]
+async fn an_unknown_domain_is_refused_with_advice() {
+    let app = app_with_example().await;
+    let response = app
+        .post_multipart(
+            "/api/v1/requests",
+            valid_submission("not-ours.example", &jpeg_photo(640, 480, None)),
+        )
+        .await;
+    assert_status(&response, Status::UnprocessableEntity);
+    let body: serde_json::Value = response.into_json().await.unwrap();
+    assert!(body["errors"]["domain"]
+        .as_str()
+        .unwrap()
+        .contains("We do not manage this domain"));
+    assert_eq!(body["errors"].as_object().unwrap().len(), 1);
+    assert_nothing_stored(&app).await;
+}
+
+#[rocket::async_test]
+async fn xss_payloads_in_every_text_field_are_rendered_inert() {
+    let app = app_with_example().await;
+    let payload = "\"><script>alert(1)</script><img src=x onerror=alert(2)>";
+    let mut form = Multipart::new();
+    for field in ["domain", "full_name", "email", "phone", "relation"] {
+        form = form.text(field, payload);
+    }
+    let response = app.submit_form(form).await;
+    assert_status(&response, Status::UnprocessableEntity);
+    let html = response.into_string().await.unwrap();
+    assert!(!html.contains("<script>alert"), "payload is escaped");
+    assert!(!html.contains("<img src=x"), "payload is escaped");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;"));
+    assert_nothing_stored(&app).await;
+}
+
+#[rocket::async_test]
+async fn a_form_post_without_its_csrf_token_is_forbidden() {
+    let app = app_with_example().await;
+    app.csrf_token().await;
+    let (content_type, body) = valid_submission("example.com", &jpeg_photo(640, 480, None))
+        .text("csrf_token", "forged-token")
+        .finish();
+    let response = app
+        .client
+        .post("/requests")
+        .header(content_type)
+        .body(body)
+        .dispatch()
+        .await;
+    assert_status(&response, Status::Forbidden);
+    let (content_type, body) =
+        valid_submission("example.com", &jpeg_photo(640, 480, None)).finish();
+    let response = app
+        .client
+        .post("/requests")
+        .header(content_type)
+        .body(body)
+        .dispatch()
+        .await;
+    assert_status(&response, Status::Forbidden);
+    assert_nothing_stored(&app).await;
+}
+
+#[rocket::async_test]
+async fn cross_origin_posts_are_forbidden() {
+    let app = app_with_example().await;
+    let token = app.csrf_token().await;
+    for (name, value) in [
+        ("Origin", "https://evil.example"),
+        ("Origin", "null"),
+        ("Sec-Fetch-Site", "cross-site"),
+        ("Sec-Fetch-Site", "same-site"),
+    ] {
+        for path in ["/requests", "/api/v1/requests"] {
+            let (content_type, body) = valid_submission("example.com", &jpeg_photo(640, 480, None))
+                .text("csrf_token", &token)
+                .finish();
+            let response = app
+                .client
+                .post(path)
+                .header(content_type)
+                .header(Header::new("Host", "localhost"))
+                .header(Header::new(name, value))
+                .body(body)
+                .dispatch()
+                .await;
+            assert_status(&response, Status::Forbidden);
+        }
+    }
+    assert_nothing_stored(&app).await;
+}
+
+#[rocket::async_test]
+async fn every_response_carries_the_security_headers() {
+    let app = app_with_example().await;
+    let responses = vec![
+        app.client.get("/").dispatch().await,
+        app.client.get("/track/nothing").dispatch().await,
+        app.client.get("/no/such/page").dispatch().await,
+        app.client.get("/api/v1/requests/x").dispatch().await,
+        app.client.post("/requests").dispatch().await,
+        app.client.get("/static/style.css").dispatch().await,
+    ];
+    for response in responses {
+        let headers = response.headers();
+        let csp = headers.get_one("Content-Security-Policy").unwrap();
+        assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
+        assert!(!csp.contains("unsafe-inline"));
+        assert_eq!(headers.get_one("X-Content-Type-Options"), Some("nosniff"));
+        assert_eq!(headers.get_one("Referrer-Policy"), Some("no-referrer"));
+    }
+}
+
+#[rocket::async_test]
+async fn the_form_says_what_is_accepted_before_upload() {
+    let app = app_with_example().await;
+    let html = app
+        .client
+        .get("/")
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    for text in [
+        "JPEG, PNG or WebP",
+        "20 MB",
+        "encrypted",
+        "destroyed",
+        "30 days",
+    ] {
+        assert!(html.contains(text), "{text}");
+    }
+    for field in [
+        "domain",
+        "full_name",
+        "email",
+        "phone",
+        "id_front",
+        "id_back",
+        "authorization",
+        "consent",
+    ] {
+        assert!(
+            html.contains(&format!("for=\"{field}\"")) || field == "consent",
+            "label for {field}"
+        );
+    }
+    assert!(!html.contains("<script>"), "no inline script");
+}

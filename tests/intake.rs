@@ -1,0 +1,302 @@
+//! Requesters submit requests with their identity documents, by form and by API.
+
+mod common;
+
+use common::*;
+use entities::{document, request};
+use image::ImageDecoder;
+use rocket::http::{Header, Status};
+use sea_orm::EntityTrait;
+use transfer_desk::crypto::DocumentBinding;
+
+async fn app_with_example() -> TestApp {
+    let app = TestApp::start().await;
+    app.add_domain("example.com", "Anna Muster", "anna@example.com")
+        .await;
+    app
+}
+
+async fn only_document(app: &TestApp) -> (request::Model, document::Model) {
+    let request = request::Entity::find()
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let document = document::Entity::find()
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    (request, document)
+}
+
+fn binding(document: &document::Model) -> DocumentBinding {
+    DocumentBinding {
+        request_id: document.request_id,
+        document_id: document.id,
+        key_version: document.key_version as u32,
+    }
+}
+
+/// Decrypts a stored document as a reviewer's view would.
+fn open_stored(app: &TestApp, document: &document::Model) -> Vec<u8> {
+    let services = app.services();
+    let sealed = services.store.get(&document.storage_name).unwrap();
+    let key = services
+        .master_key
+        .unwrap(document.wrapped_key.as_ref().unwrap(), &binding(document))
+        .unwrap();
+    key.open_document(&binding(document), &sealed)
+        .unwrap()
+        .to_vec()
+}
+
+#[rocket::async_test]
+async fn holder_submits_by_form_and_lands_on_the_tracking_page() {
+    let app = app_with_example().await;
+    let response = app
+        .submit_form(valid_submission(
+            "Example.COM.",
+            &jpeg_photo(1600, 1200, None),
+        ))
+        .await;
+    assert_status(&response, Status::SeeOther);
+    let tracking = location(&response);
+    assert!(tracking.starts_with("/track/"), "{tracking}");
+
+    let page = app.client.get(tracking.clone()).dispatch().await;
+    assert_status(&page, Status::Ok);
+    let html = page.into_string().await.unwrap();
+    assert!(html.contains("Save this private link"));
+    assert!(html.contains("waiting for review"));
+    assert!(html.contains("example.com"));
+    assert!(
+        !html.contains("Anna Muster"),
+        "the tracking page shows nothing of the person"
+    );
+
+    let (request, document) = only_document(&app).await;
+    assert_eq!(request.domain, "example.com");
+    assert_eq!(request.state, "submitted");
+    assert_eq!(document.kind, "id_front");
+    assert_eq!((document.width, document.height), (1600, 1200));
+    assert_eq!(app.stored_files().len(), 1);
+}
+
+#[rocket::async_test]
+async fn stored_documents_are_ciphertext_bound_to_their_request() {
+    let app = app_with_example().await;
+    let photo = jpeg_photo(1200, 900, None);
+    assert_status(
+        &app.submit_form(valid_submission("example.com", &photo))
+            .await,
+        Status::SeeOther,
+    );
+    let (_, document) = only_document(&app).await;
+
+    let sealed = std::fs::read(&app.stored_files()[0]).unwrap();
+    assert!(
+        !sealed.starts_with(&[0xFF, 0xD8]),
+        "the file on disk is not a JPEG"
+    );
+    assert_eq!(document.algorithm, "AES-256-GCM");
+    assert!(document.wrapped_key.as_ref().unwrap().len() >= 32 + 16);
+
+    let plain = open_stored(&app, &document);
+    assert!(
+        plain.starts_with(&[0xFF, 0xD8, 0xFF]),
+        "opens to a JPEG with the right AAD"
+    );
+
+    let services = app.services();
+    let key = services
+        .master_key
+        .unwrap(document.wrapped_key.as_ref().unwrap(), &binding(&document))
+        .unwrap();
+    let other_request = DocumentBinding {
+        request_id: uuid::Uuid::new_v4(),
+        ..binding(&document)
+    };
+    assert!(key.open_document(&other_request, &sealed).is_err());
+    assert!(services
+        .master_key
+        .unwrap(document.wrapped_key.as_ref().unwrap(), &other_request)
+        .is_err());
+    let mut flipped = sealed.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x01;
+    assert!(key.open_document(&binding(&document), &flipped).is_err());
+}
+
+#[rocket::async_test]
+async fn integrator_submits_by_api_and_reads_status_with_the_token() {
+    let app = app_with_example().await;
+    let form = valid_submission("example.com", &jpeg_photo(800, 600, None)).file(
+        "id_back",
+        "back.png",
+        "image/png",
+        &png_photo(640, 400),
+    );
+    let response = app.post_multipart("/api/v1/requests", form).await;
+    assert_status(&response, Status::Created);
+    let body: serde_json::Value = response.into_json().await.unwrap();
+    let id = body["request_id"].as_str().unwrap().to_owned();
+    let token = body["tracking_token"].as_str().unwrap().to_owned();
+    assert_eq!(body["status"], "submitted");
+    assert_eq!(token.len(), 43);
+    assert!(body["tracking_url"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/track/{token}")));
+    assert_eq!(app.stored_files().len(), 2);
+
+    let status = app
+        .client
+        .get(format!("/api/v1/requests/{id}"))
+        .header(Header::new("Authorization", format!("Bearer {token}")))
+        .dispatch()
+        .await;
+    assert_status(&status, Status::Ok);
+    let status: serde_json::Value = status.into_json().await.unwrap();
+    assert_eq!(status["status"], "submitted");
+    assert_eq!(status["timeline"][0]["event"], "submitted");
+
+    let request = request::Entity::find()
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(
+        request.tracking_token_hash,
+        token.as_bytes(),
+        "only the hash is stored"
+    );
+    assert_eq!(request.tracking_token_hash.len(), 32);
+}
+
+#[rocket::async_test]
+async fn api_status_is_404_for_every_wrong_key() {
+    let app = app_with_example().await;
+    let mut created = Vec::new();
+    for _ in 0..2 {
+        let response = app
+            .post_multipart(
+                "/api/v1/requests",
+                valid_submission("example.com", &jpeg_photo(640, 480, None)),
+            )
+            .await;
+        let body: serde_json::Value = response.into_json().await.unwrap();
+        created.push((
+            body["request_id"].as_str().unwrap().to_owned(),
+            body["tracking_token"].as_str().unwrap().to_owned(),
+        ));
+    }
+    let (first_id, _) = &created[0];
+    let (_, second_token) = &created[1];
+    let cases = [
+        (first_id.clone(), Some(format!("Bearer {second_token}"))),
+        (first_id.clone(), Some(format!("Bearer {}", "A".repeat(43)))),
+        (first_id.clone(), Some("Bearer short".to_owned())),
+        (first_id.clone(), Some(second_token.clone())),
+        (first_id.clone(), None),
+        (
+            "not-a-uuid".to_owned(),
+            Some(format!("Bearer {second_token}")),
+        ),
+        (
+            uuid::Uuid::new_v4().to_string(),
+            Some(format!("Bearer {second_token}")),
+        ),
+    ];
+    for (id, auth) in cases {
+        let mut request = app.client.get(format!("/api/v1/requests/{id}"));
+        if let Some(auth) = auth {
+            request = request.header(Header::new("Authorization", auth));
+        }
+        let response = request.dispatch().await;
+        assert_status(&response, Status::NotFound);
+        let body: serde_json::Value = response.into_json().await.unwrap();
+        assert!(body["error"].is_string());
+    }
+}
+
+#[rocket::async_test]
+async fn unknown_and_malformed_tracking_tokens_get_the_same_404_page() {
+    let app = app_with_example().await;
+    let unknown = app
+        .client
+        .get(format!("/track/{}", "B".repeat(43)))
+        .dispatch()
+        .await;
+    assert_status(&unknown, Status::NotFound);
+    let unknown = unknown.into_string().await.unwrap();
+    let malformed = app.client.get("/track/../../etc/passwd").dispatch().await;
+    assert_status(&malformed, Status::NotFound);
+    let short = app.client.get("/track/abc").dispatch().await;
+    assert_status(&short, Status::NotFound);
+    assert_eq!(short.into_string().await.unwrap(), unknown);
+}
+
+fn png_photo(width: u32, height: u32) -> Vec<u8> {
+    let pixels =
+        image::RgbImage::from_fn(width, height, |x, y| image::Rgb([x as u8, y as u8, 200]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    pixels.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+#[rocket::async_test]
+async fn exif_location_is_dropped_and_orientation_applied() {
+    let app = app_with_example().await;
+    // Left half red, right half blue; EXIF says "rotate 90° clockwise to view".
+    let pixels = image::RgbImage::from_fn(400, 200, |x, _| {
+        if x < 200 {
+            image::Rgb([230, 20, 20])
+        } else {
+            image::Rgb([20, 20, 230])
+        }
+    });
+    let exif = exif_tiff(&[
+        exif::Field {
+            tag: exif::Tag::Orientation,
+            ifd_num: exif::In::PRIMARY,
+            value: exif::Value::Short(vec![6]),
+        },
+        ascii_field(exif::Tag::Make, "Fairphone"),
+        ascii_field(exif::Tag::Model, "FP5"),
+        ascii_field(exif::Tag::Software, "Photoshop 25.0"),
+        ascii_field(exif::Tag::GPSLatitudeRef, "N"),
+        exif::Field {
+            tag: exif::Tag::GPSLatitude,
+            ifd_num: exif::In::PRIMARY,
+            value: exif::Value::Rational(vec![(46, 1).into(), (57, 1).into(), (0, 1).into()]),
+        },
+    ]);
+    let photo = encode_jpeg(&pixels, Some(exif));
+    assert_status(
+        &app.submit_form(valid_submission("example.com", &photo))
+            .await,
+        Status::SeeOther,
+    );
+
+    let (_, document) = only_document(&app).await;
+    let clean = open_stored(&app, &document);
+    let mut decoder = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(&clean)).unwrap();
+    assert_eq!(decoder.exif_metadata().unwrap(), None, "no EXIF survives");
+    assert!(!clean.windows(4).any(|w| w == b"Exif"));
+    let upright = image::load_from_memory(&clean).unwrap().into_rgb8();
+    assert_eq!(upright.dimensions(), (200, 400), "rotated to portrait");
+    let top = upright.get_pixel(100, 50);
+    let bottom = upright.get_pixel(100, 350);
+    assert!(
+        top[0] > 180 && top[2] < 80,
+        "the left (red) half is now on top: {top:?}"
+    );
+    assert!(bottom[2] > 180 && bottom[0] < 80, "{bottom:?}");
+
+    let signals: serde_json::Value = serde_json::from_str(&document.signals).unwrap();
+    assert_eq!(signals["editing_software"], "Photoshop 25.0");
+    assert_eq!(signals["camera"], "Fairphone FP5");
+    assert_eq!(signals["no_camera_data"], false);
+    assert_eq!(signals["original_width"], 200);
+}
