@@ -10,20 +10,37 @@ use rocket::http::Status;
 use sea_orm::EntityTrait;
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|window| window == needle)
+    any_of(&[needle.to_vec()]).is_match(haystack)
+}
+
+/// One matcher for several byte strings (the regex engine is optimised even in test builds).
+fn any_of(needles: &[Vec<u8>]) -> regex::bytes::Regex {
+    let pattern = needles
+        .iter()
+        .map(|needle| {
+            needle
+                .iter()
+                .map(|b| format!("\\x{b:02x}"))
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("|");
+    regex::bytes::RegexBuilder::new(&pattern)
+        .unicode(false)
+        .build()
+        .unwrap()
 }
 
 /// Every file under `roots` that contains any of `needles`.
 fn files_containing(roots: &[&Path], needles: &[Vec<u8>]) -> Vec<String> {
+    let matcher = any_of(needles);
     let mut hits = Vec::new();
     for root in roots {
         for path in files_under(root) {
             let Ok(bytes) = std::fs::read(&path) else {
                 continue;
             };
-            if needles.iter().any(|needle| contains(&bytes, needle)) {
+            if matcher.is_match(&bytes) {
                 hits.push(path.display().to_string());
             }
         }
@@ -110,6 +127,19 @@ async fn an_uploaded_document_leaves_no_plaintext_on_disk_or_in_logs() {
     );
 
     let temp = std::env::temp_dir();
+    // The scan itself must be able to see a plaintext copy.
+    let canary = app.dir.path().join("canary.bin");
+    std::fs::write(
+        &canary,
+        [b"prefix".as_slice(), needles.last().unwrap()].concat(),
+    )
+    .unwrap();
+    assert_eq!(
+        files_containing(&[app.dir.path()], &needles),
+        [canary.display().to_string()]
+    );
+    std::fs::remove_file(&canary).unwrap();
+
     let hits = files_containing(&[&app.data_dir(), services.store.dir(), &temp], &needles);
     assert!(hits.is_empty(), "plaintext found in {hits:?}");
 
