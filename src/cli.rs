@@ -27,6 +27,28 @@ pub enum Command {
         #[command(subcommand)]
         command: DomainsCommand,
     },
+    /// Manage reviewer accounts.
+    Reviewer {
+        #[command(subcommand)]
+        command: ReviewerCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReviewerCommand {
+    /// Add a reviewer; the password is read from standard input (not echoed on a terminal).
+    Add {
+        name: String,
+        /// Let the reviewer manage others and read the audit trail.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Disable a reviewer and end their sessions.
+    Disable { name: String },
+    /// Set a new password (read from standard input) and end the reviewer's sessions.
+    Password { name: String },
+    /// List reviewers.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -52,6 +74,87 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Domains {
             command: DomainsCommand::Import { file },
         } => import_domains(settings, file).await,
+        Command::Reviewer { command } => manage_reviewers(settings, command).await,
+    }
+}
+
+async fn open_database(settings: &Settings) -> Result<sea_orm::DatabaseConnection, String> {
+    settings.prepare().map_err(|e| e.to_string())?;
+    crate::db::connect_and_migrate(&settings.database_url)
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot open the database {}: {e}",
+                settings.database_for_log()
+            )
+        })
+}
+
+/// Reads a password from the terminal without echo, or a line from piped input.
+fn read_password(prompt: &str) -> Result<zeroize::Zeroizing<String>, String> {
+    use std::io::IsTerminal;
+    let line = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(prompt).map_err(|e| e.to_string())?
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        line
+    };
+    Ok(zeroize::Zeroizing::new(
+        line.trim_end_matches(['\r', '\n']).to_owned(),
+    ))
+}
+
+async fn manage_reviewers(settings: Settings, command: ReviewerCommand) -> ExitCode {
+    let db = match open_database(&settings).await {
+        Ok(db) => db,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match command {
+        ReviewerCommand::Add { name, admin } => {
+            match read_password("Password (12-128 characters): ") {
+                Ok(password) => crate::accounts::add_reviewer(&db, &name, &password, admin)
+                    .await
+                    .map(|_| println!("added {}{name}", if admin { "admin " } else { "" }))
+                    .map_err(|e| e.to_string()),
+                Err(error) => Err(error),
+            }
+        }
+        ReviewerCommand::Disable { name } => crate::accounts::disable_reviewer(&db, &name)
+            .await
+            .map(|()| println!("disabled {name}; their sessions are ended"))
+            .map_err(|e| e.to_string()),
+        ReviewerCommand::Password { name } => {
+            match read_password("New password (12-128 characters): ") {
+                Ok(password) => crate::accounts::change_password(&db, &name, &password)
+                    .await
+                    .map(|()| println!("password of {name} changed; their sessions are ended"))
+                    .map_err(|e| e.to_string()),
+                Err(error) => Err(error),
+            }
+        }
+        ReviewerCommand::List => crate::accounts::list_reviewers(&db)
+            .await
+            .map(|reviewers| {
+                for r in reviewers {
+                    let role = if r.is_admin { "admin" } else { "reviewer" };
+                    let status = if r.disabled { "disabled" } else { "active" };
+                    println!("{}\t{role}\t{status}", r.name);
+                }
+            })
+            .map_err(|e| e.to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -82,20 +185,10 @@ async fn import_domains(settings: Settings, file: PathBuf) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let db = match settings.prepare() {
-        Ok(_) => crate::db::connect_and_migrate(&settings.database_url).await,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    let db = match db {
+    let db = match open_database(&settings).await {
         Ok(db) => db,
         Err(error) => {
-            eprintln!(
-                "error: cannot open the database {}: {error}",
-                settings.database_for_log()
-            );
+            eprintln!("error: {error}");
             return ExitCode::from(2);
         }
     };

@@ -40,6 +40,44 @@ pub struct Settings {
     pub master_key_base64: Option<Zeroizing<String>>,
     /// How many photos may be decoded at the same time.
     pub decode_slots: usize,
+    /// Undecided requests older than this are expired and shredded.
+    pub retention_days: i64,
+    pub approvals: ApprovalPolicy,
+    /// Shell command that receives `domain` and `code` (one per line) on stdin at approval.
+    pub registry_command: Option<String>,
+    /// Proxies whose `X-Forwarded-For` is believed; nobody's by default.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How old an unreferenced file in uploads/ must be before the sweeper removes it.
+    pub sweep_grace: chrono::Duration,
+}
+
+/// How many different reviewers must approve a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApprovalPolicy {
+    /// Two when any fraud signal fired, one otherwise.
+    FourEyesOnSignals,
+    Fixed(u8),
+}
+
+impl ApprovalPolicy {
+    pub fn required(self, signals_fired: usize) -> usize {
+        match self {
+            Self::FourEyesOnSignals if signals_fired > 0 => 2,
+            Self::FourEyesOnSignals => 1,
+            Self::Fixed(n) => usize::from(n.max(1)),
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "auto" => Some(Self::FourEyesOnSignals),
+            n => n
+                .parse()
+                .ok()
+                .filter(|n| (1..=5).contains(n))
+                .map(Self::Fixed),
+        }
+    }
 }
 
 impl Settings {
@@ -53,6 +91,11 @@ impl Settings {
             public_url: None,
             master_key_base64: None,
             decode_slots: default_decode_slots(),
+            retention_days: 30,
+            approvals: ApprovalPolicy::FourEyesOnSignals,
+            registry_command: None,
+            trusted_proxies: Vec::new(),
+            sweep_grace: chrono::Duration::minutes(10),
         }
     }
 
@@ -67,7 +110,41 @@ impl Settings {
             })?,
             None => default_decode_slots(),
         };
+        let retention_days = match var("TRANSFER_DESK_RETENTION_DAYS") {
+            Some(v) => v.parse().ok().filter(|d| *d > 0).ok_or_else(|| {
+                ConfigError::Invalid(
+                    "TRANSFER_DESK_RETENTION_DAYS must be a positive number".into(),
+                )
+            })?,
+            None => 30,
+        };
+        let approvals = match var("TRANSFER_DESK_APPROVALS_REQUIRED") {
+            Some(v) => ApprovalPolicy::parse(v.trim()).ok_or_else(|| {
+                ConfigError::Invalid(
+                    "TRANSFER_DESK_APPROVALS_REQUIRED must be auto or 1 to 5".into(),
+                )
+            })?,
+            None => ApprovalPolicy::FourEyesOnSignals,
+        };
+        let trusted_proxies = var("TRANSFER_DESK_TRUSTED_PROXIES")
+            .map(|list| {
+                list.split(',')
+                    .map(|ip| ip.trim().parse())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| {
+                        ConfigError::Invalid(
+                            "TRANSFER_DESK_TRUSTED_PROXIES must be a comma-separated list of IP addresses".into(),
+                        )
+                    })
+            })
+            .transpose()?
+            .unwrap_or_default();
         Ok(Self {
+            retention_days,
+            approvals,
+            registry_command: var("TRANSFER_DESK_REGISTRY_COMMAND"),
+            trusted_proxies,
+            sweep_grace: chrono::Duration::minutes(10),
             uploads_dir: PathBuf::from(
                 var("TRANSFER_DESK_UPLOADS_DIR").unwrap_or_else(|| "uploads".into()),
             ),
@@ -244,6 +321,14 @@ mod tests {
             settings.prepare(),
             Err(ConfigError::MasterKeyEnv(_))
         ));
+    }
+
+    #[test]
+    fn four_eyes_apply_when_a_signal_fired() {
+        let policy = ApprovalPolicy::parse("auto").unwrap();
+        assert_eq!((policy.required(0), policy.required(3)), (1, 2));
+        assert_eq!(ApprovalPolicy::parse("2").unwrap().required(0), 2);
+        assert_eq!(ApprovalPolicy::parse("0"), None);
     }
 
     #[test]

@@ -1,13 +1,18 @@
 //! Transfer Desk: identity-verified domain transfer-code requests.
 
+pub mod accounts;
+pub mod audit;
 pub mod cli;
+pub mod codes;
 pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod domains;
 pub mod intake;
+pub mod registry;
 pub mod services;
 pub mod storage;
+pub mod watermark;
 pub mod web;
 pub mod workflow;
 

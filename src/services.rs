@@ -1,17 +1,22 @@
 //! What the workflow needs to run, built once at start-up and shared by every route.
 
+use std::sync::Arc;
+
 use sea_orm::{DatabaseConnection, DbErr};
 
+use crate::accounts::LoginThrottle;
 use crate::config::{ConfigError, KeySource, Settings};
 use crate::crypto::MasterKey;
 use crate::intake::{IntakeGate, IntakeLimits};
 use crate::storage::BlobStore;
 
+#[derive(Clone)]
 pub struct Services {
     pub db: DatabaseConnection,
-    pub master_key: MasterKey,
+    pub master_key: Arc<MasterKey>,
     pub store: BlobStore,
     pub intake: IntakeGate,
+    pub throttle: LoginThrottle,
     pub settings: Settings,
 }
 
@@ -67,9 +72,10 @@ impl Services {
         );
         let services = Self {
             db,
-            master_key: prepared.master_key,
+            master_key: Arc::new(prepared.master_key),
             store,
             intake: IntakeGate::new(settings.decode_slots, IntakeLimits::default()),
+            throttle: LoginThrottle::default(),
             settings,
         };
         Ok((services, prepared.rocket_secret))

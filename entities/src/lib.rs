@@ -1,6 +1,15 @@
 //! SeaORM entities of Transfer Desk: one module per table, no logic.
 
+pub mod approval;
+pub mod audit_event;
+pub mod decision;
+pub mod deletion;
 pub mod document;
 pub mod domain;
+pub mod login_throttle;
 pub mod request;
 pub mod request_event;
+pub mod reviewer;
+pub mod session;
+pub mod setup_token;
+pub mod transfer_code;

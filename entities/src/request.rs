@@ -17,6 +17,15 @@ pub struct Model {
     pub consent_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The reviewer holding the exclusive review lease, until `claim_expires_at`.
+    pub claimed_by: Option<Uuid>,
+    pub claim_expires_at: Option<DateTimeUtc>,
+    /// What the requester is asked for while the state is `needs_document`.
+    pub requested_document: Option<String>,
+    pub requested_note: Option<String>,
+    pub decided_at: Option<DateTimeUtc>,
+    /// Public key (derived from the tracking token) that an issued code is sealed to.
+    pub code_recipient_key: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

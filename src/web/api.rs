@@ -63,5 +63,10 @@ async fn request_status(
         "status": view.state,
         "created_at": view.created_at,
         "timeline": view.timeline,
+        "requested_document": view.requested_document,
+        "requested_note": view.requested_note,
+        "reason": view.reason,
+        "transfer_code": view.transfer_code,
+        "code_expires_at": view.code_expires_at,
     })))
 }

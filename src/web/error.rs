@@ -26,6 +26,9 @@ pub enum Error {
     Invalid(BTreeMap<&'static str, String>),
     #[error("internal error: {0}")]
     Internal(String),
+    /// A refusal with its own status and a message for the person.
+    #[error("{1}")]
+    Refused(Status, String),
 }
 
 impl From<SubmitError> for Error {
@@ -52,6 +55,7 @@ impl Error {
             Self::BadRequest => Status::BadRequest,
             Self::Invalid(_) => Status::UnprocessableEntity,
             Self::Internal(_) => Status::InternalServerError,
+            Self::Refused(status, _) => *status,
         }
     }
 }
@@ -71,6 +75,9 @@ fn explain(status: Status) -> (&'static str, &'static str) {
             "Files too large",
             "Each file may be at most 20 MB, and all files together at most 45 MB. Nothing was stored. Please go back and choose smaller photos.",
         ),
+        401 => ("Sign in", "Please sign in first."),
+        409 => ("Already taken", "Someone else acted on this first. Please reload the page."),
+        429 => ("Too many attempts", "Please wait a few minutes and try again."),
         422 | 400 => (
             "Something is missing",
             "The request could not be understood. Please go back, check the form and send it again.",
@@ -84,6 +91,15 @@ fn explain(status: Status) -> (&'static str, &'static str) {
 
 fn render(status: Status, req: &Request<'_>) -> response::Result<'static> {
     let (title, message) = explain(status);
+    render_message(status, title, message, req)
+}
+
+fn render_message(
+    status: Status,
+    title: &str,
+    message: &str,
+    req: &Request<'_>,
+) -> response::Result<'static> {
     if req.uri().path().starts_with("/api/") {
         (status, Json(json!({ "error": message }))).respond_to(req)
     } else {
@@ -106,6 +122,7 @@ impl<'r> Responder<'r, 'static> for Error {
             Self::Invalid(errors) if req.uri().path().starts_with("/api/") => {
                 (status, Json(json!({ "errors": errors }))).respond_to(req)
             }
+            Self::Refused(_, message) => render_message(status, explain(status).0, &message, req),
             _ => render(status, req),
         }
     }

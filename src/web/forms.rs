@@ -43,6 +43,18 @@ impl FileField {
     fn into_upload(self) -> Option<Upload> {
         (self.named || !self.bytes.is_empty()).then_some(Upload { bytes: self.bytes })
     }
+
+    /// The upload of a file field, `None` when none was chosen; a file over the size limit
+    /// refuses the whole form.
+    pub fn into_upload_or_too_large(
+        field: form::Result<'_, FileField>,
+    ) -> Result<Option<Upload>, FormProblem> {
+        match field {
+            Ok(file) => Ok(file.into_upload()),
+            Err(errors) if errors.status() == Status::PayloadTooLarge => Err(FormProblem::TooLarge),
+            Err(_) => Ok(None),
+        }
+    }
 }
 
 #[derive(FromForm)]
@@ -92,15 +104,10 @@ impl<'r> RequestForm<'r> {
     /// The workflow's input; a file over the size limit refuses the whole submission.
     pub fn into_input(self, client_addr: Option<String>) -> Result<SubmissionInput, FormProblem> {
         let typed = self.typed_values();
-        let file = |field: form::Result<'r, FileField>| match field {
-            Ok(file) => Ok(file.into_upload()),
-            Err(errors) if errors.status() == Status::PayloadTooLarge => Err(FormProblem::TooLarge),
-            Err(_) => Ok(None),
-        };
         Ok(SubmissionInput {
-            id_front: file(self.id_front)?,
-            id_back: file(self.id_back)?,
-            authorization: file(self.authorization)?,
+            id_front: FileField::into_upload_or_too_large(self.id_front)?,
+            id_back: FileField::into_upload_or_too_large(self.id_back)?,
+            authorization: FileField::into_upload_or_too_large(self.authorization)?,
             domain: typed.domain,
             full_name: typed.full_name,
             email: typed.email,

@@ -97,7 +97,8 @@ impl<'r> FromRequest<'r> for CsrfToken {
     }
 }
 
-/// The client's address as the socket sees it. Proxy headers are not trusted.
+/// The client's address: the socket's peer, unless that peer is a configured trusted proxy,
+/// in which case the nearest `X-Forwarded-For` entry that is not itself a trusted proxy.
 pub struct ClientAddr(pub Option<String>);
 
 #[rocket::async_trait]
@@ -105,8 +106,35 @@ impl<'r> FromRequest<'r> for ClientAddr {
     type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        Outcome::Success(ClientAddr(req.remote().map(|addr| addr.ip().to_string())))
+        let Some(peer) = req.remote().map(|addr| addr.ip()) else {
+            return Outcome::Success(ClientAddr(None));
+        };
+        let trusted = match req.guard::<&State<Services>>().await {
+            Outcome::Success(services) => services.settings.trusted_proxies.clone(),
+            _ => Vec::new(),
+        };
+        Outcome::Success(ClientAddr(Some(
+            client_ip(peer, req.headers().get("X-Forwarded-For"), &trusted).to_string(),
+        )))
     }
+}
+
+fn client_ip<'a>(
+    peer: std::net::IpAddr,
+    forwarded: impl Iterator<Item = &'a str>,
+    trusted: &[std::net::IpAddr],
+) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<std::net::IpAddr> = forwarded
+        .flat_map(|value| value.split(','))
+        .filter_map(|hop| hop.trim().parse().ok())
+        .collect();
+    hops.into_iter()
+        .rev()
+        .find(|hop| !trusted.contains(hop))
+        .unwrap_or(peer)
 }
 
 /// The tracking token from `Authorization: Bearer …`; anything else is a 404, like an
@@ -139,6 +167,19 @@ mod tests {
             "https://desk.example.net"
         );
         assert_eq!(origin_of("http://127.0.0.1:8000"), "http://127.0.0.1:8000");
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+        let proxy: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+        let peer: std::net::IpAddr = "203.0.113.9".parse().unwrap();
+        let header = ["198.51.100.7, 10.0.0.1"];
+        assert_eq!(client_ip(peer, header.into_iter(), &[proxy]), peer);
+        assert_eq!(client_ip(proxy, header.into_iter(), &[]), proxy);
+        assert_eq!(
+            client_ip(proxy, header.into_iter(), &[proxy]),
+            "198.51.100.7".parse::<std::net::IpAddr>().unwrap()
+        );
     }
 
     #[test]

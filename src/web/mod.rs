@@ -5,6 +5,8 @@ mod error;
 mod forms;
 mod guards;
 mod public;
+mod review;
+mod session;
 
 use std::time::Instant;
 
@@ -26,21 +28,54 @@ pub fn mount(rocket: Rocket<Build>) -> Rocket<Build> {
     rocket
         .mount("/", public::routes())
         .mount("/api/v1", api::routes())
+        .mount("/review", review::routes())
         .mount("/static", FileServer::from(STATIC_DIR))
         .register("/", error::catchers())
+        .register("/review", review::catchers())
         .attach(Template::fairing())
         .attach(SecurityHeaders)
         .attach(RequestLog)
-        .attach(AdHoc::on_liftoff("announce", |rocket| {
-            Box::pin(async move {
-                let config = rocket.config();
-                tracing::info!(
-                    "Transfer Desk is listening on http://{}:{}",
-                    config.address,
-                    config.port
-                );
-            })
-        }))
+        .attach(AdHoc::on_liftoff(
+            "announce and start background jobs",
+            |rocket| {
+                Box::pin(async move {
+                    let config = rocket.config();
+                    let base = format!("http://{}:{}", config.address, config.port);
+                    tracing::info!("Transfer Desk is listening on {base}");
+                    if let Some(services) = rocket.state::<Services>() {
+                        announce_setup_link(services, &base).await;
+                        tokio::spawn(sweeper(services.clone()));
+                    }
+                })
+            },
+        ))
+}
+
+/// With no reviewer at all, prints a one-time link that creates the first admin.
+async fn announce_setup_link(services: &Services, base: &str) {
+    match crate::accounts::setup_token_if_needed(&services.db).await {
+        Ok(Some(token)) => {
+            let base = services.settings.public_url.as_deref().unwrap_or(base);
+            tracing::warn!(
+                "no reviewer exists yet: create the first admin within one hour at {base}/review/setup/{}",
+                token.expose()
+            );
+        }
+        Ok(None) => {}
+        Err(error) => tracing::error!(%error, "cannot prepare the first-admin setup link"),
+    }
+}
+
+/// Expiry, the deletion outbox and orphaned files: at start-up, then every five minutes.
+async fn sweeper(services: Services) {
+    loop {
+        match crate::workflow::shred::sweep(&services, chrono::Utc::now()).await {
+            Ok(report) if report != Default::default() => tracing::info!(?report, "sweep"),
+            Ok(_) => {}
+            Err(error) => tracing::error!(%error, "sweep failed; will retry"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(300)).await;
+    }
 }
 
 /// The route pattern (`/track/<token>`), never the path itself: paths carry tracking tokens.

@@ -1,13 +1,13 @@
 //! The requester's pages: the request form and the tracking page.
 
-use rocket::form::{Errors, Form};
+use rocket::form::{self, Errors, Form, FromForm};
 use rocket::http::Status;
 use rocket::response::Redirect;
 use rocket::{get, post, routes, uri, Route, State};
 use rocket_dyn_templates::{context, Template};
 
 use super::error::Error;
-use super::forms::{FormProblem, RequestForm, TypedValues};
+use super::forms::{FileField, FormProblem, RequestForm, TypedValues};
 use super::guards::{ClientAddr, CsrfToken, SameOrigin};
 use super::HostUrl;
 use crate::crypto::TrackingToken;
@@ -15,7 +15,7 @@ use crate::services::Services;
 use crate::workflow::{self, FieldErrors, SubmitError};
 
 pub fn routes() -> Vec<Route> {
-    routes![request_form, submit_request, track]
+    routes![request_form, submit_request, track, provide_document]
 }
 
 fn form_page(csrf: &CsrfToken, values: &TypedValues, errors: &FieldErrors) -> Template {
@@ -69,7 +69,19 @@ async fn track(
     token: &str,
     new: Option<bool>,
     host: HostUrl,
+    csrf: CsrfToken,
     services: &State<Services>,
+) -> Result<Template, Error> {
+    track_page(token, new.unwrap_or(false), None, &host, &csrf, services).await
+}
+
+async fn track_page(
+    token: &str,
+    just_submitted: bool,
+    error: Option<String>,
+    host: &HostUrl,
+    csrf: &CsrfToken,
+    services: &Services,
 ) -> Result<Template, Error> {
     let token = TrackingToken::parse(token).ok_or(Error::NotFound)?;
     let view = workflow::find_for_requester(&services.db, &token, None)
@@ -78,6 +90,49 @@ async fn track(
     let link = format!("{}/track/{}", host.0, token.expose());
     Ok(Template::render(
         "track",
-        context! { view, link, just_submitted: new.unwrap_or(false) },
+        context! {
+            view, link, just_submitted, error, token: token.expose(), csrf_token: csrf.as_str(),
+        },
     ))
+}
+
+#[derive(FromForm)]
+struct DocumentForm<'r> {
+    csrf_token: Option<&'r str>,
+    document: form::Result<'r, FileField>,
+}
+
+/// The requester sends the new document a reviewer asked for.
+#[post("/track/<token>/document", data = "<form>")]
+async fn provide_document(
+    token: &str,
+    _same_origin: SameOrigin,
+    csrf: CsrfToken,
+    host: HostUrl,
+    services: &State<Services>,
+    form: Result<Form<DocumentForm<'_>>, Errors<'_>>,
+) -> Result<Result<Redirect, (Status, Template)>, Error> {
+    let form = match form {
+        Ok(form) => form.into_inner(),
+        Err(errors) if errors.status() == Status::PayloadTooLarge => return Err(Error::TooLarge),
+        Err(_) => return Err(Error::BadRequest),
+    };
+    if !csrf.matches(form.csrf_token) {
+        return Err(Error::Forbidden);
+    }
+    let tracking = TrackingToken::parse(token).ok_or(Error::NotFound)?;
+    let upload = FileField::into_upload_or_too_large(form.document).map_err(|_| Error::TooLarge)?;
+    match workflow::provide_document(services, &tracking, upload).await {
+        Ok(()) => Ok(Ok(Redirect::to(uri!(track(
+            tracking.expose(),
+            None::<bool>
+        ))))),
+        Err(SubmitError::NotFound) => Err(Error::NotFound),
+        Err(SubmitError::Invalid(mut errors)) => {
+            let message = errors.remove("document");
+            let page = track_page(token, false, message, &host, &csrf, services).await?;
+            Ok(Err((Status::UnprocessableEntity, page)))
+        }
+        Err(other) => Err(other.into()),
+    }
 }

@@ -4,11 +4,17 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use entities::{document, domain, request, request_event};
-use sea_orm::{ActiveModelTrait, DbErr, EntityTrait, Set, TransactionTrait};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait,
+};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+use super::shred::{add_event, process_outbox, shred_documents};
 use super::{event, DocumentKind, Relation, RequestState};
+use crate::audit;
+use crate::codes::RecipientKey;
 use crate::crypto::{self, CryptoError, DataKey, DocumentBinding, TrackingToken};
 use crate::domains::{is_plausible_email, normalize_domain, DomainError};
 use crate::intake::{CleanImage, IntakeError};
@@ -48,6 +54,8 @@ pub enum SubmitError {
     Database(#[from] DbErr),
     #[error("encryption failed: {0}")]
     Crypto(#[from] CryptoError),
+    #[error("no such request")]
+    NotFound,
 }
 
 pub struct Submitted {
@@ -238,43 +246,15 @@ async fn store(
 ) -> Result<Submitted, SubmitError> {
     let request_id = Uuid::new_v4();
     let tracking_token = TrackingToken::generate()?;
+    let recipient_key = RecipientKey::for_token(&tracking_token, request_id)?;
     let now = Utc::now();
     let mut written: Vec<String> = Vec::new();
     let result = async {
         let mut documents = Vec::with_capacity(clean.len());
         for (kind, image) in &clean {
-            let document_id = Uuid::new_v4();
-            let binding = DocumentBinding {
-                request_id,
-                document_id,
-                key_version: services.master_key.version(),
-            };
-            let data_key = DataKey::generate()?;
-            let sealed = data_key.seal_document(&binding, &image.jpeg)?;
-            let wrapped_key = services.master_key.wrap(&data_key, &binding)?;
-            let storage_name = BlobStore::name_for(document_id);
-            let store = services.store.clone();
-            let name = storage_name.clone();
-            tokio::task::spawn_blocking(move || store.put(&name, &sealed))
-                .await
-                .map_err(std::io::Error::other)??;
-            written.push(storage_name.clone());
-            documents.push(document::ActiveModel {
-                id: Set(document_id),
-                request_id: Set(request_id),
-                kind: Set(kind.as_str().to_owned()),
-                format_version: Set(i32::from(crypto::FORMAT_VERSION)),
-                algorithm: Set(crypto::ALGORITHM.to_owned()),
-                key_version: Set(binding.key_version as i32),
-                wrapped_key: Set(Some(wrapped_key)),
-                storage_name: Set(storage_name),
-                width: Set(image.width as i32),
-                height: Set(image.height as i32),
-                byte_len: Set(image.jpeg.len() as i64),
-                signals: Set(serde_json::to_string(&image.signals).unwrap_or_default()),
-                created_at: Set(now),
-                shredded_at: Set(None),
-            });
+            let (document, name) = seal_and_write(services, request_id, *kind, image, now).await?;
+            written.push(name);
+            documents.push(document);
         }
         let txn = services.db.begin().await?;
         request::ActiveModel {
@@ -290,6 +270,12 @@ async fn store(
             consent_at: Set(now),
             created_at: Set(now),
             updated_at: Set(now),
+            claimed_by: Set(None),
+            claim_expires_at: Set(None),
+            requested_document: Set(None),
+            requested_note: Set(None),
+            decided_at: Set(None),
+            code_recipient_key: Set(Some(recipient_key.0.to_vec())),
         }
         .insert(&txn)
         .await?;
@@ -323,6 +309,136 @@ async fn store(
         tracking_token,
         state: RequestState::Submitted,
     })
+}
+
+/// Encrypts one sanitised document under a fresh data key and writes it to the store.
+/// Returns its row (not yet inserted) and its file name.
+async fn seal_and_write(
+    services: &Services,
+    request_id: Uuid,
+    kind: DocumentKind,
+    image: &CleanImage,
+    now: chrono::DateTime<Utc>,
+) -> Result<(document::ActiveModel, String), SubmitError> {
+    let document_id = Uuid::new_v4();
+    let binding = DocumentBinding {
+        request_id,
+        document_id,
+        key_version: services.master_key.version(),
+    };
+    let data_key = DataKey::generate()?;
+    let sealed = data_key.seal_document(&binding, &image.jpeg)?;
+    let wrapped_key = services.master_key.wrap(&data_key, &binding)?;
+    let storage_name = BlobStore::name_for(document_id);
+    let store = services.store.clone();
+    let name = storage_name.clone();
+    tokio::task::spawn_blocking(move || store.put(&name, &sealed))
+        .await
+        .map_err(std::io::Error::other)??;
+    let document = document::ActiveModel {
+        id: Set(document_id),
+        request_id: Set(request_id),
+        kind: Set(kind.as_str().to_owned()),
+        format_version: Set(i32::from(crypto::FORMAT_VERSION)),
+        algorithm: Set(crypto::ALGORITHM.to_owned()),
+        key_version: Set(binding.key_version as i32),
+        wrapped_key: Set(Some(wrapped_key)),
+        storage_name: Set(storage_name.clone()),
+        width: Set(image.width as i32),
+        height: Set(image.height as i32),
+        byte_len: Set(image.jpeg.len() as i64),
+        signals: Set(serde_json::to_string(&image.signals).unwrap_or_default()),
+        created_at: Set(now),
+        shredded_at: Set(None),
+    };
+    Ok((document, storage_name))
+}
+
+/// The requester sends the new document a reviewer asked for, from the tracking page. It
+/// goes through the same intake; the document it replaces is shredded at once.
+pub async fn provide_document(
+    services: &Services,
+    token: &TrackingToken,
+    upload: Option<Upload>,
+) -> Result<(), SubmitError> {
+    let found = request::Entity::find()
+        .filter(request::Column::TrackingTokenHash.eq(token.hash().to_vec()))
+        .one(&services.db)
+        .await?
+        .ok_or(SubmitError::NotFound)?;
+    let invalid =
+        |message: &str| SubmitError::Invalid(FieldErrors::from([("document", message.to_owned())]));
+    let kind = found
+        .requested_document
+        .as_deref()
+        .and_then(DocumentKind::parse)
+        .filter(|_| found.state == RequestState::NeedsDocument.as_str())
+        .ok_or_else(|| invalid("Nothing is asked of you for this request right now."))?;
+    let upload = upload.ok_or_else(|| invalid("Please choose the photo to send."))?;
+    let image = services
+        .intake
+        .sanitize(upload.bytes)
+        .await
+        .map_err(|error| invalid(&intake_message(&error)))?;
+    let now = Utc::now();
+    let (document, name) = seal_and_write(services, found.id, kind, &image, now).await?;
+    let result = async {
+        let txn = services.db.begin().await?;
+        let moved = request::Entity::update_many()
+            .col_expr(
+                request::Column::State,
+                Expr::value(RequestState::Submitted.as_str()),
+            )
+            .col_expr(
+                request::Column::RequestedDocument,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(request::Column::UpdatedAt, Expr::value(now))
+            .filter(request::Column::Id.eq(found.id))
+            .filter(request::Column::State.eq(RequestState::NeedsDocument.as_str()))
+            .exec(&txn)
+            .await?;
+        if moved.rows_affected != 1 {
+            return Err(invalid(
+                "Nothing is asked of you for this request right now.",
+            ));
+        }
+        let replaced = document::Entity::find()
+            .filter(document::Column::RequestId.eq(found.id))
+            .filter(document::Column::Kind.eq(kind.as_str()))
+            .filter(document::Column::WrappedKey.is_not_null())
+            .all(&txn)
+            .await?;
+        for old in replaced {
+            shred_documents(&txn, found.id, Some(old.id), "requester", now).await?;
+        }
+        document.insert(&txn).await?;
+        add_event(
+            &txn,
+            found.id,
+            event::DOCUMENT_RECEIVED,
+            Some(kind.label().to_owned()),
+            now,
+        )
+        .await?;
+        audit::record(
+            &txn,
+            "requester",
+            audit::DOCUMENT_REPLACED,
+            Some(found.id),
+            Some(kind.as_str()),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok::<_, SubmitError>(())
+    }
+    .await;
+    if let Err(error) = result {
+        let _ = services.store.remove(&name);
+        return Err(error);
+    }
+    process_outbox(services).await?;
+    Ok(())
 }
 
 #[cfg(test)]

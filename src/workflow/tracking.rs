@@ -1,11 +1,12 @@
 //! What the holder of a tracking token may see: state and timeline, nothing of the person.
 
 use chrono::{DateTime, Utc};
-use entities::{request, request_event};
+use entities::{decision, request, request_event, transfer_code};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::RequestState;
+use super::{DocumentKind, RequestState};
+use crate::codes::TransferCode;
 use crate::crypto::TrackingToken;
 
 #[derive(Debug, serde::Serialize)]
@@ -15,6 +16,15 @@ pub struct TrackingView {
     pub state: RequestState,
     pub created_at: DateTime<Utc>,
     pub timeline: Vec<TimelineEntry>,
+    /// While the state is `needs_document`: which document, and the reviewer's note.
+    pub requested_document: Option<String>,
+    pub requested_document_label: Option<&'static str>,
+    pub requested_note: Option<String>,
+    /// The reason given when the request was rejected.
+    pub reason: Option<String>,
+    /// Once approved and until it expires: the code, opened with the requester's token.
+    pub transfer_code: Option<String>,
+    pub code_expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -58,11 +68,44 @@ pub async fn find_for_requester(
             note: e.note,
         })
         .collect();
+    let reason = match state {
+        RequestState::Rejected => decision::Entity::find()
+            .filter(decision::Column::RequestId.eq(found.id))
+            .order_by_desc(decision::Column::Id)
+            .one(db)
+            .await?
+            .and_then(|d| d.reason),
+        _ => None,
+    };
+    let code = match state {
+        RequestState::Approved => transfer_code::Entity::find_by_id(found.id).one(db).await?,
+        _ => None,
+    };
+    let now = Utc::now();
+    let transfer_code = code
+        .as_ref()
+        .filter(|c| c.expires_at > now)
+        .and_then(|c| c.sealed_code.as_deref())
+        .and_then(|sealed| TransferCode::open_with(token, found.id, sealed).ok())
+        .map(|code| code.expose().to_owned());
+    let needs_document = state == RequestState::NeedsDocument;
+    let requested_document = found.requested_document.filter(|_| needs_document);
     Ok(Some(TrackingView {
         request_id: found.id,
         domain: found.domain,
         state,
         created_at: found.created_at,
         timeline,
+        requested_document_label: requested_document
+            .as_deref()
+            .and_then(DocumentKind::parse)
+            .map(DocumentKind::label),
+        requested_document,
+        requested_note: found.requested_note.filter(|_| needs_document),
+        reason,
+        code_expires_at: code
+            .filter(|_| transfer_code.is_some())
+            .map(|c| c.expires_at),
+        transfer_code,
     }))
 }

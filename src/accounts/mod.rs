@@ -1,0 +1,339 @@
+//! Reviewer accounts, server-side sessions, login throttling and the first-admin setup link.
+
+pub mod password;
+mod throttle;
+
+use chrono::{DateTime, Duration, Utc};
+use entities::{reviewer, session, setup_token};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+use uuid::Uuid;
+
+pub use password::PasswordError;
+pub use throttle::{LoginThrottle, ThrottlePolicy};
+
+use crate::audit;
+use crate::crypto::{sha256, TrackingToken};
+
+pub const SESSION_IDLE: Duration = Duration::minutes(30);
+pub const SESSION_ABSOLUTE: Duration = Duration::hours(12);
+pub const SETUP_LINK_VALIDITY: Duration = Duration::hours(1);
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("a reviewer named “{0}” already exists")]
+    NameTaken(String),
+    #[error("no reviewer is named “{0}”")]
+    UnknownReviewer(String),
+    #[error("a reviewer name has 1 to 64 letters, digits, dots, dashes or underscores")]
+    InvalidName,
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    #[error("database error: {0}")]
+    Database(#[from] DbErr),
+}
+
+pub fn check_name(name: &str) -> Result<(), AccountError> {
+    let valid = (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    valid.then_some(()).ok_or(AccountError::InvalidName)
+}
+
+pub async fn add_reviewer(
+    db: &impl ConnectionTrait,
+    name: &str,
+    password: &str,
+    is_admin: bool,
+) -> Result<reviewer::Model, AccountError> {
+    check_name(name)?;
+    if find_by_name(db, name).await?.is_some() {
+        return Err(AccountError::NameTaken(name.to_owned()));
+    }
+    let now = Utc::now();
+    let created = reviewer::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        name: Set(name.to_owned()),
+        password_hash: Set(password::hash(password)?),
+        is_admin: Set(is_admin),
+        disabled: Set(false),
+        created_at: Set(now),
+        password_changed_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    audit::record(db, "system", audit::REVIEWER_ADDED, None, Some(name)).await?;
+    Ok(created)
+}
+
+pub async fn find_by_name(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> Result<Option<reviewer::Model>, DbErr> {
+    reviewer::Entity::find()
+        .filter(reviewer::Column::Name.eq(name))
+        .one(db)
+        .await
+}
+
+pub async fn list_reviewers(db: &impl ConnectionTrait) -> Result<Vec<reviewer::Model>, DbErr> {
+    reviewer::Entity::find()
+        .order_by_asc(reviewer::Column::Name)
+        .all(db)
+        .await
+}
+
+/// Disables an account and ends all its sessions.
+pub async fn disable_reviewer(db: &impl ConnectionTrait, name: &str) -> Result<(), AccountError> {
+    let found = find_by_name(db, name)
+        .await?
+        .ok_or_else(|| AccountError::UnknownReviewer(name.to_owned()))?;
+    let id = found.id;
+    let mut active = found.into_active_model();
+    active.disabled = Set(true);
+    active.update(db).await?;
+    revoke_all_sessions(db, id).await?;
+    audit::record(db, "system", audit::REVIEWER_DISABLED, None, Some(name)).await?;
+    Ok(())
+}
+
+/// Sets a new password and ends all sessions of the account.
+pub async fn change_password(
+    db: &impl ConnectionTrait,
+    name: &str,
+    new_password: &str,
+) -> Result<(), AccountError> {
+    let found = find_by_name(db, name)
+        .await?
+        .ok_or_else(|| AccountError::UnknownReviewer(name.to_owned()))?;
+    let id = found.id;
+    let mut active = found.into_active_model();
+    active.password_hash = Set(password::hash(new_password)?);
+    active.password_changed_at = Set(Utc::now());
+    active.update(db).await?;
+    revoke_all_sessions(db, id).await?;
+    audit::record(db, name, audit::PASSWORD_CHANGED, None, None).await?;
+    Ok(())
+}
+
+pub enum LoginOutcome {
+    Success {
+        reviewer: reviewer::Model,
+        session_id: TrackingToken,
+    },
+    /// Wrong name or password, or a disabled account: one answer for all.
+    Refused,
+    Throttled {
+        retry_after_minutes: i64,
+    },
+}
+
+/// Checks a login, throttled per account and per client address.
+pub async fn login(
+    db: &impl ConnectionTrait,
+    throttle: &LoginThrottle,
+    name: &str,
+    password: &str,
+    client_addr: &str,
+) -> Result<LoginOutcome, AccountError> {
+    let now = Utc::now();
+    let keys = [
+        format!("account:{}", name.to_lowercase()),
+        format!("address:{client_addr}"),
+    ];
+    if let Some(until) = throttle.locked_until(db, &keys, now).await? {
+        audit::record(db, name, audit::LOGIN_THROTTLED, None, Some(client_addr)).await?;
+        let minutes = (until - now).num_minutes() + 1;
+        return Ok(LoginOutcome::Throttled {
+            retry_after_minutes: minutes,
+        });
+    }
+    let found = find_by_name(db, name).await?;
+    let stored = found
+        .as_ref()
+        .map_or(password::decoy_hash(), |r| r.password_hash.as_str());
+    let (matches, rehash) = password::verify(password, stored);
+    let reviewer = match found {
+        Some(reviewer) if matches && !reviewer.disabled => reviewer,
+        _ => {
+            throttle.record_failure(db, &keys, now).await?;
+            audit::record(db, name, audit::LOGIN_FAILED, None, Some(client_addr)).await?;
+            return Ok(LoginOutcome::Refused);
+        }
+    };
+    throttle.clear(db, &keys[0]).await?;
+    let reviewer = if rehash {
+        let mut active = reviewer.into_active_model();
+        active.password_hash = Set(password::hash(password)?);
+        active.update(db).await?
+    } else {
+        reviewer
+    };
+    let session_id = create_session(db, reviewer.id, now).await?;
+    audit::record(db, &reviewer.name, audit::LOGIN, None, Some(client_addr)).await?;
+    Ok(LoginOutcome::Success {
+        reviewer,
+        session_id,
+    })
+}
+
+async fn create_session(
+    db: &impl ConnectionTrait,
+    reviewer_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<TrackingToken, AccountError> {
+    let id = TrackingToken::generate().map_err(|_| PasswordError::Hashing)?;
+    let csrf = TrackingToken::generate().map_err(|_| PasswordError::Hashing)?;
+    session::ActiveModel {
+        id_hash: Set(id.hash().to_vec()),
+        reviewer_id: Set(reviewer_id),
+        csrf_token: Set(csrf.expose().to_owned()),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(id)
+}
+
+/// A live session and its reviewer.
+#[derive(Clone, Debug)]
+pub struct ActiveSession {
+    pub reviewer: reviewer::Model,
+    pub csrf_token: String,
+    id_hash: Vec<u8>,
+}
+
+impl ActiveSession {
+    pub fn csrf_matches(&self, submitted: &str) -> bool {
+        sha256(submitted.as_bytes()) == sha256(self.csrf_token.as_bytes())
+    }
+}
+
+/// The session for a cookie value, if it is live: not expired (idle or absolute), its
+/// account enabled, and started after the last password change. Touches it.
+pub async fn load_session(
+    db: &impl ConnectionTrait,
+    cookie_value: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<ActiveSession>, DbErr> {
+    let Some(id) = TrackingToken::parse(cookie_value) else {
+        return Ok(None);
+    };
+    let id_hash = id.hash().to_vec();
+    let Some(found) = session::Entity::find_by_id(id_hash.clone()).one(db).await? else {
+        return Ok(None);
+    };
+    let reviewer = reviewer::Entity::find_by_id(found.reviewer_id)
+        .one(db)
+        .await?;
+    let live = reviewer.as_ref().is_some_and(|r| {
+        !r.disabled
+            && found.created_at >= r.password_changed_at
+            && now - found.created_at < SESSION_ABSOLUTE
+            && now - found.last_seen_at < SESSION_IDLE
+    });
+    let Some(reviewer) = reviewer.filter(|_| live) else {
+        session::Entity::delete_by_id(id_hash).exec(db).await?;
+        return Ok(None);
+    };
+    if now - found.last_seen_at > Duration::seconds(30) {
+        let csrf_token = found.csrf_token.clone();
+        let mut active = found.into_active_model();
+        active.last_seen_at = Set(now);
+        active.update(db).await?;
+        return Ok(Some(ActiveSession {
+            reviewer,
+            csrf_token,
+            id_hash,
+        }));
+    }
+    Ok(Some(ActiveSession {
+        reviewer,
+        csrf_token: found.csrf_token,
+        id_hash,
+    }))
+}
+
+pub async fn logout(db: &impl ConnectionTrait, session: &ActiveSession) -> Result<(), DbErr> {
+    session::Entity::delete_by_id(session.id_hash.clone())
+        .exec(db)
+        .await?;
+    audit::record(db, &session.reviewer.name, audit::LOGOUT, None, None).await
+}
+
+pub async fn revoke_all_sessions(
+    db: &impl ConnectionTrait,
+    reviewer_id: Uuid,
+) -> Result<(), DbErr> {
+    session::Entity::delete_many()
+        .filter(session::Column::ReviewerId.eq(reviewer_id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// On a start with no reviewer at all: a fresh one-time link to create the first admin.
+pub async fn setup_token_if_needed(
+    db: &impl ConnectionTrait,
+) -> Result<Option<TrackingToken>, DbErr> {
+    if reviewer::Entity::find().count(db).await? > 0 {
+        return Ok(None);
+    }
+    let token = TrackingToken::generate().map_err(|e| DbErr::Custom(e.to_string()))?;
+    setup_token::ActiveModel {
+        token_hash: Set(token.hash().to_vec()),
+        expires_at: Set(Utc::now() + SETUP_LINK_VALIDITY),
+        used_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(Some(token))
+}
+
+/// Whether a setup link is still usable: known, unused, unexpired, and no reviewer exists.
+pub async fn setup_link_valid(
+    db: &impl ConnectionTrait,
+    token: &TrackingToken,
+) -> Result<bool, DbErr> {
+    let found = setup_token::Entity::find_by_id(token.hash().to_vec())
+        .one(db)
+        .await?;
+    let fresh = found.is_some_and(|t| t.used_at.is_none() && t.expires_at > Utc::now());
+    Ok(fresh && reviewer::Entity::find().count(db).await? == 0)
+}
+
+/// Uses a setup link to create the first admin. Works once: the token is marked used with
+/// a guarded update, so two concurrent uses create one admin.
+pub async fn complete_setup(
+    db: &sea_orm::DatabaseConnection,
+    token: &TrackingToken,
+    name: &str,
+    password: &str,
+) -> Result<Option<reviewer::Model>, AccountError> {
+    check_name(name)?;
+    password::check_length(password)?;
+    let txn = sea_orm::TransactionTrait::begin(db).await?;
+    if !setup_link_valid(&txn, token).await? {
+        return Ok(None);
+    }
+    let used = setup_token::Entity::update_many()
+        .col_expr(
+            setup_token::Column::UsedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(setup_token::Column::TokenHash.eq(token.hash().to_vec()))
+        .filter(setup_token::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if used.rows_affected != 1 {
+        return Ok(None);
+    }
+    let admin = add_reviewer(&txn, name, password, true).await?;
+    audit::record(&txn, name, audit::SETUP, None, None).await?;
+    txn.commit().await?;
+    Ok(Some(admin))
+}
