@@ -104,3 +104,59 @@ fn a_wrong_header_imports_nothing_and_says_why() {
     assert!(String::from_utf8_lossy(&output.stderr)
         .contains("header must be domain,registrant_name,registrant_email"));
 }
+
+#[test]
+fn reviewer_commands_add_list_and_disable_with_the_password_from_stdin() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}/db.sqlite3?mode=rwc", dir.path().display());
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_transfer-desk"))
+            .args(args)
+            .env("TRANSFER_DESK_DATA_DIR", dir.path().join("data"))
+            .env("DATABASE_URL", &database_url)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned()
+                + &String::from_utf8_lossy(&output.stderr),
+        )
+    };
+    let (code, said) = run(&["reviewer", "add", "alice", "--admin"], "short\n");
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("12 to 128 characters"));
+    assert_eq!(
+        run(
+            &["reviewer", "add", "alice", "--admin"],
+            "correct horse battery staple\n"
+        )
+        .0,
+        Some(0)
+    );
+    assert_eq!(
+        run(&["reviewer", "add", "bob"], "another long passphrase\n").0,
+        Some(0)
+    );
+    let (code, said) = run(&["reviewer", "add", "bob"], "another long passphrase\n");
+    assert_eq!(code, Some(1));
+    assert!(said.contains("already exists"));
+    assert_eq!(run(&["reviewer", "disable", "bob"], "").0, Some(0));
+    let (_, list) = run(&["reviewer", "list"], "");
+    assert!(list.contains("alice\tadmin\tactive"), "{list}");
+    assert!(list.contains("bob\treviewer\tdisabled"), "{list}");
+    assert!(
+        !list.contains("correct horse"),
+        "no password is ever printed"
+    );
+}

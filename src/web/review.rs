@@ -434,8 +434,8 @@ async fn reject(
 #[derive(FromForm)]
 struct RequestDocumentForm {
     csrf_token: String,
-    kind: String,
-    note: String,
+    kind: Option<String>,
+    note: Option<String>,
 }
 
 impl CarriesCsrf for RequestDocumentForm {
@@ -452,7 +452,7 @@ async fn request_document(
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
     let id = request_id(id)?;
-    let Some(kind) = DocumentKind::parse(&form.0.kind) else {
+    let Some(kind) = form.0.kind.as_deref().and_then(DocumentKind::parse) else {
         return Ok(Flash::error(
             back_to(id),
             "Please choose which document to ask for.",
@@ -463,7 +463,7 @@ async fn request_document(
         id,
         &session.0.reviewer,
         kind,
-        &form.0.note,
+        form.0.note.as_deref().unwrap_or(""),
         Utc::now(),
     )
     .await

@@ -28,7 +28,7 @@ pub const ISSUANCE_DEADLINE: Duration = Duration::hours(120);
 pub enum ReviewError {
     #[error("no such request")]
     NotFound,
-    #[error("{holder} is reviewing this request")]
+    #[error("this request is being reviewed by {holder}")]
     ClaimedByOther { holder: String },
     #[error("claim this request before deciding it")]
     NotClaimHolder,

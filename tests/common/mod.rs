@@ -52,12 +52,35 @@ impl TestApp {
     /// A fresh app: temp data dir, and a fresh database (SQLite there, or a new PostgreSQL
     /// database when `TEST_POSTGRES_URL` names a server).
     pub async fn start() -> TestApp {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A fresh app whose settings `adjust` may change first.
+    pub async fn start_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        Self::build(true, adjust).await
+    }
+
+    /// An app whose client keeps no cookies: each request carries exactly the cookies the
+    /// test gives it, so several reviewers can act side by side.
+    pub async fn start_for_staff(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        Self::build(false, adjust).await
+    }
+
+    async fn build(tracked: bool, adjust: impl FnOnce(&mut Settings)) -> TestApp {
         log_buffer();
         let dir = tempfile::tempdir().unwrap();
-        let settings = test_settings(dir.path()).await;
+        let mut settings = test_settings(dir.path()).await;
+        adjust(&mut settings);
         let rocket = transfer_desk::rocket(settings).await.expect("app starts");
-        let client = Client::tracked(rocket).await.expect("valid rocket");
-        TestApp { client, dir }
+        let client = if tracked {
+            Client::tracked(rocket).await
+        } else {
+            Client::untracked(rocket).await
+        };
+        TestApp {
+            client: client.expect("valid rocket"),
+            dir,
+        }
     }
 
     pub fn services(&self) -> &Services {
@@ -136,6 +159,168 @@ impl TestApp {
             .dispatch()
             .await
     }
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A signed-in reviewer, as a browser would hold it: a session cookie and the CSRF token.
+#[derive(Clone)]
+pub struct Staff {
+    pub name: String,
+    pub session: String,
+    pub csrf: String,
+}
+
+impl TestApp {
+    pub async fn add_reviewer(&self, name: &str, admin: bool) {
+        transfer_desk::accounts::add_reviewer(self.db(), name, PASSWORD, admin)
+            .await
+            .unwrap();
+    }
+
+    /// Signs in through the login form and returns the session.
+    pub async fn sign_in(&self, name: &str) -> Staff {
+        let (response, session) = self.try_sign_in(name, PASSWORD, None).await;
+        assert_eq!(response, Status::SeeOther, "sign-in of {name}");
+        let session = session.expect("a session cookie");
+        let page = self
+            .client
+            .get("/review")
+            .private_cookie(rocket::http::Cookie::new("td_session", session.clone()))
+            .dispatch()
+            .await
+            .into_string()
+            .await
+            .unwrap();
+        let prefix = "name=\"csrf_token\" value=\"";
+        let start = page.find(prefix).expect("a form with a CSRF token") + prefix.len();
+        let csrf = page[start..start + page[start..].find('"').unwrap()].to_owned();
+        Staff {
+            name: name.to_owned(),
+            session,
+            csrf,
+        }
+    }
+
+    /// One login attempt; returns its status and the session cookie it set, if any.
+    pub async fn try_sign_in(
+        &self,
+        name: &str,
+        password: &str,
+        forwarded_for: Option<&str>,
+    ) -> (Status, Option<String>) {
+        let page = self.client.get("/review/login").dispatch().await;
+        let csrf = page
+            .cookies()
+            .get_private("td_csrf")
+            .unwrap()
+            .value()
+            .to_owned();
+        let mut request = self
+            .client
+            .post("/review/login")
+            .header(ContentType::Form)
+            .private_cookie(rocket::http::Cookie::new("td_csrf", csrf.clone()))
+            .body(form_body(&[
+                ("csrf_token", &csrf),
+                ("name", name),
+                ("password", password),
+            ]));
+        if let Some(forwarded) = forwarded_for {
+            request = request.header(Header::new("X-Forwarded-For", forwarded.to_owned()));
+        }
+        let response = request.dispatch().await;
+        let session = response
+            .cookies()
+            .get_private("td_session")
+            .map(|c| c.value().to_owned());
+        (response.status(), session)
+    }
+
+    pub async fn staff_get<'c>(&'c self, staff: &Staff, uri: String) -> LocalResponse<'c> {
+        self.client
+            .get(uri)
+            .private_cookie(rocket::http::Cookie::new(
+                "td_session",
+                staff.session.clone(),
+            ))
+            .dispatch()
+            .await
+    }
+
+    /// A reviewer's form POST, with the session's CSRF token.
+    pub async fn staff_post<'c>(
+        &'c self,
+        staff: &Staff,
+        uri: String,
+        fields: &[(&str, &str)],
+    ) -> LocalResponse<'c> {
+        let mut all = vec![("csrf_token", staff.csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.client
+            .post(uri)
+            .header(ContentType::Form)
+            .private_cookie(rocket::http::Cookie::new(
+                "td_session",
+                staff.session.clone(),
+            ))
+            .body(form_body(&all))
+            .dispatch()
+            .await
+    }
+
+    /// Submits a request by the API; returns its id and tracking token.
+    pub async fn submit_by_api(&self, form: Multipart) -> (uuid::Uuid, String) {
+        let response = self.post_multipart("/api/v1/requests", form).await;
+        assert_eq!(response.status(), Status::Created);
+        let body: serde_json::Value = response.into_json().await.unwrap();
+        (
+            body["request_id"].as_str().unwrap().parse().unwrap(),
+            body["tracking_token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    pub async fn status_by_api(&self, id: uuid::Uuid, token: &str) -> serde_json::Value {
+        let response = self
+            .client
+            .get(format!("/api/v1/requests/{id}"))
+            .header(Header::new("Authorization", format!("Bearer {token}")))
+            .dispatch()
+            .await;
+        assert_eq!(response.status(), Status::Ok);
+        response.into_json().await.unwrap()
+    }
+}
+
+pub fn form_body(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A photo that fires no fraud signal: large enough, with camera data, not a screen size.
+pub fn camera_photo() -> Vec<u8> {
+    let exif = exif_tiff(&[
+        ascii_field(exif::Tag::Make, "Fairphone"),
+        ascii_field(exif::Tag::Model, "FP5"),
+    ]);
+    let pixels = image::RgbImage::from_fn(1300, 900, |x, y| {
+        image::Rgb([(x % 200) as u8 + 30, (y % 180) as u8 + 40, 120])
+    });
+    encode_jpeg(&pixels, Some(exif))
 }
 
 async fn test_settings(dir: &Path) -> Settings {

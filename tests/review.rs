@@ -1,0 +1,553 @@
+//! Security staff review and decide requests; documents are destroyed on decision;
+//! approved owners get their transfer code.
+
+mod common;
+
+use common::*;
+use entities::{audit_event, decision, document, request, transfer_code};
+use rocket::http::{Cookie, Header, Status};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use transfer_desk::codes::TransferCode;
+use transfer_desk::crypto::TrackingToken;
+
+async fn staff_app() -> TestApp {
+    let app = TestApp::start_for_staff(|_| {}).await;
+    app.add_domain("example.com", "Anna Muster", "anna@example.com")
+        .await;
+    app.add_reviewer("alice", true).await;
+    app.add_reviewer("bob", false).await;
+    app
+}
+
+fn review_uri(id: uuid::Uuid, action: &str) -> String {
+    format!("/review/requests/{id}{action}")
+}
+
+async fn live_documents(app: &TestApp, id: uuid::Uuid) -> Vec<document::Model> {
+    document::Entity::find()
+        .filter(document::Column::RequestId.eq(id))
+        .filter(document::Column::WrappedKey.is_not_null())
+        .all(app.db())
+        .await
+        .unwrap()
+}
+
+#[rocket::async_test]
+async fn whole_story_submit_claim_view_approve_and_read_the_code() {
+    let app = staff_app().await;
+    let (id, token) = app
+        .submit_by_api(valid_submission("example.com", &camera_photo()))
+        .await;
+    let alice = app.sign_in("alice").await;
+
+    let queue = app
+        .staff_get(&alice, "/review".into())
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(queue.contains("example.com") && queue.contains("h left"));
+
+    let claimed = app
+        .staff_post(&alice, "/review/claim-next".into(), &[])
+        .await;
+    assert_eq!(claimed.status(), Status::SeeOther);
+    assert_eq!(location(&claimed), review_uri(id, ""));
+
+    let page = app
+        .staff_get(&alice, review_uri(id, ""))
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(page.contains("Anna Muster") && page.contains("match"));
+    assert!(
+        page.contains("approvals 0 of 1"),
+        "a request without signals needs one approval"
+    );
+
+    let doc = live_documents(&app, id).await.remove(0);
+    let view = app
+        .staff_get(&alice, review_uri(id, &format!("/documents/{}", doc.id)))
+        .await;
+    assert_eq!(view.status(), Status::Ok);
+    assert_eq!(view.headers().get_one("Content-Type"), Some("image/jpeg"));
+    assert_eq!(view.headers().get_one("Cache-Control"), Some("no-store"));
+    assert_eq!(
+        view.headers().get_one("Content-Security-Policy"),
+        Some("default-src 'none'")
+    );
+    assert_eq!(
+        view.headers().get_one("X-Content-Type-Options"),
+        Some("nosniff")
+    );
+    let shown = view.into_bytes().await.unwrap();
+    assert!(image::load_from_memory(&shown).is_ok());
+
+    let approved = app
+        .staff_post(&alice, review_uri(id, "/approve"), &[])
+        .await;
+    assert_eq!(approved.status(), Status::SeeOther);
+
+    // The requester reads the code with the token, and only with it.
+    let status = app.status_by_api(id, &token).await;
+    assert_eq!(status["status"], "approved");
+    let code = status["transfer_code"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 26);
+    let page = app
+        .client
+        .get(format!("/track/{token}"))
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(page.contains(&code));
+
+    // Destroyed: keys gone in the decision, files gone after commit, URL now 404.
+    assert!(live_documents(&app, id).await.is_empty());
+    assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
+    let gone = app
+        .staff_get(&alice, review_uri(id, &format!("/documents/{}", doc.id)))
+        .await;
+    assert_eq!(gone.status(), Status::NotFound);
+
+    // The code at rest: a salted hash and a copy only the token opens.
+    let stored = transfer_code::Entity::find_by_id(id)
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let opened = TransferCode::open_with(
+        &TrackingToken::parse(&token).unwrap(),
+        id,
+        stored.sealed_code.as_ref().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(opened.expose(), code);
+    assert!(opened.matches(&stored.salt, &stored.code_hash));
+    assert!(TransferCode::open_with(
+        &TrackingToken::generate().unwrap(),
+        id,
+        stored.sealed_code.as_ref().unwrap()
+    )
+    .is_err());
+    assert!(!stored
+        .sealed_code
+        .unwrap()
+        .windows(code.len())
+        .any(|w| w == code.as_bytes()));
+    assert_eq!((stored.expires_at - stored.issued_at).num_days(), 14);
+    assert_eq!(stored.means, "tracking link");
+
+    // Evidence and audit, without the code or the token.
+    let decisions = decision::Entity::find().all(app.db()).await.unwrap();
+    assert_eq!(decisions.len(), 1);
+    assert_eq!(
+        (
+            decisions[0].outcome.as_str(),
+            decisions[0].reviewer_name.as_str()
+        ),
+        ("approved", "alice")
+    );
+    assert_eq!(decisions[0].document_kinds, "id_front");
+    let audit = audit_event::Entity::find().all(app.db()).await.unwrap();
+    let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();
+    for expected in [
+        "login",
+        "claim",
+        "key_use",
+        "document_view",
+        "decision",
+        "shred",
+        "code_issued",
+    ] {
+        assert!(actions.contains(&expected), "{expected} in {actions:?}");
+    }
+    for event in &audit {
+        let text = format!("{event:?}");
+        assert!(!text.contains(&code) && !text.contains(&token));
+    }
+    let logs = captured_logs();
+    assert!(
+        !logs.contains(&code) && !logs.contains(&token),
+        "no code or token in the logs"
+    );
+}
+
+#[rocket::async_test]
+async fn a_request_with_signals_needs_two_different_reviewers() {
+    let app = staff_app().await;
+    // No camera data: a signal fires, so four eyes are required.
+    let (id, token) = app
+        .submit_by_api(valid_submission(
+            "example.com",
+            &jpeg_photo(1300, 900, None),
+        ))
+        .await;
+    let alice = app.sign_in("alice").await;
+    let bob = app.sign_in("bob").await;
+
+    app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
+    let first = app
+        .staff_post(&alice, review_uri(id, "/approve"), &[])
+        .await;
+    assert_eq!(first.status(), Status::SeeOther);
+    assert_eq!(app.status_by_api(id, &token).await["status"], "submitted");
+
+    // Alice cannot give the second approval herself.
+    assert_eq!(
+        app.staff_post(&alice, "/review/claim-next".into(), &[])
+            .await
+            .headers()
+            .get_one("Location"),
+        Some("/review")
+    );
+    app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
+    let again = app
+        .staff_post(&alice, review_uri(id, "/approve"), &[])
+        .await;
+    assert_eq!(again.status(), Status::Conflict);
+    assert!(again
+        .into_string()
+        .await
+        .unwrap()
+        .contains("already approved"));
+    app.staff_post(&alice, review_uri(id, "/release"), &[])
+        .await;
+
+    app.staff_post(&bob, review_uri(id, "/claim"), &[]).await;
+    let second = app.staff_post(&bob, review_uri(id, "/approve"), &[]).await;
+    assert_eq!(second.status(), Status::SeeOther);
+    let status = app.status_by_api(id, &token).await;
+    assert_eq!(status["status"], "approved");
+    assert!(status["transfer_code"].is_string());
+}
+
+#[rocket::async_test]
+async fn a_rejection_reason_reaches_the_requester_and_documents_are_destroyed() {
+    let app = staff_app().await;
+    let (id, token) = app
+        .submit_by_api(valid_submission("example.com", &camera_photo()))
+        .await;
+    let bob = app.sign_in("bob").await;
+    app.staff_post(&bob, review_uri(id, "/claim"), &[]).await;
+
+    let empty = app
+        .staff_post(&bob, review_uri(id, "/reject"), &[("reason", " ")])
+        .await;
+    assert_eq!(
+        empty.status(),
+        Status::SeeOther,
+        "sent back to give a reason"
+    );
+    assert_eq!(app.status_by_api(id, &token).await["status"], "submitted");
+
+    let reason = "The photo appears to have been edited.";
+    let rejected = app
+        .staff_post(
+            &bob,
+            review_uri(id, "/reject"),
+            &[
+                ("template", reason),
+                ("reason", "Please send an unedited photo."),
+            ],
+        )
+        .await;
+    assert_eq!(rejected.status(), Status::SeeOther);
+    let status = app.status_by_api(id, &token).await;
+    assert_eq!(status["status"], "rejected");
+    assert_eq!(
+        status["reason"],
+        format!("{reason} Please send an unedited photo.")
+    );
+    assert!(status["transfer_code"].is_null());
+    let page = app
+        .client
+        .get(format!("/track/{token}"))
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(page.contains("Please send an unedited photo."));
+    assert!(live_documents(&app, id).await.is_empty());
+    assert!(app.stored_files().is_empty());
+}
+
+#[rocket::async_test]
+async fn a_reviewer_asks_for_a_new_document_and_the_requester_sends_it() {
+    let app = staff_app().await;
+    let (id, token) = app
+        .submit_by_api(valid_submission("example.com", &camera_photo()))
+        .await;
+    let old = live_documents(&app, id).await.remove(0);
+    let alice = app.sign_in("alice").await;
+    app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
+    let asked = app
+        .staff_post(
+            &alice,
+            review_uri(id, "/request-document"),
+            &[
+                ("kind", "id_front"),
+                (
+                    "note",
+                    "The photo is blurred; please retake it in daylight.",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status(), Status::SeeOther);
+
+    let tracking = app.client.get(format!("/track/{token}")).dispatch().await;
+    let csrf = tracking
+        .cookies()
+        .get_private("td_csrf")
+        .unwrap()
+        .value()
+        .to_owned();
+    let page = tracking.into_string().await.unwrap();
+    assert!(
+        page.contains("please retake it in daylight") && page.contains("identity document (front)")
+    );
+    assert_eq!(
+        app.status_by_api(id, &token).await["requested_document"],
+        "id_front"
+    );
+
+    let (content_type, body) = Multipart::new()
+        .text("csrf_token", &csrf)
+        .file("document", "new.jpg", "image/jpeg", &camera_photo())
+        .finish();
+    let sent = app
+        .client
+        .post(format!("/track/{token}/document"))
+        .header(content_type)
+        .private_cookie(Cookie::new("td_csrf", csrf))
+        .body(body)
+        .dispatch()
+        .await;
+    assert_eq!(sent.status(), Status::SeeOther);
+    assert_eq!(app.status_by_api(id, &token).await["status"], "submitted");
+
+    let live = live_documents(&app, id).await;
+    assert_eq!(live.len(), 1);
+    assert_ne!(
+        live[0].id, old.id,
+        "the replaced document is shredded at once"
+    );
+    let files = app.stored_files();
+    assert_eq!(files.len(), 1);
+    assert!(files[0].ends_with(&live[0].storage_name));
+    let old_view = app
+        .staff_get(&alice, review_uri(id, &format!("/documents/{}", old.id)))
+        .await;
+    assert_eq!(old_view.status(), Status::NotFound);
+}
+
+#[rocket::async_test]
+async fn only_the_claim_holder_decides_and_an_admin_can_release() {
+    let app = staff_app().await;
+    let (id, _) = app
+        .submit_by_api(valid_submission("example.com", &camera_photo()))
+        .await;
+    let alice = app.sign_in("alice").await;
+    let bob = app.sign_in("bob").await;
+    app.staff_post(&bob, review_uri(id, "/claim"), &[]).await;
+
+    let taken = app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
+    assert_eq!(taken.status(), Status::Conflict);
+    assert!(taken
+        .into_string()
+        .await
+        .unwrap()
+        .contains("This request is being reviewed by bob"));
+    let not_mine = app
+        .staff_post(&alice, review_uri(id, "/approve"), &[])
+        .await;
+    assert_eq!(not_mine.status(), Status::Conflict);
+
+    let page = app
+        .staff_get(&alice, review_uri(id, ""))
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(page.contains("held by bob"));
+    // alice is an admin: she may release bob's claim and take it.
+    assert_eq!(
+        app.staff_post(&alice, review_uri(id, "/release"), &[])
+            .await
+            .status(),
+        Status::SeeOther
+    );
+    assert_eq!(
+        app.staff_post(&alice, review_uri(id, "/claim"), &[])
+            .await
+            .status(),
+        Status::SeeOther
+    );
+    // bob is not an admin: he cannot release alice's.
+    assert_eq!(
+        app.staff_post(&bob, review_uri(id, "/release"), &[])
+            .await
+            .status(),
+        Status::Conflict
+    );
+}
+
+#[rocket::async_test]
+async fn concurrent_decisions_make_exactly_one_transition() {
+    let app = staff_app().await;
+    let (id, _) = app
+        .submit_by_api(valid_submission("example.com", &camera_photo()))
+        .await;
+    let alice = transfer_desk::accounts::find_by_name(app.db(), "alice")
+        .await
+        .unwrap()
+        .unwrap();
+    let services = app.services();
+    let now = chrono::Utc::now();
+    transfer_desk::workflow::review::claim(app.db(), id, &alice, now)
+        .await
+        .unwrap();
+    let (approve, reject) = tokio::join!(
+        transfer_desk::workflow::review::approve(services, id, &alice, now),
+        transfer_desk::workflow::review::reject(services, id, &alice, "duplicate", now),
+    );
+    assert!(
+        approve.is_ok() != reject.is_ok(),
+        "exactly one wins: {approve:?} {reject:?}"
+    );
+    let decisions = decision::Entity::find().all(app.db()).await.unwrap();
+    assert_eq!(decisions.len(), 1);
+
+    let (second, _) = app
+        .submit_by_api(valid_submission("example.com", &camera_photo()))
+        .await;
+    transfer_desk::workflow::review::claim(app.db(), second, &alice, now)
+        .await
+        .unwrap();
+    let (one, two) = tokio::join!(
+        transfer_desk::workflow::review::approve(services, second, &alice, now),
+        transfer_desk::workflow::review::approve(services, second, &alice, now),
+    );
+    assert!(one.is_ok() != two.is_ok(), "{one:?} {two:?}");
+    let decided_second = decision::Entity::find()
+        .filter(decision::Column::RequestId.eq(second))
+        .all(app.db())
+        .await
+        .unwrap();
+    assert_eq!(decided_second.len(), 1, "one decision record");
+    let states: Vec<String> = request::Entity::find()
+        .all(app.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.state)
+        .collect();
+    assert!(!states.contains(&"submitted".to_owned()), "{states:?}");
+}
+
+#[rocket::async_test]
+async fn a_failing_registry_command_stops_the_approval_and_says_why() {
+    let app = TestApp::start_for_staff(|s| {
+        s.registry_command = Some(
+            "read domain; read code; echo \"registry is down for $domain\" >&2; exit 1".into(),
+        );
+    })
+    .await;
+    app.add_domain("example.com", "Anna Muster", "anna@example.com")
+        .await;
+    app.add_reviewer("alice", true).await;
+    let (id, token) = app
+        .submit_by_api(valid_submission("example.com", &camera_photo()))
+        .await;
+    let alice = app.sign_in("alice").await;
+    app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
+    let refused = app
+        .staff_post(&alice, review_uri(id, "/approve"), &[])
+        .await;
+    assert_eq!(refused.status(), Status::BadGateway);
+    assert!(refused
+        .into_string()
+        .await
+        .unwrap()
+        .contains("registry is down for example.com"));
+    assert_eq!(app.status_by_api(id, &token).await["status"], "submitted");
+    assert_eq!(live_documents(&app, id).await.len(), 1);
+    assert!(transfer_code::Entity::find()
+        .all(app.db())
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[rocket::async_test]
+async fn a_registry_command_receives_the_domain_and_the_code() {
+    let out = tempfile::tempdir().unwrap();
+    let received = out.path().join("received");
+    let command = format!("cat > '{}'", received.display());
+    let app = TestApp::start_for_staff(|s| s.registry_command = Some(command)).await;
+    app.add_domain("example.com", "Anna Muster", "anna@example.com")
+        .await;
+    app.add_reviewer("alice", true).await;
+    let (id, token) = app
+        .submit_by_api(valid_submission("example.com", &camera_photo()))
+        .await;
+    let alice = app.sign_in("alice").await;
+    app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
+    assert_eq!(
+        app.staff_post(&alice, review_uri(id, "/approve"), &[])
+            .await
+            .status(),
+        Status::SeeOther
+    );
+    let code = app.status_by_api(id, &token).await["transfer_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        std::fs::read_to_string(received).unwrap(),
+        format!("example.com\n{code}\n")
+    );
+}
+
+#[rocket::async_test]
+async fn the_admin_sees_and_filters_the_audit_trail_and_reviewers_do_not() {
+    let app = staff_app().await;
+    let (id, _) = app
+        .submit_by_api(valid_submission("example.com", &camera_photo()))
+        .await;
+    let alice = app.sign_in("alice").await;
+    let bob = app.sign_in("bob").await;
+    app.staff_post(&bob, review_uri(id, "/claim"), &[]).await;
+    let page = app
+        .staff_get(&alice, "/review/audit?actor=bob&action=claim".into())
+        .await;
+    assert_eq!(page.status(), Status::Ok);
+    let html = page.into_string().await.unwrap();
+    assert!(html.contains("claim") && html.contains("bob"));
+    assert!(!html.contains(">login<"), "filtered to bob's claims");
+    assert_eq!(
+        app.staff_get(&bob, "/review/audit".into()).await.status(),
+        Status::Forbidden
+    );
+}
+
+#[rocket::async_test]
+async fn a_forwarded_header_is_ignored_without_a_trusted_proxy() {
+    let app = staff_app().await;
+    let (status, _) = app
+        .try_sign_in("alice", PASSWORD, Some("198.51.100.7"))
+        .await;
+    assert_eq!(status, Status::SeeOther);
+    let login = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("login"))
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(login.detail.as_deref(), Some("198.51.100.7"));
+    let _ = Header::new("x", "y");
+}
