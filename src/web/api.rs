@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::error::Error;
-use super::forms::{FormProblem, RequestForm};
+use super::forms::{parsed, RequestForm};
 use super::guards::{BearerTracking, ClientAddr, SameOrigin};
 use super::HostUrl;
 use crate::services::Services;
@@ -26,14 +26,8 @@ async fn create_request(
     services: &State<Services>,
     form: Result<Form<RequestForm<'_>>, Errors<'_>>,
 ) -> Result<(Status, Json<Value>), Error> {
-    let form = match form {
-        Ok(form) => form.into_inner(),
-        Err(errors) if errors.status() == Status::PayloadTooLarge => return Err(Error::TooLarge),
-        Err(_) => return Err(Error::BadRequest),
-    };
-    let input = form
-        .into_input(client.0)
-        .map_err(|FormProblem::TooLarge| Error::TooLarge)?;
+    let form = parsed(form)?;
+    let input = form.into_input(client.0)?;
     let submitted = workflow::submit(services, input).await?;
     let token = submitted.tracking_token.expose();
     Ok((

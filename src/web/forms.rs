@@ -1,10 +1,11 @@
 //! The multipart request form, shared by the HTML form and the JSON API.
 
 use rocket::data::ToByteUnit;
-use rocket::form::{self, DataField, FromForm, FromFormField, ValueField};
+use rocket::form::{self, DataField, Errors, Form, FromForm, FromFormField, ValueField};
 use rocket::http::Status;
 use zeroize::Zeroizing;
 
+use super::error::Error;
 use crate::workflow::{SubmissionInput, Upload};
 
 /// One file field, read into memory (never a temp file) up to the `file` limit.
@@ -84,6 +85,22 @@ pub struct TypedValues {
 
 pub enum FormProblem {
     TooLarge,
+}
+
+impl From<FormProblem> for Error {
+    fn from(FormProblem::TooLarge: FormProblem) -> Self {
+        Error::TooLarge
+    }
+}
+
+/// A parsed multipart form, or the error to answer: 413 when the body or a file was over
+/// its limit, 400 when it could not be read as a form at all.
+pub fn parsed<'r, T>(form: Result<Form<T>, Errors<'r>>) -> Result<T, Error> {
+    match form {
+        Ok(form) => Ok(form.into_inner()),
+        Err(errors) if errors.status() == Status::PayloadTooLarge => Err(Error::TooLarge),
+        Err(_) => Err(Error::BadRequest),
+    }
 }
 
 impl<'r> RequestForm<'r> {

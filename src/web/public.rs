@@ -7,7 +7,7 @@ use rocket::{get, post, routes, uri, Route, State};
 use rocket_dyn_templates::{context, Template};
 
 use super::error::Error;
-use super::forms::{FileField, FormProblem, RequestForm, TypedValues};
+use super::forms::{parsed, FileField, RequestForm, TypedValues};
 use super::guards::{ClientAddr, CsrfToken, SameOrigin};
 use super::HostUrl;
 use crate::crypto::TrackingToken;
@@ -38,19 +38,12 @@ async fn submit_request(
     services: &State<Services>,
     form: Result<Form<RequestForm<'_>>, Errors<'_>>,
 ) -> Result<Result<Redirect, (Status, Template)>, Error> {
-    let form = match form {
-        Ok(form) => form.into_inner(),
-        Err(errors) if errors.status() == Status::PayloadTooLarge => return Err(Error::TooLarge),
-        Err(_) => return Err(Error::BadRequest),
-    };
+    let form = parsed(form)?;
     if !csrf.matches(form.csrf_token) {
         return Err(Error::Forbidden);
     }
     let typed = form.typed_values();
-    let input = match form.into_input(client.0) {
-        Ok(input) => input,
-        Err(FormProblem::TooLarge) => return Err(Error::TooLarge),
-    };
+    let input = form.into_input(client.0)?;
     match workflow::submit(services, input).await {
         Ok(submitted) => Ok(Ok(Redirect::to(uri!(track(
             submitted.tracking_token.expose(),
@@ -112,16 +105,12 @@ async fn provide_document(
     services: &State<Services>,
     form: Result<Form<DocumentForm<'_>>, Errors<'_>>,
 ) -> Result<Result<Redirect, (Status, Template)>, Error> {
-    let form = match form {
-        Ok(form) => form.into_inner(),
-        Err(errors) if errors.status() == Status::PayloadTooLarge => return Err(Error::TooLarge),
-        Err(_) => return Err(Error::BadRequest),
-    };
+    let form = parsed(form)?;
     if !csrf.matches(form.csrf_token) {
         return Err(Error::Forbidden);
     }
     let tracking = TrackingToken::parse(token).ok_or(Error::NotFound)?;
-    let upload = FileField::into_upload_or_too_large(form.document).map_err(|_| Error::TooLarge)?;
+    let upload = FileField::into_upload_or_too_large(form.document)?;
     match workflow::provide_document(services, &tracking, upload).await {
         Ok(()) => Ok(Ok(Redirect::to(uri!(track(
             tracking.expose(),

@@ -3,9 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use entities::{
-    approval, decision, document, domain, request, request_event, reviewer, transfer_code,
-};
+use entities::{approval, decision, document, domain, request, reviewer, transfer_code};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
@@ -423,18 +421,7 @@ pub async fn review_view(
         .into_iter()
         .map(|a| names.get(&a.reviewer_id).cloned().unwrap_or_default())
         .collect();
-    let timeline = request_event::Entity::find()
-        .filter(request_event::Column::RequestId.eq(request_id))
-        .order_by_asc(request_event::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|e| TimelineEntry {
-            at: e.at,
-            event: e.kind,
-            note: e.note,
-        })
-        .collect();
+    let timeline = super::tracking::timeline(db, request_id).await?;
     let live = lease_is_live(&found, now);
     let deadline = found.created_at + ISSUANCE_DEADLINE;
     Ok(ReviewView {

@@ -34,6 +34,26 @@ pub struct TimelineEntry {
     pub note: Option<String>,
 }
 
+/// A request's events in order.
+pub async fn timeline(
+    db: &impl ConnectionTrait,
+    request_id: Uuid,
+) -> Result<Vec<TimelineEntry>, DbErr> {
+    Ok(request_event::Entity::find()
+        .filter(request_event::Column::RequestId.eq(request_id))
+        .order_by_asc(request_event::Column::At)
+        .order_by_asc(request_event::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| TimelineEntry {
+            at: e.at,
+            event: e.kind,
+            note: e.note,
+        })
+        .collect())
+}
+
 /// The request that `token` opens, optionally required to be `request_id`. Every miss —
 /// unknown token, token of another request — is the same `None`.
 pub async fn find_for_requester(
@@ -55,19 +75,7 @@ pub async fn find_for_requester(
             found.state
         )));
     };
-    let timeline = request_event::Entity::find()
-        .filter(request_event::Column::RequestId.eq(found.id))
-        .order_by_asc(request_event::Column::At)
-        .order_by_asc(request_event::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|e| TimelineEntry {
-            at: e.at,
-            event: e.kind,
-            note: e.note,
-        })
-        .collect();
+    let timeline = timeline(db, found.id).await?;
     let reason = match state {
         RequestState::Rejected => decision::Entity::find()
             .filter(decision::Column::RequestId.eq(found.id))
