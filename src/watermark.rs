@@ -47,7 +47,7 @@ pub fn stamp(image: &mut RgbImage, text: &str) {
         })
         .collect();
     let text_width = glyph * text.len() as u32 + glyph * 4;
-    let row_gap = glyph * 5;
+    let row_gap = glyph * 8;
     let mut row = 0u32;
     let mut y = glyph;
     while y < height {
@@ -75,8 +75,8 @@ fn draw_text(image: &mut RgbImage, text: &[[u8; 8]], left: i64, top: i64, scale:
                     for dx in 0..scale {
                         let x = glyph_left + gx * scale + dx;
                         let y = top + gy as i64 * scale + dy;
-                        blend(image, x + shadow, y + shadow, 0, 0.35);
-                        blend(image, x, y, 255, 0.55);
+                        blend(image, x + shadow, y + shadow, 0, 0.3);
+                        blend(image, x, y, 255, 0.45);
                     }
                 }
             }

@@ -169,6 +169,8 @@ async fn whole_story_submit_claim_view_approve_and_read_the_code() {
         assert!(!text.contains(&code) && !text.contains(&token));
     }
     let logs = captured_logs();
+    assert!(!logs.contains(PASSWORD), "no password in the logs");
+    assert!(!logs.contains(&alice.session), "no session id in the logs");
     assert!(
         !logs.contains(&code) && !logs.contains(&token),
         "no code or token in the logs"
