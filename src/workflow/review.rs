@@ -769,6 +769,15 @@ pub async fn approve(
     Ok(ApproveOutcome::Approved)
 }
 
+/// A reviewer's words for the requester: trimmed, required, at most 1,000 characters.
+fn text_for_requester(text: &str, when_missing: &str) -> Result<String, ReviewError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ReviewError::Invalid(when_missing.to_owned()));
+    }
+    Ok(text.chars().take(1000).collect())
+}
+
 pub async fn reject(
     services: &Services,
     request_id: Uuid,
@@ -776,13 +785,7 @@ pub async fn reject(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(ReviewError::Invalid(
-            "Please give the requester a reason.".into(),
-        ));
-    }
-    let reason: String = reason.chars().take(1000).collect();
+    let reason = text_for_requester(reason, "Please give the requester a reason.")?;
     let found = held_request(&services.db, request_id, me, now).await?;
     let txn = services.db.begin().await?;
     transition(&txn, &found, me, RequestState::Rejected, now).await?;
@@ -811,13 +814,10 @@ pub async fn request_document(
     note: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
-    let note = note.trim();
-    if note.is_empty() {
-        return Err(ReviewError::Invalid(
-            "Please tell the requester what is wrong with the document.".into(),
-        ));
-    }
-    let note: String = note.chars().take(1000).collect();
+    let note = text_for_requester(
+        note,
+        "Please tell the requester what is wrong with the document.",
+    )?;
     let found = held_request(&services.db, request_id, me, now).await?;
     let txn = services.db.begin().await?;
     transition(&txn, &found, me, RequestState::NeedsDocument, now).await?;
