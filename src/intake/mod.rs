@@ -98,29 +98,22 @@ fn sanitize_image(
     format: AcceptedFormat,
     limits: &IntakeLimits,
 ) -> Result<CleanImage, IntakeError> {
-    let reader = || ImageReader::with_format(Cursor::new(bytes), format.image_format());
-    let (width, height) = match sniff::png_declared_dimensions(bytes) {
-        Some(dimensions) => dimensions,
-        None => reader()
-            .into_dimensions()
-            .map_err(|_| IntakeError::Undecodable)?,
-    };
-    if width.max(height) > limits.max_side
-        || u64::from(width) * u64::from(height) > limits.max_pixels
-    {
-        return Err(IntakeError::TooManyPixels { width, height });
+    // A PNG's IHDR is checked from the bytes: the decoder would read on to the pixel data.
+    if let Some((width, height)) = sniff::png_declared_dimensions(bytes) {
+        check_dimensions(width, height, limits)?;
     }
-    if width == 0 || height == 0 {
-        return Err(IntakeError::Undecodable);
-    }
-
-    let mut reader = reader();
+    // Opening the decoder reads only the headers; the pixels are decoded further down,
+    // after the declared dimensions have passed and under the decoder limits.
+    let mut decoder = ImageReader::with_format(Cursor::new(bytes), format.image_format())
+        .into_decoder()
+        .map_err(decode_error)?;
+    let (width, height) = decoder.dimensions();
+    check_dimensions(width, height, limits)?;
     let mut decoder_limits = image::Limits::default();
     decoder_limits.max_image_width = Some(limits.max_side);
     decoder_limits.max_image_height = Some(limits.max_side);
     decoder_limits.max_alloc = Some(limits.max_decoder_alloc);
-    reader.limits(decoder_limits);
-    let mut decoder = reader.into_decoder().map_err(decode_error)?;
+    decoder.set_limits(decoder_limits).map_err(decode_error)?;
     let exif = decoder.exif_metadata().ok().flatten();
     let orientation = exif
         .as_deref()
@@ -154,6 +147,18 @@ fn sanitize_image(
         height: h,
         signals,
     })
+}
+
+fn check_dimensions(width: u32, height: u32, limits: &IntakeLimits) -> Result<(), IntakeError> {
+    if width.max(height) > limits.max_side
+        || u64::from(width) * u64::from(height) > limits.max_pixels
+    {
+        return Err(IntakeError::TooManyPixels { width, height });
+    }
+    if width == 0 || height == 0 {
+        return Err(IntakeError::Undecodable);
+    }
+    Ok(())
 }
 
 fn oriented_signals(

@@ -74,11 +74,14 @@ pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
         if code == 0xDA {
             // Entropy-coded data: skip stuffed 0xFF00 and restart markers.
             loop {
-                match (bytes.get(at), bytes.get(at + 1)) {
-                    (Some(0xFF), Some(0x00 | 0xD0..=0xD7)) => at += 2,
-                    (Some(0xFF), Some(_)) => break,
-                    (Some(_), _) => at += 1,
-                    (None, _) => return false,
+                let Some(next) = bytes.get(at..).and_then(|rest| memchr::memchr(0xFF, rest)) else {
+                    return false;
+                };
+                at += next;
+                match bytes.get(at + 1) {
+                    Some(0x00 | 0xD0..=0xD7) => at += 2,
+                    Some(_) => break,
+                    None => return false,
                 }
             }
         }
