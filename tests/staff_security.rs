@@ -164,11 +164,10 @@ async fn csrf_less_and_cross_origin_posts_are_forbidden() {
     let app = staff_app().await;
     let (id, doc) = one_request(&app).await;
     let alice = app.sign_in("alice").await;
-    for (method, uri) in staff_routes(id, doc)
+    for (_, uri) in staff_routes(id, doc)
         .into_iter()
-        .filter(|(m, _)| *m == "POST")
+        .filter(|(method, _)| *method == "POST")
     {
-        let _ = method;
         let forged = app
             .staff_post(
                 &Staff {
@@ -392,7 +391,7 @@ async fn the_setup_link_creates_the_first_admin_once() {
 #[rocket::async_test]
 async fn the_sweeper_removes_what_a_crash_left_behind() {
     let app = staff_app().await;
-    let (id, _) = one_request(&app).await;
+    one_request(&app).await;
     let services = app.services();
     let store = &services.store;
 
@@ -448,7 +447,6 @@ async fn the_sweeper_removes_what_a_crash_left_behind() {
         .await
         .unwrap()
         .is_empty());
-    let _ = id;
 }
 
 #[rocket::async_test]

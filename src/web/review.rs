@@ -156,14 +156,13 @@ async fn login(
     }
 }
 
-#[post("/logout", data = "<form>")]
+#[post("/logout", data = "<_checked>")]
 async fn logout(
     session: ReviewerSession,
-    form: CsrfForm<Plain>,
+    _checked: CsrfForm<Plain>,
     jar: &CookieJar<'_>,
     services: &State<Services>,
 ) -> Result<Redirect, Error> {
-    let _ = form;
     accounts::logout(&services.db, &session.0).await?;
     clear_session_cookie(jar);
     Ok(Redirect::to("/review/login"))
@@ -252,13 +251,12 @@ async fn queue(
     ))
 }
 
-#[post("/claim-next", data = "<form>")]
+#[post("/claim-next", data = "<_checked>")]
 async fn claim_next(
     session: ReviewerSession,
-    form: CsrfForm<Plain>,
+    _checked: CsrfForm<Plain>,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
-    let _ = form;
     match review::claim_next(&services.db, &session.0.reviewer, Utc::now()).await? {
         Some(id) => Ok(Flash::success(
             Redirect::to(uri!("/review", review_page(id.to_string()))),
@@ -309,14 +307,13 @@ fn back_to(id: Uuid) -> Redirect {
     Redirect::to(uri!("/review", review_page(id.to_string())))
 }
 
-#[post("/requests/<id>/claim", data = "<form>")]
+#[post("/requests/<id>/claim", data = "<_checked>")]
 async fn claim(
     id: &str,
     session: ReviewerSession,
-    form: CsrfForm<Plain>,
+    _checked: CsrfForm<Plain>,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
-    let _ = form;
     let id = request_id(id)?;
     review::claim(&services.db, id, &session.0.reviewer, Utc::now()).await?;
     Ok(Flash::success(
@@ -325,14 +322,13 @@ async fn claim(
     ))
 }
 
-#[post("/requests/<id>/release", data = "<form>")]
+#[post("/requests/<id>/release", data = "<_checked>")]
 async fn release(
     id: &str,
     session: ReviewerSession,
-    form: CsrfForm<Plain>,
+    _checked: CsrfForm<Plain>,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
-    let _ = form;
     let id = request_id(id)?;
     review::release(&services.db, id, &session.0.reviewer).await?;
     Ok(Flash::success(Redirect::to("/review"), "Claim released."))
@@ -371,14 +367,13 @@ async fn document(
     Ok(DocumentView(bytes))
 }
 
-#[post("/requests/<id>/approve", data = "<form>")]
+#[post("/requests/<id>/approve", data = "<_checked>")]
 async fn approve(
     id: &str,
     session: ReviewerSession,
-    form: CsrfForm<Plain>,
+    _checked: CsrfForm<Plain>,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
-    let _ = form;
     let id = request_id(id)?;
     match review::approve(services, id, &session.0.reviewer, Utc::now()).await? {
         ApproveOutcome::Approved => Ok(Flash::success(
