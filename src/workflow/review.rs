@@ -150,8 +150,13 @@ async fn reviewer_names(db: &impl ConnectionTrait) -> Result<HashMap<Uuid, Strin
         .collect())
 }
 
+/// A document's stored signals. Unreadable signals count as fired, so that they can only
+/// make the four-eyes rule stricter, never looser.
 fn parse_signals(json: &str) -> Signals {
-    serde_json::from_str(json).unwrap_or_default()
+    serde_json::from_str(json).unwrap_or(Signals {
+        no_camera_data: true,
+        ..Signals::default()
+    })
 }
 
 /// Takes (or renews) the exclusive review lease. One conditional update, so two reviewers
@@ -861,6 +866,19 @@ mod tests {
         assert!(names_match("Élodie Dubois", "elodie dubois"));
         assert!(!names_match("Jörg Müller", "Jörg Meier"));
         assert!(!names_match("", ""));
+    }
+
+    #[test]
+    fn unreadable_signals_count_as_fired() {
+        assert_eq!(parse_signals("not json").fired(), 1);
+        let clean = Signals {
+            camera: Some("FP5".into()),
+            ..Signals::default()
+        };
+        assert_eq!(
+            parse_signals(&serde_json::to_string(&clean).unwrap()).fired(),
+            0
+        );
     }
 
     #[test]
