@@ -170,6 +170,7 @@ impl Settings {
                 let created = write_new_secret(&path, || {
                     Ok(MasterKey::generate(MASTER_KEY_VERSION)?.to_base64())
                 })?;
+                check_private(&path)?;
                 let text = Zeroizing::new(read_secret(&path)?);
                 let key = MasterKey::from_base64(MASTER_KEY_VERSION, &text).map_err(|source| {
                     ConfigError::MasterKeyFile {
@@ -187,6 +188,7 @@ impl Settings {
                 base64::engine::general_purpose::STANDARD.encode(*bytes),
             ))
         })?;
+        check_private(&secret_path)?;
         let rocket_secret = Zeroizing::new(read_secret(&secret_path)?.trim().to_owned());
         Ok(Prepared {
             master_key,
@@ -223,12 +225,24 @@ fn sqlite_url(data_dir: &Path) -> String {
 }
 
 fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let base = match (base.find("://"), base.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
-            format!("{}://…@{}", &url[..scheme_end], &url[at + 1..])
+            format!("{}://…@{}", &base[..scheme_end], &base[at + 1..])
         }
-        _ => url.to_owned(),
+        _ => base.to_owned(),
+    };
+    if query.is_empty() {
+        return base;
     }
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=…"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{base}?{}", query.join("&"))
 }
 
 fn create_private_dir(path: &Path) -> Result<(), ConfigError> {
@@ -244,7 +258,7 @@ fn create_private_dir(path: &Path) -> Result<(), ConfigError> {
 }
 
 /// Creates `path` with mode 0600 holding `make()`, unless it already exists. Returns whether
-/// it was created.
+/// it was created. The file appears whole or not at all: a crash never leaves it empty.
 fn write_new_secret(
     path: &Path,
     make: impl FnOnce() -> Result<Zeroizing<String>, CryptoError>,
@@ -253,22 +267,76 @@ fn write_new_secret(
         path: path.to_owned(),
         source,
     };
-    let mut file = match OpenOptions::new()
+    if path.exists() {
+        return Ok(false);
+    }
+    let secret = make().map_err(|e| io_error(io::Error::other(e)))?;
+    let mut contents = Zeroizing::new(secret.as_bytes().to_vec());
+    contents.push(b'\n');
+    let temp = write_private_temp(path, &contents).map_err(io_error)?;
+    // A hard link never replaces an existing file, so two starts racing keep one key.
+    let linked = fs::hard_link(&temp, path);
+    let _ = fs::remove_file(&temp);
+    match linked {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(io_error(e)),
+    }
+}
+
+/// Replaces `path` with a 0600 file holding `contents`, atomically (temp file, fsync, rename).
+pub fn write_private_file(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let temp = write_private_temp(path, contents)?;
+    fs::rename(&temp, path).inspect_err(|_| {
+        let _ = fs::remove_file(&temp);
+    })
+}
+
+/// A fully written, fsynced 0600 file beside `path`, to be linked or renamed into place.
+fn write_private_temp(path: &Path, contents: &[u8]) -> io::Result<PathBuf> {
+    let suffix = crypto::random_bytes::<8>()
+        .map(|bytes| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        .map_err(io::Error::other)?;
+    let mut name = path.file_name().unwrap_or_default().to_owned();
+    name.push(format!(".tmp-{suffix}"));
+    let temp = path.with_file_name(name);
+    let written = OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(path)
-    {
-        Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(false),
-        Err(e) => return Err(io_error(e)),
-    };
-    let secret = make().map_err(|e| io_error(io::Error::other(e)))?;
-    file.write_all(secret.as_bytes())
-        .and_then(|()| file.write_all(b"\n"))
-        .and_then(|()| file.sync_all())
-        .map_err(io_error)?;
-    Ok(true)
+        .open(&temp)
+        .and_then(|mut file| {
+            file.write_all(contents)?;
+            file.sync_all()
+        });
+    match written {
+        Ok(()) => Ok(temp),
+        Err(e) => {
+            let _ = fs::remove_file(&temp);
+            Err(e)
+        }
+    }
+}
+
+/// Refuses a key file that others could read: it would mean the key may have leaked.
+fn check_private(path: &Path) -> Result<(), ConfigError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(path)
+        .map_err(|source| ConfigError::Io {
+            path: path.to_owned(),
+            source,
+        })?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(ConfigError::Invalid(format!(
+            "{} can be read by other users (mode {:o}); run `chmod 600 {}` and check who may have copied it",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 fn read_secret(path: &Path) -> Result<String, ConfigError> {
@@ -308,6 +376,32 @@ mod tests {
     }
 
     #[test]
+    fn a_key_file_others_can_read_stops_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings::in_dir(dir.path());
+        settings.prepare().unwrap();
+        let key_path = dir.path().join(MASTER_KEY_FILE);
+        fs::set_permissions(&key_path, fs::Permissions::from_mode(0o644)).unwrap();
+        let error = settings.prepare().err().expect("refused").to_string();
+        assert!(error.contains("chmod 600"), "{error}");
+    }
+
+    #[test]
+    fn key_files_are_written_whole_and_no_temp_file_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        Settings::in_dir(dir.path()).prepare().unwrap();
+        let mut names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, [MASTER_KEY_FILE, ROCKET_SECRET_FILE]);
+        for name in names {
+            assert!(!fs::read(dir.path().join(name)).unwrap().is_empty());
+        }
+    }
+
+    #[test]
     fn a_key_from_the_environment_takes_precedence_and_is_validated() {
         let dir = tempfile::tempdir().unwrap();
         let mut settings = Settings::in_dir(dir.path());
@@ -338,8 +432,12 @@ mod tests {
             "postgres://…@db.internal:5432/td"
         );
         assert_eq!(
-            redact_url("sqlite://data/x.sqlite3"),
-            "sqlite://data/x.sqlite3"
+            redact_url("sqlite://data/x.sqlite3?mode=rwc"),
+            "sqlite://data/x.sqlite3?mode=rwc"
+        );
+        assert_eq!(
+            redact_url("postgres://db.internal/td?user=td&password=s3cret&sslmode=require"),
+            "postgres://db.internal/td?user=td&password=…&sslmode=require"
         );
     }
 }

@@ -1,5 +1,6 @@
 // Warns before upload when a chosen file is over the size limit, so nobody waits for a
-// large upload only to see it refused. The server enforces the limit either way.
+// large upload only to see it refused. The server enforces the limit either way. (Focus on
+// the first field in error needs no script: the page marks it `autofocus`.)
 (function () {
   "use strict";
   document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
@@ -11,6 +12,4 @@
       if (tooLarge) { input.reportValidity(); }
     });
   });
-  var summary = document.getElementById("errors");
-  if (summary) { summary.focus(); }
 })();

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use entities::{document, request};
-use rocket::http::{Header, Status};
+use rocket::http::{ContentType, Header, Status};
 
 async fn app_with_example() -> TestApp {
     let app = TestApp::start().await;
@@ -305,4 +305,14 @@ async fn the_form_says_what_is_accepted_before_upload() {
         );
     }
     assert!(!html.contains("<script>"), "no inline script");
+}
+
+#[rocket::async_test]
+async fn the_browser_finds_a_favicon() {
+    let app = app_with_example().await;
+    let response = app.client.get("/favicon.ico").dispatch().await;
+    assert_status(&response, Status::Ok);
+    assert_eq!(response.content_type(), Some(ContentType::Icon));
+    let bytes = response.into_bytes().await.unwrap();
+    assert_eq!(&bytes[..4], &[0, 0, 1, 0], "an ICO file");
 }

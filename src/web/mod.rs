@@ -8,6 +8,7 @@ mod public;
 mod review;
 mod session;
 
+use std::io::IsTerminal;
 use std::time::Instant;
 
 use rocket::fairing::{AdHoc, Fairing, Info, Kind};
@@ -51,17 +52,33 @@ pub fn mount(rocket: Rocket<Build>) -> Rocket<Build> {
         ))
 }
 
-/// With no reviewer at all, prints a one-time link that creates the first admin.
+/// Where the first-admin link is written when standard error is not a terminal.
+pub const SETUP_LINK_FILE: &str = "first-admin-link.txt";
+
+/// With no reviewer at all, hands the operator a one-time link that creates the first admin:
+/// on the terminal when there is one, else in a 0600 file in the data directory. Never in the
+/// log, which others may read.
 async fn announce_setup_link(services: &Services, base: &str) {
+    let file = services.settings.data_dir.join(SETUP_LINK_FILE);
     match crate::accounts::setup_token_if_needed(&services.db).await {
         Ok(Some(token)) => {
             let base = services.settings.public_url.as_deref().unwrap_or(base);
-            tracing::warn!(
-                "no reviewer exists yet: create the first admin within one hour at {base}/review/setup/{}",
-                token.expose()
-            );
+            let link = format!("{base}/review/setup/{}", token.expose());
+            if std::io::stderr().is_terminal() {
+                eprintln!("\nNo reviewer exists yet. Create the first admin within one hour at\n  {link}\n");
+            } else {
+                match crate::config::write_private_file(&file, format!("{link}\n").as_bytes()) {
+                    Ok(()) => tracing::warn!(
+                        "no reviewer exists yet: the one-time link that creates the first admin (valid one hour) is in {}",
+                        file.display()
+                    ),
+                    Err(error) => tracing::error!(%error, "cannot write {}", file.display()),
+                }
+            }
         }
-        Ok(None) => {}
+        Ok(None) => {
+            let _ = std::fs::remove_file(&file);
+        }
         Err(error) => tracing::error!(%error, "cannot prepare the first-admin setup link"),
     }
 }

@@ -1,7 +1,7 @@
 //! The requester's pages: the request form and the tracking page.
 
 use rocket::form::{self, Errors, Form, FromForm};
-use rocket::http::Status;
+use rocket::http::{ContentType, Status};
 use rocket::response::Redirect;
 use rocket::{get, post, routes, uri, Route, State};
 use rocket_dyn_templates::{context, Template};
@@ -15,13 +15,51 @@ use crate::services::Services;
 use crate::workflow::{self, FieldErrors, SubmitError};
 
 pub fn routes() -> Vec<Route> {
-    routes![request_form, submit_request, track, provide_document]
+    routes![
+        request_form,
+        submit_request,
+        track,
+        provide_document,
+        favicon
+    ]
 }
 
+/// The form's fields in the order a person meets them: the error summary follows it, and
+/// focus goes to the first field in error.
+const FIELD_ORDER: &[&str] = &[
+    "domain",
+    "full_name",
+    "email",
+    "phone",
+    "relation",
+    "id_front",
+    "id_back",
+    "authorization",
+    "consent",
+];
+
 fn form_page(csrf: &CsrfToken, values: &TypedValues, errors: &FieldErrors) -> Template {
+    let position = |field: &str| FIELD_ORDER.iter().position(|f| *f == field);
+    let mut error_list: Vec<(&str, &str)> = errors
+        .iter()
+        .map(|(field, message)| (*field, message.as_str()))
+        .collect();
+    error_list.sort_by_key(|(field, _)| position(field).unwrap_or(usize::MAX));
+    let first_error = error_list.first().map_or("", |(field, _)| *field);
     Template::render(
         "request_form",
-        context! { csrf_token: csrf.as_str(), values, errors, error_count: errors.len() },
+        context! {
+            csrf_token: csrf.as_str(), values, errors, error_list, first_error,
+            error_count: errors.len(),
+        },
+    )
+}
+
+#[get("/favicon.ico")]
+fn favicon() -> (ContentType, &'static [u8]) {
+    (
+        ContentType::Icon,
+        include_bytes!("../../static/favicon.ico"),
     )
 }
 

@@ -217,7 +217,10 @@ async fn setup(
         return again("The two passwords differ.".into());
     }
     match accounts::complete_setup(&services.db, &token, form.name.trim(), &form.password).await {
-        Ok(Some(_)) => Ok(Ok(Redirect::to("/review/login"))),
+        Ok(Some(_)) => {
+            let _ = std::fs::remove_file(services.settings.data_dir.join(super::SETUP_LINK_FILE));
+            Ok(Ok(Redirect::to("/review/login")))
+        }
         Ok(None) => Err(Error::NotFound),
         Err(accounts::AccountError::Database(e)) => Err(e.into()),
         Err(other) => again(capitalise(&other.to_string()) + "."),

@@ -326,20 +326,27 @@ pub fn camera_photo() -> Vec<u8> {
 async fn test_settings(dir: &Path) -> Settings {
     let mut settings = Settings::in_dir(dir.join("data"));
     settings.decode_slots = 2;
-    if let Ok(server) = std::env::var("TEST_POSTGRES_URL") {
-        let server = server.trim_end_matches('/').to_owned();
-        let name = format!("td_test_{}", uuid::Uuid::new_v4().simple());
-        let admin = Database::connect(format!("{server}/postgres"))
-            .await
-            .unwrap();
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-        admin.close().await.unwrap();
-        settings.database_url = format!("{server}/{name}");
+    if let Some(url) = fresh_postgres_database().await {
+        settings.database_url = url;
     }
     settings
+}
+
+/// A new, empty PostgreSQL database when `TEST_POSTGRES_URL` names a server; `None` means
+/// the test uses SQLite in its data directory.
+pub async fn fresh_postgres_database() -> Option<String> {
+    let server = std::env::var("TEST_POSTGRES_URL").ok()?;
+    let server = server.trim_end_matches('/').to_owned();
+    let name = format!("td_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = Database::connect(format!("{server}/postgres"))
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    Some(format!("{server}/{name}"))
 }
 
 /// A `multipart/form-data` body built by hand, so tests can send anything at all.

@@ -1,0 +1,291 @@
+//! Headless Chromium driven through ChromeDriver (WebDriver), finding things as a person does:
+//! fields by their label, buttons by their text. Every page visited is saved as a screenshot
+//! under `target/browser-screens/`.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+/// Set to `required` (as `.ci/run` does) to make a missing browser a failure, not a skip.
+const REQUIRED_VARIABLE: &str = "TRANSFER_DESK_BROWSER_TESTS";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+pub const PHONE: (u32, u32) = (390, 844);
+pub const DESKTOP: (u32, u32) = (1280, 900);
+
+/// One ChromeDriver; each person gets their own browser (own cookies) from it.
+pub struct Browser {
+    driver: Child,
+    url: String,
+    profiles: tempfile::TempDir,
+}
+
+impl Browser {
+    /// `None` (after saying so once) when no browser is installed and none is required.
+    pub fn start() -> Option<Browser> {
+        let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
+            .into_iter()
+            .filter(|path| !std::path::Path::new(path).exists())
+            .collect();
+        if !missing.is_empty() {
+            let required = std::env::var(REQUIRED_VARIABLE).is_ok_and(|v| v == "required");
+            assert!(
+                !required,
+                "{REQUIRED_VARIABLE}=required but {missing:?} is missing (apt-get install chromium chromium-driver)"
+            );
+            eprintln!(
+                "skipping browser test: {missing:?} not installed (apt-get install chromium chromium-driver)"
+            );
+            return None;
+        }
+        let port = crate::server::free_port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(Browser {
+            driver,
+            url: format!("http://127.0.0.1:{port}"),
+            profiles: tempfile::tempdir().unwrap(),
+        })
+    }
+
+    /// A new browser window for one person, with its own profile and viewport.
+    pub async fn person(&self, base: &str, screens: &str, who: &str, size: (u32, u32)) -> Page {
+        let profile = self.profiles.path().join(who);
+        let options = json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-extensions",
+                "--password-store=basic", "--lang=en-GB",
+                format!("--window-size={},{}", size.0, size.1),
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        });
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("goog:chromeOptions".into(), options);
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&self.url)
+            .await
+            .expect("a Chromium session");
+        Page {
+            client,
+            base: base.to_owned(),
+            screens: format!("{screens}-{who}"),
+            step: 0,
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// One person's browser window.
+pub struct Page {
+    client: Client,
+    base: String,
+    screens: String,
+    step: u32,
+}
+
+impl Page {
+    /// Opens `path` (relative to the server, or a whole URL) and saves a screenshot.
+    pub async fn open(&mut self, path: &str, shot: &str) {
+        let url = if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        };
+        self.client.goto(&url).await.unwrap();
+        self.shot(shot).await;
+    }
+
+    /// Saves a screenshot of the whole page as `target/browser-screens/<test>-<who>-NN-<shot>.png`.
+    pub async fn shot(&mut self, name: &str) {
+        self.step += 1;
+        // Grow the window to the page's height so the screenshot shows all of it.
+        let (width, _) = self.client.get_window_size().await.unwrap();
+        let height = self
+            .client
+            .execute("return document.documentElement.scrollHeight;", vec![])
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap_or(900);
+        let (_, viewport) = self.client.get_window_size().await.unwrap();
+        self.client
+            .set_window_size(width as u32, height.max(viewport) as u32)
+            .await
+            .unwrap();
+        let png = self.client.screenshot().await.unwrap();
+        self.client
+            .set_window_size(width as u32, viewport as u32)
+            .await
+            .unwrap();
+        let dir = screens_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join(format!("{}-{:02}-{name}.png", self.screens, self.step));
+        std::fs::write(file, png).unwrap();
+    }
+
+    /// The form control whose `<label>` starts with `label`.
+    pub async fn field(&self, label: &str) -> Element {
+        let label = self
+            .client
+            .find(Locator::XPath(&format!(
+                "//label[starts-with(normalize-space(.), {})]",
+                literal(label)
+            )))
+            .await
+            .unwrap_or_else(|_| panic!("no label {label:?}"));
+        match label.attr("for").await.unwrap() {
+            Some(id) => self.client.find(Locator::Id(&id)).await.unwrap(),
+            None => label.find(Locator::XPath(".//input")).await.unwrap(),
+        }
+    }
+
+    pub async fn fill(&self, label: &str, text: &str) {
+        let field = self.field(label).await;
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
+    /// Ticks a checkbox or picks a radio button by its label.
+    pub async fn choose(&self, label: &str) {
+        let field = self.field(label).await;
+        if !field.is_selected().await.unwrap() {
+            field.click().await.unwrap();
+        }
+    }
+
+    /// Picks the option shown as `option` in the select labelled `label`.
+    pub async fn select(&self, label: &str, option: &str) {
+        self.field(label)
+            .await
+            .select_by_label(option)
+            .await
+            .unwrap();
+    }
+
+    /// Chooses a file for the file input labelled `label`.
+    pub async fn attach(&self, label: &str, path: &str) {
+        self.field(label).await.send_keys(path).await.unwrap();
+    }
+
+    pub async fn value(&self, label: &str) -> String {
+        self.field(label)
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+    }
+
+    pub async fn is_chosen(&self, label: &str) -> bool {
+        self.field(label).await.is_selected().await.unwrap()
+    }
+
+    /// The button whose own text is `text` (a shortcut hint in `<kbd>` may follow).
+    pub async fn button(&self, text: &str) -> Element {
+        let text = literal(text);
+        self.client
+            .find(Locator::XPath(&format!(
+                "//button[normalize-space(text()[1])={text} or normalize-space(.)={text}]"
+            )))
+            .await
+            .unwrap_or_else(|_| panic!("no button {text}"))
+    }
+
+    /// Presses a button that sends a form, waits for the next page and saves a screenshot.
+    pub async fn press(&mut self, text: &str, shot: &str) {
+        self.client
+            .execute("window.__leaving = true;", vec![])
+            .await
+            .unwrap();
+        self.button(text).await.click().await.unwrap();
+        self.wait_until(
+            "return window.__leaving === undefined && document.readyState === 'complete';",
+        )
+        .await;
+        self.shot(shot).await;
+    }
+
+    /// Waits (up to 20 s) until `script` returns true.
+    pub async fn wait_until(&self, script: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let done = self.client.execute(script, vec![]).await;
+            if matches!(done, Ok(serde_json::Value::Bool(true))) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for: {script}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn text(&self) -> String {
+        self.client
+            .find(Locator::Css("body"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    pub async fn path(&self) -> String {
+        self.client.current_url().await.unwrap().path().to_owned()
+    }
+
+    /// The `id` of the element that has the keyboard focus.
+    pub async fn focused_id(&self) -> String {
+        self.script("return document.activeElement ? document.activeElement.id : '';")
+            .await
+    }
+
+    pub async fn script(&self, script: &str) -> String {
+        match self.client.execute(script, vec![]).await.unwrap() {
+            serde_json::Value::String(text) => text,
+            other => other.to_string(),
+        }
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+fn screens_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("browser-screens")
+}
+
+/// `text` as an XPath string literal, whatever quotes it holds.
+fn literal(text: &str) -> String {
+    if !text.contains('\'') {
+        return format!("'{text}'");
+    }
+    let parts: Vec<String> = text.split('\'').map(|part| format!("'{part}'")).collect();
+    format!("concat({})", parts.join(", \"'\", "))
+}

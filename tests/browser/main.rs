@@ -1,0 +1,292 @@
+//! The pages as people use them: headless Chromium against the real binary on loopback.
+//!
+//! Without Chromium a plain `cargo test` skips these with one line; `.ci/run` installs it and
+//! sets `TRANSFER_DESK_BROWSER_TESTS=required`, so that there a missing browser fails.
+
+mod browser;
+#[path = "../common/mod.rs"]
+mod common;
+mod server;
+
+use browser::{Browser, Page, DESKTOP, PHONE};
+use server::Server;
+
+const PASSWORD: &str = "correct horse battery staple";
+const PORTFOLIO: &str =
+    "domain,registrant_name,registrant_email\nexample.com,Anna Muster,anna@example.com\n";
+
+/// A server with the sample portfolio, and a browser; `None` when browser tests are skipped.
+async fn start(settings: &[(&str, &str)]) -> Option<(Server, Browser)> {
+    let browser = Browser::start()?;
+    let server = Server::start(settings).await;
+    server.import_domains(PORTFOLIO);
+    Some((server, browser))
+}
+
+/// A requester fills in the whole form correctly and reaches the tracking page; returns the
+/// private tracking link.
+async fn submit_request(requester: &mut Page, server: &Server) -> String {
+    let photo = server.write_file("front.jpg", &common::camera_photo());
+    requester.open("/", "form").await;
+    requester.fill("Domain name", "example.com").await;
+    requester.fill("Full name", "Anna Muster").await;
+    requester.fill("Email address", "anna@example.org").await;
+    requester.choose("the holder of the domain").await;
+    requester.attach("Identity document, front", &photo).await;
+    requester.choose("I agree").await;
+    requester.press("Send my request", "tracking-page").await;
+    assert!(requester
+        .text()
+        .await
+        .contains("We have received your request"));
+    requester.value("Your private link").await
+}
+
+async fn sign_in(reviewer: &mut Page, name: &str) {
+    reviewer.open("/review/login", "sign-in").await;
+    reviewer.fill("Name", name).await;
+    reviewer.fill("Password", PASSWORD).await;
+    reviewer.press("Sign in", "queue").await;
+    assert_eq!(reviewer.path().await, "/review", "{name} is signed in");
+}
+
+/// Claims the oldest waiting request and checks that its document image really loads.
+async fn claim_next_and_see_the_document(reviewer: &mut Page) {
+    reviewer.press("Claim next", "review").await;
+    assert!(reviewer.text().await.contains("held by"));
+    reviewer
+        .wait_until(
+            "const img = document.querySelector('figure.document img'); \
+             return !!img && img.complete && img.naturalWidth > 0;",
+        )
+        .await;
+    let width = reviewer
+        .script("return document.querySelector('figure.document img').naturalWidth;")
+        .await;
+    assert!(
+        width.parse::<u32>().unwrap() > 0,
+        "the watermarked document loads"
+    );
+}
+
+#[tokio::test]
+async fn a_requester_on_a_phone_corrects_mistakes_and_reaches_the_tracking_page() {
+    let test = "requester-mistakes";
+    let Some((server, browser)) = start(&[]).await else {
+        return;
+    };
+    let mut requester = browser.person(&server.base, test, "requester", PHONE).await;
+    requester.open("/", "form").await;
+    assert!(
+        requester.text().await.contains("Accepted:"),
+        "says what is accepted before upload"
+    );
+
+    // A wrong email and no photo.
+    requester.fill("Domain name", "example.com").await;
+    requester.fill("Full name", "Anna Muster").await;
+    requester.fill("Email address", "anna.example.org").await;
+    requester.fill("Phone number", "+41 44 000 00 00").await;
+    requester.choose("the holder of the domain").await;
+    requester.choose("I agree").await;
+    requester.press("Send my request", "form-with-errors").await;
+
+    let text = requester.text().await;
+    assert!(text.contains("Please correct 2 things"), "{text}");
+    // What the person typed is still there.
+    assert_eq!(requester.value("Domain name").await, "example.com");
+    assert_eq!(requester.value("Full name").await, "Anna Muster");
+    assert_eq!(requester.value("Email address").await, "anna.example.org");
+    assert_eq!(requester.value("Phone number").await, "+41 44 000 00 00");
+    assert!(requester.is_chosen("the holder of the domain").await);
+    assert!(requester.is_chosen("I agree").await);
+    // Each error is beside its field and announced with it; focus is on the first one.
+    for (label, id) in [
+        ("Email address", "email"),
+        ("Identity document, front", "id_front"),
+    ] {
+        let field = requester.field(label).await;
+        assert_eq!(
+            field.attr("aria-invalid").await.unwrap().as_deref(),
+            Some("true")
+        );
+        let described_by = field.attr("aria-describedby").await.unwrap().unwrap();
+        assert_eq!(described_by, format!("{id}-error"));
+        let message = requester
+            .script(&format!(
+                "const e = document.getElementById('{described_by}'); \
+                 return e && e.closest('.field') === document.getElementById('{id}').closest('.field') ? e.textContent : '';"
+            ))
+            .await;
+        assert!(
+            !message.trim().is_empty(),
+            "the {id} error sits in its field"
+        );
+    }
+    assert_eq!(
+        requester
+            .field("Domain name")
+            .await
+            .attr("aria-invalid")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(requester.focused_id().await, "email");
+
+    // Corrected, with the photo.
+    let photo = server.write_file("front.jpg", &common::camera_photo());
+    requester.fill("Email address", "anna@example.org").await;
+    requester.attach("Identity document, front", &photo).await;
+    requester.press("Send my request", "tracking-page").await;
+    assert!(requester.path().await.starts_with("/track/"));
+    assert!(requester
+        .text()
+        .await
+        .contains("We have received your request"));
+    let link = requester.value("Your private link").await;
+    assert!(
+        link.starts_with(&format!("{}/track/", server.base)),
+        "{link}"
+    );
+    requester.open(&link, "tracking-page-later").await;
+    assert!(requester.text().await.contains("waiting for review"));
+    requester.close().await;
+}
+
+#[tokio::test]
+async fn the_first_admin_and_a_second_reviewer_approve_and_the_requester_reads_the_code() {
+    let test = "four-eyes";
+    let Some((server, browser)) = start(&[("TRANSFER_DESK_APPROVALS_REQUIRED", "2")]).await else {
+        return;
+    };
+    let mut requester = browser.person(&server.base, test, "requester", PHONE).await;
+    let link = submit_request(&mut requester, &server).await;
+
+    // The operator opens the one-time link and creates the first admin.
+    let mut alice = browser.person(&server.base, test, "alice", DESKTOP).await;
+    let setup_link = server.setup_link();
+    alice.open(&setup_link, "setup").await;
+    alice.fill("Name", "alice").await;
+    alice.fill("Password (12 to 128", PASSWORD).await;
+    alice.fill("The same password again", PASSWORD).await;
+    alice.press("Create admin", "after-setup").await;
+    assert_eq!(alice.path().await, "/review/login");
+    alice.open(&setup_link, "setup-link-used").await;
+    assert!(
+        alice.text().await.contains("Not found"),
+        "the link works once"
+    );
+    server.add_reviewer("bob", PASSWORD, false);
+
+    sign_in(&mut alice, "alice").await;
+    assert!(alice.text().await.contains("example.com"));
+    claim_next_and_see_the_document(&mut alice).await;
+    alice.press("Approve", "approved-once").await;
+    assert!(alice
+        .text()
+        .await
+        .contains("Your approval is recorded (1 of 2)"));
+
+    // Signing out ends the session: the queue asks to sign in again.
+    alice.press("Sign out", "signed-out").await;
+    alice.open("/review", "queue-after-sign-out").await;
+    assert_eq!(alice.path().await, "/review/login");
+    assert!(alice.button("Sign in").await.is_displayed().await.unwrap());
+
+    let mut bob = browser.person(&server.base, test, "bob", DESKTOP).await;
+    sign_in(&mut bob, "bob").await;
+    claim_next_and_see_the_document(&mut bob).await;
+    assert!(bob.text().await.contains("approvals 1 of 2 (alice)"));
+    bob.press("Approve", "approved-twice").await;
+    assert!(bob.text().await.contains("Approved."));
+
+    requester.open(&link, "tracking-page-approved").await;
+    assert!(requester.text().await.contains("Status: approved"));
+    let code = requester.value("Your transfer code").await;
+    assert_eq!(code.len(), 26, "a transfer code: {code:?}");
+    for page in [requester, alice, bob] {
+        page.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_rejected_requester_reads_the_reason() {
+    let test = "reject";
+    let Some((server, browser)) = start(&[("TRANSFER_DESK_APPROVALS_REQUIRED", "1")]).await else {
+        return;
+    };
+    server.add_reviewer("carol", PASSWORD, true);
+    let mut requester = browser.person(&server.base, test, "requester", PHONE).await;
+    let link = submit_request(&mut requester, &server).await;
+
+    let mut carol = browser.person(&server.base, test, "carol", DESKTOP).await;
+    sign_in(&mut carol, "carol").await;
+    claim_next_and_see_the_document(&mut carol).await;
+    carol
+        .select(
+            "Reject: reason the requester will read",
+            "The identity document is expired or not an accepted identity document.",
+        )
+        .await;
+    carol.fill("Details", "The card expired in 2019.").await;
+    carol.press("Reject", "rejected").await;
+    assert!(carol.text().await.contains("Rejected."));
+
+    requester.open(&link, "tracking-page-rejected").await;
+    let text = requester.text().await;
+    assert!(text.contains("Status: not approved"), "{text}");
+    assert!(text.contains("The identity document is expired or not an accepted identity document. The card expired in 2019."), "{text}");
+    requester.close().await;
+    carol.close().await;
+}
+
+#[tokio::test]
+async fn a_requester_sends_the_new_document_asked_for_and_is_approved() {
+    let test = "new-document";
+    let Some((server, browser)) = start(&[("TRANSFER_DESK_APPROVALS_REQUIRED", "1")]).await else {
+        return;
+    };
+    server.add_reviewer("dave", PASSWORD, false);
+    let mut requester = browser.person(&server.base, test, "requester", PHONE).await;
+    let link = submit_request(&mut requester, &server).await;
+
+    let mut dave = browser.person(&server.base, test, "dave", DESKTOP).await;
+    sign_in(&mut dave, "dave").await;
+    claim_next_and_see_the_document(&mut dave).await;
+    dave.select("Ask for a new document", "identity document (front)")
+        .await;
+    dave.fill(
+        "What is wrong with it",
+        "The photo is blurred; please take it again in daylight.",
+    )
+    .await;
+    dave.press("Ask for it", "document-asked").await;
+    assert!(dave
+        .text()
+        .await
+        .contains("The requester is asked for a new document."));
+
+    requester.open(&link, "tracking-page-asked").await;
+    let text = requester.text().await;
+    assert!(text.contains("we need a new document from you"), "{text}");
+    assert!(text.contains("please take it again in daylight"), "{text}");
+    let photo = server.write_file("front-again.jpg", &common::camera_photo());
+    requester
+        .attach("New identity document (front)", &photo)
+        .await;
+    requester
+        .press("Send the new document", "tracking-page-document-sent")
+        .await;
+    assert!(requester.text().await.contains("waiting for review"));
+
+    dave.open("/review", "queue").await;
+    claim_next_and_see_the_document(&mut dave).await;
+    dave.press("Approve", "approved").await;
+    assert!(dave.text().await.contains("Approved."));
+
+    requester.open(&link, "tracking-page-approved").await;
+    assert_eq!(requester.value("Your transfer code").await.len(), 26);
+    requester.close().await;
+    dave.close().await;
+}

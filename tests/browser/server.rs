@@ -1,0 +1,163 @@
+//! The real `transfer-desk` binary on a free loopback port, with its own data directory and
+//! database, as an operator would run it.
+
+use std::fs::File;
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Server {
+    child: Child,
+    pub base: String,
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl Server {
+    /// Starts the binary with `settings` (environment variables) added to a fresh data
+    /// directory and database, and waits until it accepts connections.
+    pub async fn start(settings: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let path = |name: &str| dir.path().join(name).display().to_string();
+        let mut env: Vec<(String, String)> = vec![
+            ("TRANSFER_DESK_DATA_DIR".into(), path("data")),
+            ("TRANSFER_DESK_UPLOADS_DIR".into(), path("uploads")),
+            ("ROCKET_ADDRESS".into(), "127.0.0.1".into()),
+            ("ROCKET_PORT".into(), port.to_string()),
+            ("RUST_LOG".into(), "info".into()),
+        ];
+        if let Some(url) = crate::common::fresh_postgres_database().await {
+            env.push(("DATABASE_URL".into(), url));
+        }
+        env.extend(settings.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let log = File::create(dir.path().join("server.log")).unwrap();
+        let child = command(dir.path(), &env)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("the transfer-desk binary starts");
+        let mut server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            dir,
+            env,
+        };
+        server.wait_until_listening(port);
+        server
+    }
+
+    fn wait_until_listening(&mut self, port: u16) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the server exited with {status}:\n{}", self.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not start:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Runs a command of the same binary against the same data, feeding `stdin`.
+    pub fn run(&self, args: &[&str], stdin: &str) -> String {
+        let mut child = command(self.dir.path(), &self.env)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(output.status.success(), "transfer-desk {args:?}: {text}");
+        text
+    }
+
+    pub fn import_domains(&self, csv: &str) {
+        let file = self.dir.path().join("portfolio.csv");
+        std::fs::write(&file, csv).unwrap();
+        self.run(&["domains", "import", &file.display().to_string()], "");
+    }
+
+    pub fn add_reviewer(&self, name: &str, password: &str, admin: bool) {
+        let mut args = vec!["reviewer", "add", name];
+        if admin {
+            args.push("--admin");
+        }
+        self.run(&args, &format!("{password}\n"));
+    }
+
+    /// The first-admin link, which the server writes to a private file in its data
+    /// directory when its standard error is not a terminal.
+    pub fn setup_link(&self) -> String {
+        let file = self.data_dir().join("first-admin-link.txt");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(link) = std::fs::read_to_string(&file) {
+                return link.trim().to_owned();
+            }
+            assert!(Instant::now() < deadline, "no setup link:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// A file the browser can upload.
+    pub fn write_file(&self, name: &str, bytes: &[u8]) -> String {
+        let file = self.dir.path().join(name);
+        std::fs::write(&file, bytes).unwrap();
+        file.display().to_string()
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("--- server log ---\n{}", self.log());
+        }
+    }
+}
+
+fn command(dir: &Path, env: &[(String, String)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_transfer-desk"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .current_dir(dir);
+    command
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
