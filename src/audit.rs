@@ -28,6 +28,7 @@ pub const SHRED: &str = "shred";
 pub const CODE_ISSUED: &str = "code_issued";
 pub const CODE_ERASED: &str = "code_erased";
 pub const EXPIRED: &str = "expired";
+pub const ISSUING_FAILED: &str = "issuing_failed";
 
 pub async fn record(
     db: &impl ConnectionTrait,

@@ -10,12 +10,22 @@ use crate::codes::TransferCode;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Runs `sh -c command` with `domain` and `code` on stdin, one per line. Any failure comes
-/// back in words a reviewer can act on; the code never appears in it.
+/// Variables the command may see: the service's own secrets (`TRANSFER_DESK_MASTER_KEY`,
+/// `DATABASE_URL`) never reach it.
+fn allowed_variable(name: &str) -> bool {
+    matches!(name, "PATH" | "HOME" | "LANG" | "LC_ALL" | "TZ")
+        || name.starts_with("TRANSFER_DESK_REGISTRY_")
+}
+
+/// Runs `sh -c command` with `domain` and `code` on stdin, one per line, in an environment
+/// cleared down to an allow-list. Any failure comes back in words a reviewer can act on; the
+/// code never appears in it.
 pub async fn hand_off(command: &str, domain: &str, code: &TransferCode) -> Result<(), String> {
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(command)
+        .env_clear()
+        .envs(std::env::vars().filter(|(name, _)| allowed_variable(name)))
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -64,6 +74,40 @@ mod tests {
             .unwrap();
         let received = std::fs::read_to_string(out).unwrap();
         assert_eq!(received, format!("example.com\n{}\n", code.expose()));
+    }
+
+    #[test]
+    fn the_command_sees_only_allowed_variables() {
+        for name in ["PATH", "HOME", "LANG", "TRANSFER_DESK_REGISTRY_TOKEN"] {
+            assert!(allowed_variable(name), "{name}");
+        }
+        for name in [
+            "TRANSFER_DESK_MASTER_KEY",
+            "DATABASE_URL",
+            "TRANSFER_DESK_SMTP_URL",
+            "AWS_SECRET_ACCESS_KEY",
+        ] {
+            assert!(!allowed_variable(name), "{name}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_command_does_not_inherit_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("env");
+        let code = TransferCode::generate().unwrap();
+        // The test process has variables of its own (CARGO_*, RUST_*): none may pass.
+        hand_off(&format!("env > '{}'", out.display()), "example.com", &code)
+            .await
+            .unwrap();
+        let seen = std::fs::read_to_string(out).unwrap();
+        for line in seen.lines() {
+            let name = line.split('=').next().unwrap();
+            assert!(
+                allowed_variable(name) || ["PWD", "SHLVL", "_", "OLDPWD"].contains(&name),
+                "{name} leaked into the registry command"
+            );
+        }
     }
 
     #[tokio::test]

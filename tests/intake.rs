@@ -8,6 +8,7 @@ use image::ImageDecoder;
 use rocket::http::{Header, Status};
 use sea_orm::EntityTrait;
 use transfer_desk::crypto::DocumentBinding;
+use transfer_desk::workflow::{DocumentKind, RequestState};
 
 async fn app_with_example() -> TestApp {
     let app = TestApp::start().await;
@@ -77,8 +78,8 @@ async fn holder_submits_by_form_and_lands_on_the_tracking_page() {
 
     let (request, document) = only_document(&app).await;
     assert_eq!(request.domain, "example.com");
-    assert_eq!(request.state, "submitted");
-    assert_eq!(document.kind, "id_front");
+    assert_eq!(request.state, RequestState::Submitted);
+    assert_eq!(document.kind, DocumentKind::IdFront);
     assert_eq!((document.width, document.height), (1600, 1200));
     assert_eq!(app.stored_files().len(), 1);
 }

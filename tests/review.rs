@@ -9,6 +9,8 @@ use rocket::http::{Cookie, Status};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use transfer_desk::codes::TransferCode;
 use transfer_desk::crypto::TrackingToken;
+use transfer_desk::workflow::decide::{self, ApprovalInput};
+use transfer_desk::workflow::RequestState;
 
 async fn staff_app() -> TestApp {
     let app = TestApp::start_for_staff(|_| {}).await;
@@ -144,11 +146,8 @@ async fn whole_story_submit_claim_view_approve_and_read_the_code() {
     let decisions = decision::Entity::find().all(app.db()).await.unwrap();
     assert_eq!(decisions.len(), 1);
     assert_eq!(
-        (
-            decisions[0].outcome.as_str(),
-            decisions[0].reviewer_name.as_str()
-        ),
-        ("approved", "alice")
+        (decisions[0].outcome, decisions[0].reviewer_name.as_str()),
+        (RequestState::Approved, "alice")
     );
     assert_eq!(decisions[0].document_kinds, "id_front");
     let audit = audit_event::Entity::find().all(app.db()).await.unwrap();
@@ -410,12 +409,13 @@ async fn concurrent_decisions_make_exactly_one_transition() {
         .unwrap();
     let services = app.services();
     let now = chrono::Utc::now();
-    transfer_desk::workflow::review::claim(app.db(), id, &alice, now)
+    transfer_desk::workflow::queue::claim(app.db(), &services.settings, id, &alice, now)
         .await
         .unwrap();
+    let plain = ApprovalInput::default();
     let (approve, reject) = tokio::join!(
-        transfer_desk::workflow::review::approve(services, id, &alice, now),
-        transfer_desk::workflow::review::reject(services, id, &alice, "duplicate", now),
+        decide::approve(services, id, &alice, &plain, now),
+        decide::reject(services, id, &alice, "duplicate", now),
     );
     assert!(
         approve.is_ok() != reject.is_ok(),
@@ -427,12 +427,16 @@ async fn concurrent_decisions_make_exactly_one_transition() {
     let (second, _) = app
         .submit_by_api(valid_submission("example.com", &camera_photo()))
         .await;
-    transfer_desk::workflow::review::claim(app.db(), second, &alice, now)
+    transfer_desk::workflow::queue::claim(app.db(), &services.settings, second, &alice, now)
         .await
         .unwrap();
+    // The first request's code is live for the same domain: the approver confirms that.
+    let confirmed = ApprovalInput {
+        contested_reason: Some("the first code was lost".into()),
+    };
     let (one, two) = tokio::join!(
-        transfer_desk::workflow::review::approve(services, second, &alice, now),
-        transfer_desk::workflow::review::approve(services, second, &alice, now),
+        decide::approve(services, second, &alice, &confirmed, now),
+        decide::approve(services, second, &alice, &confirmed, now),
     );
     assert!(one.is_ok() != two.is_ok(), "{one:?} {two:?}");
     let decided_second = decision::Entity::find()
@@ -441,14 +445,14 @@ async fn concurrent_decisions_make_exactly_one_transition() {
         .await
         .unwrap();
     assert_eq!(decided_second.len(), 1, "one decision record");
-    let states: Vec<String> = request::Entity::find()
+    let states: Vec<RequestState> = request::Entity::find()
         .all(app.db())
         .await
         .unwrap()
         .into_iter()
         .map(|r| r.state)
         .collect();
-    assert!(!states.contains(&"submitted".to_owned()), "{states:?}");
+    assert!(!states.contains(&RequestState::Submitted), "{states:?}");
 }
 
 #[rocket::async_test]

@@ -8,7 +8,8 @@ use entities::{deletion, document, request, session, transfer_code};
 use rocket::http::{ContentType, Cookie, Header, Status};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use transfer_desk::workflow::shred::sweep;
+use transfer_desk::workflow::sweep::sweep;
+use transfer_desk::workflow::RequestState;
 
 async fn staff_app() -> TestApp {
     let app = TestApp::start_for_staff(|_| {}).await;
@@ -78,7 +79,7 @@ async fn assert_all_refused(
             .unwrap()
             .unwrap()
             .state,
-        "submitted",
+        RequestState::Submitted,
         "nothing changed"
     );
     assert_eq!(app.stored_files().len(), 1);
@@ -400,15 +401,13 @@ async fn the_sweeper_removes_what_a_crash_left_behind() {
     store
         .put(&orphan, b"ciphertext of a submission that never committed")
         .unwrap();
-    let report = sweep(services, Utc::now()).await.unwrap();
+    let report = sweep(services, Utc::now()).await;
     assert_eq!(
         report.orphans_removed, 0,
         "within the grace period a file is left alone"
     );
     assert!(store.get(&orphan).is_ok());
-    sweep(services, Utc::now() + Duration::minutes(11))
-        .await
-        .unwrap();
+    sweep(services, Utc::now() + Duration::minutes(11)).await;
     assert!(
         store.get(&orphan).is_err(),
         "past the grace period it is removed"
@@ -439,7 +438,7 @@ async fn the_sweeper_removes_what_a_crash_left_behind() {
     .await
     .unwrap();
     assert!(store.get(&doc.storage_name).is_ok());
-    let report = sweep(services, Utc::now()).await.unwrap();
+    let report = sweep(services, Utc::now()).await;
     assert_eq!(report.unlinked_from_outbox, 1);
     assert!(store.get(&doc.storage_name).is_err());
     assert!(deletion::Entity::find()
@@ -461,13 +460,19 @@ async fn undecided_requests_expire_and_codes_are_erased_after_their_ttl() {
     let alice = app.sign_in("alice").await;
     app.staff_post(&alice, format!("/review/requests/{approved}/claim"), &[])
         .await;
-    app.staff_post(&alice, format!("/review/requests/{approved}/approve"), &[])
-        .await;
+    app.staff_post(
+        &alice,
+        format!("/review/requests/{approved}/approve"),
+        &[
+            ("confirm_contested", "true"),
+            ("contested_reason", "the other request is stale"),
+        ],
+    )
+    .await;
     assert!(app.status_by_api(approved, &approved_token).await["transfer_code"].is_string());
 
-    let report = sweep(app.services(), Utc::now() + Duration::days(31))
-        .await
-        .unwrap();
+    let report = sweep(app.services(), Utc::now() + Duration::days(31)).await;
+    assert!(report.failed.is_empty());
     assert_eq!((report.requests_expired, report.codes_erased), (1, 1));
     let status = app.status_by_api(stale, &stale_token).await;
     assert_eq!(status["status"], "expired");

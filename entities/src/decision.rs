@@ -10,7 +10,7 @@ pub struct Model {
     /// `None` for decisions the system takes (expiry).
     pub reviewer_id: Option<Uuid>,
     pub reviewer_name: String,
-    pub outcome: String,
+    pub outcome: crate::enums::RequestState,
     pub reason: Option<String>,
     /// Kinds of the documents the decision was taken on, comma-separated.
     pub document_kinds: String,

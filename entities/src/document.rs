@@ -6,7 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub request_id: Uuid,
-    pub kind: String,
+    pub kind: crate::enums::DocumentKind,
     pub format_version: i32,
     pub algorithm: String,
     pub key_version: i32,

@@ -6,6 +6,7 @@ pub mod decision;
 pub mod deletion;
 pub mod document;
 pub mod domain;
+pub mod enums;
 pub mod login_throttle;
 pub mod request;
 pub mod request_event;

@@ -9,8 +9,8 @@ pub struct Model {
     pub requester_name: String,
     pub requester_email: String,
     pub requester_phone: Option<String>,
-    pub relation: String,
-    pub state: String,
+    pub relation: crate::enums::RequesterRelation,
+    pub state: crate::enums::RequestState,
     #[sea_orm(unique)]
     pub tracking_token_hash: Vec<u8>,
     pub client_addr: Option<String>,
@@ -21,7 +21,7 @@ pub struct Model {
     pub claimed_by: Option<Uuid>,
     pub claim_expires_at: Option<DateTimeUtc>,
     /// What the requester is asked for while the state is `needs_document`.
-    pub requested_document: Option<String>,
+    pub requested_document: Option<crate::enums::DocumentKind>,
     pub requested_note: Option<String>,
     pub decided_at: Option<DateTimeUtc>,
     /// Public key (derived from the tracking token) that an issued code is sealed to.

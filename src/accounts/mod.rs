@@ -15,11 +15,15 @@ pub use password::PasswordError;
 pub use throttle::{LoginThrottle, ThrottlePolicy};
 
 use crate::audit;
-use crate::crypto::{sha256, TrackingToken};
+use crate::crypto::TrackingToken;
 
 pub const SESSION_IDLE: Duration = Duration::minutes(30);
 pub const SESSION_ABSOLUTE: Duration = Duration::hours(12);
 pub const SETUP_LINK_VALIDITY: Duration = Duration::hours(1);
+/// Longest reviewer name.
+pub const MAX_NAME_CHARS: usize = 64;
+/// Longest password a form may carry, in bytes (128 characters of up to 4 bytes).
+pub const MAX_PASSWORD_BYTES: usize = password::MAX_CHARS * 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -36,7 +40,7 @@ pub enum AccountError {
 }
 
 pub fn check_name(name: &str) -> Result<(), AccountError> {
-    let valid = (1..=64).contains(&name.len())
+    let valid = (1..=MAX_NAME_CHARS).contains(&name.len())
         && name
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_'));
@@ -205,12 +209,6 @@ pub struct ActiveSession {
     pub reviewer: reviewer::Model,
     pub csrf_token: String,
     id_hash: Vec<u8>,
-}
-
-impl ActiveSession {
-    pub fn csrf_matches(&self, submitted: &str) -> bool {
-        sha256(submitted.as_bytes()) == sha256(self.csrf_token.as_bytes())
-    }
 }
 
 /// The session for a cookie value, if it is live: not expired (idle or absolute), its

@@ -43,12 +43,12 @@ async fn create_request(
 
 #[get("/requests/<id>")]
 async fn request_status(
-    id: &str,
+    id: Option<Uuid>,
     bearer: BearerTracking,
     services: &State<Services>,
 ) -> Result<Json<Value>, Error> {
-    let id = Uuid::parse_str(id).map_err(|_| Error::NotFound)?;
-    let view = workflow::find_for_requester(&services.db, &bearer.0, Some(id))
+    let id = id.ok_or(Error::NotFound)?;
+    let view = workflow::find_for_requester(services, &bearer.0, Some(id))
         .await?
         .ok_or(Error::NotFound)?;
     Ok(Json(json!({

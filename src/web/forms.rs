@@ -103,6 +103,12 @@ pub fn parsed<'r, T>(form: Result<Form<T>, Errors<'r>>) -> Result<T, Error> {
     }
 }
 
+impl super::csrf::CarriesCsrf for RequestForm<'_> {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token
+    }
+}
+
 impl<'r> RequestForm<'r> {
     pub fn typed_values(&self) -> TypedValues {
         let text = |value: &Option<String>| value.clone().unwrap_or_default();

@@ -1,7 +1,7 @@
 //! Request guards: a handler that takes one cannot run without what it checks.
 
-use rocket::http::{Cookie, CookieJar, SameSite, Status};
-use rocket::request::{FromRequest, Outcome, Request};
+use rocket::http::Status;
+use rocket::request::{FromParam, FromRequest, Outcome, Request};
 use rocket::State;
 
 use crate::crypto::TrackingToken;
@@ -14,9 +14,9 @@ pub struct SameOrigin;
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for SameOrigin {
-    type Error = ();
+    type Error = &'static str;
 
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, &'static str> {
         let headers = req.headers();
         let public_url = match req.guard::<&State<Services>>().await {
             Outcome::Success(services) => services.settings.public_url.clone(),
@@ -38,7 +38,7 @@ impl<'r> FromRequest<'r> for SameOrigin {
             Ok(()) => Outcome::Success(SameOrigin),
             Err(why) => {
                 tracing::warn!(route = %super::route_name(req), why, "refused a cross-site POST");
-                Outcome::Error((Status::Forbidden, ()))
+                Outcome::Error((Status::Forbidden, why))
             }
         }
     }
@@ -75,46 +75,41 @@ fn origin_of(url: &str) -> String {
     format!("{scheme}://{authority}")
 }
 
-const CSRF_COOKIE: &str = "td_csrf";
+/// Whether cookies must be `Secure`: always, unless this request reached the service on a
+/// loopback address (a developer's or a test's plain-HTTP `127.0.0.1`).
+pub fn secure_cookies(req: &Request<'_>) -> bool {
+    !req.host()
+        .is_some_and(|host| is_loopback_host(host.domain().as_str()))
+}
 
-/// The CSRF token of this browser, kept in a private (encrypted, HttpOnly, SameSite=Strict)
-/// cookie and repeated in each form; a POST whose copy differs is refused.
-pub struct CsrfToken(String);
+/// The answer of [`secure_cookies`] for this request, for handlers that set a cookie.
+pub struct SecureCookies(pub bool);
 
-impl CsrfToken {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SecureCookies {
+    type Error = std::convert::Infallible;
 
-    /// Whether `submitted` (from the form) matches. Comparing digests keeps timing useless.
-    pub fn matches(&self, submitted: Option<&str>) -> bool {
-        let Some(submitted) = submitted else {
-            return false;
-        };
-        crate::crypto::sha256(submitted.as_bytes()) == crate::crypto::sha256(self.0.as_bytes())
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(SecureCookies(secure_cookies(req)))
     }
 }
 
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for CsrfToken {
+/// `localhost`, `127.x.y.z` or `::1` (with or without brackets).
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A tracking token in a path; anything malformed is no token (the route answers 404, as
+/// for an unknown one).
+impl<'a> FromParam<'a> for TrackingToken {
     type Error = ();
 
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        let jar: &CookieJar<'_> = req.cookies();
-        if let Some(cookie) = jar.get_private(CSRF_COOKIE) {
-            return Outcome::Success(CsrfToken(cookie.value().to_owned()));
-        }
-        let Ok(token) = TrackingToken::generate() else {
-            return Outcome::Error((Status::InternalServerError, ()));
-        };
-        let value = token.expose().to_owned();
-        jar.add_private(
-            Cookie::build((CSRF_COOKIE, value.clone()))
-                .http_only(true)
-                .same_site(SameSite::Strict)
-                .path("/"),
-        );
-        Outcome::Success(CsrfToken(value))
+    fn from_param(param: &'a str) -> Result<Self, ()> {
+        TrackingToken::parse(param).ok_or(())
     }
 }
 
@@ -164,16 +159,17 @@ pub struct BearerTracking(pub TrackingToken);
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for BearerTracking {
-    type Error = ();
+    type Error = &'static str;
 
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, &'static str> {
         req.headers()
             .get_one("Authorization")
             .and_then(|value| value.strip_prefix("Bearer "))
             .and_then(|token| TrackingToken::parse(token.trim()))
-            .map_or(Outcome::Error((Status::NotFound, ())), |token| {
-                Outcome::Success(BearerTracking(token))
-            })
+            .map_or(
+                Outcome::Error((Status::NotFound, "no well-formed bearer token")),
+                |token| Outcome::Success(BearerTracking(token)),
+            )
     }
 }
 
@@ -250,10 +246,17 @@ mod tests {
     }
 
     #[test]
-    fn csrf_tokens_compare_by_value() {
-        let token = CsrfToken("abc".into());
-        assert!(token.matches(Some("abc")));
-        assert!(!token.matches(Some("abd")));
-        assert!(!token.matches(None));
+    fn loopback_hosts_are_recognised() {
+        for host in ["localhost", "127.0.0.1", "127.8.9.1", "::1", "[::1]"] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "desk.example.net",
+            "10.0.0.1",
+            "localhost.example",
+            "[2001:db8::1]",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! HTTP: routes by audience, guards, security headers and the error mapping.
 
 mod api;
+mod csrf;
 mod error;
 mod forms;
 mod guards;
@@ -19,6 +20,30 @@ use rocket::{Build, Data, Response, Rocket, State};
 use rocket_dyn_templates::Template;
 
 pub use error::Error;
+
+/// What a form POST answers: on to the next page, or the same form again (with what the
+/// person typed and why it was refused).
+#[derive(rocket::Responder)]
+pub enum FormAnswer {
+    Next(rocket::response::Redirect),
+    Again((rocket::http::Status, Template)),
+}
+
+/// Words for a reviewer-account problem shown on a page.
+pub fn account_message(error: &crate::accounts::AccountError) -> String {
+    use crate::accounts::AccountError;
+    use crate::accounts::PasswordError;
+    match error {
+        AccountError::NameTaken(name) => format!("A reviewer named “{name}” already exists."),
+        AccountError::InvalidName => {
+            "A reviewer name has 1 to 64 letters, digits, dots, dashes or underscores.".into()
+        }
+        AccountError::Password(PasswordError::Length) => {
+            "The password must have 12 to 128 characters.".into()
+        }
+        _ => "The account could not be saved. Please try again.".into(),
+    }
+}
 
 use crate::services::Services;
 
@@ -86,10 +111,9 @@ async fn announce_setup_link(services: &Services, base: &str) {
 /// Expiry, the deletion outbox and orphaned files: at start-up, then every five minutes.
 async fn sweeper(services: Services) {
     loop {
-        match crate::workflow::shred::sweep(&services, chrono::Utc::now()).await {
-            Ok(report) if report != Default::default() => tracing::info!(?report, "sweep"),
-            Ok(_) => {}
-            Err(error) => tracing::error!(%error, "sweep failed; will retry"),
+        let report = crate::workflow::sweep::sweep(&services, chrono::Utc::now()).await;
+        if report != Default::default() {
+            tracing::info!(?report, "sweep");
         }
         tokio::time::sleep(std::time::Duration::from_secs(300)).await;
     }

@@ -1,15 +1,16 @@
 //! The requester's pages: the request form and the tracking page.
 
-use rocket::form::{self, Errors, Form, FromForm};
+use rocket::form::{self, Form, FromForm};
 use rocket::http::{ContentType, Status};
 use rocket::response::Redirect;
-use rocket::{get, post, routes, uri, Route, State};
+use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::{context, Template};
 
+use super::csrf::{CarriesCsrf, CsrfForm, FormToken};
 use super::error::Error;
-use super::forms::{parsed, FileField, RequestForm, TypedValues};
-use super::guards::{ClientAddr, CsrfToken, SameOrigin};
-use super::HostUrl;
+use super::forms::{FileField, RequestForm, TypedValues};
+use super::guards::ClientAddr;
+use super::{FormAnswer, HostUrl};
 use crate::crypto::TrackingToken;
 use crate::services::Services;
 use crate::workflow::{self, FieldErrors, SubmitError};
@@ -38,7 +39,7 @@ const FIELD_ORDER: &[&str] = &[
     "consent",
 ];
 
-fn form_page(csrf: &CsrfToken, values: &TypedValues, errors: &FieldErrors) -> Template {
+fn form_page(csrf: &FormToken, values: &TypedValues, errors: &FieldErrors) -> Template {
     let position = |field: &str| FIELD_ORDER.iter().position(|f| *f == field);
     let mut error_list: Vec<(&str, &str)> = errors
         .iter()
@@ -64,30 +65,26 @@ fn favicon() -> (ContentType, &'static [u8]) {
 }
 
 #[get("/")]
-fn request_form(csrf: CsrfToken) -> Template {
+fn request_form(csrf: FormToken) -> Template {
     form_page(&csrf, &TypedValues::default(), &FieldErrors::new())
 }
 
 #[post("/requests", data = "<form>")]
 async fn submit_request(
-    _same_origin: SameOrigin,
-    csrf: CsrfToken,
+    form: CsrfForm<Form<RequestForm<'_>>>,
+    csrf: FormToken,
     client: ClientAddr,
     services: &State<Services>,
-    form: Result<Form<RequestForm<'_>>, Errors<'_>>,
-) -> Result<Result<Redirect, (Status, Template)>, Error> {
-    let form = parsed(form)?;
-    if !csrf.matches(form.csrf_token) {
-        return Err(Error::Forbidden);
-    }
+) -> Result<FormAnswer, Error> {
+    let form = form.0.into_inner();
     let typed = form.typed_values();
     let input = form.into_input(client.0)?;
     match workflow::submit(services, input).await {
-        Ok(submitted) => Ok(Ok(Redirect::to(uri!(track(
-            submitted.tracking_token.expose(),
-            Some(true)
-        ))))),
-        Err(SubmitError::Invalid(errors)) => Ok(Err((
+        Ok(submitted) => Ok(FormAnswer::Next(Redirect::to(format!(
+            "/track/{}?new=true",
+            submitted.tracking_token.expose()
+        )))),
+        Err(SubmitError::Invalid(errors)) => Ok(FormAnswer::Again((
             Status::UnprocessableEntity,
             form_page(&csrf, &typed, &errors),
         ))),
@@ -97,25 +94,25 @@ async fn submit_request(
 
 #[get("/track/<token>?<new>")]
 async fn track(
-    token: &str,
+    token: Option<TrackingToken>,
     new: Option<bool>,
     host: HostUrl,
-    csrf: CsrfToken,
+    csrf: FormToken,
     services: &State<Services>,
 ) -> Result<Template, Error> {
-    track_page(token, new.unwrap_or(false), None, &host, &csrf, services).await
+    let token = token.ok_or(Error::NotFound)?;
+    track_page(&token, new.unwrap_or(false), None, &host, &csrf, services).await
 }
 
 async fn track_page(
-    token: &str,
+    token: &TrackingToken,
     just_submitted: bool,
     error: Option<String>,
     host: &HostUrl,
-    csrf: &CsrfToken,
+    csrf: &FormToken,
     services: &Services,
 ) -> Result<Template, Error> {
-    let token = TrackingToken::parse(token).ok_or(Error::NotFound)?;
-    let view = workflow::find_for_requester(&services.db, &token, None)
+    let view = workflow::find_for_requester(services, token, None)
         .await?
         .ok_or(Error::NotFound)?;
     let link = format!("{}/track/{}", host.0, token.expose());
@@ -133,32 +130,33 @@ struct DocumentForm<'r> {
     document: form::Result<'r, FileField>,
 }
 
+impl CarriesCsrf for DocumentForm<'_> {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token
+    }
+}
+
 /// The requester sends the new document a reviewer asked for.
 #[post("/track/<token>/document", data = "<form>")]
 async fn provide_document(
-    token: &str,
-    _same_origin: SameOrigin,
-    csrf: CsrfToken,
+    token: Option<TrackingToken>,
+    form: CsrfForm<Form<DocumentForm<'_>>>,
+    csrf: FormToken,
     host: HostUrl,
     services: &State<Services>,
-    form: Result<Form<DocumentForm<'_>>, Errors<'_>>,
-) -> Result<Result<Redirect, (Status, Template)>, Error> {
-    let form = parsed(form)?;
-    if !csrf.matches(form.csrf_token) {
-        return Err(Error::Forbidden);
-    }
-    let tracking = TrackingToken::parse(token).ok_or(Error::NotFound)?;
-    let upload = FileField::into_upload_or_too_large(form.document)?;
-    match workflow::provide_document(services, &tracking, upload).await {
-        Ok(()) => Ok(Ok(Redirect::to(uri!(track(
-            tracking.expose(),
-            None::<bool>
-        ))))),
+) -> Result<FormAnswer, Error> {
+    let token = token.ok_or(Error::NotFound)?;
+    let upload = FileField::into_upload_or_too_large(form.0.into_inner().document)?;
+    match workflow::provide_document(services, &token, upload).await {
+        Ok(()) => Ok(FormAnswer::Next(Redirect::to(format!(
+            "/track/{}",
+            token.expose()
+        )))),
         Err(SubmitError::NotFound) => Err(Error::NotFound),
         Err(SubmitError::Invalid(mut errors)) => {
             let message = errors.remove("document");
-            let page = track_page(token, false, message, &host, &csrf, services).await?;
-            Ok(Err((Status::UnprocessableEntity, page)))
+            let page = track_page(&token, false, message, &host, &csrf, services).await?;
+            Ok(FormAnswer::Again((Status::UnprocessableEntity, page)))
         }
         Err(other) => Err(other.into()),
     }

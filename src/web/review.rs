@@ -8,19 +8,21 @@ use rocket::request::{FlashMessage, Request};
 use rocket::response::{self, Flash, Redirect, Responder};
 use rocket::{catch, catchers, get, post, routes, uri, Catcher, Route, State};
 use rocket_dyn_templates::{context, Template};
+use sea_orm::Iterable;
 use uuid::Uuid;
 
+use super::csrf::{carries_csrf, CsrfForm, FormToken};
 use super::error::Error;
-use super::guards::{ClientAddr, CsrfToken, SameOrigin};
-use super::session::{
-    clear_session_cookie, set_session_cookie, AdminSession, CarriesCsrf, CsrfForm, ReviewerSession,
-};
+use super::guards::{ClientAddr, SecureCookies};
+use super::session::{clear_session_cookie, set_session_cookie, AdminSession, ReviewerSession};
+use super::FormAnswer;
 use crate::accounts::{self, LoginOutcome};
 use crate::audit::{self, AuditFilter};
 use crate::crypto::TrackingToken;
 use crate::services::Services;
-use crate::workflow::review::{self, ApproveOutcome, QueueFilter, ReviewError};
-use crate::workflow::{DocumentKind, RequestState};
+use crate::workflow::decide::{self, ApprovalInput, ApproveOutcome};
+use crate::workflow::queue::{self as claims, QueueFilter};
+use crate::workflow::{document_label, parse, view, DocumentKind, RequestState, ReviewError};
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -29,7 +31,7 @@ pub fn routes() -> Vec<Route> {
         logout,
         setup_page,
         setup,
-        queue,
+        queue_page,
         claim_next,
         review_page,
         claim,
@@ -51,27 +53,63 @@ fn sign_in_first() -> Redirect {
     Redirect::to("/review/login")
 }
 
+/// What a reviewer is told when a decision or claim does not go through.
 impl From<ReviewError> for Error {
     fn from(error: ReviewError) -> Self {
+        let conflict = |message: String| Error::Refused(Status::Conflict, message);
         match error {
             ReviewError::NotFound => Error::NotFound,
+            ReviewError::ClaimedByOther { holder } => {
+                conflict(format!("This request is being reviewed by {holder}."))
+            }
+            ReviewError::NotClaimHolder => conflict(
+                "Claim this request before deciding it; your claim may have run out.".into(),
+            ),
+            ReviewError::AlreadyDecided => {
+                conflict("This request has already been decided.".into())
+            }
+            ReviewError::AlreadyApproved => conflict(
+                "You have already approved this request; another reviewer must give the second approval."
+                    .into(),
+            ),
+            ReviewError::WaitingForDocument => {
+                conflict("This request waits for a new document from the requester.".into())
+            }
+            ReviewError::MissingReason => Error::Refused(
+                Status::UnprocessableEntity,
+                "Please give the requester a reason.".into(),
+            ),
+            ReviewError::MissingNote => Error::Refused(
+                Status::UnprocessableEntity,
+                "Please tell the requester what is wrong with the document.".into(),
+            ),
+            ReviewError::ConfirmationRequired => Error::Refused(
+                Status::UnprocessableEntity,
+                "This domain has another open request or a live transfer code. Tick the confirmation and say why approving this one is right."
+                    .into(),
+            ),
+            ReviewError::Registry(detail) => Error::Refused(
+                Status::BadGateway,
+                format!("The approval did not happen: {detail}."),
+            ),
             ReviewError::Database(e) => e.into(),
             ReviewError::Unreadable => Error::Internal(error.to_string()),
-            ReviewError::Registry(_) => {
-                Error::Refused(Status::BadGateway, capitalise(&error.to_string()))
-            }
-            ReviewError::Invalid(message) => Error::Refused(Status::UnprocessableEntity, message),
-            other => Error::Refused(Status::Conflict, capitalise(&other.to_string())),
         }
     }
 }
 
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+/// A decision the reviewer can correct on the same page comes back there as a message;
+/// anything else is an error page.
+fn back_with(id: Uuid, error: ReviewError) -> Result<Flash<Redirect>, Error> {
+    match error {
+        ReviewError::MissingReason
+        | ReviewError::MissingNote
+        | ReviewError::ConfirmationRequired => match Error::from(error) {
+            Error::Refused(_, message) => Ok(Flash::error(back_to(id), message)),
+            other => Err(other),
+        },
+        other => Err(other.into()),
+    }
 }
 
 /// A form with nothing but the CSRF token.
@@ -80,86 +118,121 @@ struct Plain {
     csrf_token: String,
 }
 
-impl CarriesCsrf for Plain {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-}
-
 #[derive(FromForm)]
 struct LoginForm {
     csrf_token: String,
+    #[field(validate = len(..=accounts::MAX_NAME_CHARS * 4))]
     name: String,
+    #[field(validate = len(..=accounts::MAX_PASSWORD_BYTES))]
     password: String,
 }
 
-fn login_template(csrf: &CsrfToken, name: &str, message: Option<&str>) -> Template {
+#[derive(FromForm)]
+struct SetupForm {
+    csrf_token: String,
+    #[field(validate = len(..=accounts::MAX_NAME_CHARS * 4))]
+    name: String,
+    #[field(validate = len(..=accounts::MAX_PASSWORD_BYTES))]
+    password: String,
+    #[field(validate = len(..=accounts::MAX_PASSWORD_BYTES))]
+    password_again: String,
+}
+
+#[derive(FromForm)]
+struct ApproveForm {
+    csrf_token: String,
+    confirm_contested: bool,
+    #[field(validate = len(..=decide::MAX_TEXT_CHARS * 4))]
+    contested_reason: Option<String>,
+}
+
+#[derive(FromForm)]
+struct RejectForm {
+    csrf_token: String,
+    #[field(validate = len(..=decide::MAX_TEXT_CHARS * 4))]
+    template: Option<String>,
+    #[field(validate = len(..=decide::MAX_TEXT_CHARS * 4))]
+    reason: Option<String>,
+}
+
+#[derive(FromForm)]
+struct RequestDocumentForm {
+    csrf_token: String,
+    kind: Option<String>,
+    #[field(validate = len(..=decide::MAX_TEXT_CHARS * 4))]
+    note: Option<String>,
+}
+
+carries_csrf!(
+    Plain,
+    LoginForm,
+    SetupForm,
+    ApproveForm,
+    RejectForm,
+    RequestDocumentForm
+);
+
+/// Sign-in and setup take URL-encoded forms only (a multipart body is refused before it is
+/// read), so every field is bounded by the `form` limit.
+type UrlEncoded<T> = CsrfForm<Form<T>>;
+
+fn login_template(token: &FormToken, name: &str, message: Option<&str>) -> Template {
     Template::render(
         "review_login",
-        context! { csrf_token: csrf.as_str(), name, message },
+        context! { csrf_token: token.as_str(), name, message },
     )
 }
 
 #[get("/login")]
-fn login_page(csrf: CsrfToken) -> Template {
-    login_template(&csrf, "", None)
+fn login_page(token: FormToken) -> Template {
+    login_template(&token, "", None)
 }
 
-#[post("/login", data = "<form>")]
+#[post("/login", format = "form", data = "<form>")]
 async fn login(
-    _same_origin: SameOrigin,
-    csrf: CsrfToken,
+    form: UrlEncoded<LoginForm>,
+    token: FormToken,
     client: ClientAddr,
+    secure: SecureCookies,
     jar: &CookieJar<'_>,
     services: &State<Services>,
-    form: Form<LoginForm>,
-) -> Result<Result<Redirect, (Status, Template)>, Error> {
-    if !csrf.matches(Some(&form.csrf_token)) {
-        return Err(Error::Forbidden);
-    }
+) -> Result<FormAnswer, Error> {
+    let form = form.0.into_inner();
+    let name = form.name.trim();
     let address = client.0.unwrap_or_else(|| "unknown".into());
     let outcome = accounts::login(
         &services.db,
         &services.throttle,
-        form.name.trim(),
+        name,
         &form.password,
         &address,
     )
     .await
     .map_err(|e| Error::Internal(e.to_string()))?;
-    match outcome {
+    let again = |status, message: &str| {
+        FormAnswer::Again((status, login_template(&token, name, Some(message))))
+    };
+    Ok(match outcome {
         LoginOutcome::Success { session_id, .. } => {
-            let secure = services
-                .settings
-                .public_url
-                .as_deref()
-                .is_some_and(|u| u.starts_with("https://"));
-            set_session_cookie(jar, &session_id, secure);
-            Ok(Ok(Redirect::to("/review")))
+            set_session_cookie(jar, &session_id, secure.0);
+            FormAnswer::Next(Redirect::to("/review"))
         }
-        LoginOutcome::Refused => Ok(Err((
-            Status::Unauthorized,
-            login_template(&csrf, form.name.trim(), Some("Wrong name or password.")),
-        ))),
+        LoginOutcome::Refused => again(Status::Unauthorized, "Wrong name or password."),
         LoginOutcome::Throttled {
             retry_after_minutes,
-        } => Ok(Err((
+        } => again(
             Status::TooManyRequests,
-            login_template(
-                &csrf,
-                form.name.trim(),
-                Some(&format!(
-                    "Too many failed sign-ins. Please try again in {retry_after_minutes} minutes."
-                )),
+            &format!(
+                "Too many failed sign-ins. Please try again in {retry_after_minutes} minutes."
             ),
-        ))),
-    }
+        ),
+    })
 }
 
 #[post("/logout", data = "<_checked>")]
 async fn logout(
     session: ReviewerSession,
-    _checked: CsrfForm<Plain>,
+    _checked: UrlEncoded<Plain>,
     jar: &CookieJar<'_>,
     services: &State<Services>,
 ) -> Result<Redirect, Error> {
@@ -168,67 +241,63 @@ async fn logout(
     Ok(Redirect::to("/review/login"))
 }
 
-#[derive(FromForm)]
-struct SetupForm {
-    csrf_token: String,
-    name: String,
-    password: String,
-    password_again: String,
+fn setup_template(
+    token: &FormToken,
+    link: &TrackingToken,
+    name: &str,
+    message: Option<&str>,
+) -> Template {
+    Template::render(
+        "review_setup",
+        context! { csrf_token: token.as_str(), token: link.expose(), name, message },
+    )
 }
 
-#[get("/setup/<token>")]
+#[get("/setup/<link>")]
 async fn setup_page(
-    token: &str,
-    csrf: CsrfToken,
+    link: Option<TrackingToken>,
+    token: FormToken,
     services: &State<Services>,
 ) -> Result<Template, Error> {
-    let token = TrackingToken::parse(token).ok_or(Error::NotFound)?;
-    if !accounts::setup_link_valid(&services.db, &token).await? {
+    let link = link.ok_or(Error::NotFound)?;
+    if !accounts::setup_link_valid(&services.db, &link).await? {
         return Err(Error::NotFound);
     }
-    Ok(Template::render(
-        "review_setup",
-        context! { csrf_token: csrf.as_str(), token: token.expose(), name: "", message: None::<String> },
-    ))
+    Ok(setup_template(&token, &link, "", None))
 }
 
-#[post("/setup/<token>", data = "<form>")]
+#[post("/setup/<link>", format = "form", data = "<form>")]
 async fn setup(
-    token: &str,
-    _same_origin: SameOrigin,
-    csrf: CsrfToken,
+    link: Option<TrackingToken>,
+    form: UrlEncoded<SetupForm>,
+    token: FormToken,
     services: &State<Services>,
-    form: Form<SetupForm>,
-) -> Result<Result<Redirect, (Status, Template)>, Error> {
-    if !csrf.matches(Some(&form.csrf_token)) {
-        return Err(Error::Forbidden);
-    }
-    let token = TrackingToken::parse(token).ok_or(Error::NotFound)?;
-    let again = |message: String| {
-        Ok(Err((
+) -> Result<FormAnswer, Error> {
+    let link = link.ok_or(Error::NotFound)?;
+    let form = form.0.into_inner();
+    let name = form.name.trim();
+    let again = |message: &str| {
+        Ok(FormAnswer::Again((
             Status::UnprocessableEntity,
-            Template::render(
-                "review_setup",
-                context! { csrf_token: csrf.as_str(), token: token.expose(), name: form.name.trim(), message },
-            ),
+            setup_template(&token, &link, name, Some(message)),
         )))
     };
     if form.password != form.password_again {
-        return again("The two passwords differ.".into());
+        return again("The two passwords differ.");
     }
-    match accounts::complete_setup(&services.db, &token, form.name.trim(), &form.password).await {
+    match accounts::complete_setup(&services.db, &link, name, &form.password).await {
         Ok(Some(_)) => {
             let _ = std::fs::remove_file(services.settings.data_dir.join(super::SETUP_LINK_FILE));
-            Ok(Ok(Redirect::to("/review/login")))
+            Ok(FormAnswer::Next(Redirect::to("/review/login")))
         }
         Ok(None) => Err(Error::NotFound),
         Err(accounts::AccountError::Database(e)) => Err(e.into()),
-        Err(other) => again(capitalise(&other.to_string()) + "."),
+        Err(other) => again(&super::account_message(&other)),
     }
 }
 
 #[get("/?<state>&<domain>&<mine>")]
-async fn queue(
+async fn queue_page(
     session: ReviewerSession,
     state: Option<&str>,
     domain: Option<&str>,
@@ -238,12 +307,12 @@ async fn queue(
 ) -> Result<Template, Error> {
     let me = &session.0.reviewer;
     let filter = QueueFilter {
-        state: state.and_then(RequestState::parse),
+        state: state.and_then(parse::<RequestState>),
         domain: domain.map(str::to_owned),
         mine: mine.unwrap_or(false),
     };
-    let items = review::queue(&services.db, &filter, me, Utc::now()).await?;
-    let states: Vec<&str> = RequestState::ALL.iter().map(|s| s.as_str()).collect();
+    let items = claims::queue(&services.db, &filter, me, Utc::now()).await?;
+    let states: Vec<RequestState> = RequestState::iter().collect();
     Ok(Template::render(
         "review_queue",
         context! {
@@ -257,14 +326,12 @@ async fn queue(
 #[post("/claim-next", data = "<_checked>")]
 async fn claim_next(
     session: ReviewerSession,
-    _checked: CsrfForm<Plain>,
+    _checked: UrlEncoded<Plain>,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
-    match review::claim_next(&services.db, &session.0.reviewer, Utc::now()).await? {
-        Some(id) => Ok(Flash::success(
-            Redirect::to(uri!("/review", review_page(id.to_string()))),
-            "Claimed for 15 minutes; your activity renews the claim.",
-        )),
+    let me = &session.0.reviewer;
+    match claims::claim_next(&services.db, &services.settings, me, Utc::now()).await? {
+        Some(id) => Ok(Flash::success(back_to(id), CLAIMED)),
         None => Ok(Flash::warning(
             Redirect::to("/review"),
             "Nothing is waiting for review.",
@@ -272,28 +339,30 @@ async fn claim_next(
     }
 }
 
-fn request_id(id: &str) -> Result<Uuid, Error> {
-    Uuid::parse_str(id).map_err(|_| Error::NotFound)
-}
+const CLAIMED: &str = "Claimed for 15 minutes; your activity renews the claim.";
 
 #[get("/requests/<id>")]
 async fn review_page(
-    id: &str,
+    id: Option<Uuid>,
     session: ReviewerSession,
     flash: Option<FlashMessage<'_>>,
     services: &State<Services>,
 ) -> Result<Template, Error> {
     let me = &session.0.reviewer;
-    let view = review::review_view(services, request_id(id)?, me, Utc::now()).await?;
-    let kinds: Vec<(&str, &str)> = DocumentKind::ALL
-        .iter()
-        .map(|k| (k.as_str(), k.label()))
+    let view = view::review_view(services, id.ok_or(Error::NotFound)?, me, Utc::now()).await?;
+    let kinds: Vec<(DocumentKind, &str)> = DocumentKind::iter()
+        .map(|k| (k, document_label(k)))
         .collect();
+    let decidable = matches!(
+        view.state,
+        RequestState::Submitted | RequestState::NeedsDocument
+    );
     Ok(Template::render(
         "review_request",
         context! {
-            me: &me.name, is_admin: me.is_admin, csrf_token: &session.0.csrf_token, view, kinds,
-            reasons: REJECTION_REASONS, flash: flash.map(|f| (f.kind().to_owned(), f.message().to_owned())),
+            me: &me.name, is_admin: me.is_admin, csrf_token: &session.0.csrf_token,
+            contested: view.domain_contested(), decidable, view, kinds, reasons: REJECTION_REASONS,
+            flash: flash.map(|f| (f.kind().to_owned(), f.message().to_owned())),
         },
     ))
 }
@@ -307,33 +376,37 @@ const REJECTION_REASONS: &[&str] = &[
 ];
 
 fn back_to(id: Uuid) -> Redirect {
-    Redirect::to(uri!("/review", review_page(id.to_string())))
+    Redirect::to(uri!("/review", review_page(id)))
 }
 
 #[post("/requests/<id>/claim", data = "<_checked>")]
 async fn claim(
-    id: &str,
+    id: Option<Uuid>,
     session: ReviewerSession,
-    _checked: CsrfForm<Plain>,
+    _checked: UrlEncoded<Plain>,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
-    let id = request_id(id)?;
-    review::claim(&services.db, id, &session.0.reviewer, Utc::now()).await?;
-    Ok(Flash::success(
-        back_to(id),
-        "Claimed for 15 minutes; your activity renews the claim.",
-    ))
+    let id = id.ok_or(Error::NotFound)?;
+    claims::claim(
+        &services.db,
+        &services.settings,
+        id,
+        &session.0.reviewer,
+        Utc::now(),
+    )
+    .await?;
+    Ok(Flash::success(back_to(id), CLAIMED))
 }
 
 #[post("/requests/<id>/release", data = "<_checked>")]
 async fn release(
-    id: &str,
+    id: Option<Uuid>,
     session: ReviewerSession,
-    _checked: CsrfForm<Plain>,
+    _checked: UrlEncoded<Plain>,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
-    let id = request_id(id)?;
-    review::release(&services.db, id, &session.0.reviewer).await?;
+    let id = id.ok_or(Error::NotFound)?;
+    claims::release(&services.db, id, &session.0.reviewer).await?;
     Ok(Flash::success(Redirect::to("/review"), "Claim released."))
 }
 
@@ -353,65 +426,51 @@ impl<'r> Responder<'r, 'static> for DocumentView {
 
 #[get("/requests/<id>/documents/<document_id>")]
 async fn document(
-    id: &str,
-    document_id: &str,
+    id: Option<Uuid>,
+    document_id: Option<Uuid>,
     session: ReviewerSession,
     services: &State<Services>,
 ) -> Result<DocumentView, Error> {
-    let document_id = Uuid::parse_str(document_id).map_err(|_| Error::NotFound)?;
-    let bytes = review::view_document(
-        services,
-        request_id(id)?,
-        document_id,
-        &session.0.reviewer,
-        Utc::now(),
-    )
-    .await?;
+    let (id, document_id) = id.zip(document_id).ok_or(Error::NotFound)?;
+    let bytes =
+        view::view_document(services, id, document_id, &session.0.reviewer, Utc::now()).await?;
     Ok(DocumentView(bytes))
 }
 
-#[post("/requests/<id>/approve", data = "<_checked>")]
+#[post("/requests/<id>/approve", data = "<form>")]
 async fn approve(
-    id: &str,
+    id: Option<Uuid>,
     session: ReviewerSession,
-    _checked: CsrfForm<Plain>,
+    form: UrlEncoded<ApproveForm>,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
-    let id = request_id(id)?;
-    match review::approve(services, id, &session.0.reviewer, Utc::now()).await? {
-        ApproveOutcome::Approved => Ok(Flash::success(
+    let id = id.ok_or(Error::NotFound)?;
+    let form = form.0.into_inner();
+    let input = ApprovalInput {
+        contested_reason: form.contested_reason.filter(|_| form.confirm_contested),
+    };
+    match decide::approve(services, id, &session.0.reviewer, &input, Utc::now()).await {
+        Ok(ApproveOutcome::Approved) => Ok(Flash::success(
             back_to(id),
             "Approved. The transfer code is waiting for the requester on their tracking page; the documents are destroyed.",
         )),
-        ApproveOutcome::ApprovalRecorded { have, need } => Ok(Flash::success(
+        Ok(ApproveOutcome::ApprovalRecorded { have, need }) => Ok(Flash::success(
             Redirect::to("/review"),
             format!("Your approval is recorded ({have} of {need}); another reviewer must approve too."),
         )),
-    }
-}
-
-#[derive(FromForm)]
-struct RejectForm {
-    csrf_token: String,
-    template: Option<String>,
-    reason: Option<String>,
-}
-
-impl CarriesCsrf for RejectForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
+        Err(error) => back_with(id, error),
     }
 }
 
 #[post("/requests/<id>/reject", data = "<form>")]
 async fn reject(
-    id: &str,
+    id: Option<Uuid>,
     session: ReviewerSession,
-    form: CsrfForm<RejectForm>,
+    form: UrlEncoded<RejectForm>,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
-    let id = request_id(id)?;
-    let form = form.0;
+    let id = id.ok_or(Error::NotFound)?;
+    let form = form.0.into_inner();
     let reason = [form.template, form.reason]
         .into_iter()
         .flatten()
@@ -419,59 +478,38 @@ async fn reject(
         .filter(|part| !part.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
-    match review::reject(services, id, &session.0.reviewer, &reason, Utc::now()).await {
+    match decide::reject(services, id, &session.0.reviewer, &reason, Utc::now()).await {
         Ok(()) => Ok(Flash::success(
             back_to(id),
             "Rejected. The requester sees your reason; the documents are destroyed.",
         )),
-        Err(ReviewError::Invalid(message)) => Ok(Flash::error(back_to(id), message)),
-        Err(other) => Err(other.into()),
-    }
-}
-
-#[derive(FromForm)]
-struct RequestDocumentForm {
-    csrf_token: String,
-    kind: Option<String>,
-    note: Option<String>,
-}
-
-impl CarriesCsrf for RequestDocumentForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
+        Err(error) => back_with(id, error),
     }
 }
 
 #[post("/requests/<id>/request-document", data = "<form>")]
 async fn request_document(
-    id: &str,
+    id: Option<Uuid>,
     session: ReviewerSession,
-    form: CsrfForm<RequestDocumentForm>,
+    form: UrlEncoded<RequestDocumentForm>,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
-    let id = request_id(id)?;
-    let Some(kind) = form.0.kind.as_deref().and_then(DocumentKind::parse) else {
+    let id = id.ok_or(Error::NotFound)?;
+    let form = form.0.into_inner();
+    let Some(kind) = form.kind.as_deref().and_then(parse::<DocumentKind>) else {
         return Ok(Flash::error(
             back_to(id),
             "Please choose which document to ask for.",
         ));
     };
-    match review::request_document(
-        services,
-        id,
-        &session.0.reviewer,
-        kind,
-        form.0.note.as_deref().unwrap_or(""),
-        Utc::now(),
-    )
-    .await
+    let note = form.note.as_deref().unwrap_or("");
+    match decide::request_document(services, id, &session.0.reviewer, kind, note, Utc::now()).await
     {
         Ok(()) => Ok(Flash::success(
             back_to(id),
             "The requester is asked for a new document.",
         )),
-        Err(ReviewError::Invalid(message)) => Ok(Flash::error(back_to(id), message)),
-        Err(other) => Err(other.into()),
+        Err(error) => back_with(id, error),
     }
 }
 
@@ -483,15 +521,14 @@ async fn audit_trail(
     request: Option<&str>,
     services: &State<Services>,
 ) -> Result<Template, Error> {
+    let given = |text: Option<&str>| {
+        text.map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+    };
     let filter = AuditFilter {
-        actor: actor
-            .map(str::trim)
-            .filter(|a| !a.is_empty())
-            .map(str::to_owned),
-        action: action
-            .map(str::trim)
-            .filter(|a| !a.is_empty())
-            .map(str::to_owned),
+        actor: given(actor),
+        action: given(action),
         request_id: request.and_then(|r| Uuid::parse_str(r.trim()).ok()),
     };
     let events = audit::list(&services.db, &filter, 500).await?;

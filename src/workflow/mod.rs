@@ -1,123 +1,125 @@
 //! The request workflow: states and transitions, in plain Rust with no HTTP in it.
+//!
+//! `state` holds the state machine; `submit` and `tracking` are the requester's side;
+//! `queue` (claims), `view` (what a reviewer sees) and `decide` the reviewer's; `shred`
+//! destroys documents and `sweep` runs the background jobs.
 
-pub mod review;
+pub mod decide;
+pub mod queue;
 pub mod shred;
+pub mod state;
 mod submit;
+pub mod sweep;
 mod tracking;
+pub mod view;
 
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ActiveEnum, DbErr};
+use uuid::Uuid;
+
+pub use entities::enums::{DocumentKind, RequestState, RequesterRelation};
+pub use state::event;
 pub use submit::{
     provide_document, submit, FieldErrors, SubmissionInput, SubmitError, Submitted, Upload,
 };
 pub use tracking::{find_for_requester, TimelineEntry, TrackingView};
 
-/// Where a request stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RequestState {
-    /// Received (or completed with a new document), waiting for a reviewer.
-    Submitted,
-    /// A reviewer asked the requester for a new document.
-    NeedsDocument,
-    Approved,
-    Rejected,
-    /// Not decided within the retention period; shredded.
-    Expired,
+use crate::config::Settings;
+use crate::intake::Signals;
+
+/// Errors of the reviewer's side; the web layer words them for people.
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    #[error("no such request")]
+    NotFound,
+    #[error("claimed by {holder}")]
+    ClaimedByOther { holder: String },
+    #[error("not the claim holder")]
+    NotClaimHolder,
+    #[error("already decided")]
+    AlreadyDecided,
+    #[error("already approved by this reviewer")]
+    AlreadyApproved,
+    #[error("waiting for a new document")]
+    WaitingForDocument,
+    #[error("no reason given")]
+    MissingReason,
+    #[error("no note for the requester")]
+    MissingNote,
+    #[error("another live code or approval exists for this domain")]
+    ConfirmationRequired,
+    #[error("registry hand-off failed: {0}")]
+    Registry(String),
+    #[error("database error: {0}")]
+    Database(#[from] DbErr),
+    #[error("the document cannot be opened")]
+    Unreadable,
 }
 
-impl RequestState {
-    pub const ALL: [RequestState; 5] = [
-        Self::Submitted,
-        Self::NeedsDocument,
-        Self::Approved,
-        Self::Rejected,
-        Self::Expired,
-    ];
-    /// States in which a request waits for a decision and still has documents.
-    pub const PENDING: [RequestState; 2] = [Self::Submitted, Self::NeedsDocument];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Submitted => "submitted",
-            Self::NeedsDocument => "needs_document",
-            Self::Approved => "approved",
-            Self::Rejected => "rejected",
-            Self::Expired => "expired",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|state| state.as_str() == text)
-    }
-
-    pub fn is_pending(self) -> bool {
-        Self::PENDING.contains(&self)
-    }
+pub fn short_id(id: Uuid) -> String {
+    id.simple().to_string()[..8].to_owned()
 }
 
-/// The requester's standing towards the domain's registrant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Relation {
-    Holder,
-    Representative,
+/// A value as stored (`"needs_document"`, `"id_front"`), if it is one.
+pub fn parse<E: ActiveEnum<Value = String>>(text: &str) -> Option<E> {
+    E::try_from_value(&text.to_owned()).ok()
 }
 
-impl Relation {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Holder => "holder",
-            Self::Representative => "representative",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "holder" => Some(Self::Holder),
-            "representative" => Some(Self::Representative),
-            _ => None,
-        }
+/// How the requester and reviewers read a document kind.
+pub fn document_label(kind: DocumentKind) -> &'static str {
+    match kind {
+        DocumentKind::IdFront => "identity document (front)",
+        DocumentKind::IdBack => "identity document (back)",
+        DocumentKind::Authorization => "authorisation letter",
     }
 }
 
-/// Which document an upload is; the name is also its form field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DocumentKind {
-    IdFront,
-    IdBack,
-    Authorization,
+/// Requests created before this instant are past their retention and due to expire.
+pub fn retention_cutoff(settings: &Settings, now: DateTime<Utc>) -> DateTime<Utc> {
+    now - Duration::days(settings.retention_days)
 }
 
-impl DocumentKind {
-    pub const ALL: [DocumentKind; 3] = [Self::IdFront, Self::IdBack, Self::Authorization];
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
-    }
-
-    /// How the requester and reviewers read the kind.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::IdFront => "identity document (front)",
-            Self::IdBack => "identity document (back)",
-            Self::Authorization => "authorisation letter",
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::IdFront => "id_front",
-            Self::IdBack => "id_back",
-            Self::Authorization => "authorization",
-        }
-    }
+/// A document's stored signals. Unreadable signals count as fired, so that they can only
+/// make the four-eyes rule stricter, never looser.
+pub(crate) fn parse_signals(json: &str) -> Signals {
+    serde_json::from_str(json).unwrap_or(Signals {
+        no_camera_data: true,
+        ..Signals::default()
+    })
 }
 
-/// Kinds of timeline events.
-pub mod event {
-    pub const SUBMITTED: &str = "submitted";
-    pub const DOCUMENT_REQUESTED: &str = "document_requested";
-    pub const DOCUMENT_RECEIVED: &str = "document_received";
-    pub const APPROVED: &str = "approved";
-    pub const REJECTED: &str = "rejected";
-    pub const EXPIRED: &str = "expired";
-    pub const CODE_ERASED: &str = "code_erased";
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreadable_signals_count_as_fired() {
+        assert_eq!(parse_signals("not json").fired(), 1);
+        let clean = Signals {
+            camera: Some("FP5".into()),
+            ..Signals::default()
+        };
+        assert_eq!(
+            parse_signals(&serde_json::to_string(&clean).unwrap()).fired(),
+            0
+        );
+    }
+
+    #[test]
+    fn short_ids_are_eight_hex_digits() {
+        let id = Uuid::new_v4();
+        assert_eq!(short_id(id).len(), 8);
+        assert!(id.simple().to_string().starts_with(&short_id(id)));
+    }
+
+    #[test]
+    fn stored_values_parse_back_and_nothing_else_does() {
+        assert_eq!(
+            parse::<RequestState>("needs_document"),
+            Some(RequestState::NeedsDocument)
+        );
+        assert_eq!(parse::<DocumentKind>("id_back"), Some(DocumentKind::IdBack));
+        assert_eq!(parse::<RequestState>("Submitted"), None);
+        assert_eq!(parse::<RequesterRelation>(""), None);
+    }
 }

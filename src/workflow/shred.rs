@@ -1,22 +1,18 @@
-//! Crypto-shredding, the deletion outbox, the sweeper and expiry.
+//! Crypto-shredding and the deletion outbox.
 //!
 //! A document is unreadable the moment its wrapped key is deleted, which happens in the
 //! same transaction as the decision. Its ciphertext file is unlinked after commit through
-//! the outbox; the sweeper retries what a crash interrupted and removes any file in
-//! uploads/ that no live document refers to.
-
-use std::collections::HashSet;
+//! the outbox; the sweeper (`sweep`) retries what a crash interrupted and removes any file
+//! in the store that no live document refers to.
 
 use chrono::{DateTime, Utc};
-use entities::{decision, deletion, document, request, request_event, transfer_code};
+use entities::{deletion, document};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
-use super::{event, RequestState};
 use crate::audit;
 use crate::services::Services;
 
@@ -63,6 +59,14 @@ pub(crate) async fn shred_documents(
     Ok(names)
 }
 
+/// After a decision committed: unlinks the queued files now. A failure here changes nothing
+/// of what was decided, so it is logged and left to the sweeper, never reported as failure.
+pub async fn unlink_after_commit(services: &Services) {
+    if let Err(error) = process_outbox(services).await {
+        tracing::warn!(%error, "cannot process the deletion outbox now; the sweeper will retry");
+    }
+}
+
 /// Unlinks the queued files; what fails stays queued for the next sweep.
 pub async fn process_outbox(services: &Services) -> Result<usize, DbErr> {
     let queued = deletion::Entity::find().all(&services.db).await?;
@@ -87,153 +91,6 @@ pub async fn process_outbox(services: &Services) -> Result<usize, DbErr> {
     Ok(removed)
 }
 
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct SweepReport {
-    pub unlinked_from_outbox: usize,
-    pub orphans_removed: usize,
-    pub requests_expired: usize,
-    pub codes_erased: usize,
-}
-
-/// One pass of the background job: expiry, the outbox, then orphaned files.
-pub async fn sweep(services: &Services, now: DateTime<Utc>) -> Result<SweepReport, DbErr> {
-    let requests_expired = expire_stale_requests(services, now).await?;
-    let codes_erased = erase_expired_codes(&services.db, now).await?;
-    let unlinked_from_outbox = process_outbox(services).await?;
-    let orphans_removed = remove_orphans(services, now).await?;
-    Ok(SweepReport {
-        unlinked_from_outbox,
-        orphans_removed,
-        requests_expired,
-        codes_erased,
-    })
-}
-
-/// Removes files in uploads/ that no live document refers to (a crash between writing and
-/// committing, or between committing a shred and unlinking), once older than the grace
-/// period so that a submission in progress is never touched.
-async fn remove_orphans(services: &Services, now: DateTime<Utc>) -> Result<usize, DbErr> {
-    let live: HashSet<String> = document::Entity::find()
-        .filter(document::Column::WrappedKey.is_not_null())
-        .all(&services.db)
-        .await?
-        .into_iter()
-        .map(|d| d.storage_name)
-        .collect();
-    let grace = services.settings.sweep_grace.to_std().unwrap_or_default();
-    let cutoff = std::time::SystemTime::from(now) - grace;
-    let Ok(entries) = std::fs::read_dir(services.store.dir()) else {
-        return Ok(0);
-    };
-    let mut removed = 0;
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if live.contains(&name) || name == ".gitkeep" {
-            continue;
-        }
-        let old_enough = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .is_ok_and(|modified| modified <= cutoff);
-        if old_enough && entry.file_type().is_ok_and(|t| t.is_file()) {
-            match std::fs::remove_file(entry.path()) {
-                Ok(()) => removed += 1,
-                Err(error) => tracing::warn!(%error, "cannot remove an orphaned upload"),
-            }
-        }
-    }
-    if removed > 0 {
-        tracing::info!(removed, "sweeper removed orphaned files from uploads");
-    }
-    Ok(removed)
-}
-
-/// Expires requests left undecided past the retention period, shredding them like a decision.
-async fn expire_stale_requests(services: &Services, now: DateTime<Utc>) -> Result<usize, DbErr> {
-    let cutoff = now - chrono::Duration::days(services.settings.retention_days);
-    let stale = request::Entity::find()
-        .filter(request::Column::State.is_in(RequestState::PENDING.map(RequestState::as_str)))
-        .filter(request::Column::CreatedAt.lt(cutoff))
-        .all(&services.db)
-        .await?;
-    let mut expired = 0;
-    for found in stale {
-        let txn = services.db.begin().await?;
-        let moved = request::Entity::update_many()
-            .col_expr(
-                request::Column::State,
-                Expr::value(RequestState::Expired.as_str()),
-            )
-            .col_expr(request::Column::DecidedAt, Expr::value(now))
-            .col_expr(request::Column::UpdatedAt, Expr::value(now))
-            .col_expr(
-                request::Column::ClaimedBy,
-                Expr::value(Option::<Uuid>::None),
-            )
-            .filter(request::Column::Id.eq(found.id))
-            .filter(request::Column::State.is_in(RequestState::PENDING.map(RequestState::as_str)))
-            .exec(&txn)
-            .await?;
-        if moved.rows_affected != 1 {
-            continue;
-        }
-        let kinds = document_kinds(&txn, found.id).await?;
-        decision::ActiveModel {
-            request_id: Set(found.id),
-            reviewer_id: Set(None),
-            reviewer_name: Set("system".into()),
-            outcome: Set(RequestState::Expired.as_str().into()),
-            reason: Set(Some(format!(
-                "not decided within {} days",
-                services.settings.retention_days
-            ))),
-            document_kinds: Set(kinds),
-            decided_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        add_event(&txn, found.id, event::EXPIRED, None, now).await?;
-        shred_documents(&txn, found.id, None, "system", now).await?;
-        audit::record(&txn, "system", audit::EXPIRED, Some(found.id), None).await?;
-        txn.commit().await?;
-        expired += 1;
-    }
-    Ok(expired)
-}
-
-/// Erases the requester's copy of codes past their validity; the salted hash stays.
-async fn erase_expired_codes(
-    db: &impl ConnectionTrait,
-    now: DateTime<Utc>,
-) -> Result<usize, DbErr> {
-    let due = transfer_code::Entity::find()
-        .filter(transfer_code::Column::ExpiresAt.lt(now))
-        .filter(transfer_code::Column::SealedCode.is_not_null())
-        .all(db)
-        .await?;
-    for code in &due {
-        transfer_code::Entity::update_many()
-            .col_expr(
-                transfer_code::Column::SealedCode,
-                Expr::value(Option::<Vec<u8>>::None),
-            )
-            .filter(transfer_code::Column::RequestId.eq(code.request_id))
-            .exec(db)
-            .await?;
-        add_event(db, code.request_id, event::CODE_ERASED, None, now).await?;
-        audit::record(
-            db,
-            "system",
-            audit::CODE_ERASED,
-            Some(code.request_id),
-            None,
-        )
-        .await?;
-    }
-    Ok(due.len())
-}
-
 /// The kinds of a request's documents, for the evidence record.
 pub(crate) async fn document_kinds(
     db: &impl ConnectionTrait,
@@ -244,28 +101,9 @@ pub(crate) async fn document_kinds(
         .all(db)
         .await?
         .into_iter()
-        .map(|d| d.kind)
+        .map(|d| sea_orm::ActiveEnum::to_value(&d.kind))
         .collect();
     kinds.sort();
     kinds.dedup();
     Ok(kinds.join(","))
-}
-
-pub(crate) async fn add_event(
-    db: &impl ConnectionTrait,
-    request_id: Uuid,
-    kind: &str,
-    note: Option<String>,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    request_event::ActiveModel {
-        request_id: Set(request_id),
-        at: Set(now),
-        kind: Set(kind.to_owned()),
-        note: Set(note),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .map(|_| ())
 }

@@ -3,16 +3,18 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use entities::{document, domain, request, request_event};
-use sea_orm::sea_query::Expr;
+use entities::{document, domain, request};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait,
 };
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use super::shred::{add_event, process_outbox, shred_documents};
-use super::{event, DocumentKind, Relation, RequestState};
+use super::shred::{shred_documents, unlink_after_commit};
+use super::state::{self, event, record_event, Guard, Step};
+use super::{
+    document_label, parse, retention_cutoff, DocumentKind, RequestState, RequesterRelation,
+};
 use crate::audit;
 use crate::codes::RecipientKey;
 use crate::crypto::{self, CryptoError, DataKey, DocumentBinding, TrackingToken};
@@ -72,7 +74,7 @@ struct ValidFields {
     full_name: String,
     email: String,
     phone: Option<String>,
-    relation: Relation,
+    relation: RequesterRelation,
 }
 
 /// Validates everything, sanitises every document, and only then stores anything:
@@ -98,14 +100,14 @@ pub async fn submit(
     }
     if input.id_front.is_none() {
         errors.insert(
-            DocumentKind::IdFront.as_str(),
+            "id_front",
             "Please add a photo of the front of your identity document.".into(),
         );
     }
-    let representative = Relation::parse(input.relation.trim()) == Some(Relation::Representative);
+    let representative = parse(input.relation.trim()) == Some(RequesterRelation::Representative);
     if representative && input.authorization.is_none() {
         errors.insert(
-            DocumentKind::Authorization.as_str(),
+            "authorization",
             "As a representative, please add the holder's signed authorisation letter.".into(),
         );
     }
@@ -121,7 +123,7 @@ pub async fn submit(
         match services.intake.sanitize(upload.bytes).await {
             Ok(image) => clean.push((kind, image)),
             Err(error) => {
-                errors.insert(kind.as_str(), intake_message(&error));
+                errors.insert(field_name(kind), intake_message(&error));
             }
         }
     }
@@ -182,7 +184,7 @@ fn validate_fields(input: &SubmissionInput, errors: &mut FieldErrors) -> Option<
             "Please enter a phone number with digits, spaces and an optional leading +.".into(),
         );
     }
-    let relation = Relation::parse(input.relation.trim());
+    let relation = parse(input.relation.trim());
     if relation.is_none() {
         errors.insert(
             "relation",
@@ -263,8 +265,8 @@ async fn store(
             requester_name: Set(fields.full_name),
             requester_email: Set(fields.email),
             requester_phone: Set(fields.phone),
-            relation: Set(fields.relation.as_str().to_owned()),
-            state: Set(RequestState::Submitted.as_str().to_owned()),
+            relation: Set(fields.relation),
+            state: Set(RequestState::Submitted),
             tracking_token_hash: Set(tracking_token.hash().to_vec()),
             client_addr: Set(client_addr),
             consent_at: Set(now),
@@ -282,15 +284,7 @@ async fn store(
         document::Entity::insert_many(documents)
             .exec_without_returning(&txn)
             .await?;
-        request_event::ActiveModel {
-            request_id: Set(request_id),
-            at: Set(now),
-            kind: Set(event::SUBMITTED.to_owned()),
-            note: Set(None),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        record_event(&txn, request_id, event::SUBMITTED, None, now).await?;
         txn.commit().await?;
         Ok::<_, SubmitError>(())
     }
@@ -338,7 +332,7 @@ async fn seal_and_write(
     let document = document::ActiveModel {
         id: Set(document_id),
         request_id: Set(request_id),
-        kind: Set(kind.as_str().to_owned()),
+        kind: Set(kind),
         format_version: Set(i32::from(crypto::FORMAT_VERSION)),
         algorithm: Set(crypto::ALGORITHM.to_owned()),
         key_version: Set(binding.key_version as i32),
@@ -368,12 +362,13 @@ pub async fn provide_document(
         .ok_or(SubmitError::NotFound)?;
     let invalid =
         |message: &str| SubmitError::Invalid(FieldErrors::from([("document", message.to_owned())]));
-    let kind = found
-        .requested_document
-        .as_deref()
-        .and_then(DocumentKind::parse)
-        .filter(|_| found.state == RequestState::NeedsDocument.as_str())
-        .ok_or_else(|| invalid("Nothing is asked of you for this request right now."))?;
+    let nothing_asked = || invalid("Nothing is asked of you for this request right now.");
+    if found.state != RequestState::NeedsDocument
+        || found.created_at <= retention_cutoff(&services.settings, Utc::now())
+    {
+        return Err(nothing_asked());
+    }
+    let kind = found.requested_document.ok_or_else(nothing_asked)?;
     let upload = upload.ok_or_else(|| invalid("Please choose the photo to send."))?;
     let image = services
         .intake
@@ -384,28 +379,17 @@ pub async fn provide_document(
     let (document, name) = seal_and_write(services, found.id, kind, &image, now).await?;
     let result = async {
         let txn = services.db.begin().await?;
-        let moved = request::Entity::update_many()
-            .col_expr(
-                request::Column::State,
-                Expr::value(RequestState::Submitted.as_str()),
-            )
-            .col_expr(
-                request::Column::RequestedDocument,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(request::Column::UpdatedAt, Expr::value(now))
-            .filter(request::Column::Id.eq(found.id))
-            .filter(request::Column::State.eq(RequestState::NeedsDocument.as_str()))
-            .exec(&txn)
-            .await?;
-        if moved.rows_affected != 1 {
-            return Err(invalid(
-                "Nothing is asked of you for this request right now.",
-            ));
+        let guard = Guard {
+            created_after: Some(retention_cutoff(&services.settings, now)),
+            ..Guard::system(now)
+        };
+        let note = Some(document_label(kind).to_owned());
+        if !state::apply(&txn, found.id, Step::ReceiveDocument, &guard, note).await? {
+            return Err(nothing_asked());
         }
         let replaced = document::Entity::find()
             .filter(document::Column::RequestId.eq(found.id))
-            .filter(document::Column::Kind.eq(kind.as_str()))
+            .filter(document::Column::Kind.eq(kind))
             .filter(document::Column::WrappedKey.is_not_null())
             .all(&txn)
             .await?;
@@ -413,20 +397,12 @@ pub async fn provide_document(
             shred_documents(&txn, found.id, Some(old.id), "requester", now).await?;
         }
         document.insert(&txn).await?;
-        add_event(
-            &txn,
-            found.id,
-            event::DOCUMENT_RECEIVED,
-            Some(kind.label().to_owned()),
-            now,
-        )
-        .await?;
         audit::record(
             &txn,
             "requester",
             audit::DOCUMENT_REPLACED,
             Some(found.id),
-            Some(kind.as_str()),
+            Some(field_name(kind)),
         )
         .await?;
         txn.commit().await?;
@@ -437,8 +413,17 @@ pub async fn provide_document(
         let _ = services.store.remove(&name);
         return Err(error);
     }
-    process_outbox(services).await?;
+    unlink_after_commit(services).await;
     Ok(())
+}
+
+/// The form field (and stored value) of a document kind.
+fn field_name(kind: DocumentKind) -> &'static str {
+    match kind {
+        DocumentKind::IdFront => "id_front",
+        DocumentKind::IdBack => "id_back",
+        DocumentKind::Authorization => "authorization",
+    }
 }
 
 #[cfg(test)]
@@ -464,7 +449,7 @@ mod tests {
         assert!(errors.is_empty());
         assert_eq!(fields.domain, "example.com");
         assert_eq!(fields.full_name, "Anna Muster");
-        assert_eq!(fields.relation, Relation::Holder);
+        assert_eq!(fields.relation, RequesterRelation::Holder);
     }
 
     #[test]

@@ -5,9 +5,10 @@ use entities::{decision, request, request_event, transfer_code};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::{DocumentKind, RequestState};
+use super::{document_label, DocumentKind, RequestState};
 use crate::codes::TransferCode;
 use crate::crypto::TrackingToken;
+use crate::services::Services;
 
 #[derive(Debug, serde::Serialize)]
 pub struct TrackingView {
@@ -17,7 +18,7 @@ pub struct TrackingView {
     pub created_at: DateTime<Utc>,
     pub timeline: Vec<TimelineEntry>,
     /// While the state is `needs_document`: which document, and the reviewer's note.
-    pub requested_document: Option<String>,
+    pub requested_document: Option<DocumentKind>,
     pub requested_document_label: Option<&'static str>,
     pub requested_note: Option<String>,
     /// The reason given when the request was rejected.
@@ -55,12 +56,14 @@ pub async fn timeline(
 }
 
 /// The request that `token` opens, optionally required to be `request_id`. Every miss —
-/// unknown token, token of another request — is the same `None`.
+/// unknown token, token of another request — is the same `None`. A request past its
+/// retention is expired first.
 pub async fn find_for_requester(
-    db: &impl ConnectionTrait,
+    services: &Services,
     token: &TrackingToken,
     request_id: Option<Uuid>,
 ) -> Result<Option<TrackingView>, DbErr> {
+    let db = &services.db;
     let mut query = request::Entity::find()
         .filter(request::Column::TrackingTokenHash.eq(token.hash().to_vec()));
     if let Some(id) = request_id {
@@ -69,11 +72,20 @@ pub async fn find_for_requester(
     let Some(found) = query.one(db).await? else {
         return Ok(None);
     };
-    let Some(state) = RequestState::parse(&found.state) else {
-        return Err(DbErr::Custom(format!(
-            "unknown request state {:?}",
-            found.state
-        )));
+    let found = if super::state::is_pending(found.state)
+        && super::sweep::expire_if_due(services, found.id, Utc::now()).await?
+    {
+        request::Entity::find_by_id(found.id)
+            .one(db)
+            .await?
+            .unwrap_or(found)
+    } else {
+        found
+    };
+    // Issuing lasts seconds and is not yet a decision: the requester still sees "submitted".
+    let state = match found.state {
+        RequestState::Issuing => RequestState::Submitted,
+        state => state,
     };
     let timeline = timeline(db, found.id).await?;
     let reason = match state {
@@ -104,10 +116,7 @@ pub async fn find_for_requester(
         state,
         created_at: found.created_at,
         timeline,
-        requested_document_label: requested_document
-            .as_deref()
-            .and_then(DocumentKind::parse)
-            .map(DocumentKind::label),
+        requested_document_label: requested_document.map(document_label),
         requested_document,
         requested_note: found.requested_note.filter(|_| needs_document),
         reason,

@@ -1,0 +1,54 @@
+//! The typed values of string columns: a wrong value cannot be written, and the stored
+//! strings (which the API also shows) stay as they were.
+
+use sea_orm::entity::prelude::*;
+use serde::Serialize;
+
+/// Where a request stands. The allowed moves between states are in `workflow::state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum RequestState {
+    /// Received (or completed with a new document), waiting for a reviewer.
+    #[sea_orm(string_value = "submitted")]
+    Submitted,
+    /// A reviewer asked the requester for a new document.
+    #[sea_orm(string_value = "needs_document")]
+    NeedsDocument,
+    /// The final approval won; the code is being handed to the registry.
+    #[sea_orm(string_value = "issuing")]
+    Issuing,
+    #[sea_orm(string_value = "approved")]
+    Approved,
+    #[sea_orm(string_value = "rejected")]
+    Rejected,
+    /// Not decided within the retention period; shredded.
+    #[sea_orm(string_value = "expired")]
+    Expired,
+}
+
+/// The requester's standing towards the domain's registrant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum RequesterRelation {
+    #[sea_orm(string_value = "holder")]
+    Holder,
+    #[sea_orm(string_value = "representative")]
+    Representative,
+}
+
+/// Which document an upload is; the value is also its form field.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum, Serialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    #[sea_orm(string_value = "id_front")]
+    IdFront,
+    #[sea_orm(string_value = "id_back")]
+    IdBack,
+    #[sea_orm(string_value = "authorization")]
+    Authorization,
+}

@@ -1,0 +1,490 @@
+//! A reviewer's decisions: approve (with four-eyes and the registry hand-off), reject with a
+//! reason, or ask the requester for a new document.
+
+use chrono::{DateTime, Duration, Utc};
+use entities::{approval, decision, document, request, reviewer, transfer_code};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::queue::lease_is_live;
+use super::shred::{document_kinds, shred_documents, unlink_after_commit};
+use super::state::{self, Guard, Step};
+use super::{
+    document_label, parse_signals, retention_cutoff, DocumentKind, RequestState, ReviewError,
+};
+use crate::audit;
+use crate::codes::{RecipientKey, TransferCode, SALT_LEN, VALIDITY_DAYS};
+use crate::crypto;
+use crate::services::Services;
+
+/// Longest text a reviewer writes for the requester (a reason, a note).
+pub const MAX_TEXT_CHARS: usize = 2000;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum ApproveOutcome {
+    /// The code was issued.
+    Approved,
+    /// More approvals from other reviewers are needed.
+    ApprovalRecorded { have: usize, need: usize },
+}
+
+/// What the approver says besides "approve".
+#[derive(Debug, Default)]
+pub struct ApprovalInput {
+    /// Why approving is right although the domain has another pending request or a live
+    /// code; required in that case.
+    pub contested_reason: Option<String>,
+}
+
+/// Loads a request the caller holds the live claim on, in a decidable state and not past
+/// its retention.
+async fn held_request(
+    services: &Services,
+    request_id: Uuid,
+    me: &reviewer::Model,
+    now: DateTime<Utc>,
+) -> Result<request::Model, ReviewError> {
+    super::sweep::expire_if_due(services, request_id, now).await?;
+    let found = request::Entity::find_by_id(request_id)
+        .one(&services.db)
+        .await?
+        .ok_or(ReviewError::NotFound)?;
+    if !state::CLAIMABLE.contains(&found.state) {
+        return Err(ReviewError::AlreadyDecided);
+    }
+    if found.claimed_by != Some(me.id) || !lease_is_live(&found, now) {
+        return Err(ReviewError::NotClaimHolder);
+    }
+    Ok(found)
+}
+
+/// A reviewer's decision, guarded by the claim and the retention period.
+fn reviewer_guard(services: &Services, me: &reviewer::Model, now: DateTime<Utc>) -> Guard {
+    Guard {
+        now,
+        claim_holder: Some(me.id),
+        created_after: Some(retention_cutoff(&services.settings, now)),
+        created_before: None,
+    }
+}
+
+async fn record_decision(
+    txn: &impl ConnectionTrait,
+    request_id: Uuid,
+    me: &reviewer::Model,
+    outcome: RequestState,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    decision::ActiveModel {
+        request_id: Set(request_id),
+        reviewer_id: Set(Some(me.id)),
+        reviewer_name: Set(me.name.clone()),
+        outcome: Set(outcome),
+        reason: Set(reason.clone()),
+        document_kinds: Set(document_kinds(txn, request_id).await?),
+        decided_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let outcome = sea_orm::ActiveEnum::to_value(&outcome);
+    let detail = match &reason {
+        Some(reason) => format!("{outcome}: {reason}"),
+        None => outcome,
+    };
+    audit::record(
+        txn,
+        &me.name,
+        audit::DECISION,
+        Some(request_id),
+        Some(&detail),
+    )
+    .await
+}
+
+/// Whether the domain has another pending request or a live code besides `found`.
+async fn domain_contested(
+    db: &impl ConnectionTrait,
+    found: &request::Model,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let other_pending = request::Entity::find()
+        .filter(request::Column::Domain.eq(found.domain.as_str()))
+        .filter(request::Column::Id.ne(found.id))
+        .filter(state::pending())
+        .one(db)
+        .await?
+        .is_some();
+    let live_code = transfer_code::Entity::find()
+        .filter(transfer_code::Column::Domain.eq(found.domain.as_str()))
+        .filter(transfer_code::Column::ExpiresAt.gt(now))
+        .filter(transfer_code::Column::SealedCode.is_not_null())
+        .one(db)
+        .await?
+        .is_some();
+    Ok(other_pending || live_code)
+}
+
+/// Approves: records this reviewer's approval and, once enough different reviewers have
+/// approved, issues the code. The final approval first wins the request (a committed move
+/// to `issuing` that only one caller can make), then hands the code to the registry, then
+/// records it; a refused hand-off returns the request to review.
+pub async fn approve(
+    services: &Services,
+    request_id: Uuid,
+    me: &reviewer::Model,
+    input: &ApprovalInput,
+    now: DateTime<Utc>,
+) -> Result<ApproveOutcome, ReviewError> {
+    let db = &services.db;
+    let found = held_request(services, request_id, me, now).await?;
+    if found.state != RequestState::Submitted {
+        return Err(ReviewError::WaitingForDocument);
+    }
+    let contested_reason = input
+        .contested_reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(|r| r.chars().take(MAX_TEXT_CHARS).collect::<String>());
+    if contested_reason.is_none() && domain_contested(db, &found, now).await? {
+        return Err(ReviewError::ConfirmationRequired);
+    }
+    let approvals = approval::Entity::find()
+        .filter(approval::Column::RequestId.eq(request_id))
+        .all(db)
+        .await?;
+    if approvals.iter().any(|a| a.reviewer_id == me.id) {
+        return Err(ReviewError::AlreadyApproved);
+    }
+    let need = services
+        .settings
+        .approvals
+        .required(live_signal_count(db, request_id).await?);
+    let have = approvals.len() + 1;
+    let mut detail = format!("approval {have} of {need}");
+    if let Some(reason) = &contested_reason {
+        detail.push_str(&format!(
+            "; other request or code for this domain: {reason}"
+        ));
+    }
+    if have < need {
+        let txn = db.begin().await?;
+        // Hand the request back so that a second reviewer can claim it. Guarded by the
+        // claim, so a double click records one approval.
+        if !give_back_claim(&txn, request_id, me, now).await? {
+            return Err(ReviewError::NotClaimHolder);
+        }
+        insert_approval(&txn, request_id, me, now).await?;
+        audit::record(
+            &txn,
+            &me.name,
+            audit::APPROVAL,
+            Some(request_id),
+            Some(&detail),
+        )
+        .await?;
+        txn.commit().await?;
+        return Ok(ApproveOutcome::ApprovalRecorded { have, need });
+    }
+
+    let txn = db.begin().await?;
+    if !state::apply(
+        &txn,
+        request_id,
+        Step::BeginIssuing,
+        &reviewer_guard(services, me, now),
+        None,
+    )
+    .await?
+    {
+        return Err(ReviewError::AlreadyDecided);
+    }
+    insert_approval(&txn, request_id, me, now).await?;
+    audit::record(
+        &txn,
+        &me.name,
+        audit::APPROVAL,
+        Some(request_id),
+        Some(&detail),
+    )
+    .await?;
+    txn.commit().await?;
+
+    match issue_code(services, &found, me, contested_reason, now).await {
+        Ok(()) => {
+            unlink_after_commit(services).await;
+            Ok(ApproveOutcome::Approved)
+        }
+        Err(error) => {
+            abandon_issuing(services, request_id, me, &error, now).await?;
+            Err(error)
+        }
+    }
+}
+
+async fn give_back_claim(
+    txn: &impl ConnectionTrait,
+    request_id: Uuid,
+    me: &reviewer::Model,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let released = request::Entity::update_many()
+        .col_expr(
+            request::Column::ClaimedBy,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(
+            request::Column::ClaimExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(request::Column::Id.eq(request_id))
+        .filter(request::Column::State.eq(RequestState::Submitted))
+        .filter(request::Column::ClaimedBy.eq(me.id))
+        .filter(request::Column::ClaimExpiresAt.gt(now))
+        .exec(txn)
+        .await?;
+    Ok(released.rows_affected == 1)
+}
+
+async fn insert_approval(
+    txn: &impl ConnectionTrait,
+    request_id: Uuid,
+    me: &reviewer::Model,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    approval::ActiveModel {
+        request_id: Set(request_id),
+        reviewer_id: Set(me.id),
+        approved_at: Set(now),
+    }
+    .insert(txn)
+    .await
+    .map(|_| ())
+}
+
+/// Fired signals of a request's live documents.
+async fn live_signal_count(db: &impl ConnectionTrait, request_id: Uuid) -> Result<usize, DbErr> {
+    Ok(document::Entity::find()
+        .filter(document::Column::RequestId.eq(request_id))
+        .filter(document::Column::WrappedKey.is_not_null())
+        .all(db)
+        .await?
+        .iter()
+        .map(|d| parse_signals(&d.signals).fired())
+        .sum())
+}
+
+/// Generates the code, hands it to the registry (when configured), then records it with the
+/// decision and shreds the documents. The request is in `issuing`, which only this caller
+/// could make it.
+async fn issue_code(
+    services: &Services,
+    found: &request::Model,
+    me: &reviewer::Model,
+    contested_reason: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), ReviewError> {
+    let request_id = found.id;
+    let recipient = found
+        .code_recipient_key
+        .as_deref()
+        .and_then(RecipientKey::from_bytes)
+        .ok_or(ReviewError::Unreadable)?;
+    let code = TransferCode::generate().map_err(|_| ReviewError::Unreadable)?;
+    let salt = crypto::random_bytes::<SALT_LEN>().map_err(|_| ReviewError::Unreadable)?;
+    let sealed = code
+        .seal_to(&recipient, request_id)
+        .map_err(|_| ReviewError::Unreadable)?;
+    let means = match &services.settings.registry_command {
+        Some(command) => {
+            crate::registry::hand_off(command, &found.domain, &code)
+                .await
+                .map_err(ReviewError::Registry)?;
+            "tracking link; registry command"
+        }
+        None => "tracking link",
+    };
+
+    let txn = services.db.begin().await?;
+    if !state::apply(
+        &txn,
+        request_id,
+        Step::FinishIssuing,
+        &Guard::system(now),
+        None,
+    )
+    .await?
+    {
+        return Err(ReviewError::AlreadyDecided);
+    }
+    record_decision(
+        &txn,
+        request_id,
+        me,
+        RequestState::Approved,
+        contested_reason,
+        now,
+    )
+    .await?;
+    transfer_code::ActiveModel {
+        request_id: Set(request_id),
+        domain: Set(found.domain.clone()),
+        salt: Set(salt.to_vec()),
+        code_hash: Set(code.salted_hash(&salt).to_vec()),
+        sealed_code: Set(Some(sealed)),
+        recipient: Set(format!(
+            "{} <{}>",
+            found.requester_name, found.requester_email
+        )),
+        means: Set(means.to_owned()),
+        issued_at: Set(now),
+        expires_at: Set(now + Duration::days(VALIDITY_DAYS)),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        &me.name,
+        audit::CODE_ISSUED,
+        Some(request_id),
+        Some(means),
+    )
+    .await?;
+    shred_documents(&txn, request_id, None, &me.name, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Returns an issuing request to review after the hand-off failed; the final approval is
+/// withdrawn so that it can be given again, and the audit trail says why.
+async fn abandon_issuing(
+    services: &Services,
+    request_id: Uuid,
+    me: &reviewer::Model,
+    error: &ReviewError,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let txn = services.db.begin().await?;
+    if state::apply(
+        &txn,
+        request_id,
+        Step::AbandonIssuing,
+        &Guard::system(now),
+        None,
+    )
+    .await?
+    {
+        approval::Entity::delete_many()
+            .filter(approval::Column::RequestId.eq(request_id))
+            .filter(approval::Column::ReviewerId.eq(me.id))
+            .exec(&txn)
+            .await?;
+        let detail = error.to_string();
+        audit::record(
+            &txn,
+            &me.name,
+            audit::ISSUING_FAILED,
+            Some(request_id),
+            Some(&detail),
+        )
+        .await?;
+    }
+    txn.commit().await
+}
+
+/// A reviewer's words for the requester: trimmed, required, at most [`MAX_TEXT_CHARS`].
+fn text_for_requester(text: &str, when_missing: ReviewError) -> Result<String, ReviewError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(when_missing);
+    }
+    Ok(text.chars().take(MAX_TEXT_CHARS).collect())
+}
+
+pub async fn reject(
+    services: &Services,
+    request_id: Uuid,
+    me: &reviewer::Model,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ReviewError> {
+    let reason = text_for_requester(reason, ReviewError::MissingReason)?;
+    held_request(services, request_id, me, now).await?;
+    let txn = services.db.begin().await?;
+    let guard = reviewer_guard(services, me, now);
+    if !state::apply(&txn, request_id, Step::Reject, &guard, Some(reason.clone())).await? {
+        return Err(ReviewError::AlreadyDecided);
+    }
+    record_decision(
+        &txn,
+        request_id,
+        me,
+        RequestState::Rejected,
+        Some(reason),
+        now,
+    )
+    .await?;
+    shred_documents(&txn, request_id, None, &me.name, now).await?;
+    txn.commit().await?;
+    unlink_after_commit(services).await;
+    Ok(())
+}
+
+/// Asks the requester for a new document of `kind`; they see `note` on their tracking page.
+/// Approvals given so far were given on the old document, so they are withdrawn.
+pub async fn request_document(
+    services: &Services,
+    request_id: Uuid,
+    me: &reviewer::Model,
+    kind: DocumentKind,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ReviewError> {
+    let note = text_for_requester(note, ReviewError::MissingNote)?;
+    held_request(services, request_id, me, now).await?;
+    let txn = services.db.begin().await?;
+    let guard = reviewer_guard(services, me, now);
+    let event_note = format!("{}: {note}", document_label(kind));
+    if !state::apply(
+        &txn,
+        request_id,
+        Step::AskForDocument,
+        &guard,
+        Some(event_note),
+    )
+    .await?
+    {
+        return Err(ReviewError::AlreadyDecided);
+    }
+    request::Entity::update_many()
+        .col_expr(request::Column::RequestedDocument, Expr::value(kind))
+        .col_expr(request::Column::RequestedNote, Expr::value(note.clone()))
+        .filter(request::Column::Id.eq(request_id))
+        .exec(&txn)
+        .await?;
+    let withdrawn = approval::Entity::delete_many()
+        .filter(approval::Column::RequestId.eq(request_id))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    let mut detail = format!("{}: {note}", sea_orm::ActiveEnum::to_value(&kind));
+    if withdrawn > 0 {
+        detail.push_str(&format!(" ({withdrawn} approval(s) withdrawn)"));
+    }
+    audit::record(
+        &txn,
+        &me.name,
+        audit::DOCUMENT_REQUESTED,
+        Some(request_id),
+        Some(&detail),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

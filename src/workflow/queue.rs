@@ -1,0 +1,310 @@
+//! The reviewers' queue and its exclusive, expiring claims (leases).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Duration, Utc};
+use entities::{approval, document, request, reviewer, transfer_code};
+use sea_orm::sea_query::{Condition, Expr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use super::state::{self, is_pending};
+use super::{parse_signals, retention_cutoff, short_id, RequestState, ReviewError};
+use crate::audit;
+use crate::config::Settings;
+
+pub const CLAIM_LEASE: Duration = Duration::minutes(15);
+pub const ISSUANCE_DEADLINE: Duration = Duration::hours(120);
+const QUEUE_PAGE: u64 = 500;
+
+#[derive(Debug, Default)]
+pub struct QueueFilter {
+    pub state: Option<RequestState>,
+    pub domain: Option<String>,
+    pub mine: bool,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct QueueItem {
+    pub id: Uuid,
+    pub short_id: String,
+    pub domain: String,
+    pub state: RequestState,
+    pub created_at: DateTime<Utc>,
+    pub age_hours: i64,
+    pub hours_left: i64,
+    pub overdue: bool,
+    pub signal_count: usize,
+    pub holder: Option<String>,
+    pub held_by_me: bool,
+    /// Another pending request or a live transfer code exists for the same domain.
+    pub domain_contested: bool,
+}
+
+pub fn lease_is_live(found: &request::Model, now: DateTime<Utc>) -> bool {
+    found.claimed_by.is_some() && found.claim_expires_at.is_some_and(|until| until > now)
+}
+
+/// Requests oldest first, with their age, time left to the deadline, signals and holder.
+pub async fn queue(
+    db: &impl ConnectionTrait,
+    filter: &QueueFilter,
+    me: &reviewer::Model,
+    now: DateTime<Utc>,
+) -> Result<Vec<QueueItem>, DbErr> {
+    let mut query = request::Entity::find().order_by_asc(request::Column::CreatedAt);
+    query = match filter.state {
+        Some(state) => query.filter(request::Column::State.eq(state)),
+        None => query.filter(state::pending()),
+    };
+    if let Some(text) = filter
+        .domain
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        query = query.filter(request::Column::Domain.contains(text.to_lowercase()));
+    }
+    if filter.mine {
+        query = query
+            .filter(request::Column::ClaimedBy.eq(me.id))
+            .filter(request::Column::ClaimExpiresAt.gt(now));
+    }
+    let requests = query.limit(QUEUE_PAGE).all(db).await?;
+    let ids: Vec<Uuid> = requests.iter().map(|r| r.id).collect();
+    let mut signals: HashMap<Uuid, usize> = HashMap::new();
+    for (request_id, json) in document::Entity::find()
+        .select_only()
+        .column(document::Column::RequestId)
+        .column(document::Column::Signals)
+        .filter(document::Column::RequestId.is_in(ids))
+        .filter(document::Column::WrappedKey.is_not_null())
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
+        .await?
+    {
+        *signals.entry(request_id).or_default() += parse_signals(&json).fired();
+    }
+    let domains: HashSet<String> = requests.iter().map(|r| r.domain.clone()).collect();
+    let contested = contested_domains(db, domains, now).await?;
+    let holders = reviewer_names(db, requests.iter().filter_map(|r| r.claimed_by)).await?;
+    Ok(requests
+        .into_iter()
+        .map(|r| {
+            let live = lease_is_live(&r, now);
+            let deadline = r.created_at + ISSUANCE_DEADLINE;
+            QueueItem {
+                short_id: short_id(r.id),
+                age_hours: (now - r.created_at).num_hours(),
+                hours_left: (deadline - now).num_hours(),
+                overdue: is_pending(r.state) && deadline < now,
+                signal_count: signals.get(&r.id).copied().unwrap_or(0),
+                holder: r
+                    .claimed_by
+                    .filter(|_| live)
+                    .and_then(|id| holders.get(&id).cloned()),
+                held_by_me: live && r.claimed_by == Some(me.id),
+                domain_contested: contested.get(r.domain.as_str()).copied().unwrap_or(0) > 1,
+                id: r.id,
+                domain: r.domain,
+                state: r.state,
+                created_at: r.created_at,
+            }
+        })
+        .collect())
+}
+
+/// For each of `domains`: how many pending requests plus live transfer codes it has.
+async fn contested_domains(
+    db: &impl ConnectionTrait,
+    domains: HashSet<String>,
+    now: DateTime<Utc>,
+) -> Result<HashMap<String, usize>, DbErr> {
+    let wanted: Vec<String> = domains.into_iter().collect();
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    let pending: Vec<String> = request::Entity::find()
+        .select_only()
+        .column(request::Column::Domain)
+        .filter(request::Column::Domain.is_in(wanted.clone()))
+        .filter(state::pending())
+        .into_tuple()
+        .all(db)
+        .await?;
+    let codes: Vec<String> = transfer_code::Entity::find()
+        .select_only()
+        .column(transfer_code::Column::Domain)
+        .filter(transfer_code::Column::Domain.is_in(wanted))
+        .filter(transfer_code::Column::ExpiresAt.gt(now))
+        .filter(transfer_code::Column::SealedCode.is_not_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    for domain in pending.into_iter().chain(codes) {
+        *counts.entry(domain).or_default() += 1;
+    }
+    Ok(counts)
+}
+
+/// The names of the reviewers with these ids.
+pub(crate) async fn reviewer_names(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, String>, DbErr> {
+    let ids: HashSet<Uuid> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(reviewer::Entity::find()
+        .select_only()
+        .column(reviewer::Column::Id)
+        .column(reviewer::Column::Name)
+        .filter(reviewer::Column::Id.is_in(ids))
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// Takes (or renews) the exclusive review lease. One conditional update, so two reviewers
+/// claiming at once cannot both win. A request past its retention cannot be claimed.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    settings: &Settings,
+    request_id: Uuid,
+    me: &reviewer::Model,
+    now: DateTime<Utc>,
+) -> Result<(), ReviewError> {
+    let taken = request::Entity::update_many()
+        .col_expr(request::Column::ClaimedBy, Expr::value(me.id))
+        .col_expr(
+            request::Column::ClaimExpiresAt,
+            Expr::value(now + CLAIM_LEASE),
+        )
+        .filter(request::Column::Id.eq(request_id))
+        .filter(state::claimable())
+        .filter(request::Column::CreatedAt.gt(retention_cutoff(settings, now)))
+        .filter(
+            Condition::any()
+                .add(request::Column::ClaimedBy.is_null())
+                .add(request::Column::ClaimExpiresAt.lte(now))
+                .add(request::Column::ClaimedBy.eq(me.id)),
+        )
+        .exec(db)
+        .await?;
+    if taken.rows_affected == 1 {
+        audit::record(db, &me.name, audit::CLAIM, Some(request_id), None).await?;
+        return Ok(());
+    }
+    let found = request::Entity::find_by_id(request_id)
+        .one(db)
+        .await?
+        .ok_or(ReviewError::NotFound)?;
+    if !state::CLAIMABLE.contains(&found.state)
+        || found.created_at <= retention_cutoff(settings, now)
+    {
+        return Err(ReviewError::AlreadyDecided);
+    }
+    let holder = match found.claimed_by {
+        Some(id) => reviewer_names(db, [id]).await?.remove(&id),
+        None => None,
+    };
+    Err(ReviewError::ClaimedByOther {
+        holder: holder.unwrap_or_else(|| "another reviewer".into()),
+    })
+}
+
+/// Requests `me` has already approved (a second approval must come from someone else).
+async fn approved_by(db: &impl ConnectionTrait, me: &reviewer::Model) -> Result<Vec<Uuid>, DbErr> {
+    approval::Entity::find()
+        .select_only()
+        .column(approval::Column::RequestId)
+        .filter(approval::Column::ReviewerId.eq(me.id))
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Claims the oldest unclaimed request waiting for review.
+pub async fn claim_next(
+    db: &impl ConnectionTrait,
+    settings: &Settings,
+    me: &reviewer::Model,
+    now: DateTime<Utc>,
+) -> Result<Option<Uuid>, ReviewError> {
+    let candidates: Vec<Uuid> = request::Entity::find()
+        .select_only()
+        .column(request::Column::Id)
+        .filter(request::Column::State.eq(RequestState::Submitted))
+        .filter(request::Column::CreatedAt.gt(retention_cutoff(settings, now)))
+        .filter(
+            Condition::any()
+                .add(request::Column::ClaimedBy.is_null())
+                .add(request::Column::ClaimExpiresAt.lte(now)),
+        )
+        .filter(request::Column::Id.is_not_in(approved_by(db, me).await?))
+        .order_by_asc(request::Column::CreatedAt)
+        .limit(10)
+        .into_tuple()
+        .all(db)
+        .await?;
+    for candidate in candidates {
+        match claim(db, settings, candidate, me, now).await {
+            Ok(()) => return Ok(Some(candidate)),
+            Err(ReviewError::ClaimedByOther { .. } | ReviewError::AlreadyDecided) => continue,
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(None)
+}
+
+/// Gives a claim back; an admin may release anyone's.
+pub async fn release(
+    db: &impl ConnectionTrait,
+    request_id: Uuid,
+    me: &reviewer::Model,
+) -> Result<(), ReviewError> {
+    let mut update = request::Entity::update_many()
+        .col_expr(
+            request::Column::ClaimedBy,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(
+            request::Column::ClaimExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(request::Column::Id.eq(request_id))
+        .filter(request::Column::ClaimedBy.is_not_null());
+    if !me.is_admin {
+        update = update.filter(request::Column::ClaimedBy.eq(me.id));
+    }
+    let released = update.exec(db).await?;
+    if released.rows_affected == 1 {
+        audit::record(db, &me.name, audit::RELEASE, Some(request_id), None).await?;
+        Ok(())
+    } else {
+        Err(ReviewError::NotClaimHolder)
+    }
+}
+
+/// Renews the lease of the reviewer who holds it (looking at documents is activity).
+pub async fn renew(
+    db: &impl ConnectionTrait,
+    request_id: Uuid,
+    me: &reviewer::Model,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    request::Entity::update_many()
+        .col_expr(
+            request::Column::ClaimExpiresAt,
+            Expr::value(now + CLAIM_LEASE),
+        )
+        .filter(request::Column::Id.eq(request_id))
+        .filter(request::Column::ClaimedBy.eq(me.id))
+        .filter(request::Column::ClaimExpiresAt.gt(now))
+        .exec(db)
+        .await
+        .map(|_| ())
+}

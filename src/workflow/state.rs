@@ -1,0 +1,295 @@
+//! The request state machine: every allowed move is one row of [`RULES`], and every caller
+//! (reviewers, the requester, the sweeper) moves a request through [`apply`].
+//!
+//! | step             | from                                  | to               | timeline event       |
+//! |------------------|---------------------------------------|------------------|----------------------|
+//! | ask for document | submitted                             | needs_document   | `document_requested` |
+//! | receive document | needs_document                        | submitted        | `document_received`  |
+//! | begin issuing    | submitted                             | issuing          | —                    |
+//! | finish issuing   | issuing                               | approved         | `approved`           |
+//! | abandon issuing  | issuing                               | submitted        | `issuing_failed`     |
+//! | reject           | submitted, needs_document             | rejected         | `rejected`           |
+//! | expire           | submitted, needs_document, issuing    | expired          | `expired`            |
+//!
+//! Every step clears the review claim; every step but "ask for document" clears what the
+//! requester was asked for. Approved, rejected and expired are final.
+
+use chrono::{DateTime, Utc};
+use entities::enums::RequestState::{self, *};
+use entities::{request, request_event};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
+use uuid::Uuid;
+
+/// States in which a request waits for a decision and still has documents.
+pub const PENDING: [RequestState; 3] = [Submitted, NeedsDocument, Issuing];
+/// States in which a reviewer may claim a request.
+pub const CLAIMABLE: [RequestState; 2] = [Submitted, NeedsDocument];
+
+pub fn is_pending(state: RequestState) -> bool {
+    PENDING.contains(&state)
+}
+
+/// The query condition "the request is pending".
+pub fn pending() -> Condition {
+    Condition::all().add(request::Column::State.is_in(PENDING))
+}
+
+/// The query condition "a reviewer may claim it".
+pub fn claimable() -> Condition {
+    Condition::all().add(request::Column::State.is_in(CLAIMABLE))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    AskForDocument,
+    ReceiveDocument,
+    /// The final approval wins the request before the code leaves the building.
+    BeginIssuing,
+    FinishIssuing,
+    /// The registry refused the code (or the issuing was interrupted): back to review.
+    AbandonIssuing,
+    Reject,
+    Expire,
+}
+
+pub struct Rule {
+    pub step: Step,
+    pub from: &'static [RequestState],
+    pub to: RequestState,
+    /// The timeline event the requester sees, if any.
+    pub event: Option<&'static str>,
+}
+
+pub const RULES: [Rule; 7] = [
+    Rule {
+        step: Step::AskForDocument,
+        from: &[Submitted],
+        to: NeedsDocument,
+        event: Some(event::DOCUMENT_REQUESTED),
+    },
+    Rule {
+        step: Step::ReceiveDocument,
+        from: &[NeedsDocument],
+        to: Submitted,
+        event: Some(event::DOCUMENT_RECEIVED),
+    },
+    Rule {
+        step: Step::BeginIssuing,
+        from: &[Submitted],
+        to: Issuing,
+        event: None,
+    },
+    Rule {
+        step: Step::FinishIssuing,
+        from: &[Issuing],
+        to: Approved,
+        event: Some(event::APPROVED),
+    },
+    Rule {
+        step: Step::AbandonIssuing,
+        from: &[Issuing],
+        to: Submitted,
+        event: Some(event::ISSUING_FAILED),
+    },
+    Rule {
+        step: Step::Reject,
+        from: &[Submitted, NeedsDocument],
+        to: Rejected,
+        event: Some(event::REJECTED),
+    },
+    Rule {
+        step: Step::Expire,
+        from: &PENDING,
+        to: Expired,
+        event: Some(event::EXPIRED),
+    },
+];
+
+impl Step {
+    pub fn rule(self) -> &'static Rule {
+        RULES
+            .iter()
+            .find(|rule| rule.step == self)
+            .expect("every step has a rule (checked by a unit test)")
+    }
+}
+
+/// Kinds of timeline events.
+pub mod event {
+    pub const SUBMITTED: &str = "submitted";
+    pub const DOCUMENT_REQUESTED: &str = "document_requested";
+    pub const DOCUMENT_RECEIVED: &str = "document_received";
+    pub const APPROVED: &str = "approved";
+    pub const ISSUING_FAILED: &str = "issuing_failed";
+    pub const REJECTED: &str = "rejected";
+    pub const EXPIRED: &str = "expired";
+    pub const CODE_ERASED: &str = "code_erased";
+}
+
+/// What must still hold when the move is written, besides the from-state.
+pub struct Guard {
+    pub now: DateTime<Utc>,
+    /// The reviewer who must hold the live claim (reviewers' decisions).
+    pub claim_holder: Option<Uuid>,
+    /// The request must have been created after this (not yet due to expire).
+    pub created_after: Option<DateTime<Utc>>,
+    /// The request must have been created before this (due to expire).
+    pub created_before: Option<DateTime<Utc>>,
+}
+
+impl Guard {
+    /// A move by the system (the sweeper), which needs no claim.
+    pub fn system(now: DateTime<Utc>) -> Self {
+        Guard {
+            now,
+            claim_holder: None,
+            created_after: None,
+            created_before: None,
+        }
+    }
+}
+
+/// Moves a request by `step` in one guarded UPDATE and records its timeline event. Returns
+/// whether it moved: of two concurrent callers, exactly one does. Call it inside the
+/// transaction that writes what else the move means (the decision, the shredding).
+pub async fn apply(
+    db: &impl ConnectionTrait,
+    request_id: Uuid,
+    step: Step,
+    guard: &Guard,
+    note: Option<String>,
+) -> Result<bool, DbErr> {
+    let rule = step.rule();
+    let now = guard.now;
+    let mut update = request::Entity::update_many()
+        .col_expr(request::Column::State, Expr::value(rule.to))
+        .col_expr(request::Column::UpdatedAt, Expr::value(now))
+        .col_expr(
+            request::Column::ClaimedBy,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(
+            request::Column::ClaimExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(request::Column::Id.eq(request_id))
+        .filter(request::Column::State.is_in(rule.from.iter().copied()));
+    if !is_pending(rule.to) {
+        update = update.col_expr(request::Column::DecidedAt, Expr::value(Some(now)));
+    }
+    if step != Step::AskForDocument {
+        update = update
+            .col_expr(
+                request::Column::RequestedDocument,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                request::Column::RequestedNote,
+                Expr::value(Option::<String>::None),
+            );
+    }
+    if let Some(holder) = guard.claim_holder {
+        update = update
+            .filter(request::Column::ClaimedBy.eq(holder))
+            .filter(request::Column::ClaimExpiresAt.gt(now));
+    }
+    if let Some(cutoff) = guard.created_after {
+        update = update.filter(request::Column::CreatedAt.gt(cutoff));
+    }
+    if let Some(cutoff) = guard.created_before {
+        update = update.filter(request::Column::CreatedAt.lte(cutoff));
+    }
+    if update.exec(db).await?.rows_affected != 1 {
+        return Ok(false);
+    }
+    if let Some(kind) = rule.event {
+        record_event(db, request_id, kind, note, now).await?;
+    }
+    Ok(true)
+}
+
+/// Appends an event to the request's timeline.
+pub async fn record_event(
+    db: &impl ConnectionTrait,
+    request_id: Uuid,
+    kind: &str,
+    note: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    request_event::ActiveModel {
+        request_id: Set(request_id),
+        at: Set(now),
+        kind: Set(kind.to_owned()),
+        note: Set(note),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::Iterable;
+
+    const STEPS: [Step; 7] = [
+        Step::AskForDocument,
+        Step::ReceiveDocument,
+        Step::BeginIssuing,
+        Step::FinishIssuing,
+        Step::AbandonIssuing,
+        Step::Reject,
+        Step::Expire,
+    ];
+
+    #[test]
+    fn every_step_has_exactly_one_rule_that_moves() {
+        for step in STEPS {
+            assert_eq!(RULES.iter().filter(|r| r.step == step).count(), 1);
+            let rule = step.rule();
+            assert!(!rule.from.is_empty());
+            assert!(!rule.from.contains(&rule.to), "{step:?} stays put");
+        }
+    }
+
+    #[test]
+    fn final_states_have_no_way_out_and_pending_ones_all_expire() {
+        for state in RequestState::iter() {
+            let leaves = RULES.iter().any(|r| r.from.contains(&state));
+            assert_eq!(leaves, is_pending(state), "{state:?}");
+            if is_pending(state) {
+                assert!(Step::Expire.rule().from.contains(&state), "{state:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_state_is_reachable_from_submission() {
+        let mut reached = vec![Submitted];
+        let mut frontier = vec![Submitted];
+        while let Some(state) = frontier.pop() {
+            for rule in RULES.iter().filter(|r| r.from.contains(&state)) {
+                if !reached.contains(&rule.to) {
+                    reached.push(rule.to);
+                    frontier.push(rule.to);
+                }
+            }
+        }
+        for state in RequestState::iter() {
+            assert!(reached.contains(&state), "{state:?} cannot be reached");
+        }
+    }
+
+    #[test]
+    fn only_claimable_states_are_decided_by_reviewers() {
+        for step in [Step::AskForDocument, Step::BeginIssuing, Step::Reject] {
+            for from in step.rule().from {
+                assert!(CLAIMABLE.contains(from), "{step:?} from {from:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! The background jobs, run at start-up and every five minutes: expiry, interrupted
+//! issuing, the code TTL, the deletion outbox and orphaned files. Each stage runs on its
+//! own: one that fails is logged and the others still run.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, Utc};
+use entities::{approval, decision, document, request, transfer_code};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::shred::{document_kinds, process_outbox, shred_documents};
+use super::state::{self, event, record_event, Guard, Step};
+use super::{retention_cutoff, RequestState};
+use crate::audit;
+use crate::services::Services;
+
+/// How long a request may stay in `issuing` before the sweeper returns it to review: the
+/// registry command times out after 30 seconds, so only a crash leaves one that long.
+pub const ISSUING_STALE_AFTER: Duration = Duration::minutes(10);
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    pub requests_expired: usize,
+    pub issuing_abandoned: usize,
+    pub codes_erased: usize,
+    pub unlinked_from_outbox: usize,
+    pub orphans_removed: usize,
+    /// Stages that failed (each is logged); the others ran.
+    pub failed: Vec<&'static str>,
+}
+
+/// One pass of every stage.
+pub async fn sweep(services: &Services, now: DateTime<Utc>) -> SweepReport {
+    let mut report = SweepReport::default();
+    let mut failed = Vec::new();
+    let mut stage = |name: &'static str, result: Result<usize, DbErr>| match result {
+        Ok(count) => count,
+        Err(error) => {
+            tracing::error!(stage = name, %error, "a sweeper stage failed; the others still run");
+            failed.push(name);
+            0
+        }
+    };
+    report.requests_expired = stage("expiry", expire_stale_requests(services, now).await);
+    report.issuing_abandoned = stage(
+        "interrupted issuing",
+        abandon_stale_issuing(services, now).await,
+    );
+    report.codes_erased = stage("code expiry", erase_expired_codes(&services.db, now).await);
+    report.unlinked_from_outbox = stage("deletion outbox", process_outbox(services).await);
+    report.orphans_removed = stage("orphaned files", remove_orphans(services, now).await);
+    report.failed = failed;
+    report
+}
+
+/// Removes files in the store that no live document refers to (a crash between writing and
+/// committing, or between committing a shred and unlinking), once older than the grace
+/// period so that a submission in progress is never touched.
+async fn remove_orphans(services: &Services, now: DateTime<Utc>) -> Result<usize, DbErr> {
+    let live: HashSet<String> = document::Entity::find()
+        .select_only()
+        .column(document::Column::StorageName)
+        .filter(document::Column::WrappedKey.is_not_null())
+        .into_tuple::<String>()
+        .all(&services.db)
+        .await?
+        .into_iter()
+        .collect();
+    let grace = services.settings.sweep_grace.to_std().unwrap_or_default();
+    let cutoff = std::time::SystemTime::from(now) - grace;
+    let candidates = services
+        .store
+        .entries_older_than(cutoff)
+        .map_err(|e| DbErr::Custom(format!("cannot list the document store: {e}")))?;
+    let mut removed = 0;
+    for name in candidates.into_iter().filter(|name| !live.contains(name)) {
+        match services.store.remove_entry(&name) {
+            Ok(()) => removed += 1,
+            Err(error) => tracing::warn!(%error, "cannot remove an orphaned file"),
+        }
+    }
+    if removed > 0 {
+        tracing::info!(removed, "sweeper removed orphaned files from the store");
+    }
+    Ok(removed)
+}
+
+/// Expires requests left undecided past the retention period, shredding them like a decision.
+async fn expire_stale_requests(services: &Services, now: DateTime<Utc>) -> Result<usize, DbErr> {
+    let stale: Vec<Uuid> = request::Entity::find()
+        .select_only()
+        .column(request::Column::Id)
+        .filter(state::pending())
+        .filter(request::Column::CreatedAt.lte(retention_cutoff(&services.settings, now)))
+        .into_tuple()
+        .all(&services.db)
+        .await?;
+    let mut expired = 0;
+    for id in stale {
+        if expire(services, id, now).await? {
+            expired += 1;
+        }
+    }
+    Ok(expired)
+}
+
+/// Expires one request now if it is pending and past its retention, so that no view or
+/// decision waits for the next sweep to see it as what it is. Returns whether it expired.
+pub async fn expire_if_due(
+    services: &Services,
+    request_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let expired = expire(services, request_id, now).await?;
+    if expired {
+        super::shred::unlink_after_commit(services).await;
+    }
+    Ok(expired)
+}
+
+/// The expiry of one request: state, evidence record and shredding in one transaction.
+async fn expire(services: &Services, request_id: Uuid, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let txn = services.db.begin().await?;
+    let guard = Guard {
+        created_before: Some(retention_cutoff(&services.settings, now)),
+        ..Guard::system(now)
+    };
+    if !state::apply(&txn, request_id, Step::Expire, &guard, None).await? {
+        return Ok(false);
+    }
+    decision::ActiveModel {
+        request_id: Set(request_id),
+        reviewer_id: Set(None),
+        reviewer_name: Set("system".into()),
+        outcome: Set(RequestState::Expired),
+        reason: Set(Some(format!(
+            "not decided within {} days",
+            services.settings.retention_days
+        ))),
+        document_kinds: Set(document_kinds(&txn, request_id).await?),
+        decided_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    shred_documents(&txn, request_id, None, "system", now).await?;
+    audit::record(&txn, "system", audit::EXPIRED, Some(request_id), None).await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Returns to review a request whose issuing was interrupted (a crash between winning the
+/// approval and recording the code). The final approval is withdrawn; the audit trail warns
+/// that the registry may have received a code that was never recorded.
+async fn abandon_stale_issuing(services: &Services, now: DateTime<Utc>) -> Result<usize, DbErr> {
+    let stale: Vec<Uuid> = request::Entity::find()
+        .select_only()
+        .column(request::Column::Id)
+        .filter(request::Column::State.eq(RequestState::Issuing))
+        .filter(request::Column::UpdatedAt.lte(now - ISSUING_STALE_AFTER))
+        .into_tuple()
+        .all(&services.db)
+        .await?;
+    let mut abandoned = 0;
+    for id in stale {
+        let txn = services.db.begin().await?;
+        if !state::apply(&txn, id, Step::AbandonIssuing, &Guard::system(now), None).await? {
+            continue;
+        }
+        let last = approval::Entity::find()
+            .filter(approval::Column::RequestId.eq(id))
+            .order_by_desc(approval::Column::ApprovedAt)
+            .one(&txn)
+            .await?;
+        if let Some(last) = last {
+            approval::Entity::delete_many()
+                .filter(approval::Column::RequestId.eq(id))
+                .filter(approval::Column::ReviewerId.eq(last.reviewer_id))
+                .exec(&txn)
+                .await?;
+        }
+        audit::record(
+            &txn,
+            "system",
+            audit::ISSUING_FAILED,
+            Some(id),
+            Some("issuing was interrupted; the registry may hold a code that was never recorded"),
+        )
+        .await?;
+        txn.commit().await?;
+        abandoned += 1;
+    }
+    Ok(abandoned)
+}
+
+/// Erases the requester's copy of codes past their validity; the salted hash stays.
+async fn erase_expired_codes(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let due: Vec<Uuid> = transfer_code::Entity::find()
+        .select_only()
+        .column(transfer_code::Column::RequestId)
+        .filter(transfer_code::Column::ExpiresAt.lt(now))
+        .filter(transfer_code::Column::SealedCode.is_not_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    for request_id in &due {
+        transfer_code::Entity::update_many()
+            .col_expr(
+                transfer_code::Column::SealedCode,
+                Expr::value(Option::<Vec<u8>>::None),
+            )
+            .filter(transfer_code::Column::RequestId.eq(*request_id))
+            .exec(db)
+            .await?;
+        record_event(db, *request_id, event::CODE_ERASED, None, now).await?;
+        audit::record(db, "system", audit::CODE_ERASED, Some(*request_id), None).await?;
+    }
+    Ok(due.len())
+}

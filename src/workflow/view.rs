@@ -1,0 +1,387 @@
+//! What a reviewer sees: the request beside the registrant on file, signals, history, other
+//! claims on the same domain, and the documents (decrypted in memory, watermarked).
+
+use chrono::{DateTime, Duration, Utc};
+use entities::{approval, decision, document, domain, request, reviewer, transfer_code};
+use sea_orm::{
+    ActiveEnum, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use uuid::Uuid;
+
+use super::queue::{lease_is_live, renew, reviewer_names, ISSUANCE_DEADLINE};
+use super::state::is_pending;
+use super::tracking::timeline;
+use super::{
+    document_label, parse_signals, short_id, DocumentKind, RequestState, RequesterRelation,
+    ReviewError, TimelineEntry,
+};
+use crate::audit;
+use crate::crypto::DocumentBinding;
+use crate::intake::Signals;
+use crate::services::Services;
+
+#[derive(Debug, serde::Serialize)]
+pub struct DocumentSummary {
+    pub id: Uuid,
+    pub kind: DocumentKind,
+    pub label: &'static str,
+    pub width: i32,
+    pub height: i32,
+    pub signals: Signals,
+    pub readable: bool,
+}
+
+/// Another request that shares something with this one.
+#[derive(Debug, serde::Serialize)]
+pub struct OtherRequest {
+    pub id: Uuid,
+    pub short_id: String,
+    pub domain: String,
+    pub created_at: DateTime<Utc>,
+    pub state: RequestState,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct LiveCode {
+    pub request_short_id: String,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct ReviewView {
+    pub id: Uuid,
+    pub short_id: String,
+    pub state: RequestState,
+    pub domain: String,
+    pub requester_name: String,
+    pub requester_email: String,
+    pub requester_phone: Option<String>,
+    pub relation: RequesterRelation,
+    pub created_at: DateTime<Utc>,
+    pub hours_left: i64,
+    pub overdue: bool,
+    pub registrant: Option<Registrant>,
+    pub name_matches: bool,
+    pub email_matches: bool,
+    pub documents: Vec<DocumentSummary>,
+    pub signal_count: usize,
+    pub same_address_elsewhere: Vec<OtherRequest>,
+    pub same_email_elsewhere: Vec<OtherRequest>,
+    pub earlier_rejections: Vec<Rejection>,
+    /// Other pending requests for this domain, and its live codes: approving this one would
+    /// compete with them, so the reviewer must confirm.
+    pub same_domain_pending: Vec<OtherRequest>,
+    pub same_domain_live_codes: Vec<LiveCode>,
+    pub approvals: Vec<String>,
+    pub approvals_required: usize,
+    pub holder: Option<String>,
+    pub held_by_me: bool,
+    pub requested_document: Option<DocumentKind>,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+impl ReviewView {
+    pub fn domain_contested(&self) -> bool {
+        !self.same_domain_pending.is_empty() || !self.same_domain_live_codes.is_empty()
+    }
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct Registrant {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct Rejection {
+    pub decided_at: DateTime<Utc>,
+    pub reason: Option<String>,
+}
+
+/// Names compared without accents, case or extra spaces: "JÖRG  müller" = "Jorg Muller".
+pub fn names_match(a: &str, b: &str) -> bool {
+    let fold = |s: &str| {
+        deunicode::deunicode(s)
+            .to_lowercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (a, b) = (fold(a), fold(b));
+    !a.is_empty() && a == b
+}
+
+/// A request as a reviewer sees it. One past its retention is expired first, so that it is
+/// shown as what it is.
+pub async fn review_view(
+    services: &Services,
+    request_id: Uuid,
+    me: &reviewer::Model,
+    now: DateTime<Utc>,
+) -> Result<ReviewView, ReviewError> {
+    let db = &services.db;
+    super::sweep::expire_if_due(services, request_id, now).await?;
+    let found = request::Entity::find_by_id(request_id)
+        .one(db)
+        .await?
+        .ok_or(ReviewError::NotFound)?;
+    let registrant = domain::Entity::find_by_id(found.domain.clone())
+        .one(db)
+        .await?
+        .map(|d| Registrant {
+            name: d.registrant_name,
+            email: d.registrant_email,
+            phone: d.registrant_phone,
+        });
+    let documents: Vec<DocumentSummary> = document::Entity::find()
+        .filter(document::Column::RequestId.eq(request_id))
+        .order_by_asc(document::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|d| d.wrapped_key.is_some() || !is_pending(found.state))
+        .map(|d| DocumentSummary {
+            id: d.id,
+            label: document_label(d.kind),
+            kind: d.kind,
+            width: d.width,
+            height: d.height,
+            signals: parse_signals(&d.signals),
+            readable: d.wrapped_key.is_some(),
+        })
+        .collect();
+    let signal_count = documents
+        .iter()
+        .filter(|d| d.readable)
+        .map(|d| d.signals.fired())
+        .sum();
+    let since = now - Duration::hours(24);
+    let same_address_elsewhere = match &found.client_addr {
+        Some(addr) => {
+            recent_elsewhere(db, request::Column::ClientAddr, addr, &found, since).await?
+        }
+        None => Vec::new(),
+    };
+    let same_email_elsewhere = recent_elsewhere(
+        db,
+        request::Column::RequesterEmail,
+        &found.requester_email,
+        &found,
+        since,
+    )
+    .await?;
+    let same_domain_pending = request::Entity::find()
+        .filter(request::Column::Domain.eq(found.domain.as_str()))
+        .filter(request::Column::Id.ne(request_id))
+        .filter(super::state::pending())
+        .order_by_asc(request::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(other_request)
+        .collect();
+    let same_domain_live_codes = transfer_code::Entity::find()
+        .filter(transfer_code::Column::Domain.eq(found.domain.as_str()))
+        .filter(transfer_code::Column::RequestId.ne(request_id))
+        .filter(transfer_code::Column::ExpiresAt.gt(now))
+        .filter(transfer_code::Column::SealedCode.is_not_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| LiveCode {
+            request_short_id: short_id(c.request_id),
+            issued_at: c.issued_at,
+            expires_at: c.expires_at,
+        })
+        .collect();
+    let earlier_rejections = earlier_rejections(db, &found).await?;
+    let approvers: Vec<Uuid> = approval::Entity::find()
+        .select_only()
+        .column(approval::Column::ReviewerId)
+        .filter(approval::Column::RequestId.eq(request_id))
+        .order_by_asc(approval::Column::ApprovedAt)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let names = reviewer_names(db, approvers.iter().copied().chain(found.claimed_by)).await?;
+    let approvals = approvers
+        .iter()
+        .map(|id| names.get(id).cloned().unwrap_or_default())
+        .collect();
+    let timeline = timeline(db, request_id).await?;
+    let live = lease_is_live(&found, now);
+    let deadline = found.created_at + ISSUANCE_DEADLINE;
+    Ok(ReviewView {
+        id: found.id,
+        short_id: short_id(found.id),
+        state: found.state,
+        name_matches: registrant
+            .as_ref()
+            .is_some_and(|r| names_match(&r.name, &found.requester_name)),
+        email_matches: registrant
+            .as_ref()
+            .is_some_and(|r| r.email.eq_ignore_ascii_case(&found.requester_email)),
+        registrant,
+        approvals_required: services.settings.approvals.required(signal_count),
+        signal_count,
+        documents,
+        same_address_elsewhere,
+        same_email_elsewhere,
+        earlier_rejections,
+        same_domain_pending,
+        same_domain_live_codes,
+        approvals,
+        holder: found
+            .claimed_by
+            .filter(|_| live)
+            .and_then(|id| names.get(&id).cloned()),
+        held_by_me: live && found.claimed_by == Some(me.id),
+        requested_document: found.requested_document,
+        hours_left: (deadline - now).num_hours(),
+        overdue: is_pending(found.state) && deadline < now,
+        timeline,
+        domain: found.domain,
+        requester_name: found.requester_name,
+        requester_email: found.requester_email,
+        requester_phone: found.requester_phone,
+        relation: found.relation,
+        created_at: found.created_at,
+    })
+}
+
+fn other_request(r: request::Model) -> OtherRequest {
+    OtherRequest {
+        id: r.id,
+        short_id: short_id(r.id),
+        domain: r.domain,
+        created_at: r.created_at,
+        state: r.state,
+    }
+}
+
+/// Rejections of earlier requests for the same domain.
+async fn earlier_rejections(
+    db: &impl ConnectionTrait,
+    found: &request::Model,
+) -> Result<Vec<Rejection>, DbErr> {
+    let same_domain: Vec<Uuid> = request::Entity::find()
+        .select_only()
+        .column(request::Column::Id)
+        .filter(request::Column::Domain.eq(found.domain.as_str()))
+        .filter(request::Column::Id.ne(found.id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(decision::Entity::find()
+        .filter(decision::Column::RequestId.is_in(same_domain))
+        .filter(decision::Column::Outcome.eq(RequestState::Rejected))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| Rejection {
+            decided_at: d.decided_at,
+            reason: d.reason,
+        })
+        .collect())
+}
+
+/// Other requests since `since`, for other domains, sharing `column = value` with `found`.
+async fn recent_elsewhere(
+    db: &impl ConnectionTrait,
+    column: request::Column,
+    value: &str,
+    found: &request::Model,
+    since: DateTime<Utc>,
+) -> Result<Vec<OtherRequest>, DbErr> {
+    Ok(request::Entity::find()
+        .filter(column.eq(value))
+        .filter(request::Column::Id.ne(found.id))
+        .filter(request::Column::Domain.ne(found.domain.as_str()))
+        .filter(request::Column::CreatedAt.gte(since))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(other_request)
+        .collect())
+}
+
+/// Decrypts one document in memory and watermarks it with the viewer, the time and the
+/// request. Only a live document of this very request, not past its retention, opens;
+/// every view is audited.
+pub async fn view_document(
+    services: &Services,
+    request_id: Uuid,
+    document_id: Uuid,
+    viewer: &reviewer::Model,
+    now: DateTime<Utc>,
+) -> Result<Vec<u8>, ReviewError> {
+    super::sweep::expire_if_due(services, request_id, now).await?;
+    let found = document::Entity::find_by_id(document_id)
+        .filter(document::Column::RequestId.eq(request_id))
+        .one(&services.db)
+        .await?
+        .ok_or(ReviewError::NotFound)?;
+    let wrapped = found.wrapped_key.as_ref().ok_or(ReviewError::NotFound)?;
+    let binding = DocumentBinding {
+        request_id,
+        document_id,
+        key_version: u32::try_from(found.key_version).map_err(|_| ReviewError::Unreadable)?,
+    };
+    let data_key = services
+        .master_key
+        .unwrap(wrapped, &binding)
+        .map_err(|_| ReviewError::Unreadable)?;
+    let kind = found.kind.to_value();
+    let detail = format!("{kind} (key version {})", found.key_version);
+    audit::record(
+        &services.db,
+        &viewer.name,
+        audit::KEY_USE,
+        Some(request_id),
+        Some(&detail),
+    )
+    .await?;
+    let store = services.store.clone();
+    let name = found.storage_name.clone();
+    let stamp = format!(
+        "{} {} #{}",
+        viewer.name,
+        now.format("%Y-%m-%d %H:%M UTC"),
+        short_id(request_id)
+    );
+    let viewed = tokio::task::spawn_blocking(move || {
+        let sealed = store.get(&name).map_err(|_| ReviewError::Unreadable)?;
+        let plain = data_key
+            .open_document(&binding, &sealed)
+            .map_err(|_| ReviewError::Unreadable)?;
+        crate::watermark::watermark_jpeg(&plain, &stamp).map_err(|_| ReviewError::Unreadable)
+    })
+    .await
+    .map_err(|_| ReviewError::Unreadable)??;
+    audit::record(
+        &services.db,
+        &viewer.name,
+        audit::DOCUMENT_VIEW,
+        Some(request_id),
+        Some(&kind),
+    )
+    .await?;
+    renew(&services.db, request_id, viewer, now).await?;
+    Ok(viewed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_without_accents_case_or_spacing() {
+        assert!(names_match("Jörg Müller", "JORG  muller"));
+        assert!(names_match("Élodie Dubois", "elodie dubois"));
+        assert!(!names_match("Jörg Müller", "Jörg Meier"));
+        assert!(!names_match("", ""));
+    }
+}
