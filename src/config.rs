@@ -45,6 +45,9 @@ pub struct Settings {
     pub approvals: ApprovalPolicy,
     /// Shell command that receives `domain` and `code` (one per line) on stdin at approval.
     pub registry_command: Option<String>,
+    /// Host names (with an optional port) the service answers to besides loopback and the
+    /// public URL's host.
+    pub allowed_hosts: Vec<String>,
     /// Proxies whose `X-Forwarded-For` is believed; nobody's by default.
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How old an unreferenced file in uploads/ must be before the sweeper removes it.
@@ -94,6 +97,7 @@ impl Settings {
             retention_days: 30,
             approvals: ApprovalPolicy::FourEyesOnSignals,
             registry_command: None,
+            allowed_hosts: Vec::new(),
             trusted_proxies: Vec::new(),
             sweep_grace: chrono::Duration::minutes(10),
         }
@@ -143,6 +147,14 @@ impl Settings {
             retention_days,
             approvals,
             registry_command: var("TRANSFER_DESK_REGISTRY_COMMAND"),
+            allowed_hosts: var("TRANSFER_DESK_ALLOWED_HOSTS")
+                .map(|list| {
+                    list.split(',')
+                        .map(|h| h.trim().to_owned())
+                        .filter(|h| !h.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
             trusted_proxies,
             sweep_grace: chrono::Duration::minutes(10),
             uploads_dir: PathBuf::from(

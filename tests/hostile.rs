@@ -316,3 +316,136 @@ async fn the_browser_finds_a_favicon() {
     let bytes = response.into_bytes().await.unwrap();
     assert_eq!(&bytes[..4], &[0, 0, 1, 0], "an ICO file");
 }
+
+#[rocket::async_test]
+async fn requests_for_other_host_names_get_421_and_change_nothing() {
+    let app = app_with_example().await;
+    for host in ["evil.example", "127.0.0.1:8000@evil.example", "example.com"] {
+        let page = app
+            .client
+            .get("/")
+            .header(Header::new("Host", host))
+            .dispatch()
+            .await;
+        assert_status(&page, Status::MisdirectedRequest);
+        let (content_type, body) = valid_submission("example.com", &camera_photo()).finish();
+        let api = app
+            .client
+            .post("/api/v1/requests")
+            .header(content_type)
+            .header(Header::new("Host", host))
+            .body(body)
+            .dispatch()
+            .await;
+        assert_status(&api, Status::MisdirectedRequest);
+        assert!(api.into_string().await.unwrap().len() < 4096);
+    }
+    assert_nothing_stored(&app).await;
+}
+
+#[rocket::async_test]
+async fn tracking_links_use_the_public_url_whatever_the_host_says() {
+    let app = TestApp::start_with(|s| {
+        s.public_url = Some("https://desk.example.net".into());
+    })
+    .await;
+    app.add_domain("example.com", "Anna Muster", "anna@example.com")
+        .await;
+    let (content_type, body) = valid_submission("example.com", &camera_photo()).finish();
+    let created = app
+        .client
+        .post("/api/v1/requests")
+        .header(content_type)
+        .header(Header::new("Host", "127.0.0.1:8000"))
+        .body(body)
+        .dispatch()
+        .await;
+    assert_status(&created, Status::Created);
+    let hsts = created
+        .headers()
+        .get_one("Strict-Transport-Security")
+        .map(str::to_owned);
+    let answer: serde_json::Value = created.into_json().await.unwrap();
+    assert!(answer["tracking_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://desk.example.net/track/"));
+    assert!(
+        hsts.is_some_and(|h| h.contains("max-age=")),
+        "HTTPS sends HSTS"
+    );
+}
+
+#[rocket::async_test]
+async fn a_request_without_host_still_gets_a_whole_tracking_link() {
+    let app = app_with_example().await;
+    let (content_type, body) = valid_submission("example.com", &camera_photo()).finish();
+    let created = app
+        .client
+        .post("/api/v1/requests")
+        .header(content_type)
+        .body(body)
+        .dispatch()
+        .await;
+    assert_status(&created, Status::Created);
+    assert!(created
+        .headers()
+        .get_one("Strict-Transport-Security")
+        .is_none());
+    let answer: serde_json::Value = created.into_json().await.unwrap();
+    let url = answer["tracking_url"].as_str().unwrap();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert!(!url.contains(":///"), "{url}");
+}
+
+#[rocket::async_test]
+async fn a_json_body_is_told_what_the_api_takes() {
+    let app = app_with_example().await;
+    let refused = app
+        .client
+        .post("/api/v1/requests")
+        .header(ContentType::JSON)
+        .body(r#"{"domain": "example.com"}"#)
+        .dispatch()
+        .await;
+    assert_status(&refused, Status::UnsupportedMediaType);
+    let answer: serde_json::Value = refused.into_json().await.unwrap();
+    let message = answer["error"].as_str().unwrap();
+    assert!(
+        message.contains("multipart/form-data") && message.contains("id_front"),
+        "{message}"
+    );
+    assert!(!message.contains("try again in a few minutes"));
+    assert_nothing_stored(&app).await;
+}
+
+#[rocket::async_test]
+async fn cookies_are_secure_except_on_loopback() {
+    // A client that keeps no cookies: each page sets a fresh one.
+    let app = TestApp::start_for_staff(|s| s.allowed_hosts = vec!["desk.internal".into()]).await;
+    let cookie_of = |host: &'static str| {
+        let app = &app;
+        async move {
+            let page = app
+                .client
+                .get("/")
+                .header(Header::new("Host", host))
+                .dispatch()
+                .await;
+            page.headers()
+                .get_one("Set-Cookie")
+                .unwrap_or_default()
+                .to_owned()
+        }
+    };
+    let remote = cookie_of("desk.internal").await;
+    assert!(
+        remote.starts_with("td_csrf=") && remote.contains("Secure"),
+        "{remote}"
+    );
+    let local = cookie_of("127.0.0.1:8000").await;
+    assert!(
+        local.starts_with("td_csrf=") && !local.contains("Secure"),
+        "{local}"
+    );
+}

@@ -294,6 +294,49 @@ async fn repeated_failed_logins_are_throttled_and_rotating_forwarded_for_does_no
 }
 
 #[rocket::async_test]
+async fn twenty_parallel_guesses_get_at_most_five_password_checks() {
+    let app = staff_app().await;
+    let attempts =
+        (0..20).map(|_| app.try_sign_in_from("alice", "wrong password!!", "203.0.113.9"));
+    let statuses: Vec<Status> = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(|(status, _)| status)
+        .collect();
+    let checked = app.audit_details("login_failed").await.len();
+    assert!(checked <= 5, "{checked} passwords were checked");
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == Status::TooManyRequests)
+            .count(),
+        20 - checked
+    );
+}
+
+#[rocket::async_test]
+async fn wrong_passwords_from_elsewhere_do_not_lock_a_reviewer_out() {
+    let app = staff_app().await;
+    for _ in 0..6 {
+        let (status, _) = app
+            .try_sign_in_from("alice", "wrong password!!", "2001:db8:1:2::7")
+            .await;
+        assert_ne!(status, Status::SeeOther);
+    }
+    // The attacker's whole /64 is locked out of this account…
+    let (status, _) = app
+        .try_sign_in_from("alice", PASSWORD, "2001:db8:1:2:ffff::1")
+        .await;
+    assert_eq!(status, Status::TooManyRequests);
+    // …but Alice, elsewhere, still gets in.
+    let (status, session) = app
+        .try_sign_in_from("alice", PASSWORD, "198.51.100.20")
+        .await;
+    assert_eq!(status, Status::SeeOther);
+    assert!(session.is_some());
+}
+
+#[rocket::async_test]
 async fn unknown_and_known_names_get_the_same_answer() {
     let app = staff_app().await;
     let page = |name: &'static str| {

@@ -12,7 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 pub use password::PasswordError;
-pub use throttle::{LoginThrottle, ThrottlePolicy};
+pub use throttle::{LoginThrottle, ThrottlePolicy, Verdict};
 
 use crate::audit;
 use crate::crypto::TrackingToken;
@@ -135,7 +135,8 @@ pub enum LoginOutcome {
     },
 }
 
-/// Checks a login, throttled per account and per client address.
+/// Checks a login, throttled per account and client address (see `throttle`). The
+/// password check runs on a blocking thread, a few at a time.
 pub async fn login(
     db: &impl ConnectionTrait,
     throttle: &LoginThrottle,
@@ -144,31 +145,40 @@ pub async fn login(
     client_addr: &str,
 ) -> Result<LoginOutcome, AccountError> {
     let now = Utc::now();
-    let keys = [
-        format!("account:{}", name.to_lowercase()),
-        format!("address:{client_addr}"),
-    ];
-    if let Some(until) = throttle.locked_until(db, &keys, now).await? {
-        audit::record(db, name, audit::LOGIN_THROTTLED, None, Some(client_addr)).await?;
-        let minutes = (until - now).num_minutes() + 1;
-        return Ok(LoginOutcome::Throttled {
-            retry_after_minutes: minutes,
-        });
+    match throttle.attempt(db, name, client_addr, now).await? {
+        Verdict::Refuse { until } => {
+            audit::record(db, name, audit::LOGIN_THROTTLED, None, Some(client_addr)).await?;
+            return Ok(LoginOutcome::Throttled {
+                retry_after_minutes: (until - now).num_minutes() + 1,
+            });
+        }
+        Verdict::Check { delay } => tokio::time::sleep(delay).await,
     }
     let found = find_by_name(db, name).await?;
     let stored = found
         .as_ref()
-        .map_or(password::decoy_hash(), |r| r.password_hash.as_str());
-    let (matches, rehash) = password::verify(password, stored);
+        .map_or(password::decoy_hash(), |r| r.password_hash.as_str())
+        .to_owned();
+    let (matches, rehash) = {
+        let _permit = throttle
+            .checks
+            .acquire()
+            .await
+            .map_err(|_| PasswordError::Hashing)?;
+        let password = zeroize::Zeroizing::new(password.to_owned());
+        tokio::task::spawn_blocking(move || password::verify(&password, &stored))
+            .await
+            .map_err(|_| PasswordError::Hashing)?
+    };
     let reviewer = match found {
         Some(reviewer) if matches && !reviewer.disabled => reviewer,
         _ => {
-            throttle.record_failure(db, &keys, now).await?;
+            throttle.failed(db, name, now).await?;
             audit::record(db, name, audit::LOGIN_FAILED, None, Some(client_addr)).await?;
             return Ok(LoginOutcome::Refused);
         }
     };
-    throttle.clear(db, &keys[0]).await?;
+    throttle.succeeded(db, name, client_addr).await?;
     let reviewer = if rehash {
         let mut active = reviewer.into_active_model();
         active.password_hash = Set(password::hash(password)?);

@@ -78,6 +78,14 @@ fn explain(status: Status) -> (&'static str, &'static str) {
         401 => ("Sign in", "Please sign in first."),
         409 => ("Already taken", "Someone else acted on this first. Please reload the page."),
         429 => ("Too many attempts", "Please wait a few minutes and try again."),
+        415 => (
+            "Unsupported format",
+            "Requests are sent as multipart/form-data (a web form, or curl -F) with the fields domain, full_name, email, phone, relation, consent, id_front, id_back and authorization. Nothing was stored.",
+        ),
+        421 => (
+            "Wrong address",
+            "This service does not answer to that host name.",
+        ),
         422 | 400 => (
             "Something is missing",
             "The request could not be understood. Please go back, check the form and send it again.",

@@ -78,8 +78,10 @@ fn origin_of(url: &str) -> String {
 /// Whether cookies must be `Secure`: always, unless this request reached the service on a
 /// loopback address (a developer's or a test's plain-HTTP `127.0.0.1`).
 pub fn secure_cookies(req: &Request<'_>) -> bool {
-    !req.host()
-        .is_some_and(|host| is_loopback_host(host.domain().as_str()))
+    !req.headers()
+        .get_one("Host")
+        .and_then(super::hosts::parse_host)
+        .is_some_and(|(name, _)| is_loopback_host(&name))
 }
 
 /// The answer of [`secure_cookies`] for this request, for handlers that set a cookie.

@@ -5,6 +5,7 @@ mod csrf;
 mod error;
 mod forms;
 mod guards;
+mod hosts;
 mod public;
 mod review;
 mod session;
@@ -15,11 +16,12 @@ use std::time::Instant;
 use rocket::fairing::{AdHoc, Fairing, Info, Kind};
 use rocket::fs::FileServer;
 use rocket::http::Header;
-use rocket::request::{FromRequest, Outcome, Request};
-use rocket::{Build, Data, Response, Rocket, State};
+use rocket::request::Request;
+use rocket::{Build, Data, Response, Rocket};
 use rocket_dyn_templates::Template;
 
 pub use error::Error;
+pub use hosts::HostUrl;
 
 /// What a form POST answers: on to the next page, or the same form again (with what the
 /// person typed and why it was refused).
@@ -53,12 +55,14 @@ pub const STATIC_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
 pub fn mount(rocket: Rocket<Build>) -> Rocket<Build> {
     rocket
         .mount("/", public::routes())
+        .mount("/", rocket::routes![hosts::misdirected])
         .mount("/api/v1", api::routes())
         .mount("/review", review::routes())
         .mount("/static", FileServer::from(STATIC_DIR))
         .register("/", error::catchers())
         .register("/review", review::catchers())
         .attach(Template::fairing())
+        .attach(hosts::HostCheck)
         .attach(SecurityHeaders)
         .attach(RequestLog)
         .attach(AdHoc::on_liftoff(
@@ -69,6 +73,12 @@ pub fn mount(rocket: Rocket<Build>) -> Rocket<Build> {
                     let base = format!("http://{}:{}", config.address, config.port);
                     tracing::info!("Transfer Desk is listening on {base}");
                     if let Some(services) = rocket.state::<Services>() {
+                        let settings = &services.settings;
+                        tracing::info!(
+                            public_url = settings.public_url.as_deref().unwrap_or("(none)"),
+                            allowed_hosts = %settings.allowed_hosts.join(", "),
+                            "answering to loopback addresses, the public URL's host and the allowed hosts; any other Host gets 421"
+                        );
                         announce_setup_link(services, &base).await;
                         tokio::spawn(sweeper(services.clone()));
                     }
@@ -152,6 +162,17 @@ impl Fairing for SecurityHeaders {
         res.set_header(Header::new("Referrer-Policy", "no-referrer"));
         res.set_header(Header::new("X-Frame-Options", "DENY"));
         res.set_header(Header::new("Cross-Origin-Opener-Policy", "same-origin"));
+        let https = req
+            .rocket()
+            .state::<Services>()
+            .and_then(|s| s.settings.public_url.as_deref())
+            .is_some_and(|url| url.starts_with("https://"));
+        if https {
+            res.set_header(Header::new(
+                "Strict-Transport-Security",
+                "max-age=31536000; includeSubDomains",
+            ));
+        }
         if !req.uri().path().starts_with("/static/") {
             res.set_header(Header::new("Cache-Control", "no-store"));
         }
@@ -186,25 +207,5 @@ impl Fairing for RequestLog {
             ms = elapsed.as_millis() as u64,
             "request"
         );
-    }
-}
-
-/// The base URL requesters use: the configured public URL, else the request's Host.
-pub struct HostUrl(pub String);
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for HostUrl {
-    type Error = ();
-
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        let configured = match req.guard::<&State<Services>>().await {
-            Outcome::Success(services) => services.settings.public_url.clone(),
-            _ => None,
-        };
-        let url = configured.unwrap_or_else(|| {
-            let host = req.headers().get_one("Host").unwrap_or("127.0.0.1:8000");
-            format!("http://{host}")
-        });
-        Outcome::Success(HostUrl(url))
     }
 }

@@ -209,6 +209,29 @@ impl TestApp {
         password: &str,
         forwarded_for: Option<&str>,
     ) -> (Status, Option<String>) {
+        self.sign_in_attempt(name, password, forwarded_for, None)
+            .await
+    }
+
+    /// One login attempt from the client address `from`.
+    pub async fn try_sign_in_from(
+        &self,
+        name: &str,
+        password: &str,
+        from: &str,
+    ) -> (Status, Option<String>) {
+        let remote = std::net::SocketAddr::new(from.parse().unwrap(), 50000);
+        self.sign_in_attempt(name, password, None, Some(remote))
+            .await
+    }
+
+    async fn sign_in_attempt(
+        &self,
+        name: &str,
+        password: &str,
+        forwarded_for: Option<&str>,
+        remote: Option<std::net::SocketAddr>,
+    ) -> (Status, Option<String>) {
         let page = self.client.get("/review/login").dispatch().await;
         let csrf = page
             .cookies()
@@ -228,6 +251,9 @@ impl TestApp {
             ]));
         if let Some(forwarded) = forwarded_for {
             request = request.header(Header::new("X-Forwarded-For", forwarded.to_owned()));
+        }
+        if let Some(remote) = remote {
+            request = request.remote(remote);
         }
         let response = request.dispatch().await;
         let session = response
@@ -267,6 +293,47 @@ impl TestApp {
             .body(form_body(&all))
             .dispatch()
             .await
+    }
+
+    /// The requester sends the document asked for, from the tracking page's form.
+    pub async fn provide_document(&self, token: &str, photo: &[u8]) {
+        let page = self.client.get(format!("/track/{token}")).dispatch().await;
+        let cookie = page
+            .cookies()
+            .get_private("td_csrf")
+            .unwrap()
+            .value()
+            .to_owned();
+        let (content_type, body) = Multipart::new()
+            .text("csrf_token", &cookie)
+            .file("document", "again.jpg", "image/jpeg", photo)
+            .finish();
+        let response = self
+            .client
+            .post(format!("/track/{token}/document"))
+            .header(content_type)
+            .private_cookie(rocket::http::Cookie::new("td_csrf", cookie))
+            .body(body)
+            .dispatch()
+            .await;
+        assert_eq!(
+            response.status(),
+            Status::SeeOther,
+            "the new document is accepted"
+        );
+    }
+
+    /// The details of every audit event with `action`.
+    pub async fn audit_details(&self, action: &str) -> Vec<String> {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        entities::audit_event::Entity::find()
+            .filter(entities::audit_event::Column::Action.eq(action))
+            .all(self.db())
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|e| e.detail)
+            .collect()
     }
 
     /// Submits a request by the API; returns its id and tracking token.

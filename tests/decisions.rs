@@ -1,0 +1,244 @@
+//! Attacks on decisions and codes: double approvals, approvals of a document nobody saw,
+//! a second code for one domain, expiry between sweeps, and failures after a commit.
+
+mod common;
+
+use common::*;
+use entities::{approval, deletion, document, request, transfer_code};
+use rocket::http::Status;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+
+fn review_uri(id: uuid::Uuid, action: &str) -> String {
+    format!("/review/requests/{id}{action}")
+}
+
+async fn app_with(adjust: impl FnOnce(&mut transfer_desk::Settings)) -> TestApp {
+    let app = TestApp::start_for_staff(adjust).await;
+    app.add_domain("example.com", "Anna Muster", "anna@example.com")
+        .await;
+    app.add_reviewer("alice", true).await;
+    app.add_reviewer("bob", false).await;
+    app
+}
+
+#[rocket::async_test]
+async fn a_double_click_on_approve_hands_one_code_to_the_registry() {
+    let out = tempfile::tempdir().unwrap();
+    let received = out.path().join("received");
+    let command = format!("cat >> '{}'; sleep 0.2", received.display());
+    let app = app_with(|s| s.registry_command = Some(command)).await;
+    let (id, token) = app
+        .submit_by_api(valid_submission("example.com", &camera_photo()))
+        .await;
+    let alice = app.sign_in("alice").await;
+    app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
+
+    let uri = review_uri(id, "/approve");
+    let (a, b, c, d) = tokio::join!(
+        app.staff_post(&alice, uri.clone(), &[]),
+        app.staff_post(&alice, uri.clone(), &[]),
+        app.staff_post(&alice, uri.clone(), &[]),
+        app.staff_post(&alice, uri.clone(), &[]),
+    );
+    let statuses = [a.status(), b.status(), c.status(), d.status()];
+    assert_eq!(
+        statuses.iter().filter(|s| **s == Status::SeeOther).count(),
+        1,
+        "{statuses:?}"
+    );
+
+    let handed_off = std::fs::read_to_string(&received).unwrap();
+    let code = app.status_by_api(id, &token).await["transfer_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        handed_off,
+        format!("example.com\n{code}\n"),
+        "exactly one hand-off, of the code the requester reads"
+    );
+}
+
+#[rocket::async_test]
+async fn approvals_given_before_a_new_document_do_not_count_for_it() {
+    let app = app_with(|s| {
+        s.approvals = transfer_desk::config::ApprovalPolicy::Fixed(2);
+    })
+    .await;
+    let (id, token) = app
+        .submit_by_api(valid_submission("example.com", &camera_photo()))
+        .await;
+    let alice = app.sign_in("alice").await;
+    let bob = app.sign_in("bob").await;
+
+    // Alice approves the first photo; Bob asks for a new one, which the requester sends.
+    app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
+    app.staff_post(&alice, review_uri(id, "/approve"), &[])
+        .await;
+    app.staff_post(&bob, review_uri(id, "/claim"), &[]).await;
+    let asked = app
+        .staff_post(
+            &bob,
+            review_uri(id, "/request-document"),
+            &[("kind", "id_front"), ("note", "The photo is blurred.")],
+        )
+        .await;
+    assert_eq!(asked.status(), Status::SeeOther);
+    let approvals = approval::Entity::find()
+        .filter(approval::Column::RequestId.eq(id))
+        .all(app.db())
+        .await
+        .unwrap();
+    assert!(
+        approvals.is_empty(),
+        "the approval of the old photo is withdrawn"
+    );
+    app.provide_document(&token, &camera_photo()).await;
+
+    // Bob approves the new photo: one approval of these documents, not two.
+    app.staff_post(&bob, review_uri(id, "/claim"), &[]).await;
+    app.staff_post(&bob, review_uri(id, "/approve"), &[]).await;
+    let status = app.status_by_api(id, &token).await;
+    assert_eq!(status["status"], "submitted");
+    assert!(status["transfer_code"].is_null());
+
+    // Alice, having seen the new photo too, gives the second approval.
+    app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
+    app.staff_post(&alice, review_uri(id, "/approve"), &[])
+        .await;
+    assert_eq!(app.status_by_api(id, &token).await["status"], "approved");
+}
+
+#[rocket::async_test]
+async fn a_second_code_for_one_domain_needs_an_explicit_confirmation() {
+    let app = app_with(|_| {}).await;
+    let (first, _) = app
+        .submit_by_api(valid_submission("example.com", &camera_photo()))
+        .await;
+    let (second, second_token) = app
+        .submit_by_api(valid_submission("example.com", &camera_photo()))
+        .await;
+    let alice = app.sign_in("alice").await;
+
+    let queue = app
+        .staff_get(&alice, "/review".into())
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(queue.contains("also claimed"), "the queue shows the clash");
+
+    app.staff_post(&alice, review_uri(second, "/claim"), &[])
+        .await;
+    let page = app
+        .staff_get(&alice, review_uri(second, ""))
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(page.contains("Other claims on example.com"));
+    assert!(page.contains(&format!("/review/requests/{first}")));
+
+    let unconfirmed = app
+        .staff_post(&alice, review_uri(second, "/approve"), &[])
+        .await;
+    assert_eq!(unconfirmed.status(), Status::SeeOther);
+    assert_eq!(location(&unconfirmed), review_uri(second, ""));
+    assert_eq!(
+        app.status_by_api(second, &second_token).await["status"],
+        "submitted",
+        "not approved without the confirmation"
+    );
+
+    let confirmed = app
+        .staff_post(
+            &alice,
+            review_uri(second, "/approve"),
+            &[
+                ("confirm_contested", "true"),
+                ("contested_reason", "the first request is a duplicate"),
+            ],
+        )
+        .await;
+    assert_eq!(confirmed.status(), Status::SeeOther);
+    assert_eq!(
+        app.status_by_api(second, &second_token).await["status"],
+        "approved"
+    );
+    let audit = app.audit_details("approval").await;
+    assert!(
+        audit
+            .iter()
+            .any(|d| d.contains("the first request is a duplicate")),
+        "{audit:?}"
+    );
+}
+
+#[rocket::async_test]
+async fn a_request_past_its_retention_cannot_be_viewed_or_approved_before_the_sweep() {
+    let app = app_with(|_| {}).await;
+    let (id, token) = app
+        .submit_by_api(valid_submission("example.com", &camera_photo()))
+        .await;
+    let alice = app.sign_in("alice").await;
+    app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
+    let doc = document::Entity::find()
+        .filter(document::Column::RequestId.eq(id))
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+
+    // Thirty-one days pass; the sweeper has not run yet.
+    let found = request::Entity::find_by_id(id)
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let created_at = found.created_at - chrono::Duration::days(31);
+    let mut aged = found.into_active_model();
+    aged.created_at = Set(created_at);
+    aged.update(app.db()).await.unwrap();
+
+    let view = app
+        .staff_get(&alice, review_uri(id, &format!("/documents/{}", doc.id)))
+        .await;
+    assert_eq!(view.status(), Status::NotFound);
+    let approve = app
+        .staff_post(&alice, review_uri(id, "/approve"), &[])
+        .await;
+    assert_eq!(approve.status(), Status::Conflict);
+    assert_eq!(app.status_by_api(id, &token).await["status"], "expired");
+    assert!(transfer_code::Entity::find()
+        .all(app.db())
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(app.stored_files().is_empty(), "its file is gone too");
+}
+
+#[rocket::async_test]
+async fn a_decision_that_committed_is_reported_as_done_even_if_unlinking_fails() {
+    let app = app_with(|_| {}).await;
+    let (id, token) = app
+        .submit_by_api(valid_submission("example.com", &camera_photo()))
+        .await;
+    // The blob cannot be unlinked: something else now stands at its name.
+    let stored = app.stored_files().remove(0);
+    std::fs::remove_file(&stored).unwrap();
+    std::fs::create_dir(&stored).unwrap();
+
+    let alice = app.sign_in("alice").await;
+    app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
+    let approved = app
+        .staff_post(&alice, review_uri(id, "/approve"), &[])
+        .await;
+    assert_eq!(approved.status(), Status::SeeOther);
+    assert_eq!(app.status_by_api(id, &token).await["status"], "approved");
+    let queued = deletion::Entity::find().all(app.db()).await.unwrap();
+    assert_eq!(
+        queued.len(),
+        1,
+        "the unlink waits in the outbox for the sweeper"
+    );
+}
