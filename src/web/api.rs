@@ -1,6 +1,5 @@
 //! The JSON API for integrators: the same workflow as the form.
 
-use rocket::form::{Errors, Form};
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, Route, State};
@@ -8,7 +7,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::error::Error;
-use super::forms::{parsed, RequestForm};
+use super::forms::{RequestForm, UploadError};
 use super::guards::{BearerTracking, ClientAddr, SameOrigin};
 use super::HostUrl;
 use crate::services::Services;
@@ -24,10 +23,9 @@ async fn create_request(
     client: ClientAddr,
     host: HostUrl,
     services: &State<Services>,
-    form: Result<Form<RequestForm<'_>>, Errors<'_>>,
+    form: Result<RequestForm, UploadError>,
 ) -> Result<(Status, Json<Value>), Error> {
-    let form = parsed(form)?;
-    let input = form.into_input(client.0)?;
+    let input = form?.into_input(client.0);
     let submitted = workflow::submit(services, input).await?;
     let token = submitted.tracking_token.expose();
     Ok((

@@ -82,36 +82,64 @@ pub(crate) use carries_csrf;
 /// A POSTed form (`T` is usually `Form<…>`) sent from this origin with the right token.
 pub struct CsrfForm<T>(pub T);
 
+/// Why a `CsrfForm` was refused.
+#[derive(Debug)]
+pub enum Refusal<E> {
+    /// Sent from another site, or without the right token.
+    Forbidden(&'static str),
+    /// The form itself could not be read.
+    Form(E),
+    /// Something on our side (no randomness for a token).
+    Internal(&'static str),
+}
+
+impl<E: Into<super::Error>> From<Refusal<E>> for super::Error {
+    fn from(refusal: Refusal<E>) -> Self {
+        match refusal {
+            Refusal::Forbidden(_) => super::Error::Forbidden,
+            Refusal::Form(error) => error.into(),
+            Refusal::Internal(why) => super::Error::Internal(why.into()),
+        }
+    }
+}
+
 #[rocket::async_trait]
 impl<'r, T> FromData<'r> for CsrfForm<T>
 where
     T: FromData<'r> + CarriesCsrf + Send + 'r,
 {
-    type Error = &'static str;
+    type Error = Refusal<T::Error>;
 
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        let refuse = |status, refusal| data::Outcome::Error((status, refusal));
         if !req.guard::<SameOrigin>().await.is_success() {
-            return data::Outcome::Error((Status::Forbidden, "sent from another site"));
+            return refuse(
+                Status::Forbidden,
+                Refusal::Forbidden("sent from another site"),
+            );
         }
         let expected = match req.guard::<FormToken>().await {
             Outcome::Success(token) => token,
-            Outcome::Error((status, why)) => return data::Outcome::Error((status, why)),
-            Outcome::Forward(_) => {
-                return data::Outcome::Error((Status::InternalServerError, "no form token"))
+            _ => {
+                return refuse(
+                    Status::InternalServerError,
+                    Refusal::Internal("no form token"),
+                )
             }
         };
         let form = match T::from_data(req, data).await {
             data::Outcome::Success(form) => form,
-            data::Outcome::Error((status, _)) => {
-                return data::Outcome::Error((status, "the form could not be read"))
-            }
+            data::Outcome::Error((status, error)) => return refuse(status, Refusal::Form(error)),
             data::Outcome::Forward(forward) => return data::Outcome::Forward(forward),
         };
         if tokens_match(expected.as_str(), form.csrf_token()) {
             data::Outcome::Success(CsrfForm(form))
         } else {
             tracing::warn!(route = %super::route_name(req), "refused a form with a wrong or missing CSRF token");
-            data::Outcome::Error((Status::Forbidden, "wrong or missing CSRF token"))
+            refuse(
+                Status::Forbidden,
+                Refusal::Forbidden("wrong or missing CSRF token"),
+            )
         }
     }
 }

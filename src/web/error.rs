@@ -61,7 +61,7 @@ impl Error {
 }
 
 /// What a person is told for each status: a title and a plain-words explanation.
-fn explain(status: Status) -> (&'static str, &'static str) {
+pub(super) fn explain(status: Status) -> (&'static str, &'static str) {
     match status.code {
         404 => (
             "Not found",

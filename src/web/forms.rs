@@ -1,75 +1,178 @@
-//! The multipart request form, shared by the HTML form and the JSON API.
+//! The multipart forms (the request form, shared by the HTML form and the API, and the
+//! tracking page's document form), read with a cap on every field.
+//!
+//! Rocket buffers a multipart text part up to the whole body's limit before any type sees
+//! it, so a 20 MB "name" would be read, echoed and stored. These forms are read with
+//! multer directly instead: each text field has its own small cap, each file the `file`
+//! limit, and reading stops at the first field over its cap. Files stay in memory (never a
+//! temp file) and are zeroed when dropped.
 
-use rocket::data::ToByteUnit;
-use rocket::form::{self, DataField, Errors, Form, FromForm, FromFormField, ValueField};
+use std::collections::HashMap;
+
+use rocket::data::{self, Data, FromData, ToByteUnit};
 use rocket::http::Status;
+use rocket::request::Request;
 use zeroize::Zeroizing;
 
+use super::csrf::CarriesCsrf;
 use super::error::Error;
 use crate::workflow::{SubmissionInput, Upload};
 
-/// One file field, read into memory (never a temp file) up to the `file` limit.
-pub struct FileField {
-    /// Whether the browser named a file: an empty part with no name is "no file chosen".
-    named: bool,
-    bytes: Zeroizing<Vec<u8>>,
+/// Why a multipart form was refused; nothing was stored.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("not multipart/form-data")]
+    NotMultipart,
+    #[error("the field {0} is over its size limit")]
+    FieldTooLarge(String),
+    #[error("the request is over its size limit")]
+    BodyTooLarge,
+    #[error("the form could not be read: {0}")]
+    Malformed(String),
+}
+
+impl From<UploadError> for Error {
+    fn from(error: UploadError) -> Self {
+        match error {
+            UploadError::NotMultipart => Error::Refused(
+                Status::UnsupportedMediaType,
+                super::error::explain(Status::UnsupportedMediaType).1.into(),
+            ),
+            UploadError::FieldTooLarge(field) if !FILE_FIELDS.contains(&field.as_str()) => {
+                Error::Refused(
+                    Status::PayloadTooLarge,
+                    format!("The field “{field}” is far longer than any real value. Nothing was stored."),
+                )
+            }
+            UploadError::FieldTooLarge(_) | UploadError::BodyTooLarge => Error::TooLarge,
+            UploadError::Malformed(_) => Error::BadRequest,
+        }
+    }
+}
+
+const FILE_FIELDS: [&str; 4] = ["id_front", "id_back", "authorization", "document"];
+
+/// Caps of the text fields, in bytes: generous for any real value (a name of 200
+/// characters of up to 4 bytes each), tiny against an attack.
+const TEXT_FIELDS: [(&str, u64); 8] = [
+    ("csrf_token", 128),
+    ("domain", 1024),
+    ("full_name", 1024),
+    ("email", 1024),
+    ("phone", 256),
+    ("relation", 64),
+    ("consent", 16),
+    ("kind", 64),
+];
+
+/// The fields of one multipart body.
+#[derive(Default)]
+pub struct Parts {
+    texts: HashMap<String, String>,
+    files: HashMap<String, Upload>,
+}
+
+impl Parts {
+    fn text(&self, name: &str) -> String {
+        self.texts.get(name).cloned().unwrap_or_default()
+    }
+
+    fn file(&mut self, name: &str) -> Option<Upload> {
+        self.files.remove(name)
+    }
+
+    /// Reads a multipart body: only the known fields, each within its cap.
+    async fn read(req: &Request<'_>, data: Data<'_>) -> Result<Parts, UploadError> {
+        let boundary = req
+            .content_type()
+            .filter(|ct| ct.is_form_data())
+            .and_then(|ct| ct.param("boundary"))
+            .ok_or(UploadError::NotMultipart)?;
+        let body_limit = req.limits().get("data-form").unwrap_or(45.mebibytes());
+        let file_limit = req.limits().get("file").unwrap_or(20.mebibytes());
+        let mut sizes = multer::SizeLimit::new()
+            .whole_stream(body_limit.as_u64())
+            .per_field(file_limit.as_u64());
+        for (name, cap) in TEXT_FIELDS {
+            sizes = sizes.for_field(name, cap);
+        }
+        let constraints = multer::Constraints::new().size_limit(sizes);
+        let reader = data.open(body_limit + 1.bytes());
+        let mut multipart =
+            multer::Multipart::with_reader_with_constraints(reader, boundary, constraints);
+        let mut parts = Parts::default();
+        while let Some(mut field) = multipart.next_field().await.map_err(refusal)? {
+            let Some(name) = field.name().map(str::to_owned) else {
+                continue;
+            };
+            let is_file = FILE_FIELDS.contains(&name.as_str());
+            let known = is_file || TEXT_FIELDS.iter().any(|(known, _)| *known == name);
+            let named_file = field.file_name().is_some_and(|n| !n.is_empty());
+            let mut bytes = Zeroizing::new(Vec::new());
+            while let Some(chunk) = field.chunk().await.map_err(refusal)? {
+                if known {
+                    bytes.extend_from_slice(&chunk);
+                }
+            }
+            if !known {
+                continue;
+            }
+            if is_file {
+                // An empty part with no file name is a file input left empty.
+                if named_file || !bytes.is_empty() {
+                    parts.files.insert(name, Upload { bytes });
+                }
+            } else {
+                let text = String::from_utf8(bytes.to_vec())
+                    .map_err(|_| UploadError::Malformed(format!("{name} is not UTF-8")))?;
+                parts.texts.insert(name, text);
+            }
+        }
+        Ok(parts)
+    }
+}
+
+fn refusal(error: multer::Error) -> UploadError {
+    match error {
+        multer::Error::FieldSizeExceeded { field_name, .. } => {
+            UploadError::FieldTooLarge(field_name.unwrap_or_default())
+        }
+        multer::Error::StreamSizeExceeded { .. } => UploadError::BodyTooLarge,
+        other => UploadError::Malformed(other.to_string()),
+    }
+}
+
+/// The request form, from the HTML page or the API.
+pub struct RequestForm {
+    parts: Parts,
 }
 
 #[rocket::async_trait]
-impl<'v> FromFormField<'v> for FileField {
-    fn from_value(field: ValueField<'v>) -> form::Result<'v, Self> {
-        Ok(FileField {
-            named: false,
-            bytes: Zeroizing::new(field.value.as_bytes().to_vec()),
-        })
-    }
+impl<'r> FromData<'r> for RequestForm {
+    type Error = UploadError;
 
-    async fn from_data(field: DataField<'v, '_>) -> form::Result<'v, Self> {
-        let limit = field.request.limits().get("file").unwrap_or(20.mebibytes());
-        let named = field
-            .file_name
-            .is_some_and(|name| !name.dangerous_unsafe_unsanitized_raw().is_empty());
-        let capped = field.data.open(limit).into_bytes().await?;
-        if !capped.is_complete() {
-            return Err((None, Some(limit.as_u64())).into());
-        }
-        Ok(FileField {
-            named,
-            bytes: Zeroizing::new(capped.into_inner()),
-        })
-    }
-}
-
-impl FileField {
-    fn into_upload(self) -> Option<Upload> {
-        (self.named || !self.bytes.is_empty()).then_some(Upload { bytes: self.bytes })
-    }
-
-    /// The upload of a file field, `None` when none was chosen; a file over the size limit
-    /// refuses the whole form.
-    pub fn into_upload_or_too_large(
-        field: form::Result<'_, FileField>,
-    ) -> Result<Option<Upload>, FormProblem> {
-        match field {
-            Ok(file) => Ok(file.into_upload()),
-            Err(errors) if errors.status() == Status::PayloadTooLarge => Err(FormProblem::TooLarge),
-            Err(_) => Ok(None),
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        match Parts::read(req, data).await {
+            Ok(parts) => data::Outcome::Success(RequestForm { parts }),
+            Err(error) => data::Outcome::Error((Status::from(&error), error)),
         }
     }
 }
 
-#[derive(FromForm)]
-pub struct RequestForm<'r> {
-    pub csrf_token: Option<&'r str>,
-    pub domain: Option<String>,
-    pub full_name: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub relation: Option<String>,
-    pub consent: Option<String>,
-    pub id_front: form::Result<'r, FileField>,
-    pub id_back: form::Result<'r, FileField>,
-    pub authorization: form::Result<'r, FileField>,
+impl From<&UploadError> for Status {
+    fn from(error: &UploadError) -> Status {
+        match error {
+            UploadError::NotMultipart => Status::UnsupportedMediaType,
+            UploadError::FieldTooLarge(_) | UploadError::BodyTooLarge => Status::PayloadTooLarge,
+            UploadError::Malformed(_) => Status::BadRequest,
+        }
+    }
+}
+
+impl CarriesCsrf for RequestForm {
+    fn csrf_token(&self) -> Option<&str> {
+        self.parts.texts.get("csrf_token").map(String::as_str)
+    }
 }
 
 /// What the person typed, to show again beside the errors.
@@ -83,54 +186,29 @@ pub struct TypedValues {
     pub consent: bool,
 }
 
-pub enum FormProblem {
-    TooLarge,
-}
-
-impl From<FormProblem> for Error {
-    fn from(FormProblem::TooLarge: FormProblem) -> Self {
-        Error::TooLarge
-    }
-}
-
-/// A parsed multipart form, or the error to answer: 413 when the body or a file was over
-/// its limit, 400 when it could not be read as a form at all.
-pub fn parsed<'r, T>(form: Result<Form<T>, Errors<'r>>) -> Result<T, Error> {
-    match form {
-        Ok(form) => Ok(form.into_inner()),
-        Err(errors) if errors.status() == Status::PayloadTooLarge => Err(Error::TooLarge),
-        Err(_) => Err(Error::BadRequest),
-    }
-}
-
-impl super::csrf::CarriesCsrf for RequestForm<'_> {
-    fn csrf_token(&self) -> Option<&str> {
-        self.csrf_token
-    }
-}
-
-impl<'r> RequestForm<'r> {
+impl RequestForm {
     pub fn typed_values(&self) -> TypedValues {
-        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        let parts = &self.parts;
         TypedValues {
-            domain: text(&self.domain),
-            full_name: text(&self.full_name),
-            email: text(&self.email),
-            phone: text(&self.phone),
-            relation: text(&self.relation),
-            consent: self.consent.as_deref().is_some_and(|v| {
-                matches!(v.to_ascii_lowercase().as_str(), "yes" | "on" | "true" | "1")
-            }),
+            domain: parts.text("domain"),
+            full_name: parts.text("full_name"),
+            email: parts.text("email"),
+            phone: parts.text("phone"),
+            relation: parts.text("relation"),
+            consent: matches!(
+                parts.text("consent").to_ascii_lowercase().as_str(),
+                "yes" | "on" | "true" | "1"
+            ),
         }
     }
 
-    /// The workflow's input; a file over the size limit refuses the whole submission.
-    pub fn into_input(self, client_addr: Option<String>) -> Result<SubmissionInput, FormProblem> {
+    /// The workflow's input.
+    pub fn into_input(mut self, client_addr: Option<String>) -> SubmissionInput {
         let typed = self.typed_values();
-        Ok(SubmissionInput {
-            id_front: FileField::into_upload_or_too_large(self.id_front)?,
-            id_back: FileField::into_upload_or_too_large(self.id_back)?,
-            authorization: FileField::into_upload_or_too_large(self.authorization)?,
+        SubmissionInput {
+            id_front: self.parts.file("id_front"),
+            id_back: self.parts.file("id_back"),
+            authorization: self.parts.file("authorization"),
             domain: typed.domain,
             full_name: typed.full_name,
             email: typed.email,
@@ -138,6 +216,35 @@ impl<'r> RequestForm<'r> {
             relation: typed.relation,
             consent: typed.consent,
             client_addr,
-        })
+        }
+    }
+}
+
+/// The tracking page's form: the new document a reviewer asked for.
+pub struct DocumentForm {
+    parts: Parts,
+}
+
+#[rocket::async_trait]
+impl<'r> FromData<'r> for DocumentForm {
+    type Error = UploadError;
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        match Parts::read(req, data).await {
+            Ok(parts) => data::Outcome::Success(DocumentForm { parts }),
+            Err(error) => data::Outcome::Error((Status::from(&error), error)),
+        }
+    }
+}
+
+impl CarriesCsrf for DocumentForm {
+    fn csrf_token(&self) -> Option<&str> {
+        self.parts.texts.get("csrf_token").map(String::as_str)
+    }
+}
+
+impl DocumentForm {
+    pub fn into_upload(mut self) -> Option<Upload> {
+        self.parts.file("document")
     }
 }

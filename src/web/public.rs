@@ -1,14 +1,13 @@
 //! The requester's pages: the request form and the tracking page.
 
-use rocket::form::{self, Form, FromForm};
 use rocket::http::{ContentType, Status};
 use rocket::response::Redirect;
 use rocket::{get, post, routes, Route, State};
 use rocket_dyn_templates::{context, Template};
 
-use super::csrf::{CarriesCsrf, CsrfForm, FormToken};
+use super::csrf::{CsrfForm, FormToken, Refusal};
 use super::error::Error;
-use super::forms::{FileField, RequestForm, TypedValues};
+use super::forms::{DocumentForm, RequestForm, TypedValues, UploadError};
 use super::guards::ClientAddr;
 use super::{FormAnswer, HostUrl};
 use crate::crypto::TrackingToken;
@@ -71,14 +70,14 @@ fn request_form(csrf: FormToken) -> Template {
 
 #[post("/requests", data = "<form>")]
 async fn submit_request(
-    form: CsrfForm<Form<RequestForm<'_>>>,
+    form: Result<CsrfForm<RequestForm>, Refusal<UploadError>>,
     csrf: FormToken,
     client: ClientAddr,
     services: &State<Services>,
 ) -> Result<FormAnswer, Error> {
-    let form = form.0.into_inner();
+    let form = form?.0;
     let typed = form.typed_values();
-    let input = form.into_input(client.0)?;
+    let input = form.into_input(client.0);
     match workflow::submit(services, input).await {
         Ok(submitted) => Ok(FormAnswer::Next(Redirect::to(format!(
             "/track/{}?new=true",
@@ -124,29 +123,17 @@ async fn track_page(
     ))
 }
 
-#[derive(FromForm)]
-struct DocumentForm<'r> {
-    csrf_token: Option<&'r str>,
-    document: form::Result<'r, FileField>,
-}
-
-impl CarriesCsrf for DocumentForm<'_> {
-    fn csrf_token(&self) -> Option<&str> {
-        self.csrf_token
-    }
-}
-
 /// The requester sends the new document a reviewer asked for.
 #[post("/track/<token>/document", data = "<form>")]
 async fn provide_document(
     token: Option<TrackingToken>,
-    form: CsrfForm<Form<DocumentForm<'_>>>,
+    form: Result<CsrfForm<DocumentForm>, Refusal<UploadError>>,
     csrf: FormToken,
     host: HostUrl,
     services: &State<Services>,
 ) -> Result<FormAnswer, Error> {
     let token = token.ok_or(Error::NotFound)?;
-    let upload = FileField::into_upload_or_too_large(form.0.into_inner().document)?;
+    let upload = form?.0.into_upload();
     match workflow::provide_document(services, &token, upload).await {
         Ok(()) => Ok(FormAnswer::Next(Redirect::to(format!(
             "/track/{}",

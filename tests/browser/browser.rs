@@ -43,7 +43,7 @@ impl Browser {
             );
             return None;
         }
-        let port = crate::server::free_port();
+        let port = crate::common::server::free_port();
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())

@@ -6,10 +6,9 @@
 mod browser;
 #[path = "../common/mod.rs"]
 mod common;
-mod server;
 
 use browser::{Browser, Page, DESKTOP, PHONE};
-use server::Server;
+use common::server::Server;
 
 const PASSWORD: &str = "correct horse battery staple";
 const PORTFOLIO: &str =

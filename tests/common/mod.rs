@@ -1,6 +1,8 @@
 //! Shared test helpers: an app on a fresh database, generated photos, multipart bodies.
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};

@@ -29,7 +29,7 @@ impl Server {
             ("ROCKET_PORT".into(), port.to_string()),
             ("RUST_LOG".into(), "info".into()),
         ];
-        if let Some(url) = crate::common::fresh_postgres_database().await {
+        if let Some(url) = super::fresh_postgres_database().await {
             env.push(("DATABASE_URL".into(), url));
         }
         env.extend(settings.iter().map(|(k, v)| (k.to_string(), v.to_string())));
@@ -127,6 +127,42 @@ impl Server {
         let file = self.dir.path().join(name);
         std::fs::write(&file, bytes).unwrap();
         file.display().to_string()
+    }
+
+    /// The server process's peak resident memory so far, in KiB (Linux `VmHWM`).
+    pub fn peak_memory_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc/<pid>/status")
+    }
+
+    /// Sends raw bytes over HTTP/1.1 (the body written from another thread, so that a server
+    /// that answers early is not stuck behind it) and returns the status and the whole answer.
+    pub fn raw_http(&self, head: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
+        use std::io::Read;
+        let address = self.base.trim_start_matches("http://").to_owned();
+        let mut stream = TcpStream::connect(&address).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut writer = stream.try_clone().unwrap();
+        let sender = std::thread::spawn(move || {
+            // The server may close the connection once it has answered: that is fine.
+            let _ = writer.write_all(&body);
+        });
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let _ = sender.join();
+        let status = String::from_utf8_lossy(&answer)
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or(0);
+        (status, answer)
     }
 
     pub fn log(&self) -> String {
