@@ -38,8 +38,8 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// Master key in base64; when absent, `data_dir/master.key` is used (and created).
     pub master_key_base64: Option<Zeroizing<String>>,
-    /// How many photos may be decoded at the same time.
-    pub decode_slots: usize,
+    /// Memory that decoding photos may take at once; uploads wait for their share.
+    pub decode_memory_bytes: u64,
     /// Undecided requests older than this are expired and shredded.
     pub retention_days: i64,
     pub approvals: ApprovalPolicy,
@@ -50,6 +50,10 @@ pub struct Settings {
     pub allowed_hosts: Vec<String>,
     /// Proxies whose `X-Forwarded-For` is believed; nobody's by default.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Submissions accepted per client address (or IPv6 /64) an hour; 0 for no limit.
+    pub submissions_per_hour: u32,
+    /// Submissions accepted per domain a day; 0 for no limit.
+    pub submissions_per_domain_per_day: u32,
     /// How old an unreferenced file in uploads/ must be before the sweeper removes it.
     pub sweep_grace: chrono::Duration,
 }
@@ -93,11 +97,13 @@ impl Settings {
             data_dir,
             public_url: None,
             master_key_base64: None,
-            decode_slots: default_decode_slots(),
+            decode_memory_bytes: DEFAULT_DECODE_MEMORY,
             retention_days: 30,
             approvals: ApprovalPolicy::FourEyesOnSignals,
             registry_command: None,
             allowed_hosts: Vec::new(),
+            submissions_per_hour: 10,
+            submissions_per_domain_per_day: 5,
             trusted_proxies: Vec::new(),
             sweep_grace: chrono::Duration::minutes(10),
         }
@@ -108,11 +114,13 @@ impl Settings {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let data_dir =
             PathBuf::from(var("TRANSFER_DESK_DATA_DIR").unwrap_or_else(|| "data".into()));
-        let decode_slots = match var("TRANSFER_DESK_DECODE_SLOTS") {
-            Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                ConfigError::Invalid("TRANSFER_DESK_DECODE_SLOTS must be a positive number".into())
+        let decode_memory_bytes = match var("TRANSFER_DESK_DECODE_MEMORY") {
+            Some(v) => parse_size(&v).filter(|n| *n >= 64 * 1024 * 1024).ok_or_else(|| {
+                ConfigError::Invalid(
+                    "TRANSFER_DESK_DECODE_MEMORY must be a size of at least 64 MiB, e.g. 512MiB or 1GiB".into(),
+                )
             })?,
-            None => default_decode_slots(),
+            None => DEFAULT_DECODE_MEMORY,
         };
         let retention_days = match var("TRANSFER_DESK_RETENTION_DAYS") {
             Some(v) => v.parse().ok().filter(|d| *d > 0).ok_or_else(|| {
@@ -143,7 +151,18 @@ impl Settings {
             })
             .transpose()?
             .unwrap_or_default();
+        let count = |name: &str, default: u32| match var(name) {
+            Some(v) => v.trim().parse::<u32>().map_err(|_| {
+                ConfigError::Invalid(format!("{name} must be a whole number (0 for no limit)"))
+            }),
+            None => Ok(default),
+        };
         Ok(Self {
+            submissions_per_hour: count("TRANSFER_DESK_SUBMISSIONS_PER_HOUR", 10)?,
+            submissions_per_domain_per_day: count(
+                "TRANSFER_DESK_SUBMISSIONS_PER_DOMAIN_PER_DAY",
+                5,
+            )?,
             retention_days,
             approvals,
             registry_command: var("TRANSFER_DESK_REGISTRY_COMMAND"),
@@ -163,7 +182,7 @@ impl Settings {
             database_url: var("DATABASE_URL").unwrap_or_else(|| sqlite_url(&data_dir)),
             public_url: var("TRANSFER_DESK_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),
             master_key_base64: var("TRANSFER_DESK_MASTER_KEY").map(Zeroizing::new),
-            decode_slots,
+            decode_memory_bytes,
             data_dir,
         })
     }
@@ -228,8 +247,27 @@ pub enum KeySource {
     File { path: PathBuf, created: bool },
 }
 
-fn default_decode_slots() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
+const DEFAULT_DECODE_MEMORY: u64 = 512 * 1024 * 1024;
+
+/// `512MiB`, `1GiB`, `300MB` or a number of bytes.
+fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits_end);
+    let number: u64 = number.parse().ok()?;
+    let factor = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1024,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1024 * 1024,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    number.checked_mul(factor)
 }
 
 fn sqlite_url(data_dir: &Path) -> String {
@@ -435,6 +473,16 @@ mod tests {
         assert_eq!((policy.required(0), policy.required(3)), (1, 2));
         assert_eq!(ApprovalPolicy::parse("2").unwrap().required(0), 2);
         assert_eq!(ApprovalPolicy::parse("0"), None);
+    }
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(parse_size("512MiB"), Some(512 * 1024 * 1024));
+        assert_eq!(parse_size("1 GiB"), Some(1024 * 1024 * 1024));
+        assert_eq!(parse_size("300MB"), Some(300_000_000));
+        assert_eq!(parse_size("1048576"), Some(1_048_576));
+        assert_eq!(parse_size("lots"), None);
+        assert_eq!(parse_size("5 parsecs"), None);
     }
 
     #[test]

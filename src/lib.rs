@@ -5,6 +5,7 @@ pub mod audit;
 pub mod cli;
 pub mod codes;
 pub mod config;
+pub mod counters;
 pub mod crypto;
 pub mod db;
 pub mod domains;

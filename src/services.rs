@@ -17,8 +17,13 @@ pub struct Services {
     pub store: BlobStore,
     pub intake: IntakeGate,
     pub throttle: LoginThrottle,
+    /// Request bodies with documents being read at once (each up to 45 MiB in memory).
+    pub uploads: Arc<tokio::sync::Semaphore>,
     pub settings: Settings,
 }
+
+/// How many request bodies with documents are read at the same time.
+const CONCURRENT_UPLOADS: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -74,8 +79,9 @@ impl Services {
             db,
             master_key: Arc::new(prepared.master_key),
             store,
-            intake: IntakeGate::new(settings.decode_slots, IntakeLimits::default()),
+            intake: IntakeGate::new(settings.decode_memory_bytes, IntakeLimits::default()),
             throttle: LoginThrottle::default(),
+            uploads: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_UPLOADS)),
             settings,
         };
         Ok((services, prepared.rocket_secret))

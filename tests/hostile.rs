@@ -449,3 +449,92 @@ async fn cookies_are_secure_except_on_loopback() {
         "{local}"
     );
 }
+
+#[rocket::async_test]
+async fn one_address_cannot_flood_the_queue() {
+    let app = TestApp::start_with(|s| s.submissions_per_hour = 3).await;
+    app.add_domain("example.com", "Anna Muster", "anna@example.com")
+        .await;
+    for _ in 0..3 {
+        app.submit_by_api(valid_submission("example.com", &camera_photo()))
+            .await;
+    }
+    for _ in 0..2 {
+        let refused = app
+            .post_multipart(
+                "/api/v1/requests",
+                valid_submission("example.com", &camera_photo()),
+            )
+            .await;
+        assert_status(&refused, Status::TooManyRequests);
+        let wait: i64 = refused
+            .headers()
+            .get_one("Retry-After")
+            .expect("Retry-After")
+            .parse()
+            .unwrap();
+        assert!((1..=3601).contains(&wait), "{wait}");
+        let answer: serde_json::Value = refused.into_json().await.unwrap();
+        assert!(answer["error"].as_str().unwrap().contains("try again in"));
+    }
+    assert_eq!(app.count(request::Entity).await, 3);
+}
+
+#[rocket::async_test]
+async fn one_domain_takes_a_bounded_number_of_requests_a_day() {
+    let app = TestApp::start_with(|s| s.submissions_per_domain_per_day = 2).await;
+    app.add_domain("example.com", "Anna Muster", "anna@example.com")
+        .await;
+    app.add_domain("example.org", "Anna Muster", "anna@example.com")
+        .await;
+    for _ in 0..2 {
+        app.submit_by_api(valid_submission("example.com", &camera_photo()))
+            .await;
+    }
+    let refused = app
+        .post_multipart(
+            "/api/v1/requests",
+            valid_submission("example.com", &camera_photo()),
+        )
+        .await;
+    assert_status(&refused, Status::TooManyRequests);
+    assert!(refused.headers().get_one("Retry-After").is_some());
+    app.submit_by_api(valid_submission("example.org", &camera_photo()))
+        .await;
+    assert_eq!(app.count(request::Entity).await, 3);
+}
+
+#[rocket::async_test]
+async fn nothing_is_decoded_for_a_domain_we_do_not_manage() {
+    let app = app_with_example().await;
+    let response = app
+        .post_multipart(
+            "/api/v1/requests",
+            valid_submission("not-ours.example", &png_declaring(100_000, 100_000)),
+        )
+        .await;
+    assert_status(&response, Status::UnprocessableEntity);
+    let answer: serde_json::Value = response.into_json().await.unwrap();
+    let errors = answer["errors"].as_object().unwrap();
+    assert!(errors.contains_key("domain"));
+    assert!(
+        !errors.contains_key("id_front"),
+        "the photo was never looked at: {errors:?}"
+    );
+}
+
+#[rocket::async_test]
+async fn a_small_png_that_would_decode_to_hundreds_of_megabytes_is_refused_unread() {
+    let app = app_with_example().await;
+    // 10,000 × 5,000 is within the 50 MP limit, but at 16-bit RGBA it decodes to 400 MB.
+    let png = png_with_header(10_000, 5_000, 16, 6);
+    assert!(png.len() < 1024);
+    let response = app
+        .post_multipart("/api/v1/requests", valid_submission("example.com", &png))
+        .await;
+    assert_status(&response, Status::UnprocessableEntity);
+    let answer: serde_json::Value = response.into_json().await.unwrap();
+    let message = answer["errors"]["id_front"].as_str().unwrap();
+    assert!(message.contains("too much image data"), "{message}");
+    assert_nothing_stored(&app).await;
+}

@@ -54,3 +54,27 @@ async fn a_20_mb_text_field_gets_a_short_refusal_and_costs_no_memory() {
     assert_eq!(status, 413, "sign-in");
     assert!(answer.len() < 16 * 1024);
 }
+
+#[tokio::test]
+async fn a_png_declaring_400_mb_of_pixels_costs_the_server_no_memory() {
+    let server = Server::start(&[]).await;
+    server.import_domains(
+        "domain,registrant_name,registrant_email\nexample.com,Anna Muster,anna@example.com\n",
+    );
+    let (status, _) = server.raw_http(
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        Vec::new(),
+    );
+    assert_eq!(status, 200);
+    let before = server.peak_memory_kib();
+    let png = common::png_with_header(10_000, 5_000, 16, 6);
+    let (_, body) = common::valid_submission("example.com", &png).finish();
+    let head = format!(
+        "POST /api/v1/requests HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let (status, _) = server.raw_http(&head, body);
+    assert_eq!(status, 422);
+    let grown = server.peak_memory_kib().saturating_sub(before);
+    assert!(grown < 16 * 1024, "peak memory grew by {grown} KiB");
+}

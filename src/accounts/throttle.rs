@@ -6,15 +6,12 @@
 //! elsewhere); account-wide, failures only slow every attempt down with a growing delay.
 //! Keys are stored as SHA-256 digests, never as the names and addresses themselves.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use entities::login_throttle;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{ConnectionTrait, DbErr};
 
-use crate::crypto::sha256;
+use crate::counters::{self, client_key, key};
 
 #[derive(Clone, Debug)]
 pub struct ThrottlePolicy {
@@ -66,27 +63,6 @@ pub enum Verdict {
     Refuse { until: DateTime<Utc> },
 }
 
-/// The part of an address that identifies one client: the whole IPv4 address, or the /64
-/// of an IPv6 one (a single host is routinely given a whole /64).
-pub fn client_key(address: &str) -> String {
-    match address.parse::<IpAddr>() {
-        Ok(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
-        Ok(IpAddr::V6(v6)) => v6
-            .to_ipv4_mapped()
-            .map_or(address.to_owned(), |v4| v4.to_string()),
-        Ok(IpAddr::V4(v4)) => v4.to_string(),
-        Err(_) => address.to_owned(),
-    }
-}
-
-fn stored_key(kind: &str, value: &str) -> String {
-    let digest = sha256(format!("{kind}\0{value}").as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 impl LoginThrottle {
     /// Counts one attempt of `name` from `address` and says whether to check it.
     pub async fn attempt(
@@ -98,14 +74,10 @@ impl LoginThrottle {
     ) -> Result<Verdict, DbErr> {
         let name = name.to_lowercase();
         let client = client_key(address);
-        let pair = self
-            .count(
-                db,
-                &stored_key("account+address", &format!("{name}\0{client}")),
-                now,
-            )
-            .await?;
-        let from_address = self.count(db, &stored_key("address", &client), now).await?;
+        let window = self.policy.window;
+        let pair_key = key("account+address", &format!("{name}\0{client}"));
+        let pair = counters::bump(db, &pair_key, window, now).await?;
+        let from_address = counters::bump(db, &key("address", &client), window, now).await?;
         let limits = [
             (pair, self.policy.per_account_and_address),
             (from_address, self.policy.per_address),
@@ -118,7 +90,7 @@ impl LoginThrottle {
         {
             return Ok(Verdict::Refuse { until });
         }
-        let failures = self.current(db, &stored_key("account", &name), now).await?;
+        let (failures, _) = counters::current(db, &key("account", &name), window, now).await?;
         let over = failures - self.policy.slow_down_after;
         let delay = if over > 0 {
             std::time::Duration::from_millis(Ord::min(500 * over as u64, 5_000))
@@ -135,7 +107,8 @@ impl LoginThrottle {
         name: &str,
         now: DateTime<Utc>,
     ) -> Result<(), DbErr> {
-        self.count(db, &stored_key("account", &name.to_lowercase()), now)
+        let account = key("account", &name.to_lowercase());
+        counters::bump(db, &account, self.policy.window, now)
             .await
             .map(|_| ())
     }
@@ -148,90 +121,6 @@ impl LoginThrottle {
         address: &str,
     ) -> Result<(), DbErr> {
         let pair = format!("{}\0{}", name.to_lowercase(), client_key(address));
-        login_throttle::Entity::delete_by_id(stored_key("account+address", &pair))
-            .exec(db)
-            .await
-            .map(|_| ())
-    }
-
-    /// Adds one to `key` (starting a new window when the old one has run out) and returns
-    /// the new count with its window's start, in one statement.
-    async fn count(
-        &self,
-        db: &impl ConnectionTrait,
-        key: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(i32, DateTime<Utc>), DbErr> {
-        let expired = Expr::col((
-            login_throttle::Entity,
-            login_throttle::Column::WindowStartedAt,
-        ))
-        .lt(now - self.policy.window);
-        let failures = Expr::case(expired.clone(), 1)
-            .finally(Expr::col((login_throttle::Entity, login_throttle::Column::Failures)).add(1));
-        let started = Expr::case(expired, now).finally(Expr::col((
-            login_throttle::Entity,
-            login_throttle::Column::WindowStartedAt,
-        )));
-        let row = login_throttle::Entity::insert(login_throttle::ActiveModel {
-            key: Set(key.to_owned()),
-            failures: Set(1),
-            window_started_at: Set(now),
-            locked_until: Set(None),
-        })
-        .on_conflict(
-            OnConflict::column(login_throttle::Column::Key)
-                .value(login_throttle::Column::Failures, failures)
-                .value(login_throttle::Column::WindowStartedAt, started)
-                .to_owned(),
-        )
-        .exec_with_returning(db)
-        .await?;
-        Ok((row.failures, row.window_started_at))
-    }
-
-    /// The count of `key` in its current window (0 when there is none).
-    async fn current(
-        &self,
-        db: &impl ConnectionTrait,
-        key: &str,
-        now: DateTime<Utc>,
-    ) -> Result<i32, DbErr> {
-        Ok(login_throttle::Entity::find_by_id(key.to_owned())
-            .filter(login_throttle::Column::WindowStartedAt.gte(now - self.policy.window))
-            .one(db)
-            .await?
-            .map_or(0, |row| row.failures))
-    }
-
-    /// Removes counters whose window ended long ago.
-    pub async fn purge(&self, db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
-        Ok(login_throttle::Entity::delete_many()
-            .filter(login_throttle::Column::WindowStartedAt.lt(now - self.policy.window))
-            .exec(db)
-            .await?
-            .rows_affected)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ipv6_clients_are_keyed_by_their_64() {
-        assert_eq!(client_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
-        assert_eq!(client_key("2001:db8:1:2:ffff::9"), "2001:db8:1:2::/64");
-        assert_ne!(client_key("2001:db8:1:3::1"), client_key("2001:db8:1:2::1"));
-        assert_eq!(client_key("203.0.113.7"), "203.0.113.7");
-        assert_eq!(client_key("::ffff:203.0.113.7"), "203.0.113.7");
-        assert_eq!(client_key("unknown"), "unknown");
-    }
-
-    #[test]
-    fn stored_keys_reveal_nothing_and_stay_short() {
-        let key = stored_key("account", &"x".repeat(20_000_000));
-        assert_eq!(key.len(), 64);
-        assert!(!stored_key("account", "alice").contains("alice"));
+        counters::forget(db, &key("account+address", &pair)).await
     }
 }

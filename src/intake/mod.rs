@@ -30,7 +30,8 @@ pub struct IntakeLimits {
     /// intake near the decoder's own time (see `cargo bench --bench intake`).
     pub output_longest_side: u32,
     pub jpeg_quality: u8,
-    /// Most memory a decoder may allocate.
+    /// Most memory a decoder may allocate, and most bytes a decoded image may take (pixels ×
+    /// bytes per pixel, counting 16-bit channels and alpha): 50 MP of 8-bit RGBA.
     pub max_decoder_alloc: u64,
 }
 
@@ -41,7 +42,7 @@ impl Default for IntakeLimits {
             max_pixels: 50_000_000,
             output_longest_side: 2_000,
             jpeg_quality: 85,
-            max_decoder_alloc: 512 * 1024 * 1024,
+            max_decoder_alloc: 200_000_000,
         }
     }
 }
@@ -56,6 +57,10 @@ pub enum IntakeError {
     TooManyPixels { width: u32, height: u32 },
     #[error("this photo could not be read: it may be damaged or incomplete")]
     Undecodable,
+    #[error(
+        "this photo holds too much image data to process (very many pixels at a high colour depth)"
+    )]
+    TooMuchImageData,
     #[error("this photo could not be processed")]
     Processing,
 }
@@ -78,6 +83,38 @@ impl std::fmt::Debug for CleanImage {
             self.jpeg.len()
         )
     }
+}
+
+/// The memory one upload's intake needs at its peak, read from its headers alone: the
+/// decoded image, its 8-bit RGB copy (unless it decodes to that already) and the output.
+/// Refuses what is not an accepted image or would decode to more than the limits allow.
+pub fn memory_needed(bytes: &[u8], limits: &IntakeLimits) -> Result<u64, IntakeError> {
+    if bytes.is_empty() {
+        return Err(IntakeError::Empty);
+    }
+    let format = sniff(bytes).ok_or(IntakeError::NotAnAcceptedImage)?;
+    if let Some((width, height)) = sniff::png_declared_dimensions(bytes) {
+        check_dimensions(width, height, limits)?;
+    }
+    let decoder = catch_unwind(AssertUnwindSafe(|| {
+        ImageReader::with_format(Cursor::new(bytes), format.image_format()).into_decoder()
+    }))
+    .map_err(|_| IntakeError::Undecodable)?
+    .map_err(decode_error)?;
+    let (width, height) = decoder.dimensions();
+    check_dimensions(width, height, limits)?;
+    let decoded = decoder.total_bytes();
+    if decoded > limits.max_decoder_alloc {
+        return Err(IntakeError::TooMuchImageData);
+    }
+    let pixels = u64::from(width) * u64::from(height);
+    let rgb_copy = if decoder.color_type() == image::ColorType::Rgb8 {
+        0
+    } else {
+        pixels * 3
+    };
+    let side = u64::from(limits.output_longest_side);
+    Ok(decoded + rgb_copy + side * side * 3)
 }
 
 /// Validates and sanitises one upload. Never panics: a decoder panic becomes `Undecodable`.
@@ -109,6 +146,9 @@ fn sanitize_image(
         .map_err(decode_error)?;
     let (width, height) = decoder.dimensions();
     check_dimensions(width, height, limits)?;
+    if decoder.total_bytes() > limits.max_decoder_alloc {
+        return Err(IntakeError::TooMuchImageData);
+    }
     let mut decoder_limits = image::Limits::default();
     decoder_limits.max_image_width = Some(limits.max_side);
     decoder_limits.max_image_height = Some(limits.max_side);

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::error::Error;
 use super::forms::{RequestForm, UploadError};
-use super::guards::{BearerTracking, ClientAddr, SameOrigin};
+use super::guards::{BearerTracking, ClientAddr, SameOrigin, UploadSlot};
 use super::HostUrl;
 use crate::services::Services;
 use crate::workflow;
@@ -19,6 +19,7 @@ pub fn routes() -> Vec<Route> {
 
 #[post("/requests", data = "<form>")]
 async fn create_request(
+    _slot: UploadSlot,
     _same_origin: SameOrigin,
     client: ClientAddr,
     host: HostUrl,

@@ -29,12 +29,16 @@ pub enum Error {
     /// A refusal with its own status and a message for the person.
     #[error("{1}")]
     Refused(Status, String),
+    /// Too many submissions from one place or for one domain: try again after this long.
+    #[error("too many requests")]
+    TooMany(chrono::Duration),
 }
 
 impl From<SubmitError> for Error {
     fn from(error: SubmitError) -> Self {
         match error {
             SubmitError::Invalid(errors) => Self::Invalid(errors),
+            SubmitError::TooMany { retry_after } => Self::TooMany(retry_after),
             other => Self::Internal(other.to_string()),
         }
     }
@@ -56,6 +60,7 @@ impl Error {
             Self::Invalid(_) => Status::UnprocessableEntity,
             Self::Internal(_) => Status::InternalServerError,
             Self::Refused(status, _) => *status,
+            Self::TooMany(_) => Status::TooManyRequests,
         }
     }
 }
@@ -131,17 +136,38 @@ impl<'r> Responder<'r, 'static> for Error {
                 (status, Json(json!({ "errors": errors }))).respond_to(req)
             }
             Self::Refused(_, message) => render_message(status, explain(status).0, &message, req),
+            Self::TooMany(wait) => {
+                let minutes = wait.num_minutes().max(0) + 1;
+                let message = format!(
+                    "Many requests have come from your connection or for this domain in a short time. To protect the domain, please try again in {minutes} minutes. Nothing was stored."
+                );
+                let mut response = render_message(status, explain(status).0, &message, req)?;
+                response.set_header(rocket::http::Header::new(
+                    "Retry-After",
+                    (wait.num_seconds().max(0) + 1).to_string(),
+                ));
+                Ok(response)
+            }
             _ => render(status, req),
         }
     }
 }
+
+/// How long a guard that refused with 429 asked the client to wait, for the catcher.
+#[derive(Clone, Copy, Default)]
+pub struct RetryAfter(pub Option<chrono::Duration>);
 
 /// A bare status, rendered like any other error.
 struct StatusPage(Status);
 
 impl<'r> Responder<'r, 'static> for StatusPage {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        render(self.0, req)
+        match req.local_cache(RetryAfter::default) {
+            RetryAfter(Some(wait)) if self.0 == Status::TooManyRequests => {
+                Error::TooMany(*wait).respond_to(req)
+            }
+            _ => render(self.0, req),
+        }
     }
 }
 

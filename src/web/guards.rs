@@ -105,6 +105,47 @@ pub fn is_loopback_host(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// A turn to send a request body with documents: at most a few bodies are read at once,
+/// and a client address already at its submission limit is refused before its body is
+/// read.
+pub struct UploadSlot(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for UploadSlot {
+    type Error = super::Error;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, super::Error> {
+        let Outcome::Success(services) = req.guard::<&State<Services>>().await else {
+            let error = super::Error::Internal("no services".into());
+            return Outcome::Error((Status::InternalServerError, error));
+        };
+        let ClientAddr(address) = match req.guard::<ClientAddr>().await {
+            Outcome::Success(address) => address,
+            _ => ClientAddr(None),
+        };
+        let address = address.unwrap_or_else(|| "unknown".into());
+        match crate::workflow::address_over_limit(services, &address, chrono::Utc::now()).await {
+            Ok(Some(wait)) => {
+                // The catcher adds `Retry-After` from this.
+                req.local_cache(|| super::error::RetryAfter(Some(wait)));
+                tracing::info!(route = %super::route_name(req), "refused a submission over the address limit");
+                return Outcome::Error((Status::TooManyRequests, super::Error::TooMany(wait)));
+            }
+            Ok(None) => {}
+            Err(error) => {
+                return Outcome::Error((Status::InternalServerError, error.into()));
+            }
+        }
+        match services.uploads.clone().acquire_owned().await {
+            Ok(permit) => Outcome::Success(UploadSlot(permit)),
+            Err(_) => Outcome::Error((
+                Status::ServiceUnavailable,
+                super::Error::Internal("upload slots closed".into()),
+            )),
+        }
+    }
+}
+
 /// A tracking token in a path; anything malformed is no token (the route answers 404, as
 /// for an unknown one).
 impl<'a> FromParam<'a> for TrackingToken {

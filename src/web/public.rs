@@ -8,7 +8,7 @@ use rocket_dyn_templates::{context, Template};
 use super::csrf::{CsrfForm, FormToken, Refusal};
 use super::error::Error;
 use super::forms::{DocumentForm, RequestForm, TypedValues, UploadError};
-use super::guards::ClientAddr;
+use super::guards::{ClientAddr, UploadSlot};
 use super::{FormAnswer, HostUrl};
 use crate::crypto::TrackingToken;
 use crate::services::Services;
@@ -70,6 +70,7 @@ fn request_form(csrf: FormToken) -> Template {
 
 #[post("/requests", data = "<form>")]
 async fn submit_request(
+    _slot: UploadSlot,
     form: Result<CsrfForm<RequestForm>, Refusal<UploadError>>,
     csrf: FormToken,
     client: ClientAddr,
@@ -127,6 +128,7 @@ async fn track_page(
 #[post("/track/<token>/document", data = "<form>")]
 async fn provide_document(
     token: Option<TrackingToken>,
+    _slot: UploadSlot,
     form: Result<CsrfForm<DocumentForm>, Refusal<UploadError>>,
     csrf: FormToken,
     host: HostUrl,

@@ -17,6 +17,7 @@ use super::{
 };
 use crate::audit;
 use crate::codes::RecipientKey;
+use crate::counters;
 use crate::crypto::{self, CryptoError, DataKey, DocumentBinding, TrackingToken};
 use crate::domains::{is_plausible_email, normalize_domain, DomainError};
 use crate::intake::{CleanImage, IntakeError};
@@ -58,6 +59,8 @@ pub enum SubmitError {
     Crypto(#[from] CryptoError),
     #[error("no such request")]
     NotFound,
+    #[error("too many submissions; retry after {retry_after}")]
+    TooMany { retry_after: chrono::Duration },
 }
 
 pub struct Submitted {
@@ -85,18 +88,19 @@ pub async fn submit(
 ) -> Result<Submitted, SubmitError> {
     let mut errors = FieldErrors::new();
     let fields = validate_fields(&input, &mut errors);
-    if let Some(fields) = &fields {
-        let known = domain::Entity::find_by_id(fields.domain.clone())
+    let domain_known = match normalize_domain(&input.domain) {
+        Ok(domain) => domain::Entity::find_by_id(domain)
             .one(&services.db)
             .await?
-            .is_some();
-        if !known {
-            errors.insert(
-                "domain",
-                "We do not manage this domain. Check the spelling; if it is right, please contact your host's support."
-                    .into(),
-            );
-        }
+            .is_some(),
+        Err(_) => false,
+    };
+    if !domain_known && !errors.contains_key("domain") {
+        errors.insert(
+            "domain",
+            "We do not manage this domain. Check the spelling; if it is right, please contact your host's support."
+                .into(),
+        );
     }
     if input.id_front.is_none() {
         errors.insert(
@@ -110,6 +114,18 @@ pub async fn submit(
             "authorization",
             "As a representative, please add the holder's signed authorisation letter.".into(),
         );
+    }
+    // Nothing is decoded for a domain we do not manage: photos cost memory and time.
+    if !domain_known {
+        return Err(SubmitError::Invalid(errors));
+    }
+    if let (Some(fields), true) = (&fields, errors.is_empty()) {
+        let address = input.client_addr.as_deref().unwrap_or("unknown");
+        if let Some(retry_after) =
+            count_submission(services, &fields.domain, address, Utc::now()).await?
+        {
+            return Err(SubmitError::TooMany { retry_after });
+        }
     }
 
     let uploads = [
@@ -134,6 +150,59 @@ pub async fn submit(
         }
         _ => Err(SubmitError::Invalid(errors)),
     }
+}
+
+/// The submission windows: per client address an hour, per domain a day.
+const ADDRESS_WINDOW: chrono::Duration = chrono::Duration::hours(1);
+const DOMAIN_WINDOW: chrono::Duration = chrono::Duration::days(1);
+
+/// Counts a submission against its client address and its domain; `Some(wait)` when either
+/// is over its limit (0 turns a limit off).
+async fn count_submission(
+    services: &Services,
+    domain: &str,
+    address: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<Option<chrono::Duration>, DbErr> {
+    let settings = &services.settings;
+    let limits = [
+        (
+            counters::key("submit-address", &counters::client_key(address)),
+            ADDRESS_WINDOW,
+            settings.submissions_per_hour,
+        ),
+        (
+            counters::key("submit-domain", domain),
+            DOMAIN_WINDOW,
+            settings.submissions_per_domain_per_day,
+        ),
+    ];
+    let mut wait = None;
+    for (key, window, limit) in limits {
+        if limit == 0 {
+            continue;
+        }
+        let (count, started) = counters::bump(&services.db, &key, window, now).await?;
+        if count > limit as i32 {
+            wait = wait.max(Some(started + window - now));
+        }
+    }
+    Ok(wait)
+}
+
+/// Whether the client address is already at its limit: checked before a body is read.
+pub async fn address_over_limit(
+    services: &Services,
+    address: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<Option<chrono::Duration>, DbErr> {
+    let limit = services.settings.submissions_per_hour;
+    if limit == 0 {
+        return Ok(None);
+    }
+    let key = counters::key("submit-address", &counters::client_key(address));
+    let (count, started) = counters::current(&services.db, &key, ADDRESS_WINDOW, now).await?;
+    Ok((count >= limit as i32).then(|| started + ADDRESS_WINDOW - now))
 }
 
 fn validate_fields(input: &SubmissionInput, errors: &mut FieldErrors) -> Option<ValidFields> {
@@ -217,7 +286,9 @@ fn intake_message(error: &IntakeError) -> String {
         IntakeError::NotAnAcceptedImage => {
             " Please send a photo or scan saved as JPEG, PNG or WebP."
         }
-        IntakeError::TooManyPixels { .. } => " Please send a smaller photo.",
+        IntakeError::TooManyPixels { .. } | IntakeError::TooMuchImageData => {
+            " Please send a smaller photo, or the same photo saved as JPEG."
+        }
     };
     format!("{}.{advice}", capitalise(&error.to_string()))
 }
