@@ -29,6 +29,7 @@ pub const CODE_ISSUED: &str = "code_issued";
 pub const CODE_ERASED: &str = "code_erased";
 pub const EXPIRED: &str = "expired";
 pub const ISSUING_FAILED: &str = "issuing_failed";
+pub const PERSONAL_DATA_ERASED: &str = "personal_data_erased";
 
 pub async fn record(
     db: &impl ConnectionTrait,

@@ -42,6 +42,8 @@ pub struct Settings {
     pub decode_memory_bytes: u64,
     /// Undecided requests older than this are expired and shredded.
     pub retention_days: i64,
+    /// Decided requests keep the requester's contact data this long, then only the evidence.
+    pub evidence_days: i64,
     pub approvals: ApprovalPolicy,
     /// Shell command that receives `domain` and `code` (one per line) on stdin at approval.
     pub registry_command: Option<String>,
@@ -99,6 +101,7 @@ impl Settings {
             master_key_base64: None,
             decode_memory_bytes: DEFAULT_DECODE_MEMORY,
             retention_days: 30,
+            evidence_days: 365,
             approvals: ApprovalPolicy::FourEyesOnSignals,
             registry_command: None,
             allowed_hosts: Vec::new(),
@@ -157,7 +160,14 @@ impl Settings {
             }),
             None => Ok(default),
         };
+        let evidence_days = match var("TRANSFER_DESK_EVIDENCE_DAYS") {
+            Some(v) => v.parse().ok().filter(|d| *d > 0).ok_or_else(|| {
+                ConfigError::Invalid("TRANSFER_DESK_EVIDENCE_DAYS must be a positive number".into())
+            })?,
+            None => 365,
+        };
         Ok(Self {
+            evidence_days,
             submissions_per_hour: count("TRANSFER_DESK_SUBMISSIONS_PER_HOUR", 10)?,
             submissions_per_domain_per_day: count(
                 "TRANSFER_DESK_SUBMISSIONS_PER_DOMAIN_PER_DAY",

@@ -160,3 +160,25 @@ fn reviewer_commands_add_list_and_disable_with_the_password_from_stdin() {
         "no password is ever printed"
     );
 }
+
+#[tokio::test]
+async fn the_first_admin_link_goes_to_a_private_file_never_to_the_log() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = common::server::Server::start(&[]).await;
+    let link = server.setup_link();
+    assert!(link.contains("/review/setup/"), "{link}");
+    let file = server.data_dir().join("first-admin-link.txt");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let log = server.log();
+    assert!(
+        log.contains("first-admin-link.txt"),
+        "the log says where: {log}"
+    );
+    assert!(
+        !log.contains("/review/setup/"),
+        "the link itself is not logged: {log}"
+    );
+    let token = link.rsplit('/').next().unwrap();
+    assert!(!log.contains(token));
+}

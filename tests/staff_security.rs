@@ -4,7 +4,7 @@ mod common;
 
 use chrono::{Duration, Utc};
 use common::*;
-use entities::{deletion, document, request, session, transfer_code};
+use entities::{decision, deletion, document, login_throttle, request, session, transfer_code};
 use rocket::http::{ContentType, Cookie, Header, Status};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -547,4 +547,87 @@ async fn undecided_requests_expire_and_codes_are_erased_after_their_ttl() {
         .await
         .unwrap();
     assert!(page.contains("has been erased"));
+}
+
+#[rocket::async_test]
+async fn after_the_evidence_period_only_the_evidence_remains() {
+    let app = staff_app().await;
+    let (id, _) = app
+        .submit_by_api(valid_submission("example.com", &camera_photo()))
+        .await;
+    app.try_sign_in("bob", "wrong password!!", None).await;
+    let alice = app.sign_in("alice").await;
+    app.staff_post(&alice, format!("/review/requests/{id}/claim"), &[])
+        .await;
+    app.staff_post(&alice, format!("/review/requests/{id}/approve"), &[])
+        .await;
+
+    let services = app.services();
+    let early = sweep(services, Utc::now() + Duration::days(364)).await;
+    assert_eq!(
+        early.personal_data_erased, 0,
+        "not before the evidence period ends"
+    );
+    let report = sweep(services, Utc::now() + Duration::days(366)).await;
+    assert!(report.failed.is_empty(), "{report:?}");
+    assert_eq!(report.personal_data_erased, 1);
+
+    let found = request::Entity::find_by_id(id)
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            found.requester_name.as_str(),
+            found.requester_email.as_str()
+        ),
+        ("", "")
+    );
+    assert!(found.requester_phone.is_none() && found.client_addr.is_none());
+    assert!(found.personal_data_erased_at.is_some());
+    let code = transfer_code::Entity::find_by_id(id)
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(code.recipient, "");
+    let evidence = decision::Entity::find().all(app.db()).await.unwrap();
+    assert_eq!(evidence.len(), 1);
+    assert_eq!(
+        (
+            evidence[0].reviewer_name.as_str(),
+            evidence[0].document_kinds.as_str()
+        ),
+        ("alice", "id_front")
+    );
+    assert!(session::Entity::find()
+        .all(app.db())
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(login_throttle::Entity::find()
+        .all(app.db())
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[rocket::async_test]
+async fn one_failing_sweeper_stage_does_not_stop_the_others() {
+    let app = staff_app().await;
+    let (stale, _) = app
+        .submit_by_api(valid_submission("example.com", &camera_photo()))
+        .await;
+    // The document store is gone: listing it for orphans fails.
+    std::fs::remove_dir_all(app.services().store.dir()).unwrap();
+    let report = sweep(app.services(), Utc::now() + Duration::days(31)).await;
+    assert_eq!(report.failed, ["orphaned files"]);
+    assert_eq!(report.requests_expired, 1, "expiry still ran");
+    let found = request::Entity::find_by_id(stale)
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.state, RequestState::Expired);
 }

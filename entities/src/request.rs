@@ -26,6 +26,9 @@ pub struct Model {
     pub decided_at: Option<DateTimeUtc>,
     /// Public key (derived from the tracking token) that an issued code is sealed to.
     pub code_recipient_key: Option<Vec<u8>>,
+    /// When the requester's name, email, phone and address were erased (evidence period
+    /// over); only the evidence record remains.
+    pub personal_data_erased_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -266,6 +266,19 @@ pub async fn load_session(
     }))
 }
 
+/// Deletes sessions past their idle or absolute limit.
+pub async fn purge_sessions(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    Ok(session::Entity::delete_many()
+        .filter(
+            sea_orm::Condition::any()
+                .add(session::Column::LastSeenAt.lt(now - SESSION_IDLE))
+                .add(session::Column::CreatedAt.lt(now - SESSION_ABSOLUTE)),
+        )
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 pub async fn logout(db: &impl ConnectionTrait, session: &ActiveSession) -> Result<(), DbErr> {
     session::Entity::delete_by_id(session.id_hash.clone())
         .exec(db)

@@ -2,6 +2,7 @@
 
 mod migrations;
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
@@ -17,8 +18,12 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr>
         .acquire_timeout(Duration::from_secs(10))
         // Statements carry personal data and key material: never log them.
         .sqlx_logging(false);
+    let sqlite_file = sqlite_path(url);
+    if let Some(path) = &sqlite_file {
+        create_private(path).map_err(|e| DbErr::Custom(format!("{}: {e}", path.display())))?;
+    }
     let db = Database::connect(options).await?;
-    if url.starts_with("sqlite:") {
+    if sqlite_file.is_some() {
         use sea_orm::ConnectionTrait;
         db.execute_unprepared(
             "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
@@ -26,5 +31,81 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr>
         .await?;
     }
     Migrator::up(&db, None).await?;
+    if let Some(path) = &sqlite_file {
+        make_private(path).map_err(|e| DbErr::Custom(format!("{}: {e}", path.display())))?;
+    }
     Ok(db)
+}
+
+/// The file of a `sqlite://PATH?…` URL (not of an in-memory database).
+fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.contains(":memory:")).then(|| PathBuf::from(path))
+}
+
+/// Creates the database file readable by this user alone before SQLite creates it with
+/// the umask's mode.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// The database file and its WAL and shared-memory files: mode 0600.
+fn make_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        match std::fs::set_permissions(&name, std::fs::Permissions::from_mode(0o600)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        assert_eq!(
+            sqlite_path("sqlite://data/x.sqlite3?mode=rwc"),
+            Some(PathBuf::from("data/x.sqlite3"))
+        );
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://db/x"), None);
+    }
+
+    #[tokio::test]
+    async fn the_database_and_its_journal_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.sqlite3");
+        let url = format!("sqlite://{}?mode=rwc", file.display());
+        let db = connect_and_migrate(&url).await.unwrap();
+        for suffix in ["", "-wal", "-shm"] {
+            let path = format!("{}{suffix}", file.display());
+            if let Ok(meta) = std::fs::metadata(&path) {
+                assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{path}");
+            }
+        }
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        drop(db);
+    }
 }

@@ -349,6 +349,7 @@ async fn store(
             requested_note: Set(None),
             decided_at: Set(None),
             code_recipient_key: Set(Some(recipient_key.0.to_vec())),
+            personal_data_erased_at: Set(None),
         }
         .insert(&txn)
         .await?;

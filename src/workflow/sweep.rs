@@ -30,6 +30,10 @@ pub struct SweepReport {
     pub codes_erased: usize,
     pub unlinked_from_outbox: usize,
     pub orphans_removed: usize,
+    /// Decided requests whose personal data were erased (evidence period over).
+    pub personal_data_erased: usize,
+    /// Ended sessions and old attempt counters removed.
+    pub stale_rows_purged: usize,
     /// Stages that failed (each is logged); the others ran.
     pub failed: Vec<&'static str>,
 }
@@ -54,6 +58,11 @@ pub async fn sweep(services: &Services, now: DateTime<Utc>) -> SweepReport {
     report.codes_erased = stage("code expiry", erase_expired_codes(&services.db, now).await);
     report.unlinked_from_outbox = stage("deletion outbox", process_outbox(services).await);
     report.orphans_removed = stage("orphaned files", remove_orphans(services, now).await);
+    report.personal_data_erased = stage("personal data", erase_personal_data(services, now).await);
+    report.stale_rows_purged = stage(
+        "sessions and counters",
+        purge_stale_rows(services, now).await,
+    );
     report.failed = failed;
     report
 }
@@ -196,6 +205,78 @@ async fn abandon_stale_issuing(services: &Services, now: DateTime<Utc>) -> Resul
         abandoned += 1;
     }
     Ok(abandoned)
+}
+
+/// After the evidence period, a decided request keeps only its evidence record (domain,
+/// decision, who, when, which kinds of document, why): the requester's name, email, phone
+/// and address, and the code's recipient, are erased.
+async fn erase_personal_data(services: &Services, now: DateTime<Utc>) -> Result<usize, DbErr> {
+    let cutoff = now - Duration::days(services.settings.evidence_days);
+    let due: Vec<Uuid> = request::Entity::find()
+        .select_only()
+        .column(request::Column::Id)
+        .filter(request::Column::DecidedAt.lt(cutoff))
+        .filter(request::Column::PersonalDataErasedAt.is_null())
+        .into_tuple()
+        .all(&services.db)
+        .await?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let txn = services.db.begin().await?;
+    request::Entity::update_many()
+        .col_expr(request::Column::RequesterName, Expr::value(""))
+        .col_expr(request::Column::RequesterEmail, Expr::value(""))
+        .col_expr(
+            request::Column::RequesterPhone,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            request::Column::ClientAddr,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            request::Column::RequestedNote,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            request::Column::CodeRecipientKey,
+            Expr::value(Option::<Vec<u8>>::None),
+        )
+        .col_expr(
+            request::Column::PersonalDataErasedAt,
+            Expr::value(Some(now)),
+        )
+        .filter(request::Column::Id.is_in(due.clone()))
+        .exec(&txn)
+        .await?;
+    transfer_code::Entity::update_many()
+        .col_expr(transfer_code::Column::Recipient, Expr::value(""))
+        .col_expr(
+            transfer_code::Column::SealedCode,
+            Expr::value(Option::<Vec<u8>>::None),
+        )
+        .filter(transfer_code::Column::RequestId.is_in(due.clone()))
+        .exec(&txn)
+        .await?;
+    let detail = format!("{} decided request(s) past the evidence period", due.len());
+    audit::record(
+        &txn,
+        "system",
+        audit::PERSONAL_DATA_ERASED,
+        None,
+        Some(&detail),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(due.len())
+}
+
+/// Sessions past their limits and attempt counters whose windows ended a day ago.
+async fn purge_stale_rows(services: &Services, now: DateTime<Utc>) -> Result<usize, DbErr> {
+    let sessions = crate::accounts::purge_sessions(&services.db, now).await?;
+    let counters = crate::counters::purge(&services.db, now - Duration::days(2)).await?;
+    Ok(usize::try_from(sessions + counters).unwrap_or(usize::MAX))
 }
 
 /// Erases the requester's copy of codes past their validity; the salted hash stays.

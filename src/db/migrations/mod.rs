@@ -4,6 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_requests;
 mod m0002_review;
+mod m0003_evidence;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_requests::Migration),
             Box::new(m0002_review::Migration),
+            Box::new(m0003_evidence::Migration),
         ]
     }
 }
