@@ -90,16 +90,19 @@ impl ApprovalPolicy {
 }
 
 impl Settings {
-    /// Defaults for a data directory: SQLite inside it, uploads beside the database.
+    /// The defaults, for a data directory: SQLite inside it, `uploads/` beside it. Every
+    /// default lives here; `from_env` only overrides.
     pub fn in_dir(data_dir: impl Into<PathBuf>) -> Self {
         let data_dir = data_dir.into();
         Self {
-            uploads_dir: data_dir.join("uploads"),
+            uploads_dir: data_dir
+                .parent()
+                .map_or_else(|| PathBuf::from("uploads"), |parent| parent.join("uploads")),
             database_url: sqlite_url(&data_dir),
             data_dir,
             public_url: None,
             master_key_base64: None,
-            decode_memory_bytes: DEFAULT_DECODE_MEMORY,
+            decode_memory_bytes: 512 * 1024 * 1024,
             retention_days: 30,
             evidence_days: 365,
             approvals: ApprovalPolicy::FourEyesOnSignals,
@@ -114,87 +117,80 @@ impl Settings {
 
     /// Reads the environment (see the README's configuration table).
     pub fn from_env() -> Result<Self, ConfigError> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let data_dir =
-            PathBuf::from(var("TRANSFER_DESK_DATA_DIR").unwrap_or_else(|| "data".into()));
-        let decode_memory_bytes = match var("TRANSFER_DESK_DECODE_MEMORY") {
-            Some(v) => parse_size(&v).filter(|n| *n >= 64 * 1024 * 1024).ok_or_else(|| {
-                ConfigError::Invalid(
-                    "TRANSFER_DESK_DECODE_MEMORY must be a size of at least 64 MiB, e.g. 512MiB or 1GiB".into(),
-                )
-            })?,
-            None => DEFAULT_DECODE_MEMORY,
-        };
-        let retention_days = match var("TRANSFER_DESK_RETENTION_DAYS") {
-            Some(v) => v.parse().ok().filter(|d| *d > 0).ok_or_else(|| {
-                ConfigError::Invalid(
-                    "TRANSFER_DESK_RETENTION_DAYS must be a positive number".into(),
-                )
-            })?,
-            None => 30,
-        };
-        let approvals = match var("TRANSFER_DESK_APPROVALS_REQUIRED") {
-            Some(v) => ApprovalPolicy::parse(v.trim()).ok_or_else(|| {
-                ConfigError::Invalid(
-                    "TRANSFER_DESK_APPROVALS_REQUIRED must be auto or 1 to 5".into(),
-                )
-            })?,
-            None => ApprovalPolicy::FourEyesOnSignals,
-        };
-        let trusted_proxies = var("TRANSFER_DESK_TRUSTED_PROXIES")
-            .map(|list| {
-                list.split(',')
-                    .map(|ip| ip.trim().parse())
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|_| {
-                        ConfigError::Invalid(
-                            "TRANSFER_DESK_TRUSTED_PROXIES must be a comma-separated list of IP addresses".into(),
-                        )
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// The defaults overridden by the variables `var` finds; empty values count as unset.
+    fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let invalid = |message: &str| ConfigError::Invalid(message.to_owned());
+        let mut settings =
+            Self::in_dir(var("TRANSFER_DESK_DATA_DIR").unwrap_or_else(|| "data".into()));
+        if let Some(dir) = var("TRANSFER_DESK_UPLOADS_DIR") {
+            settings.uploads_dir = dir.into();
+        }
+        if let Some(url) = var("DATABASE_URL") {
+            settings.database_url = url;
+        }
+        settings.public_url =
+            var("TRANSFER_DESK_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned());
+        settings.master_key_base64 = var("TRANSFER_DESK_MASTER_KEY").map(Zeroizing::new);
+        settings.registry_command = var("TRANSFER_DESK_REGISTRY_COMMAND");
+        if let Some(v) = var("TRANSFER_DESK_DECODE_MEMORY") {
+            settings.decode_memory_bytes = parse_size(&v)
+                .filter(|n| *n >= 64 * 1024 * 1024)
+                .ok_or_else(|| invalid("TRANSFER_DESK_DECODE_MEMORY must be a size of at least 64 MiB, e.g. 512MiB or 1GiB"))?;
+        }
+        let days = |name: &str| -> Result<Option<i64>, ConfigError> {
+            var(name)
+                .map(|v| {
+                    v.trim().parse().ok().filter(|d| *d > 0).ok_or_else(|| {
+                        invalid(&format!("{name} must be a positive number of days"))
                     })
-            })
-            .transpose()?
-            .unwrap_or_default();
-        let count = |name: &str, default: u32| match var(name) {
-            Some(v) => v.trim().parse::<u32>().map_err(|_| {
-                ConfigError::Invalid(format!("{name} must be a whole number (0 for no limit)"))
-            }),
-            None => Ok(default),
-        };
-        let evidence_days = match var("TRANSFER_DESK_EVIDENCE_DAYS") {
-            Some(v) => v.parse().ok().filter(|d| *d > 0).ok_or_else(|| {
-                ConfigError::Invalid("TRANSFER_DESK_EVIDENCE_DAYS must be a positive number".into())
-            })?,
-            None => 365,
-        };
-        Ok(Self {
-            evidence_days,
-            submissions_per_hour: count("TRANSFER_DESK_SUBMISSIONS_PER_HOUR", 10)?,
-            submissions_per_domain_per_day: count(
-                "TRANSFER_DESK_SUBMISSIONS_PER_DOMAIN_PER_DAY",
-                5,
-            )?,
-            retention_days,
-            approvals,
-            registry_command: var("TRANSFER_DESK_REGISTRY_COMMAND"),
-            allowed_hosts: var("TRANSFER_DESK_ALLOWED_HOSTS")
-                .map(|list| {
-                    list.split(',')
-                        .map(|h| h.trim().to_owned())
-                        .filter(|h| !h.is_empty())
-                        .collect()
                 })
-                .unwrap_or_default(),
-            trusted_proxies,
-            sweep_grace: chrono::Duration::minutes(10),
-            uploads_dir: PathBuf::from(
-                var("TRANSFER_DESK_UPLOADS_DIR").unwrap_or_else(|| "uploads".into()),
-            ),
-            database_url: var("DATABASE_URL").unwrap_or_else(|| sqlite_url(&data_dir)),
-            public_url: var("TRANSFER_DESK_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),
-            master_key_base64: var("TRANSFER_DESK_MASTER_KEY").map(Zeroizing::new),
-            decode_memory_bytes,
-            data_dir,
-        })
+                .transpose()
+        };
+        if let Some(d) = days("TRANSFER_DESK_RETENTION_DAYS")? {
+            settings.retention_days = d;
+        }
+        if let Some(d) = days("TRANSFER_DESK_EVIDENCE_DAYS")? {
+            settings.evidence_days = d;
+        }
+        if let Some(v) = var("TRANSFER_DESK_APPROVALS_REQUIRED") {
+            settings.approvals = ApprovalPolicy::parse(v.trim()).ok_or_else(|| {
+                invalid("TRANSFER_DESK_APPROVALS_REQUIRED must be auto or 1 to 5")
+            })?;
+        }
+        let count = |name: &str| -> Result<Option<u32>, ConfigError> {
+            var(name)
+                .map(|v| {
+                    v.trim().parse().map_err(|_| {
+                        invalid(&format!("{name} must be a whole number (0 for no limit)"))
+                    })
+                })
+                .transpose()
+        };
+        if let Some(n) = count("TRANSFER_DESK_SUBMISSIONS_PER_HOUR")? {
+            settings.submissions_per_hour = n;
+        }
+        if let Some(n) = count("TRANSFER_DESK_SUBMISSIONS_PER_DOMAIN_PER_DAY")? {
+            settings.submissions_per_domain_per_day = n;
+        }
+        if let Some(list) = var("TRANSFER_DESK_ALLOWED_HOSTS") {
+            settings.allowed_hosts = list
+                .split(',')
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+                .collect();
+        }
+        if let Some(list) = var("TRANSFER_DESK_TRUSTED_PROXIES") {
+            settings.trusted_proxies = list
+                .split(',')
+                .map(|ip| ip.trim().parse())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| invalid("TRANSFER_DESK_TRUSTED_PROXIES must be a comma-separated list of IP addresses"))?;
+        }
+        Ok(settings)
     }
 
     /// Creates the data directory and loads the master key (creating its file on first start).
@@ -256,8 +252,6 @@ pub enum KeySource {
     Environment,
     File { path: PathBuf, created: bool },
 }
-
-const DEFAULT_DECODE_MEMORY: u64 = 512 * 1024 * 1024;
 
 /// `512MiB`, `1GiB`, `300MB` or a number of bytes.
 fn parse_size(text: &str) -> Option<u64> {
@@ -483,6 +477,45 @@ mod tests {
         assert_eq!((policy.required(0), policy.required(3)), (1, 2));
         assert_eq!(ApprovalPolicy::parse("2").unwrap().required(0), 2);
         assert_eq!(ApprovalPolicy::parse("0"), None);
+    }
+
+    #[test]
+    fn the_environment_overrides_the_one_set_of_defaults() {
+        let defaults = Settings::from_vars(|_| None).unwrap();
+        assert_eq!(defaults.data_dir, PathBuf::from("data"));
+        assert_eq!(defaults.uploads_dir, PathBuf::from("uploads"));
+        assert_eq!(
+            defaults.retention_days,
+            Settings::in_dir("data").retention_days
+        );
+        let tests = Settings::in_dir("/tmp/x/data");
+        assert_eq!(tests.uploads_dir, PathBuf::from("/tmp/x/uploads"));
+
+        let vars = [
+            ("TRANSFER_DESK_DATA_DIR", "/srv/td"),
+            ("TRANSFER_DESK_SUBMISSIONS_PER_HOUR", "0"),
+            ("TRANSFER_DESK_DECODE_MEMORY", "1GiB"),
+            (
+                "TRANSFER_DESK_ALLOWED_HOSTS",
+                "desk.internal, desk.example:8443",
+            ),
+            ("TRANSFER_DESK_RETENTION_DAYS", " "),
+        ];
+        let set = Settings::from_vars(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+        .unwrap();
+        assert_eq!(set.uploads_dir, PathBuf::from("/srv/uploads"));
+        assert_eq!(set.submissions_per_hour, 0);
+        assert_eq!(set.decode_memory_bytes, 1024 * 1024 * 1024);
+        assert_eq!(set.allowed_hosts, ["desk.internal", "desk.example:8443"]);
+        assert_eq!(set.retention_days, 30, "an empty value counts as unset");
+        assert!(Settings::from_vars(|name| {
+            (name == "TRANSFER_DESK_EVIDENCE_DAYS").then(|| "forever".into())
+        })
+        .is_err());
     }
 
     #[test]

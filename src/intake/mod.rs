@@ -47,7 +47,7 @@ impl Default for IntakeLimits {
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum IntakeError {
     #[error("this file is empty")]
     Empty,

@@ -37,7 +37,7 @@ pub enum Error {
 impl From<SubmitError> for Error {
     fn from(error: SubmitError) -> Self {
         match error {
-            SubmitError::Invalid(errors) => Self::Invalid(errors),
+            SubmitError::Invalid(errors) => Self::Invalid(super::wording::field_errors(&errors)),
             SubmitError::TooMany { retry_after } => Self::TooMany(retry_after),
             other => Self::Internal(other.to_string()),
         }

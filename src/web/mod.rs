@@ -9,6 +9,7 @@ mod hosts;
 mod public;
 mod review;
 mod session;
+mod wording;
 
 use std::io::IsTerminal;
 use std::time::Instant;

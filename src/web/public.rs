@@ -9,7 +9,7 @@ use super::csrf::{CsrfForm, FormToken, Refusal};
 use super::error::Error;
 use super::forms::{DocumentForm, RequestForm, TypedValues, UploadError};
 use super::guards::{ClientAddr, UploadSlot};
-use super::{FormAnswer, HostUrl};
+use super::{wording, FormAnswer, HostUrl};
 use crate::crypto::TrackingToken;
 use crate::services::Services;
 use crate::workflow::{self, FieldErrors, SubmitError};
@@ -38,7 +38,8 @@ const FIELD_ORDER: &[&str] = &[
     "consent",
 ];
 
-fn form_page(csrf: &FormToken, values: &TypedValues, errors: &FieldErrors) -> Template {
+fn form_page(csrf: &FormToken, values: &TypedValues, problems: &FieldErrors) -> Template {
+    let errors = wording::field_errors(problems);
     let position = |field: &str| FIELD_ORDER.iter().position(|f| *f == field);
     let mut error_list: Vec<(&str, &str)> = errors
         .iter()
@@ -49,7 +50,7 @@ fn form_page(csrf: &FormToken, values: &TypedValues, errors: &FieldErrors) -> Te
     Template::render(
         "request_form",
         context! {
-            csrf_token: csrf.as_str(), values, errors, error_list, first_error,
+            csrf_token: csrf.as_str(), values, errors: &errors, error_list, first_error,
             error_count: errors.len(),
         },
     )
@@ -143,7 +144,9 @@ async fn provide_document(
         )))),
         Err(SubmitError::NotFound) => Err(Error::NotFound),
         Err(SubmitError::Invalid(mut errors)) => {
-            let message = errors.remove("document");
+            let message = errors
+                .remove("document")
+                .map(|p| wording::field_problem(&p));
             let page = track_page(&token, false, message, &host, &csrf, services).await?;
             Ok(FormAnswer::Again((Status::UnprocessableEntity, page)))
         }

@@ -20,8 +20,8 @@ use uuid::Uuid;
 pub use entities::enums::{DocumentKind, RequestState, RequesterRelation};
 pub use state::event;
 pub use submit::{
-    address_over_limit, provide_document, submit, FieldErrors, SubmissionInput, SubmitError,
-    Submitted, Upload,
+    address_over_limit, provide_document, submit, FieldErrors, FieldProblem, SubmissionInput,
+    SubmitError, Submitted, Upload,
 };
 pub use tracking::{find_for_requester, TimelineEntry, TrackingView};
 

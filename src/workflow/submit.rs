@@ -44,8 +44,31 @@ pub struct SubmissionInput {
     pub client_addr: Option<String>,
 }
 
-/// Plain-words messages by field name.
-pub type FieldErrors = BTreeMap<&'static str, String>;
+/// What is wrong with a field; the web layer words it for people.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FieldProblem {
+    DomainMissing,
+    /// Not a domain name at all (what was typed, cut short).
+    DomainInvalid(String),
+    DomainNotOurs,
+    NameMissing,
+    NameTooLong {
+        max_chars: usize,
+    },
+    EmailMissing,
+    EmailInvalid,
+    PhoneInvalid,
+    RelationMissing,
+    ConsentMissing,
+    FrontMissing,
+    AuthorizationMissing,
+    Image(IntakeError),
+    NothingAsked,
+    DocumentMissing,
+}
+
+/// Problems by field name.
+pub type FieldErrors = BTreeMap<&'static str, FieldProblem>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
@@ -96,24 +119,14 @@ pub async fn submit(
         Err(_) => false,
     };
     if !domain_known && !errors.contains_key("domain") {
-        errors.insert(
-            "domain",
-            "We do not manage this domain. Check the spelling; if it is right, please contact your host's support."
-                .into(),
-        );
+        errors.insert("domain", FieldProblem::DomainNotOurs);
     }
     if input.id_front.is_none() {
-        errors.insert(
-            "id_front",
-            "Please add a photo of the front of your identity document.".into(),
-        );
+        errors.insert("id_front", FieldProblem::FrontMissing);
     }
     let representative = parse(input.relation.trim()) == Some(RequesterRelation::Representative);
     if representative && input.authorization.is_none() {
-        errors.insert(
-            "authorization",
-            "As a representative, please add the holder's signed authorisation letter.".into(),
-        );
+        errors.insert("authorization", FieldProblem::AuthorizationMissing);
     }
     // Nothing is decoded for a domain we do not manage: photos cost memory and time.
     if !domain_known {
@@ -139,7 +152,7 @@ pub async fn submit(
         match services.intake.sanitize(upload.bytes).await {
             Ok(image) => clean.push((kind, image)),
             Err(error) => {
-                errors.insert(field_name(kind), intake_message(&error));
+                errors.insert(field_name(kind), FieldProblem::Image(error));
             }
         }
     }
@@ -209,37 +222,33 @@ fn validate_fields(input: &SubmissionInput, errors: &mut FieldErrors) -> Option<
     let domain = match normalize_domain(&input.domain) {
         Ok(domain) => Some(domain),
         Err(DomainError::Empty) => {
-            errors.insert(
-                "domain",
-                "Please enter the domain name, for example example.com.".into(),
-            );
+            errors.insert("domain", FieldProblem::DomainMissing);
             None
         }
-        Err(error @ DomainError::Invalid(_)) => {
-            errors.insert("domain", capitalise(&format!("{error}.")));
+        Err(DomainError::Invalid(typed)) => {
+            errors.insert(
+                "domain",
+                FieldProblem::DomainInvalid(typed.chars().take(80).collect()),
+            );
             None
         }
     };
     let full_name = collapse_whitespace(&input.full_name);
     if full_name.is_empty() {
-        errors.insert("full_name", "Please enter your full name.".into());
+        errors.insert("full_name", FieldProblem::NameMissing);
     } else if full_name.chars().count() > MAX_NAME_CHARS {
         errors.insert(
             "full_name",
-            format!("Please shorten your name to {MAX_NAME_CHARS} characters."),
+            FieldProblem::NameTooLong {
+                max_chars: MAX_NAME_CHARS,
+            },
         );
     }
     let email = input.email.trim().to_owned();
     if email.is_empty() {
-        errors.insert(
-            "email",
-            "Please enter an email address we can reach you at.".into(),
-        );
+        errors.insert("email", FieldProblem::EmailMissing);
     } else if !is_plausible_email(&email) {
-        errors.insert(
-            "email",
-            "This does not look like an email address (name@example.com).".into(),
-        );
+        errors.insert("email", FieldProblem::EmailInvalid);
     }
     let phone = collapse_whitespace(&input.phone);
     let phone_ok = phone.chars().count() <= MAX_PHONE_CHARS
@@ -248,23 +257,14 @@ fn validate_fields(input: &SubmissionInput, errors: &mut FieldErrors) -> Option<
             .enumerate()
             .all(|(i, c)| c.is_ascii_digit() || " ()-./".contains(c) || (i == 0 && c == '+'));
     if !phone_ok {
-        errors.insert(
-            "phone",
-            "Please enter a phone number with digits, spaces and an optional leading +.".into(),
-        );
+        errors.insert("phone", FieldProblem::PhoneInvalid);
     }
     let relation = parse(input.relation.trim());
     if relation.is_none() {
-        errors.insert(
-            "relation",
-            "Please say whether you hold the domain or represent its holder.".into(),
-        );
+        errors.insert("relation", FieldProblem::RelationMissing);
     }
     if !input.consent {
-        errors.insert(
-            "consent",
-            "We can only check your identity with your consent to this processing.".into(),
-        );
+        errors.insert("consent", FieldProblem::ConsentMissing);
     }
     match (domain, relation) {
         (Some(domain), Some(relation)) if errors.is_empty() => Some(ValidFields {
@@ -275,29 +275,6 @@ fn validate_fields(input: &SubmissionInput, errors: &mut FieldErrors) -> Option<
             relation,
         }),
         _ => None,
-    }
-}
-
-fn intake_message(error: &IntakeError) -> String {
-    let advice = match error {
-        IntakeError::Empty | IntakeError::Undecodable | IntakeError::Processing => {
-            " Please take the photo again or choose another file."
-        }
-        IntakeError::NotAnAcceptedImage => {
-            " Please send a photo or scan saved as JPEG, PNG or WebP."
-        }
-        IntakeError::TooManyPixels { .. } | IntakeError::TooMuchImageData => {
-            " Please send a smaller photo, or the same photo saved as JPEG."
-        }
-    };
-    format!("{}.{advice}", capitalise(&error.to_string()))
-}
-
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 
@@ -433,20 +410,20 @@ pub async fn provide_document(
         .await?
         .ok_or(SubmitError::NotFound)?;
     let invalid =
-        |message: &str| SubmitError::Invalid(FieldErrors::from([("document", message.to_owned())]));
-    let nothing_asked = || invalid("Nothing is asked of you for this request right now.");
+        |problem: FieldProblem| SubmitError::Invalid(FieldErrors::from([("document", problem)]));
+    let nothing_asked = || invalid(FieldProblem::NothingAsked);
     if found.state != RequestState::NeedsDocument
         || found.created_at <= retention_cutoff(&services.settings, Utc::now())
     {
         return Err(nothing_asked());
     }
     let kind = found.requested_document.ok_or_else(nothing_asked)?;
-    let upload = upload.ok_or_else(|| invalid("Please choose the photo to send."))?;
+    let upload = upload.ok_or_else(|| invalid(FieldProblem::DocumentMissing))?;
     let image = services
         .intake
         .sanitize(upload.bytes)
         .await
-        .map_err(|error| invalid(&intake_message(&error)))?;
+        .map_err(|error| invalid(FieldProblem::Image(error)))?;
     let now = Utc::now();
     let (document, name) = seal_and_write(services, found.id, kind, &image, now).await?;
     let result = async {
@@ -564,13 +541,5 @@ mod tests {
             assert!(validate_fields(&input, &mut errors).is_none());
             assert_eq!(errors.len(), 1);
         }
-    }
-
-    #[test]
-    fn intake_errors_read_as_sentences() {
-        assert_eq!(
-            intake_message(&IntakeError::NotAnAcceptedImage),
-            "This file is not a JPEG, PNG or WebP photo. Please send a photo or scan saved as JPEG, PNG or WebP."
-        );
     }
 }

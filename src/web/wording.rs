@@ -1,0 +1,85 @@
+//! The words requesters read about their input. The workflow says what is wrong
+//! (`FieldProblem`, `IntakeError`); saying it to a person happens here, in one place.
+
+use std::collections::BTreeMap;
+
+use crate::intake::IntakeError;
+use crate::workflow::{FieldErrors, FieldProblem};
+
+pub fn field_problem(problem: &FieldProblem) -> String {
+    match problem {
+        FieldProblem::DomainMissing => "Please enter the domain name, for example example.com.".into(),
+        FieldProblem::DomainInvalid(typed) => {
+            format!("“{typed}” is not a valid domain name. Please enter it like example.com.")
+        }
+        FieldProblem::DomainNotOurs => "We do not manage this domain. Check the spelling; if it is right, please contact your host's support.".into(),
+        FieldProblem::NameMissing => "Please enter your full name.".into(),
+        FieldProblem::NameTooLong { max_chars } => {
+            format!("Please shorten your name to {max_chars} characters.")
+        }
+        FieldProblem::EmailMissing => "Please enter an email address we can reach you at.".into(),
+        FieldProblem::EmailInvalid => {
+            "This does not look like an email address (name@example.com).".into()
+        }
+        FieldProblem::PhoneInvalid => {
+            "Please enter a phone number with digits, spaces and an optional leading +.".into()
+        }
+        FieldProblem::RelationMissing => {
+            "Please say whether you hold the domain or represent its holder.".into()
+        }
+        FieldProblem::ConsentMissing => {
+            "We can only check your identity with your consent to this processing.".into()
+        }
+        FieldProblem::FrontMissing => {
+            "Please add a photo of the front of your identity document.".into()
+        }
+        FieldProblem::AuthorizationMissing => {
+            "As a representative, please add the holder's signed authorisation letter.".into()
+        }
+        FieldProblem::Image(error) => image_problem(error),
+        FieldProblem::NothingAsked => "Nothing is asked of you for this request right now.".into(),
+        FieldProblem::DocumentMissing => "Please choose the photo to send.".into(),
+    }
+}
+
+fn image_problem(error: &IntakeError) -> String {
+    match error {
+        IntakeError::Empty => "This file is empty. Please take the photo again or choose another file.".into(),
+        IntakeError::NotAnAcceptedImage => "This file is not a JPEG, PNG or WebP photo. Please send a photo or scan saved as JPEG, PNG or WebP.".into(),
+        IntakeError::TooManyPixels { width, height } if *width > 0 => format!(
+            "The photo is too large ({width} × {height} pixels); the limit is 10,000 pixels a side and 50 megapixels. Please send a smaller photo."
+        ),
+        IntakeError::TooManyPixels { .. } => "The photo is too large; the limit is 10,000 pixels a side and 50 megapixels. Please send a smaller photo.".into(),
+        IntakeError::TooMuchImageData => "This photo holds too much image data to process (very many pixels at a high colour depth). Please send a smaller photo, or the same photo saved as JPEG.".into(),
+        IntakeError::Undecodable => "This photo could not be read: it may be damaged or incomplete. Please take the photo again or choose another file.".into(),
+        IntakeError::Processing => "This photo could not be processed. Please take the photo again or choose another file.".into(),
+    }
+}
+
+/// Every field's problem in words.
+pub fn field_errors(errors: &FieldErrors) -> BTreeMap<&'static str, String> {
+    errors
+        .iter()
+        .map(|(field, problem)| (*field, field_problem(problem)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intake_errors_read_as_sentences() {
+        assert_eq!(
+            field_problem(&FieldProblem::Image(IntakeError::NotAnAcceptedImage)),
+            "This file is not a JPEG, PNG or WebP photo. Please send a photo or scan saved as JPEG, PNG or WebP."
+        );
+        assert!(
+            field_problem(&FieldProblem::Image(IntakeError::TooManyPixels {
+                width: 20_000,
+                height: 100
+            }))
+            .contains("20000 × 100")
+        );
+    }
+}
