@@ -142,22 +142,42 @@ fn refusal(error: multer::Error) -> UploadError {
     }
 }
 
+/// Forms read with [`Parts::read`], whose `csrf_token` field is their CSRF token.
+macro_rules! multipart_form {
+    ($($form:ident),+) => {
+        $(
+            #[rocket::async_trait]
+            impl<'r> FromData<'r> for $form {
+                type Error = UploadError;
+
+                async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+                    match Parts::read(req, data).await {
+                        Ok(parts) => data::Outcome::Success($form { parts }),
+                        Err(error) => data::Outcome::Error((Status::from(&error), error)),
+                    }
+                }
+            }
+
+            impl CarriesCsrf for $form {
+                fn csrf_token(&self) -> Option<&str> {
+                    self.parts.texts.get("csrf_token").map(String::as_str)
+                }
+            }
+        )+
+    };
+}
+
 /// The request form, from the HTML page or the API.
 pub struct RequestForm {
     parts: Parts,
 }
 
-#[rocket::async_trait]
-impl<'r> FromData<'r> for RequestForm {
-    type Error = UploadError;
-
-    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
-        match Parts::read(req, data).await {
-            Ok(parts) => data::Outcome::Success(RequestForm { parts }),
-            Err(error) => data::Outcome::Error((Status::from(&error), error)),
-        }
-    }
+/// The tracking page's form: the new document a reviewer asked for.
+pub struct DocumentForm {
+    parts: Parts,
 }
+
+multipart_form!(RequestForm, DocumentForm);
 
 impl From<&UploadError> for Status {
     fn from(error: &UploadError) -> Status {
@@ -166,12 +186,6 @@ impl From<&UploadError> for Status {
             UploadError::FieldTooLarge(_) | UploadError::BodyTooLarge => Status::PayloadTooLarge,
             UploadError::Malformed(_) => Status::BadRequest,
         }
-    }
-}
-
-impl CarriesCsrf for RequestForm {
-    fn csrf_token(&self) -> Option<&str> {
-        self.parts.texts.get("csrf_token").map(String::as_str)
     }
 }
 
@@ -217,29 +231,6 @@ impl RequestForm {
             consent: typed.consent,
             client_addr,
         }
-    }
-}
-
-/// The tracking page's form: the new document a reviewer asked for.
-pub struct DocumentForm {
-    parts: Parts,
-}
-
-#[rocket::async_trait]
-impl<'r> FromData<'r> for DocumentForm {
-    type Error = UploadError;
-
-    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
-        match Parts::read(req, data).await {
-            Ok(parts) => data::Outcome::Success(DocumentForm { parts }),
-            Err(error) => data::Outcome::Error((Status::from(&error), error)),
-        }
-    }
-}
-
-impl CarriesCsrf for DocumentForm {
-    fn csrf_token(&self) -> Option<&str> {
-        self.parts.texts.get("csrf_token").map(String::as_str)
     }
 }
 

@@ -180,15 +180,7 @@ pub async fn approve(
         if !give_back_claim(&txn, request_id, me, now).await? {
             return Err(ReviewError::NotClaimHolder);
         }
-        insert_approval(&txn, request_id, me, now).await?;
-        audit::record(
-            &txn,
-            &me.name,
-            audit::APPROVAL,
-            Some(request_id),
-            Some(&detail),
-        )
-        .await?;
+        record_approval(&txn, request_id, me, &detail, now).await?;
         txn.commit().await?;
         return Ok(ApproveOutcome::ApprovalRecorded { have, need });
     }
@@ -205,15 +197,7 @@ pub async fn approve(
     {
         return Err(ReviewError::AlreadyDecided);
     }
-    insert_approval(&txn, request_id, me, now).await?;
-    audit::record(
-        &txn,
-        &me.name,
-        audit::APPROVAL,
-        Some(request_id),
-        Some(&detail),
-    )
-    .await?;
+    record_approval(&txn, request_id, me, &detail, now).await?;
     txn.commit().await?;
 
     match issue_code(services, &found, me, contested_reason, now).await {
@@ -234,15 +218,7 @@ async fn give_back_claim(
     me: &reviewer::Model,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let released = request::Entity::update_many()
-        .col_expr(
-            request::Column::ClaimedBy,
-            Expr::value(Option::<Uuid>::None),
-        )
-        .col_expr(
-            request::Column::ClaimExpiresAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
+    let released = state::without_claim(request::Entity::update_many())
         .filter(request::Column::Id.eq(request_id))
         .filter(request::Column::State.eq(RequestState::Submitted))
         .filter(request::Column::ClaimedBy.eq(me.id))
@@ -252,10 +228,12 @@ async fn give_back_claim(
     Ok(released.rows_affected == 1)
 }
 
-async fn insert_approval(
+/// This reviewer's approval, and its line in the audit trail.
+async fn record_approval(
     txn: &impl ConnectionTrait,
     request_id: Uuid,
     me: &reviewer::Model,
+    detail: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     approval::ActiveModel {
@@ -264,8 +242,15 @@ async fn insert_approval(
         approved_at: Set(now),
     }
     .insert(txn)
+    .await?;
+    audit::record(
+        txn,
+        &me.name,
+        audit::APPROVAL,
+        Some(request_id),
+        Some(detail),
+    )
     .await
-    .map(|_| ())
 }
 
 /// Fired signals of a request's live documents.

@@ -266,15 +266,7 @@ pub async fn release(
     request_id: Uuid,
     me: &reviewer::Model,
 ) -> Result<(), ReviewError> {
-    let mut update = request::Entity::update_many()
-        .col_expr(
-            request::Column::ClaimedBy,
-            Expr::value(Option::<Uuid>::None),
-        )
-        .col_expr(
-            request::Column::ClaimExpiresAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
+    let mut update = state::without_claim(request::Entity::update_many())
         .filter(request::Column::Id.eq(request_id))
         .filter(request::Column::ClaimedBy.is_not_null());
     if !me.is_admin {

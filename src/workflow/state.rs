@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use entities::enums::RequestState::{self, *};
 use entities::{request, request_event};
 use sea_orm::sea_query::Expr;
+use sea_orm::UpdateMany;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
@@ -164,17 +165,9 @@ pub async fn apply(
 ) -> Result<bool, DbErr> {
     let rule = step.rule();
     let now = guard.now;
-    let mut update = request::Entity::update_many()
+    let mut update = without_claim(request::Entity::update_many())
         .col_expr(request::Column::State, Expr::value(rule.to))
         .col_expr(request::Column::UpdatedAt, Expr::value(now))
-        .col_expr(
-            request::Column::ClaimedBy,
-            Expr::value(Option::<Uuid>::None),
-        )
-        .col_expr(
-            request::Column::ClaimExpiresAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
         .filter(request::Column::Id.eq(request_id))
         .filter(request::Column::State.is_in(rule.from.iter().copied()));
     if !is_pending(rule.to) {
@@ -209,6 +202,19 @@ pub async fn apply(
         record_event(db, request_id, kind, note, now).await?;
     }
     Ok(true)
+}
+
+/// An update that also ends the review claim.
+pub fn without_claim(update: UpdateMany<request::Entity>) -> UpdateMany<request::Entity> {
+    update
+        .col_expr(
+            request::Column::ClaimedBy,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(
+            request::Column::ClaimExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
 }
 
 /// Appends an event to the request's timeline.
