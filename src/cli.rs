@@ -27,6 +27,9 @@ pub enum Command {
         #[command(subcommand)]
         command: DomainsCommand,
     },
+    /// Run the background jobs once (expiry, interrupted issuing, code expiry, file
+    /// deletion, orphaned files, personal data past the evidence period), for cron.
+    Sweep,
     /// Manage reviewer accounts.
     Reviewer {
         #[command(subcommand)]
@@ -75,6 +78,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             command: DomainsCommand::Import { file },
         } => import_domains(settings, file).await,
         Command::Reviewer { command } => manage_reviewers(settings, command).await,
+        Command::Sweep => sweep_once(settings).await,
     }
 }
 
@@ -172,6 +176,34 @@ async fn serve(settings: Settings) -> ExitCode {
             tracing::error!("the service stopped: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Exits 0 when every stage ran, 1 when one failed (each failure is logged).
+async fn sweep_once(settings: Settings) -> ExitCode {
+    let services = match crate::Services::start(settings).await {
+        Ok((services, _)) => services,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = crate::workflow::sweep::sweep(&services, chrono::Utc::now()).await;
+    println!(
+        "expired {} request(s), returned {} interrupted issuing(s) to review, erased {} code(s), unlinked {} file(s), removed {} orphaned file(s), erased personal data of {} request(s), purged {} stale row(s)",
+        report.requests_expired,
+        report.issuing_abandoned,
+        report.codes_erased,
+        report.unlinked_from_outbox,
+        report.orphans_removed,
+        report.personal_data_erased,
+        report.stale_rows_purged,
+    );
+    if report.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("failed stages: {}", report.failed.join(", "));
+        ExitCode::FAILURE
     }
 }
 

@@ -87,6 +87,15 @@ impl BlobStore {
         result
     }
 
+    /// Whether a file can be written (and removed) in the store now.
+    pub fn probe(&self) -> io::Result<()> {
+        let probe = self
+            .dir
+            .join(format!("{PARTIAL_PREFIX}probe-{}", Uuid::new_v4().simple()));
+        fs::write(&probe, b"")?;
+        fs::remove_file(&probe)
+    }
+
     pub fn get(&self, name: &str) -> io::Result<Vec<u8>> {
         fs::read(self.path_of(name)?)
     }

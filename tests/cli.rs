@@ -182,3 +182,23 @@ async fn the_first_admin_link_goes_to_a_private_file_never_to_the_log() {
     let token = link.rsplit('/').next().unwrap();
     assert!(!log.contains(token));
 }
+
+#[tokio::test]
+async fn sweep_runs_the_background_jobs_once_for_cron() {
+    let server = common::server::Server::start(&[]).await;
+    // What a crash between writing a document and committing its request leaves behind.
+    let orphan = server
+        .uploads_dir()
+        .join(format!("{}.sealed", uuid::Uuid::new_v4()));
+    std::fs::write(&orphan, b"ciphertext nobody refers to").unwrap();
+    let touched = Command::new("touch")
+        .arg("-d")
+        .arg("1 hour ago")
+        .arg(&orphan)
+        .status()
+        .unwrap();
+    assert!(touched.success());
+    let said = server.run(&["sweep"], "");
+    assert!(said.contains("removed 1 orphaned file(s)"), "{said}");
+    assert!(!orphan.exists());
+}

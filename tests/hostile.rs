@@ -538,3 +538,29 @@ async fn a_small_png_that_would_decode_to_hundreds_of_megabytes_is_refused_unrea
     assert!(message.contains("too much image data"), "{message}");
     assert_nothing_stored(&app).await;
 }
+
+#[rocket::async_test]
+async fn load_balancers_can_ask_whether_an_instance_is_alive_and_ready() {
+    let app = app_with_example().await;
+    // A balancer probes by the instance's address, which is no allowed host name.
+    let alive = app
+        .client
+        .get("/healthz")
+        .header(Header::new("Host", "10.0.0.7:8000"))
+        .dispatch()
+        .await;
+    assert_status(&alive, Status::Ok);
+    let ready = app.client.get("/readyz").dispatch().await;
+    assert_status(&ready, Status::Ok);
+    let parts: serde_json::Value = ready.into_json().await.unwrap();
+    assert_eq!(parts["database"], "ok");
+    assert_eq!(parts["document_store"], "ok");
+
+    // Without its document store the instance is alive but not ready.
+    std::fs::remove_dir_all(app.services().store.dir()).unwrap();
+    let not_ready = app.client.get("/readyz").dispatch().await;
+    assert_status(&not_ready, Status::ServiceUnavailable);
+    let parts: serde_json::Value = not_ready.into_json().await.unwrap();
+    assert_eq!(parts["document_store"], "failing");
+    assert_status(&app.client.get("/healthz").dispatch().await, Status::Ok);
+}

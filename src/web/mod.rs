@@ -6,6 +6,7 @@ mod error;
 mod forms;
 mod guards;
 mod hosts;
+mod ops;
 mod public;
 mod review;
 mod session;
@@ -57,6 +58,7 @@ pub fn mount(rocket: Rocket<Build>) -> Rocket<Build> {
     rocket
         .mount("/", public::routes())
         .mount("/", rocket::routes![hosts::misdirected])
+        .mount("/", ops::routes())
         .mount("/api/v1", api::routes())
         .mount("/review", review::routes())
         .mount("/static", FileServer::from(STATIC_DIR))

@@ -58,7 +58,10 @@ impl<'r> FromRequest<'r> for ReviewerSession {
             .await;
         match loaded {
             Ok(session) => Outcome::Success(ReviewerSession(session.clone())),
-            Err(why) => Outcome::Error((Status::Unauthorized, why)),
+            Err(why) => {
+                tracing::debug!(route = %super::route_name(req), why, "no reviewer session");
+                Outcome::Error((Status::Unauthorized, why))
+            }
         }
     }
 }

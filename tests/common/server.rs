@@ -122,6 +122,10 @@ impl Server {
         self.dir.path().join("data")
     }
 
+    pub fn uploads_dir(&self) -> PathBuf {
+        self.dir.path().join("uploads")
+    }
+
     /// A file the browser can upload.
     pub fn write_file(&self, name: &str, bytes: &[u8]) -> String {
         let file = self.dir.path().join(name);
