@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-/// One-time link that creates the first admin.
+/// One-time link that creates the first admin (no reviewer) or sets a reviewer's password.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "setup_tokens")]
 pub struct Model {
@@ -8,6 +8,8 @@ pub struct Model {
     pub token_hash: Vec<u8>,
     pub expires_at: DateTimeUtc,
     pub used_at: Option<DateTimeUtc>,
+    /// The reviewer whose password the link sets; `None` for the first-admin link.
+    pub reviewer_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,5 +1,6 @@
 //! Reviewer accounts, server-side sessions, login throttling and the first-admin setup link.
 
+mod links;
 pub mod password;
 mod throttle;
 
@@ -11,6 +12,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+pub use links::{
+    change_own_password, complete_password_link, invite_reviewer, password_link_holder,
+    reset_password, set_disabled, PASSWORD_LINK_VALIDITY,
+};
 pub use password::PasswordError;
 pub use throttle::{LoginThrottle, ThrottlePolicy, Verdict};
 
@@ -53,6 +58,18 @@ pub async fn add_reviewer(
     password: &str,
     is_admin: bool,
 ) -> Result<reviewer::Model, AccountError> {
+    password::check_length(password)?;
+    let hash = password::hash(password)?;
+    insert_reviewer(db, name, hash, is_admin, "system").await
+}
+
+async fn insert_reviewer(
+    db: &impl ConnectionTrait,
+    name: &str,
+    password_hash: String,
+    is_admin: bool,
+    actor: &str,
+) -> Result<reviewer::Model, AccountError> {
     check_name(name)?;
     if find_by_name(db, name).await?.is_some() {
         return Err(AccountError::NameTaken(name.to_owned()));
@@ -61,7 +78,7 @@ pub async fn add_reviewer(
     let created = reviewer::ActiveModel {
         id: Set(Uuid::new_v4()),
         name: Set(name.to_owned()),
-        password_hash: Set(password::hash(password)?),
+        password_hash: Set(password_hash),
         is_admin: Set(is_admin),
         disabled: Set(false),
         created_at: Set(now),
@@ -69,7 +86,7 @@ pub async fn add_reviewer(
     }
     .insert(db)
     .await?;
-    audit::record(db, "system", audit::REVIEWER_ADDED, None, Some(name)).await?;
+    audit::record(db, actor, audit::REVIEWER_ADDED, None, Some(name)).await?;
     Ok(created)
 }
 
@@ -92,16 +109,7 @@ pub async fn list_reviewers(db: &impl ConnectionTrait) -> Result<Vec<reviewer::M
 
 /// Disables an account and ends all its sessions.
 pub async fn disable_reviewer(db: &impl ConnectionTrait, name: &str) -> Result<(), AccountError> {
-    let found = find_by_name(db, name)
-        .await?
-        .ok_or_else(|| AccountError::UnknownReviewer(name.to_owned()))?;
-    let id = found.id;
-    let mut active = found.into_active_model();
-    active.disabled = Set(true);
-    active.update(db).await?;
-    revoke_all_sessions(db, id).await?;
-    audit::record(db, "system", audit::REVIEWER_DISABLED, None, Some(name)).await?;
-    Ok(())
+    set_disabled(db, name, true, "system").await
 }
 
 /// Sets a new password and ends all sessions of the account.
@@ -309,6 +317,7 @@ pub async fn setup_token_if_needed(
         token_hash: Set(token.hash().to_vec()),
         expires_at: Set(Utc::now() + SETUP_LINK_VALIDITY),
         used_at: Set(None),
+        reviewer_id: Set(None),
     }
     .insert(db)
     .await?;
@@ -323,7 +332,9 @@ pub async fn setup_link_valid(
     let found = setup_token::Entity::find_by_id(token.hash().to_vec())
         .one(db)
         .await?;
-    let fresh = found.is_some_and(|t| t.used_at.is_none() && t.expires_at > Utc::now());
+    let fresh = found.is_some_and(|t| {
+        t.used_at.is_none() && t.expires_at > Utc::now() && t.reviewer_id.is_none()
+    });
     Ok(fresh && reviewer::Entity::find().count(db).await? == 0)
 }
 

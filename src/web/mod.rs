@@ -1,5 +1,6 @@
 //! HTTP: routes by audience, guards, security headers and the error mapping.
 
+mod accounts;
 mod api;
 mod csrf;
 mod error;
@@ -45,6 +46,7 @@ pub fn account_message(error: &crate::accounts::AccountError) -> String {
         AccountError::Password(PasswordError::Length) => {
             "The password must have 12 to 128 characters.".into()
         }
+        AccountError::UnknownReviewer(name) => format!("There is no reviewer named “{name}”."),
         _ => "The account could not be saved. Please try again.".into(),
     }
 }
@@ -61,6 +63,7 @@ pub fn mount(rocket: Rocket<Build>) -> Rocket<Build> {
         .mount("/", ops::routes())
         .mount("/api/v1", api::routes())
         .mount("/review", review::routes())
+        .mount("/review", accounts::routes())
         .mount("/static", FileServer::from(STATIC_DIR))
         .register("/", error::catchers())
         .register("/review", review::catchers())

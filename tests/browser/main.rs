@@ -176,9 +176,21 @@ async fn the_first_admin_and_a_second_reviewer_approve_and_the_requester_reads_t
         alice.text().await.contains("Not found"),
         "the link works once"
     );
-    server.add_reviewer("bob", PASSWORD, false);
 
+    // Alice adds Bob; Bob sets his own password through the one-time link she passes on.
     sign_in(&mut alice, "alice").await;
+    alice.open("/review/reviewers", "reviewers").await;
+    alice.fill("Name", "bob").await;
+    alice.press("Add reviewer", "reviewer-added").await;
+    let bob_link = alice.value("Link for bob").await;
+    let mut bob = browser.person(&server.base, test, "bob", DESKTOP).await;
+    bob.open(&bob_link, "set-password").await;
+    bob.fill("Password (12", PASSWORD).await;
+    bob.fill("The same password again", PASSWORD).await;
+    bob.press("Set password", "password-set").await;
+    assert_eq!(bob.path().await, "/review/login");
+
+    alice.open("/review", "queue").await;
     assert!(alice.text().await.contains("example.com"));
     claim_next_and_see_the_document(&mut alice).await;
     alice.press("Approve", "approved-once").await;
@@ -193,7 +205,6 @@ async fn the_first_admin_and_a_second_reviewer_approve_and_the_requester_reads_t
     assert_eq!(alice.path().await, "/review/login");
     assert!(alice.button("Sign in").await.is_displayed().await.unwrap());
 
-    let mut bob = browser.person(&server.base, test, "bob", DESKTOP).await;
     sign_in(&mut bob, "bob").await;
     claim_next_and_see_the_document(&mut bob).await;
     assert!(bob.text().await.contains("approvals 1 of 2 (alice)"));

@@ -1,0 +1,181 @@
+//! Reviewer management in the browser: invitations and password resets through one-time
+//! links (like the first-admin link), disabling and re-enabling, and changing one's own
+//! password. An admin never chooses or sees another reviewer's password.
+
+use chrono::{Duration, Utc};
+use entities::{reviewer, setup_token};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{find_by_name, insert_reviewer, password, revoke_all_sessions, AccountError};
+use crate::audit;
+use crate::crypto::TrackingToken;
+
+/// How long an invitation or reset link works.
+pub const PASSWORD_LINK_VALIDITY: Duration = Duration::hours(24);
+
+/// A stored hash no password matches: the account cannot sign in until its link is used.
+const NO_PASSWORD: &str = "!";
+
+async fn issue_link(
+    db: &impl ConnectionTrait,
+    reviewer_id: Uuid,
+) -> Result<TrackingToken, AccountError> {
+    let token = TrackingToken::generate().map_err(|_| password::PasswordError::Hashing)?;
+    setup_token::ActiveModel {
+        token_hash: Set(token.hash().to_vec()),
+        expires_at: Set(Utc::now() + PASSWORD_LINK_VALIDITY),
+        used_at: Set(None),
+        reviewer_id: Set(Some(reviewer_id)),
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+/// Adds a reviewer who sets their own password through the returned one-time link.
+pub async fn invite_reviewer(
+    db: &DatabaseConnection,
+    name: &str,
+    is_admin: bool,
+    actor: &str,
+) -> Result<TrackingToken, AccountError> {
+    let txn = db.begin().await?;
+    let created = insert_reviewer(&txn, name, NO_PASSWORD.into(), is_admin, actor).await?;
+    let token = issue_link(&txn, created.id).await?;
+    txn.commit().await?;
+    Ok(token)
+}
+
+/// Ends a reviewer's password and sessions at once and returns a one-time link that sets a
+/// new one (for a forgotten or possibly known password).
+pub async fn reset_password(
+    db: &DatabaseConnection,
+    name: &str,
+    actor: &str,
+) -> Result<TrackingToken, AccountError> {
+    let found = find_by_name(db, name)
+        .await?
+        .ok_or_else(|| AccountError::UnknownReviewer(name.to_owned()))?;
+    let txn = db.begin().await?;
+    let id = found.id;
+    let mut active = found.into_active_model();
+    active.password_hash = Set(NO_PASSWORD.into());
+    active.password_changed_at = Set(Utc::now());
+    active.update(&txn).await?;
+    revoke_all_sessions(&txn, id).await?;
+    let token = issue_link(&txn, id).await?;
+    audit::record(&txn, actor, audit::PASSWORD_RESET, None, Some(name)).await?;
+    txn.commit().await?;
+    Ok(token)
+}
+
+/// The reviewer a usable (unused, unexpired) password link is for.
+pub async fn password_link_holder(
+    db: &impl ConnectionTrait,
+    token: &TrackingToken,
+) -> Result<Option<reviewer::Model>, DbErr> {
+    let Some(link) = setup_token::Entity::find_by_id(token.hash().to_vec())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(reviewer_id) = link
+        .reviewer_id
+        .filter(|_| link.used_at.is_none() && link.expires_at > Utc::now())
+    else {
+        return Ok(None);
+    };
+    reviewer::Entity::find_by_id(reviewer_id).one(db).await
+}
+
+/// Sets the password of the link's reviewer. Works once (a guarded update marks the link
+/// used); ends the reviewer's sessions.
+pub async fn complete_password_link(
+    db: &DatabaseConnection,
+    token: &TrackingToken,
+    new_password: &str,
+) -> Result<Option<reviewer::Model>, AccountError> {
+    password::check_length(new_password)?;
+    let hash = password::hash(new_password)?;
+    let txn = db.begin().await?;
+    let Some(holder) = password_link_holder(&txn, token).await? else {
+        return Ok(None);
+    };
+    let used = setup_token::Entity::update_many()
+        .col_expr(setup_token::Column::UsedAt, Expr::value(Utc::now()))
+        .filter(setup_token::Column::TokenHash.eq(token.hash().to_vec()))
+        .filter(setup_token::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if used.rows_affected != 1 {
+        return Ok(None);
+    }
+    let name = holder.name.clone();
+    let id = holder.id;
+    let mut active = holder.into_active_model();
+    active.password_hash = Set(hash);
+    active.password_changed_at = Set(Utc::now());
+    let updated = active.update(&txn).await?;
+    revoke_all_sessions(&txn, id).await?;
+    audit::record(
+        &txn,
+        &name,
+        audit::PASSWORD_CHANGED,
+        None,
+        Some("through a one-time link"),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Some(updated))
+}
+
+/// Disables (ending every session) or re-enables an account.
+pub async fn set_disabled(
+    db: &impl ConnectionTrait,
+    name: &str,
+    disabled: bool,
+    actor: &str,
+) -> Result<(), AccountError> {
+    let found = find_by_name(db, name)
+        .await?
+        .ok_or_else(|| AccountError::UnknownReviewer(name.to_owned()))?;
+    let id = found.id;
+    let mut active = found.into_active_model();
+    active.disabled = Set(disabled);
+    active.update(db).await?;
+    if disabled {
+        revoke_all_sessions(db, id).await?;
+    }
+    let action = if disabled {
+        audit::REVIEWER_DISABLED
+    } else {
+        audit::REVIEWER_ENABLED
+    };
+    audit::record(db, actor, action, None, Some(name))
+        .await
+        .map_err(AccountError::from)
+}
+
+/// Changes one's own password after checking the current one; `Ok(false)` when the current
+/// password is wrong. Every session ends, this one too: the reviewer signs in again.
+pub async fn change_own_password(
+    db: &impl ConnectionTrait,
+    me: &reviewer::Model,
+    current: &str,
+    new_password: &str,
+) -> Result<bool, AccountError> {
+    password::check_length(new_password)?;
+    let (current_ok, _) = password::verify(current, &me.password_hash);
+    if !current_ok {
+        audit::record(db, &me.name, audit::PASSWORD_CHANGE_REFUSED, None, None).await?;
+        return Ok(false);
+    }
+    super::change_password(db, &me.name, new_password).await?;
+    Ok(true)
+}

@@ -1,0 +1,283 @@
+//! Reviewer accounts in the browser: one's own password, and (for admins) the list of
+//! reviewers with invitations, disabling, re-enabling and password resets. Passwords of
+//! others are never chosen or seen: invitations and resets hand out a one-time link.
+
+use rocket::form::{Form, FromForm};
+use rocket::http::Status;
+use rocket::request::FlashMessage;
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, routes, Route, State};
+use rocket_dyn_templates::{context, Template};
+
+use super::csrf::{carries_csrf, CsrfForm, FormToken};
+use super::error::Error;
+use super::session::{AdminSession, ReviewerSession};
+use super::{account_message, FormAnswer, HostUrl};
+use crate::accounts::{self, AccountError};
+use crate::crypto::TrackingToken;
+use crate::services::Services;
+
+pub fn routes() -> Vec<Route> {
+    routes![
+        account_page,
+        change_password,
+        reviewers_page,
+        invite,
+        disable,
+        enable,
+        reset,
+        password_link_page,
+        use_password_link,
+    ]
+}
+
+type UrlEncoded<T> = CsrfForm<Form<T>>;
+
+#[derive(FromForm)]
+struct PasswordChange {
+    csrf_token: String,
+    #[field(validate = len(..=accounts::MAX_PASSWORD_BYTES))]
+    current: String,
+    #[field(validate = len(..=accounts::MAX_PASSWORD_BYTES))]
+    password: String,
+    #[field(validate = len(..=accounts::MAX_PASSWORD_BYTES))]
+    password_again: String,
+}
+
+#[derive(FromForm)]
+struct Invitation {
+    csrf_token: String,
+    #[field(validate = len(..=accounts::MAX_NAME_CHARS * 4))]
+    name: String,
+    admin: bool,
+}
+
+#[derive(FromForm)]
+struct Plain {
+    csrf_token: String,
+}
+
+#[derive(FromForm)]
+struct NewPassword {
+    csrf_token: String,
+    #[field(validate = len(..=accounts::MAX_PASSWORD_BYTES))]
+    password: String,
+    #[field(validate = len(..=accounts::MAX_PASSWORD_BYTES))]
+    password_again: String,
+}
+
+carries_csrf!(PasswordChange, Invitation, Plain, NewPassword);
+
+fn account_template(session: &ReviewerSession, message: Option<&str>) -> Template {
+    let me = &session.0.reviewer;
+    Template::render(
+        "review_account",
+        context! {
+            me: &me.name, is_admin: me.is_admin, csrf_token: &session.0.csrf_token, message,
+        },
+    )
+}
+
+#[get("/account")]
+fn account_page(session: ReviewerSession) -> Template {
+    account_template(&session, None)
+}
+
+#[post("/account/password", format = "form", data = "<form>")]
+async fn change_password(
+    session: ReviewerSession,
+    form: UrlEncoded<PasswordChange>,
+    services: &State<Services>,
+) -> Result<FormAnswer, Error> {
+    let form = form.0.into_inner();
+    let again = |message: &str| {
+        Ok(FormAnswer::Again((
+            Status::UnprocessableEntity,
+            account_template(&session, Some(message)),
+        )))
+    };
+    if form.password != form.password_again {
+        return again("The two new passwords differ.");
+    }
+    let me = &session.0.reviewer;
+    match accounts::change_own_password(&services.db, me, &form.current, &form.password).await {
+        Ok(true) => Ok(FormAnswer::Next(Redirect::to("/review/login"))),
+        Ok(false) => again("Your current password is not right."),
+        Err(AccountError::Database(e)) => Err(e.into()),
+        Err(other) => again(&account_message(&other)),
+    }
+}
+
+fn reviewers_template(
+    session: &AdminSession,
+    reviewers: Vec<entities::reviewer::Model>,
+    link: Option<(String, String)>,
+    flash: Option<(String, String)>,
+) -> Template {
+    let me = &session.0.reviewer;
+    let rows: Vec<_> = reviewers
+        .into_iter()
+        .map(|r| context! { name: r.name, is_admin: r.is_admin, disabled: r.disabled })
+        .collect();
+    Template::render(
+        "review_reviewers",
+        context! {
+            me: &me.name, is_admin: true, csrf_token: &session.0.csrf_token, rows, link, flash,
+            link_hours: accounts::PASSWORD_LINK_VALIDITY.num_hours(),
+        },
+    )
+}
+
+#[get("/reviewers")]
+async fn reviewers_page(
+    session: AdminSession,
+    flash: Option<FlashMessage<'_>>,
+    services: &State<Services>,
+) -> Result<Template, Error> {
+    let reviewers = accounts::list_reviewers(&services.db).await?;
+    let flash = flash.map(|f| (f.kind().to_owned(), f.message().to_owned()));
+    Ok(reviewers_template(&session, reviewers, None, flash))
+}
+
+/// The reviewers page again, showing a one-time link once, to pass on.
+async fn show_link(
+    session: &AdminSession,
+    services: &Services,
+    host: &HostUrl,
+    name: &str,
+    token: &TrackingToken,
+) -> Result<Template, Error> {
+    let link = format!("{}/review/password/{}", host.0, token.expose());
+    let reviewers = accounts::list_reviewers(&services.db).await?;
+    Ok(reviewers_template(
+        session,
+        reviewers,
+        Some((name.to_owned(), link)),
+        None,
+    ))
+}
+
+fn back(result: Result<(), AccountError>, done: String) -> Result<Flash<Redirect>, Error> {
+    let to = Redirect::to("/review/reviewers");
+    match result {
+        Ok(()) => Ok(Flash::success(to, done)),
+        Err(AccountError::Database(e)) => Err(e.into()),
+        Err(other) => Ok(Flash::error(to, account_message(&other))),
+    }
+}
+
+#[post("/reviewers", format = "form", data = "<form>")]
+async fn invite(
+    session: AdminSession,
+    form: UrlEncoded<Invitation>,
+    host: HostUrl,
+    services: &State<Services>,
+) -> Result<Result<Template, Flash<Redirect>>, Error> {
+    let form = form.0.into_inner();
+    let name = form.name.trim();
+    let actor = &session.0.reviewer.name;
+    match accounts::invite_reviewer(&services.db, name, form.admin, actor).await {
+        Ok(token) => Ok(Ok(show_link(&session, services, &host, name, &token).await?)),
+        Err(error) => back(Err(error), String::new()).map(Err),
+    }
+}
+
+#[post("/reviewers/<name>/disable", data = "<_form>")]
+async fn disable(
+    name: &str,
+    session: AdminSession,
+    _form: UrlEncoded<Plain>,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, Error> {
+    if name == session.0.reviewer.name {
+        return Ok(Flash::error(
+            Redirect::to("/review/reviewers"),
+            "You cannot disable your own account.",
+        ));
+    }
+    let result = accounts::set_disabled(&services.db, name, true, &session.0.reviewer.name).await;
+    back(
+        result,
+        format!("{name} is disabled; their sessions are ended."),
+    )
+}
+
+#[post("/reviewers/<name>/enable", data = "<_form>")]
+async fn enable(
+    name: &str,
+    session: AdminSession,
+    _form: UrlEncoded<Plain>,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, Error> {
+    let result = accounts::set_disabled(&services.db, name, false, &session.0.reviewer.name).await;
+    back(result, format!("{name} can sign in again."))
+}
+
+#[post("/reviewers/<name>/reset", data = "<_form>")]
+async fn reset(
+    name: &str,
+    session: AdminSession,
+    _form: UrlEncoded<Plain>,
+    host: HostUrl,
+    services: &State<Services>,
+) -> Result<Result<Template, Flash<Redirect>>, Error> {
+    let actor = &session.0.reviewer.name;
+    match accounts::reset_password(&services.db, name, actor).await {
+        Ok(token) => Ok(Ok(show_link(&session, services, &host, name, &token).await?)),
+        Err(error) => back(Err(error), String::new()).map(Err),
+    }
+}
+
+fn password_template(
+    token: &FormToken,
+    link: &TrackingToken,
+    name: &str,
+    message: Option<&str>,
+) -> Template {
+    Template::render(
+        "review_password",
+        context! { csrf_token: token.as_str(), token: link.expose(), name, message },
+    )
+}
+
+#[get("/password/<link>")]
+async fn password_link_page(
+    link: Option<TrackingToken>,
+    token: FormToken,
+    services: &State<Services>,
+) -> Result<Template, Error> {
+    let link = link.ok_or(Error::NotFound)?;
+    let holder = accounts::password_link_holder(&services.db, &link)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(password_template(&token, &link, &holder.name, None))
+}
+
+#[post("/password/<link>", format = "form", data = "<form>")]
+async fn use_password_link(
+    link: Option<TrackingToken>,
+    form: UrlEncoded<NewPassword>,
+    token: FormToken,
+    services: &State<Services>,
+) -> Result<FormAnswer, Error> {
+    let link = link.ok_or(Error::NotFound)?;
+    let holder = accounts::password_link_holder(&services.db, &link)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let form = form.0.into_inner();
+    let again = |message: &str| {
+        Ok(FormAnswer::Again((
+            Status::UnprocessableEntity,
+            password_template(&token, &link, &holder.name, Some(message)),
+        )))
+    };
+    if form.password != form.password_again {
+        return again("The two passwords differ.");
+    }
+    match accounts::complete_password_link(&services.db, &link, &form.password).await {
+        Ok(Some(_)) => Ok(FormAnswer::Next(Redirect::to("/review/login"))),
+        Ok(None) => Err(Error::NotFound),
+        Err(AccountError::Database(e)) => Err(e.into()),
+        Err(other) => again(&account_message(&other)),
+    }
+}
