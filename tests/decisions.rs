@@ -217,16 +217,29 @@ async fn a_request_past_its_retention_cannot_be_viewed_or_approved_before_the_sw
     assert!(app.stored_files().is_empty(), "its file is gone too");
 }
 
+async fn refuse_outbox_deletes(app: &TestApp) {
+    use sea_orm::{ConnectionTrait, DbBackend};
+    let statements: &[&str] = match app.db().get_database_backend() {
+        DbBackend::Postgres => &[
+            "CREATE FUNCTION refuse_delete() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_delete BEFORE DELETE ON deletion_outbox FOR EACH ROW EXECUTE FUNCTION refuse_delete()",
+        ],
+        _ => &["CREATE TRIGGER refuse_delete BEFORE DELETE ON deletion_outbox BEGIN SELECT RAISE(ABORT, 'injected failure'); END"],
+    };
+    for statement in statements {
+        app.db().execute_unprepared(statement).await.unwrap();
+    }
+}
+
 #[rocket::async_test]
 async fn a_decision_that_committed_is_reported_as_done_even_if_unlinking_fails() {
     let app = app_with(|_| {}).await;
     let (id, token) = app
         .submit_by_api(valid_submission("example.com", &camera_photo()))
         .await;
-    // The blob cannot be unlinked: something else now stands at its name.
-    let stored = app.stored_files().remove(0);
-    std::fs::remove_file(&stored).unwrap();
-    std::fs::create_dir(&stored).unwrap();
+    // After the commit, finishing the unlink fails: the database refuses to let go of the
+    // outbox row (as it would in an outage between the two steps).
+    refuse_outbox_deletes(&app).await;
 
     let alice = app.sign_in("alice").await;
     app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;

@@ -78,3 +78,26 @@ async fn a_png_declaring_400_mb_of_pixels_costs_the_server_no_memory() {
     let grown = server.peak_memory_kib().saturating_sub(before);
     assert!(grown < 16 * 1024, "peak memory grew by {grown} KiB");
 }
+
+#[tokio::test]
+async fn an_http_1_0_client_without_host_gets_a_whole_tracking_link() {
+    let server = Server::start(&[]).await;
+    server.import_domains(
+        "domain,registrant_name,registrant_email\nexample.com,Anna Muster,anna@example.com\n",
+    );
+    let (_, body) = common::valid_submission("example.com", &camera_photo()).finish();
+    let head = format!(
+        "POST /api/v1/requests HTTP/1.0\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let (status, answer) = server.raw_http(&head, body);
+    let answer = String::from_utf8_lossy(&answer);
+    assert_eq!(status, 201, "{answer}");
+    let port = server.base.rsplit(':').next().unwrap();
+    assert!(
+        answer.contains(&format!(
+            "\"tracking_url\":\"http://127.0.0.1:{port}/track/"
+        )),
+        "{answer}"
+    );
+}

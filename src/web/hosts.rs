@@ -78,7 +78,13 @@ impl Fairing for HostCheck {
     }
 
     async fn on_request(&self, req: &mut Request<'_>, _: &mut Data<'_>) {
-        let Some(header) = req.headers().get_one("Host").map(str::to_owned) else {
+        // HTTP/1.0 clients may send no Host (hyper then shows an empty one): nothing to check.
+        let Some(header) = req
+            .headers()
+            .get_one("Host")
+            .filter(|h| !h.is_empty())
+            .map(str::to_owned)
+        else {
             return;
         };
         if super::ops::ANY_HOST_PATHS.contains(&req.uri().path().as_str()) {
@@ -114,7 +120,7 @@ impl<'r> FromRequest<'r> for HostUrl {
         if let Some(url) = services.and_then(|s| s.settings.public_url.clone()) {
             return Outcome::Success(HostUrl(url));
         }
-        let url = match req.headers().get_one("Host") {
+        let url = match req.headers().get_one("Host").filter(|h| !h.is_empty()) {
             Some(host) => format!("http://{host}"),
             None => {
                 let config = req.rocket().config();
