@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{find_by_name, insert_reviewer, password, revoke_all_sessions, AccountError};
+use super::{existing, insert_reviewer, password, revoke_all_sessions, AccountError};
 use crate::audit;
 use crate::crypto::TrackingToken;
 
@@ -58,9 +58,7 @@ pub async fn reset_password(
     name: &str,
     actor: &str,
 ) -> Result<TrackingToken, AccountError> {
-    let found = find_by_name(db, name)
-        .await?
-        .ok_or_else(|| AccountError::UnknownReviewer(name.to_owned()))?;
+    let found = existing(db, name).await?;
     let txn = db.begin().await?;
     let id = found.id;
     let mut active = found.into_active_model();
@@ -142,9 +140,7 @@ pub async fn set_disabled(
     disabled: bool,
     actor: &str,
 ) -> Result<(), AccountError> {
-    let found = find_by_name(db, name)
-        .await?
-        .ok_or_else(|| AccountError::UnknownReviewer(name.to_owned()))?;
+    let found = existing(db, name).await?;
     let id = found.id;
     let mut active = found.into_active_model();
     active.disabled = Set(disabled);

@@ -90,6 +90,13 @@ async fn insert_reviewer(
     Ok(created)
 }
 
+/// The reviewer named `name`, or the error that says there is none.
+async fn existing(db: &impl ConnectionTrait, name: &str) -> Result<reviewer::Model, AccountError> {
+    find_by_name(db, name)
+        .await?
+        .ok_or_else(|| AccountError::UnknownReviewer(name.to_owned()))
+}
+
 pub async fn find_by_name(
     db: &impl ConnectionTrait,
     name: &str,
@@ -118,9 +125,7 @@ pub async fn change_password(
     name: &str,
     new_password: &str,
 ) -> Result<(), AccountError> {
-    let found = find_by_name(db, name)
-        .await?
-        .ok_or_else(|| AccountError::UnknownReviewer(name.to_owned()))?;
+    let found = existing(db, name).await?;
     let id = found.id;
     let mut active = found.into_active_model();
     active.password_hash = Set(password::hash(new_password)?);

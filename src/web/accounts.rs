@@ -11,6 +11,7 @@ use rocket_dyn_templates::{context, Template};
 
 use super::csrf::{carries_csrf, CsrfForm, FormToken};
 use super::error::Error;
+use super::review::link_page;
 use super::session::{AdminSession, ReviewerSession};
 use super::{account_message, FormAnswer, HostUrl};
 use crate::accounts::{self, AccountError};
@@ -228,18 +229,6 @@ async fn reset(
     }
 }
 
-fn password_template(
-    token: &FormToken,
-    link: &TrackingToken,
-    name: &str,
-    message: Option<&str>,
-) -> Template {
-    Template::render(
-        "review_password",
-        context! { csrf_token: token.as_str(), token: link.expose(), name, message },
-    )
-}
-
 #[get("/password/<link>")]
 async fn password_link_page(
     link: Option<TrackingToken>,
@@ -250,7 +239,13 @@ async fn password_link_page(
     let holder = accounts::password_link_holder(&services.db, &link)
         .await?
         .ok_or(Error::NotFound)?;
-    Ok(password_template(&token, &link, &holder.name, None))
+    Ok(link_page(
+        "review_password",
+        &token,
+        &link,
+        &holder.name,
+        None,
+    ))
 }
 
 #[post("/password/<link>", format = "form", data = "<form>")]
@@ -268,7 +263,13 @@ async fn use_password_link(
     let again = |message: &str| {
         Ok(FormAnswer::Again((
             Status::UnprocessableEntity,
-            password_template(&token, &link, &holder.name, Some(message)),
+            link_page(
+                "review_password",
+                &token,
+                &link,
+                &holder.name,
+                Some(message),
+            ),
         )))
     };
     if form.password != form.password_again {

@@ -241,14 +241,17 @@ async fn logout(
     Ok(Redirect::to("/review/login"))
 }
 
-fn setup_template(
+/// A page reached through a one-time link (`review_setup`, `review_password`): the form
+/// posts back to the same link.
+pub(super) fn link_page(
+    template: &'static str,
     token: &FormToken,
     link: &TrackingToken,
     name: &str,
     message: Option<&str>,
 ) -> Template {
     Template::render(
-        "review_setup",
+        template,
         context! { csrf_token: token.as_str(), token: link.expose(), name, message },
     )
 }
@@ -263,7 +266,7 @@ async fn setup_page(
     if !accounts::setup_link_valid(&services.db, &link).await? {
         return Err(Error::NotFound);
     }
-    Ok(setup_template(&token, &link, "", None))
+    Ok(link_page("review_setup", &token, &link, "", None))
 }
 
 #[post("/setup/<link>", format = "form", data = "<form>")]
@@ -279,7 +282,7 @@ async fn setup(
     let again = |message: &str| {
         Ok(FormAnswer::Again((
             Status::UnprocessableEntity,
-            setup_template(&token, &link, name, Some(message)),
+            link_page("review_setup", &token, &link, name, Some(message)),
         )))
     };
     if form.password != form.password_again {
