@@ -25,6 +25,11 @@
     var target = event.target;
     if (event.ctrlKey || event.metaKey || event.altKey) { return; }
     if (target && (target.tagName === "INPUT" || target.tagName === "SELECT" || target.tagName === "TEXTAREA")) { return; }
+    if (event.key === "?") {
+      var help = document.getElementById("shortcuts");
+      if (help) { help.open = !help.open; if (help.open) { help.scrollIntoView(); } }
+      return;
+    }
     var first = document.querySelector("[data-viewer]");
     if (!first) { return; }
     if (event.key === "+") { first.querySelector("[data-zoom=in]").click(); }

@@ -544,3 +544,35 @@ async fn a_forwarded_header_is_ignored_without_a_trusted_proxy() {
         .unwrap();
     assert_ne!(login.detail.as_deref(), Some("198.51.100.7"));
 }
+
+#[rocket::async_test]
+async fn the_queue_says_how_much_is_waiting_and_how_late() {
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+    let app = staff_app().await;
+    let (late, _) = app
+        .submit_by_api(valid_submission("example.com", &camera_photo()))
+        .await;
+    app.submit_by_api(valid_submission("example.com", &camera_photo()))
+        .await;
+    let found = request::Entity::find_by_id(late)
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let created_at = found.created_at - chrono::Duration::hours(130);
+    let mut aged = found.into_active_model();
+    aged.created_at = Set(created_at);
+    aged.update(app.db()).await.unwrap();
+
+    let alice = app.sign_in("alice").await;
+    let queue = app
+        .staff_get(&alice, "/review".into())
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(queue.contains("2 waiting"), "{queue}");
+    assert!(queue.contains("oldest 130 h"));
+    assert!(queue.contains("1 overdue"));
+    assert!(queue.contains("Keyboard shortcuts"));
+}

@@ -314,13 +314,15 @@ async fn queue_page(
         domain: domain.map(str::to_owned),
         mine: mine.unwrap_or(false),
     };
-    let items = claims::queue(&services.db, &filter, me, Utc::now()).await?;
+    let now = Utc::now();
+    let items = claims::queue(&services.db, &filter, me, now).await?;
+    let summary = claims::summary(&services.db, now).await?;
     let states: Vec<RequestState> = RequestState::iter().collect();
     Ok(Template::render(
         "review_queue",
         context! {
             me: &me.name, is_admin: me.is_admin, csrf_token: &session.0.csrf_token,
-            items, states, state: state.unwrap_or(""), domain: domain.unwrap_or(""),
+            items, summary, states, state: state.unwrap_or(""), domain: domain.unwrap_or(""),
             mine: filter.mine, flash: flash.map(|f| f.message().to_owned()),
         },
     ))

@@ -6,7 +6,8 @@ use chrono::{DateTime, Duration, Utc};
 use entities::{approval, document, request, reviewer, transfer_code};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use uuid::Uuid;
 
@@ -41,6 +42,39 @@ pub struct QueueItem {
     pub held_by_me: bool,
     /// Another pending request or a live transfer code exists for the same domain.
     pub domain_contested: bool,
+}
+
+/// The line at the top of the queue: how much is waiting and how late it is.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct QueueSummary {
+    pub waiting: u64,
+    pub oldest_age_hours: Option<i64>,
+    pub overdue: u64,
+}
+
+pub async fn summary(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<QueueSummary, DbErr> {
+    let waiting = request::Entity::find()
+        .filter(state::pending())
+        .count(db)
+        .await?;
+    let oldest: Option<DateTime<Utc>> = request::Entity::find()
+        .select_only()
+        .column(request::Column::CreatedAt)
+        .filter(state::pending())
+        .order_by_asc(request::Column::CreatedAt)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let overdue = request::Entity::find()
+        .filter(state::pending())
+        .filter(request::Column::CreatedAt.lt(now - ISSUANCE_DEADLINE))
+        .count(db)
+        .await?;
+    Ok(QueueSummary {
+        waiting,
+        oldest_age_hours: oldest.map(|at| (now - at).num_hours()),
+        overdue,
+    })
 }
 
 pub fn lease_is_live(found: &request::Model, now: DateTime<Utc>) -> bool {

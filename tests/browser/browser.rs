@@ -256,6 +256,17 @@ impl Page {
         self.client.current_url().await.unwrap().path().to_owned()
     }
 
+    /// Types `keys` into whatever has the keyboard focus, as a person would.
+    pub async fn type_keys(&self, keys: &str) {
+        self.client
+            .active_element()
+            .await
+            .unwrap()
+            .send_keys(keys)
+            .await
+            .unwrap();
+    }
+
     /// The `id` of the element that has the keyboard focus.
     pub async fn focused_id(&self) -> String {
         self.script("return document.activeElement ? document.activeElement.id : '';")

@@ -192,6 +192,16 @@ async fn the_first_admin_and_a_second_reviewer_approve_and_the_requester_reads_t
 
     alice.open("/review", "queue").await;
     assert!(alice.text().await.contains("example.com"));
+    assert!(alice.text().await.contains("1 waiting"));
+    // "?" lists the keyboard shortcuts.
+    alice.type_keys("?").await;
+    assert_eq!(
+        alice
+            .script("return document.getElementById('shortcuts').open;")
+            .await,
+        "true"
+    );
+    alice.shot("shortcuts").await;
     claim_next_and_see_the_document(&mut alice).await;
     alice.press("Approve", "approved-once").await;
     assert!(alice
