@@ -13,6 +13,7 @@ pub mod intake;
 pub mod registry;
 pub mod services;
 pub mod storage;
+pub mod uid;
 pub mod watermark;
 pub mod web;
 pub mod workflow;

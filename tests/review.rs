@@ -421,6 +421,7 @@ async fn concurrent_decisions_make_exactly_one_transition() {
     // The first request's code is live for the same domain: the approver confirms that.
     let confirmed = ApprovalInput {
         contested_reason: Some("the first code was lost".into()),
+        ..Default::default()
     };
     let (one, two) = tokio::join!(
         decide::approve(services, second, &alice, &confirmed, now),
@@ -575,4 +576,60 @@ async fn the_queue_says_how_much_is_waiting_and_how_late() {
     assert!(queue.contains("oldest 130 h"));
     assert!(queue.contains("1 overdue"));
     assert!(queue.contains("Keyboard shortcuts"));
+}
+
+#[rocket::async_test]
+async fn a_company_signatory_is_checked_in_the_commercial_register() {
+    let app = staff_app().await;
+    let signatory = |uid: &str| {
+        Multipart::new()
+            .text("domain", "example.com")
+            .text("full_name", "Sandra Keller")
+            .text("email", "s.keller@example.org")
+            .text("relation", "signatory")
+            .text("company_uid", uid)
+            .text("consent", "yes")
+            .file("id_front", "front.jpg", "image/jpeg", &camera_photo())
+    };
+    let wrong = app
+        .post_multipart("/api/v1/requests", signatory("CHE-123.456.789"))
+        .await;
+    assert_eq!(wrong.status(), Status::UnprocessableEntity);
+    let answer: serde_json::Value = wrong.into_json().await.unwrap();
+    assert!(answer["errors"]["company_uid"]
+        .as_str()
+        .unwrap()
+        .contains("not a valid Swiss UID"));
+
+    // No authorisation letter: the register shows who signs for the company.
+    let (id, token) = app.submit_by_api(signatory("che 123 456 788")).await;
+    let alice = app.sign_in("alice").await;
+    app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
+    let page = app
+        .staff_get(&alice, review_uri(id, ""))
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(page.contains("CHE-123.456.788") && page.contains("zefix.ch"));
+
+    let unconfirmed = app
+        .staff_post(&alice, review_uri(id, "/approve"), &[])
+        .await;
+    assert_eq!(unconfirmed.status(), Status::SeeOther);
+    assert_eq!(app.status_by_api(id, &token).await["status"], "submitted");
+    app.staff_post(
+        &alice,
+        review_uri(id, "/approve"),
+        &[("signatory_confirmed", "true")],
+    )
+    .await;
+    assert_eq!(app.status_by_api(id, &token).await["status"], "approved");
+    let audit = app.audit_details("approval").await;
+    assert!(
+        audit.iter().any(
+            |d| d.contains("signatory of CHE-123.456.788 confirmed in the commercial register")
+        ),
+        "{audit:?}"
+    );
 }

@@ -36,6 +36,9 @@ pub enum RequesterRelation {
     Holder,
     #[sea_orm(string_value = "representative")]
     Representative,
+    /// An authorised signatory of the holder company, as the commercial register shows.
+    #[sea_orm(string_value = "signatory")]
+    Signatory,
 }
 
 /// Which document an upload is; the value is also its form field.

@@ -29,6 +29,8 @@ pub struct Model {
     /// When the requester's name, email, phone and address were erased (evidence period
     /// over); only the evidence record remains.
     pub personal_data_erased_at: Option<DateTimeUtc>,
+    /// For a signatory: the holder company's Swiss UID (`CHE-123.456.788`).
+    pub company_uid: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

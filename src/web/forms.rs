@@ -54,13 +54,14 @@ const FILE_FIELDS: [&str; 4] = ["id_front", "id_back", "authorization", "documen
 
 /// Caps of the text fields, in bytes: generous for any real value (a name of 200
 /// characters of up to 4 bytes each), tiny against an attack.
-const TEXT_FIELDS: [(&str, u64); 8] = [
+const TEXT_FIELDS: [(&str, u64); 9] = [
     ("csrf_token", 128),
     ("domain", 1024),
     ("full_name", 1024),
     ("email", 1024),
     ("phone", 256),
     ("relation", 64),
+    ("company_uid", 64),
     ("consent", 16),
     ("kind", 64),
 ];
@@ -197,6 +198,7 @@ pub struct TypedValues {
     pub email: String,
     pub phone: String,
     pub relation: String,
+    pub company_uid: String,
     pub consent: bool,
 }
 
@@ -209,6 +211,7 @@ impl RequestForm {
             email: parts.text("email"),
             phone: parts.text("phone"),
             relation: parts.text("relation"),
+            company_uid: parts.text("company_uid"),
             consent: matches!(
                 parts.text("consent").to_ascii_lowercase().as_str(),
                 "yes" | "on" | "true" | "1"
@@ -228,6 +231,7 @@ impl RequestForm {
             email: typed.email,
             phone: typed.phone,
             relation: typed.relation,
+            company_uid: typed.company_uid,
             consent: typed.consent,
             client_addr,
         }

@@ -32,6 +32,7 @@ const FIELD_ORDER: &[&str] = &[
     "email",
     "phone",
     "relation",
+    "company_uid",
     "id_front",
     "id_back",
     "authorization",

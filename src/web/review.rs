@@ -88,6 +88,10 @@ impl From<ReviewError> for Error {
                 "This domain has another open request or a live transfer code. Tick the confirmation and say why approving this one is right."
                     .into(),
             ),
+            ReviewError::SignatoryNotConfirmed => Error::Refused(
+                Status::UnprocessableEntity,
+                "This requester signs for the holder company: check their signing rights in the commercial register and tick the confirmation.".into(),
+            ),
             ReviewError::Registry(detail) => Error::Refused(
                 Status::BadGateway,
                 format!("The approval did not happen: {detail}."),
@@ -104,7 +108,8 @@ fn back_with(id: Uuid, error: ReviewError) -> Result<Flash<Redirect>, Error> {
     match error {
         ReviewError::MissingReason
         | ReviewError::MissingNote
-        | ReviewError::ConfirmationRequired => match Error::from(error) {
+        | ReviewError::ConfirmationRequired
+        | ReviewError::SignatoryNotConfirmed => match Error::from(error) {
             Error::Refused(_, message) => Ok(Flash::error(back_to(id), message)),
             other => Err(other),
         },
@@ -144,6 +149,7 @@ struct ApproveForm {
     confirm_contested: bool,
     #[field(validate = len(..=decide::MAX_TEXT_CHARS * 4))]
     contested_reason: Option<String>,
+    signatory_confirmed: bool,
 }
 
 #[derive(FromForm)]
@@ -453,6 +459,7 @@ async fn approve(
     let form = form.0.into_inner();
     let input = ApprovalInput {
         contested_reason: form.contested_reason.filter(|_| form.confirm_contested),
+        signatory_confirmed: form.signatory_confirmed,
     };
     match decide::approve(services, id, &session.0.reviewer, &input, Utc::now()).await {
         Ok(ApproveOutcome::Approved) => Ok(Flash::success(

@@ -27,6 +27,8 @@ pub fn field_problem(problem: &FieldProblem) -> String {
         FieldProblem::RelationMissing => {
             "Please say whether you hold the domain or represent its holder.".into()
         }
+        FieldProblem::UidMissing => "As a signatory, please give the company's UID (CHE-123.456.788), as the commercial register shows it.".into(),
+        FieldProblem::UidInvalid => "This is not a valid Swiss UID: its last digit does not match the others. Please copy it from the commercial register (CHE-123.456.788).".into(),
         FieldProblem::ConsentMissing => {
             "We can only check your identity with your consent to this processing.".into()
         }

@@ -14,7 +14,8 @@ use super::queue::lease_is_live;
 use super::shred::{document_kinds, shred_documents, unlink_after_commit};
 use super::state::{self, Guard, Step};
 use super::{
-    document_label, parse_signals, retention_cutoff, DocumentKind, RequestState, ReviewError,
+    document_label, parse_signals, retention_cutoff, DocumentKind, RequestState, RequesterRelation,
+    ReviewError,
 };
 use crate::audit;
 use crate::codes::{RecipientKey, TransferCode, SALT_LEN, VALIDITY_DAYS};
@@ -38,6 +39,8 @@ pub struct ApprovalInput {
     /// Why approving is right although the domain has another pending request or a live
     /// code; required in that case.
     pub contested_reason: Option<String>,
+    /// For a signatory's request: the approver checked the commercial register.
+    pub signatory_confirmed: bool,
 }
 
 /// Loads a request the caller holds the live claim on, in a decidable state and not past
@@ -155,6 +158,10 @@ pub async fn approve(
     if contested_reason.is_none() && domain_contested(db, &found, now).await? {
         return Err(ReviewError::ConfirmationRequired);
     }
+    let signatory = found.relation == RequesterRelation::Signatory;
+    if signatory && !input.signatory_confirmed {
+        return Err(ReviewError::SignatoryNotConfirmed);
+    }
     let approvals = approval::Entity::find()
         .filter(approval::Column::RequestId.eq(request_id))
         .all(db)
@@ -168,6 +175,12 @@ pub async fn approve(
         .required(live_signal_count(db, request_id).await?);
     let have = approvals.len() + 1;
     let mut detail = format!("approval {have} of {need}");
+    if signatory {
+        let uid = found.company_uid.as_deref().unwrap_or("?");
+        detail.push_str(&format!(
+            "; signatory of {uid} confirmed in the commercial register"
+        ));
+    }
     if let Some(reason) = &contested_reason {
         detail.push_str(&format!(
             "; other request or code for this domain: {reason}"

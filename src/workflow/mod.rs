@@ -49,6 +49,8 @@ pub enum ReviewError {
     MissingNote,
     #[error("another live code or approval exists for this domain")]
     ConfirmationRequired,
+    #[error("the signatory's rights were not confirmed in the register")]
+    SignatoryNotConfirmed,
     #[error("registry hand-off failed: {0}")]
     Registry(String),
     #[error("database error: {0}")]

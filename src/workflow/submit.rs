@@ -37,6 +37,8 @@ pub struct SubmissionInput {
     pub email: String,
     pub phone: String,
     pub relation: String,
+    /// For a signatory: the holder company's UID as typed.
+    pub company_uid: String,
     pub consent: bool,
     pub id_front: Option<Upload>,
     pub id_back: Option<Upload>,
@@ -59,6 +61,8 @@ pub enum FieldProblem {
     EmailInvalid,
     PhoneInvalid,
     RelationMissing,
+    UidMissing,
+    UidInvalid,
     ConsentMissing,
     FrontMissing,
     AuthorizationMissing,
@@ -101,6 +105,7 @@ struct ValidFields {
     email: String,
     phone: Option<String>,
     relation: RequesterRelation,
+    company_uid: Option<String>,
 }
 
 /// Validates everything, sanitises every document, and only then stores anything:
@@ -263,6 +268,20 @@ fn validate_fields(input: &SubmissionInput, errors: &mut FieldErrors) -> Option<
     if relation.is_none() {
         errors.insert("relation", FieldProblem::RelationMissing);
     }
+    let company_uid = match relation {
+        Some(RequesterRelation::Signatory) if input.company_uid.trim().is_empty() => {
+            errors.insert("company_uid", FieldProblem::UidMissing);
+            None
+        }
+        Some(RequesterRelation::Signatory) => {
+            let uid = crate::uid::normalize(&input.company_uid);
+            if uid.is_none() {
+                errors.insert("company_uid", FieldProblem::UidInvalid);
+            }
+            uid
+        }
+        _ => None,
+    };
     if !input.consent {
         errors.insert("consent", FieldProblem::ConsentMissing);
     }
@@ -273,6 +292,7 @@ fn validate_fields(input: &SubmissionInput, errors: &mut FieldErrors) -> Option<
             email,
             phone: (!phone.is_empty()).then_some(phone),
             relation,
+            company_uid,
         }),
         _ => None,
     }
@@ -327,6 +347,7 @@ async fn store(
             decided_at: Set(None),
             code_recipient_key: Set(Some(recipient_key.0.to_vec())),
             personal_data_erased_at: Set(None),
+            company_uid: Set(fields.company_uid),
         }
         .insert(&txn)
         .await?;
@@ -526,6 +547,26 @@ mod tests {
                 "relation"
             ]
         );
+    }
+
+    #[test]
+    fn a_signatory_gives_a_uid_with_a_right_check_digit() {
+        let signatory = |uid: &str| SubmissionInput {
+            relation: "signatory".into(),
+            company_uid: uid.into(),
+            ..valid_input()
+        };
+        let mut errors = FieldErrors::new();
+        let fields = validate_fields(&signatory("che 123 456 788"), &mut errors).unwrap();
+        assert_eq!(fields.company_uid.as_deref(), Some("CHE-123.456.788"));
+        for (uid, problem) in [
+            ("CHE-123.456.789", FieldProblem::UidInvalid),
+            ("", FieldProblem::UidMissing),
+        ] {
+            let mut errors = FieldErrors::new();
+            assert!(validate_fields(&signatory(uid), &mut errors).is_none());
+            assert_eq!(errors.get("company_uid"), Some(&problem));
+        }
     }
 
     #[test]

@@ -59,6 +59,9 @@ pub struct ReviewView {
     pub requester_email: String,
     pub requester_phone: Option<String>,
     pub relation: RequesterRelation,
+    /// For a signatory: the company's UID, and where the public register shows it.
+    pub company_uid: Option<String>,
+    pub register_url: Option<String>,
     pub created_at: DateTime<Utc>,
     pub hours_left: i64,
     pub overdue: bool,
@@ -248,8 +251,15 @@ pub async fn review_view(
         requester_email: found.requester_email,
         requester_phone: found.requester_phone,
         relation: found.relation,
+        register_url: found.company_uid.as_deref().map(register_url),
+        company_uid: found.company_uid,
         created_at: found.created_at,
     })
+}
+
+/// The public commercial register's search (Zefix) for a company's UID.
+pub fn register_url(uid: &str) -> String {
+    format!("https://www.zefix.ch/en/search/entity/list?name={uid}&searchType=exact")
 }
 
 fn other_request(r: request::Model) -> OtherRequest {

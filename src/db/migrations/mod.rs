@@ -6,6 +6,7 @@ mod m0001_requests;
 mod m0002_review;
 mod m0003_evidence;
 mod m0004_password_links;
+mod m0005_company_uid;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_review::Migration),
             Box::new(m0003_evidence::Migration),
             Box::new(m0004_password_links::Migration),
+            Box::new(m0005_company_uid::Migration),
         ]
     }
 }
