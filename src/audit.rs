@@ -33,6 +33,8 @@ pub const CODE_ERASED: &str = "code_erased";
 pub const EXPIRED: &str = "expired";
 pub const ISSUING_FAILED: &str = "issuing_failed";
 pub const PERSONAL_DATA_ERASED: &str = "personal_data_erased";
+pub const NOTICE_POSTED: &str = "notice_posted";
+pub const NOTICE_ENDED: &str = "notice_ended";
 
 pub async fn record(
     db: &impl ConnectionTrait,

@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod db;
 pub mod domains;
 pub mod intake;
+pub mod notices;
 pub mod registry;
 pub mod services;
 pub mod storage;

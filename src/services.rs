@@ -19,6 +19,8 @@ pub struct Services {
     pub throttle: LoginThrottle,
     /// Request bodies with documents being read at once (each up to 45 MiB in memory).
     pub uploads: Arc<tokio::sync::Semaphore>,
+    /// The live incident notices, served from memory.
+    pub notices: crate::notices::NoticeBoard,
     pub settings: Settings,
 }
 
@@ -82,8 +84,16 @@ impl Services {
             intake: IntakeGate::new(settings.decode_memory_bytes, IntakeLimits::default()),
             throttle: LoginThrottle::default(),
             uploads: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_UPLOADS)),
+            notices: crate::notices::NoticeBoard::default(),
             settings,
         };
+        if let Err(error) = services
+            .notices
+            .refresh(&services.db, chrono::Utc::now())
+            .await
+        {
+            tracing::warn!(%error, "cannot load the incident notices; will retry");
+        }
         Ok((services, prepared.rocket_secret))
     }
 }

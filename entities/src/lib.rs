@@ -7,6 +7,7 @@ pub mod deletion;
 pub mod document;
 pub mod domain;
 pub mod enums;
+pub mod incident_notice;
 pub mod login_throttle;
 pub mod request;
 pub mod request_event;

@@ -7,6 +7,7 @@ mod error;
 mod forms;
 mod guards;
 mod hosts;
+mod notices;
 mod ops;
 mod public;
 mod review;
@@ -61,6 +62,8 @@ pub fn mount(rocket: Rocket<Build>) -> Rocket<Build> {
         .mount("/", public::routes())
         .mount("/", rocket::routes![hosts::misdirected])
         .mount("/", ops::routes())
+        .mount("/", notices::public_routes())
+        .mount("/review", notices::staff_routes())
         .mount("/api/v1", api::routes())
         .mount("/review", review::routes())
         .mount("/review", accounts::routes())
@@ -87,6 +90,7 @@ pub fn mount(rocket: Rocket<Build>) -> Rocket<Build> {
                         );
                         announce_setup_link(services, &base).await;
                         tokio::spawn(sweeper(services.clone()));
+                        tokio::spawn(notice_refresher(services.clone()));
                     }
                 })
             },
@@ -132,6 +136,21 @@ async fn sweeper(services: Services) {
             tracing::info!(?report, "sweep");
         }
         tokio::time::sleep(std::time::Duration::from_secs(300)).await;
+    }
+}
+
+/// Reloads the incident notices every minute, so that what another instance posted shows
+/// here too.
+async fn notice_refresher(services: Services) {
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        if let Err(error) = services
+            .notices
+            .refresh(&services.db, chrono::Utc::now())
+            .await
+        {
+            tracing::warn!(%error, "cannot reload the incident notices; will retry");
+        }
     }
 }
 

@@ -39,7 +39,12 @@ const FIELD_ORDER: &[&str] = &[
     "consent",
 ];
 
-fn form_page(csrf: &FormToken, values: &TypedValues, problems: &FieldErrors) -> Template {
+fn form_page(
+    services: &Services,
+    csrf: &FormToken,
+    values: &TypedValues,
+    problems: &FieldErrors,
+) -> Template {
     let errors = wording::field_errors(problems);
     let position = |field: &str| FIELD_ORDER.iter().position(|f| *f == field);
     let mut error_list: Vec<(&str, &str)> = errors
@@ -52,6 +57,7 @@ fn form_page(csrf: &FormToken, values: &TypedValues, problems: &FieldErrors) -> 
         "request_form",
         context! {
             csrf_token: csrf.as_str(), values, errors: &errors, error_list, first_error,
+            notices: super::notices::shown(services, "en"),
             error_count: errors.len(),
         },
     )
@@ -66,8 +72,13 @@ fn favicon() -> (ContentType, &'static [u8]) {
 }
 
 #[get("/")]
-fn request_form(csrf: FormToken) -> Template {
-    form_page(&csrf, &TypedValues::default(), &FieldErrors::new())
+fn request_form(csrf: FormToken, services: &State<Services>) -> Template {
+    form_page(
+        services,
+        &csrf,
+        &TypedValues::default(),
+        &FieldErrors::new(),
+    )
 }
 
 #[post("/requests", data = "<form>")]
@@ -88,7 +99,7 @@ async fn submit_request(
         )))),
         Err(SubmitError::Invalid(errors)) => Ok(FormAnswer::Again((
             Status::UnprocessableEntity,
-            form_page(&csrf, &typed, &errors),
+            form_page(services, &csrf, &typed, &errors),
         ))),
         Err(other) => Err(other.into()),
     }
@@ -122,6 +133,7 @@ async fn track_page(
         "track",
         context! {
             view, link, just_submitted, error, token: token.expose(), csrf_token: csrf.as_str(),
+            notices: super::notices::shown(services, "en"),
         },
     ))
 }

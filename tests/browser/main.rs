@@ -242,6 +242,21 @@ async fn a_rejected_requester_reads_the_reason() {
 
     let mut carol = browser.person(&server.base, test, "carol", DESKTOP).await;
     sign_in(&mut carol, "carol").await;
+
+    // Carol, an admin, tells every requester what is going on.
+    carol.open("/review/notices", "notices").await;
+    carol.select("How serious", "outage").await;
+    carol.fill("Title (en)", "Our mail servers are down").await;
+    carol
+        .fill(
+            "Text (en)",
+            "Give an email address elsewhere; we answer on this page.",
+        )
+        .await;
+    carol.press("Post notice", "notice-posted").await;
+    assert!(carol.text().await.contains("The notice is live"));
+    carol.open("/review", "queue").await;
+
     claim_next_and_see_the_document(&mut carol).await;
     carol
         .select(
@@ -255,6 +270,10 @@ async fn a_rejected_requester_reads_the_reason() {
 
     requester.open(&link, "tracking-page-rejected").await;
     let text = requester.text().await;
+    assert!(
+        text.contains("Our mail servers are down"),
+        "the notice shows: {text}"
+    );
     assert!(text.contains("Status: not approved"), "{text}");
     assert!(text.contains("The identity document is expired or not an accepted identity document. The card expired in 2019."), "{text}");
     requester.close().await;

@@ -7,6 +7,7 @@ mod m0002_review;
 mod m0003_evidence;
 mod m0004_password_links;
 mod m0005_company_uid;
+mod m0006_incident_notices;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_evidence::Migration),
             Box::new(m0004_password_links::Migration),
             Box::new(m0005_company_uid::Migration),
+            Box::new(m0006_incident_notices::Migration),
         ]
     }
 }
