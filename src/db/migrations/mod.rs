@@ -4,10 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_requests;
 mod m0002_review;
-mod m0003_evidence;
-mod m0004_password_links;
-mod m0005_company_uid;
-mod m0006_incident_notices;
+mod m0003_evidence_links_notices;
 
 pub struct Migrator;
 
@@ -17,10 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_requests::Migration),
             Box::new(m0002_review::Migration),
-            Box::new(m0003_evidence::Migration),
-            Box::new(m0004_password_links::Migration),
-            Box::new(m0005_company_uid::Migration),
-            Box::new(m0006_incident_notices::Migration),
+            Box::new(m0003_evidence_links_notices::Migration),
         ]
     }
 }
