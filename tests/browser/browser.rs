@@ -64,6 +64,15 @@ impl Browser {
 
     /// A new browser window for one person, with its own profile and viewport.
     pub async fn person(&self, base: &str, screens: &str, who: &str, size: (u32, u32)) -> Page {
+        // Screenshots of an earlier run of this test and person would read as this run's.
+        let prefix = format!("{screens}-{who}-");
+        if let Ok(entries) = std::fs::read_dir(screens_dir()) {
+            for entry in entries.flatten() {
+                if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
         let profile = self.profiles.path().join(who);
         let options = json!({
             "binary": CHROMIUM,
