@@ -72,7 +72,10 @@ pub async fn find_for_requester(
     let Some(found) = query.one(db).await? else {
         return Ok(None);
     };
-    let found = if super::state::is_pending(found.state)
+    // Only a request already past its retention costs a write here: status polls stay reads.
+    let due = found.created_at <= super::retention_cutoff(&services.settings, Utc::now());
+    let found = if due
+        && super::state::is_pending(found.state)
         && super::sweep::expire_if_due(services, found.id, Utc::now()).await?
     {
         request::Entity::find_by_id(found.id)
