@@ -35,6 +35,10 @@ pub const ISSUING_FAILED: &str = "issuing_failed";
 pub const PERSONAL_DATA_ERASED: &str = "personal_data_erased";
 pub const NOTICE_POSTED: &str = "notice_posted";
 pub const NOTICE_ENDED: &str = "notice_ended";
+pub const NAMESERVERS_SET: &str = "nameservers_set";
+pub const HOLDER_CONFIRMED: &str = "holder_confirmed";
+pub const HOLDER_REFUSED: &str = "holder_refused";
+pub const MESSAGE_SENT: &str = "message_sent";
 
 pub async fn record(
     db: &impl ConnectionTrait,

@@ -56,12 +56,54 @@ pub fn is_plausible_email(email: &str) -> bool {
     }
 }
 
+/// Why a list of nameservers was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameserverError {
+    #[error("at least {MIN_NAMESERVERS} nameservers are needed")]
+    TooFew,
+    #[error("at most {MAX_NAMESERVERS} nameservers are allowed")]
+    TooMany,
+    #[error("“{0}” is not a host name")]
+    Invalid(String),
+    #[error("“{0}” is listed twice")]
+    Duplicate(String),
+}
+
+pub const MIN_NAMESERVERS: usize = 2;
+pub const MAX_NAMESERVERS: usize = 13;
+
+/// Host names separated by spaces, commas, semicolons or line breaks, normalised like
+/// domains (so `NS1.Bücher.de.` and `ns1.xn--bcher-kva.de` are the same), in the order given.
+pub fn parse_nameservers(input: &str) -> Result<Vec<String>, NameserverError> {
+    let mut hosts: Vec<String> = Vec::new();
+    for typed in input
+        .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
+        .filter(|part| !part.is_empty())
+    {
+        let host = normalize_domain(typed)
+            .map_err(|_| NameserverError::Invalid(truncate(typed.trim())))?;
+        if hosts.contains(&host) {
+            return Err(NameserverError::Duplicate(host));
+        }
+        hosts.push(host);
+        if hosts.len() > MAX_NAMESERVERS {
+            return Err(NameserverError::TooMany);
+        }
+    }
+    if hosts.len() < MIN_NAMESERVERS {
+        return Err(NameserverError::TooFew);
+    }
+    Ok(hosts)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PortfolioEntry {
     pub domain: String,
     pub registrant_name: String,
     pub registrant_email: String,
     pub registrant_phone: Option<String>,
+    /// The current nameservers, one per line.
+    pub nameservers: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +120,7 @@ pub struct ImportReport {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("the CSV header must be domain,registrant_name,registrant_email[,registrant_phone]; found: {0}")]
+    #[error("the CSV header must be domain,registrant_name,registrant_email[,registrant_phone][,nameservers]; found: {0}")]
     Header(String),
     #[error("cannot read the CSV file: {0}")]
     Csv(#[from] csv::Error),
@@ -98,12 +140,15 @@ pub fn parse_csv(input: impl Read) -> Result<(Vec<PortfolioEntry>, Vec<RowError>
         .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
         .collect();
     let expected = ["domain", "registrant_name", "registrant_email"];
-    let has_phone = header.get(3).is_some_and(|h| h == "registrant_phone");
-    if header.len() < 3
-        || header[..3] != expected
-        || (header.len() > 3 && !has_phone)
-        || header.len() > 4
-    {
+    let optional: Vec<&str> = header.iter().skip(3).map(String::as_str).collect();
+    let columns = Columns {
+        phone: optional.iter().position(|h| *h == "registrant_phone"),
+        nameservers: optional.iter().position(|h| *h == "nameservers"),
+        count: header.len(),
+    };
+    let known_optional =
+        usize::from(columns.phone.is_some()) + usize::from(columns.nameservers.is_some());
+    if header.len() < 3 || header[..3] != expected || optional.len() != known_optional {
         return Err(ImportError::Header(header.join(",")));
     }
     let mut entries = Vec::new();
@@ -121,7 +166,7 @@ pub fn parse_csv(input: impl Read) -> Result<(Vec<PortfolioEntry>, Vec<RowError>
             }
         };
         let line = record.position().map_or(0, |p| p.line());
-        match parse_row(&record, has_phone) {
+        match parse_row(&record, &columns) {
             Ok(entry) => entries.push(entry),
             Err(reason) => rejected.push(RowError { line, reason }),
         }
@@ -129,8 +174,15 @@ pub fn parse_csv(input: impl Read) -> Result<(Vec<PortfolioEntry>, Vec<RowError>
     Ok((entries, rejected))
 }
 
-fn parse_row(record: &csv::StringRecord, has_phone: bool) -> Result<PortfolioEntry, String> {
-    let expected_len = if has_phone { 4 } else { 3 };
+/// Where the optional columns are, counted after the three required ones.
+struct Columns {
+    phone: Option<usize>,
+    nameservers: Option<usize>,
+    count: usize,
+}
+
+fn parse_row(record: &csv::StringRecord, columns: &Columns) -> Result<PortfolioEntry, String> {
+    let expected_len = columns.count;
     if record.len() < 3 || record.len() > expected_len {
         return Err(format!(
             "expected {expected_len} columns, found {}",
@@ -149,12 +201,26 @@ fn parse_row(record: &csv::StringRecord, has_phone: bool) -> Result<PortfolioEnt
             truncate(&registrant_email)
         ));
     }
-    let registrant_phone = record.get(3).filter(|p| !p.is_empty()).map(str::to_owned);
+    let optional = |position: Option<usize>| {
+        position
+            .and_then(|p| record.get(3 + p))
+            .filter(|value| !value.is_empty())
+    };
+    let registrant_phone = optional(columns.phone).map(str::to_owned);
+    let nameservers = match optional(columns.nameservers) {
+        Some(listed) => Some(
+            parse_nameservers(listed)
+                .map_err(|e| format!("nameservers: {e}"))?
+                .join("\n"),
+        ),
+        None => None,
+    };
     Ok(PortfolioEntry {
         domain,
         registrant_name,
         registrant_email,
         registrant_phone,
+        nameservers,
     })
 }
 
@@ -172,6 +238,7 @@ pub async fn upsert(db: &impl ConnectionTrait, entries: &[PortfolioEntry]) -> Re
             registrant_email: Set(entry.registrant_email.clone()),
             registrant_phone: Set(entry.registrant_phone.clone()),
             imported_at: Set(now),
+            nameservers: Set(entry.nameservers.clone()),
         });
         domain::Entity::insert_many(rows)
             .on_conflict(
@@ -181,6 +248,7 @@ pub async fn upsert(db: &impl ConnectionTrait, entries: &[PortfolioEntry]) -> Re
                         domain::Column::RegistrantEmail,
                         domain::Column::RegistrantPhone,
                         domain::Column::ImportedAt,
+                        domain::Column::Nameservers,
                     ])
                     .to_owned(),
             )
@@ -238,6 +306,51 @@ mod tests {
         ] {
             assert!(normalize_domain(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn nameservers_are_split_normalised_and_counted() {
+        assert_eq!(
+            parse_nameservers("NS1.Bücher.de., ns2.example.net\n ns3.example.net;").unwrap(),
+            ["ns1.xn--bcher-kva.de", "ns2.example.net", "ns3.example.net"]
+        );
+        assert_eq!(
+            parse_nameservers("ns1.example.net"),
+            Err(NameserverError::TooFew)
+        );
+        assert_eq!(parse_nameservers(" , "), Err(NameserverError::TooFew));
+        assert_eq!(
+            parse_nameservers("ns1.example.net NS1.example.net."),
+            Err(NameserverError::Duplicate("ns1.example.net".into()))
+        );
+        assert_eq!(
+            parse_nameservers("ns1.example.net <script>"),
+            Err(NameserverError::Invalid("<script>".into()))
+        );
+        let fourteen: Vec<String> = (1..=14).map(|i| format!("ns{i}.example.net")).collect();
+        assert_eq!(
+            parse_nameservers(&fourteen.join(" ")),
+            Err(NameserverError::TooMany)
+        );
+        assert!(parse_nameservers(&fourteen[..13].join(" ")).is_ok());
+    }
+
+    #[test]
+    fn the_portfolio_may_list_current_nameservers_in_any_optional_order() {
+        let csv = "domain,registrant_name,registrant_email,nameservers,registrant_phone\n\
+                   example.com,Anna,anna@example.org,ns1.old-host.ch ns2.old-host.ch,+41 44 000\n\
+                   example.org,Bob,bob@example.org,,\n\
+                   example.net,Carl,carl@example.org,only-one.example.net,\n";
+        let (entries, rejected) = parse_csv(csv.as_bytes()).unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(
+            entries[0].nameservers.as_deref(),
+            Some("ns1.old-host.ch\nns2.old-host.ch")
+        );
+        assert_eq!(entries[0].registrant_phone.as_deref(), Some("+41 44 000"));
+        assert_eq!(entries[1].nameservers, None);
+        assert_eq!(rejected.len(), 1);
+        assert!(rejected[0].reason.contains("nameservers"), "{:?}", rejected);
     }
 
     #[test]

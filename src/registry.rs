@@ -1,10 +1,32 @@
-//! Registry hand-off: an operator-configured command receives the domain and its new code.
+//! Registry hand-off: an operator-configured command receives what to do for a domain on
+//! its standard input, in the line format below (version 1), and says by its exit status
+//! whether it was done.
+//!
+//! ```text
+//! version 1
+//! action set_transfer_code
+//! domain example.com
+//! code Zx8#…
+//! ```
+//!
+//! ```text
+//! version 1
+//! action set_nameservers
+//! domain example.com
+//! nameserver ns1.new-host.ch
+//! nameserver ns2.new-host.ch
+//! ```
+//!
+//! Every line is a key, one space and a value; unknown keys are to be ignored, so that
+//! later versions can add lines. Host names are lowercase ASCII (IDN in punycode).
 
 use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
+
+use zeroize::Zeroizing;
 
 use crate::codes::TransferCode;
 
@@ -17,10 +39,38 @@ fn allowed_variable(name: &str) -> bool {
         || name.starts_with("TRANSFER_DESK_REGISTRY_")
 }
 
-/// Runs `sh -c command` with `domain` and `code` on stdin, one per line, in an environment
-/// cleared down to an allow-list. Any failure comes back in words a reviewer can act on; the
-/// code never appears in it.
-pub async fn hand_off(command: &str, domain: &str, code: &TransferCode) -> Result<(), String> {
+/// What the registry is asked to do.
+pub enum Action<'a> {
+    SetTransferCode(&'a TransferCode),
+    SetNameservers(&'a [String]),
+}
+
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The command's standard input for `action` on `domain`.
+fn input(domain: &str, action: &Action) -> Zeroizing<String> {
+    let mut text = Zeroizing::new(format!("version {FORMAT_VERSION}\n"));
+    match action {
+        Action::SetTransferCode(code) => {
+            text.push_str(&format!(
+                "action set_transfer_code\ndomain {domain}\ncode {}\n",
+                code.expose()
+            ));
+        }
+        Action::SetNameservers(hosts) => {
+            text.push_str(&format!("action set_nameservers\ndomain {domain}\n"));
+            for host in hosts.iter() {
+                text.push_str(&format!("nameserver {host}\n"));
+            }
+        }
+    }
+    text
+}
+
+/// Runs `sh -c command` with the action on stdin, in an environment cleared down to an
+/// allow-list. Any failure comes back in words a reviewer can act on; a code never appears
+/// in it.
+pub async fn hand_off(command: &str, domain: &str, action: &Action<'_>) -> Result<(), String> {
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(command)
@@ -33,7 +83,7 @@ pub async fn hand_off(command: &str, domain: &str, code: &TransferCode) -> Resul
         .spawn()
         .map_err(|e| format!("the registry command could not be started: {e}"))?;
     if let Some(mut stdin) = child.stdin.take() {
-        let input = zeroize::Zeroizing::new(format!("{domain}\n{}\n", code.expose()));
+        let input = input(domain, action);
         // A command that does not read its input is its own business; its exit status decides.
         let _ = stdin.write_all(input.as_bytes()).await;
     }
@@ -44,11 +94,11 @@ pub async fn hand_off(command: &str, domain: &str, code: &TransferCode) -> Resul
     if output.status.success() {
         return Ok(());
     }
-    let said: String = String::from_utf8_lossy(&output.stderr)
-        .replace(code.expose(), "[code]")
-        .chars()
-        .take(300)
-        .collect();
+    let mut said = String::from_utf8_lossy(&output.stderr).into_owned();
+    if let Action::SetTransferCode(code) = action {
+        said = said.replace(code.expose(), "[code]");
+    }
+    let said: String = said.chars().take(300).collect();
     Err(format!(
         "the registry command failed ({}){}",
         output.status,
@@ -69,11 +119,40 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("received");
         let code = TransferCode::generate().unwrap();
-        hand_off(&format!("cat > '{}'", out.display()), "example.com", &code)
+        let action = Action::SetTransferCode(&code);
+        hand_off(
+            &format!("cat > '{}'", out.display()),
+            "example.com",
+            &action,
+        )
+        .await
+        .unwrap();
+        let received = std::fs::read_to_string(out).unwrap();
+        assert_eq!(
+            received,
+            format!(
+                "version 1\naction set_transfer_code\ndomain example.com\ncode {}\n",
+                code.expose()
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn a_nameserver_change_is_one_line_per_host_that_a_shell_loop_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("received");
+        let hosts = ["ns1.new.ch".to_owned(), "ns2.new.ch".to_owned()];
+        let script = format!(
+            "while read -r key value; do [ \"$key\" = nameserver ] && echo \"$value\"; done > '{}'",
+            out.display()
+        );
+        hand_off(&script, "example.com", &Action::SetNameservers(&hosts))
             .await
             .unwrap();
-        let received = std::fs::read_to_string(out).unwrap();
-        assert_eq!(received, format!("example.com\n{}\n", code.expose()));
+        assert_eq!(
+            std::fs::read_to_string(out).unwrap(),
+            "ns1.new.ch\nns2.new.ch\n"
+        );
     }
 
     #[test]
@@ -97,9 +176,14 @@ mod tests {
         let out = dir.path().join("env");
         let code = TransferCode::generate().unwrap();
         // The test process has variables of its own (CARGO_*, RUST_*): none may pass.
-        hand_off(&format!("env > '{}'", out.display()), "example.com", &code)
-            .await
-            .unwrap();
+        let action = Action::SetTransferCode(&code);
+        hand_off(
+            &format!("env > '{}'", out.display()),
+            "example.com",
+            &action,
+        )
+        .await
+        .unwrap();
         let seen = std::fs::read_to_string(out).unwrap();
         for line in seen.lines() {
             let name = line.split('=').next().unwrap();
@@ -114,14 +198,14 @@ mod tests {
     async fn a_failing_command_says_why_without_the_code() {
         let code = TransferCode::generate().unwrap();
         let error = hand_off(
-            "read d; read c; echo \"registry refused $d $c\" >&2; exit 3",
+            "read v; read a; read d; read c; echo \"registry refused $d $c\" >&2; exit 3",
             "example.com",
-            &code,
+            &Action::SetTransferCode(&code),
         )
         .await
         .unwrap_err();
         assert!(
-            error.contains("registry refused example.com [code]"),
+            error.contains("registry refused domain example.com code [code]"),
             "{error}"
         );
         assert!(!error.contains(code.expose()));

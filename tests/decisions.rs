@@ -54,7 +54,7 @@ async fn a_double_click_on_approve_hands_one_code_to_the_registry() {
         .to_owned();
     assert_eq!(
         handed_off,
-        format!("example.com\n{code}\n"),
+        format!("version 1\naction set_transfer_code\ndomain example.com\ncode {code}\n"),
         "exactly one hand-off, of the code the requester reads"
     );
 }

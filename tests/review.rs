@@ -448,7 +448,8 @@ async fn concurrent_decisions_make_exactly_one_transition() {
 async fn a_failing_registry_command_stops_the_approval_and_says_why() {
     let app = TestApp::start_for_staff(|s| {
         s.registry_command = Some(
-            "read domain; read code; echo \"registry is down for $domain\" >&2; exit 1".into(),
+            "read version; read action; read key domain; echo \"registry is down for $domain\" >&2; exit 1"
+                .into(),
         );
     })
     .await;
@@ -504,7 +505,7 @@ async fn a_registry_command_receives_the_domain_and_the_code() {
         .to_owned();
     assert_eq!(
         std::fs::read_to_string(received).unwrap(),
-        format!("example.com\n{code}\n")
+        format!("version 1\naction set_transfer_code\ndomain example.com\ncode {code}\n")
     );
 }
 

@@ -9,6 +9,8 @@ pub struct Model {
     pub registrant_email: String,
     pub registrant_phone: Option<String>,
     pub imported_at: DateTimeUtc,
+    /// The domain's current nameservers, one per line, when the portfolio provides them.
+    pub nameservers: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,9 @@ pub enum RequestState {
     /// A reviewer asked the requester for a new document.
     #[sea_orm(string_value = "needs_document")]
     NeedsDocument,
+    /// The holder was asked to verify through their own private link.
+    #[sea_orm(string_value = "awaiting_holder")]
+    AwaitingHolder,
     /// The final approval won; the code is being handed to the registry.
     #[sea_orm(string_value = "issuing")]
     Issuing,
@@ -54,4 +57,22 @@ pub enum DocumentKind {
     IdBack,
     #[sea_orm(string_value = "authorization")]
     Authorization,
+    /// The holder's own identity document, uploaded on the holder's page.
+    #[sea_orm(string_value = "holder_id_front")]
+    HolderIdFront,
+    #[sea_orm(string_value = "holder_id_back")]
+    HolderIdBack,
+}
+
+/// What a request asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum RequestKind {
+    /// The domain's transfer code (auth code, EPP code).
+    #[sea_orm(string_value = "transfer_code")]
+    TransferCode,
+    /// New nameservers for the domain, so that it points to another host.
+    #[sea_orm(string_value = "nameservers")]
+    Nameservers,
 }

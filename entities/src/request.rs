@@ -31,6 +31,18 @@ pub struct Model {
     pub personal_data_erased_at: Option<DateTimeUtc>,
     /// For a signatory: the holder company's Swiss UID (`CHE-123.456.788`).
     pub company_uid: Option<String>,
+    pub kind: crate::enums::RequestKind,
+    /// For a nameserver change: the host names asked for, one per line.
+    pub nameservers: Option<String>,
+    /// When the holder verifies directly: the holder's name and address as the requester
+    /// gave them, the hash of the holder's private link, its end, and when they answered.
+    pub holder_name: Option<String>,
+    pub holder_email: Option<String>,
+    pub holder_token_hash: Option<Vec<u8>>,
+    pub holder_link_expires_at: Option<DateTimeUtc>,
+    pub holder_answered_at: Option<DateTimeUtc>,
+    /// Since when a message from the requester waits for a reviewer's answer.
+    pub awaiting_reply_since: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

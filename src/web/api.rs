@@ -29,15 +29,17 @@ async fn create_request(
     let input = form?.into_input(client.0);
     let submitted = workflow::submit(services, input).await?;
     let token = submitted.tracking_token.expose();
-    Ok((
-        Status::Created,
-        Json(json!({
-            "request_id": submitted.request_id,
-            "tracking_token": token,
-            "tracking_url": format!("{}/track/{token}", host.0),
-            "status": submitted.state,
-        })),
-    ))
+    let mut answer = json!({
+        "request_id": submitted.request_id,
+        "tracking_token": token,
+        "tracking_url": format!("{}/track/{token}", host.0),
+        "status": submitted.state,
+    });
+    // Shown once, to pass on to the holder: it gives access to the holder's part.
+    if let Some(holder) = &submitted.holder_token {
+        answer["holder_link"] = json!(format!("{}/holder/{}", host.0, holder.expose()));
+    }
+    Ok((Status::Created, Json(answer)))
 }
 
 #[get("/requests/<id>")]
@@ -61,5 +63,9 @@ async fn request_status(
         "reason": view.reason,
         "transfer_code": view.transfer_code,
         "code_expires_at": view.code_expires_at,
+        "kind": view.kind,
+        "nameservers": view.nameservers,
+        "nameservers_set_at": view.nameservers_set_at,
+        "holder_name": view.holder_name,
     })))
 }

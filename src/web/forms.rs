@@ -50,11 +50,18 @@ impl From<UploadError> for Error {
     }
 }
 
-const FILE_FIELDS: [&str; 4] = ["id_front", "id_back", "authorization", "document"];
+const FILE_FIELDS: [&str; 6] = [
+    "id_front",
+    "id_back",
+    "authorization",
+    "document",
+    "holder_id_front",
+    "holder_id_back",
+];
 
 /// Caps of the text fields, in bytes: generous for any real value (a name of 200
 /// characters of up to 4 bytes each), tiny against an attack.
-const TEXT_FIELDS: [(&str, u64); 9] = [
+const TEXT_FIELDS: [(&str, u64); 13] = [
     ("csrf_token", 128),
     ("domain", 1024),
     ("full_name", 1024),
@@ -64,6 +71,10 @@ const TEXT_FIELDS: [(&str, u64); 9] = [
     ("company_uid", 64),
     ("consent", 16),
     ("kind", 64),
+    ("nameservers", 4096),
+    ("holder_verifies", 16),
+    ("holder_name", 1024),
+    ("holder_email", 1024),
 ];
 
 /// The fields of one multipart body.
@@ -178,7 +189,12 @@ pub struct DocumentForm {
     parts: Parts,
 }
 
-multipart_form!(RequestForm, DocumentForm);
+/// The holder's page: the holder's own identity document.
+pub struct HolderDocumentsForm {
+    parts: Parts,
+}
+
+multipart_form!(RequestForm, DocumentForm, HolderDocumentsForm);
 
 impl From<&UploadError> for Status {
     fn from(error: &UploadError) -> Status {
@@ -199,7 +215,20 @@ pub struct TypedValues {
     pub phone: String,
     pub relation: String,
     pub company_uid: String,
+    pub kind: String,
+    pub nameservers: String,
+    pub holder_verifies: bool,
+    pub holder_name: String,
+    pub holder_email: String,
     pub consent: bool,
+}
+
+/// A checkbox or API flag: "yes", "on", "true" or "1".
+fn is_yes(text: &str) -> bool {
+    matches!(
+        text.trim().to_ascii_lowercase().as_str(),
+        "yes" | "on" | "true" | "1"
+    )
 }
 
 impl RequestForm {
@@ -212,10 +241,12 @@ impl RequestForm {
             phone: parts.text("phone"),
             relation: parts.text("relation"),
             company_uid: parts.text("company_uid"),
-            consent: matches!(
-                parts.text("consent").to_ascii_lowercase().as_str(),
-                "yes" | "on" | "true" | "1"
-            ),
+            kind: parts.text("kind"),
+            nameservers: parts.text("nameservers"),
+            holder_verifies: is_yes(&parts.text("holder_verifies")),
+            holder_name: parts.text("holder_name"),
+            holder_email: parts.text("holder_email"),
+            consent: is_yes(&parts.text("consent")),
         }
     }
 
@@ -232,9 +263,24 @@ impl RequestForm {
             phone: typed.phone,
             relation: typed.relation,
             company_uid: typed.company_uid,
+            kind: typed.kind,
+            nameservers: typed.nameservers,
+            holder_verifies: typed.holder_verifies,
+            holder_name: typed.holder_name,
+            holder_email: typed.holder_email,
             consent: typed.consent,
             client_addr,
         }
+    }
+}
+
+impl HolderDocumentsForm {
+    /// The front and the back of the holder's identity document.
+    pub fn into_uploads(mut self) -> (Option<Upload>, Option<Upload>) {
+        (
+            self.parts.file("holder_id_front"),
+            self.parts.file("holder_id_back"),
+        )
     }
 }
 

@@ -6,6 +6,7 @@ mod csrf;
 mod error;
 mod forms;
 mod guards;
+mod holder;
 mod hosts;
 mod notices;
 mod ops;
@@ -60,6 +61,7 @@ pub const STATIC_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
 pub fn mount(rocket: Rocket<Build>) -> Rocket<Build> {
     rocket
         .mount("/", public::routes())
+        .mount("/", holder::routes())
         .mount("/", rocket::routes![hosts::misdirected])
         .mount("/", ops::routes())
         .mount("/", notices::public_routes())

@@ -1,17 +1,20 @@
 //! The requester's pages: the request form and the tracking page.
 
-use rocket::http::{ContentType, Status};
+use chrono::Utc;
+use rocket::form::Form;
+use rocket::http::{ContentType, Cookie, CookieJar, SameSite, Status};
 use rocket::response::Redirect;
-use rocket::{get, post, routes, Route, State};
+use rocket::{get, post, routes, FromForm, Route, State};
 use rocket_dyn_templates::{context, Template};
 
-use super::csrf::{CsrfForm, FormToken, Refusal};
+use super::csrf::{carries_csrf, CsrfForm, FormToken, Refusal};
 use super::error::Error;
 use super::forms::{DocumentForm, RequestForm, TypedValues, UploadError};
 use super::guards::{ClientAddr, UploadSlot};
 use super::{wording, FormAnswer, HostUrl};
 use crate::crypto::TrackingToken;
 use crate::services::Services;
+use crate::workflow::messages::{self, MessageError, MAX_MESSAGE_CHARS};
 use crate::workflow::{self, FieldErrors, SubmitError};
 
 pub fn routes() -> Vec<Route> {
@@ -20,6 +23,7 @@ pub fn routes() -> Vec<Route> {
         submit_request,
         track,
         provide_document,
+        send_message,
         favicon
     ]
 }
@@ -33,6 +37,11 @@ const FIELD_ORDER: &[&str] = &[
     "phone",
     "relation",
     "company_uid",
+    "kind",
+    "nameservers",
+    "holder_verifies",
+    "holder_name",
+    "holder_email",
     "id_front",
     "id_back",
     "authorization",
@@ -59,6 +68,7 @@ fn form_page(
             csrf_token: csrf.as_str(), values, errors: &errors, error_list, first_error,
             notices: super::notices::shown(services, "en"),
             error_count: errors.len(),
+            offers_nameservers: services.settings.registry_command.is_some(),
         },
     )
 }
@@ -81,22 +91,40 @@ fn request_form(csrf: FormToken, services: &State<Services>) -> Template {
     )
 }
 
+/// The holder's link travels from the submission to the first view of the tracking page
+/// in an encrypted cookie scoped to that page, so that it is shown once and is in no URL.
+const HOLDER_LINK_COOKIE: &str = "td_holder_link";
+
 #[post("/requests", data = "<form>")]
 async fn submit_request(
     _slot: UploadSlot,
     form: Result<CsrfForm<RequestForm>, Refusal<UploadError>>,
     csrf: FormToken,
     client: ClientAddr,
+    jar: &CookieJar<'_>,
+    secure: super::guards::SecureCookies,
     services: &State<Services>,
 ) -> Result<FormAnswer, Error> {
     let form = form?.0;
     let typed = form.typed_values();
     let input = form.into_input(client.0);
     match workflow::submit(services, input).await {
-        Ok(submitted) => Ok(FormAnswer::Next(Redirect::to(format!(
-            "/track/{}?new=true",
-            submitted.tracking_token.expose()
-        )))),
+        Ok(submitted) => {
+            let tracking = submitted.tracking_token.expose();
+            if let Some(holder) = &submitted.holder_token {
+                jar.add_private(
+                    Cookie::build((HOLDER_LINK_COOKIE, holder.expose().to_owned()))
+                        .http_only(true)
+                        .same_site(SameSite::Strict)
+                        .secure(secure.0)
+                        .path(format!("/track/{tracking}"))
+                        .max_age(rocket::time::Duration::minutes(10)),
+                );
+            }
+            Ok(FormAnswer::Next(Redirect::to(format!(
+                "/track/{tracking}?new=true"
+            ))))
+        }
         Err(SubmitError::Invalid(errors)) => Ok(FormAnswer::Again((
             Status::UnprocessableEntity,
             form_page(services, &csrf, &typed, &errors),
@@ -105,22 +133,48 @@ async fn submit_request(
     }
 }
 
-#[get("/track/<token>?<new>")]
+#[get("/track/<token>?<new>&<sent>")]
 async fn track(
     token: Option<TrackingToken>,
     new: Option<bool>,
+    sent: Option<&str>,
     host: HostUrl,
     csrf: FormToken,
+    jar: &CookieJar<'_>,
     services: &State<Services>,
 ) -> Result<Template, Error> {
     let token = token.ok_or(Error::NotFound)?;
-    track_page(&token, new.unwrap_or(false), None, &host, &csrf, services).await
+    let holder_link = jar.get_private(HOLDER_LINK_COOKIE).and_then(|cookie| {
+        jar.remove_private(
+            Cookie::build(HOLDER_LINK_COOKIE).path(format!("/track/{}", token.expose())),
+        );
+        TrackingToken::parse(cookie.value())
+            .map(|holder| format!("{}/holder/{}", host.0, holder.expose()))
+    });
+    let page = TrackPage {
+        just_submitted: new.unwrap_or(false),
+        holder_link,
+        message_sent: sent == Some("message"),
+        ..TrackPage::default()
+    };
+    track_page(&token, page, &host, &csrf, services).await
+}
+
+/// What the tracking page shows besides the request: a first visit's links, a form's error
+/// and what was typed.
+#[derive(Default)]
+struct TrackPage {
+    just_submitted: bool,
+    holder_link: Option<String>,
+    document_error: Option<String>,
+    message_error: Option<String>,
+    message: String,
+    message_sent: bool,
 }
 
 async fn track_page(
     token: &TrackingToken,
-    just_submitted: bool,
-    error: Option<String>,
+    page: TrackPage,
     host: &HostUrl,
     csrf: &FormToken,
     services: &Services,
@@ -132,10 +186,53 @@ async fn track_page(
     Ok(Template::render(
         "track",
         context! {
-            view, link, just_submitted, error, token: token.expose(), csrf_token: csrf.as_str(),
+            view, link, token: token.expose(), csrf_token: csrf.as_str(),
+            just_submitted: page.just_submitted, holder_link: page.holder_link,
+            error: page.document_error, message_error: page.message_error,
+            message: page.message, message_sent: page.message_sent,
+            max_message_chars: MAX_MESSAGE_CHARS,
             notices: super::notices::shown(services, "en"),
         },
     ))
+}
+
+#[derive(FromForm)]
+struct MessageForm {
+    csrf_token: String,
+    #[field(validate = len(..=MAX_MESSAGE_CHARS * 4))]
+    message: String,
+}
+
+carries_csrf!(MessageForm);
+
+/// The requester writes to the reviewers from the tracking page.
+#[post("/track/<token>/messages", format = "form", data = "<form>")]
+async fn send_message(
+    token: Option<TrackingToken>,
+    form: CsrfForm<Form<MessageForm>>,
+    csrf: FormToken,
+    host: HostUrl,
+    services: &State<Services>,
+) -> Result<FormAnswer, Error> {
+    let token = token.ok_or(Error::NotFound)?;
+    let text = form.0.into_inner().message;
+    match messages::from_requester(services, &token, &text, Utc::now()).await {
+        Ok(()) => Ok(FormAnswer::Next(Redirect::to(format!(
+            "/track/{}?sent=message#messages",
+            token.expose()
+        )))),
+        Err(MessageError::NotFound) => Err(Error::NotFound),
+        Err(MessageError::Database(error)) => Err(Error::Internal(error)),
+        Err(problem) => {
+            let page = TrackPage {
+                message_error: Some(wording::message_problem(&problem)),
+                message: text,
+                ..TrackPage::default()
+            };
+            let page = track_page(&token, page, &host, &csrf, services).await?;
+            Ok(FormAnswer::Again((Status::UnprocessableEntity, page)))
+        }
+    }
 }
 
 /// The requester sends the new document a reviewer asked for.
@@ -157,10 +254,13 @@ async fn provide_document(
         )))),
         Err(SubmitError::NotFound) => Err(Error::NotFound),
         Err(SubmitError::Invalid(mut errors)) => {
-            let message = errors
-                .remove("document")
-                .map(|p| wording::field_problem(&p));
-            let page = track_page(&token, false, message, &host, &csrf, services).await?;
+            let page = TrackPage {
+                document_error: errors
+                    .remove("document")
+                    .map(|p| wording::field_problem(&p)),
+                ..TrackPage::default()
+            };
+            let page = track_page(&token, page, &host, &csrf, services).await?;
             Ok(FormAnswer::Again((Status::UnprocessableEntity, page)))
         }
         Err(other) => Err(other.into()),

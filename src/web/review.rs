@@ -21,8 +21,12 @@ use crate::audit::{self, AuditFilter};
 use crate::crypto::TrackingToken;
 use crate::services::Services;
 use crate::workflow::decide::{self, ApprovalInput, ApproveOutcome};
+use crate::workflow::messages::{self, MessageError};
 use crate::workflow::queue::{self as claims, QueueFilter};
-use crate::workflow::{document_label, parse, view, DocumentKind, RequestState, ReviewError};
+use crate::workflow::{
+    document_label, parse, view, DocumentKind, RequestKind, RequestState, ReviewError,
+    REQUESTER_DOCUMENTS,
+};
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -40,6 +44,7 @@ pub fn routes() -> Vec<Route> {
         approve,
         reject,
         request_document,
+        send_message,
         audit_trail,
     ]
 }
@@ -96,6 +101,10 @@ impl From<ReviewError> for Error {
                 Status::BadGateway,
                 format!("The approval did not happen: {detail}."),
             ),
+            ReviewError::NotRequesterDocument => Error::Refused(
+                Status::UnprocessableEntity,
+                "The holder's documents come from the holder; ask the requester only for their own documents or the authorisation letter.".into(),
+            ),
             ReviewError::Database(e) => e.into(),
             ReviewError::Unreadable => Error::Internal(error.to_string()),
         }
@@ -109,7 +118,8 @@ fn back_with(id: Uuid, error: ReviewError) -> Result<Flash<Redirect>, Error> {
         ReviewError::MissingReason
         | ReviewError::MissingNote
         | ReviewError::ConfirmationRequired
-        | ReviewError::SignatoryNotConfirmed => match Error::from(error) {
+        | ReviewError::SignatoryNotConfirmed
+        | ReviewError::NotRequesterDocument => match Error::from(error) {
             Error::Refused(_, message) => Ok(Flash::error(back_to(id), message)),
             other => Err(other),
         },
@@ -361,8 +371,9 @@ async fn review_page(
 ) -> Result<Template, Error> {
     let me = &session.0.reviewer;
     let view = view::review_view(services, id.ok_or(Error::NotFound)?, me, Utc::now()).await?;
-    let kinds: Vec<(DocumentKind, &str)> = DocumentKind::iter()
-        .map(|k| (k, document_label(k)))
+    let kinds: Vec<(DocumentKind, &str)> = REQUESTER_DOCUMENTS
+        .iter()
+        .map(|k| (*k, document_label(*k)))
         .collect();
     let decidable = matches!(
         view.state,
@@ -374,8 +385,42 @@ async fn review_page(
             me: &me.name, is_admin: me.is_admin, csrf_token: &session.0.csrf_token,
             contested: view.domain_contested(), decidable, view, kinds, reasons: REJECTION_REASONS,
             flash: flash.map(|f| (f.kind().to_owned(), f.message().to_owned())),
+            max_message_chars: messages::MAX_MESSAGE_CHARS,
         },
     ))
+}
+
+#[derive(FromForm)]
+struct StaffMessageForm {
+    csrf_token: String,
+    #[field(validate = len(..=messages::MAX_MESSAGE_CHARS * 4))]
+    message: String,
+}
+
+carries_csrf!(StaffMessageForm);
+
+/// A reviewer writes to the requester; any reviewer may, without a claim.
+#[post("/requests/<id>/messages", data = "<form>")]
+async fn send_message(
+    id: Option<Uuid>,
+    session: ReviewerSession,
+    form: UrlEncoded<StaffMessageForm>,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, Error> {
+    let id = id.ok_or(Error::NotFound)?;
+    let text = form.0.into_inner().message;
+    match messages::from_staff(services, id, &session.0.reviewer, &text, Utc::now()).await {
+        Ok(()) => Ok(Flash::success(
+            back_to(id),
+            "Your message is on the requester's tracking page.",
+        )),
+        Err(MessageError::NotFound) => Err(Error::NotFound),
+        Err(MessageError::Database(error)) => Err(Error::Internal(error)),
+        Err(problem) => Ok(Flash::error(
+            back_to(id),
+            super::wording::message_problem(&problem),
+        )),
+    }
 }
 
 /// Reasons reviewers pick most; the requester reads them, so they speak to the requester.
@@ -462,7 +507,11 @@ async fn approve(
         signatory_confirmed: form.signatory_confirmed,
     };
     match decide::approve(services, id, &session.0.reviewer, &input, Utc::now()).await {
-        Ok(ApproveOutcome::Approved) => Ok(Flash::success(
+        Ok(ApproveOutcome::Approved(RequestKind::Nameservers)) => Ok(Flash::success(
+            back_to(id),
+            "Approved. The registry command set the new nameservers; the documents are destroyed.",
+        )),
+        Ok(ApproveOutcome::Approved(RequestKind::TransferCode)) => Ok(Flash::success(
             back_to(id),
             "Approved. The transfer code is waiting for the requester on their tracking page; the documents are destroyed.",
         )),

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::domains::{NameserverError, MAX_NAMESERVERS, MIN_NAMESERVERS};
 use crate::intake::IntakeError;
+use crate::workflow::messages::{MessageError, MAX_MESSAGE_CHARS};
 use crate::workflow::{FieldErrors, FieldProblem};
 
 pub fn field_problem(problem: &FieldProblem) -> String {
@@ -29,6 +31,16 @@ pub fn field_problem(problem: &FieldProblem) -> String {
         }
         FieldProblem::UidMissing => "As a signatory, please give the company's UID (CHE-123.456.788), as the commercial register shows it.".into(),
         FieldProblem::UidInvalid => "This is not a valid Swiss UID: its last digit does not match the others. Please copy it from the commercial register (CHE-123.456.788).".into(),
+        FieldProblem::KindInvalid => "Please choose what you ask for: the transfer code or new nameservers.".into(),
+        FieldProblem::NameserversNotOffered => "Nameserver changes cannot be requested online here. Please ask for the transfer code instead, or contact your host's support.".into(),
+        FieldProblem::Nameservers(NameserverError::TooFew) => format!("Please give at least {MIN_NAMESERVERS} nameservers, for example ns1.new-host.ch and ns2.new-host.ch: your new host tells you which."),
+        FieldProblem::Nameservers(NameserverError::TooMany) => format!("Please give at most {MAX_NAMESERVERS} nameservers."),
+        FieldProblem::Nameservers(NameserverError::Invalid(typed)) => format!("“{typed}” is not a host name. Nameservers look like ns1.example.net."),
+        FieldProblem::Nameservers(NameserverError::Duplicate(host)) => format!("{host} is listed twice. Please give each nameserver once."),
+        FieldProblem::HolderVerifiesNotForRelation => "Only someone acting for the holder can ask the holder to verify. Please untick this box, or choose “acting for the holder”.".into(),
+        FieldProblem::HolderNameMissing => "Please enter the holder's full name, as on their identity document.".into(),
+        FieldProblem::HolderEmailMissing => "Please enter an email address at which the holder can be reached now.".into(),
+        FieldProblem::HolderEmailInvalid => "This does not look like an email address (name@example.com).".into(),
         FieldProblem::ConsentMissing => {
             "We can only check your identity with your consent to this processing.".into()
         }
@@ -55,6 +67,21 @@ fn image_problem(error: &IntakeError) -> String {
         IntakeError::TooMuchImageData => "This photo holds too much image data to process (very many pixels at a high colour depth). Please send a smaller photo, or the same photo saved as JPEG.".into(),
         IntakeError::Undecodable => "This photo could not be read: it may be damaged or incomplete. Please take the photo again or choose another file.".into(),
         IntakeError::Processing => "This photo could not be processed. Please take the photo again or choose another file.".into(),
+    }
+}
+
+pub fn message_problem(problem: &MessageError) -> String {
+    match problem {
+        MessageError::Empty => "Please write your message before sending it.".into(),
+        MessageError::TooLong => format!(
+            "Please shorten your message to {MAX_MESSAGE_CHARS} characters; it was kept below."
+        ),
+        MessageError::TooMany => {
+            "This request has had too many messages. Please wait for our answer.".into()
+        }
+        MessageError::NotFound | MessageError::Database(_) => {
+            "Your message could not be sent. Please try again later.".into()
+        }
     }
 }
 

@@ -14,12 +14,13 @@ use super::queue::lease_is_live;
 use super::shred::{document_kinds, shred_documents, unlink_after_commit};
 use super::state::{self, Guard, Step};
 use super::{
-    document_label, parse_signals, retention_cutoff, DocumentKind, RequestState, RequesterRelation,
-    ReviewError,
+    document_label, parse_signals, retention_cutoff, DocumentKind, RequestKind, RequestState,
+    RequesterRelation, ReviewError,
 };
 use crate::audit;
 use crate::codes::{RecipientKey, TransferCode, SALT_LEN, VALIDITY_DAYS};
 use crate::crypto;
+use crate::registry::{self, Action};
 use crate::services::Services;
 
 /// Longest text a reviewer writes for the requester (a reason, a note).
@@ -27,8 +28,8 @@ pub const MAX_TEXT_CHARS: usize = 2000;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum ApproveOutcome {
-    /// The code was issued.
-    Approved,
+    /// The code was issued, or the nameservers set.
+    Approved(RequestKind),
     /// More approvals from other reviewers are needed.
     ApprovalRecorded { have: usize, need: usize },
 }
@@ -72,6 +73,7 @@ fn reviewer_guard(services: &Services, me: &reviewer::Model, now: DateTime<Utc>)
         claim_holder: Some(me.id),
         created_after: Some(retention_cutoff(&services.settings, now)),
         created_before: None,
+        holder_link: None,
     }
 }
 
@@ -213,10 +215,16 @@ pub async fn approve(
     record_approval(&txn, request_id, me, &detail, now).await?;
     txn.commit().await?;
 
-    match issue_code(services, &found, me, contested_reason, now).await {
+    let carried_out = match found.kind {
+        RequestKind::TransferCode => issue_code(services, &found, me, contested_reason, now).await,
+        RequestKind::Nameservers => {
+            set_nameservers(services, &found, me, contested_reason, now).await
+        }
+    };
+    match carried_out {
         Ok(()) => {
             unlink_after_commit(services).await;
-            Ok(ApproveOutcome::Approved)
+            Ok(ApproveOutcome::Approved(found.kind))
         }
         Err(error) => {
             abandon_issuing(services, request_id, me, &error, now).await?;
@@ -301,7 +309,7 @@ async fn issue_code(
         .map_err(|_| ReviewError::Unreadable)?;
     let means = match &services.settings.registry_command {
         Some(command) => {
-            crate::registry::hand_off(command, &found.domain, &code)
+            registry::hand_off(command, &found.domain, &Action::SetTransferCode(&code))
                 .await
                 .map_err(ReviewError::Registry)?;
             "tracking link; registry command"
@@ -355,6 +363,66 @@ async fn issue_code(
     )
     .await?;
     shred_documents(&txn, request_id, None, &me.name, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Hands the nameservers to the registry command, then records the decision and shreds the
+/// documents. The request is in `issuing`, which only this caller could make it.
+async fn set_nameservers(
+    services: &Services,
+    found: &request::Model,
+    me: &reviewer::Model,
+    contested_reason: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), ReviewError> {
+    let hosts: Vec<String> = found
+        .nameservers
+        .as_deref()
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let command = services
+        .settings
+        .registry_command
+        .as_deref()
+        .ok_or_else(|| {
+            ReviewError::Registry("no registry command is configured to set nameservers".into())
+        })?;
+    registry::hand_off(command, &found.domain, &Action::SetNameservers(&hosts))
+        .await
+        .map_err(ReviewError::Registry)?;
+    let txn = services.db.begin().await?;
+    if !state::apply(
+        &txn,
+        found.id,
+        Step::FinishIssuing,
+        &Guard::system(now),
+        None,
+    )
+    .await?
+    {
+        return Err(ReviewError::AlreadyDecided);
+    }
+    record_decision(
+        &txn,
+        found.id,
+        me,
+        RequestState::Approved,
+        contested_reason,
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        &me.name,
+        audit::NAMESERVERS_SET,
+        Some(found.id),
+        Some(&hosts.join(" ")),
+    )
+    .await?;
+    shred_documents(&txn, found.id, None, &me.name, now).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -444,6 +512,9 @@ pub async fn request_document(
     note: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
+    if !super::REQUESTER_DOCUMENTS.contains(&kind) {
+        return Err(ReviewError::NotRequesterDocument);
+    }
     let note = text_for_requester(note, ReviewError::MissingNote)?;
     held_request(services, request_id, me, now).await?;
     let txn = services.db.begin().await?;

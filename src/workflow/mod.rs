@@ -5,6 +5,8 @@
 //! destroys documents and `sweep` runs the background jobs.
 
 pub mod decide;
+pub mod holder;
+pub mod messages;
 pub mod queue;
 pub mod shred;
 pub mod state;
@@ -17,11 +19,11 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveEnum, DbErr};
 use uuid::Uuid;
 
-pub use entities::enums::{DocumentKind, RequestState, RequesterRelation};
+pub use entities::enums::{DocumentKind, RequestKind, RequestState, RequesterRelation};
 pub use state::event;
 pub use submit::{
     address_over_limit, provide_document, submit, FieldErrors, FieldProblem, SubmissionInput,
-    SubmitError, Submitted, Upload,
+    SubmitError, Submitted, Upload, HOLDER_LINK_DAYS,
 };
 pub use tracking::{find_for_requester, TimelineEntry, TrackingView};
 
@@ -57,6 +59,8 @@ pub enum ReviewError {
     Database(#[from] DbErr),
     #[error("the document cannot be opened")]
     Unreadable,
+    #[error("only the holder provides the holder's documents")]
+    NotRequesterDocument,
 }
 
 pub fn short_id(id: Uuid) -> String {
@@ -68,12 +72,22 @@ pub fn parse<E: ActiveEnum<Value = String>>(text: &str) -> Option<E> {
     E::try_from_value(&text.to_owned()).ok()
 }
 
+/// The documents a requester provides (and can be asked for again); the holder's own are
+/// uploaded on the holder's page.
+pub const REQUESTER_DOCUMENTS: [DocumentKind; 3] = [
+    DocumentKind::IdFront,
+    DocumentKind::IdBack,
+    DocumentKind::Authorization,
+];
+
 /// How the requester and reviewers read a document kind.
 pub fn document_label(kind: DocumentKind) -> &'static str {
     match kind {
         DocumentKind::IdFront => "identity document (front)",
         DocumentKind::IdBack => "identity document (back)",
         DocumentKind::Authorization => "authorisation letter",
+        DocumentKind::HolderIdFront => "holder's identity document (front)",
+        DocumentKind::HolderIdBack => "holder's identity document (back)",
     }
 }
 

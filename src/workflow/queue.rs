@@ -12,7 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::state::{self, is_pending};
-use super::{parse_signals, retention_cutoff, short_id, RequestState, ReviewError};
+use super::{parse_signals, retention_cutoff, short_id, RequestKind, RequestState, ReviewError};
 use crate::audit;
 use crate::config::Settings;
 
@@ -42,6 +42,9 @@ pub struct QueueItem {
     pub held_by_me: bool,
     /// Another pending request or a live transfer code exists for the same domain.
     pub domain_contested: bool,
+    pub kind: RequestKind,
+    /// A message from the requester waits for an answer.
+    pub awaiting_reply: bool,
 }
 
 /// The line at the top of the queue: how much is waiting and how late it is.
@@ -91,7 +94,12 @@ pub async fn queue(
     let mut query = request::Entity::find().order_by_asc(request::Column::CreatedAt);
     query = match filter.state {
         Some(state) => query.filter(request::Column::State.eq(state)),
-        None => query.filter(state::pending()),
+        // Pending requests, and decided ones whose requester wrote and waits for an answer.
+        None => query.filter(
+            Condition::any()
+                .add(state::pending())
+                .add(request::Column::AwaitingReplySince.is_not_null()),
+        ),
     };
     if let Some(text) = filter
         .domain
@@ -141,6 +149,8 @@ pub async fn queue(
                     .and_then(|id| holders.get(&id).cloned()),
                 held_by_me: live && r.claimed_by == Some(me.id),
                 domain_contested: contested.get(r.domain.as_str()).copied().unwrap_or(0) > 1,
+                kind: r.kind,
+                awaiting_reply: r.awaiting_reply_since.is_some(),
                 id: r.id,
                 domain: r.domain,
                 state: r.state,

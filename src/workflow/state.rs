@@ -8,8 +8,12 @@
 //! | begin issuing    | submitted                             | issuing          | —                    |
 //! | finish issuing   | issuing                               | approved         | `approved`           |
 //! | abandon issuing  | issuing                               | submitted        | `issuing_failed`     |
+//! | holder confirms  | awaiting_holder                       | submitted        | `holder_confirmed`   |
+//! | holder refuses   | awaiting_holder                       | rejected         | `holder_refused`     |
 //! | reject           | submitted, needs_document             | rejected         | `rejected`           |
-//! | expire           | submitted, needs_document, issuing    | expired          | `expired`            |
+//! | expire           | every pending state                   | expired          | `expired`            |
+//!
+//! A request starts as `submitted`, or as `awaiting_holder` when the holder verifies directly.
 //!
 //! Every step clears the review claim; every step but "ask for document" clears what the
 //! requester was asked for. Approved, rejected and expired are final.
@@ -25,7 +29,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 /// States in which a request waits for a decision and still has documents.
-pub const PENDING: [RequestState; 3] = [Submitted, NeedsDocument, Issuing];
+pub const PENDING: [RequestState; 4] = [Submitted, NeedsDocument, AwaitingHolder, Issuing];
+/// The states a request starts in.
+pub const INITIAL: [RequestState; 2] = [Submitted, AwaitingHolder];
 /// States in which a reviewer may claim a request.
 pub const CLAIMABLE: [RequestState; 2] = [Submitted, NeedsDocument];
 
@@ -52,6 +58,9 @@ pub enum Step {
     FinishIssuing,
     /// The registry refused the code (or the issuing was interrupted): back to review.
     AbandonIssuing,
+    /// The holder confirmed through their own link, with their identity document.
+    HolderConfirms,
+    HolderRefuses,
     Reject,
     Expire,
 }
@@ -64,7 +73,7 @@ pub struct Rule {
     pub event: Option<&'static str>,
 }
 
-pub const RULES: [Rule; 7] = [
+pub const RULES: [Rule; 9] = [
     Rule {
         step: Step::AskForDocument,
         from: &[Submitted],
@@ -94,6 +103,18 @@ pub const RULES: [Rule; 7] = [
         from: &[Issuing],
         to: Submitted,
         event: Some(event::ISSUING_FAILED),
+    },
+    Rule {
+        step: Step::HolderConfirms,
+        from: &[AwaitingHolder],
+        to: Submitted,
+        event: Some(event::HOLDER_CONFIRMED),
+    },
+    Rule {
+        step: Step::HolderRefuses,
+        from: &[AwaitingHolder],
+        to: Rejected,
+        event: Some(event::HOLDER_REFUSED),
     },
     Rule {
         step: Step::Reject,
@@ -128,6 +149,11 @@ pub mod event {
     pub const REJECTED: &str = "rejected";
     pub const EXPIRED: &str = "expired";
     pub const CODE_ERASED: &str = "code_erased";
+    pub const HOLDER_CONFIRMED: &str = "holder_confirmed";
+    pub const HOLDER_REFUSED: &str = "holder_refused";
+    /// A message, its text as the note (erased with the personal data).
+    pub const MESSAGE_FROM_REQUESTER: &str = "message_from_requester";
+    pub const MESSAGE_FROM_STAFF: &str = "message_from_staff";
 }
 
 /// What must still hold when the move is written, besides the from-state.
@@ -139,6 +165,14 @@ pub struct Guard {
     pub created_after: Option<DateTime<Utc>>,
     /// The request must have been created before this (due to expire).
     pub created_before: Option<DateTime<Utc>>,
+    /// Whether the holder's private link must still be valid (`Live`) or over (`Ended`).
+    pub holder_link: Option<HolderLink>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HolderLink {
+    Live,
+    Ended,
 }
 
 impl Guard {
@@ -149,6 +183,7 @@ impl Guard {
             claim_holder: None,
             created_after: None,
             created_before: None,
+            holder_link: None,
         }
     }
 }
@@ -194,6 +229,17 @@ pub async fn apply(
     }
     if let Some(cutoff) = guard.created_before {
         update = update.filter(request::Column::CreatedAt.lte(cutoff));
+    }
+    match guard.holder_link {
+        Some(HolderLink::Live) => {
+            update = update.filter(request::Column::HolderLinkExpiresAt.gt(now));
+        }
+        Some(HolderLink::Ended) => {
+            update = update
+                .filter(request::Column::State.eq(AwaitingHolder))
+                .filter(request::Column::HolderLinkExpiresAt.lte(now));
+        }
+        None => {}
     }
     if update.exec(db).await?.rows_affected != 1 {
         return Ok(false);
@@ -242,7 +288,9 @@ mod tests {
     use super::*;
     use sea_orm::Iterable;
 
-    const STEPS: [Step; 7] = [
+    const STEPS: [Step; 9] = [
+        Step::HolderConfirms,
+        Step::HolderRefuses,
         Step::AskForDocument,
         Step::ReceiveDocument,
         Step::BeginIssuing,
@@ -275,8 +323,8 @@ mod tests {
 
     #[test]
     fn every_state_is_reachable_from_submission() {
-        let mut reached = vec![Submitted];
-        let mut frontier = vec![Submitted];
+        let mut reached = INITIAL.to_vec();
+        let mut frontier = INITIAL.to_vec();
         while let Some(state) = frontier.pop() {
             for rule in RULES.iter().filter(|r| r.from.contains(&state)) {
                 if !reached.contains(&rule.to) {

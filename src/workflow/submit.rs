@@ -13,13 +13,14 @@ use zeroize::Zeroizing;
 use super::shred::{shred_documents, unlink_after_commit};
 use super::state::{self, event, record_event, Guard, Step};
 use super::{
-    document_label, parse, retention_cutoff, DocumentKind, RequestState, RequesterRelation,
+    document_label, parse, retention_cutoff, DocumentKind, RequestKind, RequestState,
+    RequesterRelation,
 };
 use crate::audit;
 use crate::codes::RecipientKey;
 use crate::counters;
 use crate::crypto::{self, CryptoError, DataKey, DocumentBinding, TrackingToken};
-use crate::domains::{is_plausible_email, normalize_domain, DomainError};
+use crate::domains::{is_plausible_email, normalize_domain, parse_nameservers, DomainError};
 use crate::intake::{CleanImage, IntakeError};
 use crate::services::Services;
 use crate::storage::BlobStore;
@@ -39,6 +40,15 @@ pub struct SubmissionInput {
     pub relation: String,
     /// For a signatory: the holder company's UID as typed.
     pub company_uid: String,
+    /// `transfer_code` (also when empty) or `nameservers`.
+    pub kind: String,
+    /// For a nameserver change: host names separated by spaces, commas or line breaks.
+    pub nameservers: String,
+    /// A representative asks the holder to verify through their own link instead of
+    /// uploading the holder's authorisation.
+    pub holder_verifies: bool,
+    pub holder_name: String,
+    pub holder_email: String,
     pub consent: bool,
     pub id_front: Option<Upload>,
     pub id_back: Option<Upload>,
@@ -63,6 +73,15 @@ pub enum FieldProblem {
     RelationMissing,
     UidMissing,
     UidInvalid,
+    KindInvalid,
+    /// Nameserver changes need a registry command to carry them out.
+    NameserversNotOffered,
+    Nameservers(crate::domains::NameserverError),
+    /// Only a representative can ask the holder to verify.
+    HolderVerifiesNotForRelation,
+    HolderNameMissing,
+    HolderEmailMissing,
+    HolderEmailInvalid,
     ConsentMissing,
     FrontMissing,
     AuthorizationMissing,
@@ -94,7 +113,12 @@ pub struct Submitted {
     pub request_id: Uuid,
     pub tracking_token: TrackingToken,
     pub state: RequestState,
+    /// When the holder verifies: the token of their private link, to pass on once.
+    pub holder_token: Option<TrackingToken>,
 }
+
+/// How long the holder's private link stays valid.
+pub const HOLDER_LINK_DAYS: i64 = 7;
 
 const MAX_NAME_CHARS: usize = 200;
 const MAX_PHONE_CHARS: usize = 32;
@@ -106,6 +130,11 @@ struct ValidFields {
     phone: Option<String>,
     relation: RequesterRelation,
     company_uid: Option<String>,
+    kind: RequestKind,
+    /// One host name per line.
+    nameservers: Option<String>,
+    /// The holder's name and address, when they verify directly.
+    holder: Option<(String, String)>,
 }
 
 /// Validates everything, sanitises every document, and only then stores anything:
@@ -115,7 +144,8 @@ pub async fn submit(
     mut input: SubmissionInput,
 ) -> Result<Submitted, SubmitError> {
     let mut errors = FieldErrors::new();
-    let fields = validate_fields(&input, &mut errors);
+    let offers_nameservers = services.settings.registry_command.is_some();
+    let fields = validate_fields(&input, offers_nameservers, &mut errors);
     let domain_known = match normalize_domain(&input.domain) {
         Ok(domain) => domain::Entity::find_by_id(domain)
             .one(&services.db)
@@ -130,7 +160,7 @@ pub async fn submit(
         errors.insert("id_front", FieldProblem::FrontMissing);
     }
     let representative = parse(input.relation.trim()) == Some(RequesterRelation::Representative);
-    if representative && input.authorization.is_none() {
+    if representative && !input.holder_verifies && input.authorization.is_none() {
         errors.insert("authorization", FieldProblem::AuthorizationMissing);
     }
     // Nothing is decoded for a domain we do not manage: photos cost memory and time.
@@ -223,7 +253,11 @@ pub async fn address_over_limit(
     Ok((count >= limit as i32).then(|| started + ADDRESS_WINDOW - now))
 }
 
-fn validate_fields(input: &SubmissionInput, errors: &mut FieldErrors) -> Option<ValidFields> {
+fn validate_fields(
+    input: &SubmissionInput,
+    offers_nameservers: bool,
+    errors: &mut FieldErrors,
+) -> Option<ValidFields> {
     let domain = match normalize_domain(&input.domain) {
         Ok(domain) => Some(domain),
         Err(DomainError::Empty) => {
@@ -282,20 +316,84 @@ fn validate_fields(input: &SubmissionInput, errors: &mut FieldErrors) -> Option<
         }
         _ => None,
     };
+    let kind = match input.kind.trim() {
+        "" => Some(RequestKind::TransferCode),
+        typed => parse::<RequestKind>(typed),
+    };
+    let nameservers = match kind {
+        None => {
+            errors.insert("kind", FieldProblem::KindInvalid);
+            None
+        }
+        Some(RequestKind::Nameservers) if !offers_nameservers => {
+            errors.insert("kind", FieldProblem::NameserversNotOffered);
+            None
+        }
+        Some(RequestKind::Nameservers) => match parse_nameservers(&input.nameservers) {
+            Ok(hosts) => Some(hosts.join("\n")),
+            Err(problem) => {
+                errors.insert("nameservers", FieldProblem::Nameservers(problem));
+                None
+            }
+        },
+        Some(RequestKind::TransferCode) => None,
+    };
+    let holder = if input.holder_verifies {
+        validate_holder(input, relation, errors)
+    } else {
+        None
+    };
     if !input.consent {
         errors.insert("consent", FieldProblem::ConsentMissing);
     }
-    match (domain, relation) {
-        (Some(domain), Some(relation)) if errors.is_empty() => Some(ValidFields {
+    match (domain, relation, kind) {
+        (Some(domain), Some(relation), Some(kind)) if errors.is_empty() => Some(ValidFields {
             domain,
             full_name,
             email,
             phone: (!phone.is_empty()).then_some(phone),
             relation,
             company_uid,
+            kind,
+            nameservers,
+            holder,
         }),
         _ => None,
     }
+}
+
+/// The holder's name and a working address, for a representative who asks them to verify.
+fn validate_holder(
+    input: &SubmissionInput,
+    relation: Option<RequesterRelation>,
+    errors: &mut FieldErrors,
+) -> Option<(String, String)> {
+    if relation.is_some_and(|r| r != RequesterRelation::Representative) {
+        errors.insert(
+            "holder_verifies",
+            FieldProblem::HolderVerifiesNotForRelation,
+        );
+        return None;
+    }
+    let name = collapse_whitespace(&input.holder_name);
+    if name.is_empty() {
+        errors.insert("holder_name", FieldProblem::HolderNameMissing);
+    } else if name.chars().count() > MAX_NAME_CHARS {
+        errors.insert(
+            "holder_name",
+            FieldProblem::NameTooLong {
+                max_chars: MAX_NAME_CHARS,
+            },
+        );
+    }
+    let email = input.holder_email.trim().to_owned();
+    if email.is_empty() {
+        errors.insert("holder_email", FieldProblem::HolderEmailMissing);
+    } else if !is_plausible_email(&email) {
+        errors.insert("holder_email", FieldProblem::HolderEmailInvalid);
+    }
+    let valid = !errors.contains_key("holder_name") && !errors.contains_key("holder_email");
+    valid.then_some((name, email))
 }
 
 fn collapse_whitespace(text: &str) -> String {
@@ -317,6 +415,15 @@ async fn store(
     let request_id = Uuid::new_v4();
     let tracking_token = TrackingToken::generate()?;
     let recipient_key = RecipientKey::for_token(&tracking_token, request_id)?;
+    let holder_token = match fields.holder {
+        Some(_) => Some(TrackingToken::generate()?),
+        None => None,
+    };
+    let (holder_name, holder_email) = fields.holder.unzip();
+    let state = match holder_token {
+        Some(_) => RequestState::AwaitingHolder,
+        None => RequestState::Submitted,
+    };
     let now = Utc::now();
     let mut written: Vec<String> = Vec::new();
     let result = async {
@@ -334,7 +441,7 @@ async fn store(
             requester_email: Set(fields.email),
             requester_phone: Set(fields.phone),
             relation: Set(fields.relation),
-            state: Set(RequestState::Submitted),
+            state: Set(state),
             tracking_token_hash: Set(tracking_token.hash().to_vec()),
             client_addr: Set(client_addr),
             consent_at: Set(now),
@@ -348,6 +455,16 @@ async fn store(
             code_recipient_key: Set(Some(recipient_key.0.to_vec())),
             personal_data_erased_at: Set(None),
             company_uid: Set(fields.company_uid),
+            kind: Set(fields.kind),
+            nameservers: Set(fields.nameservers),
+            holder_name: Set(holder_name),
+            holder_email: Set(holder_email),
+            holder_token_hash: Set(holder_token.as_ref().map(|t| t.hash().to_vec())),
+            holder_link_expires_at: Set(holder_token
+                .as_ref()
+                .map(|_| now + chrono::Duration::days(HOLDER_LINK_DAYS))),
+            holder_answered_at: Set(None),
+            awaiting_reply_since: Set(None),
         }
         .insert(&txn)
         .await?;
@@ -371,13 +488,14 @@ async fn store(
     Ok(Submitted {
         request_id,
         tracking_token,
-        state: RequestState::Submitted,
+        state,
+        holder_token,
     })
 }
 
 /// Encrypts one sanitised document under a fresh data key and writes it to the store.
 /// Returns its row (not yet inserted) and its file name.
-async fn seal_and_write(
+pub(super) async fn seal_and_write(
     services: &Services,
     request_id: Uuid,
     kind: DocumentKind,
@@ -488,11 +606,13 @@ pub async fn provide_document(
 }
 
 /// The form field (and stored value) of a document kind.
-fn field_name(kind: DocumentKind) -> &'static str {
+pub(super) fn field_name(kind: DocumentKind) -> &'static str {
     match kind {
         DocumentKind::IdFront => "id_front",
         DocumentKind::IdBack => "id_back",
         DocumentKind::Authorization => "authorization",
+        DocumentKind::HolderIdFront => "holder_id_front",
+        DocumentKind::HolderIdBack => "holder_id_back",
     }
 }
 
@@ -515,7 +635,7 @@ mod tests {
     #[test]
     fn valid_fields_are_normalised() {
         let mut errors = FieldErrors::new();
-        let fields = validate_fields(&valid_input(), &mut errors).unwrap();
+        let fields = validate_fields(&valid_input(), true, &mut errors).unwrap();
         assert!(errors.is_empty());
         assert_eq!(fields.domain, "example.com");
         assert_eq!(fields.full_name, "Anna Muster");
@@ -534,7 +654,7 @@ mod tests {
             ..Default::default()
         };
         let mut errors = FieldErrors::new();
-        assert!(validate_fields(&input, &mut errors).is_none());
+        assert!(validate_fields(&input, true, &mut errors).is_none());
         let fields: Vec<_> = errors.keys().copied().collect();
         assert_eq!(
             fields,
@@ -557,16 +677,101 @@ mod tests {
             ..valid_input()
         };
         let mut errors = FieldErrors::new();
-        let fields = validate_fields(&signatory("che 123 456 788"), &mut errors).unwrap();
+        let fields = validate_fields(&signatory("che 123 456 788"), true, &mut errors).unwrap();
         assert_eq!(fields.company_uid.as_deref(), Some("CHE-123.456.788"));
         for (uid, problem) in [
             ("CHE-123.456.789", FieldProblem::UidInvalid),
             ("", FieldProblem::UidMissing),
         ] {
             let mut errors = FieldErrors::new();
-            assert!(validate_fields(&signatory(uid), &mut errors).is_none());
+            assert!(validate_fields(&signatory(uid), true, &mut errors).is_none());
             assert_eq!(errors.get("company_uid"), Some(&problem));
         }
+    }
+
+    #[test]
+    fn a_nameserver_change_lists_its_hosts_and_needs_a_registry_command() {
+        let change = |hosts: &str| SubmissionInput {
+            kind: "nameservers".into(),
+            nameservers: hosts.into(),
+            ..valid_input()
+        };
+        let mut errors = FieldErrors::new();
+        let fields =
+            validate_fields(&change("ns1.new.ch, NS2.new.ch."), true, &mut errors).unwrap();
+        assert_eq!(fields.kind, RequestKind::Nameservers);
+        assert_eq!(
+            fields.nameservers.as_deref(),
+            Some("ns1.new.ch\nns2.new.ch")
+        );
+        let mut errors = FieldErrors::new();
+        assert!(validate_fields(&change("ns1.new.ch"), true, &mut errors).is_none());
+        assert!(matches!(
+            errors.get("nameservers"),
+            Some(FieldProblem::Nameservers(_))
+        ));
+        let mut errors = FieldErrors::new();
+        assert!(validate_fields(&change("ns1.new.ch ns2.new.ch"), false, &mut errors).is_none());
+        assert_eq!(
+            errors.get("kind"),
+            Some(&FieldProblem::NameserversNotOffered)
+        );
+        let mut errors = FieldErrors::new();
+        let odd = SubmissionInput {
+            kind: "dns".into(),
+            ..valid_input()
+        };
+        assert!(validate_fields(&odd, true, &mut errors).is_none());
+        assert_eq!(errors.get("kind"), Some(&FieldProblem::KindInvalid));
+        let mut errors = FieldErrors::new();
+        let plain = validate_fields(&valid_input(), true, &mut errors).unwrap();
+        assert_eq!(plain.kind, RequestKind::TransferCode);
+        assert_eq!(plain.nameservers, None);
+    }
+
+    #[test]
+    fn only_a_representative_asks_the_holder_with_a_name_and_an_address() {
+        let asking = |relation: &str, name: &str, email: &str| SubmissionInput {
+            relation: relation.into(),
+            holder_verifies: true,
+            holder_name: name.into(),
+            holder_email: email.into(),
+            ..valid_input()
+        };
+        let mut errors = FieldErrors::new();
+        let fields = validate_fields(
+            &asking("representative", " Hans  Halter", "hans@example.net"),
+            true,
+            &mut errors,
+        )
+        .unwrap();
+        assert_eq!(
+            fields.holder,
+            Some(("Hans Halter".into(), "hans@example.net".into()))
+        );
+        let mut errors = FieldErrors::new();
+        assert!(validate_fields(
+            &asking("holder", "Hans", "h@example.net"),
+            true,
+            &mut errors
+        )
+        .is_none());
+        assert_eq!(
+            errors.get("holder_verifies"),
+            Some(&FieldProblem::HolderVerifiesNotForRelation)
+        );
+        let mut errors = FieldErrors::new();
+        assert!(
+            validate_fields(&asking("representative", "", "hans"), true, &mut errors).is_none()
+        );
+        assert_eq!(
+            errors.get("holder_name"),
+            Some(&FieldProblem::HolderNameMissing)
+        );
+        assert_eq!(
+            errors.get("holder_email"),
+            Some(&FieldProblem::HolderEmailInvalid)
+        );
     }
 
     #[test]
@@ -579,7 +784,7 @@ mod tests {
             let mut input = valid_input();
             change(&mut input);
             let mut errors = FieldErrors::new();
-            assert!(validate_fields(&input, &mut errors).is_none());
+            assert!(validate_fields(&input, true, &mut errors).is_none());
             assert_eq!(errors.len(), 1);
         }
     }

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
-use entities::{approval, decision, document, request, transfer_code};
+use entities::{approval, decision, document, request, request_event, transfer_code};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
@@ -14,8 +14,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::shred::{document_kinds, process_outbox, shred_documents};
-use super::state::{self, event, record_event, Guard, Step};
-use super::{retention_cutoff, RequestState};
+use super::state::{self, event, record_event, Guard, HolderLink, Step};
+use super::{retention_cutoff, RequestState, HOLDER_LINK_DAYS};
 use crate::audit;
 use crate::services::Services;
 
@@ -99,7 +99,8 @@ async fn remove_orphans(services: &Services, now: DateTime<Utc>) -> Result<usize
     Ok(removed)
 }
 
-/// Expires requests left undecided past the retention period, shredding them like a decision.
+/// Expires requests left undecided past the retention period, and those whose holder did
+/// not answer within the holder link's validity, shredding them like a decision.
 async fn expire_stale_requests(services: &Services, now: DateTime<Utc>) -> Result<usize, DbErr> {
     let stale: Vec<Uuid> = request::Entity::find()
         .select_only()
@@ -109,13 +110,32 @@ async fn expire_stale_requests(services: &Services, now: DateTime<Utc>) -> Resul
         .into_tuple()
         .all(&services.db)
         .await?;
+    let unanswered: Vec<Uuid> = request::Entity::find()
+        .select_only()
+        .column(request::Column::Id)
+        .filter(request::Column::State.eq(RequestState::AwaitingHolder))
+        .filter(request::Column::HolderLinkExpiresAt.lte(now))
+        .into_tuple()
+        .all(&services.db)
+        .await?;
     let mut expired = 0;
-    for id in stale {
-        if expire(services, id, now).await? {
-            expired += 1;
+    for (ids, cause) in [(stale, Cause::Retention), (unanswered, Cause::HolderSilent)] {
+        for id in ids {
+            if expire(services, id, cause, now).await? {
+                expired += 1;
+            }
         }
     }
     Ok(expired)
+}
+
+/// Why a request expires.
+#[derive(Clone, Copy)]
+enum Cause {
+    /// Not decided within the retention period.
+    Retention,
+    /// The holder did not answer within the validity of their link.
+    HolderSilent,
 }
 
 /// Expires one request now if it is pending and past its retention, so that no view or
@@ -125,7 +145,7 @@ pub async fn expire_if_due(
     request_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let expired = expire(services, request_id, now).await?;
+    let expired = expire(services, request_id, Cause::Retention, now).await?;
     if expired {
         super::shred::unlink_after_commit(services).await;
     }
@@ -133,13 +153,34 @@ pub async fn expire_if_due(
 }
 
 /// The expiry of one request: state, evidence record and shredding in one transaction.
-async fn expire(services: &Services, request_id: Uuid, now: DateTime<Utc>) -> Result<bool, DbErr> {
+async fn expire(
+    services: &Services,
+    request_id: Uuid,
+    cause: Cause,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
     let txn = services.db.begin().await?;
-    let guard = Guard {
-        created_before: Some(retention_cutoff(&services.settings, now)),
-        ..Guard::system(now)
+    let (guard, reason) = match cause {
+        Cause::Retention => (
+            Guard {
+                created_before: Some(retention_cutoff(&services.settings, now)),
+                ..Guard::system(now)
+            },
+            format!(
+                "not decided within {} days",
+                services.settings.retention_days
+            ),
+        ),
+        Cause::HolderSilent => (
+            Guard {
+                holder_link: Some(HolderLink::Ended),
+                ..Guard::system(now)
+            },
+            format!("the holder did not answer within {HOLDER_LINK_DAYS} days"),
+        ),
     };
-    if !state::apply(&txn, request_id, Step::Expire, &guard, None).await? {
+    let note = matches!(cause, Cause::HolderSilent).then(|| reason.clone());
+    if !state::apply(&txn, request_id, Step::Expire, &guard, note).await? {
         return Ok(false);
     }
     decision::ActiveModel {
@@ -147,10 +188,7 @@ async fn expire(services: &Services, request_id: Uuid, now: DateTime<Utc>) -> Re
         reviewer_id: Set(None),
         reviewer_name: Set("system".into()),
         outcome: Set(RequestState::Expired),
-        reason: Set(Some(format!(
-            "not decided within {} days",
-            services.settings.retention_days
-        ))),
+        reason: Set(Some(reason)),
         document_kinds: Set(document_kinds(&txn, request_id).await?),
         decided_at: Set(now),
         ..Default::default()
@@ -240,6 +278,18 @@ async fn erase_personal_data(services: &Services, now: DateTime<Utc>) -> Result<
             Expr::value(Option::<String>::None),
         )
         .col_expr(
+            request::Column::HolderName,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            request::Column::HolderEmail,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            request::Column::AwaitingReplySince,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
             request::Column::CodeRecipientKey,
             Expr::value(Option::<Vec<u8>>::None),
         )
@@ -257,6 +307,19 @@ async fn erase_personal_data(services: &Services, now: DateTime<Utc>) -> Result<
             Expr::value(Option::<Vec<u8>>::None),
         )
         .filter(transfer_code::Column::RequestId.is_in(due.clone()))
+        .exec(&txn)
+        .await?;
+    // What the requester and reviewers wrote to each other is personal data too.
+    request_event::Entity::update_many()
+        .col_expr(
+            request_event::Column::Note,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(request_event::Column::RequestId.is_in(due.clone()))
+        .filter(
+            request_event::Column::Kind
+                .is_in([event::MESSAGE_FROM_REQUESTER, event::MESSAGE_FROM_STAFF]),
+        )
         .exec(&txn)
         .await?;
     let detail = format!("{} decided request(s) past the evidence period", due.len());

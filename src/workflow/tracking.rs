@@ -5,7 +5,7 @@ use entities::{decision, request, request_event, transfer_code};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::{document_label, DocumentKind, RequestState};
+use super::{document_label, DocumentKind, RequestKind, RequestState};
 use crate::codes::TransferCode;
 use crate::crypto::TrackingToken;
 use crate::services::Services;
@@ -26,6 +26,14 @@ pub struct TrackingView {
     /// Once approved and until it expires: the code, opened with the requester's token.
     pub transfer_code: Option<String>,
     pub code_expires_at: Option<DateTime<Utc>>,
+    pub kind: RequestKind,
+    /// For a nameserver change: the host names asked for, and once approved, when the
+    /// registry set them.
+    pub nameservers: Option<Vec<String>>,
+    pub nameservers_set_at: Option<DateTime<Utc>>,
+    /// When the holder verifies directly: their name as the requester gave it.
+    pub holder_name: Option<String>,
+    pub holder_link_expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -112,6 +120,13 @@ pub async fn find_for_requester(
         .and_then(|sealed| TransferCode::open_with(token, found.id, sealed).ok())
         .map(|code| code.expose().to_owned());
     let needs_document = state == RequestState::NeedsDocument;
+    let nameservers = found
+        .nameservers
+        .as_deref()
+        .map(|hosts| hosts.lines().map(str::to_owned).collect());
+    let nameservers_set_at = found
+        .decided_at
+        .filter(|_| state == RequestState::Approved && found.kind == RequestKind::Nameservers);
     let requested_document = found.requested_document.filter(|_| needs_document);
     Ok(Some(TrackingView {
         request_id: found.id,
@@ -127,5 +142,10 @@ pub async fn find_for_requester(
             .filter(|_| transfer_code.is_some())
             .map(|c| c.expires_at),
         transfer_code,
+        kind: found.kind,
+        nameservers,
+        nameservers_set_at,
+        holder_name: found.holder_name,
+        holder_link_expires_at: found.holder_link_expires_at,
     }))
 }

@@ -13,8 +13,8 @@ use super::queue::{lease_is_live, renew, reviewer_names, ISSUANCE_DEADLINE};
 use super::state::is_pending;
 use super::tracking::timeline;
 use super::{
-    document_label, parse_signals, short_id, DocumentKind, RequestState, RequesterRelation,
-    ReviewError, TimelineEntry,
+    document_label, parse_signals, short_id, DocumentKind, RequestKind, RequestState,
+    RequesterRelation, ReviewError, TimelineEntry,
 };
 use crate::audit;
 use crate::crypto::DocumentBinding;
@@ -83,6 +83,33 @@ pub struct ReviewView {
     pub held_by_me: bool,
     pub requested_document: Option<DocumentKind>,
     pub timeline: Vec<TimelineEntry>,
+    pub kind: RequestKind,
+    /// For a nameserver change: what is asked for, beside what the portfolio has now.
+    pub nameservers: Vec<String>,
+    pub current_nameservers: Vec<String>,
+    /// When the holder verifies directly: who, where, whether they match the registrant on
+    /// file, and when they confirmed.
+    pub holder_part: Option<HolderPart>,
+    /// Since when the requester's message waits for an answer.
+    pub awaiting_reply_since: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct HolderPart {
+    pub name: String,
+    pub email: String,
+    pub name_matches: bool,
+    pub email_matches: bool,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub link_expires_at: Option<DateTime<Utc>>,
+}
+
+fn host_lines(hosts: Option<&str>) -> Vec<String> {
+    hosts
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }
 
 impl ReviewView {
@@ -131,14 +158,30 @@ pub async fn review_view(
         .one(db)
         .await?
         .ok_or(ReviewError::NotFound)?;
-    let registrant = domain::Entity::find_by_id(found.domain.clone())
+    let on_file = domain::Entity::find_by_id(found.domain.clone())
         .one(db)
-        .await?
-        .map(|d| Registrant {
-            name: d.registrant_name,
-            email: d.registrant_email,
-            phone: d.registrant_phone,
-        });
+        .await?;
+    let current_nameservers = host_lines(on_file.as_ref().and_then(|d| d.nameservers.as_deref()));
+    let registrant = on_file.map(|d| Registrant {
+        name: d.registrant_name,
+        email: d.registrant_email,
+        phone: d.registrant_phone,
+    });
+    let holder_part = match (&found.holder_name, &found.holder_email) {
+        (Some(name), Some(email)) => Some(HolderPart {
+            name_matches: registrant
+                .as_ref()
+                .is_some_and(|r| names_match(&r.name, name)),
+            email_matches: registrant
+                .as_ref()
+                .is_some_and(|r| r.email.eq_ignore_ascii_case(email)),
+            name: name.clone(),
+            email: email.clone(),
+            answered_at: found.holder_answered_at,
+            link_expires_at: found.holder_link_expires_at,
+        }),
+        _ => None,
+    };
     let documents: Vec<DocumentSummary> = document::Entity::find()
         .filter(document::Column::RequestId.eq(request_id))
         .order_by_asc(document::Column::CreatedAt)
@@ -254,6 +297,11 @@ pub async fn review_view(
         register_url: found.company_uid.as_deref().map(register_url),
         company_uid: found.company_uid,
         created_at: found.created_at,
+        kind: found.kind,
+        nameservers: host_lines(found.nameservers.as_deref()),
+        current_nameservers,
+        holder_part,
+        awaiting_reply_since: found.awaiting_reply_since,
     })
 }
 

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m0001_requests;
 mod m0002_review;
 mod m0003_evidence_links_notices;
+mod m0004_kinds_holders_messages;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_requests::Migration),
             Box::new(m0002_review::Migration),
             Box::new(m0003_evidence_links_notices::Migration),
+            Box::new(m0004_kinds_holders_messages::Migration),
         ]
     }
 }

@@ -1,0 +1,110 @@
+//! The holder's page: reached through the holder's own private link, it says who asked for
+//! what; the holder confirms with their identity document or refuses.
+
+use rocket::form::Form;
+use rocket::http::Status;
+use rocket::response::Redirect;
+use rocket::{get, post, routes, FromForm, Route, State};
+use rocket_dyn_templates::{context, Template};
+
+use super::csrf::{carries_csrf, CsrfForm, FormToken, Refusal};
+use super::error::Error;
+use super::forms::{HolderDocumentsForm, UploadError};
+use super::guards::UploadSlot;
+use super::{wording, FormAnswer};
+use crate::crypto::TrackingToken;
+use crate::services::Services;
+use crate::workflow::holder::{self, MAX_REFUSAL_CHARS};
+use crate::workflow::{FieldErrors, SubmitError};
+
+pub fn routes() -> Vec<Route> {
+    routes![holder_page, confirm, refuse]
+}
+
+async fn page(
+    services: &Services,
+    token: &TrackingToken,
+    csrf: &FormToken,
+    errors: &FieldErrors,
+    reason: &str,
+) -> Result<Template, Error> {
+    let view = holder::find_for_holder(services, token)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let errors = wording::field_errors(errors);
+    Ok(Template::render(
+        "holder",
+        context! {
+            view, token: token.expose(), csrf_token: csrf.as_str(), errors, reason,
+            max_reason_chars: MAX_REFUSAL_CHARS,
+        },
+    ))
+}
+
+#[get("/holder/<token>")]
+async fn holder_page(
+    token: Option<TrackingToken>,
+    csrf: FormToken,
+    services: &State<Services>,
+) -> Result<Template, Error> {
+    let token = token.ok_or(Error::NotFound)?;
+    page(services, &token, &csrf, &FieldErrors::new(), "").await
+}
+
+/// The holder's answer is shown again on their page, or the form with what went wrong.
+async fn answered(
+    result: Result<(), SubmitError>,
+    services: &Services,
+    token: &TrackingToken,
+    csrf: &FormToken,
+    reason: &str,
+) -> Result<FormAnswer, Error> {
+    match result {
+        Ok(()) => Ok(FormAnswer::Next(Redirect::to(format!(
+            "/holder/{}",
+            token.expose()
+        )))),
+        Err(SubmitError::NotFound) => Err(Error::NotFound),
+        Err(SubmitError::Invalid(errors)) => Ok(FormAnswer::Again((
+            Status::UnprocessableEntity,
+            page(services, token, csrf, &errors, reason).await?,
+        ))),
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[post("/holder/<token>/confirm", data = "<form>")]
+async fn confirm(
+    token: Option<TrackingToken>,
+    _slot: UploadSlot,
+    form: Result<CsrfForm<HolderDocumentsForm>, Refusal<UploadError>>,
+    csrf: FormToken,
+    services: &State<Services>,
+) -> Result<FormAnswer, Error> {
+    let token = token.ok_or(Error::NotFound)?;
+    let (front, back) = form?.0.into_uploads();
+    let result = holder::confirm(services, &token, front, back).await;
+    answered(result, services, &token, &csrf, "").await
+}
+
+#[derive(FromForm)]
+struct RefuseForm {
+    csrf_token: String,
+    #[field(validate = len(..=MAX_REFUSAL_CHARS * 4))]
+    reason: String,
+}
+
+carries_csrf!(RefuseForm);
+
+#[post("/holder/<token>/refuse", format = "form", data = "<form>")]
+async fn refuse(
+    token: Option<TrackingToken>,
+    form: CsrfForm<Form<RefuseForm>>,
+    csrf: FormToken,
+    services: &State<Services>,
+) -> Result<FormAnswer, Error> {
+    let token = token.ok_or(Error::NotFound)?;
+    let reason = form.0.into_inner().reason;
+    let result = holder::refuse(services, &token, &reason).await;
+    answered(result, services, &token, &csrf, &reason).await
+}

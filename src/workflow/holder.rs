@@ -1,0 +1,258 @@
+//! The holder who verifies directly: from their own private link they see who asked for
+//! what, and confirm with their own identity document or refuse. The requester never sees
+//! the holder's document.
+
+use chrono::{DateTime, Utc};
+use entities::{decision, document, request};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
+
+use super::shred::{document_kinds, shred_documents, unlink_after_commit};
+use super::state::{self, Guard, HolderLink, Step};
+use super::submit::{field_name, seal_and_write};
+use super::{
+    retention_cutoff, DocumentKind, FieldErrors, FieldProblem, RequestKind, RequestState,
+    SubmitError, Upload,
+};
+use crate::audit;
+use crate::crypto::TrackingToken;
+use crate::services::Services;
+
+/// How the holder appears in decisions and the audit trail.
+const HOLDER: &str = "holder";
+
+/// Longest reason a holder gives for refusing.
+pub const MAX_REFUSAL_CHARS: usize = 2000;
+
+/// What the holder's page shows.
+#[derive(Debug, serde::Serialize)]
+pub struct HolderView {
+    pub domain: String,
+    pub kind: RequestKind,
+    pub nameservers: Vec<String>,
+    /// The requester's name as they typed it.
+    pub requester_name: String,
+    pub holder_name: String,
+    pub asked_at: DateTime<Utc>,
+    pub link_expires_at: DateTime<Utc>,
+    /// The holder may still answer.
+    pub open: bool,
+    pub answered_at: Option<DateTime<Utc>>,
+    /// The holder's answer was a refusal.
+    pub refused: bool,
+    pub state: RequestState,
+}
+
+async fn find_by_token(
+    db: &impl ConnectionTrait,
+    token: &TrackingToken,
+) -> Result<Option<request::Model>, DbErr> {
+    request::Entity::find()
+        .filter(request::Column::HolderTokenHash.eq(token.hash().to_vec()))
+        .one(db)
+        .await
+}
+
+/// The request that the holder's `token` opens; every miss is the same `None`.
+pub async fn find_for_holder(
+    services: &Services,
+    token: &TrackingToken,
+) -> Result<Option<HolderView>, DbErr> {
+    let Some(found) = find_by_token(&services.db, token).await? else {
+        return Ok(None);
+    };
+    let now = Utc::now();
+    let link_expires_at = found.holder_link_expires_at.unwrap_or(now);
+    let refused = found.holder_answered_at.is_some()
+        && decision::Entity::find()
+            .filter(decision::Column::RequestId.eq(found.id))
+            .filter(decision::Column::ReviewerName.eq(HOLDER))
+            .one(&services.db)
+            .await?
+            .is_some();
+    Ok(Some(HolderView {
+        refused,
+        open: is_open(services, &found, now),
+        domain: found.domain,
+        kind: found.kind,
+        nameservers: found
+            .nameservers
+            .as_deref()
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect(),
+        requester_name: found.requester_name,
+        holder_name: found.holder_name.unwrap_or_default(),
+        asked_at: found.created_at,
+        link_expires_at,
+        answered_at: found.holder_answered_at,
+        state: found.state,
+    }))
+}
+
+fn is_open(services: &Services, found: &request::Model, now: DateTime<Utc>) -> bool {
+    found.state == RequestState::AwaitingHolder
+        && found.holder_link_expires_at.is_some_and(|end| end > now)
+        && found.created_at > retention_cutoff(&services.settings, now)
+}
+
+fn guard(services: &Services, now: DateTime<Utc>) -> Guard {
+    Guard {
+        created_after: Some(retention_cutoff(&services.settings, now)),
+        holder_link: Some(HolderLink::Live),
+        ..Guard::system(now)
+    }
+}
+
+fn invalid(field: &'static str, problem: FieldProblem) -> SubmitError {
+    SubmitError::Invalid(FieldErrors::from([(field, problem)]))
+}
+
+/// The holder confirms with their own identity document (front required, back optional),
+/// which goes through the same intake as the requester's. The request then waits for review.
+pub async fn confirm(
+    services: &Services,
+    token: &TrackingToken,
+    front: Option<Upload>,
+    back: Option<Upload>,
+) -> Result<(), SubmitError> {
+    let found = find_by_token(&services.db, token)
+        .await?
+        .ok_or(SubmitError::NotFound)?;
+    if !is_open(services, &found, Utc::now()) {
+        return Err(invalid("holder_id_front", FieldProblem::NothingAsked));
+    }
+    let front = front.ok_or_else(|| invalid("holder_id_front", FieldProblem::FrontMissing))?;
+    let mut errors = FieldErrors::new();
+    let mut clean = Vec::new();
+    for (kind, upload) in [
+        (DocumentKind::HolderIdFront, Some(front)),
+        (DocumentKind::HolderIdBack, back),
+    ] {
+        let Some(upload) = upload else { continue };
+        match services.intake.sanitize(upload.bytes).await {
+            Ok(image) => clean.push((kind, image)),
+            Err(error) => {
+                errors.insert(field_name(kind), FieldProblem::Image(error));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(SubmitError::Invalid(errors));
+    }
+    let now = Utc::now();
+    let mut written = Vec::new();
+    let result = async {
+        let mut documents = Vec::new();
+        for (kind, image) in &clean {
+            let (document, name) = seal_and_write(services, found.id, *kind, image, now).await?;
+            written.push(name);
+            documents.push(document);
+        }
+        let txn = services.db.begin().await?;
+        if !state::apply(
+            &txn,
+            found.id,
+            Step::HolderConfirms,
+            &guard(services, now),
+            None,
+        )
+        .await?
+        {
+            return Err(invalid("holder_id_front", FieldProblem::NothingAsked));
+        }
+        mark_answered(&txn, found.id, now).await?;
+        document::Entity::insert_many(documents)
+            .exec_without_returning(&txn)
+            .await?;
+        audit::record(&txn, HOLDER, audit::HOLDER_CONFIRMED, Some(found.id), None).await?;
+        txn.commit().await?;
+        Ok::<_, SubmitError>(())
+    }
+    .await;
+    if let Err(error) = result {
+        for name in &written {
+            let _ = services.store.remove(name);
+        }
+        return Err(error);
+    }
+    tracing::info!(request = %found.id, "the holder confirmed");
+    Ok(())
+}
+
+/// The holder refuses: the request is rejected with their reason, and the requester's
+/// documents are destroyed.
+pub async fn refuse(
+    services: &Services,
+    token: &TrackingToken,
+    reason: &str,
+) -> Result<(), SubmitError> {
+    let found = find_by_token(&services.db, token)
+        .await?
+        .ok_or(SubmitError::NotFound)?;
+    let now = Utc::now();
+    if !is_open(services, &found, now) {
+        return Err(invalid("reason", FieldProblem::NothingAsked));
+    }
+    let reason: String = reason.trim().chars().take(MAX_REFUSAL_CHARS).collect();
+    let reason = if reason.is_empty() {
+        "The holder did not confirm this request.".to_owned()
+    } else {
+        format!("The holder did not confirm this request: {reason}")
+    };
+    let txn = services.db.begin().await?;
+    if !state::apply(
+        &txn,
+        found.id,
+        Step::HolderRefuses,
+        &guard(services, now),
+        None,
+    )
+    .await?
+    {
+        return Err(invalid("reason", FieldProblem::NothingAsked));
+    }
+    mark_answered(&txn, found.id, now).await?;
+    decision::ActiveModel {
+        request_id: Set(found.id),
+        reviewer_id: Set(None),
+        reviewer_name: Set(HOLDER.into()),
+        outcome: Set(RequestState::Rejected),
+        reason: Set(Some(reason.clone())),
+        document_kinds: Set(document_kinds(&txn, found.id).await?),
+        decided_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    shred_documents(&txn, found.id, None, HOLDER, now).await?;
+    audit::record(
+        &txn,
+        HOLDER,
+        audit::HOLDER_REFUSED,
+        Some(found.id),
+        Some(&reason),
+    )
+    .await?;
+    txn.commit().await?;
+    unlink_after_commit(services).await;
+    tracing::info!(request = %found.id, "the holder refused");
+    Ok(())
+}
+
+async fn mark_answered(
+    txn: &impl ConnectionTrait,
+    request_id: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    request::Entity::update_many()
+        .col_expr(request::Column::HolderAnsweredAt, Expr::value(Some(now)))
+        .filter(request::Column::Id.eq(request_id))
+        .exec(txn)
+        .await
+        .map(|_| ())
+}

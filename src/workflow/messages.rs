@@ -1,0 +1,140 @@
+//! Short messages between the requester (tracking page) and the reviewers (review page),
+//! kept in the request's timeline and erased with its personal data.
+
+use chrono::{DateTime, Utc};
+use entities::{request, request_event, reviewer};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+use uuid::Uuid;
+
+use super::state::{event, record_event};
+use crate::audit;
+use crate::crypto::TrackingToken;
+use crate::services::Services;
+
+/// Longest message, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 2000;
+/// Messages a requester may send on one request: enough for any conversation, not a flood.
+pub const MAX_REQUESTER_MESSAGES: u64 = 30;
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MessageError {
+    #[error("the message is empty")]
+    Empty,
+    #[error("the message is longer than {MAX_MESSAGE_CHARS} characters")]
+    TooLong,
+    #[error("this request has had too many messages")]
+    TooMany,
+    /// Unknown token or request, or one whose personal data are erased.
+    #[error("no such request")]
+    NotFound,
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+impl From<DbErr> for MessageError {
+    fn from(error: DbErr) -> Self {
+        MessageError::Database(error.to_string())
+    }
+}
+
+/// Plain text: trimmed, line breaks kept, other control characters dropped.
+fn clean(text: &str) -> Result<String, MessageError> {
+    let text: String = text
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n')
+        .collect();
+    if text.is_empty() {
+        return Err(MessageError::Empty);
+    }
+    if text.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(MessageError::TooLong);
+    }
+    Ok(text)
+}
+
+/// The requester writes to the reviewers; the request is marked in the queue until a
+/// reviewer answers.
+pub async fn from_requester(
+    services: &Services,
+    token: &TrackingToken,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<(), MessageError> {
+    let text = clean(text)?;
+    let found = request::Entity::find()
+        .filter(request::Column::TrackingTokenHash.eq(token.hash().to_vec()))
+        .filter(request::Column::PersonalDataErasedAt.is_null())
+        .one(&services.db)
+        .await?
+        .ok_or(MessageError::NotFound)?;
+    let sent = request_event::Entity::find()
+        .filter(request_event::Column::RequestId.eq(found.id))
+        .filter(request_event::Column::Kind.eq(event::MESSAGE_FROM_REQUESTER))
+        .count(&services.db)
+        .await?;
+    if sent >= MAX_REQUESTER_MESSAGES {
+        return Err(MessageError::TooMany);
+    }
+    let txn = services.db.begin().await?;
+    record_event(
+        &txn,
+        found.id,
+        event::MESSAGE_FROM_REQUESTER,
+        Some(text),
+        now,
+    )
+    .await?;
+    request::Entity::update_many()
+        .col_expr(request::Column::AwaitingReplySince, Expr::value(Some(now)))
+        .filter(request::Column::Id.eq(found.id))
+        .filter(request::Column::AwaitingReplySince.is_null())
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A reviewer writes to the requester; the request's mark in the queue is cleared. The
+/// audit trail records who wrote, not what.
+pub async fn from_staff(
+    services: &Services,
+    request_id: Uuid,
+    me: &reviewer::Model,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<(), MessageError> {
+    let text = clean(text)?;
+    let found = request::Entity::find_by_id(request_id)
+        .filter(request::Column::PersonalDataErasedAt.is_null())
+        .one(&services.db)
+        .await?
+        .ok_or(MessageError::NotFound)?;
+    let txn = services.db.begin().await?;
+    record_event(&txn, found.id, event::MESSAGE_FROM_STAFF, Some(text), now).await?;
+    request::Entity::update_many()
+        .col_expr(
+            request::Column::AwaitingReplySince,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(request::Column::Id.eq(found.id))
+        .exec(&txn)
+        .await?;
+    audit::record(&txn, &me.name, audit::MESSAGE_SENT, Some(found.id), None).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_plain_trimmed_text_within_the_limit() {
+        assert_eq!(clean("  Hello\nthere\u{7}  ").unwrap(), "Hello\nthere");
+        assert_eq!(clean(" \n "), Err(MessageError::Empty));
+        assert_eq!(clean(&"é".repeat(2000)).unwrap().chars().count(), 2000);
+        assert_eq!(clean(&"é".repeat(2001)), Err(MessageError::TooLong));
+    }
+}

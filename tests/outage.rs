@@ -1,0 +1,686 @@
+//! What the outage's customers asked for: a nameserver change instead of a transfer, a
+//! holder who verifies through their own link, and messages with the reviewers.
+
+mod common;
+
+use common::*;
+use entities::{document, request, request_event};
+use rocket::http::{ContentType, Cookie, Status};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use transfer_desk::workflow::sweep;
+
+fn review_uri(id: uuid::Uuid, action: &str) -> String {
+    format!("/review/requests/{id}{action}")
+}
+
+/// A staff app whose registry command writes what it receives to a file.
+async fn app_with_registry() -> (TestApp, std::path::PathBuf) {
+    let out = tempfile::tempdir().unwrap().keep();
+    let received = out.join("received");
+    let command = format!("cat > '{}'", received.display());
+    let app = TestApp::start_for_staff(|s| s.registry_command = Some(command)).await;
+    let csv = "domain,registrant_name,registrant_email,nameservers\n\
+               example.com,Anna Muster,anna@example.com,ns1.old-host.ch ns2.old-host.ch\n";
+    transfer_desk::domains::import_csv(app.db(), csv.as_bytes())
+        .await
+        .unwrap();
+    app.add_reviewer("alice", true).await;
+    (app, received)
+}
+
+fn nameserver_change(hosts: &str) -> Multipart {
+    valid_submission("example.com", &camera_photo())
+        .text("kind", "nameservers")
+        .text("nameservers", hosts)
+}
+
+/// The CSRF cookie a public page sets, to send its form back like a browser would.
+async fn page_token(app: &TestApp, path: &str) -> String {
+    let page = app.client.get(path).dispatch().await;
+    assert_eq!(page.status(), Status::Ok, "{path}");
+    page.cookies()
+        .get_private("td_csrf")
+        .expect("the page sets its form token")
+        .value()
+        .to_owned()
+}
+
+/// A page's HTML, with the slashes that Tera escapes in values put back.
+async fn page_text(app: &TestApp, path: &str) -> String {
+    app.client
+        .get(path)
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap()
+        .replace("&#x2F;", "/")
+}
+
+async fn post_public_form(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    fields: &[(&str, &str)],
+) -> (Status, String) {
+    post_forged_form(app, path, token, token, fields).await
+}
+
+/// A form whose token field is `field_token` while the browser's cookie holds `token`.
+async fn post_forged_form(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    field_token: &str,
+    fields: &[(&str, &str)],
+) -> (Status, String) {
+    let mut all = vec![("csrf_token", field_token)];
+    all.extend_from_slice(fields);
+    let response = app
+        .client
+        .post(path)
+        .header(ContentType::Form)
+        .private_cookie(Cookie::new("td_csrf", token.to_owned()))
+        .body(form_body(&all))
+        .dispatch()
+        .await;
+    (
+        response.status(),
+        response.into_string().await.unwrap_or_default(),
+    )
+}
+
+async fn post_public_multipart(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    form: Multipart,
+) -> (Status, String) {
+    let (content_type, body) = form.text("csrf_token", token).finish();
+    let response = app
+        .client
+        .post(path)
+        .header(content_type)
+        .private_cookie(Cookie::new("td_csrf", token.to_owned()))
+        .body(body)
+        .dispatch()
+        .await;
+    (
+        response.status(),
+        response.into_string().await.unwrap_or_default(),
+    )
+}
+
+#[rocket::async_test]
+async fn a_nameserver_change_is_approved_end_to_end_and_the_registry_receives_the_hosts() {
+    let (app, received) = app_with_registry().await;
+    let (id, token) = app
+        .submit_by_api(nameserver_change(
+            "NS1.new-host.ch., ns2.new-host.ch\nns3.new-host.ch",
+        ))
+        .await;
+    let status = app.status_by_api(id, &token).await;
+    assert_eq!(status["kind"], "nameservers");
+    assert_eq!(
+        status["nameservers"],
+        serde_json::json!(["ns1.new-host.ch", "ns2.new-host.ch", "ns3.new-host.ch"])
+    );
+    assert!(status["nameservers_set_at"].is_null());
+
+    let alice = app.sign_in("alice").await;
+    let page = app
+        .staff_get(&alice, review_uri(id, ""))
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(page.contains("nameserver change"));
+    assert!(
+        page.contains("ns1.old-host.ch"),
+        "the current nameservers are shown"
+    );
+    assert!(
+        page.contains("ns3.new-host.ch"),
+        "beside the requested ones"
+    );
+    app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
+    let approved = app
+        .staff_post(&alice, review_uri(id, "/approve"), &[])
+        .await;
+    assert_eq!(approved.status(), Status::SeeOther);
+
+    assert_eq!(
+        std::fs::read_to_string(&received).unwrap(),
+        "version 1\naction set_nameservers\ndomain example.com\n\
+         nameserver ns1.new-host.ch\nnameserver ns2.new-host.ch\nnameserver ns3.new-host.ch\n"
+    );
+    let status = app.status_by_api(id, &token).await;
+    assert_eq!(status["status"], "approved");
+    assert!(status["nameservers_set_at"].is_string());
+    assert!(
+        status["transfer_code"].is_null(),
+        "no code for a nameserver change"
+    );
+    assert_eq!(app.count(entities::transfer_code::Entity).await, 0);
+    let live = document::Entity::find()
+        .filter(document::Column::WrappedKey.is_not_null())
+        .all(app.db())
+        .await
+        .unwrap();
+    assert!(live.is_empty(), "documents are destroyed on approval");
+    assert_eq!(
+        app.audit_details("nameservers_set").await,
+        ["ns1.new-host.ch ns2.new-host.ch ns3.new-host.ch"]
+    );
+    let tracking = page_text(&app, &format!("/track/{token}")).await;
+    assert!(
+        tracking.contains("The new nameservers were set on"),
+        "{tracking}"
+    );
+}
+
+#[rocket::async_test]
+async fn a_failing_registry_leaves_the_nameserver_change_in_review() {
+    let app = TestApp::start_for_staff(|s| {
+        s.registry_command = Some("cat > /dev/null; echo 'zone locked' >&2; exit 2".into());
+    })
+    .await;
+    app.add_domain("example.com", "Anna Muster", "anna@example.com")
+        .await;
+    app.add_reviewer("alice", true).await;
+    let (id, token) = app
+        .submit_by_api(nameserver_change("ns1.new.ch ns2.new.ch"))
+        .await;
+    let alice = app.sign_in("alice").await;
+    app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
+    let refused = app
+        .staff_post(&alice, review_uri(id, "/approve"), &[])
+        .await;
+    assert_eq!(refused.status(), Status::BadGateway);
+    assert!(refused.into_string().await.unwrap().contains("zone locked"));
+    assert_eq!(app.status_by_api(id, &token).await["status"], "submitted");
+}
+
+#[rocket::async_test]
+async fn bad_nameserver_lists_and_hosts_without_a_registry_command_change_nothing() {
+    let (app, _) = app_with_registry().await;
+    for (hosts, words) in [
+        ("ns1.new-host.ch", "at least 2 nameservers"),
+        ("ns1.new.ch ns1.NEW.ch", "listed twice"),
+        ("ns1.new.ch not_a_host!", "is not a host name"),
+    ] {
+        let response = app
+            .post_multipart("/api/v1/requests", nameserver_change(hosts))
+            .await;
+        assert_eq!(response.status(), Status::UnprocessableEntity, "{hosts}");
+        let body: serde_json::Value = response.into_json().await.unwrap();
+        let said = body["errors"]["nameservers"].as_str().unwrap_or_default();
+        assert!(said.contains(words), "{hosts}: {body}");
+    }
+    let odd_kind = valid_submission("example.com", &camera_photo()).text("kind", "dns");
+    let response = app.post_multipart("/api/v1/requests", odd_kind).await;
+    assert_eq!(response.status(), Status::UnprocessableEntity);
+    assert_eq!(app.count(request::Entity).await, 0);
+
+    let without_registry = TestApp::start_with(|_| {}).await;
+    without_registry
+        .add_domain("example.com", "Anna Muster", "anna@example.com")
+        .await;
+    let response = without_registry
+        .post_multipart(
+            "/api/v1/requests",
+            nameserver_change("ns1.new.ch ns2.new.ch"),
+        )
+        .await;
+    assert_eq!(response.status(), Status::UnprocessableEntity);
+    let body: serde_json::Value = response.into_json().await.unwrap();
+    assert!(body["errors"]["kind"]
+        .as_str()
+        .unwrap()
+        .contains("cannot be requested online"));
+    let form = page_text(&without_registry, "/").await;
+    assert!(
+        !form.contains("name=\"nameservers\""),
+        "the form offers only what works"
+    );
+    assert!(page_text(&app, "/").await.contains("name=\"nameservers\""));
+}
+
+fn asking_the_holder() -> Multipart {
+    Multipart::new()
+        .text("domain", "example.com")
+        .text("full_name", "Rita Agent")
+        .text("email", "rita@agency.example")
+        .text("relation", "representative")
+        .text("holder_verifies", "yes")
+        .text("holder_name", "Anna Muster")
+        .text("holder_email", "anna@example.com")
+        .text("consent", "yes")
+        .file("id_front", "front.jpg", "image/jpeg", &camera_photo())
+}
+
+/// Submits a representative's request that the holder verifies; returns the request id,
+/// the requester's token and the holder's link path.
+async fn submit_for_holder(app: &TestApp) -> (uuid::Uuid, String, String) {
+    let response = app
+        .post_multipart("/api/v1/requests", asking_the_holder())
+        .await;
+    assert_eq!(response.status(), Status::Created);
+    let body: serde_json::Value = response.into_json().await.unwrap();
+    assert_eq!(body["status"], "awaiting_holder");
+    let link = body["holder_link"]
+        .as_str()
+        .expect("the holder's link, once");
+    let path = link[link.find("/holder/").unwrap()..].to_owned();
+    (
+        body["request_id"].as_str().unwrap().parse().unwrap(),
+        body["tracking_token"].as_str().unwrap().to_owned(),
+        path,
+    )
+}
+
+#[rocket::async_test]
+async fn the_holder_confirms_with_their_own_document_and_the_reviewer_sees_both() {
+    let app = TestApp::start_for_staff(|_| {}).await;
+    app.add_domain("example.com", "Anna Muster", "anna@example.com")
+        .await;
+    app.add_reviewer("alice", true).await;
+    let (id, token, holder_path) = submit_for_holder(&app).await;
+    let status = app.status_by_api(id, &token).await;
+    assert_eq!(status["status"], "awaiting_holder");
+    assert_eq!(status["holder_name"], "Anna Muster");
+    assert!(page_text(&app, &format!("/track/{token}"))
+        .await
+        .contains("waiting for the holder"));
+
+    let alice = app.sign_in("alice").await;
+    let claim = app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
+    assert_ne!(
+        claim.status(),
+        Status::SeeOther,
+        "nothing to review before the holder answers"
+    );
+
+    let holder_page = page_text(&app, &holder_path).await;
+    assert!(
+        holder_page.contains("Rita Agent asks to act for you"),
+        "{holder_page}"
+    );
+    assert!(holder_page.contains("example.com"));
+    let csrf = page_token(&app, &holder_path).await;
+    let missing = post_public_multipart(
+        &app,
+        &format!("{holder_path}/confirm"),
+        &csrf,
+        Multipart::new(),
+    )
+    .await;
+    assert_eq!(missing.0, Status::UnprocessableEntity);
+    assert!(
+        missing.1.contains("Please add a photo of the front"),
+        "{}",
+        missing.1
+    );
+    let confirm =
+        Multipart::new().file("holder_id_front", "mine.jpg", "image/jpeg", &camera_photo());
+    let confirmed =
+        post_public_multipart(&app, &format!("{holder_path}/confirm"), &csrf, confirm).await;
+    assert_eq!(confirmed.0, Status::SeeOther);
+
+    let status = app.status_by_api(id, &token).await;
+    assert_eq!(status["status"], "submitted");
+    let events: Vec<&str> = status["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(events, ["submitted", "holder_confirmed"]);
+    assert!(page_text(&app, &holder_path)
+        .await
+        .contains("You confirmed on"));
+
+    let replay = Multipart::new().file(
+        "holder_id_front",
+        "again.jpg",
+        "image/jpeg",
+        &camera_photo(),
+    );
+    let replayed =
+        post_public_multipart(&app, &format!("{holder_path}/confirm"), &csrf, replay).await;
+    assert_eq!(
+        replayed.0,
+        Status::UnprocessableEntity,
+        "a link answers once"
+    );
+
+    let page = app
+        .staff_get(&alice, review_uri(id, ""))
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(page.contains("The holder, verifying directly"));
+    assert!(
+        page.contains("holder&#x27;s identity document (front)")
+            || page.contains("holder's identity document (front)")
+    );
+    assert!(page.contains("identity document (front)"));
+    let kinds: Vec<_> = document::Entity::find()
+        .filter(document::Column::RequestId.eq(id))
+        .all(app.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.kind)
+        .collect();
+    assert_eq!(
+        kinds.len(),
+        2,
+        "the requester's and the holder's: {kinds:?}"
+    );
+    app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
+    let approved = app
+        .staff_post(&alice, review_uri(id, "/approve"), &[])
+        .await;
+    assert_eq!(approved.status(), Status::SeeOther);
+    assert!(app.status_by_api(id, &token).await["transfer_code"].is_string());
+}
+
+#[rocket::async_test]
+async fn a_holder_who_refuses_rejects_the_request_with_their_reason() {
+    let app = TestApp::start().await;
+    app.add_domain("example.com", "Anna Muster", "anna@example.com")
+        .await;
+    let (id, token, holder_path) = submit_for_holder(&app).await;
+    let csrf = page_token(&app, &holder_path).await;
+    let wrong_token = post_forged_form(
+        &app,
+        &format!("{holder_path}/refuse"),
+        &csrf,
+        "not-the-token",
+        &[("reason", "x")],
+    )
+    .await;
+    assert_eq!(wrong_token.0, Status::Forbidden);
+    let (status, _) = post_public_form(
+        &app,
+        &format!("{holder_path}/refuse"),
+        &csrf,
+        &[("reason", "I never asked <anyone> for this.")],
+    )
+    .await;
+    assert_eq!(status, Status::SeeOther);
+    let seen = app.status_by_api(id, &token).await;
+    assert_eq!(seen["status"], "rejected");
+    assert!(seen["reason"]
+        .as_str()
+        .unwrap()
+        .contains("I never asked <anyone> for this."));
+    let tracking = page_text(&app, &format!("/track/{token}")).await;
+    assert!(tracking.contains("I never asked &lt;anyone&gt; for this."));
+    assert!(page_text(&app, &holder_path).await.contains("You refused"));
+    let live = document::Entity::find()
+        .filter(document::Column::RequestId.eq(id))
+        .filter(document::Column::WrappedKey.is_not_null())
+        .all(app.db())
+        .await
+        .unwrap();
+    assert!(live.is_empty(), "the requester's documents are destroyed");
+    let again = post_public_form(
+        &app,
+        &format!("{holder_path}/refuse"),
+        &csrf,
+        &[("reason", "")],
+    )
+    .await;
+    assert_eq!(again.0, Status::UnprocessableEntity);
+    assert_eq!(app.audit_details("holder_refused").await.len(), 1);
+}
+
+#[rocket::async_test]
+async fn a_silent_holder_lets_the_request_expire_when_the_link_ends() {
+    let app = TestApp::start().await;
+    app.add_domain("example.com", "Anna Muster", "anna@example.com")
+        .await;
+    let (id, token, holder_path) = submit_for_holder(&app).await;
+    let report = sweep::sweep(app.services(), chrono::Utc::now()).await;
+    assert_eq!(report.requests_expired, 0, "the link is still valid");
+    let after_a_week =
+        chrono::Utc::now() + chrono::Duration::days(7) + chrono::Duration::minutes(1);
+    let report = sweep::sweep(app.services(), after_a_week).await;
+    assert_eq!(report.requests_expired, 1);
+    let seen = app.status_by_api(id, &token).await;
+    assert_eq!(seen["status"], "expired");
+    let last = seen["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert!(last["note"]
+        .as_str()
+        .unwrap()
+        .contains("did not answer within 7 days"));
+    assert!(page_text(&app, &holder_path)
+        .await
+        .contains("can no longer be used"));
+}
+
+#[rocket::async_test]
+async fn only_a_representative_asks_the_holder_and_the_form_keeps_what_was_typed() {
+    let app = TestApp::start().await;
+    app.add_domain("example.com", "Anna Muster", "anna@example.com")
+        .await;
+    let csrf = app.csrf_token().await;
+    let form = asking_the_holder()
+        .text("csrf_token", &csrf)
+        .text("holder_email", "")
+        .text("relation", "holder");
+    let (content_type, body) = form.finish();
+    let response = app
+        .client
+        .post("/requests")
+        .header(content_type)
+        .private_cookie(Cookie::new("td_csrf", csrf))
+        .body(body)
+        .dispatch()
+        .await;
+    assert_eq!(response.status(), Status::UnprocessableEntity);
+    let page = response.into_string().await.unwrap();
+    assert!(page.contains("Only someone acting for the holder can ask the holder"));
+    assert!(
+        page.contains("value=\"Anna Muster\""),
+        "the holder's name is kept"
+    );
+    assert_eq!(app.count(request::Entity).await, 0);
+}
+
+#[rocket::async_test]
+async fn the_form_shows_the_holder_link_once_on_the_first_tracking_page() {
+    let app = TestApp::start().await;
+    app.add_domain("example.com", "Anna Muster", "anna@example.com")
+        .await;
+    let csrf = app.csrf_token().await;
+    let (content_type, body) = asking_the_holder().text("csrf_token", &csrf).finish();
+    let response = app
+        .client
+        .post("/requests")
+        .header(content_type)
+        .private_cookie(Cookie::new("td_csrf", csrf))
+        .body(body)
+        .dispatch()
+        .await;
+    assert_eq!(response.status(), Status::SeeOther);
+    let location = response.headers().get_one("Location").unwrap().to_owned();
+    assert!(
+        !location.contains("holder"),
+        "the holder's link is in no URL"
+    );
+    let first = page_text(&app, &location).await;
+    assert!(
+        first.contains("Pass this link on to Anna Muster"),
+        "{first}"
+    );
+    let second = page_text(&app, &location).await;
+    assert!(!second.contains("/holder/"), "shown once");
+    let holder_link = &first[first.find("/holder/").unwrap()..];
+    let holder_path = &holder_link[..holder_link.find('"').unwrap()];
+    assert!(page_text(&app, holder_path)
+        .await
+        .contains("asks to act for you"));
+}
+
+#[rocket::async_test]
+async fn requester_and_reviewers_exchange_messages_kept_in_the_timeline() {
+    let app = TestApp::start_for_staff(|_| {}).await;
+    app.add_domain("example.com", "Anna Muster", "anna@example.com")
+        .await;
+    app.add_reviewer("alice", true).await;
+    let (id, token) = app
+        .submit_by_api(valid_submission("example.com", &camera_photo()))
+        .await;
+    let track = format!("/track/{token}");
+    let csrf = page_token(&app, &track).await;
+
+    let empty = post_public_form(
+        &app,
+        &format!("{track}/messages"),
+        &csrf,
+        &[("message", "  ")],
+    )
+    .await;
+    assert_eq!(empty.0, Status::UnprocessableEntity);
+    assert!(empty.1.contains("Please write your message"));
+    let long = "x".repeat(2001);
+    let too_long = post_public_form(
+        &app,
+        &format!("{track}/messages"),
+        &csrf,
+        &[("message", &long)],
+    )
+    .await;
+    assert_eq!(too_long.0, Status::UnprocessableEntity);
+    assert!(too_long.1.contains(&long), "what was typed is kept");
+    let forged = post_forged_form(
+        &app,
+        &format!("{track}/messages"),
+        &csrf,
+        "forged",
+        &[("message", "hi")],
+    )
+    .await;
+    assert_eq!(forged.0, Status::Forbidden);
+
+    let sent = post_public_form(
+        &app,
+        &format!("{track}/messages"),
+        &csrf,
+        &[("message", "My mailbox is down: <b>please</b> hurry.")],
+    )
+    .await;
+    assert_eq!(sent.0, Status::SeeOther);
+    let alice = app.sign_in("alice").await;
+    let queue = app
+        .staff_get(&alice, "/review".into())
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(queue.contains("new message"));
+    let page = app
+        .staff_get(&alice, review_uri(id, ""))
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("&lt;b&gt;please&lt;&#x2F;b&gt;")
+            || page.contains("&lt;b&gt;please&lt;/b&gt;"),
+        "shown escaped"
+    );
+    assert!(page.contains("waits for an answer"));
+
+    let answer = app
+        .staff_post(
+            &alice,
+            review_uri(id, "/messages"),
+            &[("message", "We are on it, Anna.")],
+        )
+        .await;
+    assert_eq!(answer.status(), Status::SeeOther);
+    let queue = app
+        .staff_get(&alice, "/review".into())
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(!queue.contains("new message"), "answered");
+    let tracking = page_text(&app, &track).await;
+    assert!(tracking.contains("Message from our security staff"));
+    assert!(tracking.contains("We are on it, Anna."));
+    let audited = entities::audit_event::Entity::find()
+        .filter(entities::audit_event::Column::Action.eq("message_sent"))
+        .all(app.db())
+        .await
+        .unwrap();
+    assert_eq!(audited.len(), 1);
+    assert_eq!(audited[0].actor, "alice");
+    assert_eq!(
+        audited[0].detail, None,
+        "the audit trail records who wrote, not what"
+    );
+}
+
+#[rocket::async_test]
+async fn messages_are_erased_with_the_personal_data_after_the_evidence_period() {
+    let app = TestApp::start_for_staff(|_| {}).await;
+    app.add_domain("example.com", "Anna Muster", "anna@example.com")
+        .await;
+    app.add_reviewer("alice", true).await;
+    let (id, token) = app
+        .submit_by_api(valid_submission("example.com", &camera_photo()))
+        .await;
+    let track = format!("/track/{token}");
+    let csrf = page_token(&app, &track).await;
+    post_public_form(
+        &app,
+        &format!("{track}/messages"),
+        &csrf,
+        &[("message", "Call me on 079 000 00 00")],
+    )
+    .await;
+    let alice = app.sign_in("alice").await;
+    app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
+    app.staff_post(
+        &alice,
+        review_uri(id, "/reject"),
+        &[("reason", "Not the holder.")],
+    )
+    .await;
+    request::Entity::update_many()
+        .col_expr(
+            request::Column::DecidedAt,
+            Expr::value(Some(chrono::Utc::now() - chrono::Duration::days(400))),
+        )
+        .filter(request::Column::Id.eq(id))
+        .exec(app.db())
+        .await
+        .unwrap();
+    let report = sweep::sweep(app.services(), chrono::Utc::now()).await;
+    assert_eq!(report.personal_data_erased, 1);
+    let notes: Vec<Option<String>> = request_event::Entity::find()
+        .filter(request_event::Column::RequestId.eq(id))
+        .filter(request_event::Column::Kind.eq("message_from_requester"))
+        .all(app.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.note)
+        .collect();
+    assert_eq!(notes, [None]);
+    let refused = post_public_form(
+        &app,
+        &format!("{track}/messages"),
+        &csrf,
+        &[("message", "hello?")],
+    )
+    .await;
+    assert_eq!(refused.0, Status::NotFound);
+}
