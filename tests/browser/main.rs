@@ -329,3 +329,115 @@ async fn a_requester_sends_the_new_document_asked_for_and_is_approved() {
     requester.close().await;
     dave.close().await;
 }
+
+#[tokio::test]
+async fn an_agent_asks_for_new_nameservers_the_holder_confirms_and_they_exchange_messages() {
+    let test = "outage-customers";
+    let received = tempfile::tempdir().unwrap();
+    let record = received.path().join("registry-input");
+    let command = format!("cat > '{}'", record.display());
+    let Some((server, browser)) = start(&[
+        ("TRANSFER_DESK_APPROVALS_REQUIRED", "1"),
+        ("TRANSFER_DESK_REGISTRY_COMMAND", &command),
+    ])
+    .await
+    else {
+        return;
+    };
+    server.add_reviewer("erin", PASSWORD, false);
+
+    // Rita, who registered the domain for Anna, asks for new nameservers; Anna confirms.
+    let mut rita = browser.person(&server.base, test, "rita", PHONE).await;
+    let photo = server.write_file("rita.jpg", &common::camera_photo());
+    rita.open("/", "form").await;
+    rita.fill("Domain name", "example.com").await;
+    rita.choose("new nameservers").await;
+    rita.fill("New nameservers", "ns1.new-host.ch\nns2.new-host.ch")
+        .await;
+    rita.fill("Full name", "Rita Agent").await;
+    rita.fill("Email address", "rita@agency.example").await;
+    rita.choose("acting for the holder").await;
+    rita.choose("The holder confirms directly").await;
+    rita.fill("Holder's full name", "Anna Muster").await;
+    rita.fill("Holder's email address", "anna@example.com")
+        .await;
+    rita.attach("Identity document, front", &photo).await;
+    rita.choose("I agree").await;
+    rita.press("Send my request", "tracking-page").await;
+    let text = rita.text().await;
+    assert!(text.contains("Pass this link on to Anna Muster"), "{text}");
+    assert!(text.contains("waiting for the holder"), "{text}");
+    let holder_link = rita.value("The holder's private link").await;
+    let tracking_link = rita.value("Your private link").await;
+    rita.open(&tracking_link, "tracking-page-later").await;
+    assert!(
+        !rita.text().await.contains("Pass this link on"),
+        "the holder's link is shown once"
+    );
+
+    let mut anna = browser.person(&server.base, test, "anna", PHONE).await;
+    anna.open(&holder_link, "holder-page").await;
+    let text = anna.text().await;
+    assert!(text.contains("Rita Agent asks to act for you"), "{text}");
+    assert!(text.contains("ns2.new-host.ch"), "{text}");
+    let own = server.write_file("anna.jpg", &common::camera_photo());
+    anna.attach("Your identity document, front", &own).await;
+    anna.press("I confirm: Rita Agent acts for me", "confirmed")
+        .await;
+    assert!(anna.text().await.contains("You confirmed on"));
+
+    rita.open(&tracking_link, "tracking-page-confirmed").await;
+    assert!(rita.text().await.contains("The holder confirmed"));
+    rita.fill(
+        "Your message",
+        "Our mail is down; please call 079 000 00 00.",
+    )
+    .await;
+    rita.press("Send the message", "message-sent").await;
+    assert!(rita.text().await.contains("Your message was sent"));
+
+    let mut erin = browser.person(&server.base, test, "erin", DESKTOP).await;
+    sign_in(&mut erin, "erin").await;
+    let queue = erin.text().await;
+    assert!(queue.contains("new message"), "{queue}");
+    assert!(queue.contains("nameservers"), "{queue}");
+    claim_next_and_see_the_document(&mut erin).await;
+    let review = erin.text().await;
+    assert!(
+        review.contains("The holder, verifying directly"),
+        "{review}"
+    );
+    assert!(
+        review.contains("holder's identity document (front)"),
+        "{review}"
+    );
+    assert!(review.contains("please call 079 000 00 00"), "{review}");
+    erin.fill(
+        "Message (the requester reads it",
+        "Thank you, we are on it.",
+    )
+    .await;
+    erin.press("Send the message", "message-sent").await;
+    assert!(erin
+        .text()
+        .await
+        .contains("on the requester's tracking page"));
+    erin.press("Approve", "approved").await;
+    assert!(erin
+        .text()
+        .await
+        .contains("The registry command set the new nameservers"));
+    assert_eq!(
+        std::fs::read_to_string(&record).unwrap(),
+        "version 1\naction set_nameservers\ndomain example.com\n\
+         nameserver ns1.new-host.ch\nnameserver ns2.new-host.ch\n"
+    );
+
+    rita.open(&tracking_link, "tracking-page-approved").await;
+    let text = rita.text().await;
+    assert!(text.contains("The new nameservers were set on"), "{text}");
+    assert!(text.contains("Thank you, we are on it."), "{text}");
+    for page in [rita, anna, erin] {
+        page.close().await;
+    }
+}
