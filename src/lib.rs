@@ -9,6 +9,7 @@ pub mod counters;
 pub mod crypto;
 pub mod db;
 pub mod domains;
+pub mod i18n;
 pub mod intake;
 pub mod notices;
 pub mod registry;

@@ -250,7 +250,7 @@ async fn a_rejection_reason_reaches_the_requester_and_documents_are_destroyed() 
             &bob,
             review_uri(id, "/reject"),
             &[
-                ("template", reason),
+                ("template", "reason-edited"),
                 ("reason", "Please send an unedited photo."),
             ],
         )
@@ -262,6 +262,7 @@ async fn a_rejection_reason_reaches_the_requester_and_documents_are_destroyed() 
         status["reason"],
         format!("{reason} Please send an unedited photo.")
     );
+    assert_eq!(status["reason_key"], "reason-edited");
     assert!(status["transfer_code"].is_null());
     let page = app
         .client
@@ -403,7 +404,7 @@ async fn concurrent_decisions_make_exactly_one_transition() {
     let plain = ApprovalInput::default();
     let (approve, reject) = tokio::join!(
         decide::approve(services, id, &alice, &plain, now),
-        decide::reject(services, id, &alice, "duplicate", now),
+        decide::reject(services, id, &alice, None, "duplicate", now),
     );
     assert!(
         approve.is_ok() != reject.is_ok(),

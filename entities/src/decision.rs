@@ -11,7 +11,10 @@ pub struct Model {
     pub reviewer_id: Option<Uuid>,
     pub reviewer_name: String,
     pub outcome: crate::enums::RequestState,
+    /// The decider's own words (free text, shown as written).
     pub reason: Option<String>,
+    /// A standard reason's message key (`reason-…`), read in the reader's language.
+    pub reason_key: Option<String>,
     /// Kinds of the documents the decision was taken on, comma-separated.
     pub document_kinds: String,
     pub decided_at: DateTimeUtc,

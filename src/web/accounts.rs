@@ -13,7 +13,8 @@ use super::csrf::{carries_csrf, CsrfForm, FormToken};
 use super::error::Error;
 use super::review::link_page;
 use super::session::{AdminSession, ReviewerSession};
-use super::{account_message, FormAnswer, HostUrl};
+use super::{account_message, page, Chosen, FormAnswer, HostUrl};
+use crate::i18n::{Arg, Lang};
 use crate::accounts::{self, AccountError};
 use crate::crypto::TrackingToken;
 use crate::services::Services;
@@ -69,10 +70,15 @@ struct NewPassword {
 
 carries_csrf!(PasswordChange, Invitation, Plain, NewPassword);
 
-fn account_template(session: &ReviewerSession, message: Option<&str>) -> Template {
+fn account_template(
+    session: &ReviewerSession,
+    chosen: &Chosen,
+    message: Option<&str>,
+) -> Template {
     let me = &session.0.reviewer;
-    Template::render(
+    page(
         "review_account",
+        chosen,
         context! {
             me: &me.name, is_admin: me.is_admin, csrf_token: &session.0.csrf_token, message,
         },
@@ -80,37 +86,39 @@ fn account_template(session: &ReviewerSession, message: Option<&str>) -> Templat
 }
 
 #[get("/account")]
-fn account_page(session: ReviewerSession) -> Template {
-    account_template(&session, None)
+fn account_page(session: ReviewerSession, chosen: Chosen) -> Template {
+    account_template(&session, &chosen, None)
 }
 
 #[post("/account/password", format = "form", data = "<form>")]
 async fn change_password(
     session: ReviewerSession,
     form: UrlEncoded<PasswordChange>,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<FormAnswer, Error> {
     let form = form.0.into_inner();
     let again = |message: &str| {
         Ok(FormAnswer::Again((
             Status::UnprocessableEntity,
-            account_template(&session, Some(message)),
+            account_template(&session, &chosen, Some(message)),
         )))
     };
     if form.password != form.password_again {
-        return again("The two new passwords differ.");
+        return again(&chosen.lang.t("password-differ"));
     }
     let me = &session.0.reviewer;
     match accounts::change_own_password(&services.db, me, &form.current, &form.password).await {
         Ok(true) => Ok(FormAnswer::Next(Redirect::to("/review/login"))),
-        Ok(false) => again("Your current password is not right."),
+        Ok(false) => again(&chosen.lang.t("password-current-wrong")),
         Err(AccountError::Database(e)) => Err(e.into()),
-        Err(other) => again(&account_message(&other)),
+        Err(other) => again(&account_message(&other, chosen.lang)),
     }
 }
 
 fn reviewers_template(
     session: &AdminSession,
+    chosen: &Chosen,
     reviewers: Vec<entities::reviewer::Model>,
     link: Option<(String, String)>,
     flash: Option<(String, String)>,
@@ -120,8 +128,9 @@ fn reviewers_template(
         .into_iter()
         .map(|r| context! { name: r.name, is_admin: r.is_admin, disabled: r.disabled })
         .collect();
-    Template::render(
+    page(
         "review_reviewers",
+        chosen,
         context! {
             me: &me.name, is_admin: true, csrf_token: &session.0.csrf_token, rows, link, flash,
             link_hours: accounts::PASSWORD_LINK_VALIDITY.num_hours(),
@@ -133,16 +142,18 @@ fn reviewers_template(
 async fn reviewers_page(
     session: AdminSession,
     flash: Option<FlashMessage<'_>>,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Template, Error> {
     let reviewers = accounts::list_reviewers(&services.db).await?;
     let flash = flash.map(|f| (f.kind().to_owned(), f.message().to_owned()));
-    Ok(reviewers_template(&session, reviewers, None, flash))
+    Ok(reviewers_template(&session, &chosen, reviewers, None, flash))
 }
 
 /// The reviewers page again, showing a one-time link once, to pass on.
 async fn show_link(
     session: &AdminSession,
+    chosen: &Chosen,
     services: &Services,
     host: &HostUrl,
     name: &str,
@@ -152,18 +163,23 @@ async fn show_link(
     let reviewers = accounts::list_reviewers(&services.db).await?;
     Ok(reviewers_template(
         session,
+        chosen,
         reviewers,
         Some((name.to_owned(), link)),
         None,
     ))
 }
 
-fn back(result: Result<(), AccountError>, done: String) -> Result<Flash<Redirect>, Error> {
+fn back(
+    result: Result<(), AccountError>,
+    done: String,
+    lang: Lang,
+) -> Result<Flash<Redirect>, Error> {
     let to = Redirect::to("/review/reviewers");
     match result {
         Ok(()) => Ok(Flash::success(to, done)),
         Err(AccountError::Database(e)) => Err(e.into()),
-        Err(other) => Ok(Flash::error(to, account_message(&other))),
+        Err(other) => Ok(Flash::error(to, account_message(&other, lang))),
     }
 }
 
@@ -172,14 +188,17 @@ async fn invite(
     session: AdminSession,
     form: UrlEncoded<Invitation>,
     host: HostUrl,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Result<Template, Flash<Redirect>>, Error> {
     let form = form.0.into_inner();
     let name = form.name.trim();
     let actor = &session.0.reviewer.name;
     match accounts::invite_reviewer(&services.db, name, form.admin, actor).await {
-        Ok(token) => Ok(Ok(show_link(&session, services, &host, name, &token).await?)),
-        Err(error) => back(Err(error), String::new()).map(Err),
+        Ok(token) => Ok(Ok(
+            show_link(&session, &chosen, services, &host, name, &token).await?,
+        )),
+        Err(error) => back(Err(error), String::new(), chosen.lang).map(Err),
     }
 }
 
@@ -188,19 +207,20 @@ async fn disable(
     name: &str,
     session: AdminSession,
     _form: UrlEncoded<Plain>,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
     if name == session.0.reviewer.name {
         return Ok(Flash::error(
             Redirect::to("/review/reviewers"),
-            "You cannot disable your own account.",
+            chosen.lang.t("reviewers-not-yourself"),
         ));
     }
     let result = accounts::set_disabled(&services.db, name, true, &session.0.reviewer.name).await;
-    back(
-        result,
-        format!("{name} is disabled; their sessions are ended."),
-    )
+    let done = chosen
+        .lang
+        .t_with("reviewers-disabled", &[("name", Arg::from(name))]);
+    back(result, done, chosen.lang)
 }
 
 #[post("/reviewers/<name>/enable", data = "<_form>")]
@@ -208,10 +228,14 @@ async fn enable(
     name: &str,
     session: AdminSession,
     _form: UrlEncoded<Plain>,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
     let result = accounts::set_disabled(&services.db, name, false, &session.0.reviewer.name).await;
-    back(result, format!("{name} can sign in again."))
+    let done = chosen
+        .lang
+        .t_with("reviewers-enabled", &[("name", Arg::from(name))]);
+    back(result, done, chosen.lang)
 }
 
 #[post("/reviewers/<name>/reset", data = "<_form>")]
@@ -220,12 +244,15 @@ async fn reset(
     session: AdminSession,
     _form: UrlEncoded<Plain>,
     host: HostUrl,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Result<Template, Flash<Redirect>>, Error> {
     let actor = &session.0.reviewer.name;
     match accounts::reset_password(&services.db, name, actor).await {
-        Ok(token) => Ok(Ok(show_link(&session, services, &host, name, &token).await?)),
-        Err(error) => back(Err(error), String::new()).map(Err),
+        Ok(token) => Ok(Ok(
+            show_link(&session, &chosen, services, &host, name, &token).await?,
+        )),
+        Err(error) => back(Err(error), String::new(), chosen.lang).map(Err),
     }
 }
 
@@ -233,6 +260,7 @@ async fn reset(
 async fn password_link_page(
     link: Option<TrackingToken>,
     token: FormToken,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Template, Error> {
     let link = link.ok_or(Error::NotFound)?;
@@ -241,6 +269,7 @@ async fn password_link_page(
         .ok_or(Error::NotFound)?;
     Ok(link_page(
         "review_password",
+        &chosen,
         &token,
         &link,
         &holder.name,
@@ -253,6 +282,7 @@ async fn use_password_link(
     link: Option<TrackingToken>,
     form: UrlEncoded<NewPassword>,
     token: FormToken,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<FormAnswer, Error> {
     let link = link.ok_or(Error::NotFound)?;
@@ -265,6 +295,7 @@ async fn use_password_link(
             Status::UnprocessableEntity,
             link_page(
                 "review_password",
+                &chosen,
                 &token,
                 &link,
                 &holder.name,
@@ -273,12 +304,12 @@ async fn use_password_link(
         )))
     };
     if form.password != form.password_again {
-        return again("The two passwords differ.");
+        return again(&chosen.lang.t("password-differ"));
     }
     match accounts::complete_password_link(&services.db, &link, &form.password).await {
         Ok(Some(_)) => Ok(FormAnswer::Next(Redirect::to("/review/login"))),
         Ok(None) => Err(Error::NotFound),
         Err(AccountError::Database(e)) => Err(e.into()),
-        Err(other) => again(&account_message(&other)),
+        Err(other) => again(&account_message(&other, chosen.lang)),
     }
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::error::Error;
 use super::forms::{RequestForm, UploadError};
 use super::guards::{BearerTracking, ClientAddr, SameOrigin, UploadSlot};
-use super::HostUrl;
+use super::{Chosen, HostUrl};
 use crate::services::Services;
 use crate::workflow;
 
@@ -46,6 +46,7 @@ async fn create_request(
 async fn request_status(
     id: Option<Uuid>,
     bearer: BearerTracking,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Json<Value>, Error> {
     let id = id.ok_or(Error::NotFound)?;
@@ -60,7 +61,8 @@ async fn request_status(
         "timeline": view.timeline,
         "requested_document": view.requested_document,
         "requested_note": view.requested_note,
-        "reason": view.reason,
+        "reason": view.reason.as_ref().map(|r| r.in_lang(chosen.lang)),
+        "reason_key": view.reason.as_ref().and_then(|r| r.key.clone()),
         "transfer_code": view.transfer_code,
         "code_expires_at": view.code_expires_at,
         "kind": view.kind,

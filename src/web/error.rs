@@ -1,16 +1,16 @@
 //! The one place where errors become responses: an HTML page, or JSON under `/api/`.
 
-use std::collections::BTreeMap;
-
 use rocket::http::Status;
 use rocket::request::Request;
 use rocket::response::{self, Responder};
 use rocket::serde::json::Json;
 use rocket::{catch, catchers, Catcher};
-use rocket_dyn_templates::{context, Template};
+use rocket_dyn_templates::context;
 use serde_json::json;
 
-use crate::workflow::SubmitError;
+use super::language::{chosen_lang, Chosen};
+use crate::i18n::Text;
+use crate::workflow::{FieldErrors, SubmitError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -23,12 +23,12 @@ pub enum Error {
     #[error("bad request")]
     BadRequest,
     #[error("invalid submission")]
-    Invalid(BTreeMap<&'static str, String>),
+    Invalid(FieldErrors),
     #[error("internal error: {0}")]
     Internal(String),
     /// A refusal with its own status and a message for the person.
-    #[error("{1}")]
-    Refused(Status, String),
+    #[error("refused: {}", .1.key)]
+    Refused(Status, Text),
     /// Too many submissions from one place or for one domain: try again after this long.
     #[error("too many requests")]
     TooMany(chrono::Duration),
@@ -37,7 +37,7 @@ pub enum Error {
 impl From<SubmitError> for Error {
     fn from(error: SubmitError) -> Self {
         match error {
-            SubmitError::Invalid(errors) => Self::Invalid(super::wording::field_errors(&errors)),
+            SubmitError::Invalid(errors) => Self::Invalid(errors),
             SubmitError::TooMany { retry_after } => Self::TooMany(retry_after),
             other => Self::Internal(other.to_string()),
         }
@@ -65,62 +65,39 @@ impl Error {
     }
 }
 
-/// What a person is told for each status: a title and a plain-words explanation.
+/// The message keys of what a person is told for each status: a title and an explanation.
 pub(super) fn explain(status: Status) -> (&'static str, &'static str) {
     match status.code {
-        404 => (
-            "Not found",
-            "There is nothing here. If you followed your tracking link, check that you copied all of it.",
-        ),
-        403 => (
-            "Not allowed",
-            "This form was sent from another site, or it expired. Please open the form again and resend it.",
-        ),
-        413 => (
-            "Files too large",
-            "Each file may be at most 20 MB, and all files together at most 45 MB. Nothing was stored. Please go back and choose smaller photos.",
-        ),
-        401 => ("Sign in", "Please sign in first."),
-        409 => ("Already taken", "Someone else acted on this first. Please reload the page."),
-        429 => ("Too many attempts", "Please wait a few minutes and try again."),
-        415 => (
-            "Unsupported format",
-            "Requests are sent as multipart/form-data (a web form, or curl -F) with the fields domain, full_name, email, phone, relation, consent, id_front, id_back and authorization. Nothing was stored.",
-        ),
-        421 => (
-            "Wrong address",
-            "This service does not answer to that host name.",
-        ),
-        422 | 400 => (
-            "Something is missing",
-            "The request could not be understood. Please go back, check the form and send it again.",
-        ),
-        _ => (
-            "Something went wrong on our side",
-            "Nothing was stored. Please try again in a few minutes.",
-        ),
+        404 => ("error-404-title", "error-404"),
+        403 => ("error-403-title", "error-403"),
+        413 => ("error-413-title", "error-413"),
+        401 => ("error-401-title", "error-401"),
+        409 => ("error-409-title", "error-409"),
+        429 => ("error-429-title", "error-429"),
+        415 => ("error-415-title", "error-415"),
+        421 => ("error-421-title", "error-421"),
+        422 | 400 => ("error-400-title", "error-400"),
+        _ => ("error-500-title", "error-500"),
     }
 }
 
 fn render(status: Status, req: &Request<'_>) -> response::Result<'static> {
-    let (title, message) = explain(status);
-    render_message(status, title, message, req)
+    render_message(status, Text::new(explain(status).1), req)
 }
 
-fn render_message(
-    status: Status,
-    title: &str,
-    message: &str,
-    req: &Request<'_>,
-) -> response::Result<'static> {
+fn render_message(status: Status, message: Text, req: &Request<'_>) -> response::Result<'static> {
+    let lang = chosen_lang(req);
+    let message = message.in_lang(lang);
     if req.uri().path().starts_with("/api/") {
         (status, Json(json!({ "error": message }))).respond_to(req)
     } else {
-        (
-            status,
-            Template::render("error", context! { title, message, code: status.code }),
-        )
-            .respond_to(req)
+        let title = lang.t(explain(status).0);
+        let chosen = Chosen {
+            lang,
+            here: "/".into(),
+        };
+        let page = super::page("error", &chosen, context! { title, message, code: status.code });
+        (status, page).respond_to(req)
     }
 }
 
@@ -133,15 +110,14 @@ impl<'r> Responder<'r, 'static> for Error {
                 render(status, req)
             }
             Self::Invalid(errors) if req.uri().path().starts_with("/api/") => {
+                let errors = super::wording::field_errors(&errors, chosen_lang(req));
                 (status, Json(json!({ "errors": errors }))).respond_to(req)
             }
-            Self::Refused(_, message) => render_message(status, explain(status).0, &message, req),
+            Self::Refused(_, message) => render_message(status, message, req),
             Self::TooMany(wait) => {
                 let minutes = wait.num_minutes().max(0) + 1;
-                let message = format!(
-                    "Many requests have come from your connection or for this domain in a short time. To protect the domain, please try again in {minutes} minutes. Nothing was stored."
-                );
-                let mut response = render_message(status, explain(status).0, &message, req)?;
+                let message = Text::new("error-too-many").with("minutes", minutes);
+                let mut response = render_message(status, message, req)?;
                 response.set_header(rocket::http::Header::new(
                     "Retry-After",
                     (wait.num_seconds().max(0) + 1).to_string(),

@@ -16,6 +16,7 @@ use zeroize::Zeroizing;
 
 use super::csrf::CarriesCsrf;
 use super::error::Error;
+use crate::i18n::Text;
 use crate::workflow::{SubmissionInput, Upload};
 
 /// Why a multipart form was refused; nothing was stored.
@@ -36,12 +37,12 @@ impl From<UploadError> for Error {
         match error {
             UploadError::NotMultipart => Error::Refused(
                 Status::UnsupportedMediaType,
-                super::error::explain(Status::UnsupportedMediaType).1.into(),
+                Text::new(super::error::explain(Status::UnsupportedMediaType).1),
             ),
             UploadError::FieldTooLarge(field) if !FILE_FIELDS.contains(&field.as_str()) => {
                 Error::Refused(
                     Status::PayloadTooLarge,
-                    format!("The field “{field}” is far longer than any real value. Nothing was stored."),
+                    Text::new("error-field-too-long").with("field", field),
                 )
             }
             UploadError::FieldTooLarge(_) | UploadError::BodyTooLarge => Error::TooLarge,

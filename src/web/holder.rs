@@ -11,7 +11,7 @@ use super::csrf::{carries_csrf, CsrfForm, FormToken, Refusal};
 use super::error::Error;
 use super::forms::{HolderDocumentsForm, UploadError};
 use super::guards::UploadSlot;
-use super::{wording, FormAnswer};
+use super::{page, wording, Chosen, FormAnswer};
 use crate::crypto::TrackingToken;
 use crate::services::Services;
 use crate::workflow::holder::{self, MAX_REFUSAL_CHARS};
@@ -21,8 +21,9 @@ pub fn routes() -> Vec<Route> {
     routes![holder_page, confirm, refuse]
 }
 
-async fn page(
+async fn holder_template(
     services: &Services,
+    chosen: &Chosen,
     token: &TrackingToken,
     csrf: &FormToken,
     errors: &FieldErrors,
@@ -31,9 +32,10 @@ async fn page(
     let view = holder::find_for_holder(services, token)
         .await?
         .ok_or(Error::NotFound)?;
-    let errors = wording::field_errors(errors);
-    Ok(Template::render(
+    let errors = wording::field_errors(errors, chosen.lang);
+    Ok(page(
         "holder",
+        chosen,
         context! {
             view, token: token.expose(), csrf_token: csrf.as_str(), errors, reason,
             max_reason_chars: MAX_REFUSAL_CHARS,
@@ -45,16 +47,18 @@ async fn page(
 async fn holder_page(
     token: Option<TrackingToken>,
     csrf: FormToken,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Template, Error> {
     let token = token.ok_or(Error::NotFound)?;
-    page(services, &token, &csrf, &FieldErrors::new(), "").await
+    holder_template(services, &chosen, &token, &csrf, &FieldErrors::new(), "").await
 }
 
 /// The holder's answer is shown again on their page, or the form with what went wrong.
 async fn answered(
     result: Result<(), SubmitError>,
     services: &Services,
+    chosen: &Chosen,
     token: &TrackingToken,
     csrf: &FormToken,
     reason: &str,
@@ -67,7 +71,7 @@ async fn answered(
         Err(SubmitError::NotFound) => Err(Error::NotFound),
         Err(SubmitError::Invalid(errors)) => Ok(FormAnswer::Again((
             Status::UnprocessableEntity,
-            page(services, token, csrf, &errors, reason).await?,
+            holder_template(services, chosen, token, csrf, &errors, reason).await?,
         ))),
         Err(other) => Err(other.into()),
     }
@@ -79,12 +83,13 @@ async fn confirm(
     _slot: UploadSlot,
     form: Result<CsrfForm<HolderDocumentsForm>, Refusal<UploadError>>,
     csrf: FormToken,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<FormAnswer, Error> {
     let token = token.ok_or(Error::NotFound)?;
     let (front, back) = form?.0.into_uploads();
     let result = holder::confirm(services, &token, front, back).await;
-    answered(result, services, &token, &csrf, "").await
+    answered(result, services, &chosen, &token, &csrf, "").await
 }
 
 #[derive(FromForm)]
@@ -101,10 +106,11 @@ async fn refuse(
     token: Option<TrackingToken>,
     form: CsrfForm<Form<RefuseForm>>,
     csrf: FormToken,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<FormAnswer, Error> {
     let token = token.ok_or(Error::NotFound)?;
     let reason = form.0.into_inner().reason;
     let result = holder::refuse(services, &token, &reason).await;
-    answered(result, services, &token, &csrf, &reason).await
+    answered(result, services, &chosen, &token, &csrf, &reason).await
 }

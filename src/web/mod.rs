@@ -8,6 +8,7 @@ mod forms;
 mod guards;
 mod holder;
 mod hosts;
+mod language;
 mod notices;
 mod ops;
 mod public;
@@ -27,6 +28,7 @@ use rocket_dyn_templates::Template;
 
 pub use error::Error;
 pub use hosts::HostUrl;
+pub use language::{page, Chosen};
 
 /// What a form POST answers: on to the next page, or the same form again (with what the
 /// person typed and why it was refused).
@@ -37,20 +39,20 @@ pub enum FormAnswer {
 }
 
 /// Words for a reviewer-account problem shown on a page.
-pub fn account_message(error: &crate::accounts::AccountError) -> String {
+pub fn account_message(error: &crate::accounts::AccountError, lang: crate::i18n::Lang) -> String {
     use crate::accounts::AccountError;
     use crate::accounts::PasswordError;
-    match error {
-        AccountError::NameTaken(name) => format!("A reviewer named “{name}” already exists."),
-        AccountError::InvalidName => {
-            "A reviewer name has 1 to 64 letters, digits, dots, dashes or underscores.".into()
+    use crate::i18n::Text;
+    let text = match error {
+        AccountError::NameTaken(name) => Text::new("account-name-taken").with("name", name.as_str()),
+        AccountError::InvalidName => Text::new("account-invalid-name"),
+        AccountError::Password(PasswordError::Length) => Text::new("account-password-length"),
+        AccountError::UnknownReviewer(name) => {
+            Text::new("account-unknown").with("name", name.as_str())
         }
-        AccountError::Password(PasswordError::Length) => {
-            "The password must have 12 to 128 characters.".into()
-        }
-        AccountError::UnknownReviewer(name) => format!("There is no reviewer named “{name}”."),
-        _ => "The account could not be saved. Please try again.".into(),
-    }
+        _ => Text::new("account-not-saved"),
+    };
+    text.in_lang(lang)
 }
 
 use crate::services::Services;
@@ -72,7 +74,7 @@ pub fn mount(rocket: Rocket<Build>) -> Rocket<Build> {
         .mount("/static", FileServer::from(STATIC_DIR))
         .register("/", error::catchers())
         .register("/review", review::catchers())
-        .attach(Template::fairing())
+        .attach(Template::custom(|engines| crate::i18n::register(&mut engines.tera)))
         .attach(hosts::HostCheck)
         .attach(SecurityHeaders)
         .attach(RequestLog)

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::csrf::{carries_csrf, CsrfForm};
 use super::error::Error;
 use super::session::AdminSession;
+use super::Chosen;
 use crate::notices::{NewNotice, Notice, NoticeError, Words, LANGUAGES, SEVERITIES};
 use crate::services::Services;
 
@@ -36,7 +37,8 @@ pub struct Shown {
 }
 
 /// The live notices in `language` (English where a notice has no text in it).
-pub fn shown(services: &Services, language: &str) -> Vec<Shown> {
+pub fn shown(services: &Services, lang: crate::i18n::Lang) -> Vec<Shown> {
+    let language = lang.code();
     services
         .notices
         .live(Utc::now())
@@ -53,8 +55,12 @@ pub fn shown(services: &Services, language: &str) -> Vec<Shown> {
 }
 
 #[get("/status")]
-fn status_page(services: &State<Services>) -> Template {
-    Template::render("status", context! { notices: shown(services, "en") })
+fn status_page(chosen: Chosen, services: &State<Services>) -> Template {
+    super::page(
+        "status",
+        &chosen,
+        context! { notices: shown(services, chosen.lang) },
+    )
 }
 
 #[get("/status.json")]
@@ -84,14 +90,17 @@ carries_csrf!(NoticeForm, Plain);
 fn notices_page(
     session: AdminSession,
     flash: Option<FlashMessage<'_>>,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Template {
     let me = &session.0.reviewer;
-    Template::render(
+    super::page(
         "review_notices",
+        &chosen,
         context! {
             me: &me.name, is_admin: true, csrf_token: &session.0.csrf_token,
-            live: services.notices.live(Utc::now()), severities: SEVERITIES, languages: LANGUAGES,
+            live: services.notices.live(Utc::now()), severities: SEVERITIES,
+            notice_languages: LANGUAGES,
             flash: flash.map(|f| (f.kind().to_owned(), f.message().to_owned())),
         },
     )
@@ -99,10 +108,10 @@ fn notices_page(
 
 fn notice_message(error: NoticeError) -> &'static str {
     match error {
-        NoticeError::EnglishMissing => "Please give at least an English title and text.",
-        NoticeError::TooLong => "A title may have 200 characters and a text 4,000.",
-        NoticeError::Severity => "Please choose how serious it is.",
-        NoticeError::Duration => "A notice lasts from 1 hour to 30 days.",
+        NoticeError::EnglishMissing => "notices-english-missing",
+        NoticeError::TooLong => "notices-too-long",
+        NoticeError::Severity => "notices-severity",
+        NoticeError::Duration => "notices-duration",
     }
 }
 
@@ -110,6 +119,7 @@ fn notice_message(error: NoticeError) -> &'static str {
 async fn post_notice(
     session: AdminSession,
     form: CsrfForm<Form<NoticeForm>>,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
     let form = form.0.into_inner();
@@ -139,11 +149,8 @@ async fn post_notice(
         .post(&services.db, &notice, actor, Utc::now())
         .await?
     {
-        Ok(_) => Ok(Flash::success(
-            back,
-            "The notice is live on the public pages.",
-        )),
-        Err(error) => Ok(Flash::error(back, notice_message(error))),
+        Ok(_) => Ok(Flash::success(back, chosen.lang.t("notices-posted"))),
+        Err(error) => Ok(Flash::error(back, chosen.lang.t(notice_message(error)))),
     }
 }
 
@@ -152,6 +159,7 @@ async fn end_notice(
     id: Option<Uuid>,
     session: AdminSession,
     _form: CsrfForm<Form<Plain>>,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
     let id = id.ok_or(Error::NotFound)?;
@@ -165,6 +173,6 @@ async fn end_notice(
     }
     Ok(Flash::success(
         Redirect::to("/review/notices"),
-        "The notice has ended.",
+        chosen.lang.t("notices-ended"),
     ))
 }

@@ -11,7 +11,7 @@ use super::csrf::{carries_csrf, CsrfForm, FormToken, Refusal};
 use super::error::Error;
 use super::forms::{DocumentForm, RequestForm, TypedValues, UploadError};
 use super::guards::{ClientAddr, UploadSlot};
-use super::{wording, FormAnswer, HostUrl};
+use super::{page, wording, Chosen, FormAnswer, HostUrl};
 use crate::crypto::TrackingToken;
 use crate::services::Services;
 use crate::workflow::messages::{self, MessageError, MAX_MESSAGE_CHARS};
@@ -50,11 +50,12 @@ const FIELD_ORDER: &[&str] = &[
 
 fn form_page(
     services: &Services,
+    chosen: &Chosen,
     csrf: &FormToken,
     values: &TypedValues,
     problems: &FieldErrors,
 ) -> Template {
-    let errors = wording::field_errors(problems);
+    let errors = wording::field_errors(problems, chosen.lang);
     let position = |field: &str| FIELD_ORDER.iter().position(|f| *f == field);
     let mut error_list: Vec<(&str, &str)> = errors
         .iter()
@@ -62,13 +63,15 @@ fn form_page(
         .collect();
     error_list.sort_by_key(|(field, _)| position(field).unwrap_or(usize::MAX));
     let first_error = error_list.first().map_or("", |(field, _)| *field);
-    Template::render(
+    page(
         "request_form",
+        chosen,
         context! {
             csrf_token: csrf.as_str(), values, errors: &errors, error_list, first_error,
-            notices: super::notices::shown(services, "en"),
+            notices: super::notices::shown(services, chosen.lang),
             error_count: errors.len(),
             offers_nameservers: services.settings.registry_command.is_some(),
+            retention_days: services.settings.retention_days,
         },
     )
 }
@@ -82,9 +85,10 @@ fn favicon() -> (ContentType, &'static [u8]) {
 }
 
 #[get("/")]
-fn request_form(csrf: FormToken, services: &State<Services>) -> Template {
+fn request_form(csrf: FormToken, chosen: Chosen, services: &State<Services>) -> Template {
     form_page(
         services,
+        &chosen,
         &csrf,
         &TypedValues::default(),
         &FieldErrors::new(),
@@ -100,6 +104,7 @@ async fn submit_request(
     _slot: UploadSlot,
     form: Result<CsrfForm<RequestForm>, Refusal<UploadError>>,
     csrf: FormToken,
+    chosen: Chosen,
     client: ClientAddr,
     jar: &CookieJar<'_>,
     secure: super::guards::SecureCookies,
@@ -127,7 +132,7 @@ async fn submit_request(
         }
         Err(SubmitError::Invalid(errors)) => Ok(FormAnswer::Again((
             Status::UnprocessableEntity,
-            form_page(services, &csrf, &typed, &errors),
+            form_page(services, &chosen, &csrf, &typed, &errors),
         ))),
         Err(other) => Err(other.into()),
     }
@@ -140,6 +145,7 @@ async fn track(
     sent: Option<&str>,
     host: HostUrl,
     csrf: FormToken,
+    chosen: Chosen,
     jar: &CookieJar<'_>,
     services: &State<Services>,
 ) -> Result<Template, Error> {
@@ -157,7 +163,7 @@ async fn track(
         message_sent: sent == Some("message"),
         ..TrackPage::default()
     };
-    track_page(&token, page, &host, &csrf, services).await
+    track_page(&token, page, &chosen, &host, &csrf, services).await
 }
 
 /// What the tracking page shows besides the request: a first visit's links, a form's error
@@ -174,7 +180,8 @@ struct TrackPage {
 
 async fn track_page(
     token: &TrackingToken,
-    page: TrackPage,
+    shown: TrackPage,
+    chosen: &Chosen,
     host: &HostUrl,
     csrf: &FormToken,
     services: &Services,
@@ -183,15 +190,17 @@ async fn track_page(
         .await?
         .ok_or(Error::NotFound)?;
     let link = format!("{}/track/{}", host.0, token.expose());
-    Ok(Template::render(
+    let reason = view.reason.as_ref().map(|r| r.in_lang(chosen.lang));
+    Ok(page(
         "track",
+        chosen,
         context! {
-            view, link, token: token.expose(), csrf_token: csrf.as_str(),
-            just_submitted: page.just_submitted, holder_link: page.holder_link,
-            error: page.document_error, message_error: page.message_error,
-            message: page.message, message_sent: page.message_sent,
+            view, link, reason, token: token.expose(), csrf_token: csrf.as_str(),
+            just_submitted: shown.just_submitted, holder_link: shown.holder_link,
+            error: shown.document_error, message_error: shown.message_error,
+            message: shown.message, message_sent: shown.message_sent,
             max_message_chars: MAX_MESSAGE_CHARS,
-            notices: super::notices::shown(services, "en"),
+            notices: super::notices::shown(services, chosen.lang),
         },
     ))
 }
@@ -211,6 +220,7 @@ async fn send_message(
     token: Option<TrackingToken>,
     form: CsrfForm<Form<MessageForm>>,
     csrf: FormToken,
+    chosen: Chosen,
     host: HostUrl,
     services: &State<Services>,
 ) -> Result<FormAnswer, Error> {
@@ -224,12 +234,12 @@ async fn send_message(
         Err(MessageError::NotFound) => Err(Error::NotFound),
         Err(MessageError::Database(error)) => Err(Error::Internal(error)),
         Err(problem) => {
-            let page = TrackPage {
-                message_error: Some(wording::message_problem(&problem)),
+            let shown = TrackPage {
+                message_error: Some(wording::message_problem(&problem, chosen.lang)),
                 message: text,
                 ..TrackPage::default()
             };
-            let page = track_page(&token, page, &host, &csrf, services).await?;
+            let page = track_page(&token, shown, &chosen, &host, &csrf, services).await?;
             Ok(FormAnswer::Again((Status::UnprocessableEntity, page)))
         }
     }
@@ -242,6 +252,7 @@ async fn provide_document(
     _slot: UploadSlot,
     form: Result<CsrfForm<DocumentForm>, Refusal<UploadError>>,
     csrf: FormToken,
+    chosen: Chosen,
     host: HostUrl,
     services: &State<Services>,
 ) -> Result<FormAnswer, Error> {
@@ -254,13 +265,13 @@ async fn provide_document(
         )))),
         Err(SubmitError::NotFound) => Err(Error::NotFound),
         Err(SubmitError::Invalid(mut errors)) => {
-            let page = TrackPage {
+            let shown = TrackPage {
                 document_error: errors
                     .remove("document")
-                    .map(|p| wording::field_problem(&p)),
+                    .map(|p| wording::field_problem(&p, chosen.lang)),
                 ..TrackPage::default()
             };
-            let page = track_page(&token, page, &host, &csrf, services).await?;
+            let page = track_page(&token, shown, &chosen, &host, &csrf, services).await?;
             Ok(FormAnswer::Again((Status::UnprocessableEntity, page)))
         }
         Err(other) => Err(other.into()),

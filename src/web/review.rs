@@ -15,7 +15,8 @@ use super::csrf::{carries_csrf, CsrfForm, FormToken};
 use super::error::Error;
 use super::guards::{ClientAddr, SecureCookies};
 use super::session::{clear_session_cookie, set_session_cookie, AdminSession, ReviewerSession};
-use super::FormAnswer;
+use super::{page, Chosen, FormAnswer};
+use crate::i18n::{Arg, Lang, Text};
 use crate::accounts::{self, LoginOutcome};
 use crate::audit::{self, AuditFilter};
 use crate::crypto::TrackingToken;
@@ -24,7 +25,7 @@ use crate::workflow::decide::{self, ApprovalInput, ApproveOutcome};
 use crate::workflow::messages::{self, MessageError};
 use crate::workflow::queue::{self as claims, QueueFilter};
 use crate::workflow::{
-    document_label, parse, view, DocumentKind, RequestKind, RequestState, ReviewError,
+    parse, view, DocumentKind, RequestKind, RequestState, ReviewError, REJECTION_REASONS,
     REQUESTER_DOCUMENTS,
 };
 
@@ -61,50 +62,26 @@ fn sign_in_first() -> Redirect {
 /// What a reviewer is told when a decision or claim does not go through.
 impl From<ReviewError> for Error {
     fn from(error: ReviewError) -> Self {
-        let conflict = |message: String| Error::Refused(Status::Conflict, message);
+        let conflict = |message: Text| Error::Refused(Status::Conflict, message);
+        let correct = |key: &'static str| Error::Refused(Status::UnprocessableEntity, Text::new(key));
         match error {
             ReviewError::NotFound => Error::NotFound,
             ReviewError::ClaimedByOther { holder } => {
-                conflict(format!("This request is being reviewed by {holder}."))
+                conflict(Text::new("review-claimed-by-other").with("holder", holder))
             }
-            ReviewError::NotClaimHolder => conflict(
-                "Claim this request before deciding it; your claim may have run out.".into(),
-            ),
-            ReviewError::AlreadyDecided => {
-                conflict("This request has already been decided.".into())
-            }
-            ReviewError::AlreadyApproved => conflict(
-                "You have already approved this request; another reviewer must give the second approval."
-                    .into(),
-            ),
-            ReviewError::WaitingForDocument => {
-                conflict("This request waits for a new document from the requester.".into())
-            }
-            ReviewError::MissingReason => Error::Refused(
-                Status::UnprocessableEntity,
-                "Please give the requester a reason.".into(),
-            ),
-            ReviewError::MissingNote => Error::Refused(
-                Status::UnprocessableEntity,
-                "Please tell the requester what is wrong with the document.".into(),
-            ),
-            ReviewError::ConfirmationRequired => Error::Refused(
-                Status::UnprocessableEntity,
-                "This domain has another open request or a live transfer code. Tick the confirmation and say why approving this one is right."
-                    .into(),
-            ),
-            ReviewError::SignatoryNotConfirmed => Error::Refused(
-                Status::UnprocessableEntity,
-                "This requester signs for the holder company: check their signing rights in the commercial register and tick the confirmation.".into(),
-            ),
+            ReviewError::NotClaimHolder => conflict(Text::new("review-not-claim-holder")),
+            ReviewError::AlreadyDecided => conflict(Text::new("review-already-decided")),
+            ReviewError::AlreadyApproved => conflict(Text::new("review-already-approved")),
+            ReviewError::WaitingForDocument => conflict(Text::new("review-waiting-for-document")),
+            ReviewError::MissingReason => correct("review-missing-reason"),
+            ReviewError::MissingNote => correct("review-missing-note"),
+            ReviewError::ConfirmationRequired => correct("review-confirmation-required"),
+            ReviewError::SignatoryNotConfirmed => correct("review-signatory-not-confirmed"),
             ReviewError::Registry(detail) => Error::Refused(
                 Status::BadGateway,
-                format!("The approval did not happen: {detail}."),
+                Text::new("review-registry-failed").with("detail", detail),
             ),
-            ReviewError::NotRequesterDocument => Error::Refused(
-                Status::UnprocessableEntity,
-                "The holder's documents come from the holder; ask the requester only for their own documents or the authorisation letter.".into(),
-            ),
+            ReviewError::NotRequesterDocument => correct("review-not-requester-document"),
             ReviewError::Database(e) => e.into(),
             ReviewError::Unreadable => Error::Internal(error.to_string()),
         }
@@ -113,14 +90,14 @@ impl From<ReviewError> for Error {
 
 /// A decision the reviewer can correct on the same page comes back there as a message;
 /// anything else is an error page.
-fn back_with(id: Uuid, error: ReviewError) -> Result<Flash<Redirect>, Error> {
+fn back_with(id: Uuid, error: ReviewError, lang: Lang) -> Result<Flash<Redirect>, Error> {
     match error {
         ReviewError::MissingReason
         | ReviewError::MissingNote
         | ReviewError::ConfirmationRequired
         | ReviewError::SignatoryNotConfirmed
         | ReviewError::NotRequesterDocument => match Error::from(error) {
-            Error::Refused(_, message) => Ok(Flash::error(back_to(id), message)),
+            Error::Refused(_, message) => Ok(Flash::error(back_to(id), message.in_lang(lang))),
             other => Err(other),
         },
         other => Err(other.into()),
@@ -192,22 +169,29 @@ carries_csrf!(
 /// read), so every field is bounded by the `form` limit.
 type UrlEncoded<T> = CsrfForm<Form<T>>;
 
-fn login_template(token: &FormToken, name: &str, message: Option<&str>) -> Template {
-    Template::render(
+fn login_template(
+    chosen: &Chosen,
+    token: &FormToken,
+    name: &str,
+    message: Option<&str>,
+) -> Template {
+    page(
         "review_login",
+        chosen,
         context! { csrf_token: token.as_str(), name, message },
     )
 }
 
 #[get("/login")]
-fn login_page(token: FormToken) -> Template {
-    login_template(&token, "", None)
+fn login_page(token: FormToken, chosen: Chosen) -> Template {
+    login_template(&chosen, &token, "", None)
 }
 
 #[post("/login", format = "form", data = "<form>")]
 async fn login(
     form: UrlEncoded<LoginForm>,
     token: FormToken,
+    chosen: Chosen,
     client: ClientAddr,
     secure: SecureCookies,
     jar: &CookieJar<'_>,
@@ -226,20 +210,24 @@ async fn login(
     .await
     .map_err(|e| Error::Internal(e.to_string()))?;
     let again = |status, message: &str| {
-        FormAnswer::Again((status, login_template(&token, name, Some(message))))
+        FormAnswer::Again((
+            status,
+            login_template(&chosen, &token, name, Some(message)),
+        ))
     };
     Ok(match outcome {
         LoginOutcome::Success { session_id, .. } => {
             set_session_cookie(jar, &session_id, secure.0);
             FormAnswer::Next(Redirect::to("/review"))
         }
-        LoginOutcome::Refused => again(Status::Unauthorized, "Wrong name or password."),
+        LoginOutcome::Refused => again(Status::Unauthorized, &chosen.lang.t("login-refused")),
         LoginOutcome::Throttled {
             retry_after_minutes,
         } => again(
             Status::TooManyRequests,
-            &format!(
-                "Too many failed sign-ins. Please try again in {retry_after_minutes} minutes."
+            &chosen.lang.t_with(
+                "login-throttled",
+                &[("minutes", Arg::from(retry_after_minutes as i64))],
             ),
         ),
     })
@@ -261,13 +249,15 @@ async fn logout(
 /// posts back to the same link.
 pub(super) fn link_page(
     template: &'static str,
+    chosen: &Chosen,
     token: &FormToken,
     link: &TrackingToken,
     name: &str,
     message: Option<&str>,
 ) -> Template {
-    Template::render(
+    page(
         template,
+        chosen,
         context! { csrf_token: token.as_str(), token: link.expose(), name, message },
     )
 }
@@ -276,13 +266,14 @@ pub(super) fn link_page(
 async fn setup_page(
     link: Option<TrackingToken>,
     token: FormToken,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Template, Error> {
     let link = link.ok_or(Error::NotFound)?;
     if !accounts::setup_link_valid(&services.db, &link).await? {
         return Err(Error::NotFound);
     }
-    Ok(link_page("review_setup", &token, &link, "", None))
+    Ok(link_page("review_setup", &chosen, &token, &link, "", None))
 }
 
 #[post("/setup/<link>", format = "form", data = "<form>")]
@@ -290,6 +281,7 @@ async fn setup(
     link: Option<TrackingToken>,
     form: UrlEncoded<SetupForm>,
     token: FormToken,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<FormAnswer, Error> {
     let link = link.ok_or(Error::NotFound)?;
@@ -298,11 +290,11 @@ async fn setup(
     let again = |message: &str| {
         Ok(FormAnswer::Again((
             Status::UnprocessableEntity,
-            link_page("review_setup", &token, &link, name, Some(message)),
+            link_page("review_setup", &chosen, &token, &link, name, Some(message)),
         )))
     };
     if form.password != form.password_again {
-        return again("The two passwords differ.");
+        return again(&chosen.lang.t("password-differ"));
     }
     match accounts::complete_setup(&services.db, &link, name, &form.password).await {
         Ok(Some(_)) => {
@@ -311,7 +303,7 @@ async fn setup(
         }
         Ok(None) => Err(Error::NotFound),
         Err(accounts::AccountError::Database(e)) => Err(e.into()),
-        Err(other) => again(&super::account_message(&other)),
+        Err(other) => again(&super::account_message(&other, chosen.lang)),
     }
 }
 
@@ -322,6 +314,7 @@ async fn queue_page(
     domain: Option<&str>,
     mine: Option<bool>,
     flash: Option<FlashMessage<'_>>,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Template, Error> {
     let me = &session.0.reviewer;
@@ -334,8 +327,9 @@ async fn queue_page(
     let items = claims::queue(&services.db, &filter, me, now).await?;
     let summary = claims::summary(&services.db, now).await?;
     let states: Vec<RequestState> = RequestState::iter().collect();
-    Ok(Template::render(
+    Ok(page(
         "review_queue",
+        &chosen,
         context! {
             me: &me.name, is_admin: me.is_admin, csrf_token: &session.0.csrf_token,
             items, summary, states, state: state.unwrap_or(""), domain: domain.unwrap_or(""),
@@ -348,42 +342,46 @@ async fn queue_page(
 async fn claim_next(
     session: ReviewerSession,
     _checked: UrlEncoded<Plain>,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
     let me = &session.0.reviewer;
     match claims::claim_next(&services.db, &services.settings, me, Utc::now()).await? {
-        Some(id) => Ok(Flash::success(back_to(id), CLAIMED)),
+        Some(id) => Ok(Flash::success(back_to(id), chosen.lang.t("review-claimed"))),
         None => Ok(Flash::warning(
             Redirect::to("/review"),
-            "Nothing is waiting for review.",
+            chosen.lang.t("review-nothing-waiting"),
         )),
     }
 }
-
-const CLAIMED: &str = "Claimed for 15 minutes; your activity renews the claim.";
 
 #[get("/requests/<id>")]
 async fn review_page(
     id: Option<Uuid>,
     session: ReviewerSession,
     flash: Option<FlashMessage<'_>>,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Template, Error> {
     let me = &session.0.reviewer;
     let view = view::review_view(services, id.ok_or(Error::NotFound)?, me, Utc::now()).await?;
-    let kinds: Vec<(DocumentKind, &str)> = REQUESTER_DOCUMENTS
+    let kinds = REQUESTER_DOCUMENTS;
+    let earlier_reasons: Vec<String> = view
+        .earlier_rejections
         .iter()
-        .map(|k| (*k, document_label(*k)))
+        .map(|r| r.reason.in_lang(chosen.lang))
         .collect();
     let decidable = matches!(
         view.state,
         RequestState::Submitted | RequestState::NeedsDocument
     );
-    Ok(Template::render(
+    Ok(page(
         "review_request",
+        &chosen,
         context! {
             me: &me.name, is_admin: me.is_admin, csrf_token: &session.0.csrf_token,
             contested: view.domain_contested(), decidable, view, kinds, reasons: REJECTION_REASONS,
+            earlier_reasons,
             flash: flash.map(|f| (f.kind().to_owned(), f.message().to_owned())),
             max_message_chars: messages::MAX_MESSAGE_CHARS,
         },
@@ -405,6 +403,7 @@ async fn send_message(
     id: Option<Uuid>,
     session: ReviewerSession,
     form: UrlEncoded<StaffMessageForm>,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
     let id = id.ok_or(Error::NotFound)?;
@@ -412,24 +411,17 @@ async fn send_message(
     match messages::from_staff(services, id, &session.0.reviewer, &text, Utc::now()).await {
         Ok(()) => Ok(Flash::success(
             back_to(id),
-            "Your message is on the requester's tracking page.",
+            chosen.lang.t("review-message-sent"),
         )),
         Err(MessageError::NotFound) => Err(Error::NotFound),
         Err(MessageError::Database(error)) => Err(Error::Internal(error)),
         Err(problem) => Ok(Flash::error(
             back_to(id),
-            super::wording::message_problem(&problem),
+            super::wording::message_problem(&problem, chosen.lang),
         )),
     }
 }
 
-/// Reasons reviewers pick most; the requester reads them, so they speak to the requester.
-const REJECTION_REASONS: &[&str] = &[
-    "The name on the identity document does not match the holder of the domain.",
-    "The identity document is expired or not an accepted identity document.",
-    "The photo appears to have been edited.",
-    "The authorisation letter is missing a signature or does not name this domain.",
-];
 
 fn back_to(id: Uuid) -> Redirect {
     Redirect::to(uri!("/review", review_page(id)))
@@ -440,6 +432,7 @@ async fn claim(
     id: Option<Uuid>,
     session: ReviewerSession,
     _checked: UrlEncoded<Plain>,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
     let id = id.ok_or(Error::NotFound)?;
@@ -451,7 +444,7 @@ async fn claim(
         Utc::now(),
     )
     .await?;
-    Ok(Flash::success(back_to(id), CLAIMED))
+    Ok(Flash::success(back_to(id), chosen.lang.t("review-claimed")))
 }
 
 #[post("/requests/<id>/release", data = "<_checked>")]
@@ -459,11 +452,15 @@ async fn release(
     id: Option<Uuid>,
     session: ReviewerSession,
     _checked: UrlEncoded<Plain>,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
     let id = id.ok_or(Error::NotFound)?;
     claims::release(&services.db, id, &session.0.reviewer).await?;
-    Ok(Flash::success(Redirect::to("/review"), "Claim released."))
+    Ok(Flash::success(
+        Redirect::to("/review"),
+        chosen.lang.t("review-released"),
+    ))
 }
 
 /// A decrypted, watermarked document: never cached, never sniffed, never a page.
@@ -498,6 +495,7 @@ async fn approve(
     id: Option<Uuid>,
     session: ReviewerSession,
     form: UrlEncoded<ApproveForm>,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
     let id = id.ok_or(Error::NotFound)?;
@@ -509,17 +507,20 @@ async fn approve(
     match decide::approve(services, id, &session.0.reviewer, &input, Utc::now()).await {
         Ok(ApproveOutcome::Approved(RequestKind::Nameservers)) => Ok(Flash::success(
             back_to(id),
-            "Approved. The registry command set the new nameservers; the documents are destroyed.",
+            chosen.lang.t("review-approved-nameservers"),
         )),
         Ok(ApproveOutcome::Approved(RequestKind::TransferCode)) => Ok(Flash::success(
             back_to(id),
-            "Approved. The transfer code is waiting for the requester on their tracking page; the documents are destroyed.",
+            chosen.lang.t("review-approved-code"),
         )),
         Ok(ApproveOutcome::ApprovalRecorded { have, need }) => Ok(Flash::success(
             Redirect::to("/review"),
-            format!("Your approval is recorded ({have} of {need}); another reviewer must approve too."),
+            chosen.lang.t_with(
+                "review-approval-recorded",
+                &[("have", Arg::from(have)), ("need", Arg::from(need))],
+            ),
         )),
-        Err(error) => back_with(id, error),
+        Err(error) => back_with(id, error, chosen.lang),
     }
 }
 
@@ -528,23 +529,16 @@ async fn reject(
     id: Option<Uuid>,
     session: ReviewerSession,
     form: UrlEncoded<RejectForm>,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
     let id = id.ok_or(Error::NotFound)?;
     let form = form.0.into_inner();
-    let reason = [form.template, form.reason]
-        .into_iter()
-        .flatten()
-        .map(|part| part.trim().to_owned())
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    match decide::reject(services, id, &session.0.reviewer, &reason, Utc::now()).await {
-        Ok(()) => Ok(Flash::success(
-            back_to(id),
-            "Rejected. The requester sees your reason; the documents are destroyed.",
-        )),
-        Err(error) => back_with(id, error),
+    let standard = form.template.as_deref().filter(|key| !key.is_empty());
+    let words = form.reason.as_deref().unwrap_or_default();
+    match decide::reject(services, id, &session.0.reviewer, standard, words, Utc::now()).await {
+        Ok(()) => Ok(Flash::success(back_to(id), chosen.lang.t("review-rejected"))),
+        Err(error) => back_with(id, error, chosen.lang),
     }
 }
 
@@ -553,6 +547,7 @@ async fn request_document(
     id: Option<Uuid>,
     session: ReviewerSession,
     form: UrlEncoded<RequestDocumentForm>,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
     let id = id.ok_or(Error::NotFound)?;
@@ -560,7 +555,7 @@ async fn request_document(
     let Some(kind) = form.kind.as_deref().and_then(parse::<DocumentKind>) else {
         return Ok(Flash::error(
             back_to(id),
-            "Please choose which document to ask for.",
+            chosen.lang.t("review-choose-document"),
         ));
     };
     let note = form.note.as_deref().unwrap_or("");
@@ -568,9 +563,9 @@ async fn request_document(
     {
         Ok(()) => Ok(Flash::success(
             back_to(id),
-            "The requester is asked for a new document.",
+            chosen.lang.t("review-document-asked"),
         )),
-        Err(error) => back_with(id, error),
+        Err(error) => back_with(id, error, chosen.lang),
     }
 }
 
@@ -580,6 +575,7 @@ async fn audit_trail(
     actor: Option<&str>,
     action: Option<&str>,
     request: Option<&str>,
+    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Template, Error> {
     let given = |text: Option<&str>| {
@@ -593,8 +589,9 @@ async fn audit_trail(
         request_id: request.and_then(|r| Uuid::parse_str(r.trim()).ok()),
     };
     let events = audit::list(&services.db, &filter, 500).await?;
-    Ok(Template::render(
+    Ok(page(
         "review_audit",
+        &chosen,
         context! {
             me: &session.0.reviewer.name, is_admin: true, csrf_token: &session.0.csrf_token, events,
             actor: actor.unwrap_or(""), action: action.unwrap_or(""), request: request.unwrap_or(""),

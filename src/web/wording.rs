@@ -1,95 +1,95 @@
 //! The words requesters read about their input. The workflow says what is wrong
-//! (`FieldProblem`, `IntakeError`); saying it to a person happens here, in one place.
+//! (`FieldProblem`, `IntakeError`, `MessageError`); saying it to a person, in their
+//! language, happens here, in one place.
 
 use std::collections::BTreeMap;
 
 use crate::domains::{NameserverError, MAX_NAMESERVERS, MIN_NAMESERVERS};
+use crate::i18n::{Lang, Text};
 use crate::intake::IntakeError;
 use crate::workflow::messages::{MessageError, MAX_MESSAGE_CHARS};
 use crate::workflow::{FieldErrors, FieldProblem};
 
-pub fn field_problem(problem: &FieldProblem) -> String {
+fn field_text(problem: &FieldProblem) -> Text {
     match problem {
-        FieldProblem::DomainMissing => "Please enter the domain name, for example example.com.".into(),
+        FieldProblem::DomainMissing => Text::new("problem-domain-missing"),
         FieldProblem::DomainInvalid(typed) => {
-            format!("“{typed}” is not a valid domain name. Please enter it like example.com.")
+            Text::new("problem-domain-invalid").with("typed", typed.as_str())
         }
-        FieldProblem::DomainNotOurs => "We do not manage this domain. Check the spelling; if it is right, please contact your host's support.".into(),
-        FieldProblem::NameMissing => "Please enter your full name.".into(),
+        FieldProblem::DomainNotOurs => Text::new("problem-domain-not-ours"),
+        FieldProblem::NameMissing => Text::new("problem-name-missing"),
         FieldProblem::NameTooLong { max_chars } => {
-            format!("Please shorten your name to {max_chars} characters.")
+            Text::new("problem-name-too-long").with("max", *max_chars)
         }
-        FieldProblem::EmailMissing => "Please enter an email address we can reach you at.".into(),
-        FieldProblem::EmailInvalid => {
-            "This does not look like an email address (name@example.com).".into()
+        FieldProblem::EmailMissing => Text::new("problem-email-missing"),
+        FieldProblem::EmailInvalid | FieldProblem::HolderEmailInvalid => {
+            Text::new("problem-email-invalid")
         }
-        FieldProblem::PhoneInvalid => {
-            "Please enter a phone number with digits, spaces and an optional leading +.".into()
+        FieldProblem::PhoneInvalid => Text::new("problem-phone-invalid"),
+        FieldProblem::RelationMissing => Text::new("problem-relation-missing"),
+        FieldProblem::UidMissing => Text::new("problem-uid-missing"),
+        FieldProblem::UidInvalid => Text::new("problem-uid-invalid"),
+        FieldProblem::KindInvalid => Text::new("problem-kind-invalid"),
+        FieldProblem::NameserversNotOffered => Text::new("problem-nameservers-not-offered"),
+        FieldProblem::Nameservers(NameserverError::TooFew) => {
+            Text::new("problem-nameservers-too-few").with("min", MIN_NAMESERVERS)
         }
-        FieldProblem::RelationMissing => {
-            "Please say whether you hold the domain or represent its holder.".into()
+        FieldProblem::Nameservers(NameserverError::TooMany) => {
+            Text::new("problem-nameservers-too-many").with("max", MAX_NAMESERVERS)
         }
-        FieldProblem::UidMissing => "As a signatory, please give the company's UID (CHE-123.456.788), as the commercial register shows it.".into(),
-        FieldProblem::UidInvalid => "This is not a valid Swiss UID: its last digit does not match the others. Please copy it from the commercial register (CHE-123.456.788).".into(),
-        FieldProblem::KindInvalid => "Please choose what you ask for: the transfer code or new nameservers.".into(),
-        FieldProblem::NameserversNotOffered => "Nameserver changes cannot be requested online here. Please ask for the transfer code instead, or contact your host's support.".into(),
-        FieldProblem::Nameservers(NameserverError::TooFew) => format!("Please give at least {MIN_NAMESERVERS} nameservers, for example ns1.new-host.ch and ns2.new-host.ch: your new host tells you which."),
-        FieldProblem::Nameservers(NameserverError::TooMany) => format!("Please give at most {MAX_NAMESERVERS} nameservers."),
-        FieldProblem::Nameservers(NameserverError::Invalid(typed)) => format!("“{typed}” is not a host name. Nameservers look like ns1.example.net."),
-        FieldProblem::Nameservers(NameserverError::Duplicate(host)) => format!("{host} is listed twice. Please give each nameserver once."),
-        FieldProblem::HolderVerifiesNotForRelation => "Only someone acting for the holder can ask the holder to verify. Please untick this box, or choose “acting for the holder”.".into(),
-        FieldProblem::HolderNameMissing => "Please enter the holder's full name, as on their identity document.".into(),
-        FieldProblem::HolderEmailMissing => "Please enter an email address at which the holder can be reached now.".into(),
-        FieldProblem::HolderEmailInvalid => "This does not look like an email address (name@example.com).".into(),
-        FieldProblem::ConsentMissing => {
-            "We can only check your identity with your consent to this processing.".into()
+        FieldProblem::Nameservers(NameserverError::Invalid(typed)) => {
+            Text::new("problem-nameserver-invalid").with("typed", typed.as_str())
         }
-        FieldProblem::FrontMissing => {
-            "Please add a photo of the front of your identity document.".into()
+        FieldProblem::Nameservers(NameserverError::Duplicate(host)) => {
+            Text::new("problem-nameserver-duplicate").with("host", host.as_str())
         }
-        FieldProblem::AuthorizationMissing => {
-            "As a representative, please add the holder's signed authorisation letter.".into()
-        }
-        FieldProblem::Image(error) => image_problem(error),
-        FieldProblem::NothingAsked => "Nothing is asked of you for this request right now.".into(),
-        FieldProblem::DocumentMissing => "Please choose the photo to send.".into(),
+        FieldProblem::HolderVerifiesNotForRelation => Text::new("problem-holder-verifies"),
+        FieldProblem::HolderNameMissing => Text::new("problem-holder-name-missing"),
+        FieldProblem::HolderEmailMissing => Text::new("problem-holder-email-missing"),
+        FieldProblem::ConsentMissing => Text::new("problem-consent-missing"),
+        FieldProblem::FrontMissing => Text::new("problem-front-missing"),
+        FieldProblem::AuthorizationMissing => Text::new("problem-authorization-missing"),
+        FieldProblem::Image(error) => image_text(error),
+        FieldProblem::NothingAsked => Text::new("problem-nothing-asked"),
+        FieldProblem::DocumentMissing => Text::new("problem-document-missing"),
     }
 }
 
-fn image_problem(error: &IntakeError) -> String {
+fn image_text(error: &IntakeError) -> Text {
     match error {
-        IntakeError::Empty => "This file is empty. Please take the photo again or choose another file.".into(),
-        IntakeError::NotAnAcceptedImage => "This file is not a JPEG, PNG or WebP photo. Please send a photo or scan saved as JPEG, PNG or WebP.".into(),
-        IntakeError::TooManyPixels { width, height } if *width > 0 => format!(
-            "The photo is too large ({width} × {height} pixels); the limit is 10,000 pixels a side and 50 megapixels. Please send a smaller photo."
-        ),
-        IntakeError::TooManyPixels { .. } => "The photo is too large; the limit is 10,000 pixels a side and 50 megapixels. Please send a smaller photo.".into(),
-        IntakeError::TooMuchImageData => "This photo holds too much image data to process (very many pixels at a high colour depth). Please send a smaller photo, or the same photo saved as JPEG.".into(),
-        IntakeError::Undecodable => "This photo could not be read: it may be damaged or incomplete. Please take the photo again or choose another file.".into(),
-        IntakeError::Processing => "This photo could not be processed. Please take the photo again or choose another file.".into(),
+        IntakeError::Empty => Text::new("problem-image-empty"),
+        IntakeError::NotAnAcceptedImage => Text::new("problem-image-type"),
+        IntakeError::TooManyPixels { width, height } if *width > 0 => {
+            Text::new("problem-image-too-many-pixels-sized")
+                .with("width", *width as i64)
+                .with("height", *height as i64)
+        }
+        IntakeError::TooManyPixels { .. } => Text::new("problem-image-too-many-pixels"),
+        IntakeError::TooMuchImageData => Text::new("problem-image-too-much-data"),
+        IntakeError::Undecodable => Text::new("problem-image-undecodable"),
+        IntakeError::Processing => Text::new("problem-image-processing"),
     }
 }
 
-pub fn message_problem(problem: &MessageError) -> String {
-    match problem {
-        MessageError::Empty => "Please write your message before sending it.".into(),
-        MessageError::TooLong => format!(
-            "Please shorten your message to {MAX_MESSAGE_CHARS} characters; it was kept below."
-        ),
-        MessageError::TooMany => {
-            "This request has had too many messages. Please wait for our answer.".into()
-        }
-        MessageError::NotFound | MessageError::Database(_) => {
-            "Your message could not be sent. Please try again later.".into()
-        }
-    }
+pub fn field_problem(problem: &FieldProblem, lang: Lang) -> String {
+    field_text(problem).in_lang(lang)
+}
+
+pub fn message_problem(problem: &MessageError, lang: Lang) -> String {
+    let text = match problem {
+        MessageError::Empty => Text::new("problem-message-empty"),
+        MessageError::TooLong => Text::new("problem-message-too-long").with("max", MAX_MESSAGE_CHARS),
+        MessageError::TooMany => Text::new("problem-message-too-many"),
+        MessageError::NotFound | MessageError::Database(_) => Text::new("problem-message-failed"),
+    };
+    text.in_lang(lang)
 }
 
 /// Every field's problem in words.
-pub fn field_errors(errors: &FieldErrors) -> BTreeMap<&'static str, String> {
+pub fn field_errors(errors: &FieldErrors, lang: Lang) -> BTreeMap<&'static str, String> {
     errors
         .iter()
-        .map(|(field, problem)| (*field, field_problem(problem)))
+        .map(|(field, problem)| (*field, field_problem(problem, lang)))
         .collect()
 }
 
@@ -98,17 +98,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn intake_errors_read_as_sentences() {
+    fn intake_errors_read_as_sentences_in_each_language() {
         assert_eq!(
-            field_problem(&FieldProblem::Image(IntakeError::NotAnAcceptedImage)),
+            field_problem(&FieldProblem::Image(IntakeError::NotAnAcceptedImage), Lang::En),
             "This file is not a JPEG, PNG or WebP photo. Please send a photo or scan saved as JPEG, PNG or WebP."
         );
-        assert!(
-            field_problem(&FieldProblem::Image(IntakeError::TooManyPixels {
-                width: 20_000,
-                height: 100
-            }))
-            .contains("20000 × 100")
-        );
+        let sized = FieldProblem::Image(IntakeError::TooManyPixels {
+            width: 20_000,
+            height: 100,
+        });
+        assert!(field_problem(&sized, Lang::En).contains("20000 × 100"));
+        assert!(field_problem(&sized, Lang::De).contains("20000 × 100"));
+        assert_ne!(field_problem(&sized, Lang::De), field_problem(&sized, Lang::En));
     }
 }

@@ -14,8 +14,8 @@ use super::queue::lease_is_live;
 use super::shred::{document_kinds, shred_documents, unlink_after_commit};
 use super::state::{self, Guard, Step};
 use super::{
-    document_label, parse_signals, retention_cutoff, DocumentKind, RequestKind, RequestState,
-    RequesterRelation, ReviewError,
+    parse_signals, retention_cutoff, DocumentKind, RequestKind, RequestState,
+    Reason, RequesterRelation, ReviewError, REJECTION_REASONS,
 };
 use crate::audit;
 use crate::codes::{RecipientKey, TransferCode, SALT_LEN, VALIDITY_DAYS};
@@ -82,7 +82,7 @@ async fn record_decision(
     request_id: Uuid,
     me: &reviewer::Model,
     outcome: RequestState,
-    reason: Option<String>,
+    reason: Reason,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     decision::ActiveModel {
@@ -90,7 +90,8 @@ async fn record_decision(
         reviewer_id: Set(Some(me.id)),
         reviewer_name: Set(me.name.clone()),
         outcome: Set(outcome),
-        reason: Set(reason.clone()),
+        reason: Set(reason.text.clone()),
+        reason_key: Set(reason.key.clone()),
         document_kinds: Set(document_kinds(txn, request_id).await?),
         decided_at: Set(now),
         ..Default::default()
@@ -98,9 +99,9 @@ async fn record_decision(
     .insert(txn)
     .await?;
     let outcome = sea_orm::ActiveEnum::to_value(&outcome);
-    let detail = match &reason {
-        Some(reason) => format!("{outcome}: {reason}"),
-        None => outcome,
+    let detail = match reason.is_empty() {
+        false => format!("{outcome}: {}", reason.in_lang(crate::i18n::Lang::En)),
+        true => outcome,
     };
     audit::record(
         txn,
@@ -334,7 +335,7 @@ async fn issue_code(
         request_id,
         me,
         RequestState::Approved,
-        contested_reason,
+        contested_reason.map(Reason::written).unwrap_or_default(),
         now,
     )
     .await?;
@@ -410,7 +411,7 @@ async fn set_nameservers(
         found.id,
         me,
         RequestState::Approved,
-        contested_reason,
+        contested_reason.map(Reason::written).unwrap_or_default(),
         now,
     )
     .await?;
@@ -473,29 +474,32 @@ fn text_for_requester(text: &str, when_missing: ReviewError) -> Result<String, R
     Ok(text.chars().take(MAX_TEXT_CHARS).collect())
 }
 
+/// Rejects with a standard reason (one of [`REJECTION_REASONS`]), the reviewer's own words,
+/// or both; at least one is required.
 pub async fn reject(
     services: &Services,
     request_id: Uuid,
     me: &reviewer::Model,
-    reason: &str,
+    standard: Option<&str>,
+    words: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
-    let reason = text_for_requester(reason, ReviewError::MissingReason)?;
+    let reason = Reason {
+        key: standard
+            .filter(|key| REJECTION_REASONS.contains(key))
+            .map(str::to_owned),
+        text: text_for_requester(words, ReviewError::MissingReason).ok(),
+    };
+    if reason.is_empty() {
+        return Err(ReviewError::MissingReason);
+    }
     held_request(services, request_id, me, now).await?;
     let txn = services.db.begin().await?;
     let guard = reviewer_guard(services, me, now);
-    if !state::apply(&txn, request_id, Step::Reject, &guard, Some(reason.clone())).await? {
+    if !state::apply(&txn, request_id, Step::Reject, &guard, None).await? {
         return Err(ReviewError::AlreadyDecided);
     }
-    record_decision(
-        &txn,
-        request_id,
-        me,
-        RequestState::Rejected,
-        Some(reason),
-        now,
-    )
-    .await?;
+    record_decision(&txn, request_id, me, RequestState::Rejected, reason, now).await?;
     shred_documents(&txn, request_id, None, &me.name, now).await?;
     txn.commit().await?;
     unlink_after_commit(services).await;
@@ -519,13 +523,12 @@ pub async fn request_document(
     held_request(services, request_id, me, now).await?;
     let txn = services.db.begin().await?;
     let guard = reviewer_guard(services, me, now);
-    let event_note = format!("{}: {note}", document_label(kind));
     if !state::apply(
         &txn,
         request_id,
         Step::AskForDocument,
         &guard,
-        Some(event_note),
+        Some(note.clone()),
     )
     .await?
     {

@@ -14,7 +14,7 @@ use super::shred::{document_kinds, shred_documents, unlink_after_commit};
 use super::state::{self, Guard, HolderLink, Step};
 use super::submit::{field_name, seal_and_write};
 use super::{
-    retention_cutoff, DocumentKind, FieldErrors, FieldProblem, RequestKind, RequestState,
+    retention_cutoff, DocumentKind, FieldErrors, FieldProblem, Reason, RequestKind, RequestState,
     SubmitError, Upload,
 };
 use crate::audit;
@@ -198,11 +198,10 @@ pub async fn refuse(
     if !is_open(services, &found, now) {
         return Err(invalid("reason", FieldProblem::NothingAsked));
     }
-    let reason: String = reason.trim().chars().take(MAX_REFUSAL_CHARS).collect();
-    let reason = if reason.is_empty() {
-        "The holder did not confirm this request.".to_owned()
-    } else {
-        format!("The holder did not confirm this request: {reason}")
+    let words: String = reason.trim().chars().take(MAX_REFUSAL_CHARS).collect();
+    let reason = Reason {
+        key: Some(super::reason::HOLDER_REFUSED.to_owned()),
+        text: (!words.is_empty()).then_some(words),
     };
     let txn = services.db.begin().await?;
     if !state::apply(
@@ -222,7 +221,8 @@ pub async fn refuse(
         reviewer_id: Set(None),
         reviewer_name: Set(HOLDER.into()),
         outcome: Set(RequestState::Rejected),
-        reason: Set(Some(reason.clone())),
+        reason: Set(reason.text.clone()),
+        reason_key: Set(reason.key.clone()),
         document_kinds: Set(document_kinds(&txn, found.id).await?),
         decided_at: Set(now),
         ..Default::default()
@@ -235,7 +235,7 @@ pub async fn refuse(
         HOLDER,
         audit::HOLDER_REFUSED,
         Some(found.id),
-        Some(&reason),
+        Some(&reason.in_lang(crate::i18n::Lang::En)),
     )
     .await?;
     txn.commit().await?;

@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 use super::shred::{shred_documents, unlink_after_commit};
 use super::state::{self, event, record_event, Guard, Step};
 use super::{
-    document_label, parse, retention_cutoff, DocumentKind, RequestKind, RequestState,
+    parse, retention_cutoff, DocumentKind, RequestKind, RequestState,
     RequesterRelation,
 };
 use crate::audit;
@@ -571,8 +571,7 @@ pub async fn provide_document(
             created_after: Some(retention_cutoff(&services.settings, now)),
             ..Guard::system(now)
         };
-        let note = Some(document_label(kind).to_owned());
-        if !state::apply(&txn, found.id, Step::ReceiveDocument, &guard, note).await? {
+        if !state::apply(&txn, found.id, Step::ReceiveDocument, &guard, None).await? {
             return Err(nothing_asked());
         }
         let replaced = document::Entity::find()

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::shred::{document_kinds, process_outbox, shred_documents};
 use super::state::{self, event, record_event, Guard, HolderLink, Step};
-use super::{retention_cutoff, RequestState, HOLDER_LINK_DAYS};
+use super::{retention_cutoff, RequestState};
 use crate::audit;
 use crate::services::Services;
 
@@ -166,21 +166,17 @@ async fn expire(
                 created_before: Some(retention_cutoff(&services.settings, now)),
                 ..Guard::system(now)
             },
-            format!(
-                "not decided within {} days",
-                services.settings.retention_days
-            ),
+            super::reason::NOT_DECIDED,
         ),
         Cause::HolderSilent => (
             Guard {
                 holder_link: Some(HolderLink::Ended),
                 ..Guard::system(now)
             },
-            format!("the holder did not answer within {HOLDER_LINK_DAYS} days"),
+            super::reason::HOLDER_SILENT,
         ),
     };
-    let note = matches!(cause, Cause::HolderSilent).then(|| reason.clone());
-    if !state::apply(&txn, request_id, Step::Expire, &guard, note).await? {
+    if !state::apply(&txn, request_id, Step::Expire, &guard, None).await? {
         return Ok(false);
     }
     decision::ActiveModel {
@@ -188,7 +184,8 @@ async fn expire(
         reviewer_id: Set(None),
         reviewer_name: Set("system".into()),
         outcome: Set(RequestState::Expired),
-        reason: Set(Some(reason)),
+        reason: Set(None),
+        reason_key: Set(Some(reason.to_owned())),
         document_kinds: Set(document_kinds(&txn, request_id).await?),
         decided_at: Set(now),
         ..Default::default()

@@ -5,7 +5,7 @@ use entities::{decision, request, request_event, transfer_code};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::{document_label, DocumentKind, RequestKind, RequestState};
+use super::{document_label, DocumentKind, Reason, RequestKind, RequestState};
 use crate::codes::TransferCode;
 use crate::crypto::TrackingToken;
 use crate::services::Services;
@@ -21,8 +21,8 @@ pub struct TrackingView {
     pub requested_document: Option<DocumentKind>,
     pub requested_document_label: Option<&'static str>,
     pub requested_note: Option<String>,
-    /// The reason given when the request was rejected.
-    pub reason: Option<String>,
+    /// Why the request was rejected or expired.
+    pub reason: Option<Reason>,
     /// Once approved and until it expires: the code, opened with the requester's token.
     pub transfer_code: Option<String>,
     pub code_expires_at: Option<DateTime<Utc>>,
@@ -100,12 +100,16 @@ pub async fn find_for_requester(
     };
     let timeline = timeline(db, found.id).await?;
     let reason = match state {
-        RequestState::Rejected => decision::Entity::find()
+        RequestState::Rejected | RequestState::Expired => decision::Entity::find()
             .filter(decision::Column::RequestId.eq(found.id))
             .order_by_desc(decision::Column::Id)
             .one(db)
             .await?
-            .and_then(|d| d.reason),
+            .map(|d| Reason {
+                key: d.reason_key,
+                text: d.reason,
+            })
+            .filter(|reason| !reason.is_empty()),
         _ => None,
     };
     let code = match state {

@@ -13,7 +13,7 @@ use super::queue::{lease_is_live, renew, reviewer_names, ISSUANCE_DEADLINE};
 use super::state::is_pending;
 use super::tracking::timeline;
 use super::{
-    document_label, parse_signals, short_id, DocumentKind, RequestKind, RequestState,
+    document_label, parse_signals, short_id, DocumentKind, Reason, RequestKind, RequestState,
     RequesterRelation, ReviewError, TimelineEntry,
 };
 use crate::audit;
@@ -128,7 +128,7 @@ pub struct Registrant {
 #[derive(Debug, serde::Serialize)]
 pub struct Rejection {
     pub decided_at: DateTime<Utc>,
-    pub reason: Option<String>,
+    pub reason: Reason,
 }
 
 /// Names compared without accents, case or extra spaces: "JÖRG  müller" = "Jorg Muller".
@@ -341,7 +341,10 @@ async fn earlier_rejections(
         .into_iter()
         .map(|d| Rejection {
             decided_at: d.decided_at,
-            reason: d.reason,
+            reason: Reason {
+                key: d.reason_key,
+                text: d.reason,
+            },
         })
         .collect())
 }

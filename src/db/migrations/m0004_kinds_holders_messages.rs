@@ -1,7 +1,8 @@
 //! A request's kind (a transfer code or a nameserver change) and the nameservers asked for;
 //! the current nameservers of a domain from the portfolio; the holder who verifies
 //! directly (their name, address and private link); and the mark of a requester's message
-//! that no reviewer has answered yet.
+//! that no reviewer has answered yet; the standard reason of a decision as a message key, so
+//! that each reader reads it in their own language.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -19,6 +20,12 @@ enum Requests {
     HolderLinkExpiresAt,
     HolderAnsweredAt,
     AwaitingReplySince,
+}
+
+#[derive(DeriveIden)]
+enum Decisions {
+    Table,
+    ReasonKey,
 }
 
 #[derive(DeriveIden)]
@@ -54,6 +61,10 @@ fn added_columns() -> Vec<(DynIden, ColumnDef)> {
             timestamp_with_time_zone_null(Requests::AwaitingReplySince),
         ),
         (Domains::Table.into_iden(), text_null(Domains::Nameservers)),
+        (
+            Decisions::Table.into_iden(),
+            string_null(Decisions::ReasonKey),
+        ),
     ]
 }
 
