@@ -45,8 +45,10 @@ pub struct Settings {
     /// Decided requests keep the requester's contact data this long, then only the evidence.
     pub evidence_days: i64,
     pub approvals: ApprovalPolicy,
-    /// Shell command that receives `domain` and `code` (one per line) on stdin at approval.
+    /// Shell command that receives what to do (see `registry`) on stdin at approval.
     pub registry_command: Option<String>,
+    /// The time zone pages and emails show times in.
+    pub time_zone: chrono_tz::Tz,
     /// Host names (with an optional port) the service answers to besides loopback and the
     /// public URL's host.
     pub allowed_hosts: Vec<String>,
@@ -107,6 +109,7 @@ impl Settings {
             evidence_days: 365,
             approvals: ApprovalPolicy::FourEyesOnSignals,
             registry_command: None,
+            time_zone: chrono_tz::Europe::Zurich,
             allowed_hosts: Vec::new(),
             submissions_per_hour: 10,
             submissions_per_domain_per_day: 5,
@@ -182,6 +185,11 @@ impl Settings {
                 .map(|h| h.trim().to_owned())
                 .filter(|h| !h.is_empty())
                 .collect();
+        }
+        if let Some(zone) = var("TRANSFER_DESK_TIME_ZONE") {
+            settings.time_zone = zone.trim().parse().map_err(|_| {
+                invalid("TRANSFER_DESK_TIME_ZONE must be an IANA time zone such as Europe/Zurich")
+            })?;
         }
         if let Some(list) = var("TRANSFER_DESK_TRUSTED_PROXIES") {
             settings.trusted_proxies = list
@@ -500,6 +508,7 @@ mod tests {
                 "desk.internal, desk.example:8443",
             ),
             ("TRANSFER_DESK_RETENTION_DAYS", " "),
+            ("TRANSFER_DESK_TIME_ZONE", "America/New_York"),
         ];
         let set = Settings::from_vars(|name| {
             vars.iter()
@@ -512,6 +521,12 @@ mod tests {
         assert_eq!(set.decode_memory_bytes, 1024 * 1024 * 1024);
         assert_eq!(set.allowed_hosts, ["desk.internal", "desk.example:8443"]);
         assert_eq!(set.retention_days, 30, "an empty value counts as unset");
+        assert_eq!(set.time_zone, chrono_tz::America::New_York);
+        assert_eq!(defaults.time_zone, chrono_tz::Europe::Zurich);
+        assert!(Settings::from_vars(|name| {
+            (name == "TRANSFER_DESK_TIME_ZONE").then(|| "Mars/Olympus".into())
+        })
+        .is_err());
         assert!(Settings::from_vars(|name| {
             (name == "TRANSFER_DESK_EVIDENCE_DAYS").then(|| "forever".into())
         })

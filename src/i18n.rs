@@ -85,7 +85,9 @@ impl Lang {
     }
 
     fn id(self) -> LanguageIdentifier {
-        self.code().parse().expect("our language codes are valid identifiers")
+        self.code()
+            .parse()
+            .expect("our language codes are valid identifiers")
     }
 
     /// The message `key` in this language.
@@ -247,12 +249,15 @@ mod tests {
         for entry in std::fs::read_dir(dir).unwrap() {
             let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
             for line in text.lines() {
-                if let Some((id, _)) = line.split_once(" =").filter(|_| {
-                    line.starts_with(|c: char| c.is_ascii_lowercase())
-                }) {
+                if let Some((id, _)) = line
+                    .split_once(" =")
+                    .filter(|_| line.starts_with(|c: char| c.is_ascii_lowercase()))
+                {
                     current = Some(id.trim().to_owned());
                     assert!(
-                        found.insert(id.trim().to_owned(), BTreeSet::new()).is_none(),
+                        found
+                            .insert(id.trim().to_owned(), BTreeSet::new())
+                            .is_none(),
                         "{} defines {id} twice",
                         lang.code()
                     );
@@ -291,7 +296,12 @@ mod tests {
             assert!(missing.is_empty(), "{} lacks {missing:?}", lang.code());
             assert!(extra.is_empty(), "{} has unknown {extra:?}", lang.code());
             for (id, vars) in &english {
-                assert_eq!(&other[id], vars, "{} {id} uses other variables", lang.code());
+                assert_eq!(
+                    &other[id],
+                    vars,
+                    "{} {id} uses other variables",
+                    lang.code()
+                );
             }
         }
     }
@@ -328,7 +338,8 @@ mod tests {
             used.insert(format!("relation-{}", relation.to_value()));
         }
         let events = regex::Regex::new(r#"pub const [A-Z_]+: &str = "([a-z_]+)";"#).unwrap();
-        let state_rs = std::fs::read_to_string(Path::new(ROOT).join("src/workflow/state.rs")).unwrap();
+        let state_rs =
+            std::fs::read_to_string(Path::new(ROOT).join("src/workflow/state.rs")).unwrap();
         let event_module = &state_rs[state_rs.find("pub mod event").unwrap()..];
         for event in events.captures_iter(event_module) {
             used.insert(format!("event-{}", &event[1]));
@@ -345,7 +356,10 @@ mod tests {
         // those values was added above.
         let (prefixes, keys): (Vec<_>, Vec<_>) = used.iter().partition(|k| k.ends_with('-'));
         for prefix in prefixes {
-            let completed = keys.iter().filter(|k| k.starts_with(prefix.as_str())).count();
+            let completed = keys
+                .iter()
+                .filter(|k| k.starts_with(prefix.as_str()))
+                .count();
             assert!(completed > 0, "no values checked for the prefix {prefix}");
         }
         let unknown: Vec<_> = keys.iter().filter(|k| !english.contains_key(**k)).collect();

@@ -38,6 +38,7 @@ fn default_limits() -> Limits {
 
 /// Builds the whole application for `settings`: data directory, keys, database, routes.
 pub async fn rocket(settings: Settings) -> Result<Rocket<Build>, StartError> {
+    i18n::set_time_zone(settings.time_zone);
     let (services, rocket_secret) = Services::start(settings).await?;
     let figment = rocket::Config::figment()
         .join(("template_dir", TEMPLATE_DIR))

@@ -14,9 +14,9 @@ use super::error::Error;
 use super::review::link_page;
 use super::session::{AdminSession, ReviewerSession};
 use super::{account_message, page, Chosen, FormAnswer, HostUrl};
-use crate::i18n::{Arg, Lang};
 use crate::accounts::{self, AccountError};
 use crate::crypto::TrackingToken;
+use crate::i18n::{Arg, Lang};
 use crate::services::Services;
 
 pub fn routes() -> Vec<Route> {
@@ -70,11 +70,7 @@ struct NewPassword {
 
 carries_csrf!(PasswordChange, Invitation, Plain, NewPassword);
 
-fn account_template(
-    session: &ReviewerSession,
-    chosen: &Chosen,
-    message: Option<&str>,
-) -> Template {
+fn account_template(session: &ReviewerSession, chosen: &Chosen, message: Option<&str>) -> Template {
     let me = &session.0.reviewer;
     page(
         "review_account",
@@ -147,7 +143,9 @@ async fn reviewers_page(
 ) -> Result<Template, Error> {
     let reviewers = accounts::list_reviewers(&services.db).await?;
     let flash = flash.map(|f| (f.kind().to_owned(), f.message().to_owned()));
-    Ok(reviewers_template(&session, &chosen, reviewers, None, flash))
+    Ok(reviewers_template(
+        &session, &chosen, reviewers, None, flash,
+    ))
 }
 
 /// The reviewers page again, showing a one-time link once, to pass on.
@@ -195,9 +193,10 @@ async fn invite(
     let name = form.name.trim();
     let actor = &session.0.reviewer.name;
     match accounts::invite_reviewer(&services.db, name, form.admin, actor).await {
-        Ok(token) => Ok(Ok(
-            show_link(&session, &chosen, services, &host, name, &token).await?,
-        )),
+        Ok(token) => Ok(Ok(show_link(
+            &session, &chosen, services, &host, name, &token,
+        )
+        .await?)),
         Err(error) => back(Err(error), String::new(), chosen.lang).map(Err),
     }
 }
@@ -249,9 +248,10 @@ async fn reset(
 ) -> Result<Result<Template, Flash<Redirect>>, Error> {
     let actor = &session.0.reviewer.name;
     match accounts::reset_password(&services.db, name, actor).await {
-        Ok(token) => Ok(Ok(
-            show_link(&session, &chosen, services, &host, name, &token).await?,
-        )),
+        Ok(token) => Ok(Ok(show_link(
+            &session, &chosen, services, &host, name, &token,
+        )
+        .await?)),
         Err(error) => back(Err(error), String::new(), chosen.lang).map(Err),
     }
 }

@@ -96,7 +96,11 @@ fn render_message(status: Status, message: Text, req: &Request<'_>) -> response:
             lang,
             here: "/".into(),
         };
-        let page = super::page("error", &chosen, context! { title, message, code: status.code });
+        let page = super::page(
+            "error",
+            &chosen,
+            context! { title, message, code: status.code },
+        );
         (status, page).respond_to(req)
     }
 }

@@ -27,7 +27,11 @@ pub fn chosen_lang(req: &Request<'_>) -> Lang {
                 .get(LANG_COOKIE)
                 .and_then(|c| Lang::from_code(c.value()))
         })
-        .or_else(|| req.headers().get_one("Accept-Language").map(Lang::negotiate))
+        .or_else(|| {
+            req.headers()
+                .get_one("Accept-Language")
+                .map(Lang::negotiate)
+        })
         .unwrap_or(Lang::En)
 }
 
@@ -67,6 +71,29 @@ impl<'r> FromRequest<'r> for Chosen {
             lang: chosen_lang(req),
             here: page_path(req),
         })
+    }
+}
+
+/// What a page with forms needs to know of its visitor: their form token and language.
+pub struct Visitor {
+    pub csrf: super::csrf::FormToken,
+    pub chosen: Chosen,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Visitor {
+    type Error = &'static str;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let csrf = match req.guard::<super::csrf::FormToken>().await {
+            Outcome::Success(csrf) => csrf,
+            Outcome::Error(error) => return Outcome::Error(error),
+            Outcome::Forward(status) => return Outcome::Forward(status),
+        };
+        let Outcome::Success(chosen) = req.guard::<Chosen>().await else {
+            unreachable!("choosing a language cannot fail");
+        };
+        Outcome::Success(Visitor { csrf, chosen })
     }
 }
 

@@ -44,7 +44,9 @@ pub fn account_message(error: &crate::accounts::AccountError, lang: crate::i18n:
     use crate::accounts::PasswordError;
     use crate::i18n::Text;
     let text = match error {
-        AccountError::NameTaken(name) => Text::new("account-name-taken").with("name", name.as_str()),
+        AccountError::NameTaken(name) => {
+            Text::new("account-name-taken").with("name", name.as_str())
+        }
         AccountError::InvalidName => Text::new("account-invalid-name"),
         AccountError::Password(PasswordError::Length) => Text::new("account-password-length"),
         AccountError::UnknownReviewer(name) => {

@@ -11,6 +11,7 @@ use super::csrf::{carries_csrf, CsrfForm, FormToken, Refusal};
 use super::error::Error;
 use super::forms::{DocumentForm, RequestForm, TypedValues, UploadError};
 use super::guards::{ClientAddr, UploadSlot};
+use super::language::Visitor;
 use super::{page, wording, Chosen, FormAnswer, HostUrl};
 use crate::crypto::TrackingToken;
 use crate::services::Services;
@@ -103,8 +104,7 @@ const HOLDER_LINK_COOKIE: &str = "td_holder_link";
 async fn submit_request(
     _slot: UploadSlot,
     form: Result<CsrfForm<RequestForm>, Refusal<UploadError>>,
-    csrf: FormToken,
-    chosen: Chosen,
+    visitor: Visitor,
     client: ClientAddr,
     jar: &CookieJar<'_>,
     secure: super::guards::SecureCookies,
@@ -132,7 +132,7 @@ async fn submit_request(
         }
         Err(SubmitError::Invalid(errors)) => Ok(FormAnswer::Again((
             Status::UnprocessableEntity,
-            form_page(services, &chosen, &csrf, &typed, &errors),
+            form_page(services, &visitor.chosen, &visitor.csrf, &typed, &errors),
         ))),
         Err(other) => Err(other.into()),
     }
@@ -144,8 +144,7 @@ async fn track(
     new: Option<bool>,
     sent: Option<&str>,
     host: HostUrl,
-    csrf: FormToken,
-    chosen: Chosen,
+    visitor: Visitor,
     jar: &CookieJar<'_>,
     services: &State<Services>,
 ) -> Result<Template, Error> {
@@ -163,7 +162,7 @@ async fn track(
         message_sent: sent == Some("message"),
         ..TrackPage::default()
     };
-    track_page(&token, page, &chosen, &host, &csrf, services).await
+    track_page(&token, page, &visitor.chosen, &host, &visitor.csrf, services).await
 }
 
 /// What the tracking page shows besides the request: a first visit's links, a form's error

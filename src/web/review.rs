@@ -16,10 +16,10 @@ use super::error::Error;
 use super::guards::{ClientAddr, SecureCookies};
 use super::session::{clear_session_cookie, set_session_cookie, AdminSession, ReviewerSession};
 use super::{page, Chosen, FormAnswer};
-use crate::i18n::{Arg, Lang, Text};
 use crate::accounts::{self, LoginOutcome};
 use crate::audit::{self, AuditFilter};
 use crate::crypto::TrackingToken;
+use crate::i18n::{Arg, Lang, Text};
 use crate::services::Services;
 use crate::workflow::decide::{self, ApprovalInput, ApproveOutcome};
 use crate::workflow::messages::{self, MessageError};
@@ -63,7 +63,8 @@ fn sign_in_first() -> Redirect {
 impl From<ReviewError> for Error {
     fn from(error: ReviewError) -> Self {
         let conflict = |message: Text| Error::Refused(Status::Conflict, message);
-        let correct = |key: &'static str| Error::Refused(Status::UnprocessableEntity, Text::new(key));
+        let correct =
+            |key: &'static str| Error::Refused(Status::UnprocessableEntity, Text::new(key));
         match error {
             ReviewError::NotFound => Error::NotFound,
             ReviewError::ClaimedByOther { holder } => {
@@ -210,10 +211,7 @@ async fn login(
     .await
     .map_err(|e| Error::Internal(e.to_string()))?;
     let again = |status, message: &str| {
-        FormAnswer::Again((
-            status,
-            login_template(&chosen, &token, name, Some(message)),
-        ))
+        FormAnswer::Again((status, login_template(&chosen, &token, name, Some(message))))
     };
     Ok(match outcome {
         LoginOutcome::Success { session_id, .. } => {
@@ -227,7 +225,7 @@ async fn login(
             Status::TooManyRequests,
             &chosen.lang.t_with(
                 "login-throttled",
-                &[("minutes", Arg::from(retry_after_minutes as i64))],
+                &[("minutes", Arg::from(retry_after_minutes))],
             ),
         ),
     })
@@ -422,7 +420,6 @@ async fn send_message(
     }
 }
 
-
 fn back_to(id: Uuid) -> Redirect {
     Redirect::to(uri!("/review", review_page(id)))
 }
@@ -536,8 +533,20 @@ async fn reject(
     let form = form.0.into_inner();
     let standard = form.template.as_deref().filter(|key| !key.is_empty());
     let words = form.reason.as_deref().unwrap_or_default();
-    match decide::reject(services, id, &session.0.reviewer, standard, words, Utc::now()).await {
-        Ok(()) => Ok(Flash::success(back_to(id), chosen.lang.t("review-rejected"))),
+    match decide::reject(
+        services,
+        id,
+        &session.0.reviewer,
+        standard,
+        words,
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(()) => Ok(Flash::success(
+            back_to(id),
+            chosen.lang.t("review-rejected"),
+        )),
         Err(error) => back_with(id, error, chosen.lang),
     }
 }

@@ -78,7 +78,9 @@ pub fn field_problem(problem: &FieldProblem, lang: Lang) -> String {
 pub fn message_problem(problem: &MessageError, lang: Lang) -> String {
     let text = match problem {
         MessageError::Empty => Text::new("problem-message-empty"),
-        MessageError::TooLong => Text::new("problem-message-too-long").with("max", MAX_MESSAGE_CHARS),
+        MessageError::TooLong => {
+            Text::new("problem-message-too-long").with("max", MAX_MESSAGE_CHARS)
+        }
         MessageError::TooMany => Text::new("problem-message-too-many"),
         MessageError::NotFound | MessageError::Database(_) => Text::new("problem-message-failed"),
     };
@@ -109,6 +111,9 @@ mod tests {
         });
         assert!(field_problem(&sized, Lang::En).contains("20000 × 100"));
         assert!(field_problem(&sized, Lang::De).contains("20000 × 100"));
-        assert_ne!(field_problem(&sized, Lang::De), field_problem(&sized, Lang::En));
+        assert_ne!(
+            field_problem(&sized, Lang::De),
+            field_problem(&sized, Lang::En)
+        );
     }
 }

@@ -14,8 +14,8 @@ use super::queue::lease_is_live;
 use super::shred::{document_kinds, shred_documents, unlink_after_commit};
 use super::state::{self, Guard, Step};
 use super::{
-    parse_signals, retention_cutoff, DocumentKind, RequestKind, RequestState,
-    Reason, RequesterRelation, ReviewError, REJECTION_REASONS,
+    parse_signals, retention_cutoff, DocumentKind, Reason, RequestKind, RequestState,
+    RequesterRelation, ReviewError, REJECTION_REASONS,
 };
 use crate::audit;
 use crate::codes::{RecipientKey, TransferCode, SALT_LEN, VALIDITY_DAYS};

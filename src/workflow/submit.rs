@@ -12,10 +12,7 @@ use zeroize::Zeroizing;
 
 use super::shred::{shred_documents, unlink_after_commit};
 use super::state::{self, event, record_event, Guard, Step};
-use super::{
-    parse, retention_cutoff, DocumentKind, RequestKind, RequestState,
-    RequesterRelation,
-};
+use super::{parse, retention_cutoff, DocumentKind, RequestKind, RequestState, RequesterRelation};
 use crate::audit;
 use crate::codes::RecipientKey;
 use crate::counters;

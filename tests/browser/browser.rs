@@ -62,8 +62,22 @@ impl Browser {
         })
     }
 
-    /// A new browser window for one person, with its own profile and viewport.
+    /// A new browser window for one person, with its own profile and viewport, whose
+    /// browser asks for English pages.
     pub async fn person(&self, base: &str, screens: &str, who: &str, size: (u32, u32)) -> Page {
+        self.person_speaking(base, screens, who, size, "en-GB,en")
+            .await
+    }
+
+    /// A person whose browser sends `languages` as its `Accept-Language`.
+    pub async fn person_speaking(
+        &self,
+        base: &str,
+        screens: &str,
+        who: &str,
+        size: (u32, u32),
+        languages: &str,
+    ) -> Page {
         // Screenshots of an earlier run of this test and person would read as this run's.
         let prefix = format!("{screens}-{who}-");
         if let Ok(entries) = std::fs::read_dir(screens_dir()) {
@@ -80,10 +94,12 @@ impl Browser {
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-quic", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--disable-extensions",
-                "--password-store=basic", "--lang=en-GB",
+                "--password-store=basic",
+                format!("--lang={}", languages.split(',').next().unwrap_or("en")),
                 format!("--window-size={},{}", size.0, size.1),
                 format!("--user-data-dir={}", profile.display()),
             ],
+            "prefs": { "intl.accept_languages": languages },
         });
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("goog:chromeOptions".into(), options);
@@ -211,6 +227,31 @@ impl Page {
 
     pub async fn is_chosen(&self, label: &str) -> bool {
         self.field(label).await.is_selected().await.unwrap()
+    }
+
+    /// The page's language, as its `<html lang>` says.
+    pub async fn language(&self) -> String {
+        self.script("return document.documentElement.lang;").await
+    }
+
+    /// Follows the link whose text is `text` and saves a screenshot.
+    pub async fn follow(&mut self, text: &str, shot: &str) {
+        self.client
+            .execute("window.__leaving = true;", vec![])
+            .await
+            .unwrap();
+        self.client
+            .find(Locator::LinkText(text))
+            .await
+            .unwrap_or_else(|_| panic!("no link {text:?}"))
+            .click()
+            .await
+            .unwrap();
+        self.wait_until(
+            "return window.__leaving === undefined && document.readyState === 'complete';",
+        )
+        .await;
+        self.shot(shot).await;
     }
 
     /// The button whose own text is `text` (a shortcut hint in `<kbd>` may follow).

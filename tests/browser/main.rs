@@ -441,3 +441,63 @@ async fn an_agent_asks_for_new_nameservers_the_holder_confirms_and_they_exchange
         page.close().await;
     }
 }
+
+#[tokio::test]
+async fn requesters_submit_in_french_and_in_german_and_read_their_own_language() {
+    let test = "languages";
+    let Some((server, browser)) = start(&[]).await else {
+        return;
+    };
+    let photo = server.write_file("front.jpg", &common::camera_photo());
+
+    // Claire's browser asks for English; she switches to French with the link on the page.
+    let mut claire = browser.person(&server.base, test, "claire", PHONE).await;
+    claire.open("/", "form").await;
+    assert_eq!(claire.language().await, "en");
+    claire.follow("Français", "form-in-french").await;
+    assert_eq!(claire.language().await, "fr");
+    claire.fill("Nom de domaine", "example.com").await;
+    claire.fill("Nom complet", "Claire Dubois").await;
+    claire.fill("Adresse e-mail", "claire@example.org").await;
+    claire.choose("le titulaire du domaine").await;
+    claire.choose("J'accepte").await;
+    claire.press("Envoyer ma demande", "form-with-errors").await;
+    let text = claire.text().await;
+    assert!(text.contains("Veuillez corriger 1 point"), "{text}");
+    assert!(
+        text.contains("Veuillez ajouter une photo du recto de votre pièce d'identité."),
+        "{text}"
+    );
+    assert_eq!(claire.value("Nom complet").await, "Claire Dubois");
+    claire.attach("Pièce d'identité, recto", &photo).await;
+    claire.press("Envoyer ma demande", "tracking-page").await;
+    assert_eq!(claire.language().await, "fr", "the choice is remembered");
+    let text = claire.text().await;
+    assert!(text.contains("Nous avons reçu votre demande"), "{text}");
+    assert!(text.contains("en attente d'examen"), "{text}");
+    let link = claire.value("Votre lien privé").await;
+    assert!(link.contains("/track/"), "{link}");
+
+    // Jörg's browser asks for Swiss German: the pages are German from the start.
+    let mut jorg = browser
+        .person_speaking(&server.base, test, "jorg", PHONE, "de-CH,de;q=0.9")
+        .await;
+    jorg.open("/", "form").await;
+    assert_eq!(jorg.language().await, "de");
+    jorg.fill("Domainname", "example.com").await;
+    jorg.fill("Vollständiger Name", "Jörg Müller").await;
+    jorg.fill("E-Mail-Adresse", "joerg@example.org").await;
+    jorg.choose("der Inhaber der Domain").await;
+    jorg.attach("Ausweis, Vorderseite", &photo).await;
+    jorg.choose("Ich bin einverstanden").await;
+    jorg.press("Antrag senden", "tracking-page").await;
+    assert_eq!(jorg.language().await, "de");
+    let text = jorg.text().await;
+    assert!(text.contains("Wir haben Ihren Antrag erhalten"), "{text}");
+    assert!(text.contains("wartet auf Prüfung"), "{text}");
+    let link = jorg.value("Ihr privater Link").await;
+    jorg.open(&link, "tracking-page-later").await;
+    assert!(jorg.text().await.contains("Was bisher geschah"));
+    claire.close().await;
+    jorg.close().await;
+}
