@@ -39,6 +39,10 @@ pub const NAMESERVERS_SET: &str = "nameservers_set";
 pub const HOLDER_CONFIRMED: &str = "holder_confirmed";
 pub const HOLDER_REFUSED: &str = "holder_refused";
 pub const MESSAGE_SENT: &str = "message_sent";
+pub const OBJECTION: &str = "objection";
+pub const CODE_CANCELLED: &str = "code_cancelled";
+pub const CODE_CANCEL_FAILED: &str = "code_cancel_failed";
+pub const OBJECTION_HANDLED: &str = "objection_handled";
 
 pub async fn record(
     db: &impl ConnectionTrait,

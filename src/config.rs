@@ -28,6 +28,26 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+/// A secret setting (a key, a URL with a password): it never shows in a debug print.
+#[derive(Clone)]
+pub struct Secret(Zeroizing<String>);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(Zeroizing::new(value.into()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
 /// Where things live and how the service behaves. Tests build their own.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -37,7 +57,7 @@ pub struct Settings {
     /// Base URL requesters reach the service at (for links in API answers and the origin check).
     pub public_url: Option<String>,
     /// Master key in base64; when absent, `data_dir/master.key` is used (and created).
-    pub master_key_base64: Option<Zeroizing<String>>,
+    pub master_key_base64: Option<Secret>,
     /// Memory that decoding photos may take at once; uploads wait for their share.
     pub decode_memory_bytes: u64,
     /// Undecided requests older than this are expired and shredded.
@@ -49,6 +69,19 @@ pub struct Settings {
     pub registry_command: Option<String>,
     /// The time zone pages and emails show times in.
     pub time_zone: chrono_tz::Tz,
+    /// Where mail goes (`smtps://user:pass@host:465`, `smtp://host:587?tls=required`); without
+    /// it, mails stay in the outbox for admins to read.
+    pub smtp_url: Option<Secret>,
+    /// The sender of every mail.
+    pub mail_from: String,
+    /// Where the security staff are told of a requester's new message, if anywhere.
+    pub staff_mail: Option<String>,
+    /// Whether the service sends the outbox itself (tests that step through retries send
+    /// it by hand).
+    pub send_mail_in_background: bool,
+    /// Hours after an approval before the requester sees the code (0: at once), so that the
+    /// registrant on file can object first.
+    pub objection_hours: i64,
     /// Host names (with an optional port) the service answers to besides loopback and the
     /// public URL's host.
     pub allowed_hosts: Vec<String>,
@@ -110,6 +143,11 @@ impl Settings {
             approvals: ApprovalPolicy::FourEyesOnSignals,
             registry_command: None,
             time_zone: chrono_tz::Europe::Zurich,
+            smtp_url: None,
+            mail_from: "Transfer Desk <transfer-desk@localhost>".into(),
+            staff_mail: None,
+            send_mail_in_background: true,
+            objection_hours: 0,
             allowed_hosts: Vec::new(),
             submissions_per_hour: 10,
             submissions_per_domain_per_day: 5,
@@ -137,7 +175,7 @@ impl Settings {
         }
         settings.public_url =
             var("TRANSFER_DESK_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned());
-        settings.master_key_base64 = var("TRANSFER_DESK_MASTER_KEY").map(Zeroizing::new);
+        settings.master_key_base64 = var("TRANSFER_DESK_MASTER_KEY").map(Secret::new);
         settings.registry_command = var("TRANSFER_DESK_REGISTRY_COMMAND");
         if let Some(v) = var("TRANSFER_DESK_DECODE_MEMORY") {
             settings.decode_memory_bytes = parse_size(&v)
@@ -186,6 +224,27 @@ impl Settings {
                 .filter(|h| !h.is_empty())
                 .collect();
         }
+        settings.smtp_url = var("TRANSFER_DESK_SMTP_URL").map(Secret::new);
+        if let Some(from) = var("TRANSFER_DESK_MAIL_FROM") {
+            from.parse::<lettre::message::Mailbox>().map_err(|_| {
+                invalid("TRANSFER_DESK_MAIL_FROM must be an address, e.g. Transfer Desk <desk@example.net>")
+            })?;
+            settings.mail_from = from;
+        }
+        if let Some(staff) = var("TRANSFER_DESK_STAFF_MAIL") {
+            staff
+                .parse::<lettre::Address>()
+                .map_err(|_| invalid("TRANSFER_DESK_STAFF_MAIL must be an email address"))?;
+            settings.staff_mail = Some(staff);
+        }
+        if let Some(hours) = var("TRANSFER_DESK_OBJECTION_HOURS") {
+            settings.objection_hours = hours
+                .trim()
+                .parse()
+                .ok()
+                .filter(|h| (0..=24 * 30).contains(h))
+                .ok_or_else(|| invalid("TRANSFER_DESK_OBJECTION_HOURS must be 0 to 720 hours"))?;
+        }
         if let Some(zone) = var("TRANSFER_DESK_TIME_ZONE") {
             settings.time_zone = zone.trim().parse().map_err(|_| {
                 invalid("TRANSFER_DESK_TIME_ZONE must be an IANA time zone such as Europe/Zurich")
@@ -206,7 +265,7 @@ impl Settings {
         create_private_dir(&self.data_dir)?;
         let (master_key, master_key_source) = match &self.master_key_base64 {
             Some(encoded) => (
-                MasterKey::from_base64(MASTER_KEY_VERSION, encoded)
+                MasterKey::from_base64(MASTER_KEY_VERSION, encoded.expose())
                     .map_err(ConfigError::MasterKeyEnv)?,
                 KeySource::Environment,
             ),
@@ -468,11 +527,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut settings = Settings::in_dir(dir.path());
         let key = MasterKey::generate(1).unwrap();
-        settings.master_key_base64 = Some(key.to_base64());
+        settings.master_key_base64 = Some(Secret::new(key.to_base64().as_str()));
         let prepared = settings.prepare().unwrap();
         assert!(matches!(prepared.master_key_source, KeySource::Environment));
         assert!(!dir.path().join(MASTER_KEY_FILE).exists());
-        settings.master_key_base64 = Some(Zeroizing::new("dG9vIHNob3J0".into()));
+        settings.master_key_base64 = Some(Secret::new("dG9vIHNob3J0"));
         assert!(matches!(
             settings.prepare(),
             Err(ConfigError::MasterKeyEnv(_))

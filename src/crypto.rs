@@ -152,6 +152,10 @@ impl fmt::Debug for DataKey {
     }
 }
 
+fn secret_aad(context: &[u8]) -> Vec<u8> {
+    [b"transfer-desk secret v1\0".as_slice(), context].concat()
+}
+
 /// The key-encryption key. Lives in a file (mode 0600) or the environment, never the database.
 pub struct MasterKey {
     version: u32,
@@ -197,6 +201,20 @@ impl MasterKey {
         binding: &DocumentBinding,
     ) -> Result<Vec<u8>, CryptoError> {
         seal(&self.key, &binding.wrap_aad(), data_key.0.as_slice())
+    }
+
+    /// Seals a short secret (a link waiting in the outbox) under the master key, bound to
+    /// `context` so that it opens only where it was sealed.
+    pub fn seal_secret(&self, context: &[u8], secret: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        seal(&self.key, &secret_aad(context), secret)
+    }
+
+    pub fn open_secret(
+        &self,
+        context: &[u8],
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        open(&self.key, &secret_aad(context), sealed)
     }
 
     pub fn unwrap(

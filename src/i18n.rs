@@ -23,8 +23,9 @@ fluent_templates::static_loader! {
 }
 
 /// A language the pages are written in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 pub enum Lang {
+    #[default]
     #[serde(rename = "en")]
     En,
     #[serde(rename = "fr")]

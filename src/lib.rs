@@ -11,6 +11,7 @@ pub mod db;
 pub mod domains;
 pub mod i18n;
 pub mod intake;
+pub mod mail;
 pub mod notices;
 pub mod registry;
 pub mod services;

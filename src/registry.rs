@@ -17,7 +17,13 @@
 //! nameserver ns2.new-host.ch
 //! ```
 //!
-//! Every line is a key, one space and a value; unknown keys are to be ignored, so that
+//! ```text
+//! version 1
+//! action cancel_transfer_code
+//! domain example.com
+//! ```
+//!
+//! (the last when the registrant on file objects to an issued code). Every line is a key, one space and a value; unknown keys are to be ignored, so that
 //! later versions can add lines. Host names are lowercase ASCII (IDN in punycode).
 
 use std::process::Stdio;
@@ -43,6 +49,8 @@ fn allowed_variable(name: &str) -> bool {
 pub enum Action<'a> {
     SetTransferCode(&'a TransferCode),
     SetNameservers(&'a [String]),
+    /// The registrant on file objected: the issued code must stop working.
+    CancelTransferCode,
 }
 
 pub const FORMAT_VERSION: u32 = 1;
@@ -62,6 +70,9 @@ fn input(domain: &str, action: &Action) -> Zeroizing<String> {
             for host in hosts.iter() {
                 text.push_str(&format!("nameserver {host}\n"));
             }
+        }
+        Action::CancelTransferCode => {
+            text.push_str(&format!("action cancel_transfer_code\ndomain {domain}\n"));
         }
     }
     text

@@ -21,6 +21,8 @@ pub struct Services {
     pub uploads: Arc<tokio::sync::Semaphore>,
     /// The live incident notices, served from memory.
     pub notices: crate::notices::NoticeBoard,
+    /// Wakes the mail sender when a mail was added to the outbox.
+    pub mail_wake: Arc<tokio::sync::Notify>,
     pub settings: Settings,
 }
 
@@ -85,6 +87,7 @@ impl Services {
             throttle: LoginThrottle::default(),
             uploads: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_UPLOADS)),
             notices: crate::notices::NoticeBoard::default(),
+            mail_wake: Arc::new(tokio::sync::Notify::new()),
             settings,
         };
         if let Err(error) = services

@@ -9,6 +9,7 @@ pub mod domain;
 pub mod enums;
 pub mod incident_notice;
 pub mod login_throttle;
+pub mod outbox_mail;
 pub mod request;
 pub mod request_event;
 pub mod reviewer;

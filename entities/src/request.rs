@@ -43,6 +43,14 @@ pub struct Model {
     pub holder_answered_at: Option<DateTimeUtc>,
     /// Since when a message from the requester waits for a reviewer's answer.
     pub awaiting_reply_since: Option<DateTimeUtc>,
+    /// The requester's language (`en`, `fr`, `de`, `it`), for the mails they receive.
+    pub language: String,
+    /// The hash of the "this was not me" link sent to the registrant on approval.
+    pub objection_token_hash: Option<Vec<u8>>,
+    /// When the registrant on file objected (the code was cancelled), and when a reviewer
+    /// dealt with it.
+    pub objected_at: Option<DateTimeUtc>,
+    pub objection_handled_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

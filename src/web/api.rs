@@ -23,10 +23,11 @@ async fn create_request(
     _same_origin: SameOrigin,
     client: ClientAddr,
     host: HostUrl,
+    chosen: Chosen,
     services: &State<Services>,
     form: Result<RequestForm, UploadError>,
 ) -> Result<(Status, Json<Value>), Error> {
-    let input = form?.into_input(client.0);
+    let input = form?.into_input(client.0, chosen.lang, host.0.clone());
     let submitted = workflow::submit(services, input).await?;
     let token = submitted.tracking_token.expose();
     let mut answer = json!({

@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 use super::csrf::CarriesCsrf;
 use super::error::Error;
-use crate::i18n::Text;
+use crate::i18n::{Lang, Text};
 use crate::workflow::{SubmissionInput, Upload};
 
 /// Why a multipart form was refused; nothing was stored.
@@ -251,8 +251,14 @@ impl RequestForm {
         }
     }
 
-    /// The workflow's input.
-    pub fn into_input(mut self, client_addr: Option<String>) -> SubmissionInput {
+    /// The workflow's input, from `client_addr`, whose requester reads `language` and whose
+    /// mails link to `link_base`.
+    pub fn into_input(
+        mut self,
+        client_addr: Option<String>,
+        language: Lang,
+        link_base: String,
+    ) -> SubmissionInput {
         let typed = self.typed_values();
         SubmissionInput {
             id_front: self.parts.file("id_front"),
@@ -271,6 +277,8 @@ impl RequestForm {
             holder_email: typed.holder_email,
             consent: typed.consent,
             client_addr,
+            language,
+            link_base,
         }
     }
 }

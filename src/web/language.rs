@@ -74,10 +74,12 @@ impl<'r> FromRequest<'r> for Chosen {
     }
 }
 
-/// What a page with forms needs to know of its visitor: their form token and language.
+/// What a page with forms needs to know of its visitor: their form token, their language
+/// and the address they reached the service at.
 pub struct Visitor {
     pub csrf: super::csrf::FormToken,
     pub chosen: Chosen,
+    pub host: super::HostUrl,
 }
 
 #[rocket::async_trait]
@@ -93,7 +95,10 @@ impl<'r> FromRequest<'r> for Visitor {
         let Outcome::Success(chosen) = req.guard::<Chosen>().await else {
             unreachable!("choosing a language cannot fail");
         };
-        Outcome::Success(Visitor { csrf, chosen })
+        let Outcome::Success(host) = req.guard::<super::HostUrl>().await else {
+            unreachable!("the host URL always has a value");
+        };
+        Outcome::Success(Visitor { csrf, chosen, host })
     }
 }
 

@@ -10,6 +10,7 @@ mod holder;
 mod hosts;
 mod language;
 mod notices;
+mod objection;
 mod ops;
 mod public;
 mod review;
@@ -66,6 +67,7 @@ pub fn mount(rocket: Rocket<Build>) -> Rocket<Build> {
     rocket
         .mount("/", public::routes())
         .mount("/", holder::routes())
+        .mount("/", objection::routes())
         .mount("/", rocket::routes![hosts::misdirected])
         .mount("/", ops::routes())
         .mount("/", notices::public_routes())
@@ -97,6 +99,7 @@ pub fn mount(rocket: Rocket<Build>) -> Rocket<Build> {
                         announce_setup_link(services, &base).await;
                         tokio::spawn(sweeper(services.clone()));
                         tokio::spawn(notice_refresher(services.clone()));
+                        tokio::spawn(mail_sender(services.clone()));
                     }
                 })
             },
@@ -142,6 +145,30 @@ async fn sweeper(services: Services) {
             tracing::info!(?report, "sweep");
         }
         tokio::time::sleep(std::time::Duration::from_secs(300)).await;
+    }
+}
+
+/// Sends the outbox: at once when the workflow adds a mail, and every 20 seconds for the
+/// retries that are due (and what other instances added).
+async fn mail_sender(services: Services) {
+    if services.settings.smtp_url.is_none() {
+        tracing::info!("no TRANSFER_DESK_SMTP_URL: mails stay in the outbox for admins to read");
+        return;
+    }
+    if !services.settings.send_mail_in_background {
+        return;
+    }
+    loop {
+        match crate::mail::deliver_due(&services, chrono::Utc::now()).await {
+            Ok(report) if report != Default::default() => tracing::info!(?report, "mail"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "cannot read the outbox; will retry"),
+        }
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            services.mail_wake.notified(),
+        )
+        .await;
     }
 }
 

@@ -112,7 +112,7 @@ async fn submit_request(
 ) -> Result<FormAnswer, Error> {
     let form = form?.0;
     let typed = form.typed_values();
-    let input = form.into_input(client.0);
+    let input = form.into_input(client.0, visitor.chosen.lang, visitor.host.0.clone());
     match workflow::submit(services, input).await {
         Ok(submitted) => {
             let tracking = submitted.tracking_token.expose();
@@ -143,7 +143,6 @@ async fn track(
     token: Option<TrackingToken>,
     new: Option<bool>,
     sent: Option<&str>,
-    host: HostUrl,
     visitor: Visitor,
     jar: &CookieJar<'_>,
     services: &State<Services>,
@@ -154,7 +153,7 @@ async fn track(
             Cookie::build(HOLDER_LINK_COOKIE).path(format!("/track/{}", token.expose())),
         );
         TrackingToken::parse(cookie.value())
-            .map(|holder| format!("{}/holder/{}", host.0, holder.expose()))
+            .map(|holder| format!("{}/holder/{}", visitor.host.0, holder.expose()))
     });
     let page = TrackPage {
         just_submitted: new.unwrap_or(false),
@@ -162,7 +161,15 @@ async fn track(
         message_sent: sent == Some("message"),
         ..TrackPage::default()
     };
-    track_page(&token, page, &visitor.chosen, &host, &visitor.csrf, services).await
+    track_page(
+        &token,
+        page,
+        &visitor.chosen,
+        &visitor.host,
+        &visitor.csrf,
+        services,
+    )
+    .await
 }
 
 /// What the tracking page shows besides the request: a first visit's links, a form's error
@@ -225,7 +232,7 @@ async fn send_message(
 ) -> Result<FormAnswer, Error> {
     let token = token.ok_or(Error::NotFound)?;
     let text = form.0.into_inner().message;
-    match messages::from_requester(services, &token, &text, Utc::now()).await {
+    match messages::from_requester(services, &token, &text, &host.0, Utc::now()).await {
         Ok(()) => Ok(FormAnswer::Next(Redirect::to(format!(
             "/track/{}?sent=message#messages",
             token.expose()

@@ -23,6 +23,7 @@ use crate::i18n::{Arg, Lang, Text};
 use crate::services::Services;
 use crate::workflow::decide::{self, ApprovalInput, ApproveOutcome};
 use crate::workflow::messages::{self, MessageError};
+use crate::workflow::objection;
 use crate::workflow::queue::{self as claims, QueueFilter};
 use crate::workflow::{
     parse, view, DocumentKind, RequestKind, RequestState, ReviewError, REJECTION_REASONS,
@@ -46,6 +47,8 @@ pub fn routes() -> Vec<Route> {
         reject,
         request_document,
         send_message,
+        objection_handled,
+        outbox,
         audit_trail,
     ]
 }
@@ -493,6 +496,7 @@ async fn approve(
     session: ReviewerSession,
     form: UrlEncoded<ApproveForm>,
     chosen: Chosen,
+    host: super::HostUrl,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
     let id = id.ok_or(Error::NotFound)?;
@@ -500,6 +504,7 @@ async fn approve(
     let input = ApprovalInput {
         contested_reason: form.contested_reason.filter(|_| form.confirm_contested),
         signatory_confirmed: form.signatory_confirmed,
+        link_base: host.0,
     };
     match decide::approve(services, id, &session.0.reviewer, &input, Utc::now()).await {
         Ok(ApproveOutcome::Approved(RequestKind::Nameservers)) => Ok(Flash::success(
@@ -576,6 +581,43 @@ async fn request_document(
         )),
         Err(error) => back_with(id, error, chosen.lang),
     }
+}
+
+/// A reviewer has dealt with the registrant's objection.
+#[post("/requests/<id>/objection-handled", data = "<_checked>")]
+async fn objection_handled(
+    id: Option<Uuid>,
+    session: ReviewerSession,
+    _checked: UrlEncoded<Plain>,
+    chosen: Chosen,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, Error> {
+    let id = id.ok_or(Error::NotFound)?;
+    if !objection::mark_handled(services, id, &session.0.reviewer, Utc::now()).await? {
+        return Err(Error::NotFound);
+    }
+    Ok(Flash::success(
+        back_to(id),
+        chosen.lang.t("review-objection-handled"),
+    ))
+}
+
+/// What was mailed, is waiting or could not be sent, to whom: never a link or a code.
+#[get("/outbox")]
+async fn outbox(
+    session: AdminSession,
+    chosen: Chosen,
+    services: &State<Services>,
+) -> Result<Template, Error> {
+    let mails = crate::mail::recent(&services.db, 200).await?;
+    Ok(page(
+        "review_outbox",
+        &chosen,
+        context! {
+            me: &session.0.reviewer.name, is_admin: true, csrf_token: &session.0.csrf_token,
+            mails, smtp: services.settings.smtp_url.is_some(), link_marker: crate::mail::LINK_MARKER,
+        },
+    ))
 }
 
 #[get("/audit?<actor>&<action>&<request>")]

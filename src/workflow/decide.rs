@@ -2,7 +2,7 @@
 //! reason, or ask the requester for a new document.
 
 use chrono::{DateTime, Duration, Utc};
-use entities::{approval, decision, document, request, reviewer, transfer_code};
+use entities::{approval, decision, document, domain, request, reviewer, transfer_code};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
@@ -14,12 +14,13 @@ use super::queue::lease_is_live;
 use super::shred::{document_kinds, shred_documents, unlink_after_commit};
 use super::state::{self, Guard, Step};
 use super::{
-    parse_signals, retention_cutoff, DocumentKind, Reason, RequestKind, RequestState,
-    RequesterRelation, ReviewError, REJECTION_REASONS,
+    language_of, notify, parse_signals, retention_cutoff, DocumentKind, Reason, RequestKind,
+    RequestState, RequesterRelation, ReviewError, REJECTION_REASONS,
 };
 use crate::audit;
 use crate::codes::{RecipientKey, TransferCode, SALT_LEN, VALIDITY_DAYS};
-use crate::crypto;
+use crate::crypto::{self, TrackingToken};
+use crate::mail::Mail;
 use crate::registry::{self, Action};
 use crate::services::Services;
 
@@ -42,6 +43,8 @@ pub struct ApprovalInput {
     pub contested_reason: Option<String>,
     /// For a signatory's request: the approver checked the commercial register.
     pub signatory_confirmed: bool,
+    /// Where links in the mails an approval sends point (`https://desk.example`).
+    pub link_base: String,
 }
 
 /// Loads a request the caller holds the live claim on, in a decidable state and not past
@@ -217,13 +220,24 @@ pub async fn approve(
     txn.commit().await?;
 
     let carried_out = match found.kind {
-        RequestKind::TransferCode => issue_code(services, &found, me, contested_reason, now).await,
+        RequestKind::TransferCode => {
+            issue_code(
+                services,
+                &found,
+                me,
+                contested_reason,
+                &input.link_base,
+                now,
+            )
+            .await
+        }
         RequestKind::Nameservers => {
             set_nameservers(services, &found, me, contested_reason, now).await
         }
     };
     match carried_out {
         Ok(()) => {
+            services.mail_wake.notify_one();
             unlink_after_commit(services).await;
             Ok(ApproveOutcome::Approved(found.kind))
         }
@@ -295,8 +309,10 @@ async fn issue_code(
     found: &request::Model,
     me: &reviewer::Model,
     contested_reason: Option<String>,
+    link_base: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
+    let objection = TrackingToken::generate().map_err(|_| ReviewError::Unreadable)?;
     let request_id = found.id;
     let recipient = found
         .code_recipient_key
@@ -355,6 +371,38 @@ async fn issue_code(
     }
     .insert(&txn)
     .await?;
+    request::Entity::update_many()
+        .col_expr(
+            request::Column::ObjectionTokenHash,
+            Expr::value(Some(objection.hash().to_vec())),
+        )
+        .filter(request::Column::Id.eq(request_id))
+        .exec(&txn)
+        .await?;
+    tell_decision(services, &txn, found, RequestState::Approved, None, now).await?;
+    let registrant = domain::Entity::find_by_id(found.domain.clone())
+        .one(&txn)
+        .await?;
+    if let Some(registrant) = registrant {
+        let notice = Mail::ApprovalNotice {
+            domain: found.domain.clone(),
+            requester: found.requester_name.clone(),
+            approved_at: now,
+            code_expires_at: now + Duration::days(VALIDITY_DAYS),
+            link: format!("{link_base}/objection/{}", objection.expose()),
+        };
+        let lang = language_of(found);
+        notify(
+            services,
+            &txn,
+            request_id,
+            &registrant.registrant_email,
+            lang,
+            notice,
+            now,
+        )
+        .await?;
+    }
     audit::record(
         &txn,
         &me.name,
@@ -423,6 +471,7 @@ async fn set_nameservers(
         Some(&hosts.join(" ")),
     )
     .await?;
+    tell_decision(services, &txn, found, RequestState::Approved, None, now).await?;
     shred_documents(&txn, found.id, None, &me.name, now).await?;
     txn.commit().await?;
     Ok(())
@@ -493,17 +542,63 @@ pub async fn reject(
     if reason.is_empty() {
         return Err(ReviewError::MissingReason);
     }
-    held_request(services, request_id, me, now).await?;
+    let found = held_request(services, request_id, me, now).await?;
     let txn = services.db.begin().await?;
     let guard = reviewer_guard(services, me, now);
     if !state::apply(&txn, request_id, Step::Reject, &guard, None).await? {
         return Err(ReviewError::AlreadyDecided);
     }
-    record_decision(&txn, request_id, me, RequestState::Rejected, reason, now).await?;
+    record_decision(
+        &txn,
+        request_id,
+        me,
+        RequestState::Rejected,
+        reason.clone(),
+        now,
+    )
+    .await?;
+    tell_decision(
+        services,
+        &txn,
+        &found,
+        RequestState::Rejected,
+        Some(reason),
+        now,
+    )
+    .await?;
     shred_documents(&txn, request_id, None, &me.name, now).await?;
     txn.commit().await?;
+    services.mail_wake.notify_one();
     unlink_after_commit(services).await;
     Ok(())
+}
+
+/// Tells the requester by mail that their request was decided (never the code itself).
+pub(crate) async fn tell_decision(
+    services: &Services,
+    txn: &impl ConnectionTrait,
+    found: &request::Model,
+    outcome: RequestState,
+    reason: Option<Reason>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let mail = Mail::Decided {
+        domain: found.domain.clone(),
+        kind: found.kind,
+        outcome,
+        reason,
+    };
+    let lang = language_of(found);
+    notify(
+        services,
+        txn,
+        found.id,
+        &found.requester_email,
+        lang,
+        mail,
+        now,
+    )
+    .await
 }
 
 /// Asks the requester for a new document of `kind`; they see `note` on their tracking page.
@@ -520,7 +615,7 @@ pub async fn request_document(
         return Err(ReviewError::NotRequesterDocument);
     }
     let note = text_for_requester(note, ReviewError::MissingNote)?;
-    held_request(services, request_id, me, now).await?;
+    let found = held_request(services, request_id, me, now).await?;
     let txn = services.db.begin().await?;
     let guard = reviewer_guard(services, me, now);
     if !state::apply(
@@ -557,6 +652,23 @@ pub async fn request_document(
         Some(&detail),
     )
     .await?;
+    let mail = Mail::DocumentRequested {
+        domain: found.domain.clone(),
+        document: kind,
+        note,
+    };
+    let lang = language_of(&found);
+    notify(
+        services,
+        &txn,
+        request_id,
+        &found.requester_email,
+        lang,
+        mail,
+        now,
+    )
+    .await?;
     txn.commit().await?;
+    services.mail_wake.notify_one();
     Ok(())
 }

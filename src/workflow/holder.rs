@@ -230,6 +230,15 @@ pub async fn refuse(
     .insert(&txn)
     .await?;
     shred_documents(&txn, found.id, None, HOLDER, now).await?;
+    super::decide::tell_decision(
+        services,
+        &txn,
+        &found,
+        RequestState::Rejected,
+        Some(reason.clone()),
+        now,
+    )
+    .await?;
     audit::record(
         &txn,
         HOLDER,
@@ -239,6 +248,7 @@ pub async fn refuse(
     )
     .await?;
     txn.commit().await?;
+    services.mail_wake.notify_one();
     unlink_after_commit(services).await;
     tracing::info!(request = %found.id, "the holder refused");
     Ok(())

@@ -8,8 +8,11 @@ use sea_orm::{ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, Tran
 use uuid::Uuid;
 
 use super::state::{event, record_event};
+use super::{language_of, notify};
 use crate::audit;
 use crate::crypto::TrackingToken;
+use crate::i18n::Lang;
+use crate::mail::Mail;
 use crate::services::Services;
 
 /// Longest message, in characters.
@@ -60,6 +63,7 @@ pub async fn from_requester(
     services: &Services,
     token: &TrackingToken,
     text: &str,
+    link_base: &str,
     now: DateTime<Utc>,
 ) -> Result<(), MessageError> {
     let text = clean(text)?;
@@ -92,7 +96,16 @@ pub async fn from_requester(
         .filter(request::Column::AwaitingReplySince.is_null())
         .exec(&txn)
         .await?;
+    if let Some(staff) = &services.settings.staff_mail {
+        let mail = Mail::StaffNewMessage {
+            domain: found.domain.clone(),
+            short_id: super::short_id(found.id),
+            review_url: format!("{link_base}/review/requests/{}", found.id),
+        };
+        notify(services, &txn, found.id, staff, Lang::En, mail, now).await?;
+    }
     txn.commit().await?;
+    services.mail_wake.notify_one();
     Ok(())
 }
 
@@ -122,7 +135,22 @@ pub async fn from_staff(
         .exec(&txn)
         .await?;
     audit::record(&txn, &me.name, audit::MESSAGE_SENT, Some(found.id), None).await?;
+    let mail = Mail::NewMessage {
+        domain: found.domain.clone(),
+    };
+    let lang = language_of(&found);
+    notify(
+        services,
+        &txn,
+        found.id,
+        &found.requester_email,
+        lang,
+        mail,
+        now,
+    )
+    .await?;
     txn.commit().await?;
+    services.mail_wake.notify_one();
     Ok(())
 }
 

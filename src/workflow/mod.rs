@@ -7,6 +7,7 @@
 pub mod decide;
 pub mod holder;
 pub mod messages;
+pub mod objection;
 pub mod queue;
 pub mod shred;
 pub mod state;
@@ -28,7 +29,10 @@ pub use submit::{
 pub use tracking::{find_for_requester, TimelineEntry, TrackingView};
 
 use crate::config::Settings;
+use crate::i18n::Lang;
 use crate::intake::Signals;
+use crate::mail::Mail;
+use crate::services::Services;
 
 /// Errors of the reviewer's side; the web layer words them for people.
 #[derive(Debug, thiserror::Error)]
@@ -143,6 +147,38 @@ pub fn document_label(kind: DocumentKind) -> &'static str {
         DocumentKind::HolderIdFront => "holder's identity document (front)",
         DocumentKind::HolderIdBack => "holder's identity document (back)",
     }
+}
+
+/// Adds a mail about `request_id` to the outbox, in the caller's transaction; nothing for
+/// an address that was erased.
+pub(crate) async fn notify(
+    services: &Services,
+    db: &impl sea_orm::ConnectionTrait,
+    request_id: Uuid,
+    recipient: &str,
+    lang: Lang,
+    mail: Mail,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if recipient.is_empty() {
+        return Ok(());
+    }
+    crate::mail::enqueue(
+        db,
+        &services.master_key,
+        services.settings.smtp_url.is_some(),
+        Some(request_id),
+        recipient,
+        lang,
+        mail,
+        now,
+    )
+    .await
+}
+
+/// The language a request's mails are written in.
+pub(crate) fn language_of(found: &entities::request::Model) -> Lang {
+    Lang::from_code(&found.language).unwrap_or_default()
 }
 
 /// Requests created before this instant are past their retention and due to expire.

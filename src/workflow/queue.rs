@@ -45,6 +45,8 @@ pub struct QueueItem {
     pub kind: RequestKind,
     /// A message from the requester waits for an answer.
     pub awaiting_reply: bool,
+    /// The registrant on file objected to the issued code; no reviewer has dealt with it.
+    pub objected: bool,
 }
 
 /// The line at the top of the queue: how much is waiting and how late it is.
@@ -94,11 +96,17 @@ pub async fn queue(
     let mut query = request::Entity::find().order_by_asc(request::Column::CreatedAt);
     query = match filter.state {
         Some(state) => query.filter(request::Column::State.eq(state)),
-        // Pending requests, and decided ones whose requester wrote and waits for an answer.
+        // Pending requests, and decided ones whose requester wrote and waits for an answer
+        // or whose code the registrant on file objected to.
         None => query.filter(
             Condition::any()
                 .add(state::pending())
-                .add(request::Column::AwaitingReplySince.is_not_null()),
+                .add(request::Column::AwaitingReplySince.is_not_null())
+                .add(
+                    Condition::all()
+                        .add(request::Column::ObjectedAt.is_not_null())
+                        .add(request::Column::ObjectionHandledAt.is_null()),
+                ),
         ),
     };
     if let Some(text) = filter
@@ -132,7 +140,7 @@ pub async fn queue(
     let domains: HashSet<String> = requests.iter().map(|r| r.domain.clone()).collect();
     let contested = contested_domains(db, domains, now).await?;
     let holders = reviewer_names(db, requests.iter().filter_map(|r| r.claimed_by)).await?;
-    Ok(requests
+    let mut items: Vec<QueueItem> = requests
         .into_iter()
         .map(|r| {
             let live = lease_is_live(&r, now);
@@ -151,13 +159,17 @@ pub async fn queue(
                 domain_contested: contested.get(r.domain.as_str()).copied().unwrap_or(0) > 1,
                 kind: r.kind,
                 awaiting_reply: r.awaiting_reply_since.is_some(),
+                objected: r.objected_at.is_some() && r.objection_handled_at.is_none(),
                 id: r.id,
                 domain: r.domain,
                 state: r.state,
                 created_at: r.created_at,
             }
         })
-        .collect())
+        .collect();
+    // Objections to an issued code come first: a hijack may be under way.
+    items.sort_by_key(|item| !item.objected);
+    Ok(items)
 }
 
 /// For each of `domains`: how many pending requests plus live transfer codes it has.

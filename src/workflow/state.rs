@@ -151,6 +151,8 @@ pub mod event {
     pub const CODE_ERASED: &str = "code_erased";
     pub const HOLDER_CONFIRMED: &str = "holder_confirmed";
     pub const HOLDER_REFUSED: &str = "holder_refused";
+    /// The registrant on file objected to an issued code, which was cancelled.
+    pub const OBJECTED: &str = "objected";
     /// A message, its text as the note (erased with the personal data).
     pub const MESSAGE_FROM_REQUESTER: &str = "message_from_requester";
     pub const MESSAGE_FROM_STAFF: &str = "message_from_staff";

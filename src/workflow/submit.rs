@@ -12,13 +12,17 @@ use zeroize::Zeroizing;
 
 use super::shred::{shred_documents, unlink_after_commit};
 use super::state::{self, event, record_event, Guard, Step};
-use super::{parse, retention_cutoff, DocumentKind, RequestKind, RequestState, RequesterRelation};
+use super::{
+    notify, parse, retention_cutoff, DocumentKind, RequestKind, RequestState, RequesterRelation,
+};
 use crate::audit;
 use crate::codes::RecipientKey;
 use crate::counters;
 use crate::crypto::{self, CryptoError, DataKey, DocumentBinding, TrackingToken};
 use crate::domains::{is_plausible_email, normalize_domain, parse_nameservers, DomainError};
+use crate::i18n::Lang;
 use crate::intake::{CleanImage, IntakeError};
+use crate::mail::Mail;
 use crate::services::Services;
 use crate::storage::BlobStore;
 
@@ -47,6 +51,10 @@ pub struct SubmissionInput {
     pub holder_name: String,
     pub holder_email: String,
     pub consent: bool,
+    /// The requester's language, for the mails they receive.
+    pub language: Lang,
+    /// Where the links in mails point (`https://desk.example`).
+    pub link_base: String,
     pub id_front: Option<Upload>,
     pub id_back: Option<Upload>,
     pub authorization: Option<Upload>,
@@ -110,7 +118,8 @@ pub struct Submitted {
     pub request_id: Uuid,
     pub tracking_token: TrackingToken,
     pub state: RequestState,
-    /// When the holder verifies: the token of their private link, to pass on once.
+    /// When the holder verifies and no mail can reach them: the token of their private
+    /// link, for the requester to pass on once.
     pub holder_token: Option<TrackingToken>,
 }
 
@@ -191,7 +200,12 @@ pub async fn submit(
 
     match fields {
         Some(fields) if errors.is_empty() => {
-            store(services, fields, input.client_addr, clean).await
+            let origin = Origin {
+                client_addr: input.client_addr,
+                language: input.language,
+                link_base: input.link_base,
+            };
+            store(services, fields, origin, clean).await
         }
         _ => Err(SubmitError::Invalid(errors)),
     }
@@ -401,14 +415,22 @@ fn collapse_whitespace(text: &str) -> String {
         .join(" ")
 }
 
-/// Encrypts and writes every document, then records the request and its documents in one
-/// transaction. On any failure the files written so far are removed.
+/// Where a submission came from: the client, the requester's language, the service's address.
+struct Origin {
+    client_addr: Option<String>,
+    language: Lang,
+    link_base: String,
+}
+
+/// Encrypts and writes every document, then records the request, its documents and its
+/// mails in one transaction. On any failure the files written so far are removed.
 async fn store(
     services: &Services,
     fields: ValidFields,
-    client_addr: Option<String>,
+    origin: Origin,
     clean: Vec<(DocumentKind, CleanImage)>,
 ) -> Result<Submitted, SubmitError> {
+    let client_addr = origin.client_addr;
     let request_id = Uuid::new_v4();
     let tracking_token = TrackingToken::generate()?;
     let recipient_key = RecipientKey::for_token(&tracking_token, request_id)?;
@@ -416,7 +438,11 @@ async fn store(
         Some(_) => Some(TrackingToken::generate()?),
         None => None,
     };
-    let (holder_name, holder_email) = fields.holder.unzip();
+    let (holder_name, holder_email) = fields.holder.clone().unzip();
+    let domain = fields.domain.clone();
+    let requester_email = fields.email.clone();
+    let requester_name = fields.full_name.clone();
+    let kind = fields.kind;
     let state = match holder_token {
         Some(_) => RequestState::AwaitingHolder,
         None => RequestState::Submitted,
@@ -462,6 +488,10 @@ async fn store(
                 .map(|_| now + chrono::Duration::days(HOLDER_LINK_DAYS))),
             holder_answered_at: Set(None),
             awaiting_reply_since: Set(None),
+            language: Set(origin.language.code().to_owned()),
+            objection_token_hash: Set(None),
+            objected_at: Set(None),
+            objection_handled_at: Set(None),
         }
         .insert(&txn)
         .await?;
@@ -469,6 +499,40 @@ async fn store(
             .exec_without_returning(&txn)
             .await?;
         record_event(&txn, request_id, event::SUBMITTED, None, now).await?;
+        let link = format!("{}/track/{}", origin.link_base, tracking_token.expose());
+        let receipt = Mail::Receipt {
+            domain: domain.clone(),
+            link,
+        };
+        notify(
+            services,
+            &txn,
+            request_id,
+            &requester_email,
+            origin.language,
+            receipt,
+            now,
+        )
+        .await?;
+        if let (Some(token), Some((holder, holder_email))) = (&holder_token, &fields.holder) {
+            let ask = Mail::HolderRequest {
+                domain: domain.clone(),
+                kind,
+                requester: requester_name.clone(),
+                holder: holder.clone(),
+                link: format!("{}/holder/{}", origin.link_base, token.expose()),
+            };
+            notify(
+                services,
+                &txn,
+                request_id,
+                holder_email,
+                origin.language,
+                ask,
+                now,
+            )
+            .await?;
+        }
         txn.commit().await?;
         Ok::<_, SubmitError>(())
     }
@@ -482,11 +546,15 @@ async fn store(
         return Err(error);
     }
     tracing::info!(request = %request_id, documents = clean.len(), "request submitted");
+    services.mail_wake.notify_one();
+    // With mail, the holder's link goes to the holder alone; without, the requester passes
+    // it on.
+    let mailed = services.settings.smtp_url.is_some();
     Ok(Submitted {
         request_id,
         tracking_token,
         state,
-        holder_token,
+        holder_token: holder_token.filter(|_| !mailed),
     })
 }
 

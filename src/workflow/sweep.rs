@@ -179,6 +179,17 @@ async fn expire(
     if !state::apply(&txn, request_id, Step::Expire, &guard, None).await? {
         return Ok(false);
     }
+    if let Some(found) = request::Entity::find_by_id(request_id).one(&txn).await? {
+        super::decide::tell_decision(
+            services,
+            &txn,
+            &found,
+            RequestState::Expired,
+            Some(super::Reason::standard(reason)),
+            now,
+        )
+        .await?;
+    }
     decision::ActiveModel {
         request_id: Set(request_id),
         reviewer_id: Set(None),
@@ -195,6 +206,7 @@ async fn expire(
     shred_documents(&txn, request_id, None, "system", now).await?;
     audit::record(&txn, "system", audit::EXPIRED, Some(request_id), None).await?;
     txn.commit().await?;
+    services.mail_wake.notify_one();
     Ok(true)
 }
 
@@ -336,8 +348,12 @@ async fn erase_personal_data(services: &Services, now: DateTime<Utc>) -> Result<
 async fn purge_stale_rows(services: &Services, now: DateTime<Utc>) -> Result<usize, DbErr> {
     let sessions = crate::accounts::purge_sessions(&services.db, now).await?;
     let counters = crate::counters::purge(&services.db, now - Duration::days(2)).await?;
-    Ok(usize::try_from(sessions + counters).unwrap_or(usize::MAX))
+    let mails = crate::mail::purge_old(&services.db, now, MAILS_KEPT).await?;
+    Ok(usize::try_from(sessions + counters + mails).unwrap_or(usize::MAX))
 }
+
+/// Sent and given-up mails (names and addresses) are deleted after this long.
+const MAILS_KEPT: Duration = Duration::days(30);
 
 /// Erases the requester's copy of codes past their validity; the salted hash stays.
 async fn erase_expired_codes(

@@ -34,6 +34,10 @@ pub struct TrackingView {
     /// When the holder verifies directly: their name as the requester gave it.
     pub holder_name: Option<String>,
     pub holder_link_expires_at: Option<DateTime<Utc>>,
+    /// When the registrant on file objected and the code was cancelled.
+    pub objected_at: Option<DateTime<Utc>>,
+    /// With an objection window: when the approved code will be shown.
+    pub code_available_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -117,8 +121,14 @@ pub async fn find_for_requester(
         _ => None,
     };
     let now = Utc::now();
+    let window = chrono::Duration::hours(services.settings.objection_hours);
+    let code_available_at = code
+        .as_ref()
+        .map(|c| c.issued_at + window)
+        .filter(|at| *at > now && found.objected_at.is_none());
     let transfer_code = code
         .as_ref()
+        .filter(|_| code_available_at.is_none())
         .filter(|c| c.expires_at > now)
         .and_then(|c| c.sealed_code.as_deref())
         .and_then(|sealed| TransferCode::open_with(token, found.id, sealed).ok())
@@ -151,5 +161,7 @@ pub async fn find_for_requester(
         nameservers_set_at,
         holder_name: found.holder_name,
         holder_link_expires_at: found.holder_link_expires_at,
+        objected_at: found.objected_at,
+        code_available_at,
     }))
 }

@@ -92,6 +92,10 @@ pub struct ReviewView {
     pub holder_part: Option<HolderPart>,
     /// Since when the requester's message waits for an answer.
     pub awaiting_reply_since: Option<DateTime<Utc>>,
+    /// When the registrant on file objected to the issued code, and when a reviewer dealt
+    /// with it.
+    pub objected_at: Option<DateTime<Utc>>,
+    pub objection_handled_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -302,6 +306,8 @@ pub async fn review_view(
         current_nameservers,
         holder_part,
         awaiting_reply_since: found.awaiting_reply_since,
+        objected_at: found.objected_at,
+        objection_handled_at: found.objection_handled_at,
     })
 }
 

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod server;
+pub mod smtp;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

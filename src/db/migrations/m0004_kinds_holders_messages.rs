@@ -2,7 +2,8 @@
 //! the current nameservers of a domain from the portfolio; the holder who verifies
 //! directly (their name, address and private link); and the mark of a requester's message
 //! that no reviewer has answered yet; the standard reason of a decision as a message key, so
-//! that each reader reads it in their own language.
+//! that each reader reads it in their own language; the requester's language; the "this was
+//! not me" objection of the registrant on file; and the outbox of mails.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -20,6 +21,29 @@ enum Requests {
     HolderLinkExpiresAt,
     HolderAnsweredAt,
     AwaitingReplySince,
+    Language,
+    ObjectionTokenHash,
+    ObjectedAt,
+    ObjectionHandledAt,
+}
+
+#[derive(DeriveIden)]
+enum OutboxMails {
+    Table,
+    Id,
+    RequestId,
+    Kind,
+    Recipient,
+    Language,
+    Subject,
+    Body,
+    SealedLink,
+    CreatedAt,
+    NextAttemptAt,
+    Attempts,
+    SentAt,
+    FailedAt,
+    LastError,
 }
 
 #[derive(DeriveIden)]
@@ -35,6 +59,8 @@ enum Domains {
 }
 
 const HOLDER_TOKEN_INDEX: &str = "idx_requests_holder_token_hash";
+const OBJECTION_TOKEN_INDEX: &str = "idx_requests_objection_token_hash";
+const OUTBOX_DUE_INDEX: &str = "idx_outbox_mails_due";
 
 /// The added columns, one statement each (SQLite alters one column at a time).
 fn added_columns() -> Vec<(DynIden, ColumnDef)> {
@@ -60,6 +86,19 @@ fn added_columns() -> Vec<(DynIden, ColumnDef)> {
             requests(),
             timestamp_with_time_zone_null(Requests::AwaitingReplySince),
         ),
+        (
+            requests(),
+            string(Requests::Language).default("en").to_owned(),
+        ),
+        (requests(), blob_null(Requests::ObjectionTokenHash)),
+        (
+            requests(),
+            timestamp_with_time_zone_null(Requests::ObjectedAt),
+        ),
+        (
+            requests(),
+            timestamp_with_time_zone_null(Requests::ObjectionHandledAt),
+        ),
         (Domains::Table.into_iden(), text_null(Domains::Nameservers)),
         (
             Decisions::Table.into_iden(),
@@ -81,13 +120,49 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        for (name, column) in [
+            (HOLDER_TOKEN_INDEX, Requests::HolderTokenHash),
+            (OBJECTION_TOKEN_INDEX, Requests::ObjectionTokenHash),
+        ] {
+            manager
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(Requests::Table)
+                        .col(column)
+                        .unique()
+                        .to_owned(),
+                )
+                .await?;
+        }
+        manager
+            .create_table(
+                Table::create()
+                    .table(OutboxMails::Table)
+                    .col(uuid(OutboxMails::Id).primary_key())
+                    .col(uuid_null(OutboxMails::RequestId))
+                    .col(string(OutboxMails::Kind))
+                    .col(string(OutboxMails::Recipient))
+                    .col(string(OutboxMails::Language))
+                    .col(string(OutboxMails::Subject))
+                    .col(text(OutboxMails::Body))
+                    .col(blob_null(OutboxMails::SealedLink))
+                    .col(timestamp_with_time_zone(OutboxMails::CreatedAt))
+                    .col(timestamp_with_time_zone(OutboxMails::NextAttemptAt))
+                    .col(integer(OutboxMails::Attempts))
+                    .col(timestamp_with_time_zone_null(OutboxMails::SentAt))
+                    .col(timestamp_with_time_zone_null(OutboxMails::FailedAt))
+                    .col(text_null(OutboxMails::LastError))
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_index(
                 Index::create()
-                    .name(HOLDER_TOKEN_INDEX)
-                    .table(Requests::Table)
-                    .col(Requests::HolderTokenHash)
-                    .unique()
+                    .name(OUTBOX_DUE_INDEX)
+                    .table(OutboxMails::Table)
+                    .col(OutboxMails::SentAt)
+                    .col(OutboxMails::NextAttemptAt)
                     .to_owned(),
             )
             .await
@@ -95,13 +170,13 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .drop_index(
-                Index::drop()
-                    .name(HOLDER_TOKEN_INDEX)
-                    .table(Requests::Table)
-                    .to_owned(),
-            )
+            .drop_table(Table::drop().table(OutboxMails::Table).to_owned())
             .await?;
+        for name in [HOLDER_TOKEN_INDEX, OBJECTION_TOKEN_INDEX] {
+            manager
+                .drop_index(Index::drop().name(name).table(Requests::Table).to_owned())
+                .await?;
+        }
         for (table, column) in added_columns() {
             manager
                 .alter_table(
