@@ -136,7 +136,7 @@ async fn integrator_submits_by_api_and_reads_status_with_the_token() {
         "id_back",
         "back.png",
         "image/png",
-        &png_photo(640, 400),
+        &png_photo(900, 600),
     );
     let response = app.post_multipart("/api/v1/requests", form).await;
     assert_status(&response, Status::Created);
@@ -183,7 +183,7 @@ async fn api_status_is_404_for_every_wrong_key() {
         let response = app
             .post_multipart(
                 "/api/v1/requests",
-                valid_submission("example.com", &jpeg_photo(640, 480, None)),
+                valid_submission("example.com", &jpeg_photo(800, 600, None)),
             )
             .await;
         let body: serde_json::Value = response.into_json().await.unwrap();
@@ -239,8 +239,7 @@ async fn unknown_and_malformed_tracking_tokens_get_the_same_404_page() {
 }
 
 fn png_photo(width: u32, height: u32) -> Vec<u8> {
-    let pixels =
-        image::RgbImage::from_fn(width, height, |x, y| image::Rgb([x as u8, y as u8, 200]));
+    let pixels = document_pixels(width, height);
     let mut out = std::io::Cursor::new(Vec::new());
     pixels.write_to(&mut out, image::ImageFormat::Png).unwrap();
     out.into_inner()
@@ -274,11 +273,9 @@ async fn exif_location_is_dropped_and_orientation_applied() {
         },
     ]);
     let photo = encode_jpeg(&pixels, Some(exif));
-    assert_status(
-        &app.submit_form(valid_submission("example.com", &photo))
-            .await,
-        Status::SeeOther,
-    );
+    // Two flat colours are no readable document: sent as they are.
+    let form = valid_submission("example.com", &photo).text("send_anyway", "yes");
+    assert_status(&app.submit_form(form).await, Status::SeeOther);
 
     let (_, document) = only_document(&app).await;
     let clean = open_stored(&app, &document);
@@ -300,4 +297,70 @@ async fn exif_location_is_dropped_and_orientation_applied() {
     assert_eq!(signals["camera"], "Fairphone FP5");
     assert_eq!(signals["no_camera_data"], false);
     assert_eq!(signals["original_width"], 200);
+}
+
+/// A sharp document photo, blurred as a shaking hand would.
+fn blurred_photo() -> Vec<u8> {
+    let sharp = document_pixels(1600, 1200);
+    encode_jpeg(&image::imageops::blur(&sharp, 6.0), None)
+}
+
+#[rocket::async_test]
+async fn a_blurred_photo_is_explained_and_goes_through_when_sent_anyway() {
+    let app = app_with_example().await;
+    let first = app
+        .submit_form(valid_submission("example.com", &blurred_photo()))
+        .await;
+    assert_status(&first, Status::UnprocessableEntity);
+    let page = first.into_string().await.unwrap();
+    assert!(page.contains("This photo looks blurred"), "{page}");
+    assert!(
+        page.contains("name=\"send_anyway\""),
+        "the way to send it anyway"
+    );
+    assert_eq!(
+        app.count(entities::request::Entity).await,
+        0,
+        "nothing stored"
+    );
+
+    let again = valid_submission("example.com", &blurred_photo()).text("send_anyway", "yes");
+    assert_status(&app.submit_form(again).await, Status::SeeOther);
+    let (_, document) = only_document(&app).await;
+    let signals: serde_json::Value = serde_json::from_str(&document.signals).unwrap();
+    let sharpness = signals["quality"]["sharpness"].as_f64().unwrap();
+    assert!(
+        sharpness < f64::from(transfer_desk::intake::MIN_SHARPNESS),
+        "{signals}"
+    );
+}
+
+#[rocket::async_test]
+async fn the_api_names_the_quality_problem_and_takes_send_anyway() {
+    let app = app_with_example().await;
+    let dark = {
+        let mut pixels = document_pixels(1200, 900);
+        for p in pixels.pixels_mut() {
+            for c in p.0.iter_mut() {
+                *c /= 8;
+            }
+        }
+        encode_jpeg(&pixels, None)
+    };
+    let refused = app
+        .post_multipart("/api/v1/requests", valid_submission("example.com", &dark))
+        .await;
+    assert_status(&refused, Status::UnprocessableEntity);
+    let body: serde_json::Value = refused.into_json().await.unwrap();
+    assert!(body["errors"]["id_front"]
+        .as_str()
+        .unwrap()
+        .contains("very dark"));
+    let sent = app
+        .post_multipart(
+            "/api/v1/requests",
+            valid_submission("example.com", &dark).text("send_anyway", "yes"),
+        )
+        .await;
+    assert_status(&sent, Status::Created);
 }

@@ -5,6 +5,7 @@
 //! downscale, re-encode. Signals about the original are recorded before it is dropped.
 
 mod gate;
+mod quality;
 mod signals;
 mod sniff;
 
@@ -16,6 +17,7 @@ use image::{DynamicImage, ImageDecoder, ImageReader};
 use zeroize::Zeroizing;
 
 pub use gate::IntakeGate;
+pub use quality::{Quality, QualityProblem, MIN_SHARPNESS};
 pub use signals::Signals;
 pub use sniff::{sniff, AcceptedFormat};
 
@@ -170,6 +172,11 @@ fn sanitize_image(
     small.apply_orientation(orientation);
     let upright = small.into_rgb8();
     let (w, h) = upright.dimensions();
+    let mut signals = signals;
+    signals.quality = Some(Quality::measure(
+        &upright,
+        signals.original_width.min(signals.original_height),
+    ));
 
     let mut jpeg = Zeroizing::new(Vec::with_capacity((w * h / 4) as usize));
     let encoder = jpeg_encoder::Encoder::new(&mut *jpeg, limits.jpeg_quality);

@@ -18,7 +18,7 @@ const SCREEN_SIZES: &[(u32, u32)] = &[
     (1668, 2388), (1800, 2880), (1964, 3024), (2048, 2732), (2160, 3840), (2234, 3456),
 ];
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Signals {
     pub original_format: String,
     pub original_width: u32,
@@ -30,6 +30,10 @@ pub struct Signals {
     pub no_camera_data: bool,
     pub screenshot_like: bool,
     pub low_resolution: bool,
+    /// Size, brightness and sharpness, measured on the decoded photo (older documents have
+    /// none).
+    #[serde(default)]
+    pub quality: Option<super::Quality>,
 }
 
 impl Signals {
@@ -51,6 +55,7 @@ impl Signals {
             camera,
             screenshot_like: SCREEN_SIZES.contains(&(short, long)),
             low_resolution: long < LOW_RESOLUTION_LONGEST_SIDE,
+            quality: None,
         }
     }
 

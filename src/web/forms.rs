@@ -62,7 +62,7 @@ const FILE_FIELDS: [&str; 6] = [
 
 /// Caps of the text fields, in bytes: generous for any real value (a name of 200
 /// characters of up to 4 bytes each), tiny against an attack.
-const TEXT_FIELDS: [(&str, u64); 13] = [
+const TEXT_FIELDS: [(&str, u64); 14] = [
     ("csrf_token", 128),
     ("domain", 1024),
     ("full_name", 1024),
@@ -76,6 +76,7 @@ const TEXT_FIELDS: [(&str, u64); 13] = [
     ("holder_verifies", 16),
     ("holder_name", 1024),
     ("holder_email", 1024),
+    ("send_anyway", 16),
 ];
 
 /// The fields of one multipart body.
@@ -221,6 +222,7 @@ pub struct TypedValues {
     pub holder_verifies: bool,
     pub holder_name: String,
     pub holder_email: String,
+    pub send_anyway: bool,
     pub consent: bool,
 }
 
@@ -247,6 +249,7 @@ impl RequestForm {
             holder_verifies: is_yes(&parts.text("holder_verifies")),
             holder_name: parts.text("holder_name"),
             holder_email: parts.text("holder_email"),
+            send_anyway: is_yes(&parts.text("send_anyway")),
             consent: is_yes(&parts.text("consent")),
         }
     }
@@ -275,6 +278,7 @@ impl RequestForm {
             holder_verifies: typed.holder_verifies,
             holder_name: typed.holder_name,
             holder_email: typed.holder_email,
+            send_anyway: typed.send_anyway,
             consent: typed.consent,
             client_addr,
             language,

@@ -198,7 +198,7 @@ struct SecurityHeaders;
 
 pub const CONTENT_SECURITY_POLICY: &str =
     "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+     img-src 'self' blob:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 #[rocket::async_trait]
 impl Fairing for SecurityHeaders {

@@ -46,6 +46,7 @@ const FIELD_ORDER: &[&str] = &[
     "id_front",
     "id_back",
     "authorization",
+    "send_anyway",
     "consent",
 ];
 
@@ -64,13 +65,16 @@ fn form_page(
         .collect();
     error_list.sort_by_key(|(field, _)| position(field).unwrap_or(usize::MAX));
     let first_error = error_list.first().map_or("", |(field, _)| *field);
+    let quality_warning = problems
+        .values()
+        .any(|p| matches!(p, crate::workflow::FieldProblem::Quality(_)));
     page(
         "request_form",
         chosen,
         context! {
             csrf_token: csrf.as_str(), values, errors: &errors, error_list, first_error,
             notices: super::notices::shown(services, chosen.lang),
-            error_count: errors.len(),
+            error_count: errors.len(), quality_warning,
             offers_nameservers: services.settings.registry_command.is_some(),
             retention_days: services.settings.retention_days,
         },

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::domains::{NameserverError, MAX_NAMESERVERS, MIN_NAMESERVERS};
 use crate::i18n::{Lang, Text};
-use crate::intake::IntakeError;
+use crate::intake::{IntakeError, QualityProblem};
 use crate::workflow::messages::{MessageError, MAX_MESSAGE_CHARS};
 use crate::workflow::{FieldErrors, FieldProblem};
 
@@ -50,6 +50,15 @@ fn field_text(problem: &FieldProblem) -> Text {
         FieldProblem::FrontMissing => Text::new("problem-front-missing"),
         FieldProblem::AuthorizationMissing => Text::new("problem-authorization-missing"),
         FieldProblem::Image(error) => image_text(error),
+        FieldProblem::Quality(problems) => {
+            let key = match problems.first() {
+                Some(QualityProblem::TooSmall) => "problem-quality-small",
+                Some(QualityProblem::TooDark) => "problem-quality-dark",
+                Some(QualityProblem::TooBright) => "problem-quality-bright",
+                Some(QualityProblem::Blurred) | None => "problem-quality-blurred",
+            };
+            Text::new(key)
+        }
         FieldProblem::NothingAsked => Text::new("problem-nothing-asked"),
         FieldProblem::DocumentMissing => Text::new("problem-document-missing"),
     }

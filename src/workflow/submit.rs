@@ -21,7 +21,7 @@ use crate::counters;
 use crate::crypto::{self, CryptoError, DataKey, DocumentBinding, TrackingToken};
 use crate::domains::{is_plausible_email, normalize_domain, parse_nameservers, DomainError};
 use crate::i18n::Lang;
-use crate::intake::{CleanImage, IntakeError};
+use crate::intake::{CleanImage, IntakeError, QualityProblem};
 use crate::mail::Mail;
 use crate::services::Services;
 use crate::storage::BlobStore;
@@ -51,6 +51,8 @@ pub struct SubmissionInput {
     pub holder_name: String,
     pub holder_email: String,
     pub consent: bool,
+    /// Send photos that fail a quality check (too small, dark, bright or blurred) anyway.
+    pub send_anyway: bool,
     /// The requester's language, for the mails they receive.
     pub language: Lang,
     /// Where the links in mails point (`https://desk.example`).
@@ -91,6 +93,8 @@ pub enum FieldProblem {
     FrontMissing,
     AuthorizationMissing,
     Image(IntakeError),
+    /// The photo may be hard to read; the requester may send it anyway.
+    Quality(Vec<QualityProblem>),
     NothingAsked,
     DocumentMissing,
 }
@@ -191,7 +195,17 @@ pub async fn submit(
     for (kind, upload) in uploads {
         let Some(upload) = upload else { continue };
         match services.intake.sanitize(upload.bytes).await {
-            Ok(image) => clean.push((kind, image)),
+            Ok(image) => {
+                let problems = image
+                    .signals
+                    .quality
+                    .map(|q| q.problems())
+                    .unwrap_or_default();
+                if !problems.is_empty() && !input.send_anyway {
+                    errors.insert(field_name(kind), FieldProblem::Quality(problems));
+                }
+                clean.push((kind, image));
+            }
             Err(error) => {
                 errors.insert(field_name(kind), FieldProblem::Image(error));
             }

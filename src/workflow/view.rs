@@ -29,6 +29,8 @@ pub struct DocumentSummary {
     pub width: i32,
     pub height: i32,
     pub signals: Signals,
+    /// What the quality checks found (the requester may have sent the photo anyway).
+    pub quality_problems: Vec<crate::intake::QualityProblem>,
     pub readable: bool,
 }
 
@@ -199,6 +201,10 @@ pub async fn review_view(
             kind: d.kind,
             width: d.width,
             height: d.height,
+            quality_problems: parse_signals(&d.signals)
+                .quality
+                .map(|q| q.problems())
+                .unwrap_or_default(),
             signals: parse_signals(&d.signals),
             readable: d.wrapped_key.is_some(),
         })

@@ -133,10 +133,25 @@ async fn a_requester_on_a_phone_corrects_mistakes_and_reaches_the_tracking_page(
     );
     assert_eq!(requester.focused_id().await, "email");
 
-    // Corrected, with the photo.
+    // Corrected, with the photo: the form shows it, with its size, before it is sent.
     let photo = server.write_file("front.jpg", &common::camera_photo());
     requester.fill("Email address", "anna@example.org").await;
+    assert!(requester.text().await.contains("A good photo:"));
     requester.attach("Identity document, front", &photo).await;
+    requester
+        .wait_until(
+            "const img = document.querySelector('#id_front ~ figure.preview img'); \
+             return !!img && img.complete && img.naturalWidth > 0;",
+        )
+        .await;
+    let caption = requester
+        .script(
+            "return document.querySelector('#id_front ~ figure.preview figcaption').textContent;",
+        )
+        .await;
+    assert!(caption.contains("Chosen: front.jpg"), "{caption}");
+    assert!(caption.contains("1300×900 px"), "{caption}");
+    requester.shot("form-with-preview").await;
     requester.press("Send my request", "tracking-page").await;
     assert!(requester.path().await.starts_with("/track/"));
     assert!(requester

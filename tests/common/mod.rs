@@ -473,16 +473,27 @@ pub fn valid_submission(domain: &str, front: &[u8]) -> Multipart {
         .file("id_front", "front.jpg", "image/jpeg", front)
 }
 
-/// A JPEG photo with a smooth gradient, optionally with an EXIF segment.
+/// A JPEG photo of a document: lines of dark glyphs on a tinted card, sharp enough for the
+/// quality checks; optionally with an EXIF segment.
 pub fn jpeg_photo(width: u16, height: u16, exif_tiff: Option<Vec<u8>>) -> Vec<u8> {
-    let pixels = image::RgbImage::from_fn(width.into(), height.into(), |x, y| {
-        image::Rgb([
-            (x * 255 / u32::from(width)) as u8,
-            (y * 255 / u32::from(height)) as u8,
-            90,
-        ])
-    });
-    encode_jpeg(&pixels, exif_tiff)
+    encode_jpeg(&document_pixels(width.into(), height.into()), exif_tiff)
+}
+
+/// The pixels of a document-like photo.
+pub fn document_pixels(width: u32, height: u32) -> image::RgbImage {
+    image::RgbImage::from_fn(width, height, |x, y| {
+        let line = (y / 12) % 3 != 2;
+        let glyph = ((x / 5) * 7 + (y / 12) * 13) % 5 != 0 && (x % 5) < 3 && (y % 12) < 9;
+        if line && glyph {
+            image::Rgb([40, 40, 60])
+        } else {
+            image::Rgb([
+                200 + (x * 40 / width) as u8,
+                200 + (y * 30 / height) as u8,
+                190,
+            ])
+        }
+    })
 }
 
 pub fn encode_jpeg(pixels: &image::RgbImage, exif_tiff: Option<Vec<u8>>) -> Vec<u8> {

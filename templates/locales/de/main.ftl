@@ -514,3 +514,18 @@ outbox-not-sent = nicht gesendet
 outbox-waiting = wartend: bisher { $attempts } Versuche, nächster am { $time }
 outbox-link-hidden = (privater Link, nicht angezeigt)
 outbox-empty = Noch keine E-Mails.
+
+## Photo guidance
+form-good-photo-label = Ein gutes Foto:
+form-good-photo = das ganze Dokument mit allen vier Ecken, flach, bei gutem Licht ohne Spiegelung oder Schatten, scharf genug, um das Kleingedruckte zu lesen.
+form-preview = Gewählt:
+form-send-anyway = Meine Fotos so senden, wie sie sind (bitte oben erneut auswählen: Zu Ihrer Sicherheit werden Dateien nicht behalten, wenn ein Formular zurückkommt)
+problem-quality-small = Dieses Foto ist klein (unter 600 Pixel an der kürzeren Seite): Das Kleingedruckte ist vielleicht nicht lesbar, und unser Team müsste Sie erneut fragen. Fotografieren Sie näher oder mit höherer Auflösung, oder senden Sie es so.
+problem-quality-dark = Dieses Foto ist sehr dunkel: Das Dokument ist vielleicht nicht lesbar, und unser Team müsste Sie erneut fragen. Fotografieren Sie bei mehr Licht, oder senden Sie es so.
+problem-quality-bright = Dieses Foto ist sehr hell oder überbelichtet (Spiegelung?): Das Dokument ist vielleicht nicht lesbar. Fotografieren Sie erneut ohne Spiegelung, oder senden Sie es so.
+problem-quality-blurred = Dieses Foto wirkt unscharf: Das Kleingedruckte ist vielleicht nicht lesbar, und unser Team müsste Sie erneut fragen. Halten Sie still und fotografieren Sie erneut, oder senden Sie es so.
+quality-figures = { $side } px · Helligkeit { $brightness } · Schärfe { $sharpness }
+signal-small = klein
+signal-dark = dunkel
+signal-bright = hell
+signal-blurred = unscharf

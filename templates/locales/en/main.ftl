@@ -514,3 +514,18 @@ outbox-not-sent = not sent
 outbox-waiting = waiting: { $attempts } attempts so far, next at { $time }
 outbox-link-hidden = (private link, not shown)
 outbox-empty = No mail yet.
+
+## Photo guidance
+form-good-photo-label = A good photo:
+form-good-photo = the whole document with its four corners, flat, in good light without glare or shadow, sharp enough to read the small print.
+form-preview = Chosen:
+form-send-anyway = Send my photos as they are (please choose them again above: for your safety files are not kept when a form comes back)
+problem-quality-small = This photo is small (under 600 pixels on its shorter side): the small print may not be readable, and our staff would have to ask you again. Please take it closer or at a higher resolution, or send it as it is.
+problem-quality-dark = This photo is very dark: the document may not be readable, and our staff would have to ask you again. Please take it in better light, or send it as it is.
+problem-quality-bright = This photo is very bright or washed out (glare?): the document may not be readable. Please take it again without glare, or send it as it is.
+problem-quality-blurred = This photo looks blurred: the small print may not be readable, and our staff would have to ask you again. Please hold still and take it again, or send it as it is.
+quality-figures = { $side } px · brightness { $brightness } · sharpness { $sharpness }
+signal-small = small
+signal-dark = dark
+signal-bright = bright
+signal-blurred = blurred

@@ -514,3 +514,18 @@ outbox-not-sent = non envoyé
 outbox-waiting = en attente : { $attempts } tentatives jusqu'ici, prochaine le { $time }
 outbox-link-hidden = (lien privé, non affiché)
 outbox-empty = Aucun e-mail pour l'instant.
+
+## Photo guidance
+form-good-photo-label = Une bonne photo :
+form-good-photo = le document entier avec ses quatre coins, à plat, bien éclairé sans reflet ni ombre, assez net pour lire les petits caractères.
+form-preview = Choisi :
+form-send-anyway = Envoyer mes photos telles quelles (veuillez les choisir à nouveau ci-dessus : pour votre sécurité, les fichiers ne sont pas gardés quand un formulaire revient)
+problem-quality-small = Cette photo est petite (moins de 600 pixels sur son petit côté) : les petits caractères risquent d'être illisibles, et notre équipe devrait vous la redemander. Prenez-la de plus près ou en plus haute résolution, ou envoyez-la telle quelle.
+problem-quality-dark = Cette photo est très sombre : le document risque d'être illisible, et notre équipe devrait vous la redemander. Prenez-la avec plus de lumière, ou envoyez-la telle quelle.
+problem-quality-bright = Cette photo est très claire ou délavée (reflet ?) : le document risque d'être illisible. Reprenez-la sans reflet, ou envoyez-la telle quelle.
+problem-quality-blurred = Cette photo semble floue : les petits caractères risquent d'être illisibles, et notre équipe devrait vous la redemander. Tenez l'appareil immobile et reprenez-la, ou envoyez-la telle quelle.
+quality-figures = { $side } px · luminosité { $brightness } · netteté { $sharpness }
+signal-small = petite
+signal-dark = sombre
+signal-bright = claire
+signal-blurred = floue

@@ -514,3 +514,18 @@ outbox-not-sent = non inviata
 outbox-waiting = in attesa: finora { $attempts } tentativi, prossimo il { $time }
 outbox-link-hidden = (link privato, non mostrato)
 outbox-empty = Ancora nessuna e-mail.
+
+## Photo guidance
+form-good-photo-label = Una buona foto:
+form-good-photo = il documento intero con i suoi quattro angoli, piatto, ben illuminato senza riflessi né ombre, abbastanza nitido da leggere i caratteri piccoli.
+form-preview = Scelto:
+form-send-anyway = Inviare le mie foto così come sono (le scelga di nuovo qui sopra: per la sua sicurezza i file non sono conservati quando un modulo torna indietro)
+problem-quality-small = Questa foto è piccola (meno di 600 pixel sul lato corto): i caratteri piccoli potrebbero non essere leggibili, e il nostro team dovrebbe chiederla di nuovo. La scatti più da vicino o a una risoluzione più alta, oppure la invii così.
+problem-quality-dark = Questa foto è molto scura: il documento potrebbe non essere leggibile, e il nostro team dovrebbe chiederla di nuovo. La scatti con più luce, oppure la invii così.
+problem-quality-bright = Questa foto è molto chiara o slavata (riflessi?): il documento potrebbe non essere leggibile. La scatti di nuovo senza riflessi, oppure la invii così.
+problem-quality-blurred = Questa foto sembra sfocata: i caratteri piccoli potrebbero non essere leggibili, e il nostro team dovrebbe chiederla di nuovo. Stia fermo e la scatti di nuovo, oppure la invii così.
+quality-figures = { $side } px · luminosità { $brightness } · nitidezza { $sharpness }
+signal-small = piccola
+signal-dark = scura
+signal-bright = chiara
+signal-blurred = sfocata
