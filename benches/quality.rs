@@ -13,8 +13,8 @@ fn main() {
     let limits = IntakeLimits::default();
     let photos = load_photos();
     println!(
-        "{:<26} {:>7} {:>10} {:>10}  {}",
-        "photo", "blur σ", "sharpness", "brightness", "problems"
+        "{:<26} {:>7} {:>10} {:>10}  problems",
+        "photo", "blur σ", "sharpness", "brightness"
     );
     let mut sharp_min = f32::MAX;
     let mut blurred_max = 0f32;
