@@ -67,6 +67,8 @@ pub struct Settings {
     pub approvals: ApprovalPolicy,
     /// Shell command that receives what to do (see `registry`) on stdin at approval.
     pub registry_command: Option<String>,
+    /// A host's own templates, laid over the built-in ones.
+    pub templates_dir: Option<PathBuf>,
     /// The time zone pages and emails show times in.
     pub time_zone: chrono_tz::Tz,
     /// Where mail goes (`smtps://user:pass@host:465`, `smtp://host:587?tls=required`); without
@@ -143,6 +145,7 @@ impl Settings {
             approvals: ApprovalPolicy::FourEyesOnSignals,
             registry_command: None,
             time_zone: chrono_tz::Europe::Zurich,
+            templates_dir: None,
             smtp_url: None,
             mail_from: "Transfer Desk <transfer-desk@localhost>".into(),
             staff_mail: None,
@@ -225,6 +228,7 @@ impl Settings {
                 .collect();
         }
         settings.smtp_url = var("TRANSFER_DESK_SMTP_URL").map(Secret::new);
+        settings.templates_dir = var("TRANSFER_DESK_TEMPLATES_DIR").map(PathBuf::from);
         if let Some(from) = var("TRANSFER_DESK_MAIL_FROM") {
             from.parse::<lettre::message::Mailbox>().map_err(|_| {
                 invalid("TRANSFER_DESK_MAIL_FROM must be an address, e.g. Transfer Desk <desk@example.net>")

@@ -1,6 +1,7 @@
 //! Transfer Desk: identity-verified domain transfer-code requests.
 
 pub mod accounts;
+pub mod assets;
 pub mod audit;
 pub mod cli;
 pub mod codes;
@@ -27,8 +28,6 @@ use rocket::{Build, Rocket};
 pub use config::Settings;
 pub use services::{Services, StartError};
 
-pub const TEMPLATE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
-
 /// Upload limits; `Rocket.toml` or `ROCKET_LIMITS` may change them.
 fn default_limits() -> Limits {
     Limits::default()
@@ -41,13 +40,24 @@ fn default_limits() -> Limits {
 pub async fn rocket(settings: Settings) -> Result<Rocket<Build>, StartError> {
     i18n::set_time_zone(settings.time_zone);
     let (services, rocket_secret) = Services::start(settings).await?;
+    let assets = assets::unpack(
+        &services.settings.data_dir,
+        services.settings.templates_dir.as_deref(),
+    )
+    .map_err(StartError::Assets)?;
     let figment = rocket::Config::figment()
-        .join(("template_dir", TEMPLATE_DIR))
+        .merge(("template_dir", assets.templates.clone()))
         .join(("limits", default_limits()))
+        // On SIGTERM, requests in flight (an upload on a slow line) get this long to finish.
+        .join(("shutdown.grace", 30))
+        .join(("shutdown.mercy", 5))
         .join(("secret_key", rocket_secret.as_str()))
         // Rocket's own log prints request paths, and paths carry tracking tokens: our
         // request log names route patterns instead.
         .merge(("log_level", rocket::config::LogLevel::Off))
         .merge(("cli_colors", false));
-    Ok(web::mount(rocket::custom(figment).manage(services)))
+    Ok(web::mount(
+        rocket::custom(figment).manage(services),
+        &assets,
+    ))
 }

@@ -40,6 +40,8 @@ pub enum StartError {
     },
     #[error("cannot open the database {url}: {source}")]
     Database { url: String, source: DbErr },
+    #[error("cannot unpack the templates and static files into the data directory: {0}")]
+    Assets(std::io::Error),
 }
 
 impl Services {

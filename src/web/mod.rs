@@ -60,10 +60,8 @@ pub fn account_message(error: &crate::accounts::AccountError, lang: crate::i18n:
 
 use crate::services::Services;
 
-pub const STATIC_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
-
 /// Mounts every audience under its prefix, with the fairings every response passes through.
-pub fn mount(rocket: Rocket<Build>) -> Rocket<Build> {
+pub fn mount(rocket: Rocket<Build>, assets: &crate::assets::Unpacked) -> Rocket<Build> {
     rocket
         .mount("/", public::routes())
         .mount("/", holder::routes())
@@ -75,7 +73,7 @@ pub fn mount(rocket: Rocket<Build>) -> Rocket<Build> {
         .mount("/api/v1", api::routes())
         .mount("/review", review::routes())
         .mount("/review", accounts::routes())
-        .mount("/static", FileServer::from(STATIC_DIR))
+        .mount("/static", FileServer::from(&assets.static_files))
         .register("/", error::catchers())
         .register("/review", review::catchers())
         .attach(Template::custom(|engines| crate::i18n::register(&mut engines.tera)))

@@ -13,13 +13,39 @@ pub struct Server {
     pub base: String,
     dir: tempfile::TempDir,
     env: Vec<(String, String)>,
+    binary: PathBuf,
+    workdir: PathBuf,
 }
 
 impl Server {
     /// Starts the binary with `settings` (environment variables) added to a fresh data
     /// directory and database, and waits until it accepts connections.
     pub async fn start(settings: &[(&str, &str)]) -> Server {
+        Self::start_from(settings, false).await
+    }
+
+    /// Like [`Server::start`], with the binary copied alone into an empty directory and run
+    /// from another one, as on a server it was copied to.
+    pub async fn start_copied(settings: &[(&str, &str)]) -> Server {
+        Self::start_from(settings, true).await
+    }
+
+    async fn start_from(settings: &[(&str, &str)], copied: bool) -> Server {
         let dir = tempfile::tempdir().unwrap();
+        let (binary, workdir) = if copied {
+            let bin = dir.path().join("bin");
+            let work = dir.path().join("elsewhere");
+            std::fs::create_dir_all(&bin).unwrap();
+            std::fs::create_dir_all(&work).unwrap();
+            let binary = bin.join("transfer-desk");
+            std::fs::copy(env!("CARGO_BIN_EXE_transfer-desk"), &binary).unwrap();
+            (binary, work)
+        } else {
+            (
+                PathBuf::from(env!("CARGO_BIN_EXE_transfer-desk")),
+                dir.path().to_owned(),
+            )
+        };
         let port = free_port();
         let path = |name: &str| dir.path().join(name).display().to_string();
         let mut env: Vec<(String, String)> = vec![
@@ -34,7 +60,7 @@ impl Server {
         }
         env.extend(settings.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let log = File::create(dir.path().join("server.log")).unwrap();
-        let child = command(dir.path(), &env)
+        let child = command(&binary, &workdir, &env)
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -45,6 +71,8 @@ impl Server {
             base: format!("http://127.0.0.1:{port}"),
             dir,
             env,
+            binary,
+            workdir,
         };
         server.wait_until_listening(port);
         server
@@ -65,9 +93,30 @@ impl Server {
         }
     }
 
+    /// Sends SIGTERM, as a service manager stopping the service does.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the process to end, at most `limit`.
+    pub fn wait_for_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "still running:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Runs a command of the same binary against the same data, feeding `stdin`.
     pub fn run(&self, args: &[&str], stdin: &str) -> String {
-        let mut child = command(self.dir.path(), &self.env)
+        let mut child = command(&self.binary, &self.workdir, &self.env)
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -184,8 +233,8 @@ impl Drop for Server {
     }
 }
 
-fn command(dir: &Path, env: &[(String, String)]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_transfer-desk"));
+fn command(binary: &Path, dir: &Path, env: &[(String, String)]) -> Command {
+    let mut command = Command::new(binary);
     command
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())

@@ -1,0 +1,132 @@
+//! The binary alone is the service: copied to an empty directory and run from another one,
+//! it serves the form, takes a submission and shows the review pages; a host's own templates
+//! replace the built-in ones.
+
+mod common;
+
+use common::server::Server;
+use common::*;
+
+const PORTFOLIO: &str =
+    "domain,registrant_name,registrant_email\nexample.com,Anna Muster,anna@example.com\n";
+
+fn get(server: &Server, path: &str) -> (u16, String) {
+    let (status, body) = server.raw_http(
+        &format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+        Vec::new(),
+    );
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn a_copied_binary_serves_the_form_a_submission_and_the_review_pages_from_anywhere() {
+    let server = Server::start_copied(&[]).await;
+    server.import_domains(PORTFOLIO);
+    server.add_reviewer("alice", "correct horse battery staple", true);
+    let (status, form) = get(&server, "/");
+    assert_eq!(status, 200);
+    assert!(form.contains("Send my request"), "{form}");
+    for asset in [
+        "/static/style.css",
+        "/static/form.js",
+        "/static/review.js",
+        "/favicon.ico",
+    ] {
+        assert_eq!(get(&server, asset).0, 200, "{asset}");
+    }
+    let (content_type, body) = valid_submission("example.com", &camera_photo()).finish();
+    let head = format!(
+        "POST /api/v1/requests HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let (status, answer) = server.raw_http(&head, body);
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&answer));
+    let (status, login) = get(&server, "/review/login");
+    assert_eq!(status, 200);
+    assert!(login.contains("Sign in"));
+    let (_, german) = get(&server, "/status?lang=de");
+    assert!(german.contains("Dienststatus"), "translations are built in");
+}
+
+#[tokio::test]
+async fn a_hosts_own_templates_replace_the_built_in_ones() {
+    let own = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/templates/base.html.tera"
+    ))
+    .unwrap()
+    .replace(">Transfer Desk</a>", ">Example Hosting</a>");
+    std::fs::write(own.path().join("base.html.tera"), base).unwrap();
+    let dir = own.path().display().to_string();
+    let server = Server::start_copied(&[("TRANSFER_DESK_TEMPLATES_DIR", &dir)]).await;
+    let (status, form) = get(&server, "/");
+    assert_eq!(status, 200);
+    assert!(form.contains(">Example Hosting</a>"), "{form}");
+    assert!(
+        form.contains("Send my request"),
+        "the other templates stay built in"
+    );
+}
+
+/// The copied binary above still finds the source tree on this machine; this makes sure
+/// nothing outside tests reaches for it at run time.
+#[test]
+fn nothing_at_run_time_reads_the_source_tree() {
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    rust_files(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+        &mut files,
+    );
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let run_time = text.split("#[cfg(test)]").next().unwrap();
+        for line in run_time.lines() {
+            assert!(
+                !line.contains("CARGO_MANIFEST_DIR") || line.contains("include_dir!"),
+                "{}: {line}",
+                file.display()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn sigterm_lets_a_submission_in_progress_finish_and_exits_cleanly() {
+    use std::io::{Read, Write};
+    // A shorter grace than the default 30 s keeps the test quick: Rocket waits out the grace
+    // once a request was in flight.
+    let mut server = Server::start(&[("ROCKET_SHUTDOWN", "{grace=4,mercy=2}")]).await;
+    server.import_domains(PORTFOLIO);
+    let (content_type, body) = valid_submission("example.com", &camera_photo()).finish();
+    let port: u16 = server.base.rsplit(':').next().unwrap().parse().unwrap();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "POST /api/v1/requests HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    let half = body.len() / 2;
+    stream.write_all(&body[..half]).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    server.terminate();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    stream.write_all(&body[half..]).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    drop(stream);
+    let status = server.wait_for_exit(std::time::Duration::from_secs(40));
+    assert!(status.success(), "{status}");
+}
