@@ -163,6 +163,7 @@ async fn manage_reviewers(settings: Settings, command: ReviewerCommand) -> ExitC
 }
 
 async fn serve(settings: Settings) -> ExitCode {
+    let metrics_address = settings.metrics_address;
     let rocket = match crate::rocket(settings).await {
         Ok(rocket) => rocket,
         Err(error) => {
@@ -170,6 +171,15 @@ async fn serve(settings: Settings) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let (Some(address), Some(services)) = (metrics_address, rocket.state::<crate::Services>()) {
+        match crate::observe::install() {
+            Some(handle) => {
+                tokio::spawn(crate::observe::serve(handle, services.clone(), address));
+                tracing::info!(%address, "metrics at http://{address}/metrics");
+            }
+            None => tracing::error!("cannot install the metrics recorder"),
+        }
+    }
     match rocket.launch().await {
         Ok(_) => ExitCode::SUCCESS,
         Err(error) => {

@@ -67,6 +67,8 @@ pub struct Settings {
     pub approvals: ApprovalPolicy,
     /// Shell command that receives what to do (see `registry`) on stdin at approval.
     pub registry_command: Option<String>,
+    /// Where `GET /metrics` is served (never on the public address), if anywhere.
+    pub metrics_address: Option<std::net::SocketAddr>,
     /// A host's own templates, laid over the built-in ones.
     pub templates_dir: Option<PathBuf>,
     /// The time zone pages and emails show times in.
@@ -146,6 +148,7 @@ impl Settings {
             registry_command: None,
             time_zone: chrono_tz::Europe::Zurich,
             templates_dir: None,
+            metrics_address: None,
             smtp_url: None,
             mail_from: "Transfer Desk <transfer-desk@localhost>".into(),
             staff_mail: None,
@@ -229,6 +232,11 @@ impl Settings {
         }
         settings.smtp_url = var("TRANSFER_DESK_SMTP_URL").map(Secret::new);
         settings.templates_dir = var("TRANSFER_DESK_TEMPLATES_DIR").map(PathBuf::from);
+        if let Some(address) = var("TRANSFER_DESK_METRICS_ADDRESS") {
+            settings.metrics_address = Some(address.trim().parse().map_err(|_| {
+                invalid("TRANSFER_DESK_METRICS_ADDRESS must be an address and port, e.g. 127.0.0.1:9464")
+            })?);
+        }
         if let Some(from) = var("TRANSFER_DESK_MAIL_FROM") {
             from.parse::<lettre::message::Mailbox>().map_err(|_| {
                 invalid("TRANSFER_DESK_MAIL_FROM must be an address, e.g. Transfer Desk <desk@example.net>")

@@ -14,6 +14,7 @@ pub mod i18n;
 pub mod intake;
 pub mod mail;
 pub mod notices;
+pub mod observe;
 pub mod registry;
 pub mod services;
 pub mod storage;

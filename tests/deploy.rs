@@ -130,3 +130,66 @@ async fn sigterm_lets_a_submission_in_progress_finish_and_exits_cleanly() {
     let status = server.wait_for_exit(std::time::Duration::from_secs(40));
     assert!(status.success(), "{status}");
 }
+
+#[tokio::test]
+async fn metrics_are_served_on_their_own_address_without_personal_data() {
+    let port = common::server::free_port();
+    let address = format!("127.0.0.1:{port}");
+    let server = Server::start(&[("TRANSFER_DESK_METRICS_ADDRESS", &address)]).await;
+    server.import_domains(PORTFOLIO);
+    let (content_type, body) = valid_submission("example.com", &camera_photo()).finish();
+    let head = format!(
+        "POST /api/v1/requests HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let (status, answer) = server.raw_http(&head, body);
+    assert_eq!(status, 201);
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let token_at = answer.find("\"tracking_token\":\"").unwrap() + 18;
+    let token = &answer[token_at..token_at + 43];
+    let login = b"name=mallory&password=wrong-password-123&csrf_token=x".to_vec();
+    server.raw_http(
+        &format!("POST /review/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", login.len()),
+        login,
+    );
+    assert_eq!(
+        get(&server, "/metrics").0,
+        404,
+        "never on the public address"
+    );
+    let scrape = || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(
+            stream,
+            "GET /metrics HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut text = String::new();
+        stream.read_to_string(&mut text).unwrap();
+        text
+    };
+    let text = scrape();
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(
+        text.contains("transfer_desk_requests{state=\"submitted\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("transfer_desk_submissions_total 1"), "{text}");
+    assert!(
+        text.contains("transfer_desk_intake_seconds_bucket"),
+        "{text}"
+    );
+    assert!(text.contains("transfer_desk_queue_length 1"), "{text}");
+    assert!(text.contains("transfer_desk_documents_stored 1"), "{text}");
+    assert!(text.contains("transfer_desk_outbox_backlog 0"), "{text}");
+    for secret in [
+        token,
+        "anna@example.org",
+        "Anna Muster",
+        "example.com",
+        "mallory",
+    ] {
+        assert!(!text.contains(secret), "{secret} in the metrics");
+    }
+}

@@ -43,8 +43,11 @@ impl IntakeGate {
             .await
             .map_err(|_| IntakeError::Processing)?;
         let limits = Arc::clone(&self.limits);
-        tokio::task::spawn_blocking(move || sanitize(&bytes, &limits))
+        let started = std::time::Instant::now();
+        let result = tokio::task::spawn_blocking(move || sanitize(&bytes, &limits))
             .await
-            .unwrap_or(Err(IntakeError::Processing))
+            .unwrap_or(Err(IntakeError::Processing));
+        metrics::histogram!(crate::observe::INTAKE_SECONDS).record(started.elapsed().as_secs_f64());
+        result
     }
 }

@@ -101,6 +101,7 @@ async fn record_decision(
     }
     .insert(txn)
     .await?;
+    crate::observe::decision(outcome);
     let outcome = sea_orm::ActiveEnum::to_value(&outcome);
     let detail = match reason.is_empty() {
         false => format!("{outcome}: {}", reason.in_lang(crate::i18n::Lang::En)),

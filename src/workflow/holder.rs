@@ -216,6 +216,7 @@ pub async fn refuse(
         return Err(invalid("reason", FieldProblem::NothingAsked));
     }
     mark_answered(&txn, found.id, now).await?;
+    crate::observe::decision(RequestState::Rejected);
     decision::ActiveModel {
         request_id: Set(found.id),
         reviewer_id: Set(None),

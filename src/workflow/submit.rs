@@ -560,6 +560,7 @@ async fn store(
         return Err(error);
     }
     tracing::info!(request = %request_id, documents = clean.len(), "request submitted");
+    metrics::counter!(crate::observe::SUBMISSIONS).increment(1);
     services.mail_wake.notify_one();
     // With mail, the holder's link goes to the holder alone; without, the requester passes
     // it on.

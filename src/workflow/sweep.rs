@@ -179,6 +179,7 @@ async fn expire(
     if !state::apply(&txn, request_id, Step::Expire, &guard, None).await? {
         return Ok(false);
     }
+    crate::observe::decision(RequestState::Expired);
     if let Some(found) = request::Entity::find_by_id(request_id).one(&txn).await? {
         super::decide::tell_decision(
             services,

@@ -1,0 +1,115 @@
+//! Metrics in Prometheus' text format, on their own address (`TRANSFER_DESK_METRICS_ADDRESS`)
+//! so that they are never public. Counters and the intake histogram are recorded where things
+//! happen; the gauges (requests by state, queue, backlogs) are read from the database at each
+//! scrape. No personal data or token is ever a label.
+
+use chrono::Utc;
+use entities::{deletion, document, outbox_mail, request};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use sea_orm::{
+    ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::services::Services;
+use crate::workflow::{state, RequestState};
+
+pub const DECISIONS: &str = "transfer_desk_decisions_total";
+pub const FAILED_SIGN_INS: &str = "transfer_desk_failed_sign_ins_total";
+pub const INTAKE_SECONDS: &str = "transfer_desk_intake_seconds";
+pub const SUBMISSIONS: &str = "transfer_desk_submissions_total";
+
+/// Installs the process-wide recorder; `None` if one is installed already.
+pub fn install() -> Option<PrometheusHandle> {
+    PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Full(INTAKE_SECONDS.to_owned()),
+            &[0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2],
+        )
+        .ok()?
+        .install_recorder()
+        .ok()
+}
+
+/// Counts a decision (`approved`, `rejected`, `expired`).
+pub fn decision(outcome: RequestState) {
+    let outcome = sea_orm::ActiveEnum::to_value(&outcome);
+    ::metrics::counter!(DECISIONS, "outcome" => outcome).increment(1);
+}
+
+async fn read_gauges(services: &Services) -> Result<(), DbErr> {
+    let db = &services.db;
+    let by_state: Vec<(RequestState, i64)> = request::Entity::find()
+        .select_only()
+        .column(request::Column::State)
+        .column_as(request::Column::Id.count(), "count")
+        .group_by(request::Column::State)
+        .into_tuple()
+        .all(db)
+        .await?;
+    use sea_orm::Iterable;
+    for state in RequestState::iter() {
+        let count = by_state
+            .iter()
+            .find(|(s, _)| *s == state)
+            .map_or(0, |(_, n)| *n);
+        let name = sea_orm::ActiveEnum::to_value(&state);
+        ::metrics::gauge!("transfer_desk_requests", "state" => name).set(count as f64);
+    }
+    let queue = request::Entity::find()
+        .filter(state::claimable())
+        .count(db)
+        .await?;
+    ::metrics::gauge!("transfer_desk_queue_length").set(queue as f64);
+    let oldest = request::Entity::find()
+        .filter(state::pending())
+        .order_by_asc(request::Column::CreatedAt)
+        .one(db)
+        .await?
+        .map_or(0.0, |r| {
+            (Utc::now() - r.created_at).num_seconds().max(0) as f64
+        });
+    ::metrics::gauge!("transfer_desk_oldest_pending_seconds").set(oldest);
+    let documents = document::Entity::find()
+        .filter(document::Column::WrappedKey.is_not_null())
+        .count(db)
+        .await?;
+    ::metrics::gauge!("transfer_desk_documents_stored").set(documents as f64);
+    let shred_backlog = deletion::Entity::find().count(db).await?;
+    ::metrics::gauge!("transfer_desk_shred_backlog").set(shred_backlog as f64);
+    let outbox = outbox_mail::Entity::find()
+        .filter(outbox_mail::Column::SentAt.is_null())
+        .filter(outbox_mail::Column::FailedAt.is_null())
+        .count(db)
+        .await?;
+    ::metrics::gauge!("transfer_desk_outbox_backlog").set(outbox as f64);
+    Ok(())
+}
+
+/// Serves `GET /metrics` on `address` until the process ends.
+pub async fn serve(handle: PrometheusHandle, services: Services, address: std::net::SocketAddr) {
+    let figment = rocket::Config::figment()
+        .merge(("address", address.ip()))
+        .merge(("port", address.port()))
+        .merge(("log_level", rocket::config::LogLevel::Off))
+        .merge(("cli_colors", false));
+    let server = rocket::custom(figment)
+        .manage(handle)
+        .manage(services)
+        .mount("/", rocket::routes![metrics_text]);
+    if let Err(error) = server.launch().await {
+        tracing::error!(%error, "the metrics endpoint stopped");
+    }
+}
+
+#[rocket::get("/metrics")]
+async fn metrics_text(
+    handle: &rocket::State<PrometheusHandle>,
+    services: &rocket::State<Services>,
+) -> (rocket::http::ContentType, String) {
+    if let Err(error) = read_gauges(services).await {
+        tracing::warn!(%error, "cannot read the metrics from the database");
+    }
+    let text_format =
+        rocket::http::ContentType::new("text", "plain").with_params(("version", "0.0.4"));
+    (text_format, handle.render())
+}
