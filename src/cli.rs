@@ -35,6 +35,14 @@ pub enum Command {
         #[command(subcommand)]
         command: ReviewerCommand,
     },
+    /// Print a hardened systemd unit for this service.
+    SystemdUnit,
+    /// Copy the database (SQLite; for PostgreSQL, print the pg_dump command) and the
+    /// encrypted documents into a new directory. The master key is never copied.
+    Backup {
+        /// A new or empty directory.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -65,6 +73,10 @@ pub enum DomainsCommand {
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
+    if let Some(Command::SystemdUnit) = cli.command {
+        print!("{}", SYSTEMD_UNIT);
+        return ExitCode::SUCCESS;
+    }
     let settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(error) => {
@@ -79,6 +91,43 @@ pub async fn run(cli: Cli) -> ExitCode {
         } => import_domains(settings, file).await,
         Command::Reviewer { command } => manage_reviewers(settings, command).await,
         Command::Sweep => sweep_once(settings).await,
+        Command::Backup { dir } => backup(settings, dir).await,
+        Command::SystemdUnit => ExitCode::SUCCESS,
+    }
+}
+
+/// The unit `transfer-desk systemd-unit` prints (`.ci/run` checks it with
+/// `systemd-analyze verify`).
+pub const SYSTEMD_UNIT: &str = include_str!("deploy/transfer-desk.service");
+
+async fn backup(settings: Settings, dir: PathBuf) -> ExitCode {
+    let db = match open_database(&settings).await {
+        Ok(db) => db,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match crate::backup::backup(&settings, &db, &dir).await {
+        Ok(report) => {
+            if let Some(file) = &report.database {
+                println!("database: {}", file.display());
+            }
+            if let Some(command) = &report.pg_dump {
+                println!("PostgreSQL: dump the database with\n  {command}");
+            }
+            println!(
+                "documents: {} encrypted file(s) in {}",
+                report.documents,
+                dir.join(crate::backup::DOCUMENTS_DIR).display()
+            );
+            println!("the master key is not in the backup: keep a copy of it apart");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -221,3 +221,27 @@ async fn sweep_runs_the_background_jobs_once_for_cron() {
     assert!(said.contains("removed 1 orphaned file(s)"), "{said}");
     assert!(!orphan.exists());
 }
+
+#[test]
+fn the_binary_prints_its_hardened_systemd_unit() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_transfer-desk"))
+        .arg("systemd-unit")
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let unit = String::from_utf8(output.stdout).unwrap();
+    for directive in [
+        "DynamicUser=yes",
+        "UMask=0077",
+        "PrivateTmp=yes",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "StateDirectory=transfer-desk",
+        "LimitCORE=0",
+        "MemoryDenyWriteExecute=yes",
+        "ExecStart=/usr/local/bin/transfer-desk serve",
+    ] {
+        assert!(unit.lines().any(|l| l == directive), "{directive}");
+    }
+}

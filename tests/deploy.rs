@@ -193,3 +193,92 @@ async fn metrics_are_served_on_their_own_address_without_personal_data() {
         assert!(!text.contains(secret), "{secret} in the metrics");
     }
 }
+
+#[tokio::test]
+async fn a_backup_holds_the_database_and_documents_but_never_the_key_and_restores() {
+    let server = Server::start(&[]).await;
+    server.import_domains(PORTFOLIO);
+    let (content_type, body) = valid_submission("example.com", &camera_photo()).finish();
+    let head = format!(
+        "POST /api/v1/requests HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let (status, answer) = server.raw_http(&head, body);
+    assert_eq!(status, 201);
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let field = |name: &str| {
+        let start = answer.find(&format!("\"{name}\":\"")).unwrap() + name.len() + 4;
+        answer[start..start + answer[start..].find('"').unwrap()].to_owned()
+    };
+    let (id, token) = (field("request_id"), field("tracking_token"));
+    let root = server.data_dir().parent().unwrap().to_owned();
+    let backup = root.join("backup");
+    let said = server.run(&["backup", &backup.display().to_string()], "");
+    let copied: Vec<_> = std::fs::read_dir(backup.join("uploads")).unwrap().collect();
+    assert_eq!(copied.len(), 1, "the encrypted document");
+    let key = std::fs::read(server.data_dir().join("master.key")).unwrap();
+    for entry in walk(&backup) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(
+            !bytes
+                .windows(key.len().min(32))
+                .any(|w| w == &key[..key.len().min(32)]),
+            "{} holds the master key",
+            entry.display()
+        );
+    }
+    if common::fresh_postgres_database().await.is_some() {
+        assert!(said.contains("pg_dump"), "{said}");
+        return;
+    }
+    assert!(
+        said.contains("the master key is not in the backup"),
+        "{said}"
+    );
+    // Restore: the snapshot and the documents into a new data directory, with the key kept
+    // apart.
+    let restored = tempfile::tempdir().unwrap();
+    let data = restored.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::copy(
+        backup.join("transfer-desk.sqlite3"),
+        data.join("transfer-desk.sqlite3"),
+    )
+    .unwrap();
+    std::fs::copy(
+        server.data_dir().join("master.key"),
+        data.join("master.key"),
+    )
+    .unwrap();
+    let data = data.display().to_string();
+    let uploads = backup.join("uploads").display().to_string();
+    let again = Server::start(&[
+        ("TRANSFER_DESK_DATA_DIR", &data),
+        ("TRANSFER_DESK_UPLOADS_DIR", &uploads),
+    ])
+    .await;
+    let (status, body) = again.raw_http(
+        &format!("GET /api/v1/requests/{id} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"),
+        Vec::new(),
+    );
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("\"status\":\"submitted\""));
+    let sweep = again.run(&["sweep"], "");
+    assert!(
+        sweep.contains("removed 0 orphaned file(s)"),
+        "the restored document is known: {sweep}"
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
