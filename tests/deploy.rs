@@ -282,3 +282,45 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[tokio::test]
+async fn json_logs_carry_the_request_id_the_response_names_and_no_token() {
+    use std::io::{Read, Write};
+    let server = Server::start(&[("TRANSFER_DESK_LOG_FORMAT", "json")]).await;
+    let token = "A".repeat(43);
+    let port: u16 = server.base.rsplit(':').next().unwrap().parse().unwrap();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET /track/{token} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    let id = answer
+        .lines()
+        .find_map(|l| l.strip_prefix("x-request-id: "))
+        .expect("an X-Request-Id header")
+        .trim()
+        .to_owned();
+    assert_eq!(id.len(), 32);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let line = loop {
+        let log = server.log();
+        if let Some(line) = log.lines().find(|l| l.contains(&id)) {
+            break line.to_owned();
+        }
+        assert!(std::time::Instant::now() < deadline, "{log}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let event: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+    assert_eq!(event["request_id"], id.as_str());
+    assert!(event["route"].as_str().unwrap().starts_with("/track/<token>"));
+    assert_eq!(event["status"], 404);
+    let log = server.log();
+    assert!(!log.contains(&token), "the token is never logged");
+    for line in log.lines().filter(|l| l.starts_with('{')) {
+        serde_json::from_str::<serde_json::Value>(line).expect("every line is JSON");
+    }
+}

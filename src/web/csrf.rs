@@ -135,7 +135,11 @@ where
         if tokens_match(expected.as_str(), form.csrf_token()) {
             data::Outcome::Success(CsrfForm(form))
         } else {
-            tracing::warn!(route = %super::route_name(req), "refused a form with a wrong or missing CSRF token");
+            tracing::warn!(
+                route = %super::route_name(req),
+                request_id = %super::RequestId::of(req),
+                "refused a form with a wrong or missing CSRF token"
+            );
             refuse(
                 Status::Forbidden,
                 Refusal::Forbidden("wrong or missing CSRF token"),

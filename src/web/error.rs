@@ -110,7 +110,12 @@ impl<'r> Responder<'r, 'static> for Error {
         let status = self.status();
         match self {
             Self::Internal(detail) => {
-                tracing::error!(%detail, route = %crate::web::route_name(req), "request failed");
+                tracing::error!(
+                    %detail,
+                    route = %crate::web::route_name(req),
+                    request_id = %super::RequestId::of(req),
+                    "request failed"
+                );
                 render(status, req)
             }
             Self::Invalid(errors) if req.uri().path().starts_with("/api/") => {

@@ -241,6 +241,17 @@ struct RequestLog;
 #[derive(Clone, Copy)]
 struct Started(Instant);
 
+/// The id of one request: in its log lines and in its `X-Request-Id` header, so that a
+/// person's report ("it said error, id 3f2a…") finds the lines.
+#[derive(Clone)]
+pub struct RequestId(pub String);
+
+impl RequestId {
+    pub fn of(req: &Request<'_>) -> String {
+        req.local_cache(|| RequestId(String::new())).0.clone()
+    }
+}
+
 #[rocket::async_trait]
 impl Fairing for RequestLog {
     fn info(&self) -> Info {
@@ -252,16 +263,20 @@ impl Fairing for RequestLog {
 
     async fn on_request(&self, req: &mut Request<'_>, _: &mut Data<'_>) {
         req.local_cache(|| Started(Instant::now()));
+        req.local_cache(|| RequestId(uuid::Uuid::new_v4().simple().to_string()));
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
         let elapsed = req.local_cache(|| Started(Instant::now())).0.elapsed();
+        let request_id = RequestId::of(req);
         tracing::info!(
+            request_id = %request_id,
             method = %req.method(),
             route = %route_name(req),
             status = res.status().code,
             ms = elapsed.as_millis() as u64,
             "request"
         );
+        res.set_header(Header::new("X-Request-Id", request_id));
     }
 }
