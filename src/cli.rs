@@ -37,6 +37,11 @@ pub enum Command {
     },
     /// Print a hardened systemd unit for this service.
     SystemdUnit,
+    /// Rotate and retire master keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Copy the database (SQLite; for PostgreSQL, print the pg_dump command) and the
     /// encrypted documents into a new directory. The master key is never copied.
     Backup {
@@ -60,6 +65,21 @@ pub enum ReviewerCommand {
     Password { name: String },
     /// List reviewers.
     List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a new master key version current and re-wrap every document key under it;
+    /// interrupted, run it again to finish.
+    Rotate {
+        /// Document keys re-wrapped per batch.
+        #[arg(long, default_value_t = 200)]
+        batch: u64,
+    },
+    /// List the master key versions and how many document keys each wraps.
+    List,
+    /// Remove an older version that no document key uses any more.
+    Retire { version: u32 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,6 +113,63 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Sweep => sweep_once(settings).await,
         Command::Backup { dir } => backup(settings, dir).await,
         Command::SystemdUnit => ExitCode::SUCCESS,
+        Command::Keys { command } => manage_keys(settings, command).await,
+    }
+}
+
+async fn manage_keys(settings: Settings, command: KeysCommand) -> ExitCode {
+    use crate::keyring;
+    let ring = match settings.prepare().map_err(|e| e.to_string()).and_then(|p| {
+        crate::services::key_ring(p.master_key, &p.master_key_source).map_err(|e| e.to_string())
+    }) {
+        Ok(ring) => ring,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let db = match open_database(&settings).await {
+        Ok(db) => db,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let result =
+        match command {
+            KeysCommand::Rotate { batch } => keyring::rotate(&db, &ring, batch.max(1), None)
+                .await
+                .map(|report| {
+                    if report.created {
+                        println!("version {} is now current", report.version);
+                    } else {
+                        println!("finishing the rotation to version {}", report.version);
+                    }
+                    println!(
+                        "re-wrapped {} document key(s); {} left under older versions",
+                        report.rewrapped, report.remaining
+                    );
+                }),
+            KeysCommand::List => keyring::usage(&db, &ring)
+                .await
+                .map_err(keyring::RotateError::from)
+                .map(|usage| {
+                    let current = ring.version();
+                    for (version, documents) in usage {
+                        let mark = if version == current { " (current)" } else { "" };
+                        println!("version {version}{mark}: {documents} document key(s)");
+                    }
+                }),
+            KeysCommand::Retire { version } => keyring::retire(&db, &ring, version)
+                .await
+                .map(|()| println!("version {version} retired")),
+        };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 

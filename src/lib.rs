@@ -13,6 +13,7 @@ pub mod db;
 pub mod domains;
 pub mod i18n;
 pub mod intake;
+pub mod keyring;
 pub mod mail;
 pub mod notices;
 pub mod observe;

@@ -8,12 +8,14 @@ use crate::accounts::LoginThrottle;
 use crate::config::{ConfigError, KeySource, Settings};
 use crate::crypto::MasterKey;
 use crate::intake::{IntakeGate, IntakeLimits};
+use crate::keyring::KeyRing;
 use crate::storage::BlobStore;
 
 #[derive(Clone)]
 pub struct Services {
     pub db: DatabaseConnection,
-    pub master_key: Arc<MasterKey>,
+    /// The master keys: the current version and older ones still in use.
+    pub master_key: Arc<KeyRing>,
     pub store: BlobStore,
     pub intake: IntakeGate,
     pub throttle: LoginThrottle,
@@ -40,8 +42,20 @@ pub enum StartError {
     },
     #[error("cannot open the database {url}: {source}")]
     Database { url: String, source: DbErr },
+    #[error("cannot read the master key versions: {0}")]
+    KeyRing(crate::crypto::CryptoError),
     #[error("cannot unpack the templates and static files into the data directory: {0}")]
     Assets(std::io::Error),
+}
+
+/// The ring of master keys: version 1 from the file or the environment, later versions from
+/// the data directory's version files (file-based keys only).
+pub fn key_ring(first: MasterKey, source: &KeySource) -> Result<KeyRing, StartError> {
+    let dir = match source {
+        KeySource::File { path, .. } => path.parent().map(|p| p.to_owned()),
+        KeySource::Environment => None,
+    };
+    KeyRing::load(first, dir).map_err(StartError::KeyRing)
 }
 
 impl Services {
@@ -83,7 +97,7 @@ impl Services {
         );
         let services = Self {
             db,
-            master_key: Arc::new(prepared.master_key),
+            master_key: Arc::new(key_ring(prepared.master_key, &prepared.master_key_source)?),
             store,
             intake: IntakeGate::new(settings.decode_memory_bytes, IntakeLimits::default()),
             throttle: LoginThrottle::default(),

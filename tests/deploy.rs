@@ -316,11 +316,46 @@ async fn json_logs_carry_the_request_id_the_response_names_and_no_token() {
     };
     let event: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
     assert_eq!(event["request_id"], id.as_str());
-    assert!(event["route"].as_str().unwrap().starts_with("/track/<token>"));
+    assert!(event["route"]
+        .as_str()
+        .unwrap()
+        .starts_with("/track/<token>"));
     assert_eq!(event["status"], 404);
     let log = server.log();
     assert!(!log.contains(&token), "the token is never logged");
     for line in log.lines().filter(|l| l.starts_with('{')) {
         serde_json::from_str::<serde_json::Value>(line).expect("every line is JSON");
     }
+}
+
+#[tokio::test]
+async fn keys_are_rotated_listed_and_retired_from_the_command_line() {
+    let server = Server::start(&[]).await;
+    server.import_domains(PORTFOLIO);
+    let (content_type, body) = valid_submission("example.com", &camera_photo()).finish();
+    let head = format!(
+        "POST /api/v1/requests HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    assert_eq!(server.raw_http(&head, body).0, 201);
+    let rotated = server.run(&["keys", "rotate", "--batch", "1"], "");
+    assert!(rotated.contains("version 2 is now current"), "{rotated}");
+    assert!(
+        rotated.contains("re-wrapped 1 document key(s); 0 left"),
+        "{rotated}"
+    );
+    let listed = server.run(&["keys", "list"], "");
+    assert!(listed.contains("version 1: 0 document key(s)"), "{listed}");
+    assert!(
+        listed.contains("version 2 (current): 1 document key(s)"),
+        "{listed}"
+    );
+    let retired = server.run(&["keys", "retire", "1"], "");
+    assert!(retired.contains("version 1 retired"), "{retired}");
+    let file = server.data_dir().join("master-key.v2");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
 }

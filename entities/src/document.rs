@@ -9,7 +9,10 @@ pub struct Model {
     pub kind: crate::enums::DocumentKind,
     pub format_version: i32,
     pub algorithm: String,
+    /// The master-key version the document was sealed under (bound into its ciphertext).
     pub key_version: i32,
+    /// The version its data key is wrapped under now, after a rotation; `None`: `key_version`.
+    pub wrap_version: Option<i32>,
     /// `None` once the document has been crypto-shredded.
     pub wrapped_key: Option<Vec<u8>>,
     pub storage_name: String,

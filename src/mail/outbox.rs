@@ -14,8 +14,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::compose::{html, Mail, LINK_MARKER};
-use crate::crypto::MasterKey;
 use crate::i18n::Lang;
+use crate::keyring::KeyRing;
 use crate::services::Services;
 
 /// Attempts before a mail is given up: with the pauses below, about a day.
@@ -40,7 +40,7 @@ fn link_context(id: Uuid) -> Vec<u8> {
 #[allow(clippy::too_many_arguments)]
 pub async fn enqueue(
     db: &impl ConnectionTrait,
-    master_key: &MasterKey,
+    master_key: &KeyRing,
     smtp_configured: bool,
     request_id: Option<Uuid>,
     recipient: &str,

@@ -604,6 +604,7 @@ pub(super) async fn seal_and_write(
         format_version: Set(i32::from(crypto::FORMAT_VERSION)),
         algorithm: Set(crypto::ALGORITHM.to_owned()),
         key_version: Set(binding.key_version as i32),
+        wrap_version: Set(None),
         wrapped_key: Set(Some(wrapped_key)),
         storage_name: Set(storage_name.clone()),
         width: Set(image.width as i32),

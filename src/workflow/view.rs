@@ -403,12 +403,19 @@ pub async fn view_document(
         document_id,
         key_version: u32::try_from(found.key_version).map_err(|_| ReviewError::Unreadable)?,
     };
+    // After a rotation the data key is wrapped under a later version than the document
+    // was sealed under.
+    let wrap_version = found.wrap_version.unwrap_or(found.key_version);
+    let wrapping = DocumentBinding {
+        key_version: u32::try_from(wrap_version).map_err(|_| ReviewError::Unreadable)?,
+        ..binding
+    };
     let data_key = services
         .master_key
-        .unwrap(wrapped, &binding)
+        .unwrap(wrapped, &wrapping)
         .map_err(|_| ReviewError::Unreadable)?;
     let kind = found.kind.to_value();
-    let detail = format!("{kind} (key version {})", found.key_version);
+    let detail = format!("{kind} (key version {wrap_version})");
     audit::record(
         &services.db,
         &viewer.name,

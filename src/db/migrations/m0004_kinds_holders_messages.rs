@@ -3,7 +3,8 @@
 //! directly (their name, address and private link); and the mark of a requester's message
 //! that no reviewer has answered yet; the standard reason of a decision as a message key, so
 //! that each reader reads it in their own language; the requester's language; the "this was
-//! not me" objection of the registrant on file; and the outbox of mails.
+//! not me" objection of the registrant on file; the outbox of mails; and the master-key
+//! version a document's key is wrapped under after a rotation.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -50,6 +51,12 @@ enum OutboxMails {
 enum Decisions {
     Table,
     ReasonKey,
+}
+
+#[derive(DeriveIden)]
+enum Documents {
+    Table,
+    WrapVersion,
 }
 
 #[derive(DeriveIden)]
@@ -103,6 +110,10 @@ fn added_columns() -> Vec<(DynIden, ColumnDef)> {
         (
             Decisions::Table.into_iden(),
             string_null(Decisions::ReasonKey),
+        ),
+        (
+            Documents::Table.into_iden(),
+            integer_null(Documents::WrapVersion),
         ),
     ]
 }

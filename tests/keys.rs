@@ -1,0 +1,98 @@
+//! Master-key rotation: a new version becomes current, document keys are re-wrapped in
+//! batches by a process of its own (as `transfer-desk keys rotate` is), the rotation can be
+//! interrupted and run again, documents stay readable throughout, and a version nothing uses
+//! is retired for good.
+
+mod common;
+
+use common::*;
+use entities::{document, reviewer};
+use sea_orm::EntityTrait;
+use transfer_desk::keyring::{self, RotateError};
+use transfer_desk::workflow::view::view_document;
+
+async fn every_document_opens(app: &TestApp) {
+    let alice = reviewer::Entity::find()
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    for doc in document::Entity::find().all(app.db()).await.unwrap() {
+        let shown = view_document(
+            app.services(),
+            doc.request_id,
+            doc.id,
+            &alice,
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("the document opens");
+        assert_eq!(&shown[..2], &[0xFF, 0xD8]);
+    }
+}
+
+#[rocket::async_test]
+async fn an_interrupted_rotation_finishes_on_a_rerun_and_documents_open_throughout() {
+    let app = TestApp::start_for_staff(|_| {}).await;
+    app.add_domain("example.com", "Anna Muster", "anna@example.com")
+        .await;
+    app.add_reviewer("alice", true).await;
+    for _ in 0..3 {
+        app.submit_by_api(valid_submission("example.com", &camera_photo()))
+            .await;
+    }
+    // The command line's own key ring, from the same data directory.
+    let prepared = app.services().settings.prepare().unwrap();
+    let cli_ring =
+        transfer_desk::services::key_ring(prepared.master_key, &prepared.master_key_source)
+            .unwrap();
+
+    let first = keyring::rotate(app.db(), &cli_ring, 1, Some(1))
+        .await
+        .unwrap();
+    assert!(first.created);
+    assert_eq!(first.version, 2);
+    assert_eq!(
+        (first.rewrapped, first.remaining),
+        (1, 2),
+        "interrupted half-way"
+    );
+    // The service learns of version 2 from the key file when it first meets it.
+    every_document_opens(&app).await;
+    let usage = keyring::usage(app.db(), &cli_ring).await.unwrap();
+    assert_eq!(usage, [(1, 2), (2, 1)]);
+    assert!(matches!(
+        keyring::retire(app.db(), &cli_ring, 1).await,
+        Err(RotateError::InUse {
+            version: 1,
+            documents: 2
+        })
+    ));
+
+    let rerun = keyring::rotate(app.db(), &cli_ring, 1, None).await.unwrap();
+    assert!(
+        !rerun.created,
+        "a rerun finishes the rotation it interrupted"
+    );
+    assert_eq!((rerun.version, rerun.rewrapped, rerun.remaining), (2, 2, 0));
+    every_document_opens(&app).await;
+    // New documents are wrapped under the new version by the service too.
+    app.submit_by_api(valid_submission("example.com", &camera_photo()))
+        .await;
+    assert_eq!(
+        keyring::usage(app.db(), &cli_ring).await.unwrap(),
+        [(1, 0), (2, 4)]
+    );
+
+    keyring::retire(app.db(), &cli_ring, 1).await.unwrap();
+    let data_dir = &app.services().settings.data_dir;
+    assert!(
+        !data_dir.join("master.key").exists(),
+        "version 1 is destroyed"
+    );
+    assert!(matches!(
+        keyring::retire(app.db(), &cli_ring, 2).await,
+        Err(RotateError::CannotRetire(2))
+    ));
+    every_document_opens(&app).await;
+}
