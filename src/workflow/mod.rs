@@ -138,17 +138,6 @@ pub const REQUESTER_DOCUMENTS: [DocumentKind; 3] = [
     DocumentKind::Authorization,
 ];
 
-/// How the requester and reviewers read a document kind.
-pub fn document_label(kind: DocumentKind) -> &'static str {
-    match kind {
-        DocumentKind::IdFront => "identity document (front)",
-        DocumentKind::IdBack => "identity document (back)",
-        DocumentKind::Authorization => "authorisation letter",
-        DocumentKind::HolderIdFront => "holder's identity document (front)",
-        DocumentKind::HolderIdBack => "holder's identity document (back)",
-    }
-}
-
 /// Adds a mail about `request_id` to the outbox, in the caller's transaction; nothing for
 /// an address that was erased.
 pub(crate) async fn notify(

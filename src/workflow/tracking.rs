@@ -5,7 +5,7 @@ use entities::{decision, request, request_event, transfer_code};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::{document_label, DocumentKind, Reason, RequestKind, RequestState};
+use super::{DocumentKind, Reason, RequestKind, RequestState};
 use crate::codes::TransferCode;
 use crate::crypto::TrackingToken;
 use crate::services::Services;
@@ -19,7 +19,6 @@ pub struct TrackingView {
     pub timeline: Vec<TimelineEntry>,
     /// While the state is `needs_document`: which document, and the reviewer's note.
     pub requested_document: Option<DocumentKind>,
-    pub requested_document_label: Option<&'static str>,
     pub requested_note: Option<String>,
     /// Why the request was rejected or expired.
     pub reason: Option<Reason>,
@@ -148,7 +147,6 @@ pub async fn find_for_requester(
         state,
         created_at: found.created_at,
         timeline,
-        requested_document_label: requested_document.map(document_label),
         requested_document,
         requested_note: found.requested_note.filter(|_| needs_document),
         reason,

@@ -13,8 +13,8 @@ use super::queue::{lease_is_live, renew, reviewer_names, ISSUANCE_DEADLINE};
 use super::state::is_pending;
 use super::tracking::timeline;
 use super::{
-    document_label, parse_signals, short_id, DocumentKind, Reason, RequestKind, RequestState,
-    RequesterRelation, ReviewError, TimelineEntry,
+    parse_signals, short_id, DocumentKind, Reason, RequestKind, RequestState, RequesterRelation,
+    ReviewError, TimelineEntry,
 };
 use crate::audit;
 use crate::crypto::DocumentBinding;
@@ -25,7 +25,6 @@ use crate::services::Services;
 pub struct DocumentSummary {
     pub id: Uuid,
     pub kind: DocumentKind,
-    pub label: &'static str,
     pub width: i32,
     pub height: i32,
     pub signals: Signals,
@@ -195,18 +194,17 @@ pub async fn review_view(
         .await?
         .into_iter()
         .filter(|d| d.wrapped_key.is_some() || !is_pending(found.state))
-        .map(|d| DocumentSummary {
-            id: d.id,
-            label: document_label(d.kind),
-            kind: d.kind,
-            width: d.width,
-            height: d.height,
-            quality_problems: parse_signals(&d.signals)
-                .quality
-                .map(|q| q.problems())
-                .unwrap_or_default(),
-            signals: parse_signals(&d.signals),
-            readable: d.wrapped_key.is_some(),
+        .map(|d| {
+            let signals = parse_signals(&d.signals);
+            DocumentSummary {
+                id: d.id,
+                kind: d.kind,
+                width: d.width,
+                height: d.height,
+                quality_problems: signals.quality.map(|q| q.problems()).unwrap_or_default(),
+                signals,
+                readable: d.wrapped_key.is_some(),
+            }
         })
         .collect();
     let signal_count = documents
