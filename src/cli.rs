@@ -325,6 +325,10 @@ async fn sweep_once(settings: Settings) -> ExitCode {
         }
     };
     let report = crate::workflow::sweep::sweep(&services, chrono::Utc::now()).await;
+    if report.left_to_another_instance {
+        println!("another instance is sweeping this database now; nothing done");
+        return ExitCode::SUCCESS;
+    }
     println!(
         "expired {} request(s), returned {} interrupted issuing(s) to review, erased {} code(s), unlinked {} file(s), removed {} orphaned file(s), erased personal data of {} request(s), purged {} stale row(s)",
         report.requests_expired,

@@ -8,7 +8,6 @@
 
 use std::fmt;
 
-use ring::hkdf;
 use uuid::Uuid;
 use x25519_dalek::{PublicKey, StaticSecret};
 use zeroize::Zeroizing;
@@ -126,26 +125,12 @@ impl fmt::Debug for TransferCode {
     }
 }
 
-struct KeyLen;
-
-impl hkdf::KeyType for KeyLen {
-    fn len(&self) -> usize {
-        KEY_LEN
-    }
-}
-
 fn derive(
     ikm: &[u8],
     request_id: Uuid,
     info: &[u8],
 ) -> Result<Zeroizing<[u8; KEY_LEN]>, CryptoError> {
-    let salt = hkdf::Salt::new(hkdf::HKDF_SHA256, request_id.as_bytes());
-    let mut key = Zeroizing::new([0u8; KEY_LEN]);
-    salt.extract(ikm)
-        .expand(&[info], KeyLen)
-        .and_then(|okm| okm.fill(key.as_mut_slice()))
-        .map_err(|_| CryptoError::KeyLength)?;
-    Ok(key)
+    crate::crypto::hkdf_sha256(ikm, request_id.as_bytes(), info)
 }
 
 #[cfg(test)]

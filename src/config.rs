@@ -297,15 +297,25 @@ impl Settings {
                 (key, KeySource::File { path, created })
             }
         };
-        let secret_path = self.data_dir.join(ROCKET_SECRET_FILE);
-        write_new_secret(&secret_path, || {
-            let bytes = Zeroizing::new(crypto::random_bytes::<64>()?);
-            Ok(Zeroizing::new(
-                base64::engine::general_purpose::STANDARD.encode(*bytes),
-            ))
-        })?;
-        check_private(&secret_path)?;
-        let rocket_secret = Zeroizing::new(read_secret(&secret_path)?.trim().to_owned());
+        // Instances given the key in the environment (several behind a load balancer, each
+        // with its own data directory) derive the cookie key from it, so that a cookie set
+        // by one is read by all; a key kept in files has its own cookie-key file beside it.
+        let rocket_secret = match master_key_source {
+            KeySource::Environment => master_key
+                .cookie_secret()
+                .map_err(ConfigError::MasterKeyEnv)?,
+            KeySource::File { .. } => {
+                let secret_path = self.data_dir.join(ROCKET_SECRET_FILE);
+                write_new_secret(&secret_path, || {
+                    let bytes = Zeroizing::new(crypto::random_bytes::<64>()?);
+                    Ok(Zeroizing::new(
+                        base64::engine::general_purpose::STANDARD.encode(*bytes),
+                    ))
+                })?;
+                check_private(&secret_path)?;
+                Zeroizing::new(read_secret(&secret_path)?.trim().to_owned())
+            }
+        };
         Ok(Prepared {
             master_key,
             master_key_source,
@@ -506,6 +516,25 @@ mod tests {
             *second.master_key.to_base64()
         );
         assert_eq!(*first.rocket_secret, *second.rocket_secret);
+    }
+
+    #[test]
+    fn instances_given_one_master_key_share_the_cookie_key_and_write_no_key_file() {
+        let key = MasterKey::generate(1).unwrap().to_base64();
+        let prepared_in = |dir: &std::path::Path, key: &str| {
+            let mut settings = Settings::in_dir(dir);
+            settings.master_key_base64 = Some(Secret::new(key));
+            settings.prepare().unwrap()
+        };
+        let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let first = prepared_in(one.path(), &key);
+        let second = prepared_in(two.path(), &key);
+        assert_eq!(*first.rocket_secret, *second.rocket_secret);
+        assert_eq!(first.rocket_secret.len(), 88, "64 bytes in base64");
+        assert!(!one.path().join(ROCKET_SECRET_FILE).exists());
+        let other_key = MasterKey::generate(1).unwrap().to_base64();
+        let third = prepared_in(two.path(), &other_key);
+        assert_ne!(*first.rocket_secret, *third.rocket_secret);
     }
 
     #[test]

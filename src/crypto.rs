@@ -46,6 +46,27 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     out
 }
 
+/// HKDF-SHA256 of `ikm` into `N` bytes.
+pub fn hkdf_sha256<const N: usize>(
+    ikm: &[u8],
+    salt: &[u8],
+    info: &[u8],
+) -> Result<Zeroizing<[u8; N]>, CryptoError> {
+    struct Len(usize);
+    impl ring::hkdf::KeyType for Len {
+        fn len(&self) -> usize {
+            self.0
+        }
+    }
+    let mut out = Zeroizing::new([0u8; N]);
+    ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, salt)
+        .extract(ikm)
+        .expand(&[info], Len(N))
+        .and_then(|okm| okm.fill(out.as_mut_slice()))
+        .map_err(|_| CryptoError::KeyLength)?;
+    Ok(out)
+}
+
 /// Seals `plaintext` as `nonce ‖ ciphertext ‖ tag` with a random nonce.
 pub fn seal(key: &[u8; KEY_LEN], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
     let key = aead_key(key)?;
@@ -185,6 +206,16 @@ impl MasterKey {
             .try_into()
             .map_err(|_| CryptoError::KeyLength)?;
         Ok(Self::new(version, key))
+    }
+
+    /// The key of the service's encrypted cookies, derived so that every instance given the
+    /// same master key (several behind one load balancer) reads the others' cookies.
+    pub fn cookie_secret(&self) -> Result<Zeroizing<String>, CryptoError> {
+        let bytes: Zeroizing<[u8; 64]> =
+            hkdf_sha256(self.key.as_slice(), b"transfer-desk", b"cookie secret v1")?;
+        Ok(Zeroizing::new(
+            base64::engine::general_purpose::STANDARD.encode(*bytes),
+        ))
     }
 
     pub fn to_base64(&self) -> Zeroizing<String> {

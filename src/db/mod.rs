@@ -30,12 +30,34 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr>
         )
         .await?;
     }
-    Migrator::up(&db, None).await?;
+    migrate(&db).await?;
     if let Some(path) = &sqlite_file {
         make_private(path).map_err(|e| DbErr::Custom(format!("{}: {e}", path.display())))?;
     }
     Ok(db)
 }
+
+/// Brings the schema up to date. On PostgreSQL under an advisory lock, in one transaction:
+/// instances started together (a rolling deploy) migrate one after the other, and the later
+/// ones find nothing left to do.
+async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, TransactionTrait};
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    let txn = db.begin().await?;
+    txn.execute_raw(Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1)",
+        [MIGRATION_LOCK_KEY.into()],
+    ))
+    .await?;
+    Migrator::up(&txn, None).await?;
+    txn.commit().await
+}
+
+/// "TDMIGRAT" read as a number.
+const MIGRATION_LOCK_KEY: i64 = 0x5444_4d49_4752_4154;
 
 /// The file of a `sqlite://PATH?…` URL (not of an in-memory database).
 fn sqlite_path(url: &str) -> Option<PathBuf> {

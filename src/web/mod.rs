@@ -139,7 +139,9 @@ async fn announce_setup_link(services: &Services, base: &str) {
 async fn sweeper(services: Services) {
     loop {
         let report = crate::workflow::sweep::sweep(&services, chrono::Utc::now()).await;
-        if report != Default::default() {
+        if report.left_to_another_instance {
+            tracing::debug!("another instance is sweeping the database");
+        } else if report != Default::default() {
             tracing::info!(?report, "sweep");
         }
         tokio::time::sleep(std::time::Duration::from_secs(300)).await;

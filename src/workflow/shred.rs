@@ -74,10 +74,12 @@ pub async fn process_outbox(services: &Services) -> Result<usize, DbErr> {
     for row in queued {
         match services.store.remove(&row.storage_name) {
             Ok(()) => {
-                deletion::Entity::delete_by_id(row.id)
+                // Counted by whoever deletes the row: another instance may be at it too.
+                let deleted = deletion::Entity::delete_by_id(row.id)
                     .exec(&services.db)
-                    .await?;
-                removed += 1;
+                    .await?
+                    .rows_affected;
+                removed += usize::try_from(deleted).unwrap_or(0);
             }
             Err(error) => {
                 tracing::warn!(%error, "cannot unlink a shredded document; will retry");

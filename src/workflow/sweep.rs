@@ -36,10 +36,72 @@ pub struct SweepReport {
     pub stale_rows_purged: usize,
     /// Stages that failed (each is logged); the others ran.
     pub failed: Vec<&'static str>,
+    /// Another instance was sweeping the same database, so this pass did nothing.
+    pub left_to_another_instance: bool,
 }
 
-/// One pass of every stage.
+/// One pass of every stage, unless another instance is sweeping the same database.
 pub async fn sweep(services: &Services, now: DateTime<Utc>) -> SweepReport {
+    let lock = match SweepLock::take(&services.db).await {
+        Ok(Some(lock)) => lock,
+        Ok(None) => {
+            return SweepReport {
+                left_to_another_instance: true,
+                ..Default::default()
+            }
+        }
+        Err(error) => {
+            tracing::error!(%error, "cannot take the sweeper's lock");
+            return SweepReport {
+                failed: vec!["lock"],
+                ..Default::default()
+            };
+        }
+    };
+    let report = sweep_stages(services, now).await;
+    lock.release().await;
+    report
+}
+
+/// On PostgreSQL, a transaction-scoped advisory lock held for the whole pass: instances
+/// sharing the database sweep one at a time. Every stage is also guarded row by row, so a
+/// pass that overlaps another (SQLite files shared by processes, a lock lost with its
+/// connection) still does each piece of work once.
+struct SweepLock(Option<sea_orm::DatabaseTransaction>);
+
+/// The advisory lock's key: "TDSWEEP1" read as a number.
+pub const SWEEP_LOCK_KEY: i64 = 0x5444_5357_4545_5031;
+
+impl SweepLock {
+    async fn take(db: &sea_orm::DatabaseConnection) -> Result<Option<Self>, DbErr> {
+        if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+            return Ok(Some(Self(None)));
+        }
+        let txn = db.begin().await?;
+        let row = txn
+            .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                sea_orm::DatabaseBackend::Postgres,
+                "SELECT pg_try_advisory_xact_lock($1) AS taken",
+                [SWEEP_LOCK_KEY.into()],
+            ))
+            .await?;
+        let taken = match row {
+            Some(row) => row.try_get::<bool>("", "taken")?,
+            None => false,
+        };
+        Ok(taken.then_some(Self(Some(txn))))
+    }
+
+    async fn release(self) {
+        if let Some(txn) = self.0 {
+            if let Err(error) = txn.commit().await {
+                tracing::warn!(%error, "cannot release the sweeper's lock; it ends with its connection");
+            }
+        }
+    }
+}
+
+async fn sweep_stages(services: &Services, now: DateTime<Utc>) -> SweepReport {
     let mut report = SweepReport::default();
     let mut failed = Vec::new();
     let mut stage = |name: &'static str, result: Result<usize, DbErr>| match result {
@@ -272,7 +334,7 @@ async fn erase_personal_data(services: &Services, now: DateTime<Utc>) -> Result<
         return Ok(0);
     }
     let txn = services.db.begin().await?;
-    request::Entity::update_many()
+    let erased = request::Entity::update_many()
         .col_expr(request::Column::RequesterName, Expr::value(""))
         .col_expr(request::Column::RequesterEmail, Expr::value(""))
         .col_expr(
@@ -308,8 +370,14 @@ async fn erase_personal_data(services: &Services, now: DateTime<Utc>) -> Result<
             Expr::value(Some(now)),
         )
         .filter(request::Column::Id.is_in(due.clone()))
+        .filter(request::Column::PersonalDataErasedAt.is_null())
         .exec(&txn)
-        .await?;
+        .await?
+        .rows_affected;
+    if erased == 0 {
+        // Another instance erased them first.
+        return Ok(0);
+    }
     transfer_code::Entity::update_many()
         .col_expr(transfer_code::Column::Recipient, Expr::value(""))
         .col_expr(
@@ -332,7 +400,7 @@ async fn erase_personal_data(services: &Services, now: DateTime<Utc>) -> Result<
         )
         .exec(&txn)
         .await?;
-    let detail = format!("{} decided request(s) past the evidence period", due.len());
+    let detail = format!("{erased} decided request(s) past the evidence period");
     audit::record(
         &txn,
         "system",
@@ -342,7 +410,7 @@ async fn erase_personal_data(services: &Services, now: DateTime<Utc>) -> Result<
     )
     .await?;
     txn.commit().await?;
-    Ok(due.len())
+    Ok(usize::try_from(erased).unwrap_or(usize::MAX))
 }
 
 /// Sessions past their limits and attempt counters whose windows ended a day ago.
@@ -358,7 +426,7 @@ const MAILS_KEPT: Duration = Duration::days(30);
 
 /// Erases the requester's copy of codes past their validity; the salted hash stays.
 async fn erase_expired_codes(
-    db: &impl ConnectionTrait,
+    db: &sea_orm::DatabaseConnection,
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
     let due: Vec<Uuid> = transfer_code::Entity::find()
@@ -369,17 +437,26 @@ async fn erase_expired_codes(
         .into_tuple()
         .all(db)
         .await?;
+    let mut erased = 0;
     for request_id in &due {
-        transfer_code::Entity::update_many()
+        let txn = db.begin().await?;
+        let done = transfer_code::Entity::update_many()
             .col_expr(
                 transfer_code::Column::SealedCode,
                 Expr::value(Option::<Vec<u8>>::None),
             )
             .filter(transfer_code::Column::RequestId.eq(*request_id))
-            .exec(db)
-            .await?;
-        record_event(db, *request_id, event::CODE_ERASED, None, now).await?;
-        audit::record(db, "system", audit::CODE_ERASED, Some(*request_id), None).await?;
+            .filter(transfer_code::Column::SealedCode.is_not_null())
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        if done == 0 {
+            continue;
+        }
+        record_event(&txn, *request_id, event::CODE_ERASED, None, now).await?;
+        audit::record(&txn, "system", audit::CODE_ERASED, Some(*request_id), None).await?;
+        txn.commit().await?;
+        erased += 1;
     }
-    Ok(due.len())
+    Ok(erased)
 }

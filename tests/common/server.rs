@@ -55,8 +55,11 @@ impl Server {
             ("ROCKET_PORT".into(), port.to_string()),
             ("RUST_LOG".into(), "info".into()),
         ];
-        if let Some(url) = super::fresh_postgres_database().await {
-            env.push(("DATABASE_URL".into(), url));
+        let shares_a_database = settings.iter().any(|(name, _)| *name == "DATABASE_URL");
+        if !shares_a_database {
+            if let Some(url) = super::fresh_postgres_database().await {
+                env.push(("DATABASE_URL".into(), url));
+            }
         }
         env.extend(settings.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let log = File::create(dir.path().join("server.log")).unwrap();
@@ -220,6 +223,108 @@ impl Server {
 
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+}
+
+/// One browser's cookies, kept across requests to any of the servers it talks to (several
+/// instances behind a load balancer with no sticky sessions), over plain HTTP/1.1.
+#[derive(Clone, Default)]
+pub struct WebClient {
+    cookies: std::collections::BTreeMap<String, String>,
+}
+
+impl WebClient {
+    pub fn get(&mut self, server: &Server, path: &str) -> (u16, String) {
+        self.send(server, "GET", path, None)
+    }
+
+    /// Posts a form as a browser on the same site does (`Origin` and `Sec-Fetch-Site`).
+    pub fn post_form(
+        &mut self,
+        server: &Server,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (u16, String) {
+        self.send(server, "POST", path, Some(super::form_body(fields)))
+    }
+
+    fn send(
+        &mut self,
+        server: &Server,
+        method: &str,
+        path: &str,
+        form: Option<String>,
+    ) -> (u16, String) {
+        let host = server.base.trim_start_matches("http://");
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            head.push_str(&format!("Cookie: {}\r\n", jar.join("; ")));
+        }
+        let body = form.unwrap_or_default();
+        if method == "POST" {
+            head.push_str(&format!(
+                "Origin: {}\r\nSec-Fetch-Site: same-origin\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+                server.base,
+                body.len()
+            ));
+        }
+        head.push_str("\r\n");
+        let (status, answer) = server.raw_http(&head, body.into_bytes());
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        let (headers, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+        for line in headers.lines() {
+            let Some((name, value)) = line.split_once(':') else {
+                continue;
+            };
+            if !name.eq_ignore_ascii_case("set-cookie") {
+                continue;
+            }
+            let pair = value.trim().split(';').next().unwrap_or_default();
+            if let Some((key, value)) = pair.split_once('=') {
+                if value.is_empty() {
+                    self.cookies.remove(key);
+                } else {
+                    self.cookies.insert(key.to_owned(), value.to_owned());
+                }
+            }
+        }
+        let location = headers
+            .lines()
+            .find_map(|line| {
+                line.strip_prefix("location: ")
+                    .or_else(|| line.strip_prefix("Location: "))
+            })
+            .map(|l| format!("\nLocation: {l}"))
+            .unwrap_or_default();
+        (status, format!("{body}{location}"))
+    }
+
+    /// The CSRF token a page's forms carry.
+    pub fn form_token(page: &str) -> String {
+        let marker = "name=\"csrf_token\" value=\"";
+        let start = page.find(marker).expect("a form with a token") + marker.len();
+        page[start..].split('"').next().unwrap().to_owned()
+    }
+
+    /// Signs in at the review login page of `server`.
+    pub fn sign_in(&mut self, server: &Server, name: &str, password: &str) {
+        let (_, page) = self.get(server, "/review/login");
+        let token = Self::form_token(&page);
+        let (status, answer) = self.post_form(
+            server,
+            "/review/login",
+            &[
+                ("name", name),
+                ("password", password),
+                ("csrf_token", &token),
+            ],
+        );
+        assert_eq!(status, 303, "{answer}");
     }
 }
 
