@@ -26,7 +26,8 @@ pub struct BackupReport {
     pub database: Option<PathBuf>,
     /// For PostgreSQL: the command that dumps it (the URL's password left out).
     pub pg_dump: Option<String>,
-    pub documents: usize,
+    /// Encrypted files copied from the `fs` store; `None` when the store is not files.
+    pub documents: Option<usize>,
 }
 
 pub const DATABASE_FILE: &str = "transfer-desk.sqlite3";
@@ -64,6 +65,14 @@ pub async fn backup(
             )),
         ),
     };
+    // The `db` store is inside the snapshot; an `s3` bucket is backed up where it lives.
+    if settings.document_store != crate::storage::StoreChoice::Files {
+        return Ok(BackupReport {
+            database,
+            pg_dump,
+            documents: None,
+        });
+    }
     // After the snapshot: every document it lists was written before it was committed.
     let documents_dir = target.join(DOCUMENTS_DIR);
     std::fs::create_dir_all(&documents_dir)?;
@@ -79,7 +88,7 @@ pub async fn backup(
     Ok(BackupReport {
         database,
         pg_dump,
-        documents,
+        documents: Some(documents),
     })
 }
 

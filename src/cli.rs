@@ -193,11 +193,18 @@ async fn backup(settings: Settings, dir: PathBuf) -> ExitCode {
             if let Some(command) = &report.pg_dump {
                 println!("PostgreSQL: dump the database with\n  {command}");
             }
-            println!(
-                "documents: {} encrypted file(s) in {}",
-                report.documents,
-                dir.join(crate::backup::DOCUMENTS_DIR).display()
-            );
+            match (report.documents, &settings.document_store) {
+                (Some(count), _) => println!(
+                    "documents: {count} encrypted file(s) in {}",
+                    dir.join(crate::backup::DOCUMENTS_DIR).display()
+                ),
+                (None, crate::storage::StoreChoice::Database) => {
+                    println!("documents: in the database, with it")
+                }
+                (None, _) => println!(
+                    "documents: they stay in the bucket; back it up there (versioning or replication)"
+                ),
+            }
             println!("the master key is not in the backup: keep a copy of it apart");
             ExitCode::SUCCESS
         }

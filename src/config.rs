@@ -52,7 +52,10 @@ impl std::fmt::Debug for Secret {
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub data_dir: PathBuf,
+    /// The directory of the `fs` document store.
     pub uploads_dir: PathBuf,
+    /// Where sealed documents are kept (`TRANSFER_DESK_DOCUMENT_STORE`).
+    pub document_store: crate::storage::StoreChoice,
     pub database_url: String,
     /// Base URL requesters reach the service at (for links in API answers and the origin check).
     pub public_url: Option<String>,
@@ -137,6 +140,7 @@ impl Settings {
             uploads_dir: data_dir
                 .parent()
                 .map_or_else(|| PathBuf::from("uploads"), |parent| parent.join("uploads")),
+            document_store: crate::storage::StoreChoice::Files,
             database_url: sqlite_url(&data_dir),
             data_dir,
             public_url: None,
@@ -175,6 +179,15 @@ impl Settings {
             Self::in_dir(var("TRANSFER_DESK_DATA_DIR").unwrap_or_else(|| "data".into()));
         if let Some(dir) = var("TRANSFER_DESK_UPLOADS_DIR") {
             settings.uploads_dir = dir.into();
+        }
+        if let Some(store) = var("TRANSFER_DESK_DOCUMENT_STORE") {
+            let (choice, dir) = crate::storage::StoreChoice::parse(&store).map_err(|why| {
+                ConfigError::Invalid(format!("TRANSFER_DESK_DOCUMENT_STORE: {why}"))
+            })?;
+            settings.document_store = choice;
+            if let Some(dir) = dir {
+                settings.uploads_dir = dir;
+            }
         }
         if let Some(url) = var("DATABASE_URL") {
             settings.database_url = url;

@@ -9,14 +9,14 @@ use crate::config::{ConfigError, KeySource, Settings};
 use crate::crypto::MasterKey;
 use crate::intake::{IntakeGate, IntakeLimits};
 use crate::keyring::KeyRing;
-use crate::storage::BlobStore;
+use crate::storage::DocumentStore;
 
 #[derive(Clone)]
 pub struct Services {
     pub db: DatabaseConnection,
     /// The master keys: the current version and older ones still in use.
     pub master_key: Arc<KeyRing>,
-    pub store: BlobStore,
+    pub store: DocumentStore,
     pub intake: IntakeGate,
     pub throttle: LoginThrottle,
     /// Request bodies with documents being read at once (each up to 45 MiB in memory).
@@ -35,7 +35,7 @@ const CONCURRENT_UPLOADS: usize = 16;
 pub enum StartError {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("cannot open the uploads directory {path}: {source}")]
+    #[error("cannot open the document store (uploads directory {path}): {source}")]
     Uploads {
         path: std::path::PathBuf,
         source: std::io::Error,
@@ -65,15 +65,15 @@ impl Services {
         settings: Settings,
     ) -> Result<(Self, zeroize::Zeroizing<String>), StartError> {
         let prepared = settings.prepare()?;
-        let store =
-            BlobStore::open(&settings.uploads_dir).map_err(|source| StartError::Uploads {
-                path: settings.uploads_dir.clone(),
-                source,
-            })?;
         let db = crate::db::connect_and_migrate(&settings.database_url)
             .await
             .map_err(|source| StartError::Database {
                 url: settings.database_for_log(),
+                source,
+            })?;
+        let store = DocumentStore::open(&settings.document_store, &settings.uploads_dir, &db)
+            .map_err(|source| StartError::Uploads {
+                path: settings.uploads_dir.clone(),
                 source,
             })?;
         match &prepared.master_key_source {
@@ -91,7 +91,7 @@ impl Services {
         }
         tracing::info!(
             data_dir = %settings.data_dir.display(),
-            uploads = %settings.uploads_dir.display(),
+            documents = %store.describe(),
             database = %settings.database_for_log(),
             "storage ready"
         );

@@ -557,7 +557,7 @@ async fn load_balancers_can_ask_whether_an_instance_is_alive_and_ready() {
     assert_eq!(parts["document_store"], "ok");
 
     // Without its document store the instance is alive but not ready.
-    std::fs::remove_dir_all(app.services().store.dir()).unwrap();
+    std::fs::remove_dir_all(app.services().store.files_dir().unwrap()).unwrap();
     let not_ready = app.client.get("/readyz").dispatch().await;
     assert_status(&not_ready, Status::ServiceUnavailable);
     let parts: serde_json::Value = not_ready.into_json().await.unwrap();

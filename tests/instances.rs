@@ -9,7 +9,7 @@ mod common;
 use chrono::{Duration, Utc};
 use common::server::{Server, WebClient};
 use common::*;
-use entities::{audit_event, decision, deletion, document, request};
+use entities::{audit_event, decision, deletion, document, document_blob, request};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Database, EntityTrait, PaginatorTrait, QueryFilter};
 use transfer_desk::crypto::MasterKey;
@@ -26,10 +26,12 @@ struct Shared {
     dir: tempfile::TempDir,
     database_url: String,
     master_key: String,
+    /// `TRANSFER_DESK_DOCUMENT_STORE`, or a shared directory when `None`.
+    store: Option<&'static str>,
 }
 
 impl Shared {
-    async fn new() -> Self {
+    async fn new(store: Option<&'static str>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let database_url = match fresh_postgres_database().await {
             Some(url) => url,
@@ -39,6 +41,7 @@ impl Shared {
             database_url,
             master_key: MasterKey::generate(1).unwrap().to_base64().to_string(),
             dir,
+            store,
         }
     }
 
@@ -48,11 +51,14 @@ impl Shared {
 
     /// Starts one more instance; each has its own data directory and port.
     async fn instance(&self) -> Server {
-        let store = self.path("uploads");
+        let store = match self.store {
+            Some(store) => store.to_owned(),
+            None => format!("fs:{}", self.path("uploads")),
+        };
         let registry = format!("cat >> '{}'", self.path("registry"));
         Server::start(&[
             ("DATABASE_URL", &self.database_url),
-            ("TRANSFER_DESK_UPLOADS_DIR", &store),
+            ("TRANSFER_DESK_DOCUMENT_STORE", &store),
             ("TRANSFER_DESK_MASTER_KEY", &self.master_key),
             ("TRANSFER_DESK_REGISTRY_COMMAND", &registry),
             ("TRANSFER_DESK_APPROVALS_REQUIRED", "1"),
@@ -67,6 +73,14 @@ impl Shared {
             .unwrap_or_default()
             .matches("action set_transfer_code")
             .count()
+    }
+
+    /// Sealed documents in the shared store.
+    async fn stored(&self, db: &sea_orm::DatabaseConnection) -> u64 {
+        match self.store {
+            Some("db") => document_blob::Entity::find().count(db).await.unwrap(),
+            _ => self.sealed_files() as u64,
+        }
     }
 
     fn sealed_files(&self) -> usize {
@@ -115,7 +129,7 @@ fn state_by_api(server: &Server, id: uuid::Uuid, token: &str) -> String {
 
 #[tokio::test]
 async fn a_request_submitted_on_one_instance_is_decided_once_on_both() {
-    let shared = Shared::new().await;
+    let shared = Shared::new(None).await;
     let one = shared.instance().await;
     let two = shared.instance().await;
     one.import_domains(PORTFOLIO);
@@ -174,7 +188,8 @@ async fn a_request_submitted_on_one_instance_is_decided_once_on_both() {
 
 #[tokio::test]
 async fn the_sweeper_on_both_instances_expires_and_shreds_each_request_once() {
-    let shared = Shared::new().await;
+    // Documents in the database: the instances share no directory at all.
+    let shared = Shared::new(Some("db")).await;
     let one = shared.instance().await;
     let two = shared.instance().await;
     one.import_domains(PORTFOLIO);
@@ -186,8 +201,9 @@ async fn the_sweeper_on_both_instances_expires_and_shreds_each_request_once() {
     ] {
         ids.push(submit_by_api(server, domain).0);
     }
-    assert_eq!(shared.sealed_files(), 3);
     let db = Database::connect(&shared.database_url).await.unwrap();
+    assert_eq!(shared.stored(&db).await, 3);
+    assert_eq!(shared.sealed_files(), 0);
     request::Entity::update_many()
         .col_expr(
             request::Column::CreatedAt,
@@ -230,7 +246,7 @@ async fn the_sweeper_on_both_instances_expires_and_shreds_each_request_once() {
         .await
         .unwrap();
     assert_eq!(live, 0);
-    assert_eq!(shared.sealed_files(), 0);
+    assert_eq!(shared.stored(&db).await, 0);
 }
 
 /// On PostgreSQL the sweeper takes an advisory lock: while another instance holds it, a

@@ -40,9 +40,9 @@ fn binding(document: &document::Model) -> DocumentBinding {
 }
 
 /// Decrypts a stored document as a reviewer's view would.
-fn open_stored(app: &TestApp, document: &document::Model) -> Vec<u8> {
+async fn open_stored(app: &TestApp, document: &document::Model) -> Vec<u8> {
     let services = app.services();
-    let sealed = services.store.get(&document.storage_name).unwrap();
+    let sealed = services.store.get(&document.storage_name).await.unwrap();
     let key = services
         .master_key
         .unwrap(document.wrapped_key.as_ref().unwrap(), &binding(document))
@@ -103,7 +103,7 @@ async fn stored_documents_are_ciphertext_bound_to_their_request() {
     assert_eq!(document.algorithm, "AES-256-GCM");
     assert!(document.wrapped_key.as_ref().unwrap().len() >= 32 + 16);
 
-    let plain = open_stored(&app, &document);
+    let plain = open_stored(&app, &document).await;
     assert!(
         plain.starts_with(&[0xFF, 0xD8, 0xFF]),
         "opens to a JPEG with the right AAD"
@@ -278,7 +278,7 @@ async fn exif_location_is_dropped_and_orientation_applied() {
     assert_status(&app.submit_form(form).await, Status::SeeOther);
 
     let (_, document) = only_document(&app).await;
-    let clean = open_stored(&app, &document);
+    let clean = open_stored(&app, &document).await;
     let mut decoder = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(&clean)).unwrap();
     assert_eq!(decoder.exif_metadata().unwrap(), None, "no EXIF survives");
     assert!(!clean.windows(4).any(|w| w == b"Exif"));

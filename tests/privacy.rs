@@ -112,7 +112,7 @@ async fn an_uploaded_document_leaves_no_plaintext_on_disk_or_in_logs() {
         let clean = key
             .open_document(
                 &binding,
-                &services.store.get(&document.storage_name).unwrap(),
+                &services.store.get(&document.storage_name).await.unwrap(),
             )
             .unwrap();
         assert!(
@@ -142,7 +142,10 @@ async fn an_uploaded_document_leaves_no_plaintext_on_disk_or_in_logs() {
     );
     std::fs::remove_file(&canary).unwrap();
 
-    let hits = files_containing(&[&app.data_dir(), services.store.dir(), &temp], &needles);
+    let hits = files_containing(
+        &[&app.data_dir(), services.store.files_dir().unwrap(), &temp],
+        &needles,
+    );
     assert!(hits.is_empty(), "plaintext found in {hits:?}");
 
     let logs = captured_logs();
@@ -164,7 +167,7 @@ async fn a_storage_failure_leaves_no_row_and_no_file() {
     let app = TestApp::start().await;
     app.add_domain("example.com", "Anna Muster", "anna@example.com")
         .await;
-    let uploads = app.services().store.dir().to_path_buf();
+    let uploads = app.services().store.files_dir().unwrap().to_path_buf();
     std::fs::remove_dir_all(&uploads).unwrap();
     std::fs::write(&uploads, b"not a directory").unwrap();
 

@@ -442,17 +442,21 @@ async fn the_sweeper_removes_what_a_crash_left_behind() {
     // Crash between writing a file and committing its row: an unreferenced file.
     let orphan = format!("{}.sealed", uuid::Uuid::new_v4());
     store
-        .put(&orphan, b"ciphertext of a submission that never committed")
+        .put(
+            &orphan,
+            b"ciphertext of a submission that never committed".to_vec(),
+        )
+        .await
         .unwrap();
     let report = sweep(services, Utc::now()).await;
     assert_eq!(
         report.orphans_removed, 0,
         "within the grace period a file is left alone"
     );
-    assert!(store.get(&orphan).is_ok());
+    assert!(store.get(&orphan).await.is_ok());
     sweep(services, Utc::now() + Duration::minutes(11)).await;
     assert!(
-        store.get(&orphan).is_err(),
+        store.get(&orphan).await.is_err(),
         "past the grace period it is removed"
     );
 
@@ -480,10 +484,10 @@ async fn the_sweeper_removes_what_a_crash_left_behind() {
     .exec(app.db())
     .await
     .unwrap();
-    assert!(store.get(&doc.storage_name).is_ok());
+    assert!(store.get(&doc.storage_name).await.is_ok());
     let report = sweep(services, Utc::now()).await;
     assert_eq!(report.unlinked_from_outbox, 1);
-    assert!(store.get(&doc.storage_name).is_err());
+    assert!(store.get(&doc.storage_name).await.is_err());
     assert!(deletion::Entity::find()
         .all(app.db())
         .await
@@ -620,7 +624,7 @@ async fn one_failing_sweeper_stage_does_not_stop_the_others() {
         .submit_by_api(valid_submission("example.com", &camera_photo()))
         .await;
     // The document store is gone: listing it for orphans fails.
-    std::fs::remove_dir_all(app.services().store.dir()).unwrap();
+    std::fs::remove_dir_all(app.services().store.files_dir().unwrap()).unwrap();
     let report = sweep(app.services(), Utc::now() + Duration::days(31)).await;
     assert_eq!(report.failed, ["orphaned files"]);
     assert_eq!(report.requests_expired, 1, "expiry still ran");

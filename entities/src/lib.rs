@@ -5,6 +5,7 @@ pub mod audit_event;
 pub mod decision;
 pub mod deletion;
 pub mod document;
+pub mod document_blob;
 pub mod domain;
 pub mod enums;
 pub mod incident_notice;

@@ -25,7 +25,7 @@ fn healthz() -> &'static str {
 #[get("/readyz")]
 async fn readyz(services: &State<Services>) -> (Status, Json<Value>) {
     let database = services.db.ping().await.is_ok();
-    let store = services.store.probe().is_ok();
+    let store = services.store.probe().await.is_ok();
     let key = services.master_key.version() > 0;
     let word = |ok: bool| if ok { "ok" } else { "failing" };
     let status = if database && store && key {

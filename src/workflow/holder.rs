@@ -176,7 +176,7 @@ pub async fn confirm(
     .await;
     if let Err(error) = result {
         for name in &written {
-            let _ = services.store.remove(name);
+            let _ = services.store.remove(name).await;
         }
         return Err(error);
     }

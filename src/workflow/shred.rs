@@ -72,7 +72,7 @@ pub async fn process_outbox(services: &Services) -> Result<usize, DbErr> {
     let queued = deletion::Entity::find().all(&services.db).await?;
     let mut removed = 0;
     for row in queued {
-        match services.store.remove(&row.storage_name) {
+        match services.store.remove(&row.storage_name).await {
             Ok(()) => {
                 // Counted by whoever deletes the row: another instance may be at it too.
                 let deleted = deletion::Entity::delete_by_id(row.id)

@@ -24,7 +24,6 @@ use crate::i18n::Lang;
 use crate::intake::{CleanImage, IntakeError, QualityProblem};
 use crate::mail::Mail;
 use crate::services::Services;
-use crate::storage::BlobStore;
 
 /// One uploaded file, held in memory only and zeroed when dropped.
 pub struct Upload {
@@ -553,7 +552,7 @@ async fn store(
     .await;
     if let Err(error) = result {
         for name in &written {
-            if let Err(remove_error) = services.store.remove(name) {
+            if let Err(remove_error) = services.store.remove(name).await {
                 tracing::error!(%remove_error, "cannot remove a blob of a failed submission");
             }
         }
@@ -591,12 +590,8 @@ pub(super) async fn seal_and_write(
     let data_key = DataKey::generate()?;
     let sealed = data_key.seal_document(&binding, &image.jpeg)?;
     let wrapped_key = services.master_key.wrap(&data_key, &binding)?;
-    let storage_name = BlobStore::name_for(document_id);
-    let store = services.store.clone();
-    let name = storage_name.clone();
-    tokio::task::spawn_blocking(move || store.put(&name, &sealed))
-        .await
-        .map_err(std::io::Error::other)??;
+    let storage_name = crate::storage::name_for(document_id);
+    services.store.put(&storage_name, sealed).await?;
     let document = document::ActiveModel {
         id: Set(document_id),
         request_id: Set(request_id),
@@ -678,7 +673,7 @@ pub async fn provide_document(
     }
     .await;
     if let Err(error) = result {
-        let _ = services.store.remove(&name);
+        let _ = services.store.remove(&name).await;
         return Err(error);
     }
     unlink_after_commit(services).await;

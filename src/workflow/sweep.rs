@@ -147,10 +147,11 @@ async fn remove_orphans(services: &Services, now: DateTime<Utc>) -> Result<usize
     let candidates = services
         .store
         .entries_older_than(cutoff)
+        .await
         .map_err(|e| DbErr::Custom(format!("cannot list the document store: {e}")))?;
     let mut removed = 0;
     for name in candidates.into_iter().filter(|name| !live.contains(name)) {
-        match services.store.remove_entry(&name) {
+        match services.store.remove_entry(&name).await {
             Ok(()) => removed += 1,
             Err(error) => tracing::warn!(%error, "cannot remove an orphaned file"),
         }

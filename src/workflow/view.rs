@@ -422,8 +422,11 @@ pub async fn view_document(
         Some(&detail),
     )
     .await?;
-    let store = services.store.clone();
-    let name = found.storage_name.clone();
+    let sealed = services
+        .store
+        .get(&found.storage_name)
+        .await
+        .map_err(|_| ReviewError::Unreadable)?;
     let stamp = format!(
         "{} {} #{}",
         viewer.name,
@@ -431,7 +434,6 @@ pub async fn view_document(
         short_id(request_id)
     );
     let viewed = tokio::task::spawn_blocking(move || {
-        let sealed = store.get(&name).map_err(|_| ReviewError::Unreadable)?;
         let plain = data_key
             .open_document(&binding, &sealed)
             .map_err(|_| ReviewError::Unreadable)?;

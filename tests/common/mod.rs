@@ -1,6 +1,7 @@
 //! Shared test helpers: an app on a fresh database, generated photos, multipart bodies.
 #![allow(dead_code)]
 
+pub mod s3;
 pub mod server;
 pub mod smtp;
 
@@ -117,7 +118,7 @@ impl TestApp {
 
     /// Files in the encrypted store.
     pub fn stored_files(&self) -> Vec<PathBuf> {
-        std::fs::read_dir(self.services().store.dir())
+        std::fs::read_dir(self.services().store.files_dir().unwrap())
             .unwrap()
             .map(|e| e.unwrap().path())
             .collect()
@@ -342,8 +343,9 @@ impl TestApp {
     /// Submits a request by the API; returns its id and tracking token.
     pub async fn submit_by_api(&self, form: Multipart) -> (uuid::Uuid, String) {
         let response = self.post_multipart("/api/v1/requests", form).await;
-        assert_eq!(response.status(), Status::Created);
+        let status = response.status();
         let body: serde_json::Value = response.into_json().await.unwrap();
+        assert_eq!(status, Status::Created, "{body}\n{}", captured_logs());
         (
             body["request_id"].as_str().unwrap().parse().unwrap(),
             body["tracking_token"].as_str().unwrap().to_owned(),

@@ -1,4 +1,4 @@
-//! The encrypted blob store: ciphertext files in `uploads/`, written atomically.
+//! The `fs` document store: ciphertext files in a directory, written atomically.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -9,14 +9,15 @@ use uuid::Uuid;
 
 /// Files in the store are named after their document id; nothing else lives there.
 #[derive(Clone, Debug)]
-pub struct BlobStore {
+pub struct FileStore {
     dir: PathBuf,
 }
 
-const SUFFIX: &str = ".sealed";
+use super::{check_name, SUFFIX};
+
 const PARTIAL_PREFIX: &str = ".partial-";
 
-impl BlobStore {
+impl FileStore {
     /// Opens (creating) the store's directory, readable by this user alone.
     pub fn open(dir: impl Into<PathBuf>) -> io::Result<Self> {
         use std::os::unix::fs::PermissionsExt;
@@ -57,10 +58,6 @@ impl BlobStore {
 
     pub fn dir(&self) -> &Path {
         &self.dir
-    }
-
-    pub fn name_for(document_id: Uuid) -> String {
-        format!("{document_id}{SUFFIX}")
     }
 
     /// Writes `sealed` under `name`: temp name, fsync, rename, fsync of the directory.
@@ -109,17 +106,7 @@ impl BlobStore {
     }
 
     fn path_of(&self, name: &str) -> io::Result<PathBuf> {
-        let plain = !name.is_empty()
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-            && !name.starts_with('.');
-        if !plain {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "not a blob name",
-            ));
-        }
+        check_name(name)?;
         Ok(self.dir.join(name))
     }
 }
@@ -131,8 +118,8 @@ mod tests {
     #[test]
     fn put_get_remove_round_trip_leaves_nothing_behind() {
         let dir = tempfile::tempdir().unwrap();
-        let store = BlobStore::open(dir.path()).unwrap();
-        let name = BlobStore::name_for(Uuid::new_v4());
+        let store = FileStore::open(dir.path()).unwrap();
+        let name = crate::storage::name_for(Uuid::new_v4());
         store.put(&name, b"sealed bytes").unwrap();
         assert_eq!(store.get(&name).unwrap(), b"sealed bytes");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
@@ -145,10 +132,10 @@ mod tests {
     fn only_the_stores_own_old_entries_are_listed() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let store = BlobStore::open(dir.path()).unwrap();
+        let store = FileStore::open(dir.path()).unwrap();
         let mode = fs::metadata(dir.path()).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);
-        let name = BlobStore::name_for(Uuid::new_v4());
+        let name = crate::storage::name_for(Uuid::new_v4());
         store.put(&name, b"sealed").unwrap();
         let partial = format!("{PARTIAL_PREFIX}{name}-1234");
         fs::write(dir.path().join(&partial), b"half").unwrap();
@@ -170,7 +157,7 @@ mod tests {
     #[test]
     fn names_cannot_escape_the_store() {
         let dir = tempfile::tempdir().unwrap();
-        let store = BlobStore::open(dir.path()).unwrap();
+        let store = FileStore::open(dir.path()).unwrap();
         for name in ["../x", "/etc/passwd", "", ".hidden", "a/b"] {
             assert!(store.put(name, b"x").is_err(), "{name}");
             assert!(store.get(name).is_err(), "{name}");
