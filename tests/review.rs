@@ -635,3 +635,47 @@ async fn a_company_signatory_is_checked_in_the_commercial_register() {
         "{audit:?}"
     );
 }
+
+#[rocket::async_test]
+async fn a_long_queue_comes_a_page_at_a_time_oldest_first_with_its_filters_kept() {
+    use transfer_desk::workflow::queue::QUEUE_PAGE;
+    let app = staff_app().await;
+    let photo = camera_photo();
+    let mut ids = Vec::new();
+    for _ in 0..=QUEUE_PAGE {
+        ids.push(
+            app.submit_by_api(valid_submission("example.com", &photo))
+                .await
+                .0,
+        );
+    }
+    let alice = app.sign_in("alice").await;
+    let rows = |page: &str| page.matches("<a href=\"/review/requests/").count();
+
+    let first = app
+        .staff_get(&alice, "/review?domain=example".into())
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert_eq!(rows(&first), QUEUE_PAGE as usize);
+    assert!(first.contains(&ids[0].to_string()), "the oldest first");
+    assert!(!first.contains(&ids[QUEUE_PAGE as usize].to_string()));
+    assert!(
+        first.contains(&format!("{} waiting", QUEUE_PAGE + 1)),
+        "{first}"
+    );
+    let next = "/review?state=&domain=example&page=1";
+    assert!(first.replace("&amp;", "&").contains(next), "{first}");
+    assert!(!first.contains("Previous page"));
+
+    let second = app
+        .staff_get(&alice, next.into())
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert_eq!(rows(&second), 1);
+    assert!(second.contains(&ids[QUEUE_PAGE as usize].to_string()));
+    assert!(second.contains("Previous page") && !second.contains("Next page"));
+}

@@ -130,4 +130,25 @@ mod tests {
         );
         drop(db);
     }
+
+    #[tokio::test]
+    async fn every_migration_can_be_undone_and_done_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("m.sqlite3").display()
+        );
+        let db = connect_and_migrate(&url).await.unwrap();
+        let all = Migrator::migrations().len();
+        Migrator::down(&db, None).await.unwrap();
+        assert_eq!(
+            Migrator::get_pending_migrations(&db).await.unwrap().len(),
+            all
+        );
+        Migrator::up(&db, None).await.unwrap();
+        assert!(Migrator::get_pending_migrations(&db)
+            .await
+            .unwrap()
+            .is_empty());
+    }
 }

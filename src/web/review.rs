@@ -308,12 +308,14 @@ async fn setup(
     }
 }
 
-#[get("/?<state>&<domain>&<mine>")]
+#[get("/?<state>&<domain>&<mine>&<page>")]
+#[allow(clippy::too_many_arguments)]
 async fn queue_page(
     session: ReviewerSession,
     state: Option<&str>,
     domain: Option<&str>,
     mine: Option<bool>,
+    page: Option<u64>,
     flash: Option<FlashMessage<'_>>,
     chosen: Chosen,
     services: &State<Services>,
@@ -323,18 +325,20 @@ async fn queue_page(
         state: state.and_then(parse::<RequestState>),
         domain: domain.map(str::to_owned),
         mine: mine.unwrap_or(false),
+        page: page.unwrap_or(0).min(10_000),
     };
     let now = Utc::now();
-    let items = claims::queue(&services.db, &filter, me, now).await?;
+    let found = claims::queue(&services.db, &filter, me, now).await?;
     let summary = claims::summary(&services.db, now).await?;
     let states: Vec<RequestState> = RequestState::iter().collect();
-    Ok(page(
+    Ok(super::language::page(
         "review_queue",
         &chosen,
         context! {
             me: &me.name, is_admin: me.is_admin, csrf_token: &session.0.csrf_token,
-            items, summary, states, state: state.unwrap_or(""), domain: domain.unwrap_or(""),
+            items: found.items, summary, states, state: state.unwrap_or(""), domain: domain.unwrap_or(""),
             mine: filter.mine, flash: flash.map(|f| f.message().to_owned()),
+            page: filter.page, has_next: found.has_next,
         },
     ))
 }

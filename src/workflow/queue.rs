@@ -18,13 +18,23 @@ use crate::config::Settings;
 
 pub const CLAIM_LEASE: Duration = Duration::minutes(15);
 pub const ISSUANCE_DEADLINE: Duration = Duration::hours(120);
-const QUEUE_PAGE: u64 = 500;
+/// Rows on one page of the queue; the summary above it counts them all.
+pub const QUEUE_PAGE: u64 = 100;
 
 #[derive(Debug, Default)]
 pub struct QueueFilter {
     pub state: Option<RequestState>,
     pub domain: Option<String>,
     pub mine: bool,
+    /// Which page, from 0.
+    pub page: u64,
+}
+
+/// One page of the queue, and whether another follows.
+#[derive(Debug, Default)]
+pub struct QueuePage {
+    pub items: Vec<QueueItem>,
+    pub has_next: bool,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -86,14 +96,25 @@ pub fn lease_is_live(found: &request::Model, now: DateTime<Utc>) -> bool {
     found.claimed_by.is_some() && found.claim_expires_at.is_some_and(|until| until > now)
 }
 
-/// Requests oldest first, with their age, time left to the deadline, signals and holder.
+/// Requests oldest first (objections to an issued code before all: a hijack may be under
+/// way), with their age, time left to the deadline, signals and holder.
 pub async fn queue(
     db: &impl ConnectionTrait,
     filter: &QueueFilter,
     me: &reviewer::Model,
     now: DateTime<Utc>,
-) -> Result<Vec<QueueItem>, DbErr> {
-    let mut query = request::Entity::find().order_by_asc(request::Column::CreatedAt);
+) -> Result<QueuePage, DbErr> {
+    let open_objection = Condition::all()
+        .add(request::Column::ObjectedAt.is_not_null())
+        .add(request::Column::ObjectionHandledAt.is_null());
+    let mut query = request::Entity::find()
+        .order_by(
+            sea_orm::sea_query::SimpleExpr::Case(Box::new(
+                Expr::case(open_objection.clone(), 0).finally(1),
+            )),
+            sea_orm::Order::Asc,
+        )
+        .order_by_asc(request::Column::CreatedAt);
     query = match filter.state {
         Some(state) => query.filter(request::Column::State.eq(state)),
         // Pending requests, and decided ones whose requester wrote and waits for an answer
@@ -102,11 +123,7 @@ pub async fn queue(
             Condition::any()
                 .add(state::pending())
                 .add(request::Column::AwaitingReplySince.is_not_null())
-                .add(
-                    Condition::all()
-                        .add(request::Column::ObjectedAt.is_not_null())
-                        .add(request::Column::ObjectionHandledAt.is_null()),
-                ),
+                .add(open_objection),
         ),
     };
     if let Some(text) = filter
@@ -122,7 +139,13 @@ pub async fn queue(
             .filter(request::Column::ClaimedBy.eq(me.id))
             .filter(request::Column::ClaimExpiresAt.gt(now));
     }
-    let requests = query.limit(QUEUE_PAGE).all(db).await?;
+    let mut requests = query
+        .offset(filter.page.saturating_mul(QUEUE_PAGE))
+        .limit(QUEUE_PAGE + 1)
+        .all(db)
+        .await?;
+    let has_next = requests.len() as u64 > QUEUE_PAGE;
+    requests.truncate(QUEUE_PAGE as usize);
     let ids: Vec<Uuid> = requests.iter().map(|r| r.id).collect();
     let mut signals: HashMap<Uuid, usize> = HashMap::new();
     for (request_id, json) in document::Entity::find()
@@ -140,7 +163,7 @@ pub async fn queue(
     let domains: HashSet<String> = requests.iter().map(|r| r.domain.clone()).collect();
     let contested = contested_domains(db, domains, now).await?;
     let holders = reviewer_names(db, requests.iter().filter_map(|r| r.claimed_by)).await?;
-    let mut items: Vec<QueueItem> = requests
+    let items: Vec<QueueItem> = requests
         .into_iter()
         .map(|r| {
             let live = lease_is_live(&r, now);
@@ -167,9 +190,7 @@ pub async fn queue(
             }
         })
         .collect();
-    // Objections to an issued code come first: a hijack may be under way.
-    items.sort_by_key(|item| !item.objected);
-    Ok(items)
+    Ok(QueuePage { items, has_next })
 }
 
 /// For each of `domains`: how many pending requests plus live transfer codes it has.

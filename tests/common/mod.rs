@@ -197,7 +197,10 @@ impl TestApp {
             .await
             .unwrap();
         let prefix = "name=\"csrf_token\" value=\"";
-        let start = page.find(prefix).expect("a form with a CSRF token") + prefix.len();
+        let start = page
+            .find(prefix)
+            .unwrap_or_else(|| panic!("a form with a CSRF token in {page}"))
+            + prefix.len();
         let csrf = page[start..start + page[start..].find('"').unwrap()].to_owned();
         Staff {
             name: name.to_owned(),

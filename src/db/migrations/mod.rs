@@ -6,7 +6,7 @@ mod m0001_requests;
 mod m0002_review;
 mod m0003_evidence_links_notices;
 mod m0004_kinds_holders_messages;
-mod m0005_document_blobs;
+mod m0005_document_blobs_queue_indexes;
 
 pub struct Migrator;
 
@@ -18,7 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_review::Migration),
             Box::new(m0003_evidence_links_notices::Migration),
             Box::new(m0004_kinds_holders_messages::Migration),
-            Box::new(m0005_document_blobs::Migration),
+            Box::new(m0005_document_blobs_queue_indexes::Migration),
         ]
     }
 }

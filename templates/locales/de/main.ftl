@@ -529,3 +529,7 @@ signal-small = klein
 signal-dark = dunkel
 signal-bright = hell
 signal-blurred = unscharf
+queue-pages = Seiten der Warteschlange
+queue-page-previous = Vorherige Seite
+queue-page = Seite { $number }
+queue-page-next = Nächste Seite

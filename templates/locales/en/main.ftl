@@ -529,3 +529,7 @@ signal-small = small
 signal-dark = dark
 signal-bright = bright
 signal-blurred = blurred
+queue-pages = Pages of the queue
+queue-page-previous = Previous page
+queue-page = Page { $number }
+queue-page-next = Next page

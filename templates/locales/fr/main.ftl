@@ -529,3 +529,7 @@ signal-small = petite
 signal-dark = sombre
 signal-bright = claire
 signal-blurred = floue
+queue-pages = Pages de la file
+queue-page-previous = Page précédente
+queue-page = Page { $number }
+queue-page-next = Page suivante

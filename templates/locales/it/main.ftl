@@ -529,3 +529,7 @@ signal-small = piccola
 signal-dark = scura
 signal-bright = chiara
 signal-blurred = sfocata
+queue-pages = Pagine della coda
+queue-page-previous = Pagina precedente
+queue-page = Pagina { $number }
+queue-page-next = Pagina successiva
