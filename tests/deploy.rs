@@ -287,6 +287,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 async fn json_logs_carry_the_request_id_the_response_names_and_no_token() {
     use std::io::{Read, Write};
     let server = Server::start(&[("TRANSFER_DESK_LOG_FORMAT", "json")]).await;
+    server.import_domains(PORTFOLIO);
     let token = "A".repeat(43);
     let port: u16 = server.base.rsplit(':').next().unwrap().parse().unwrap();
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -321,6 +322,35 @@ async fn json_logs_carry_the_request_id_the_response_names_and_no_token() {
         .unwrap()
         .starts_with("/track/<token>"));
     assert_eq!(event["status"], 404);
+
+    // What the workflow writes while it serves a request carries the same id.
+    let (content_type, body) = valid_submission("example.com", &camera_photo()).finish();
+    let (status, answer) = server.raw_http(
+        &format!(
+            "POST /api/v1/requests HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        ),
+        body,
+    );
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    assert_eq!(status, 201, "{answer}");
+    let id = answer
+        .lines()
+        .find_map(|l| l.strip_prefix("x-request-id: "))
+        .expect("an X-Request-Id header")
+        .trim()
+        .to_owned();
+    let line = loop {
+        let log = server.log();
+        if let Some(line) = log.lines().find(|l| l.contains("request submitted")) {
+            break line.to_owned();
+        }
+        assert!(std::time::Instant::now() < deadline, "{log}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let event: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+    assert_eq!(event["span"]["request_id"], id.as_str(), "{line}");
+
     let log = server.log();
     assert!(!log.contains(&token), "the token is never logged");
     for line in log.lines().filter(|l| l.starts_with('{')) {

@@ -137,7 +137,6 @@ where
         } else {
             tracing::warn!(
                 route = %super::route_name(req),
-                request_id = %super::RequestId::of(req),
                 "refused a form with a wrong or missing CSRF token"
             );
             refuse(

@@ -113,7 +113,6 @@ impl<'r> Responder<'r, 'static> for Error {
                 tracing::error!(
                     %detail,
                     route = %crate::web::route_name(req),
-                    request_id = %super::RequestId::of(req),
                     "request failed"
                 );
                 render(status, req)

@@ -63,17 +63,20 @@ use crate::services::Services;
 /// Mounts every audience under its prefix, with the fairings every response passes through.
 pub fn mount(rocket: Rocket<Build>, assets: &crate::assets::Unpacked) -> Rocket<Build> {
     rocket
-        .mount("/", public::routes())
-        .mount("/", holder::routes())
-        .mount("/", objection::routes())
-        .mount("/", rocket::routes![hosts::misdirected])
-        .mount("/", ops::routes())
-        .mount("/", notices::public_routes())
-        .mount("/review", notices::staff_routes())
-        .mount("/api/v1", api::routes())
-        .mount("/review", review::routes())
-        .mount("/review", accounts::routes())
-        .mount("/static", FileServer::from(&assets.static_files))
+        .mount("/", in_request_spans(public::routes()))
+        .mount("/", in_request_spans(holder::routes()))
+        .mount("/", in_request_spans(objection::routes()))
+        .mount("/", in_request_spans(rocket::routes![hosts::misdirected]))
+        .mount("/", in_request_spans(ops::routes()))
+        .mount("/", in_request_spans(notices::public_routes()))
+        .mount("/review", in_request_spans(notices::staff_routes()))
+        .mount("/api/v1", in_request_spans(api::routes()))
+        .mount("/review", in_request_spans(review::routes()))
+        .mount("/review", in_request_spans(accounts::routes()))
+        .mount(
+            "/static",
+            in_request_spans(FileServer::from(&assets.static_files).into()),
+        )
         .register("/", error::catchers())
         .register("/review", review::catchers())
         .attach(Template::custom(|engines| crate::i18n::register(&mut engines.tera)))
@@ -235,6 +238,30 @@ impl Fairing for SecurityHeaders {
             res.set_header(Header::new("Cache-Control", "no-store"));
         }
     }
+}
+
+/// Runs a route's handler (its guards, the workflow it calls, its responder) inside a span
+/// carrying the request id, so that every line the request causes names it.
+#[derive(Clone)]
+struct InRequestSpan(Box<dyn rocket::route::Handler>);
+
+#[rocket::async_trait]
+impl rocket::route::Handler for InRequestSpan {
+    async fn handle<'r>(&self, req: &'r Request<'_>, data: Data<'r>) -> rocket::route::Outcome<'r> {
+        use tracing::Instrument;
+        let span = tracing::info_span!("request", request_id = %RequestId::of(req));
+        self.0.handle(req, data).instrument(span).await
+    }
+}
+
+fn in_request_spans(routes: Vec<rocket::Route>) -> Vec<rocket::Route> {
+    routes
+        .into_iter()
+        .map(|mut route| {
+            route.handler = Box::new(InRequestSpan(route.handler));
+            route
+        })
+        .collect()
 }
 
 /// One log line per request, naming the route pattern rather than the path.
