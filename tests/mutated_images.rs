@@ -76,3 +76,24 @@ proptest! {
         assert_clean_or_refused(&spliced);
     }
 }
+
+/// A photo large enough to take the scaled JPEG decoder (twice the stored size), made once.
+fn large_jpeg() -> &'static [u8] {
+    static LARGE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    LARGE.get_or_init(|| encode_jpeg(&document_pixels(4000, 3000), None))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_large_jpeg_with_flipped_bits_never_panics(flips in proptest::collection::vec((any::<usize>(), 0u8..8), 1..24)) {
+        let mut bytes = large_jpeg().to_vec();
+        for (at, bit) in flips {
+            // Mostly in the headers and the first scans, where the decoder's choices are made.
+            let at = at % (bytes.len() / 8);
+            bytes[at] ^= 1 << bit;
+        }
+        assert_clean_or_refused(&bytes);
+    }
+}
