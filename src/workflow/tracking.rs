@@ -58,12 +58,18 @@ pub async fn timeline(
         .all(db)
         .await?
         .into_iter()
-        .map(|e| TimelineEntry {
-            at: e.at,
-            event: e.kind,
-            note: e.note,
-        })
+        .map(TimelineEntry::from)
         .collect())
+}
+
+impl From<request_event::Model> for TimelineEntry {
+    fn from(event: request_event::Model) -> Self {
+        TimelineEntry {
+            at: event.at,
+            event: event.kind,
+            note: event.note,
+        }
+    }
 }
 
 /// The request that `token` opens, optionally required to be `request_id`. Every miss —
@@ -80,28 +86,38 @@ pub async fn find_for_requester(
     if let Some(id) = request_id {
         query = query.filter(request::Column::Id.eq(id));
     }
-    let Some(found) = query.one(db).await? else {
+    // The request and its timeline in one query: status polls are the busiest path.
+    let Some((found, events)) = query
+        .find_with_related(request_event::Entity)
+        .order_by_asc(request_event::Column::At)
+        .order_by_asc(request_event::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .next()
+    else {
         return Ok(None);
     };
     // Only a request already past its retention costs a write here: status polls stay reads.
     let due = found.created_at <= super::retention_cutoff(&services.settings, Utc::now());
-    let found = if due
+    let (found, timeline) = if due
         && super::state::is_pending(found.state)
         && super::sweep::expire_if_due(services, found.id, Utc::now()).await?
     {
-        request::Entity::find_by_id(found.id)
+        let expired = request::Entity::find_by_id(found.id)
             .one(db)
             .await?
-            .unwrap_or(found)
+            .unwrap_or(found);
+        let timeline = timeline(db, expired.id).await?;
+        (expired, timeline)
     } else {
-        found
+        (found, events.into_iter().map(TimelineEntry::from).collect())
     };
     // Issuing lasts seconds and is not yet a decision: the requester still sees "submitted".
     let state = match found.state {
         RequestState::Issuing => RequestState::Submitted,
         state => state,
     };
-    let timeline = timeline(db, found.id).await?;
     let reason = match state {
         RequestState::Rejected | RequestState::Expired => decision::Entity::find()
             .filter(decision::Column::RequestId.eq(found.id))
