@@ -9,7 +9,7 @@ use common::smtp::{available, SmtpSink};
 use common::*;
 use entities::{outbox_mail, request_event};
 use mail_parser::MessageParser;
-use rocket::http::{ContentType, Cookie, Header, Status};
+use rocket::http::Status;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use transfer_desk::mail::deliver_due;
 
@@ -32,24 +32,6 @@ async fn mailing_app(port: u16, adjust: impl FnOnce(&mut transfer_desk::Settings
 }
 
 /// Submits by the API with a browser language; returns id and tracking token.
-async fn submit_in(app: &TestApp, form: Multipart, language: &str) -> (uuid::Uuid, String) {
-    let (content_type, body) = form.finish();
-    let response = app
-        .client
-        .post("/api/v1/requests")
-        .header(content_type)
-        .header(Header::new("Accept-Language", language.to_owned()))
-        .body(body)
-        .dispatch()
-        .await;
-    assert_eq!(response.status(), Status::Created);
-    let body: serde_json::Value = response.into_json().await.unwrap();
-    (
-        body["request_id"].as_str().unwrap().parse().unwrap(),
-        body["tracking_token"].as_str().unwrap().to_owned(),
-    )
-}
-
 struct Received {
     to: String,
     subject: String,
@@ -94,12 +76,12 @@ async fn mails_go_out_in_the_requesters_language_and_the_registrant_can_cancel_t
     }
     let sink = SmtpSink::start(free_port());
     let app = mailing_app(sink.port, |_| {}).await;
-    let (id, token) = submit_in(
-        &app,
-        valid_submission("example.com", &camera_photo()),
-        "de-CH,de;q=0.9",
-    )
-    .await;
+    let (id, token) = app
+        .submit_by_api_in(
+            valid_submission("example.com", &camera_photo()),
+            Some("de-CH,de;q=0.9"),
+        )
+        .await;
     assert_eq!(send_now(&app).await.sent, 1);
     let receipt = parse(&sink.messages()[0]);
     assert_eq!(receipt.to, "anna@example.org");
@@ -175,23 +157,9 @@ async fn mails_go_out_in_the_requesters_language_and_the_registrant_can_cancel_t
         .take_while(|c| !c.is_whitespace())
         .collect();
 
-    let page = app.client.get(objection_path.clone()).dispatch().await;
-    assert_eq!(page.status(), Status::Ok);
-    let csrf = page
-        .cookies()
-        .get_private("td_csrf")
-        .unwrap()
-        .value()
-        .to_owned();
-    let confirmed = app
-        .client
-        .post(objection_path.clone())
-        .header(ContentType::Form)
-        .private_cookie(Cookie::new("td_csrf", csrf.clone()))
-        .body(form_body(&[("csrf_token", &csrf)]))
-        .dispatch()
-        .await;
-    assert_eq!(confirmed.status(), Status::SeeOther);
+    let csrf = app.page_token(&objection_path).await;
+    let (confirmed, _) = app.post_public_form(&objection_path, &csrf, &[]).await;
+    assert_eq!(confirmed, Status::SeeOther);
     let status = app.status_by_api(id, &token).await;
     assert!(
         status["transfer_code"].is_null(),
@@ -244,7 +212,8 @@ async fn the_outbox_retries_while_the_mail_server_is_down_and_delivers_when_it_i
     }
     let port = free_port();
     let app = mailing_app(port, |_| {}).await;
-    submit_in(&app, valid_submission("example.com", &camera_photo()), "fr").await;
+    app.submit_by_api_in(valid_submission("example.com", &camera_photo()), Some("fr"))
+        .await;
     let report = send_now(&app).await;
     assert_eq!((report.sent, report.failed), (0, 1));
     let waiting = outbox_mail::Entity::find()
@@ -329,24 +298,16 @@ async fn a_reviewers_message_is_announced_by_mail_without_its_text() {
         s.staff_mail = Some("security@host.example".into())
     })
     .await;
-    let (id, token) = submit_in(&app, valid_submission("example.com", &camera_photo()), "it").await;
-    let page = app.client.get(format!("/track/{token}")).dispatch().await;
-    let csrf = page
-        .cookies()
-        .get_private("td_csrf")
-        .unwrap()
-        .value()
-        .to_owned();
-    app.client
-        .post(format!("/track/{token}/messages"))
-        .header(ContentType::Form)
-        .private_cookie(Cookie::new("td_csrf", csrf.clone()))
-        .body(form_body(&[
-            ("csrf_token", &csrf),
-            ("message", "Secret plans: call me"),
-        ]))
-        .dispatch()
+    let (id, token) = app
+        .submit_by_api_in(valid_submission("example.com", &camera_photo()), Some("it"))
         .await;
+    let csrf = app.page_token(&format!("/track/{token}")).await;
+    app.post_public_form(
+        &format!("/track/{token}/messages"),
+        &csrf,
+        &[("message", "Secret plans: call me")],
+    )
+    .await;
     let alice = app.sign_in("alice").await;
     app.staff_post(
         &alice,
@@ -454,7 +415,8 @@ async fn the_service_sends_a_new_mail_by_itself_within_seconds() {
     }
     let sink = SmtpSink::start(free_port());
     let app = mailing_app(sink.port, |s| s.send_mail_in_background = true).await;
-    submit_in(&app, valid_submission("example.com", &camera_photo()), "en").await;
+    app.submit_by_api_in(valid_submission("example.com", &camera_photo()), Some("en"))
+        .await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
     while sink.messages().is_empty() {
         assert!(

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use entities::{document, request, request_event};
-use rocket::http::{ContentType, Cookie, Status};
+use rocket::http::Status;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use transfer_desk::workflow::sweep;
@@ -33,83 +33,6 @@ fn nameserver_change(hosts: &str) -> Multipart {
     valid_submission("example.com", &camera_photo())
         .text("kind", "nameservers")
         .text("nameservers", hosts)
-}
-
-/// The CSRF cookie a public page sets, to send its form back like a browser would.
-async fn page_token(app: &TestApp, path: &str) -> String {
-    let page = app.client.get(path).dispatch().await;
-    assert_eq!(page.status(), Status::Ok, "{path}");
-    page.cookies()
-        .get_private("td_csrf")
-        .expect("the page sets its form token")
-        .value()
-        .to_owned()
-}
-
-/// A page's HTML, with the slashes that Tera escapes in values put back.
-async fn page_text(app: &TestApp, path: &str) -> String {
-    app.client
-        .get(path)
-        .dispatch()
-        .await
-        .into_string()
-        .await
-        .unwrap()
-        .replace("&#x2F;", "/")
-}
-
-async fn post_public_form(
-    app: &TestApp,
-    path: &str,
-    token: &str,
-    fields: &[(&str, &str)],
-) -> (Status, String) {
-    post_forged_form(app, path, token, token, fields).await
-}
-
-/// A form whose token field is `field_token` while the browser's cookie holds `token`.
-async fn post_forged_form(
-    app: &TestApp,
-    path: &str,
-    token: &str,
-    field_token: &str,
-    fields: &[(&str, &str)],
-) -> (Status, String) {
-    let mut all = vec![("csrf_token", field_token)];
-    all.extend_from_slice(fields);
-    let response = app
-        .client
-        .post(path)
-        .header(ContentType::Form)
-        .private_cookie(Cookie::new("td_csrf", token.to_owned()))
-        .body(form_body(&all))
-        .dispatch()
-        .await;
-    (
-        response.status(),
-        response.into_string().await.unwrap_or_default(),
-    )
-}
-
-async fn post_public_multipart(
-    app: &TestApp,
-    path: &str,
-    token: &str,
-    form: Multipart,
-) -> (Status, String) {
-    let (content_type, body) = form.text("csrf_token", token).finish();
-    let response = app
-        .client
-        .post(path)
-        .header(content_type)
-        .private_cookie(Cookie::new("td_csrf", token.to_owned()))
-        .body(body)
-        .dispatch()
-        .await;
-    (
-        response.status(),
-        response.into_string().await.unwrap_or_default(),
-    )
 }
 
 #[rocket::async_test]
@@ -173,7 +96,7 @@ async fn a_nameserver_change_is_approved_end_to_end_and_the_registry_receives_th
         app.audit_details("nameservers_set").await,
         ["ns1.new-host.ch ns2.new-host.ch ns3.new-host.ch"]
     );
-    let tracking = page_text(&app, &format!("/track/{token}")).await;
+    let tracking = app.page_text(&format!("/track/{token}")).await;
     assert!(
         tracking.contains("The new nameservers were set on"),
         "{tracking}"
@@ -239,12 +162,12 @@ async fn bad_nameserver_lists_and_hosts_without_a_registry_command_change_nothin
         .as_str()
         .unwrap()
         .contains("cannot be requested online"));
-    let form = page_text(&without_registry, "/").await;
+    let form = without_registry.page_text("/").await;
     assert!(
         !form.contains("name=\"nameservers\""),
         "the form offers only what works"
     );
-    assert!(page_text(&app, "/").await.contains("name=\"nameservers\""));
+    assert!(app.page_text("/").await.contains("name=\"nameservers\""));
 }
 
 fn asking_the_holder() -> Multipart {
@@ -290,7 +213,8 @@ async fn the_holder_confirms_with_their_own_document_and_the_reviewer_sees_both(
     let status = app.status_by_api(id, &token).await;
     assert_eq!(status["status"], "awaiting_holder");
     assert_eq!(status["holder_name"], "Anna Muster");
-    assert!(page_text(&app, &format!("/track/{token}"))
+    assert!(app
+        .page_text(&format!("/track/{token}"))
         .await
         .contains("waiting for the holder"));
 
@@ -302,20 +226,16 @@ async fn the_holder_confirms_with_their_own_document_and_the_reviewer_sees_both(
         "nothing to review before the holder answers"
     );
 
-    let holder_page = page_text(&app, &holder_path).await;
+    let holder_page = app.page_text(&holder_path).await;
     assert!(
         holder_page.contains("Rita Agent asks to act for you"),
         "{holder_page}"
     );
     assert!(holder_page.contains("example.com"));
-    let csrf = page_token(&app, &holder_path).await;
-    let missing = post_public_multipart(
-        &app,
-        &format!("{holder_path}/confirm"),
-        &csrf,
-        Multipart::new(),
-    )
-    .await;
+    let csrf = app.page_token(&holder_path).await;
+    let missing = app
+        .post_public_multipart(&format!("{holder_path}/confirm"), &csrf, Multipart::new())
+        .await;
     assert_eq!(missing.0, Status::UnprocessableEntity);
     assert!(
         missing.1.contains("Please add a photo of the front"),
@@ -324,8 +244,9 @@ async fn the_holder_confirms_with_their_own_document_and_the_reviewer_sees_both(
     );
     let confirm =
         Multipart::new().file("holder_id_front", "mine.jpg", "image/jpeg", &camera_photo());
-    let confirmed =
-        post_public_multipart(&app, &format!("{holder_path}/confirm"), &csrf, confirm).await;
+    let confirmed = app
+        .post_public_multipart(&format!("{holder_path}/confirm"), &csrf, confirm)
+        .await;
     assert_eq!(confirmed.0, Status::SeeOther);
 
     let status = app.status_by_api(id, &token).await;
@@ -337,7 +258,8 @@ async fn the_holder_confirms_with_their_own_document_and_the_reviewer_sees_both(
         .map(|e| e["event"].as_str().unwrap())
         .collect();
     assert_eq!(events, ["submitted", "holder_confirmed"]);
-    assert!(page_text(&app, &holder_path)
+    assert!(app
+        .page_text(&holder_path)
         .await
         .contains("You confirmed on"));
 
@@ -347,8 +269,9 @@ async fn the_holder_confirms_with_their_own_document_and_the_reviewer_sees_both(
         "image/jpeg",
         &camera_photo(),
     );
-    let replayed =
-        post_public_multipart(&app, &format!("{holder_path}/confirm"), &csrf, replay).await;
+    let replayed = app
+        .post_public_multipart(&format!("{holder_path}/confirm"), &csrf, replay)
+        .await;
     assert_eq!(
         replayed.0,
         Status::UnprocessableEntity,
@@ -394,23 +317,23 @@ async fn a_holder_who_refuses_rejects_the_request_with_their_reason() {
     app.add_domain("example.com", "Anna Muster", "anna@example.com")
         .await;
     let (id, token, holder_path) = submit_for_holder(&app).await;
-    let csrf = page_token(&app, &holder_path).await;
-    let wrong_token = post_forged_form(
-        &app,
-        &format!("{holder_path}/refuse"),
-        &csrf,
-        "not-the-token",
-        &[("reason", "x")],
-    )
-    .await;
+    let csrf = app.page_token(&holder_path).await;
+    let wrong_token = app
+        .post_forged_form(
+            &format!("{holder_path}/refuse"),
+            &csrf,
+            "not-the-token",
+            &[("reason", "x")],
+        )
+        .await;
     assert_eq!(wrong_token.0, Status::Forbidden);
-    let (status, _) = post_public_form(
-        &app,
-        &format!("{holder_path}/refuse"),
-        &csrf,
-        &[("reason", "I never asked <anyone> for this.")],
-    )
-    .await;
+    let (status, _) = app
+        .post_public_form(
+            &format!("{holder_path}/refuse"),
+            &csrf,
+            &[("reason", "I never asked <anyone> for this.")],
+        )
+        .await;
     assert_eq!(status, Status::SeeOther);
     let seen = app.status_by_api(id, &token).await;
     assert_eq!(seen["status"], "rejected");
@@ -418,9 +341,9 @@ async fn a_holder_who_refuses_rejects_the_request_with_their_reason() {
         .as_str()
         .unwrap()
         .contains("I never asked <anyone> for this."));
-    let tracking = page_text(&app, &format!("/track/{token}")).await;
+    let tracking = app.page_text(&format!("/track/{token}")).await;
     assert!(tracking.contains("I never asked &lt;anyone&gt; for this."));
-    assert!(page_text(&app, &holder_path).await.contains("You refused"));
+    assert!(app.page_text(&holder_path).await.contains("You refused"));
     let live = document::Entity::find()
         .filter(document::Column::RequestId.eq(id))
         .filter(document::Column::WrappedKey.is_not_null())
@@ -428,13 +351,9 @@ async fn a_holder_who_refuses_rejects_the_request_with_their_reason() {
         .await
         .unwrap();
     assert!(live.is_empty(), "the requester's documents are destroyed");
-    let again = post_public_form(
-        &app,
-        &format!("{holder_path}/refuse"),
-        &csrf,
-        &[("reason", "")],
-    )
-    .await;
+    let again = app
+        .post_public_form(&format!("{holder_path}/refuse"), &csrf, &[("reason", "")])
+        .await;
     assert_eq!(again.0, Status::UnprocessableEntity);
     assert_eq!(app.audit_details("holder_refused").await.len(), 1);
 }
@@ -454,7 +373,8 @@ async fn a_silent_holder_lets_the_request_expire_when_the_link_ends() {
     let seen = app.status_by_api(id, &token).await;
     assert_eq!(seen["status"], "expired");
     assert_eq!(seen["reason"], "The holder did not answer within 7 days.");
-    assert!(page_text(&app, &holder_path)
+    assert!(app
+        .page_text(&holder_path)
         .await
         .contains("can no longer be used"));
 }
@@ -464,20 +384,10 @@ async fn only_a_representative_asks_the_holder_and_the_form_keeps_what_was_typed
     let app = TestApp::start().await;
     app.add_domain("example.com", "Anna Muster", "anna@example.com")
         .await;
-    let csrf = app.csrf_token().await;
     let form = asking_the_holder()
-        .text("csrf_token", &csrf)
         .text("holder_email", "")
         .text("relation", "holder");
-    let (content_type, body) = form.finish();
-    let response = app
-        .client
-        .post("/requests")
-        .header(content_type)
-        .private_cookie(Cookie::new("td_csrf", csrf))
-        .body(body)
-        .dispatch()
-        .await;
+    let response = app.submit_form(form).await;
     assert_eq!(response.status(), Status::UnprocessableEntity);
     let page = response.into_string().await.unwrap();
     assert!(page.contains("Only someone acting for the holder can ask the holder"));
@@ -493,32 +403,24 @@ async fn the_form_shows_the_holder_link_once_on_the_first_tracking_page() {
     let app = TestApp::start().await;
     app.add_domain("example.com", "Anna Muster", "anna@example.com")
         .await;
-    let csrf = app.csrf_token().await;
-    let (content_type, body) = asking_the_holder().text("csrf_token", &csrf).finish();
-    let response = app
-        .client
-        .post("/requests")
-        .header(content_type)
-        .private_cookie(Cookie::new("td_csrf", csrf))
-        .body(body)
-        .dispatch()
-        .await;
+    let response = app.submit_form(asking_the_holder()).await;
     assert_eq!(response.status(), Status::SeeOther);
     let location = response.headers().get_one("Location").unwrap().to_owned();
     assert!(
         !location.contains("holder"),
         "the holder's link is in no URL"
     );
-    let first = page_text(&app, &location).await;
+    let first = app.page_text(&location).await;
     assert!(
         first.contains("Pass this link on to Anna Muster"),
         "{first}"
     );
-    let second = page_text(&app, &location).await;
+    let second = app.page_text(&location).await;
     assert!(!second.contains("/holder/"), "shown once");
     let holder_link = &first[first.find("/holder/").unwrap()..];
     let holder_path = &holder_link[..holder_link.find('"').unwrap()];
-    assert!(page_text(&app, holder_path)
+    assert!(app
+        .page_text(holder_path)
         .await
         .contains("asks to act for you"));
 }
@@ -533,44 +435,36 @@ async fn requester_and_reviewers_exchange_messages_kept_in_the_timeline() {
         .submit_by_api(valid_submission("example.com", &camera_photo()))
         .await;
     let track = format!("/track/{token}");
-    let csrf = page_token(&app, &track).await;
+    let csrf = app.page_token(&track).await;
 
-    let empty = post_public_form(
-        &app,
-        &format!("{track}/messages"),
-        &csrf,
-        &[("message", "  ")],
-    )
-    .await;
+    let empty = app
+        .post_public_form(&format!("{track}/messages"), &csrf, &[("message", "  ")])
+        .await;
     assert_eq!(empty.0, Status::UnprocessableEntity);
     assert!(empty.1.contains("Please write your message"));
     let long = "x".repeat(2001);
-    let too_long = post_public_form(
-        &app,
-        &format!("{track}/messages"),
-        &csrf,
-        &[("message", &long)],
-    )
-    .await;
+    let too_long = app
+        .post_public_form(&format!("{track}/messages"), &csrf, &[("message", &long)])
+        .await;
     assert_eq!(too_long.0, Status::UnprocessableEntity);
     assert!(too_long.1.contains(&long), "what was typed is kept");
-    let forged = post_forged_form(
-        &app,
-        &format!("{track}/messages"),
-        &csrf,
-        "forged",
-        &[("message", "hi")],
-    )
-    .await;
+    let forged = app
+        .post_forged_form(
+            &format!("{track}/messages"),
+            &csrf,
+            "forged",
+            &[("message", "hi")],
+        )
+        .await;
     assert_eq!(forged.0, Status::Forbidden);
 
-    let sent = post_public_form(
-        &app,
-        &format!("{track}/messages"),
-        &csrf,
-        &[("message", "My mailbox is down: <b>please</b> hurry.")],
-    )
-    .await;
+    let sent = app
+        .post_public_form(
+            &format!("{track}/messages"),
+            &csrf,
+            &[("message", "My mailbox is down: <b>please</b> hurry.")],
+        )
+        .await;
     assert_eq!(sent.0, Status::SeeOther);
     let alice = app.sign_in("alice").await;
     let queue = app
@@ -608,7 +502,7 @@ async fn requester_and_reviewers_exchange_messages_kept_in_the_timeline() {
         .await
         .unwrap();
     assert!(!queue.contains("new message"), "answered");
-    let tracking = page_text(&app, &track).await;
+    let tracking = app.page_text(&track).await;
     assert!(tracking.contains("Message from our security staff"));
     assert!(tracking.contains("We are on it, Anna."));
     let audited = entities::audit_event::Entity::find()
@@ -634,9 +528,8 @@ async fn messages_are_erased_with_the_personal_data_after_the_evidence_period() 
         .submit_by_api(valid_submission("example.com", &camera_photo()))
         .await;
     let track = format!("/track/{token}");
-    let csrf = page_token(&app, &track).await;
-    post_public_form(
-        &app,
+    let csrf = app.page_token(&track).await;
+    app.post_public_form(
         &format!("{track}/messages"),
         &csrf,
         &[("message", "Call me on 079 000 00 00")],
@@ -671,12 +564,12 @@ async fn messages_are_erased_with_the_personal_data_after_the_evidence_period() 
         .map(|e| e.note)
         .collect();
     assert_eq!(notes, [None]);
-    let refused = post_public_form(
-        &app,
-        &format!("{track}/messages"),
-        &csrf,
-        &[("message", "hello?")],
-    )
-    .await;
+    let refused = app
+        .post_public_form(
+            &format!("{track}/messages"),
+            &csrf,
+            &[("message", "hello?")],
+        )
+        .await;
     assert_eq!(refused.0, Status::NotFound);
 }

@@ -345,13 +345,106 @@ impl TestApp {
 
     /// Submits a request by the API; returns its id and tracking token.
     pub async fn submit_by_api(&self, form: Multipart) -> (uuid::Uuid, String) {
-        let response = self.post_multipart("/api/v1/requests", form).await;
+        self.submit_by_api_in(form, None).await
+    }
+
+    /// Submits through the API from a browser whose language is `language`.
+    pub async fn submit_by_api_in(
+        &self,
+        form: Multipart,
+        language: Option<&str>,
+    ) -> (uuid::Uuid, String) {
+        let (content_type, body) = form.finish();
+        let mut request = self.client.post("/api/v1/requests").header(content_type);
+        if let Some(language) = language {
+            request = request.header(Header::new("Accept-Language", language.to_owned()));
+        }
+        let response = request.body(body).dispatch().await;
         let status = response.status();
         let body: serde_json::Value = response.into_json().await.unwrap();
         assert_eq!(status, Status::Created, "{body}\n{}", captured_logs());
         (
             body["request_id"].as_str().unwrap().parse().unwrap(),
             body["tracking_token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// The CSRF cookie a public page sets, to send its form back as a browser would.
+    pub async fn page_token(&self, path: &str) -> String {
+        let page = self.client.get(path).dispatch().await;
+        assert_eq!(page.status(), Status::Ok, "{path}");
+        page.cookies()
+            .get_private("td_csrf")
+            .expect("the page sets its form token")
+            .value()
+            .to_owned()
+    }
+
+    /// A page's HTML, with the slashes that Tera escapes in values put back.
+    pub async fn page_text(&self, path: &str) -> String {
+        self.client
+            .get(path)
+            .dispatch()
+            .await
+            .into_string()
+            .await
+            .unwrap()
+            .replace("&#x2F;", "/")
+    }
+
+    /// Posts a public page's form with the browser's own token.
+    pub async fn post_public_form(
+        &self,
+        path: &str,
+        token: &str,
+        fields: &[(&str, &str)],
+    ) -> (Status, String) {
+        self.post_forged_form(path, token, token, fields).await
+    }
+
+    /// A form whose token field is `field_token` while the browser's cookie holds `token`.
+    pub async fn post_forged_form(
+        &self,
+        path: &str,
+        token: &str,
+        field_token: &str,
+        fields: &[(&str, &str)],
+    ) -> (Status, String) {
+        let mut all = vec![("csrf_token", field_token)];
+        all.extend_from_slice(fields);
+        let response = self
+            .client
+            .post(path)
+            .header(ContentType::Form)
+            .private_cookie(rocket::http::Cookie::new("td_csrf", token.to_owned()))
+            .body(form_body(&all))
+            .dispatch()
+            .await;
+        (
+            response.status(),
+            response.into_string().await.unwrap_or_default(),
+        )
+    }
+
+    /// Posts a public page's multipart form (with files) with the browser's own token.
+    pub async fn post_public_multipart(
+        &self,
+        path: &str,
+        token: &str,
+        form: Multipart,
+    ) -> (Status, String) {
+        let (content_type, body) = form.text("csrf_token", token).finish();
+        let response = self
+            .client
+            .post(path)
+            .header(content_type)
+            .private_cookie(rocket::http::Cookie::new("td_csrf", token.to_owned()))
+            .body(body)
+            .dispatch()
+            .await;
+        (
+            response.status(),
+            response.into_string().await.unwrap_or_default(),
         )
     }
 
