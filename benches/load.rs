@@ -128,6 +128,31 @@ fn main() {
         "queue page with {QUEUE_REQUESTS} requests: {}",
         summary(&mut times)
     );
+    let mut queries = runtime.block_on(queue_queries(&services));
+    println!("  of which the queue's queries: {}", summary(&mut queries));
+}
+
+/// The database part of the queue page, in process: its rows and its summary line.
+async fn queue_queries(services: &Services) -> Vec<f64> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    use transfer_desk::workflow::queue;
+    let me = entities::reviewer::Entity::find()
+        .filter(entities::reviewer::Column::Name.eq("bench"))
+        .one(&services.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut times = Vec::new();
+    for _ in 0..PAGE_ROUNDS {
+        let started = Instant::now();
+        let now = Utc::now();
+        queue::queue(&services.db, &queue::QueueFilter::default(), &me, now)
+            .await
+            .unwrap();
+        queue::summary(&services.db, now).await.unwrap();
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    times
 }
 
 /// Where a document view's time goes, each stage's median over 20 rounds.

@@ -50,7 +50,12 @@ fn files_containing(roots: &[&Path], needles: &[Vec<u8>]) -> Vec<String> {
 
 #[rocket::async_test]
 async fn an_uploaded_document_leaves_no_plaintext_on_disk_or_in_logs() {
+    // This process's temporary files go to a directory of its own, scanned below (the
+    // machine's whole /tmp may hold gigabytes of other builds).
+    let temp = tempfile::tempdir().unwrap();
+    std::env::set_var("TMPDIR", temp.path());
     let app = TestApp::start().await;
+    assert!(app.dir.path().starts_with(temp.path()));
     app.add_domain("example.com", "Anna Muster", "anna@example.com")
         .await;
     let marker = format!("MARKER-{}", uuid::Uuid::new_v4().simple());
@@ -128,7 +133,6 @@ async fn an_uploaded_document_leaves_no_plaintext_on_disk_or_in_logs() {
         2
     );
 
-    let temp = std::env::temp_dir();
     // The scan itself must be able to see a plaintext copy.
     let canary = app.dir.path().join("canary.bin");
     std::fs::write(
@@ -143,7 +147,11 @@ async fn an_uploaded_document_leaves_no_plaintext_on_disk_or_in_logs() {
     std::fs::remove_file(&canary).unwrap();
 
     let hits = files_containing(
-        &[&app.data_dir(), services.store.files_dir().unwrap(), &temp],
+        &[
+            &app.data_dir(),
+            services.store.files_dir().unwrap(),
+            temp.path(),
+        ],
         &needles,
     );
     assert!(hits.is_empty(), "plaintext found in {hits:?}");
