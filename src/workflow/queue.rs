@@ -107,43 +107,56 @@ pub async fn queue(
     let open_objection = Condition::all()
         .add(request::Column::ObjectedAt.is_not_null())
         .add(request::Column::ObjectionHandledAt.is_null());
-    let mut query = request::Entity::find()
-        .order_by(
-            sea_orm::sea_query::SimpleExpr::Case(Box::new(
-                Expr::case(open_objection.clone(), 0).finally(1),
-            )),
-            sea_orm::Order::Asc,
-        )
-        .order_by_asc(request::Column::CreatedAt);
-    query = match filter.state {
-        Some(state) => query.filter(request::Column::State.eq(state)),
-        // Pending requests, and decided ones whose requester wrote and waits for an answer
-        // or whose code the registrant on file objected to.
-        None => query.filter(
-            Condition::any()
-                .add(state::pending())
-                .add(request::Column::AwaitingReplySince.is_not_null())
-                .add(open_objection),
-        ),
+    let offset = filter.page.saturating_mul(QUEUE_PAGE);
+    // Enough rows to fill this page and to know whether another follows.
+    let needed = offset.saturating_add(QUEUE_PAGE + 1);
+    let oldest_first = |condition: Condition| {
+        let mut query = request::Entity::find().filter(condition);
+        if let Some(text) = filter
+            .domain
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            query = query.filter(request::Column::Domain.contains(text.to_lowercase()));
+        }
+        if filter.mine {
+            query = query
+                .filter(request::Column::ClaimedBy.eq(me.id))
+                .filter(request::Column::ClaimExpiresAt.gt(now));
+        }
+        query.order_by_asc(request::Column::CreatedAt).limit(needed)
     };
-    if let Some(text) = filter
-        .domain
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
-        query = query.filter(request::Column::Domain.contains(text.to_lowercase()));
-    }
-    if filter.mine {
-        query = query
-            .filter(request::Column::ClaimedBy.eq(me.id))
-            .filter(request::Column::ClaimExpiresAt.gt(now));
-    }
-    let mut requests = query
-        .offset(filter.page.saturating_mul(QUEUE_PAGE))
-        .limit(QUEUE_PAGE + 1)
-        .all(db)
-        .await?;
+    let mut requests = match filter.state {
+        Some(state) => {
+            oldest_first(Condition::all().add(request::Column::State.eq(state)))
+                .all(db)
+                .await?
+        }
+        // Pending requests, and decided ones whose requester wrote and waits for an answer
+        // or whose code the registrant on file objected to. Each asked for on its own, so
+        // that each reads its own index: as one OR, the database reads every request.
+        None => {
+            let mut all = oldest_first(state::pending()).all(db).await?;
+            let mut seen: HashSet<Uuid> = all.iter().map(|r| r.id).collect();
+            let waiting = Condition::all().add(request::Column::AwaitingReplySince.is_not_null());
+            for condition in [waiting, open_objection] {
+                for found in oldest_first(condition).all(db).await? {
+                    if seen.insert(found.id) {
+                        all.push(found);
+                    }
+                }
+            }
+            all
+        }
+    };
+    // Objections to an issued code come first: a hijack may be under way.
+    let objected = |r: &request::Model| r.objected_at.is_some() && r.objection_handled_at.is_none();
+    requests.sort_by_key(|r| (!objected(r), r.created_at));
+    let mut requests: Vec<request::Model> = requests
+        .into_iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .collect();
     let has_next = requests.len() as u64 > QUEUE_PAGE;
     requests.truncate(QUEUE_PAGE as usize);
     let ids: Vec<Uuid> = requests.iter().map(|r| r.id).collect();

@@ -19,6 +19,7 @@ enum DocumentBlobs {
 #[derive(DeriveIden)]
 enum Requests {
     Table,
+    CreatedAt,
     AwaitingReplySince,
     ObjectedAt,
     Domain,
@@ -39,9 +40,19 @@ fn indexes() -> Vec<IndexCreateStatement> {
             .col(column)
             .to_owned()
     };
+    // Partial, in creation order: the few requests with a message waiting or an objection,
+    // oldest first. (An index on the column itself is no use to `IS NOT NULL` in SQLite.)
+    let created_where = |name: &str, column: Requests| {
+        Index::create()
+            .name(name)
+            .table(Requests::Table)
+            .col(Requests::CreatedAt)
+            .and_where(Expr::col(column).is_not_null())
+            .to_owned()
+    };
     vec![
-        on_requests("idx_requests_awaiting_reply", Requests::AwaitingReplySince),
-        on_requests("idx_requests_objected", Requests::ObjectedAt),
+        created_where("idx_requests_awaiting_reply", Requests::AwaitingReplySince),
+        created_where("idx_requests_objected", Requests::ObjectedAt),
         on_requests("idx_requests_domain", Requests::Domain),
         Index::create()
             .name("idx_transfer_codes_domain")
