@@ -383,6 +383,11 @@ async fn seed(services: &Services, count: usize) {
             objection_token_hash: Set(None),
             objected_at: Set(None),
             objection_handled_at: Set(None),
+            holder_link_sent_at: Set(None),
+            hand_off_due_at: Set(None),
+            nameservers_set_at: Set(None),
+            previous_nameservers: Set(None),
+            requester_messages: Set(0),
         });
         if batch.len() == 500 || n + 1 == count {
             request::Entity::insert_many(std::mem::take(&mut batch))

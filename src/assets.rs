@@ -32,19 +32,43 @@ pub fn unpack(data_dir: &Path, own_templates: Option<&Path>) -> std::io::Result<
     if let Some(own) = own_templates {
         let mut copied = 0;
         for entry in std::fs::read_dir(own)? {
-            let path = entry?.path();
+            let entry = entry?;
+            let path = entry.path();
             let name = path
                 .file_name()
                 .and_then(|n| n.to_str())
                 .unwrap_or_default();
-            if path.is_file() && name.ends_with(".html.tera") {
-                std::fs::copy(&path, unpacked.templates.join(name))?;
+            // Only regular files: a link could make the template engine serve any file the
+            // service can read (the master key) as a page.
+            let kind = entry.file_type()?;
+            if kind.is_symlink() || (name.ends_with(".html.tera") && !kind.is_file()) {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!(
+                        "{} is not a regular file (a link or a directory): TRANSFER_DESK_TEMPLATES_DIR may hold only regular *.html.tera files",
+                        path.display()
+                    ),
+                ));
+            }
+            if kind.is_file() && name.ends_with(".html.tera") {
+                copy_regular_file(&path, &unpacked.templates.join(name))?;
                 copied += 1;
             }
         }
         tracing::info!(dir = %own.display(), copied, "the host's own templates replace the built-in ones");
     }
     Ok(unpacked)
+}
+
+/// Copies `from` refusing to follow a link swapped in since it was listed.
+fn copy_regular_file(from: &Path, to: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut source = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(from)?;
+    let mut target = std::fs::File::create(to)?;
+    std::io::copy(&mut source, &mut target).map(|_| ())
 }
 
 fn write_dir(dir: &Dir, to: &Path) -> std::io::Result<()> {
@@ -85,5 +109,21 @@ mod tests {
             std::fs::read_to_string(again.templates.join("base.html.tera")).unwrap(),
             "branded"
         );
+    }
+
+    #[test]
+    fn a_link_among_the_hosts_templates_stops_the_start() {
+        let data = tempfile::tempdir().unwrap();
+        let own = tempfile::tempdir().unwrap();
+        let secret = data.path().join("master.key");
+        std::fs::write(&secret, "the master key").unwrap();
+        std::os::unix::fs::symlink(&secret, own.path().join("status.html.tera")).unwrap();
+        let error = unpack(data.path(), Some(own.path()))
+            .err()
+            .expect("refused");
+        assert!(error.to_string().contains("not a regular file"), "{error}");
+        let templates = data.path().join(".assets/templates/status.html.tera");
+        let copied = std::fs::read_to_string(templates).unwrap_or_default();
+        assert!(!copied.contains("the master key"));
     }
 }

@@ -43,6 +43,12 @@ pub const OBJECTION: &str = "objection";
 pub const CODE_CANCELLED: &str = "code_cancelled";
 pub const CODE_CANCEL_FAILED: &str = "code_cancel_failed";
 pub const OBJECTION_HANDLED: &str = "objection_handled";
+pub const DOMAIN_LIMIT_CLEARED: &str = "domain_limit_cleared";
+pub const NAMESERVERS_RESTORED: &str = "nameservers_restored";
+pub const NAMESERVERS_RESTORE_FAILED: &str = "nameservers_restore_failed";
+pub const NAMESERVERS_APPROVED: &str = "nameservers_approved";
+pub const NAMESERVERS_HAND_OFF_FAILED: &str = "nameservers_hand_off_failed";
+pub const APPROVAL_WITHDRAWN: &str = "approval_withdrawn";
 
 pub async fn record(
     db: &impl ConnectionTrait,

@@ -305,12 +305,14 @@ async fn serve(settings: Settings) -> ExitCode {
         }
     };
     if let (Some(address), Some(services)) = (metrics_address, rocket.state::<crate::Services>()) {
-        match crate::observe::install() {
-            Some(handle) => {
-                tokio::spawn(crate::observe::serve(handle, services.clone(), address));
-                tracing::info!(%address, "metrics at http://{address}/metrics");
+        match crate::observe::prepare(services.clone(), address).await {
+            Ok(metrics) => {
+                tokio::spawn(crate::observe::serve(metrics));
             }
-            None => tracing::error!("cannot install the metrics recorder"),
+            Err(error) => {
+                tracing::error!("cannot start: {error}");
+                return ExitCode::FAILURE;
+            }
         }
     }
     match rocket.launch().await {
@@ -337,10 +339,11 @@ async fn sweep_once(settings: Settings) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     println!(
-        "expired {} request(s), returned {} interrupted issuing(s) to review, erased {} code(s), unlinked {} file(s), removed {} orphaned file(s), erased personal data of {} request(s), purged {} stale row(s)",
+        "expired {} request(s), returned {} interrupted issuing(s) to review, erased {} code(s), handed {} nameserver change(s) to the registry, unlinked {} file(s), removed {} orphaned file(s), erased personal data of {} request(s), purged {} stale row(s)",
         report.requests_expired,
         report.issuing_abandoned,
         report.codes_erased,
+        report.nameservers_handed_off,
         report.unlinked_from_outbox,
         report.orphans_removed,
         report.personal_data_erased,

@@ -76,6 +76,8 @@ pub struct Settings {
     pub templates_dir: Option<PathBuf>,
     /// The time zone pages and emails show times in.
     pub time_zone: chrono_tz::Tz,
+    /// The language of mails to registrants whose portfolio row names none.
+    pub default_language: crate::i18n::Lang,
     /// Where mail goes (`smtps://user:pass@host:465`, `smtp://host:587?tls=required`); without
     /// it, mails stay in the outbox for admins to read.
     pub smtp_url: Option<Secret>,
@@ -98,6 +100,12 @@ pub struct Settings {
     pub submissions_per_hour: u32,
     /// Submissions accepted per domain a day; 0 for no limit.
     pub submissions_per_domain_per_day: u32,
+    /// An upload slower than this (bytes a second, after a short grace) is cut off.
+    pub upload_min_bytes_per_second: u64,
+    /// The most a whole upload may take.
+    pub upload_deadline: std::time::Duration,
+    /// Bodies with documents one client address (an IPv6 client by its /64) may send at once.
+    pub uploads_per_client: usize,
     /// How old an unreferenced file in uploads/ must be before the sweeper removes it.
     pub sweep_grace: chrono::Duration,
 }
@@ -151,6 +159,7 @@ impl Settings {
             approvals: ApprovalPolicy::FourEyesOnSignals,
             registry_command: None,
             time_zone: chrono_tz::Europe::Zurich,
+            default_language: crate::i18n::Lang::En,
             templates_dir: None,
             metrics_address: None,
             smtp_url: None,
@@ -162,6 +171,9 @@ impl Settings {
             submissions_per_hour: 10,
             submissions_per_domain_per_day: 5,
             trusted_proxies: Vec::new(),
+            upload_min_bytes_per_second: 2048,
+            upload_deadline: std::time::Duration::from_secs(600),
+            uploads_per_client: 2,
             sweep_grace: chrono::Duration::minutes(10),
         }
     }
@@ -236,6 +248,30 @@ impl Settings {
         if let Some(n) = count("TRANSFER_DESK_SUBMISSIONS_PER_DOMAIN_PER_DAY")? {
             settings.submissions_per_domain_per_day = n;
         }
+        if let Some(v) = var("TRANSFER_DESK_UPLOAD_MIN_RATE") {
+            settings.upload_min_bytes_per_second = parse_size(&v)
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| invalid("TRANSFER_DESK_UPLOAD_MIN_RATE must be a size a second of at least 1 byte, e.g. 2KiB"))?;
+        }
+        if let Some(v) = var("TRANSFER_DESK_UPLOAD_DEADLINE_SECONDS") {
+            settings.upload_deadline = v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|s| (10..=3600).contains(s))
+                .map(std::time::Duration::from_secs)
+                .ok_or_else(|| {
+                    invalid("TRANSFER_DESK_UPLOAD_DEADLINE_SECONDS must be 10 to 3600 seconds")
+                })?;
+        }
+        if let Some(v) = var("TRANSFER_DESK_UPLOADS_PER_CLIENT") {
+            settings.uploads_per_client = v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| (1..=16).contains(n))
+                .ok_or_else(|| invalid("TRANSFER_DESK_UPLOADS_PER_CLIENT must be 1 to 16"))?;
+        }
         if let Some(list) = var("TRANSFER_DESK_ALLOWED_HOSTS") {
             settings.allowed_hosts = list
                 .split(',')
@@ -269,6 +305,17 @@ impl Settings {
                 .ok()
                 .filter(|h| (0..=24 * 30).contains(h))
                 .ok_or_else(|| invalid("TRANSFER_DESK_OBJECTION_HOURS must be 0 to 720 hours"))?;
+        }
+        if let Some(code) = var("TRANSFER_DESK_DEFAULT_LANGUAGE") {
+            settings.default_language =
+                crate::i18n::Lang::from_code(code.trim()).ok_or_else(|| {
+                    invalid("TRANSFER_DESK_DEFAULT_LANGUAGE must be en, fr, de or it")
+                })?;
+        }
+        if settings.objection_hours > 0 && settings.smtp_url.is_none() {
+            return Err(invalid(
+                "TRANSFER_DESK_OBJECTION_HOURS needs TRANSFER_DESK_SMTP_URL: without mail the registrant on file never receives the link to object, so the window would protect nobody while the requester is told it does. Set TRANSFER_DESK_SMTP_URL, or TRANSFER_DESK_OBJECTION_HOURS=0 (admins can still cancel a code or restore nameservers on the review page)",
+            ));
         }
         if let Some(zone) = var("TRANSFER_DESK_TIME_ZONE") {
             settings.time_zone = zone.trim().parse().map_err(|_| {

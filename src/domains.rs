@@ -41,8 +41,12 @@ pub fn normalize_domain(input: &str) -> Result<String, DomainError> {
     valid.then_some(ascii).ok_or_else(invalid)
 }
 
-/// A plausible email address: one `@`, something before it, a dotted domain after it.
+/// An address mail can be sent to: one the mail library accepts (the outbox would otherwise
+/// retry it forever), with a host that is a domain name.
 pub fn is_plausible_email(email: &str) -> bool {
+    if email.parse::<lettre::Address>().is_err() {
+        return false;
+    }
     match email.split_once('@') {
         Some((local, host)) => {
             !local.is_empty()
@@ -104,6 +108,8 @@ pub struct PortfolioEntry {
     pub registrant_phone: Option<String>,
     /// The current nameservers, one per line.
     pub nameservers: Option<String>,
+    /// The registrant's language code (`en`, `fr`, `de`, `it`), for the notices they get.
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,7 +126,7 @@ pub struct ImportReport {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("the CSV header must be domain,registrant_name,registrant_email[,registrant_phone][,nameservers]; found: {0}")]
+    #[error("the CSV header must be domain,registrant_name,registrant_email[,registrant_phone][,nameservers][,language]; found: {0}")]
     Header(String),
     #[error("cannot read the CSV file: {0}")]
     Csv(#[from] csv::Error),
@@ -144,10 +150,13 @@ pub fn parse_csv(input: impl Read) -> Result<(Vec<PortfolioEntry>, Vec<RowError>
     let columns = Columns {
         phone: optional.iter().position(|h| *h == "registrant_phone"),
         nameservers: optional.iter().position(|h| *h == "nameservers"),
+        language: optional.iter().position(|h| *h == "language"),
         count: header.len(),
     };
-    let known_optional =
-        usize::from(columns.phone.is_some()) + usize::from(columns.nameservers.is_some());
+    let known_optional = [columns.phone, columns.nameservers, columns.language]
+        .iter()
+        .filter(|c| c.is_some())
+        .count();
     if header.len() < 3 || header[..3] != expected || optional.len() != known_optional {
         return Err(ImportError::Header(header.join(",")));
     }
@@ -178,6 +187,7 @@ pub fn parse_csv(input: impl Read) -> Result<(Vec<PortfolioEntry>, Vec<RowError>
 struct Columns {
     phone: Option<usize>,
     nameservers: Option<usize>,
+    language: Option<usize>,
     count: usize,
 }
 
@@ -215,12 +225,22 @@ fn parse_row(record: &csv::StringRecord, columns: &Columns) -> Result<PortfolioE
         ),
         None => None,
     };
+    let language = match optional(columns.language) {
+        Some(code) => Some(
+            crate::i18n::Lang::from_code(&code.to_ascii_lowercase())
+                .ok_or_else(|| format!("language “{}” is not en, fr, de or it", truncate(code)))?
+                .code()
+                .to_owned(),
+        ),
+        None => None,
+    };
     Ok(PortfolioEntry {
         domain,
         registrant_name,
         registrant_email,
         registrant_phone,
         nameservers,
+        language,
     })
 }
 
@@ -239,6 +259,7 @@ pub async fn upsert(db: &impl ConnectionTrait, entries: &[PortfolioEntry]) -> Re
             registrant_phone: Set(entry.registrant_phone.clone()),
             imported_at: Set(now),
             nameservers: Set(entry.nameservers.clone()),
+            language: Set(entry.language.clone()),
         });
         domain::Entity::insert_many(rows)
             .on_conflict(
@@ -249,6 +270,7 @@ pub async fn upsert(db: &impl ConnectionTrait, entries: &[PortfolioEntry]) -> Re
                         domain::Column::RegistrantPhone,
                         domain::Column::ImportedAt,
                         domain::Column::Nameservers,
+                        domain::Column::Language,
                     ])
                     .to_owned(),
             )
@@ -360,6 +382,10 @@ mod tests {
         assert!(!is_plausible_email("anna@@example.org"));
         assert!(!is_plausible_email("an na@example.org"));
         assert!(!is_plausible_email("anna@localhost"));
+        // Shapes the mail library refuses: the outbox could never send to them.
+        for refused in ["anna(x)@example.org", "a<b>@example.org", "a;b@example.org"] {
+            assert!(!is_plausible_email(refused), "{refused}");
+        }
     }
 
     #[test]

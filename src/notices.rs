@@ -9,8 +9,8 @@ use chrono::{DateTime, Duration, Utc};
 use entities::incident_notice;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -57,7 +57,13 @@ pub enum NoticeError {
     Severity,
     #[error("a notice lasts 1 hour to 30 days")]
     Duration,
+    #[error("at most {MAX_LIVE} notices are live at once")]
+    TooMany,
 }
+
+/// Notices live at once: every one shows on every public page, so a few is already much;
+/// more are refused (an admin ends one first).
+pub const MAX_LIVE: u64 = 5;
 
 /// What an admin posts.
 pub struct NewNotice {
@@ -119,10 +125,11 @@ impl NoticeBoard {
         db: &impl ConnectionTrait,
         now: DateTime<Utc>,
     ) -> Result<(), DbErr> {
+        // Every live one: posting is capped (MAX_LIVE), and a notice that is not loaded could
+        // neither be shown nor ended.
         let rows = incident_notice::Entity::find()
             .filter(incident_notice::Column::EndsAt.gt(now))
             .order_by_desc(incident_notice::Column::UpdatedAt)
-            .limit(20)
             .all(db)
             .await?;
         let mut notices: Vec<Notice> = rows.into_iter().filter_map(from_row).collect();
@@ -144,6 +151,13 @@ impl NoticeBoard {
             Ok(texts) => texts,
             Err(error) => return Ok(Err(error)),
         };
+        let live = incident_notice::Entity::find()
+            .filter(incident_notice::Column::EndsAt.gt(now))
+            .count(db)
+            .await?;
+        if live >= MAX_LIVE {
+            return Ok(Err(NoticeError::TooMany));
+        }
         let id = Uuid::new_v4();
         incident_notice::ActiveModel {
             id: Set(id),

@@ -18,6 +18,35 @@ pub const FAILED_SIGN_INS: &str = "transfer_desk_failed_sign_ins_total";
 pub const INTAKE_SECONDS: &str = "transfer_desk_intake_seconds";
 pub const SUBMISSIONS: &str = "transfer_desk_submissions_total";
 
+/// Rocket's template engine reports a template that cannot be rendered only through the
+/// `log` crate, whose output Rocket's own logger would print with request paths (which carry
+/// tracking tokens). This forwards the template engine's errors, and nothing else, to the
+/// service's log.
+struct TemplateErrors;
+
+impl log::Log for TemplateErrors {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= log::Level::Error
+            && metadata.target().starts_with("rocket_dyn_templates")
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if self.enabled(record.metadata()) {
+            tracing::error!(target: "templates", "{}", record.args());
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+/// Sends the template engine's errors to the log (see [`TemplateErrors`]); call once, before
+/// Rocket starts (Rocket then leaves the `log` crate alone).
+pub fn log_template_errors() {
+    if log::set_boxed_logger(Box::new(TemplateErrors)).is_ok() {
+        log::set_max_level(log::LevelFilter::Error);
+    }
+}
+
 /// Installs the process-wide recorder; `None` if one is installed already.
 pub fn install() -> Option<PrometheusHandle> {
     PrometheusBuilder::new()
@@ -85,17 +114,65 @@ async fn read_gauges(services: &Services) -> Result<(), DbErr> {
     Ok(())
 }
 
-/// Serves `GET /metrics` on `address` until the process ends.
-pub async fn serve(handle: PrometheusHandle, services: Services, address: std::net::SocketAddr) {
+/// Why the metrics endpoint could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum MetricsError {
+    #[error("cannot install the metrics recorder (one is installed already)")]
+    Recorder,
+    #[error("cannot listen on TRANSFER_DESK_METRICS_ADDRESS {address}: {source}")]
+    Bind {
+        address: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the metrics endpoint cannot start: {0}")]
+    Rocket(String),
+}
+
+/// Prepares `GET /metrics` on `address`: the recorder is installed, the address is free and
+/// the server is ignited (with the release profile's checks), so that every failure is a
+/// start-up error. The returned server is launched by the caller.
+pub async fn prepare(
+    services: Services,
+    address: std::net::SocketAddr,
+) -> Result<rocket::Rocket<rocket::Ignite>, MetricsError> {
+    let handle = install().ok_or(MetricsError::Recorder)?;
+    // Rocket 0.5 binds only at launch: find out now whether the address can be had.
+    std::net::TcpListener::bind(address)
+        .map_err(|source| MetricsError::Bind { address, source })?;
+    // This server sets no cookie, but the `secrets` feature makes a release build refuse to
+    // start without a key: it gets a random one of its own.
+    let secret = crate::crypto::random_bytes::<64>()
+        .map_err(|error| MetricsError::Rocket(error.to_string()))?;
     let figment = rocket::Config::figment()
         .merge(("address", address.ip()))
         .merge(("port", address.port()))
+        .merge(("secret_key", secret.to_vec()))
         .merge(("log_level", rocket::config::LogLevel::Off))
         .merge(("cli_colors", false));
-    let server = rocket::custom(figment)
+    rocket::custom(figment)
         .manage(handle)
         .manage(services)
-        .mount("/", rocket::routes![metrics_text]);
+        .mount("/", rocket::routes![metrics_text])
+        .attach(rocket::fairing::AdHoc::on_liftoff(
+            "metrics address",
+            |rocket| {
+                Box::pin(async move {
+                    let config = rocket.config();
+                    tracing::info!(
+                        "metrics at http://{}:{}/metrics",
+                        config.address,
+                        config.port
+                    );
+                })
+            },
+        ))
+        .ignite()
+        .await
+        .map_err(|error| MetricsError::Rocket(error.to_string()))
+}
+
+/// Serves the prepared metrics endpoint until the process ends.
+pub async fn serve(server: rocket::Rocket<rocket::Ignite>) {
     if let Err(error) = server.launch().await {
         tracing::error!(%error, "the metrics endpoint stopped");
     }

@@ -40,6 +40,7 @@ async fn domains_import_reports_bad_rows_by_line_and_keeps_the_good_ones() {
     };
     let run = || {
         Command::new(env!("CARGO_BIN_EXE_transfer-desk"))
+            .env("ROCKET_PROFILE", "release")
             .args(["domains", "import"])
             .arg(&csv)
             .env("TRANSFER_DESK_DATA_DIR", &data_dir)
@@ -91,6 +92,7 @@ fn a_wrong_header_imports_nothing_and_says_why() {
     let csv = dir.path().join("wrong.csv");
     std::fs::write(&csv, "name,email\nexample.com,a@example.com\n").unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_transfer-desk"))
+        .env("ROCKET_PROFILE", "release")
         .args(["domains", "import"])
         .arg(&csv)
         .env("TRANSFER_DESK_DATA_DIR", dir.path().join("data"))
@@ -112,6 +114,7 @@ fn reviewer_commands_add_list_and_disable_with_the_password_from_stdin() {
     let database_url = format!("sqlite://{}/db.sqlite3?mode=rwc", dir.path().display());
     let run = |args: &[&str], stdin: &str| {
         let mut child = Command::new(env!("CARGO_BIN_EXE_transfer-desk"))
+            .env("ROCKET_PROFILE", "release")
             .args(args)
             .env("TRANSFER_DESK_DATA_DIR", dir.path().join("data"))
             .env("DATABASE_URL", &database_url)
@@ -190,6 +193,7 @@ async fn sweep_runs_the_background_jobs_once_for_cron() {
     let database_url = common::fresh_postgres_database().await;
     let sweep = || {
         let mut command = Command::new(env!("CARGO_BIN_EXE_transfer-desk"));
+        command.env("ROCKET_PROFILE", "release");
         command
             .arg("sweep")
             .env("TRANSFER_DESK_DATA_DIR", dir.path().join("data"))
@@ -227,6 +231,7 @@ fn the_binary_prints_its_hardened_systemd_unit() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_transfer-desk"))
         .arg("systemd-unit")
         .env_clear()
+        .env("ROCKET_PROFILE", "release")
         .output()
         .unwrap();
     assert!(output.status.success());

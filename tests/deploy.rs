@@ -132,10 +132,39 @@ async fn sigterm_lets_a_submission_in_progress_finish_and_exits_cleanly() {
 }
 
 #[tokio::test]
+async fn a_metrics_address_already_taken_stops_the_start_with_a_clear_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let (status, log) =
+        Server::refuses_to_start(&[("TRANSFER_DESK_METRICS_ADDRESS", &address)]).await;
+    assert!(!status.success(), "{log}");
+    assert!(
+        log.contains(&format!(
+            "cannot listen on TRANSFER_DESK_METRICS_ADDRESS {address}"
+        )),
+        "{log}"
+    );
+    assert!(!log.contains("metrics at"), "{log}");
+    assert!(!log.contains("is listening"), "{log}");
+}
+
+#[tokio::test]
 async fn metrics_are_served_on_their_own_address_without_personal_data() {
     let port = common::server::free_port();
     let address = format!("127.0.0.1:{port}");
     let server = Server::start(&[("TRANSFER_DESK_METRICS_ADDRESS", &address)]).await;
+    // Said once the address is bound, and only then (the release profile once refused to
+    // start the metrics server while the log still announced it).
+    let announced = format!("metrics at http://{address}/metrics");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !server.log().contains(&announced) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "metrics not announced:\n{}",
+            server.log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     server.import_domains(PORTFOLIO);
     let (content_type, body) = valid_submission("example.com", &camera_photo()).finish();
     let head = format!(

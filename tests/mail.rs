@@ -142,10 +142,13 @@ async fn mails_go_out_in_the_requesters_language_and_the_registrant_can_cancel_t
         .iter()
         .find(|m| m.to == "anna@example.com")
         .expect("the registrant is told");
-    assert_eq!(notice.language, "de");
+    assert_eq!(
+        notice.language, "en",
+        "the registrant's language (the portfolio names none: the default), not the requester's"
+    );
     assert!(
-        notice.text.contains("Anna Muster"),
-        "the requester's name as typed"
+        notice.text.contains("“Anna Muster”"),
+        "the requester's name as typed, quoted"
     );
     assert!(notice.subject.contains("example.com"));
     let start = notice
@@ -280,7 +283,11 @@ async fn the_holder_gets_their_link_by_mail_and_the_requester_never_sees_it() {
     let mails: Vec<Received> = sink.messages().iter().map(|m| parse(m)).collect();
     let holder = mails.iter().find(|m| m.to == "anna@example.com").unwrap();
     assert!(holder.text.contains("/holder/"), "{}", holder.text);
-    assert!(holder.subject.contains("Rita Agent"));
+    assert!(
+        !holder.subject.contains("Rita Agent"),
+        "no requester text in a subject"
+    );
+    assert!(holder.text.contains("“Rita Agent”"), "quoted in the body");
     let receipt = mails
         .iter()
         .find(|m| m.to == "rita@agency.example")

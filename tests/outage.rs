@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::server::free_port;
+use common::smtp::{self, SmtpSink};
 use common::*;
 use entities::{document, request, request_event};
 use rocket::http::Status;
@@ -183,19 +185,56 @@ fn asking_the_holder() -> Multipart {
         .file("id_front", "front.jpg", "image/jpeg", &camera_photo())
 }
 
+/// An app that mails (the holder's link goes only by mail) through a real SMTP server on
+/// loopback, with the sample domain and an admin; `None` when the mail tests are skipped.
+async fn holder_app() -> Option<(TestApp, SmtpSink)> {
+    if !smtp::available() {
+        return None;
+    }
+    let sink = SmtpSink::start(free_port());
+    let port = sink.port;
+    let app = TestApp::start_for_staff(|s| {
+        s.smtp_url = Some(transfer_desk::config::Secret::new(format!(
+            "smtp://127.0.0.1:{port}"
+        )));
+        s.send_mail_in_background = false;
+    })
+    .await;
+    app.add_domain("example.com", "Anna Muster", "anna@example.com")
+        .await;
+    app.add_reviewer("alice", true).await;
+    Some((app, sink))
+}
+
 /// Submits a representative's request that the holder verifies; returns the request id,
-/// the requester's token and the holder's link path.
-async fn submit_for_holder(app: &TestApp) -> (uuid::Uuid, String, String) {
+/// the requester's token and the holder's link path, read from the mail the holder got.
+async fn submit_for_holder(app: &TestApp, sink: &SmtpSink) -> (uuid::Uuid, String, String) {
     let response = app
         .post_multipart("/api/v1/requests", asking_the_holder())
         .await;
     assert_eq!(response.status(), Status::Created);
     let body: serde_json::Value = response.into_json().await.unwrap();
     assert_eq!(body["status"], "awaiting_holder");
-    let link = body["holder_link"]
-        .as_str()
-        .expect("the holder's link, once");
-    let path = link[link.find("/holder/").unwrap()..].to_owned();
+    assert!(body["holder_link"].is_null(), "never to the requester");
+    transfer_desk::mail::deliver_due(app.services(), chrono::Utc::now())
+        .await
+        .unwrap();
+    let mail = sink
+        .messages()
+        .into_iter()
+        .filter_map(|raw| {
+            let message = mail_parser::MessageParser::default().parse(&raw)?;
+            let to = message.to()?.first()?.address()?.to_owned();
+            let text = message.body_text(0)?.into_owned();
+            (to == "anna@example.com").then_some(text)
+        })
+        .find(|text| text.contains("/holder/"))
+        .expect("the holder's mail");
+    let start = mail.find("/holder/").unwrap();
+    let path: String = mail[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || "/-_".contains(*c))
+        .collect();
     (
         body["request_id"].as_str().unwrap().parse().unwrap(),
         body["tracking_token"].as_str().unwrap().to_owned(),
@@ -205,11 +244,10 @@ async fn submit_for_holder(app: &TestApp) -> (uuid::Uuid, String, String) {
 
 #[rocket::async_test]
 async fn the_holder_confirms_with_their_own_document_and_the_reviewer_sees_both() {
-    let app = TestApp::start_for_staff(|_| {}).await;
-    app.add_domain("example.com", "Anna Muster", "anna@example.com")
-        .await;
-    app.add_reviewer("alice", true).await;
-    let (id, token, holder_path) = submit_for_holder(&app).await;
+    let Some((app, sink)) = holder_app().await else {
+        return;
+    };
+    let (id, token, holder_path) = submit_for_holder(&app, &sink).await;
     let status = app.status_by_api(id, &token).await;
     assert_eq!(status["status"], "awaiting_holder");
     assert_eq!(status["holder_name"], "Anna Muster");
@@ -313,10 +351,10 @@ async fn the_holder_confirms_with_their_own_document_and_the_reviewer_sees_both(
 
 #[rocket::async_test]
 async fn a_holder_who_refuses_rejects_the_request_with_their_reason() {
-    let app = TestApp::start().await;
-    app.add_domain("example.com", "Anna Muster", "anna@example.com")
-        .await;
-    let (id, token, holder_path) = submit_for_holder(&app).await;
+    let Some((app, sink)) = holder_app().await else {
+        return;
+    };
+    let (id, token, holder_path) = submit_for_holder(&app, &sink).await;
     let csrf = app.page_token(&holder_path).await;
     let wrong_token = app
         .post_forged_form(
@@ -360,10 +398,10 @@ async fn a_holder_who_refuses_rejects_the_request_with_their_reason() {
 
 #[rocket::async_test]
 async fn a_silent_holder_lets_the_request_expire_when_the_link_ends() {
-    let app = TestApp::start().await;
-    app.add_domain("example.com", "Anna Muster", "anna@example.com")
-        .await;
-    let (id, token, holder_path) = submit_for_holder(&app).await;
+    let Some((app, sink)) = holder_app().await else {
+        return;
+    };
+    let (id, token, holder_path) = submit_for_holder(&app, &sink).await;
     let report = sweep::sweep(app.services(), chrono::Utc::now()).await;
     assert_eq!(report.requests_expired, 0, "the link is still valid");
     let after_a_week =
@@ -381,7 +419,13 @@ async fn a_silent_holder_lets_the_request_expire_when_the_link_ends() {
 
 #[rocket::async_test]
 async fn only_a_representative_asks_the_holder_and_the_form_keeps_what_was_typed() {
-    let app = TestApp::start().await;
+    let app = TestApp::start_with(|s| {
+        s.smtp_url = Some(transfer_desk::config::Secret::new(format!(
+            "smtp://127.0.0.1:{}",
+            free_port()
+        )))
+    })
+    .await;
     app.add_domain("example.com", "Anna Muster", "anna@example.com")
         .await;
     let form = asking_the_holder()
@@ -399,30 +443,39 @@ async fn only_a_representative_asks_the_holder_and_the_form_keeps_what_was_typed
 }
 
 #[rocket::async_test]
-async fn the_form_shows_the_holder_link_once_on_the_first_tracking_page() {
-    let app = TestApp::start().await;
-    app.add_domain("example.com", "Anna Muster", "anna@example.com")
+async fn the_form_never_shows_the_holders_link_it_goes_to_the_holders_mailbox() {
+    let Some((app, sink)) = holder_app().await else {
+        return;
+    };
+    let token = app.page_token("/").await;
+    let (content_type, body) = asking_the_holder().text("csrf_token", &token).finish();
+    let response = app
+        .client
+        .post("/requests")
+        .header(content_type)
+        .private_cookie(rocket::http::Cookie::new("td_csrf", token))
+        .body(body)
+        .dispatch()
         .await;
-    let response = app.submit_form(asking_the_holder()).await;
     assert_eq!(response.status(), Status::SeeOther);
     let location = response.headers().get_one("Location").unwrap().to_owned();
-    assert!(
-        !location.contains("holder"),
-        "the holder's link is in no URL"
-    );
+    assert!(!location.contains("holder"), "in no URL");
     let first = app.page_text(&location).await;
-    assert!(
-        first.contains("Pass this link on to Anna Muster"),
-        "{first}"
-    );
-    let second = app.page_text(&location).await;
-    assert!(!second.contains("/holder/"), "shown once");
-    let holder_link = &first[first.find("/holder/").unwrap()..];
-    let holder_path = &holder_link[..holder_link.find('"').unwrap()];
-    assert!(app
-        .page_text(holder_path)
+    assert!(first.contains("waiting for the holder"), "{first}");
+    assert!(!first.contains("/holder/"), "never on the requester's page");
+    transfer_desk::mail::deliver_due(app.services(), chrono::Utc::now())
         .await
-        .contains("asks to act for you"));
+        .unwrap();
+    let to_holder = sink
+        .messages()
+        .into_iter()
+        .filter_map(|raw| {
+            let message = mail_parser::MessageParser::default().parse(&raw)?;
+            Some(message.body_text(0)?.into_owned())
+        })
+        .filter(|text| text.contains("/holder/"))
+        .count();
+    assert_eq!(to_holder, 1, "the holder's mail alone carries it");
 }
 
 #[rocket::async_test]

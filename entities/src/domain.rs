@@ -11,6 +11,8 @@ pub struct Model {
     pub imported_at: DateTimeUtc,
     /// The domain's current nameservers, one per line, when the portfolio provides them.
     pub nameservers: Option<String>,
+    /// The registrant's language (`en`, `fr`, `de`, `it`) for the notices they receive.
+    pub language: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

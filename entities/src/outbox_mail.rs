@@ -2,7 +2,7 @@ use sea_orm::entity::prelude::*;
 
 /// An email waiting to be sent, being retried, sent or given up. The one secret link a mail
 /// may carry (a tracking, holder or objection link) is sealed under the master key and
-/// erased once sent; the stored body holds the marker `[[link]]` in its place.
+/// erased once sent; `link_paragraph` says before which paragraph of the body it goes.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "outbox_mails")]
 pub struct Model {
@@ -22,6 +22,10 @@ pub struct Model {
     /// When retrying was given up.
     pub failed_at: Option<DateTimeUtc>,
     pub last_error: Option<String>,
+    /// The paragraph (counted from 0, paragraphs separated by a blank line) the link is put
+    /// before when the mail is sent; mails queued before this column hold a `[[link]]`
+    /// paragraph instead.
+    pub link_paragraph: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

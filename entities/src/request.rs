@@ -51,6 +51,18 @@ pub struct Model {
     /// dealt with it.
     pub objected_at: Option<DateTimeUtc>,
     pub objection_handled_at: Option<DateTimeUtc>,
+    /// When the holder's private link was handed to their mail server.
+    pub holder_link_sent_at: Option<DateTimeUtc>,
+    /// An approved nameserver change waits for the registrant's objection window: it is
+    /// handed to the registry at this time, unless the registrant objects first.
+    pub hand_off_due_at: Option<DateTimeUtc>,
+    /// When the registry set the nameservers of an approved change.
+    pub nameservers_set_at: Option<DateTimeUtc>,
+    /// The nameservers before the change (from the portfolio), one per line: what an
+    /// objection restores.
+    pub previous_nameservers: Option<String>,
+    /// Messages the requester sent, counted by one guarded update per message.
+    pub requester_messages: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

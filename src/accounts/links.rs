@@ -21,10 +21,24 @@ pub const PASSWORD_LINK_VALIDITY: Duration = Duration::hours(24);
 /// A stored hash no password matches: the account cannot sign in until its link is used.
 const NO_PASSWORD: &str = "!";
 
+/// Voids every unused password link of a reviewer: a newer link, its use, or disabling the
+/// account leaves no older link working.
+async fn void_links(db: &impl ConnectionTrait, reviewer_id: Uuid) -> Result<(), DbErr> {
+    setup_token::Entity::update_many()
+        .col_expr(setup_token::Column::UsedAt, Expr::value(Utc::now()))
+        .filter(setup_token::Column::ReviewerId.eq(reviewer_id))
+        .filter(setup_token::Column::UsedAt.is_null())
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// A new one-time link for a reviewer; their earlier links stop working.
 async fn issue_link(
     db: &impl ConnectionTrait,
     reviewer_id: Uuid,
 ) -> Result<TrackingToken, AccountError> {
+    void_links(db, reviewer_id).await?;
     let token = TrackingToken::generate().map_err(|_| password::PasswordError::Hashing)?;
     setup_token::ActiveModel {
         token_hash: Set(token.hash().to_vec()),
@@ -72,7 +86,7 @@ pub async fn reset_password(
     Ok(token)
 }
 
-/// The reviewer a usable (unused, unexpired) password link is for.
+/// The reviewer a usable (unused, unexpired) password link is for; none for a disabled one.
 pub async fn password_link_holder(
     db: &impl ConnectionTrait,
     token: &TrackingToken,
@@ -89,7 +103,10 @@ pub async fn password_link_holder(
     else {
         return Ok(None);
     };
-    reviewer::Entity::find_by_id(reviewer_id).one(db).await
+    Ok(reviewer::Entity::find_by_id(reviewer_id)
+        .one(db)
+        .await?
+        .filter(|r| !r.disabled))
 }
 
 /// Sets the password of the link's reviewer. Works once (a guarded update marks the link
@@ -114,6 +131,7 @@ pub async fn complete_password_link(
     if used.rows_affected != 1 {
         return Ok(None);
     }
+    void_links(&txn, holder.id).await?;
     let name = holder.name.clone();
     let id = holder.id;
     let mut active = holder.into_active_model();
@@ -147,6 +165,7 @@ pub async fn set_disabled(
     active.update(db).await?;
     if disabled {
         revoke_all_sessions(db, id).await?;
+        void_links(db, id).await?;
     }
     let action = if disabled {
         audit::REVIEWER_DISABLED
@@ -156,22 +175,4 @@ pub async fn set_disabled(
     audit::record(db, actor, action, None, Some(name))
         .await
         .map_err(AccountError::from)
-}
-
-/// Changes one's own password after checking the current one; `Ok(false)` when the current
-/// password is wrong. Every session ends, this one too: the reviewer signs in again.
-pub async fn change_own_password(
-    db: &impl ConnectionTrait,
-    me: &reviewer::Model,
-    current: &str,
-    new_password: &str,
-) -> Result<bool, AccountError> {
-    password::check_length(new_password)?;
-    let (current_ok, _) = password::verify(current, &me.password_hash);
-    if !current_ok {
-        audit::record(db, &me.name, audit::PASSWORD_CHANGE_REFUSED, None, None).await?;
-        return Ok(false);
-    }
-    super::change_password(db, &me.name, new_password).await?;
-    Ok(true)
 }

@@ -13,8 +13,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 pub use links::{
-    change_own_password, complete_password_link, invite_reviewer, password_link_holder,
-    reset_password, set_disabled, PASSWORD_LINK_VALIDITY,
+    complete_password_link, invite_reviewer, password_link_holder, reset_password, set_disabled,
+    PASSWORD_LINK_VALIDITY,
 };
 pub use password::PasswordError;
 pub use throttle::{LoginThrottle, ThrottlePolicy, Verdict};
@@ -34,6 +34,8 @@ pub const MAX_PASSWORD_BYTES: usize = password::MAX_CHARS * 4;
 pub enum AccountError {
     #[error("a reviewer named “{0}” already exists")]
     NameTaken(String),
+    #[error("“{name}” looks like the existing reviewer “{existing}”")]
+    NameLooksLike { name: String, existing: String },
     #[error("no reviewer is named “{0}”")]
     UnknownReviewer(String),
     #[error("a reviewer name has 1 to 64 letters, digits, dots, dashes or underscores")]
@@ -50,6 +52,41 @@ pub fn check_name(name: &str) -> Result<(), AccountError> {
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_'));
     valid.then_some(()).ok_or(AccountError::InvalidName)
+}
+
+/// What a name looks like to a reader: letters from other scripts written as the Latin ones
+/// they look like (Cyrillic `а` as `a`), case folded, and the shapes that pass for each other
+/// (`0`/`o`, `1`/`l`/`I`, `rn`/`m`) made one. Two names with one skeleton are one name to a
+/// reviewer reading the audit trail.
+pub fn skeleton(name: &str) -> String {
+    deunicode::deunicode(name)
+        .to_lowercase()
+        .replace("rn", "m")
+        .replace("vv", "w")
+        .chars()
+        .map(|c| match c {
+            '0' => 'o',
+            '1' | 'i' | '|' => 'l',
+            other => other,
+        })
+        .collect()
+}
+
+/// Refuses a name that is, or looks like, an existing reviewer's.
+async fn check_distinct(db: &impl ConnectionTrait, name: &str) -> Result<(), AccountError> {
+    let wanted = skeleton(name);
+    for existing in list_reviewers(db).await? {
+        if existing.name == name {
+            return Err(AccountError::NameTaken(name.to_owned()));
+        }
+        if skeleton(&existing.name) == wanted {
+            return Err(AccountError::NameLooksLike {
+                name: name.to_owned(),
+                existing: existing.name,
+            });
+        }
+    }
+    Ok(())
 }
 
 pub async fn add_reviewer(
@@ -71,9 +108,7 @@ async fn insert_reviewer(
     actor: &str,
 ) -> Result<reviewer::Model, AccountError> {
     check_name(name)?;
-    if find_by_name(db, name).await?.is_some() {
-        return Err(AccountError::NameTaken(name.to_owned()));
-    }
+    check_distinct(db, name).await?;
     let now = Utc::now();
     let created = reviewer::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -160,7 +195,11 @@ pub async fn login(
     let now = Utc::now();
     match throttle.attempt(db, name, client_addr, now).await? {
         Verdict::Refuse { until } => {
-            audit::record(db, name, audit::LOGIN_THROTTLED, None, Some(client_addr)).await?;
+            // One line per account, address and window: a flood of throttled attempts must
+            // not push the real events off the audit page.
+            if throttle.first_refusal(db, name, client_addr, now).await? {
+                audit::record(db, name, audit::LOGIN_THROTTLED, None, Some(client_addr)).await?;
+            }
             return Ok(LoginOutcome::Throttled {
                 retry_after_minutes: (until - now).num_minutes() + 1,
             });
@@ -172,17 +211,7 @@ pub async fn login(
         .as_ref()
         .map_or(password::decoy_hash(), |r| r.password_hash.as_str())
         .to_owned();
-    let (matches, rehash) = {
-        let _permit = throttle
-            .checks
-            .acquire()
-            .await
-            .map_err(|_| PasswordError::Hashing)?;
-        let password = zeroize::Zeroizing::new(password.to_owned());
-        tokio::task::spawn_blocking(move || password::verify(&password, &stored))
-            .await
-            .map_err(|_| PasswordError::Hashing)?
-    };
+    let (matches, rehash) = verify_off_thread(throttle, password, stored).await?;
     let reviewer = match found {
         Some(reviewer) if matches && !reviewer.disabled => reviewer,
         _ => {
@@ -206,6 +235,78 @@ pub async fn login(
         reviewer,
         session_id,
     })
+}
+
+/// Checks a password against a stored hash on a blocking thread, a few at a time: Argon2
+/// takes tens of milliseconds of CPU that must not stall the async workers.
+async fn verify_off_thread(
+    throttle: &LoginThrottle,
+    password: &str,
+    stored: String,
+) -> Result<(bool, bool), AccountError> {
+    let _permit = throttle
+        .checks
+        .acquire()
+        .await
+        .map_err(|_| PasswordError::Hashing)?;
+    let password = zeroize::Zeroizing::new(password.to_owned());
+    Ok(
+        tokio::task::spawn_blocking(move || password::verify(&password, &stored))
+            .await
+            .map_err(|_| PasswordError::Hashing)?,
+    )
+}
+
+/// Wrong current passwords a session may give before it is ended.
+pub const CURRENT_PASSWORD_TRIES: i32 = 3;
+
+pub enum PasswordChange {
+    /// Changed; every session ended, this one too.
+    Changed,
+    WrongCurrent,
+    /// Too many wrong current passwords (or the sign-in throttle refused): the session is
+    /// ended and the reviewer signs in again.
+    SignedOut,
+}
+
+/// Changes one's own password after checking the current one, counted like sign-ins (per
+/// account and address, in the database) and ended after [`CURRENT_PASSWORD_TRIES`] wrong
+/// ones in a session: a stolen session cannot guess the password that protects the account.
+pub async fn change_own_password(
+    db: &impl ConnectionTrait,
+    throttle: &LoginThrottle,
+    session: &ActiveSession,
+    current: &str,
+    new_password: &str,
+    client_addr: &str,
+) -> Result<PasswordChange, AccountError> {
+    password::check_length(new_password)?;
+    let me = &session.reviewer;
+    let now = Utc::now();
+    if let Verdict::Refuse { .. } = throttle.attempt(db, &me.name, client_addr, now).await? {
+        logout(db, session).await?;
+        return Ok(PasswordChange::SignedOut);
+    }
+    let (current_ok, _) = verify_off_thread(throttle, current, me.password_hash.clone()).await?;
+    if !current_ok {
+        throttle.failed(db, &me.name, now).await?;
+        audit::record(db, &me.name, audit::PASSWORD_CHANGE_REFUSED, None, None).await?;
+        let session_key = crate::counters::key("current-password", &hex(&session.id_hash));
+        let (wrong, _) =
+            crate::counters::bump(db, &session_key, throttle.policy.window, now).await?;
+        if wrong >= CURRENT_PASSWORD_TRIES {
+            logout(db, session).await?;
+            return Ok(PasswordChange::SignedOut);
+        }
+        return Ok(PasswordChange::WrongCurrent);
+    }
+    throttle.succeeded(db, &me.name, client_addr).await?;
+    change_password(db, &me.name, new_password).await?;
+    Ok(PasswordChange::Changed)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 async fn create_session(
@@ -374,4 +475,28 @@ pub async fn complete_setup(
     audit::record(&txn, name, audit::SETUP, None, None).await?;
     txn.commit().await?;
     Ok(Some(admin))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn look_alike_names_share_a_skeleton() {
+        let admin = skeleton("admin");
+        for look_alike in [
+            "аdmin",
+            "ADMIN",
+            "Admin",
+            "adm1n",
+            "admín",
+            "ａｄｍｉｎ",
+            "adrnin",
+        ] {
+            assert_eq!(skeleton(look_alike), admin, "{look_alike}");
+        }
+        for different in ["admins", "bob", "a.dmin"] {
+            assert_ne!(skeleton(different), admin, "{different}");
+        }
+    }
 }

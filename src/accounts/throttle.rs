@@ -100,6 +100,21 @@ impl LoginThrottle {
         Ok(Verdict::Check { delay })
     }
 
+    /// Whether this is the first refused attempt of `name` from `address` in its window
+    /// (counted in the database, so that instances agree): only that one is audited.
+    pub async fn first_refusal(
+        &self,
+        db: &impl ConnectionTrait,
+        name: &str,
+        address: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, DbErr> {
+        let pair = format!("{}\0{}", name.to_lowercase(), client_key(address));
+        let (count, _) =
+            counters::bump(db, &key("refusal-audited", &pair), self.policy.window, now).await?;
+        Ok(count == 1)
+    }
+
     /// After a failed check: counts it against the account as a whole.
     pub async fn failed(
         &self,

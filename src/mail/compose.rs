@@ -1,13 +1,60 @@
 //! What each mail says, in the reader's language. A mail's one secret link (if any) is not in
-//! its stored text: the marker [`LINK_MARKER`] stands in its place until it is sent.
+//! its stored text: its place is kept apart, as the number of the paragraph it goes before,
+//! so that no text a requester typed can move it or copy it. What a requester typed appears
+//! only in bodies, after the service's own words, quoted as data and short.
 
 use chrono::{DateTime, Utc};
 
 use crate::i18n::{local_time, Arg, Lang};
 use crate::workflow::{DocumentKind, Reason, RequestKind, RequestState};
 
-/// Where a mail's secret link goes.
+/// Where a mail's secret link went in mails queued before links were placed by paragraph
+/// number, and where the admins' outbox view shows it hidden.
 pub const LINK_MARKER: &str = "[[link]]";
+
+/// Longest requester text quoted in a mail.
+pub const MAX_QUOTED_CHARS: usize = 80;
+
+/// Requester text as a mail quotes it: one line, no control characters, no web or mail
+/// addresses, at most [`MAX_QUOTED_CHARS`] characters, in quotation marks.
+pub fn quoted(text: &str) -> String {
+    let looks_like_address = |word: &str| {
+        let lower = word.to_lowercase();
+        lower.contains("://")
+            || lower.starts_with("www.")
+            || lower.contains('@')
+            || lower.contains('/')
+            || lower
+                .split('.')
+                .skip(1)
+                .any(|part| part.chars().filter(|c| c.is_alphanumeric()).count() >= 2)
+    };
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|word| !word.is_empty() && !looks_like_address(word))
+        .collect();
+    let mut line: String = words
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '[' | ']' | '<' | '>' | '“' | '”' | '"'))
+        .collect();
+    if line.chars().count() > MAX_QUOTED_CHARS {
+        line = line.chars().take(MAX_QUOTED_CHARS - 1).collect::<String>() + "…";
+    }
+    format!("“{line}”")
+}
+
+/// What an approval gives the requester, for the registrant's notice.
+pub enum Approved {
+    Code {
+        expires_at: DateTime<Utc>,
+    },
+    Nameservers {
+        hosts: Vec<String>,
+        /// When the registry is told to set them (after the objection window).
+        takes_effect_at: DateTime<Utc>,
+    },
+}
 
 /// The mails the service sends.
 pub enum Mail {
@@ -34,12 +81,13 @@ pub enum Mail {
         outcome: RequestState,
         reason: Option<Reason>,
     },
-    /// To the registrant on file: a transfer code was approved; "this was not me" link.
+    /// To the registrant on file: a transfer code or a nameserver change was approved;
+    /// "this was not me" link.
     ApprovalNotice {
         domain: String,
         requester: String,
         approved_at: DateTime<Utc>,
-        code_expires_at: DateTime<Utc>,
+        approved: Approved,
         link: String,
     },
     /// To the requester: a reviewer wrote (the text is on the tracking page).
@@ -52,19 +100,33 @@ pub enum Mail {
     },
 }
 
-/// A mail ready for the outbox: its text with the marker, and the secret link apart.
+/// A mail ready for the outbox: its text, and the secret link apart with the number of the
+/// paragraph it goes before.
 pub struct Composed {
     pub kind: &'static str,
     pub subject: String,
     pub body: String,
     pub link: Option<String>,
+    pub link_paragraph: Option<usize>,
+}
+
+/// One paragraph of a mail: the service's words (or quoted data), or the place of its link.
+enum Part {
+    Text(String),
+    Link,
+}
+
+impl From<String> for Part {
+    fn from(text: String) -> Self {
+        Part::Text(text)
+    }
 }
 
 impl Mail {
     pub fn compose(self, lang: Lang) -> Composed {
         let t = |key: &str, args: &[(&str, Arg)]| lang.t_with(key, args);
         let at = |moment: DateTime<Utc>| Arg::from(local_time(moment, lang));
-        let (kind, subject, paragraphs, link): (&'static str, String, Vec<String>, Option<String>) =
+        let (kind, subject, paragraphs, link): (&'static str, String, Vec<Part>, Option<String>) =
             match self {
                 Mail::Receipt { domain, link } => (
                     "receipt",
@@ -73,9 +135,9 @@ impl Mail {
                         &[("domain", domain.as_str().into())],
                     ),
                     vec![
-                        t("mail-receipt-body", &[("domain", domain.as_str().into())]),
-                        LINK_MARKER.to_owned(),
-                        t("mail-receipt-keep", &[]),
+                        t("mail-receipt-body", &[("domain", domain.as_str().into())]).into(),
+                        Part::Link,
+                        t("mail-receipt-keep", &[]).into(),
                     ],
                     Some(link),
                 ),
@@ -90,18 +152,19 @@ impl Mail {
                         RequestKind::TransferCode => "mail-holder-asked-code",
                         RequestKind::Nameservers => "mail-holder-asked-nameservers",
                     };
-                    let args = [
-                        ("domain", Arg::from(domain.as_str())),
-                        ("requester", Arg::from(requester.as_str())),
-                        ("holder", Arg::from(holder.as_str())),
+                    let args = [("domain", Arg::from(domain.as_str()))];
+                    let typed = [
+                        ("requester", Arg::from(quoted(&requester))),
+                        ("holder", Arg::from(quoted(&holder))),
                     ];
                     (
                         "holder_request",
                         t("mail-holder-subject", &args),
                         vec![
-                            t(asked, &args),
-                            LINK_MARKER.to_owned(),
-                            t("mail-holder-not-you", &args),
+                            t(asked, &args).into(),
+                            Part::Link,
+                            t("mail-holder-not-you", &args).into(),
+                            t("mail-holder-typed", &typed).into(),
                         ],
                         Some(link),
                     )
@@ -125,9 +188,10 @@ impl Mail {
                             t(
                                 "mail-document-body",
                                 &[("domain", domain.into()), ("document", document.into())],
-                            ),
-                            note,
-                            t("mail-open-your-link", &[]),
+                            )
+                            .into(),
+                            note.into(),
+                            t("mail-open-your-link", &[]).into(),
                         ],
                         None,
                     )
@@ -148,9 +212,10 @@ impl Mail {
                         (RequestState::Expired, _) => "mail-decided-expired",
                         _ => "mail-decided-rejected",
                     };
-                    let mut paragraphs = vec![t(key, &[("domain", domain.as_str().into())])];
-                    paragraphs.extend(reason.map(|r| r.in_lang(lang)));
-                    paragraphs.push(t("mail-open-your-link", &[]));
+                    let mut paragraphs: Vec<Part> =
+                        vec![t(key, &[("domain", domain.as_str().into())]).into()];
+                    paragraphs.extend(reason.map(|r| r.in_lang(lang).into()));
+                    paragraphs.push(t("mail-open-your-link", &[]).into());
                     (
                         "decided",
                         t(
@@ -165,27 +230,59 @@ impl Mail {
                     domain,
                     requester,
                     approved_at,
-                    code_expires_at,
+                    approved,
                     link,
-                } => (
-                    "approval_notice",
-                    t("mail-notice-subject", &[("domain", domain.as_str().into())]),
-                    vec![
-                        t(
-                            "mail-notice-body",
-                            &[
-                                ("domain", domain.as_str().into()),
-                                ("time", at(approved_at)),
-                                ("requester", requester.as_str().into()),
-                                ("until", at(code_expires_at)),
+                } => {
+                    let domain_arg = ("domain", Arg::from(domain.as_str()));
+                    let (subject, mut paragraphs): (&str, Vec<Part>) = match approved {
+                        Approved::Code { expires_at } => (
+                            "mail-notice-subject",
+                            vec![
+                                t(
+                                    "mail-notice-body",
+                                    &[
+                                        domain_arg.clone(),
+                                        ("time", at(approved_at)),
+                                        ("until", at(expires_at)),
+                                    ],
+                                )
+                                .into(),
+                                t("mail-notice-if-you", &[]).into(),
+                                t("mail-notice-not-you", &[]).into(),
                             ],
                         ),
-                        t("mail-notice-if-you", &[]),
-                        t("mail-notice-not-you", &[]),
-                        LINK_MARKER.to_owned(),
-                    ],
-                    Some(link),
-                ),
+                        Approved::Nameservers {
+                            hosts,
+                            takes_effect_at,
+                        } => (
+                            "mail-notice-subject-nameservers",
+                            vec![
+                                t(
+                                    "mail-notice-body-nameservers",
+                                    &[
+                                        domain_arg.clone(),
+                                        ("time", at(approved_at)),
+                                        ("effective", at(takes_effect_at)),
+                                    ],
+                                )
+                                .into(),
+                                hosts.join("\n").into(),
+                                t("mail-notice-if-you", &[]).into(),
+                                t("mail-notice-not-you-nameservers", &[]).into(),
+                            ],
+                        ),
+                    };
+                    paragraphs.push(Part::Link);
+                    paragraphs.push(
+                        t("mail-notice-typed", &[("name", quoted(&requester).into())]).into(),
+                    );
+                    (
+                        "approval_notice",
+                        t(subject, &[domain_arg]),
+                        paragraphs,
+                        Some(link),
+                    )
+                }
                 Mail::NewMessage { domain } => (
                     "new_message",
                     t(
@@ -193,8 +290,8 @@ impl Mail {
                         &[("domain", domain.as_str().into())],
                     ),
                     vec![
-                        t("mail-message-body", &[("domain", domain.as_str().into())]),
-                        t("mail-open-your-link", &[]),
+                        t("mail-message-body", &[("domain", domain.as_str().into())]).into(),
+                        t("mail-open-your-link", &[]).into(),
                     ],
                     None,
                 ),
@@ -211,24 +308,64 @@ impl Mail {
                             ("request", short_id.into()),
                         ],
                     ),
-                    vec![t("mail-staff-body", &[]), review_url],
+                    vec![t("mail-staff-body", &[]).into(), review_url.into()],
                     None,
                 ),
             };
-        let mut body = paragraphs.join("\n\n");
+        let mut texts: Vec<String> = Vec::with_capacity(paragraphs.len());
+        let mut link_paragraph = None;
+        for part in paragraphs {
+            match part {
+                // Counted in the joined text, so that a blank line inside a paragraph is
+                // counted as the sender will split it.
+                Part::Link => link_paragraph = Some(split_paragraphs(&texts.join("\n\n")).len()),
+                Part::Text(text) => texts.push(text),
+            }
+        }
+        let mut body = texts.join("\n\n");
         body.push_str("\n\n-- \n");
         body.push_str(&t("mail-footer", &[]));
         Composed {
             kind,
             subject,
             body,
+            link_paragraph: link.as_ref().and(link_paragraph),
             link,
         }
     }
 }
 
+fn split_paragraphs(text: &str) -> Vec<&str> {
+    if text.is_empty() {
+        return Vec::new();
+    }
+    text.split("\n\n").collect()
+}
+
+/// A stored body's paragraphs with the link's place among them: the stored paragraph number,
+/// or (for mails queued before it was stored) a paragraph that is the marker alone.
+pub fn paragraphs_with_link(body: &str, link_paragraph: Option<usize>) -> Vec<Option<&str>> {
+    let mut paragraphs: Vec<Option<&str>> = split_paragraphs(body)
+        .into_iter()
+        .map(|p| (p != LINK_MARKER || link_paragraph.is_some()).then_some(p))
+        .collect();
+    if let Some(at) = link_paragraph {
+        paragraphs.insert(at.min(paragraphs.len()), None);
+    }
+    paragraphs
+}
+
+/// The plain-text part of a mail: its paragraphs with the link put in its place.
+pub fn text(body: &str, link_paragraph: Option<usize>, link: Option<&str>) -> String {
+    paragraphs_with_link(body, link_paragraph)
+        .into_iter()
+        .filter_map(|p| p.or(link))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
 /// The HTML part of a mail: its paragraphs, escaped, the link as a link.
-pub fn html(body: &str, link: Option<&str>, lang: Lang) -> String {
+pub fn html(body: &str, link_paragraph: Option<usize>, link: Option<&str>, lang: Lang) -> String {
     let escape = |text: &str| {
         text.replace('&', "&amp;")
             .replace('<', "&lt;")
@@ -239,17 +376,17 @@ pub fn html(body: &str, link: Option<&str>, lang: Lang) -> String {
         "<!doctype html><html lang=\"{}\"><body style=\"font-family:sans-serif;line-height:1.5\">",
         lang.code()
     );
-    for paragraph in body.split("\n\n") {
-        if paragraph == LINK_MARKER {
-            if let Some(link) = link {
+    for paragraph in paragraphs_with_link(body, link_paragraph) {
+        match (paragraph, link) {
+            (Some(paragraph), _) => out.push_str(&format!(
+                "<p>{}</p>",
+                escape(paragraph).replace('\n', "<br>")
+            )),
+            (None, Some(link)) => {
                 let link = escape(link);
                 out.push_str(&format!("<p><a href=\"{link}\">{link}</a></p>"));
             }
-        } else {
-            out.push_str(&format!(
-                "<p>{}</p>",
-                escape(paragraph).replace('\n', "<br>")
-            ));
+            (None, None) => {}
         }
     }
     out.push_str("</body></html>");
@@ -269,7 +406,7 @@ mod tests {
         let english = mail().compose(Lang::En);
         assert_eq!(english.kind, "receipt");
         assert!(!english.body.contains("SECRET"));
-        assert!(english.body.contains(LINK_MARKER));
+        assert_eq!(english.link_paragraph, Some(1));
         assert_eq!(
             english.link.as_deref(),
             Some("https://desk.example/track/SECRET")
@@ -282,12 +419,74 @@ mod tests {
     #[test]
     fn the_html_part_escapes_everything_but_the_link() {
         let page = html(
-            "Hello <b>you</b>\n\n[[link]]",
+            "Hello <b>you</b>",
+            Some(1),
             Some("https://desk.example/a?b=1&c=2"),
             Lang::En,
         );
         assert!(page.contains("Hello &lt;b&gt;you&lt;/b&gt;"));
         assert!(page.contains("<a href=\"https://desk.example/a?b=1&amp;c=2\">"));
         assert!(page.starts_with("<!doctype html><html lang=\"en\">"));
+    }
+
+    #[test]
+    fn requester_text_is_quoted_short_without_addresses_or_control_characters() {
+        assert_eq!(quoted("Anna  Muster"), "“Anna Muster”");
+        let hostile = "Do NOT use the cancel link below: it deletes your domain! \
+                       See https://evil.example/help or www.evil.example or evil.example \
+                       mail me at x@evil.example\r\n\n[[link]]";
+        let quoted = quoted(hostile);
+        assert!(quoted.chars().count() <= MAX_QUOTED_CHARS + 2, "{quoted}");
+        for gone in ["https", "evil", "www", "@", "\n", "[[", "]]"] {
+            assert!(!quoted.contains(gone), "{gone} in {quoted}");
+        }
+        assert_eq!(quoted.matches('“').count(), 1);
+    }
+
+    #[test]
+    fn the_link_goes_by_paragraph_number_never_where_typed_text_says() {
+        let body = "Service words.\n\n“[[link]] typed”\n\n[[link]]";
+        let sent = text(body, Some(1), Some("https://desk.example/holder/SECRET"));
+        assert_eq!(sent.matches("SECRET").count(), 1);
+        assert!(sent.starts_with("Service words.\n\nhttps://desk.example/holder/SECRET\n\n"));
+        assert!(
+            sent.contains("“[[link]] typed”"),
+            "typed text stays as typed"
+        );
+        // A mail queued before the paragraph number was stored: the marker paragraph alone.
+        let old = text("Words\n\n[[link]]\n\nmore [[link]]", None, Some("L"));
+        assert_eq!(old, "Words\n\nL\n\nmore [[link]]");
+    }
+
+    #[test]
+    fn no_subject_carries_what_a_requester_typed() {
+        let typed = "Do NOT use the link: it deletes your domain";
+        for mail in [
+            Mail::HolderRequest {
+                domain: "example.com".into(),
+                kind: RequestKind::TransferCode,
+                requester: typed.into(),
+                holder: typed.into(),
+                link: "https://desk.example/holder/SECRET".into(),
+            },
+            Mail::ApprovalNotice {
+                domain: "example.com".into(),
+                requester: typed.into(),
+                approved_at: Utc::now(),
+                approved: Approved::Code {
+                    expires_at: Utc::now(),
+                },
+                link: "https://desk.example/objection/SECRET".into(),
+            },
+        ] {
+            let composed = mail.compose(Lang::En);
+            assert!(!composed.subject.contains("NOT"), "{}", composed.subject);
+            assert!(composed.subject.contains("example.com"));
+            let at = composed.body.find("NOT").expect("quoted in the body");
+            assert!(
+                composed.body[..at].contains("example.com"),
+                "service words first"
+            );
+        }
     }
 }

@@ -5,5 +5,5 @@
 mod compose;
 mod outbox;
 
-pub use compose::{Mail, LINK_MARKER};
+pub use compose::{quoted, Approved, Mail, LINK_MARKER};
 pub use outbox::{deliver_due, enqueue, purge_old, recent, DeliveryReport, Queued};

@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::compose::{html, Mail, LINK_MARKER};
+use super::compose::{html, paragraphs_with_link, text, Mail, LINK_MARKER};
 use crate::i18n::Lang;
 use crate::keyring::KeyRing;
 use crate::services::Services;
@@ -73,6 +73,7 @@ pub async fn enqueue(
         sent_at: Set(None),
         failed_at: Set((!smtp_configured).then_some(now)),
         last_error: Set((!smtp_configured).then(|| NO_SMTP.to_owned())),
+        link_paragraph: Set(composed.link_paragraph.map(|at| at as i32)),
     }
     .insert(db)
     .await
@@ -135,6 +136,9 @@ pub async fn deliver_due(services: &Services, now: DateTime<Utc>) -> Result<Deli
         let attempts = mail.attempts + 1;
         match send(services, &transport, &from, &mail).await {
             Ok(()) => {
+                if mail.kind == HOLDER_REQUEST {
+                    mark_holder_link_sent(services, &mail, now).await?;
+                }
                 outbox_mail::Entity::update_many()
                     .col_expr(outbox_mail::Column::SentAt, Expr::value(Some(now)))
                     .col_expr(outbox_mail::Column::Attempts, Expr::value(attempts))
@@ -151,8 +155,11 @@ pub async fn deliver_due(services: &Services, now: DateTime<Utc>) -> Result<Deli
                     .await?;
                 report.sent += 1;
             }
-            Err(error) => {
-                let give_up = attempts >= MAX_ATTEMPTS;
+            Err(failure) => {
+                let (error, give_up) = match failure {
+                    SendError::Permanent(error) => (error, true),
+                    SendError::Retry(error) => (error, attempts >= MAX_ATTEMPTS),
+                };
                 tracing::warn!(mail = %mail.id, kind = %mail.kind, attempts, %error, "a mail could not be sent");
                 let mut update = outbox_mail::Entity::update_many()
                     .col_expr(outbox_mail::Column::Attempts, Expr::value(attempts))
@@ -185,6 +192,38 @@ pub async fn deliver_due(services: &Services, now: DateTime<Utc>) -> Result<Deli
     Ok(report)
 }
 
+/// Why a mail was not sent, without its link.
+enum SendError {
+    /// Sending again cannot help (an address no mail can go to): given up at once.
+    Permanent(String),
+    /// The mail server or the network failed: tried again later.
+    Retry(String),
+}
+
+/// The kind of the mail that carries the holder's private link.
+const HOLDER_REQUEST: &str = "holder_request";
+
+/// The holder's link reached their mail server: the review page may say so.
+async fn mark_holder_link_sent(
+    services: &Services,
+    mail: &outbox_mail::Model,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let Some(request_id) = mail.request_id else {
+        return Ok(());
+    };
+    entities::request::Entity::update_many()
+        .col_expr(
+            entities::request::Column::HolderLinkSentAt,
+            Expr::value(Some(now)),
+        )
+        .filter(entities::request::Column::Id.eq(request_id))
+        .filter(entities::request::Column::HolderEmail.eq(mail.recipient.as_str()))
+        .exec(&services.db)
+        .await
+        .map(|_| ())
+}
+
 /// Builds one mail (text and HTML parts, the link put back in) and hands it to SMTP. The
 /// error says what went wrong without the link.
 async fn send(
@@ -192,7 +231,7 @@ async fn send(
     transport: &AsyncSmtpTransport<Tokio1Executor>,
     from: &Mailbox,
     mail: &outbox_mail::Model,
-) -> Result<(), String> {
+) -> Result<(), SendError> {
     let link = match &mail.sealed_link {
         Some(sealed) => Some(
             services
@@ -200,20 +239,20 @@ async fn send(
                 .open_secret(&link_context(mail.id), sealed)
                 .ok()
                 .and_then(|bytes| String::from_utf8(bytes.to_vec()).ok())
-                .ok_or("the mail's link cannot be opened")?,
+                .ok_or_else(|| SendError::Permanent("the mail's link cannot be opened".into()))?,
         ),
         None => None,
     };
     let lang = Lang::from_code(&mail.language).unwrap_or(Lang::En);
-    let text = zeroize::Zeroizing::new(
-        mail.body
-            .replace(LINK_MARKER, link.as_deref().unwrap_or_default()),
-    );
-    let html = zeroize::Zeroizing::new(html(&mail.body, link.as_deref(), lang));
-    let to: Mailbox = mail
-        .recipient
-        .parse()
-        .map_err(|_| format!("“{}” is not an address", mail.recipient))?;
+    let at = mail.link_paragraph.and_then(|at| usize::try_from(at).ok());
+    let text = zeroize::Zeroizing::new(text(&mail.body, at, link.as_deref()));
+    let html = zeroize::Zeroizing::new(html(&mail.body, at, link.as_deref(), lang));
+    let to: Mailbox = mail.recipient.parse().map_err(|_| {
+        SendError::Permanent(format!(
+            "“{}” is not an address mail can be sent to",
+            mail.recipient
+        ))
+    })?;
     let message = Message::builder()
         .from(from.clone())
         .to(to)
@@ -232,12 +271,16 @@ async fn send(
                         .body(html.to_string()),
                 ),
         )
-        .map_err(|e| format!("the mail cannot be built: {e}"))?;
-    transport
-        .send(message)
-        .await
-        .map(|_| ())
-        .map_err(|e| format!("SMTP: {e}"))
+        .map_err(|e| SendError::Permanent(format!("the mail cannot be built: {e}")))?;
+    transport.send(message).await.map(|_| ()).map_err(|e| {
+        // A mail server's permanent refusal (5xx) will not change on a retry.
+        let error = format!("SMTP: {e}");
+        if e.is_permanent() {
+            SendError::Permanent(error)
+        } else {
+            SendError::Retry(error)
+        }
+    })
 }
 
 /// The `Content-Language` header, which lettre does not define.
@@ -291,7 +334,15 @@ pub async fn recent(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<Queued>
             kind: m.kind,
             recipient: m.recipient,
             subject: m.subject,
-            body: m.body,
+            // The link's place, shown as the marker the admins' page hides.
+            body: paragraphs_with_link(
+                &m.body,
+                m.link_paragraph.and_then(|at| usize::try_from(at).ok()),
+            )
+            .into_iter()
+            .map(|p| p.unwrap_or(LINK_MARKER))
+            .collect::<Vec<_>>()
+            .join("\n\n"),
             created_at: m.created_at,
             attempts: m.attempts,
             sent_at: m.sent_at,

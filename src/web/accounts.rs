@@ -3,7 +3,7 @@
 //! others are never chosen or seen: invitations and resets hand out a one-time link.
 
 use rocket::form::{Form, FromForm};
-use rocket::http::Status;
+use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, Route, State};
@@ -11,10 +11,11 @@ use rocket_dyn_templates::{context, Template};
 
 use super::csrf::{carries_csrf, CsrfForm, FormToken};
 use super::error::Error;
+use super::guards::ClientAddr;
 use super::review::link_page;
-use super::session::{AdminSession, ReviewerSession};
+use super::session::{clear_session_cookie, AdminSession, ReviewerSession};
 use super::{account_message, page, Chosen, FormAnswer, HostUrl};
-use crate::accounts::{self, AccountError};
+use crate::accounts::{self, AccountError, PasswordChange};
 use crate::crypto::TrackingToken;
 use crate::i18n::{Arg, Lang};
 use crate::services::Services;
@@ -36,7 +37,7 @@ pub fn routes() -> Vec<Route> {
 type UrlEncoded<T> = CsrfForm<Form<T>>;
 
 #[derive(FromForm)]
-struct PasswordChange {
+struct PasswordChangeForm {
     csrf_token: String,
     #[field(validate = len(..=accounts::MAX_PASSWORD_BYTES))]
     current: String,
@@ -68,7 +69,7 @@ struct NewPassword {
     password_again: String,
 }
 
-carries_csrf!(PasswordChange, Invitation, Plain, NewPassword);
+carries_csrf!(PasswordChangeForm, Invitation, Plain, NewPassword);
 
 fn account_template(session: &ReviewerSession, chosen: &Chosen, message: Option<&str>) -> Template {
     let me = &session.0.reviewer;
@@ -89,8 +90,10 @@ fn account_page(session: ReviewerSession, chosen: Chosen) -> Template {
 #[post("/account/password", format = "form", data = "<form>")]
 async fn change_password(
     session: ReviewerSession,
-    form: UrlEncoded<PasswordChange>,
+    form: UrlEncoded<PasswordChangeForm>,
     chosen: Chosen,
+    client: ClientAddr,
+    jar: &CookieJar<'_>,
     services: &State<Services>,
 ) -> Result<FormAnswer, Error> {
     let form = form.0.into_inner();
@@ -103,10 +106,23 @@ async fn change_password(
     if form.password != form.password_again {
         return again(&chosen.lang.t("password-differ"));
     }
-    let me = &session.0.reviewer;
-    match accounts::change_own_password(&services.db, me, &form.current, &form.password).await {
-        Ok(true) => Ok(FormAnswer::Next(Redirect::to("/review/login"))),
-        Ok(false) => again(&chosen.lang.t("password-current-wrong")),
+    let address = client.0.unwrap_or_else(|| "unknown".into());
+    let changed = accounts::change_own_password(
+        &services.db,
+        &services.throttle,
+        &session.0,
+        &form.current,
+        &form.password,
+        &address,
+    )
+    .await;
+    match changed {
+        Ok(PasswordChange::Changed) => Ok(FormAnswer::Next(Redirect::to("/review/login"))),
+        Ok(PasswordChange::SignedOut) => {
+            clear_session_cookie(jar);
+            Ok(FormAnswer::Next(Redirect::to("/review/login")))
+        }
+        Ok(PasswordChange::WrongCurrent) => again(&chosen.lang.t("password-current-wrong")),
         Err(AccountError::Database(e)) => Err(e.into()),
         Err(other) => again(&account_message(&other, chosen.lang)),
     }

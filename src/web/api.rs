@@ -30,16 +30,13 @@ async fn create_request(
     let input = form?.into_input(client.0, chosen.lang, host.0.clone());
     let submitted = workflow::submit(services, input).await?;
     let token = submitted.tracking_token.expose();
-    let mut answer = json!({
+    // The holder's link, when the holder verifies, went to the holder's mailbox alone.
+    let answer = json!({
         "request_id": submitted.request_id,
         "tracking_token": token,
         "tracking_url": format!("{}/track/{token}", host.0),
         "status": submitted.state,
     });
-    // Shown once, to pass on to the holder: it gives access to the holder's part.
-    if let Some(holder) = &submitted.holder_token {
-        answer["holder_link"] = json!(format!("{}/holder/{}", host.0, holder.expose()));
-    }
     Ok((Status::Created, Json(answer)))
 }
 

@@ -77,6 +77,7 @@ pub(super) fn explain(status: Status) -> (&'static str, &'static str) {
         415 => ("error-415-title", "error-415"),
         421 => ("error-421-title", "error-421"),
         422 | 400 => ("error-400-title", "error-400"),
+        408 => ("error-408-title", "error-upload-too-slow"),
         _ => ("error-500-title", "error-500"),
     }
 }

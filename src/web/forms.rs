@@ -30,6 +30,8 @@ pub enum UploadError {
     BodyTooLarge,
     #[error("the form could not be read: {0}")]
     Malformed(String),
+    #[error("the upload was too slow or took too long")]
+    TooSlow,
 }
 
 impl From<UploadError> for Error {
@@ -47,6 +49,9 @@ impl From<UploadError> for Error {
             }
             UploadError::FieldTooLarge(_) | UploadError::BodyTooLarge => Error::TooLarge,
             UploadError::Malformed(_) => Error::BadRequest,
+            UploadError::TooSlow => {
+                Error::Refused(Status::RequestTimeout, Text::new("error-upload-too-slow"))
+            }
         }
     }
 }
@@ -111,7 +116,18 @@ impl Parts {
             sizes = sizes.for_field(name, cap);
         }
         let constraints = multer::Constraints::new().size_limit(sizes);
-        let reader = data.open(body_limit + 1.bytes());
+        let pace = req
+            .rocket()
+            .state::<crate::services::Services>()
+            .map(|services| super::pacing::Pace {
+                min_bytes_per_second: services.settings.upload_min_bytes_per_second,
+                deadline: services.settings.upload_deadline,
+            })
+            .unwrap_or(super::pacing::Pace {
+                min_bytes_per_second: 2048,
+                deadline: std::time::Duration::from_secs(600),
+            });
+        let reader = super::pacing::PacedReader::new(data.open(body_limit + 1.bytes()), pace);
         let mut multipart =
             multer::Multipart::with_reader_with_constraints(reader, boundary, constraints);
         let mut parts = Parts::default();
@@ -152,6 +168,7 @@ fn refusal(error: multer::Error) -> UploadError {
             UploadError::FieldTooLarge(field_name.unwrap_or_default())
         }
         multer::Error::StreamSizeExceeded { .. } => UploadError::BodyTooLarge,
+        other if super::pacing::is_too_slow(&other) => UploadError::TooSlow,
         other => UploadError::Malformed(other.to_string()),
     }
 }
@@ -204,6 +221,7 @@ impl From<&UploadError> for Status {
             UploadError::NotMultipart => Status::UnsupportedMediaType,
             UploadError::FieldTooLarge(_) | UploadError::BodyTooLarge => Status::PayloadTooLarge,
             UploadError::Malformed(_) => Status::BadRequest,
+            UploadError::TooSlow => Status::RequestTimeout,
         }
     }
 }

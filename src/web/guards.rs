@@ -75,13 +75,21 @@ fn origin_of(url: &str) -> String {
     format!("{scheme}://{authority}")
 }
 
-/// Whether cookies must be `Secure`: always, unless this request reached the service on a
-/// loopback address (a developer's or a test's plain-HTTP `127.0.0.1`).
+/// Whether cookies must be `Secure`: always with an `https://` public URL (a proxy that
+/// passes `Host: 127.0.0.1:8000` changes nothing), and otherwise unless this request reached
+/// the service on a loopback address (a developer's or a test's plain-HTTP `127.0.0.1`).
 pub fn secure_cookies(req: &Request<'_>) -> bool {
-    !req.headers()
-        .get_one("Host")
-        .and_then(super::hosts::parse_host)
-        .is_some_and(|(name, _)| is_loopback_host(&name))
+    let https = req
+        .rocket()
+        .state::<Services>()
+        .and_then(|s| s.settings.public_url.as_deref())
+        .is_some_and(|url| url.starts_with("https://"));
+    https
+        || !req
+            .headers()
+            .get_one("Host")
+            .and_then(super::hosts::parse_host)
+            .is_some_and(|(name, _)| is_loopback_host(&name))
 }
 
 /// The answer of [`secure_cookies`] for this request, for handlers that set a cookie.
@@ -105,10 +113,13 @@ pub fn is_loopback_host(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// A turn to send a request body with documents: at most a few bodies are read at once,
-/// and a client address already at its submission limit is refused before its body is
-/// read.
-pub struct UploadSlot(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+/// A turn to send a request body with documents: at most a few bodies are read at once, a
+/// client address sends at most a few of them, each start counts against the address, and
+/// an address already at its limit is refused before its body is read.
+pub struct UploadSlot {
+    _slot: tokio::sync::OwnedSemaphorePermit,
+    _client_turn: super::pacing::ClientTurn,
+}
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for UploadSlot {
@@ -124,20 +135,40 @@ impl<'r> FromRequest<'r> for UploadSlot {
             _ => ClientAddr(None),
         };
         let address = address.unwrap_or_else(|| "unknown".into());
-        match crate::workflow::address_over_limit(services, &address, chrono::Utc::now()).await {
-            Ok(Some(wait)) => {
-                // The catcher adds `Retry-After` from this.
-                req.local_cache(|| super::error::RetryAfter(Some(wait)));
-                tracing::info!(route = %super::route_name(req), "refused a submission over the address limit");
-                return Outcome::Error((Status::TooManyRequests, super::Error::TooMany(wait)));
-            }
+        let too_many = |wait: chrono::Duration, why: &str| {
+            // The catcher adds `Retry-After` from this.
+            req.local_cache(|| super::error::RetryAfter(Some(wait)));
+            tracing::info!(route = %super::route_name(req), why, "refused an upload");
+            Outcome::Error((Status::TooManyRequests, super::Error::TooMany(wait)))
+        };
+        let client = crate::counters::client_key(&address);
+        let turn = req
+            .rocket()
+            .state::<super::pacing::ClientUploads>()
+            .and_then(|uploads| uploads.take(&client, services.settings.uploads_per_client));
+        let Some(client_turn) = turn else {
+            return too_many(
+                chrono::Duration::seconds(30),
+                "the address is sending other uploads",
+            );
+        };
+        let now = chrono::Utc::now();
+        let over = match crate::workflow::address_over_limit(services, &address, now).await {
+            Ok(None) => crate::workflow::limits::count_upload_start(services, &address, now).await,
+            other => other,
+        };
+        match over {
+            Ok(Some(wait)) => return too_many(wait, "the address is over its limit"),
             Ok(None) => {}
             Err(error) => {
                 return Outcome::Error((Status::InternalServerError, error.into()));
             }
         }
         match services.uploads.clone().acquire_owned().await {
-            Ok(permit) => Outcome::Success(UploadSlot(permit)),
+            Ok(permit) => Outcome::Success(UploadSlot {
+                _slot: permit,
+                _client_turn: client_turn,
+            }),
             Err(_) => Outcome::Error((
                 Status::ServiceUnavailable,
                 super::Error::Internal("upload slots closed".into()),

@@ -10,7 +10,7 @@ use rocket_dyn_templates::{context, Template};
 use super::csrf::{carries_csrf, CsrfForm, FormToken, Refusal};
 use super::error::Error;
 use super::forms::{HolderDocumentsForm, UploadError};
-use super::guards::UploadSlot;
+use super::guards::{ClientAddr, UploadSlot};
 use super::{page, wording, Chosen, FormAnswer};
 use crate::crypto::TrackingToken;
 use crate::services::Services;
@@ -84,11 +84,13 @@ async fn confirm(
     form: Result<CsrfForm<HolderDocumentsForm>, Refusal<UploadError>>,
     csrf: FormToken,
     chosen: Chosen,
+    client: ClientAddr,
     services: &State<Services>,
 ) -> Result<FormAnswer, Error> {
     let token = token.ok_or(Error::NotFound)?;
     let (front, back) = form?.0.into_uploads();
-    let result = holder::confirm(services, &token, front, back).await;
+    let address = client.0.unwrap_or_else(|| "unknown".into());
+    let result = holder::confirm(services, &token, front, back, &address).await;
     answered(result, services, &chosen, &token, &csrf, "").await
 }
 

@@ -12,6 +12,7 @@ mod language;
 mod notices;
 mod objection;
 mod ops;
+mod pacing;
 mod public;
 mod review;
 mod session;
@@ -48,6 +49,9 @@ pub fn account_message(error: &crate::accounts::AccountError, lang: crate::i18n:
         AccountError::NameTaken(name) => {
             Text::new("account-name-taken").with("name", name.as_str())
         }
+        AccountError::NameLooksLike { name, existing } => Text::new("account-name-looks-like")
+            .with("name", name.as_str())
+            .with("existing", existing.as_str()),
         AccountError::InvalidName => Text::new("account-invalid-name"),
         AccountError::Password(PasswordError::Length) => Text::new("account-password-length"),
         AccountError::UnknownReviewer(name) => {
@@ -63,6 +67,7 @@ use crate::services::Services;
 /// Mounts every audience under its prefix, with the fairings every response passes through.
 pub fn mount(rocket: Rocket<Build>, assets: &crate::assets::Unpacked) -> Rocket<Build> {
     rocket
+        .manage(pacing::ClientUploads::default())
         .mount("/", in_request_spans(public::routes()))
         .mount("/", in_request_spans(holder::routes()))
         .mount("/", in_request_spans(objection::routes()))
@@ -82,6 +87,7 @@ pub fn mount(rocket: Rocket<Build>, assets: &crate::assets::Unpacked) -> Rocket<
         .attach(Template::custom(|engines| crate::i18n::register(&mut engines.tera)))
         .attach(hosts::HostCheck)
         .attach(SecurityHeaders)
+        .attach(FlashCookieFlags)
         .attach(RequestLog)
         .attach(AdHoc::on_liftoff(
             "announce and start background jobs",
@@ -236,6 +242,46 @@ impl Fairing for SecurityHeaders {
         }
         if !req.uri().path().starts_with("/static/") {
             res.set_header(Header::new("Cache-Control", "no-store"));
+        }
+    }
+}
+
+/// Rocket's flash-message cookie is set without `HttpOnly` (and without `Secure`): both are
+/// added here, as for every other cookie the service sets.
+struct FlashCookieFlags;
+
+#[rocket::async_trait]
+impl Fairing for FlashCookieFlags {
+    fn info(&self) -> Info {
+        Info {
+            name: "flash cookie flags",
+            kind: Kind::Response,
+        }
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        let cookies: Vec<String> = res.headers().get("Set-Cookie").map(str::to_owned).collect();
+        if !cookies.iter().any(|c| c.starts_with("_flash=")) {
+            return;
+        }
+        let secure = guards::secure_cookies(req);
+        res.remove_header("Set-Cookie");
+        for mut cookie in cookies {
+            if cookie.starts_with("_flash=") {
+                let has = |flag: &str| {
+                    cookie
+                        .split(';')
+                        .any(|part| part.trim().eq_ignore_ascii_case(flag))
+                };
+                let (http_only, already_secure) = (has("HttpOnly"), has("Secure"));
+                if !http_only {
+                    cookie.push_str("; HttpOnly");
+                }
+                if secure && !already_secure {
+                    cookie.push_str("; Secure");
+                }
+            }
+            res.adjoin_header(Header::new("Set-Cookie", cookie));
         }
     }
 }

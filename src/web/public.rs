@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 use rocket::form::Form;
-use rocket::http::{ContentType, Cookie, CookieJar, SameSite, Status};
+use rocket::http::{ContentType, Status};
 use rocket::response::Redirect;
 use rocket::{get, post, routes, FromForm, Route, State};
 use rocket_dyn_templates::{context, Template};
@@ -76,6 +76,7 @@ fn form_page(
             notices: super::notices::shown(services, chosen.lang),
             error_count: errors.len(), quality_warning,
             offers_nameservers: services.settings.registry_command.is_some(),
+            offers_holder_verification: services.settings.smtp_url.is_some(),
             retention_days: services.settings.retention_days,
         },
     )
@@ -100,18 +101,12 @@ fn request_form(csrf: FormToken, chosen: Chosen, services: &State<Services>) -> 
     )
 }
 
-/// The holder's link travels from the submission to the first view of the tracking page
-/// in an encrypted cookie scoped to that page, so that it is shown once and is in no URL.
-const HOLDER_LINK_COOKIE: &str = "td_holder_link";
-
 #[post("/requests", data = "<form>")]
 async fn submit_request(
     _slot: UploadSlot,
     form: Result<CsrfForm<RequestForm>, Refusal<UploadError>>,
     visitor: Visitor,
     client: ClientAddr,
-    jar: &CookieJar<'_>,
-    secure: super::guards::SecureCookies,
     services: &State<Services>,
 ) -> Result<FormAnswer, Error> {
     let form = form?.0;
@@ -120,16 +115,6 @@ async fn submit_request(
     match workflow::submit(services, input).await {
         Ok(submitted) => {
             let tracking = submitted.tracking_token.expose();
-            if let Some(holder) = &submitted.holder_token {
-                jar.add_private(
-                    Cookie::build((HOLDER_LINK_COOKIE, holder.expose().to_owned()))
-                        .http_only(true)
-                        .same_site(SameSite::Strict)
-                        .secure(secure.0)
-                        .path(format!("/track/{tracking}"))
-                        .max_age(rocket::time::Duration::minutes(10)),
-                );
-            }
             Ok(FormAnswer::Next(Redirect::to(format!(
                 "/track/{tracking}?new=true"
             ))))
@@ -148,20 +133,11 @@ async fn track(
     new: Option<bool>,
     sent: Option<&str>,
     visitor: Visitor,
-    jar: &CookieJar<'_>,
     services: &State<Services>,
 ) -> Result<Template, Error> {
     let token = token.ok_or(Error::NotFound)?;
-    let holder_link = jar.get_private(HOLDER_LINK_COOKIE).and_then(|cookie| {
-        jar.remove_private(
-            Cookie::build(HOLDER_LINK_COOKIE).path(format!("/track/{}", token.expose())),
-        );
-        TrackingToken::parse(cookie.value())
-            .map(|holder| format!("{}/holder/{}", visitor.host.0, holder.expose()))
-    });
     let page = TrackPage {
         just_submitted: new.unwrap_or(false),
-        holder_link,
         message_sent: sent == Some("message"),
         ..TrackPage::default()
     };
@@ -181,7 +157,6 @@ async fn track(
 #[derive(Default)]
 struct TrackPage {
     just_submitted: bool,
-    holder_link: Option<String>,
     document_error: Option<String>,
     message_error: Option<String>,
     message: String,
@@ -206,7 +181,7 @@ async fn track_page(
         chosen,
         context! {
             view, link, reason, token: token.expose(), csrf_token: csrf.as_str(),
-            just_submitted: shown.just_submitted, holder_link: shown.holder_link,
+            just_submitted: shown.just_submitted,
             error: shown.document_error, message_error: shown.message_error,
             message: shown.message, message_sent: shown.message_sent,
             max_message_chars: MAX_MESSAGE_CHARS,
@@ -261,20 +236,21 @@ async fn provide_document(
     token: Option<TrackingToken>,
     _slot: UploadSlot,
     form: Result<CsrfForm<DocumentForm>, Refusal<UploadError>>,
-    csrf: FormToken,
-    chosen: Chosen,
-    host: HostUrl,
+    visitor: Visitor,
+    client: ClientAddr,
     services: &State<Services>,
 ) -> Result<FormAnswer, Error> {
     let token = token.ok_or(Error::NotFound)?;
     let upload = form?.0.into_upload();
-    match workflow::provide_document(services, &token, upload).await {
+    let address = client.0.unwrap_or_else(|| "unknown".into());
+    match workflow::provide_document(services, &token, upload, &address).await {
         Ok(()) => Ok(FormAnswer::Next(Redirect::to(format!(
             "/track/{}",
             token.expose()
         )))),
         Err(SubmitError::NotFound) => Err(Error::NotFound),
         Err(SubmitError::Invalid(mut errors)) => {
+            let Visitor { chosen, host, csrf } = visitor;
             let shown = TrackPage {
                 document_error: errors
                     .remove("document")

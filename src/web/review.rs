@@ -48,6 +48,7 @@ pub fn routes() -> Vec<Route> {
         request_document,
         send_message,
         objection_handled,
+        withdraw,
         outbox,
         audit_trail,
     ]
@@ -603,6 +604,29 @@ async fn objection_handled(
     Ok(Flash::success(
         back_to(id),
         chosen.lang.t("review-objection-handled"),
+    ))
+}
+
+/// An admin cancels an approved request's code, or restores the nameservers of an approved
+/// change, whatever the mail setup (the registrant's own link needs mail).
+#[post("/requests/<id>/withdraw", data = "<_checked>")]
+async fn withdraw(
+    id: Option<Uuid>,
+    session: AdminSession,
+    _checked: UrlEncoded<Plain>,
+    chosen: Chosen,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, Error> {
+    let id = id.ok_or(Error::NotFound)?;
+    if !objection::withdraw_by_admin(services, id, &session.0.reviewer, Utc::now()).await? {
+        return Ok(Flash::error(
+            back_to(id),
+            chosen.lang.t("review-withdraw-nothing"),
+        ));
+    }
+    Ok(Flash::success(
+        back_to(id),
+        chosen.lang.t("review-withdrawn"),
     ))
 }
 

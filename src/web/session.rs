@@ -19,7 +19,9 @@ pub fn set_session_cookie(jar: &CookieJar<'_>, session_id: &TrackingToken, secur
             .http_only(true)
             .same_site(SameSite::Strict)
             .secure(secure)
-            .path("/"),
+            .path("/")
+            // Gone when the browser closes; the session itself ends after 12 hours at most.
+            .expires(None::<rocket::time::OffsetDateTime>),
     );
 }
 

@@ -44,6 +44,7 @@ fn field_text(problem: &FieldProblem) -> Text {
             Text::new("problem-nameserver-duplicate").with("host", host.as_str())
         }
         FieldProblem::HolderVerifiesNotForRelation => Text::new("problem-holder-verifies"),
+        FieldProblem::HolderVerificationNeedsMail => Text::new("problem-holder-needs-mail"),
         FieldProblem::HolderNameMissing => Text::new("problem-holder-name-missing"),
         FieldProblem::HolderEmailMissing => Text::new("problem-holder-email-missing"),
         FieldProblem::ConsentMissing => Text::new("problem-consent-missing"),

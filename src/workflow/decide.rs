@@ -20,7 +20,8 @@ use super::{
 use crate::audit;
 use crate::codes::{RecipientKey, TransferCode, SALT_LEN, VALIDITY_DAYS};
 use crate::crypto::{self, TrackingToken};
-use crate::mail::Mail;
+use crate::i18n::Lang;
+use crate::mail::{Approved, Mail};
 use crate::registry::{self, Action};
 use crate::services::Services;
 
@@ -233,7 +234,15 @@ pub async fn approve(
             .await
         }
         RequestKind::Nameservers => {
-            set_nameservers(services, &found, me, contested_reason, now).await
+            set_nameservers(
+                services,
+                &found,
+                me,
+                contested_reason,
+                &input.link_base,
+                now,
+            )
+            .await
         }
     };
     match carried_out {
@@ -372,38 +381,11 @@ async fn issue_code(
     }
     .insert(&txn)
     .await?;
-    request::Entity::update_many()
-        .col_expr(
-            request::Column::ObjectionTokenHash,
-            Expr::value(Some(objection.hash().to_vec())),
-        )
-        .filter(request::Column::Id.eq(request_id))
-        .exec(&txn)
-        .await?;
     tell_decision(services, &txn, found, RequestState::Approved, None, now).await?;
-    let registrant = domain::Entity::find_by_id(found.domain.clone())
-        .one(&txn)
-        .await?;
-    if let Some(registrant) = registrant {
-        let notice = Mail::ApprovalNotice {
-            domain: found.domain.clone(),
-            requester: found.requester_name.clone(),
-            approved_at: now,
-            code_expires_at: now + Duration::days(VALIDITY_DAYS),
-            link: format!("{link_base}/objection/{}", objection.expose()),
-        };
-        let lang = language_of(found);
-        notify(
-            services,
-            &txn,
-            request_id,
-            &registrant.registrant_email,
-            lang,
-            notice,
-            now,
-        )
-        .await?;
-    }
+    let approved = Approved::Code {
+        expires_at: now + Duration::days(VALIDITY_DAYS),
+    };
+    tell_registrant(services, &txn, found, approved, &objection, link_base, now).await?;
     audit::record(
         &txn,
         &me.name,
@@ -417,13 +399,66 @@ async fn issue_code(
     Ok(())
 }
 
-/// Hands the nameservers to the registry command, then records the decision and shreds the
-/// documents. The request is in `issuing`, which only this caller could make it.
+/// Tells the registrant on file what was approved, in their own language, with the link that
+/// undoes it ("this was not me").
+async fn tell_registrant(
+    services: &Services,
+    txn: &impl ConnectionTrait,
+    found: &request::Model,
+    approved: Approved,
+    objection: &TrackingToken,
+    link_base: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let Some(registrant) = domain::Entity::find_by_id(found.domain.clone())
+        .one(txn)
+        .await?
+    else {
+        return Ok(());
+    };
+    request::Entity::update_many()
+        .col_expr(
+            request::Column::ObjectionTokenHash,
+            Expr::value(Some(objection.hash().to_vec())),
+        )
+        .filter(request::Column::Id.eq(found.id))
+        .exec(txn)
+        .await?;
+    let lang = registrant
+        .language
+        .as_deref()
+        .and_then(Lang::from_code)
+        .unwrap_or(services.settings.default_language);
+    let notice = Mail::ApprovalNotice {
+        domain: found.domain.clone(),
+        requester: found.requester_name.clone(),
+        approved_at: now,
+        approved,
+        link: format!("{link_base}/objection/{}", objection.expose()),
+    };
+    notify(
+        services,
+        txn,
+        found.id,
+        &registrant.registrant_email,
+        lang,
+        notice,
+        now,
+    )
+    .await
+}
+
+/// Approves a nameserver change: records the decision, tells the registrant on file (with
+/// the link that undoes it) and shreds the documents. Without an objection window the
+/// registry command sets the nameservers at once; with one, the sweeper hands them over once
+/// the window has passed without an objection. The request is in `issuing`, which only this
+/// caller could make it.
 async fn set_nameservers(
     services: &Services,
     found: &request::Model,
     me: &reviewer::Model,
     contested_reason: Option<String>,
+    link_base: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
     let hosts: Vec<String> = found
@@ -440,9 +475,18 @@ async fn set_nameservers(
         .ok_or_else(|| {
             ReviewError::Registry("no registry command is configured to set nameservers".into())
         })?;
-    registry::hand_off(command, &found.domain, &Action::SetNameservers(&hosts))
-        .await
-        .map_err(ReviewError::Registry)?;
+    let objection = TrackingToken::generate().map_err(|_| ReviewError::Unreadable)?;
+    let window = Duration::hours(services.settings.objection_hours);
+    let deferred = window > Duration::zero();
+    if !deferred {
+        registry::hand_off(command, &found.domain, &Action::SetNameservers(&hosts))
+            .await
+            .map_err(ReviewError::Registry)?;
+    }
+    let previous = domain::Entity::find_by_id(found.domain.clone())
+        .one(&services.db)
+        .await?
+        .and_then(|d| d.nameservers);
     let txn = services.db.begin().await?;
     if !state::apply(
         &txn,
@@ -455,6 +499,20 @@ async fn set_nameservers(
     {
         return Err(ReviewError::AlreadyDecided);
     }
+    let takes_effect_at = now + window;
+    request::Entity::update_many()
+        .col_expr(request::Column::PreviousNameservers, Expr::value(previous))
+        .col_expr(
+            request::Column::HandOffDueAt,
+            Expr::value(deferred.then_some(takes_effect_at)),
+        )
+        .col_expr(
+            request::Column::NameserversSetAt,
+            Expr::value((!deferred).then_some(now)),
+        )
+        .filter(request::Column::Id.eq(found.id))
+        .exec(&txn)
+        .await?;
     record_decision(
         &txn,
         found.id,
@@ -464,15 +522,25 @@ async fn set_nameservers(
         now,
     )
     .await?;
-    audit::record(
-        &txn,
-        &me.name,
-        audit::NAMESERVERS_SET,
-        Some(found.id),
-        Some(&hosts.join(" ")),
-    )
-    .await?;
+    let detail = match deferred {
+        false => hosts.join(" "),
+        true => format!(
+            "{} (handed to the registry after the objection window, {})",
+            hosts.join(" "),
+            takes_effect_at.to_rfc3339()
+        ),
+    };
+    let action = match deferred {
+        false => audit::NAMESERVERS_SET,
+        true => audit::NAMESERVERS_APPROVED,
+    };
+    audit::record(&txn, &me.name, action, Some(found.id), Some(&detail)).await?;
     tell_decision(services, &txn, found, RequestState::Approved, None, now).await?;
+    let approved = Approved::Nameservers {
+        hosts,
+        takes_effect_at,
+    };
+    tell_registrant(services, &txn, found, approved, &objection, link_base, now).await?;
     shred_documents(&txn, found.id, None, &me.name, now).await?;
     txn.commit().await?;
     Ok(())

@@ -119,6 +119,7 @@ pub async fn confirm(
     token: &TrackingToken,
     front: Option<Upload>,
     back: Option<Upload>,
+    client_addr: &str,
 ) -> Result<(), SubmitError> {
     let found = find_by_token(&services.db, token)
         .await?
@@ -127,6 +128,11 @@ pub async fn confirm(
         return Err(invalid("holder_id_front", FieldProblem::NothingAsked));
     }
     let front = front.ok_or_else(|| invalid("holder_id_front", FieldProblem::FrontMissing))?;
+    if let Some(retry_after) =
+        super::limits::count_intake(services, client_addr, Utc::now()).await?
+    {
+        return Err(SubmitError::TooMany { retry_after });
+    }
     let mut errors = FieldErrors::new();
     let mut clean = Vec::new();
     for (kind, upload) in [

@@ -2,9 +2,9 @@
 //! kept in the request's timeline and erased with its personal data.
 
 use chrono::{DateTime, Utc};
-use entities::{request, request_event, reviewer};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+use entities::{request, reviewer};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
 use super::state::{event, record_event};
@@ -73,15 +73,21 @@ pub async fn from_requester(
         .one(&services.db)
         .await?
         .ok_or(MessageError::NotFound)?;
-    let sent = request_event::Entity::find()
-        .filter(request_event::Column::RequestId.eq(found.id))
-        .filter(request_event::Column::Kind.eq(event::MESSAGE_FROM_REQUESTER))
-        .count(&services.db)
+    let txn = services.db.begin().await?;
+    // Counted and checked in one guarded update, in the transaction that stores the message:
+    // of many concurrent posts, exactly the allowed number go through.
+    let counted = request::Entity::update_many()
+        .col_expr(
+            request::Column::RequesterMessages,
+            Expr::col(request::Column::RequesterMessages).add(1),
+        )
+        .filter(request::Column::Id.eq(found.id))
+        .filter(request::Column::RequesterMessages.lt(MAX_REQUESTER_MESSAGES as i32))
+        .exec(&txn)
         .await?;
-    if sent >= MAX_REQUESTER_MESSAGES {
+    if counted.rows_affected != 1 {
         return Err(MessageError::TooMany);
     }
-    let txn = services.db.begin().await?;
     record_event(
         &txn,
         found.id,

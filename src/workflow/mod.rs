@@ -6,6 +6,7 @@
 
 pub mod decide;
 pub mod holder;
+pub mod limits;
 pub mod messages;
 pub mod objection;
 pub mod queue;
@@ -21,10 +22,11 @@ use sea_orm::{ActiveEnum, DbErr};
 use uuid::Uuid;
 
 pub use entities::enums::{DocumentKind, RequestKind, RequestState, RequesterRelation};
+pub use limits::address_over_limit;
 pub use state::event;
 pub use submit::{
-    address_over_limit, provide_document, submit, FieldErrors, FieldProblem, SubmissionInput,
-    SubmitError, Submitted, Upload, HOLDER_LINK_DAYS,
+    provide_document, submit, FieldErrors, FieldProblem, Offers, SubmissionInput, SubmitError,
+    Submitted, Upload, HOLDER_LINK_DAYS,
 };
 pub use tracking::{find_for_requester, TimelineEntry, TrackingView};
 

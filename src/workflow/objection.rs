@@ -1,16 +1,20 @@
-//! "This was not me": the registrant on file, told by mail of an approved transfer code,
-//! cancels it with one click. The code is erased at once, the registry is told to cancel it
-//! (when a command is configured), and the request goes to the top of the reviewers' queue
-//! until a reviewer has dealt with it.
+//! "This was not me": the registrant on file, told by mail of an approved transfer code or
+//! nameserver change, undoes it with one click. A code is erased at once and the registry
+//! told to cancel it; a nameserver change that is still waiting for its objection window is
+//! never handed over, and the registry is sent the previous nameservers in any case. The
+//! request goes to the top of the reviewers' queue until a reviewer has dealt with it.
+//!
+//! An admin can do the same from the review page (whatever the mail setup), and the sweeper
+//! hands over nameserver changes whose window has passed without an objection.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use entities::{request, reviewer, transfer_code};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
 use super::state::{event, record_event};
-use super::RequestState;
+use super::{RequestKind, RequestState};
 use crate::audit;
 use crate::crypto::TrackingToken;
 use crate::registry::{self, Action};
@@ -20,8 +24,12 @@ use crate::services::Services;
 #[derive(Debug, serde::Serialize)]
 pub struct ObjectionView {
     pub domain: String,
+    pub kind: RequestKind,
+    pub nameservers: Vec<String>,
     pub requester_name: String,
     pub approved_at: Option<DateTime<Utc>>,
+    /// For a nameserver change still in its objection window: when it would be made.
+    pub takes_effect_at: Option<DateTime<Utc>>,
     pub objected_at: Option<DateTime<Utc>>,
 }
 
@@ -36,6 +44,13 @@ async fn find_by_token(
         .await
 }
 
+fn lines(text: Option<&str>) -> Vec<String> {
+    text.unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
 pub async fn find(
     services: &Services,
     token: &TrackingToken,
@@ -44,13 +59,33 @@ pub async fn find(
         .await?
         .map(|found| ObjectionView {
             domain: found.domain,
-            requester_name: found.requester_name,
+            kind: found.kind,
+            nameservers: lines(found.nameservers.as_deref()),
+            requester_name: crate::mail::quoted(&found.requester_name),
             approved_at: found.decided_at,
+            takes_effect_at: found.hand_off_due_at,
             objected_at: found.objected_at,
         }))
 }
 
-/// Cancels the code of the request `token` opens. Returns `false` for an unknown token; a
+/// Who undoes an approval.
+enum Undoer<'a> {
+    /// The registrant on file, from the link in their notice.
+    Registrant,
+    /// An admin, from the review page.
+    Admin(&'a reviewer::Model),
+}
+
+impl Undoer<'_> {
+    fn name(&self) -> &str {
+        match self {
+            Undoer::Registrant => "registrant",
+            Undoer::Admin(me) => &me.name,
+        }
+    }
+}
+
+/// Undoes the approval of the request `token` opens. Returns `false` for an unknown token; a
 /// second objection changes nothing.
 pub async fn object(
     services: &Services,
@@ -60,15 +95,55 @@ pub async fn object(
     let Some(found) = find_by_token(services, token).await? else {
         return Ok(false);
     };
+    undo(services, &found, Undoer::Registrant, now).await?;
+    Ok(true)
+}
+
+/// An admin cancels an approved request's code, or restores the nameservers of an approved
+/// change. `Ok(false)` when the request is not approved or was undone already.
+pub async fn withdraw_by_admin(
+    services: &Services,
+    request_id: Uuid,
+    me: &reviewer::Model,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let found = request::Entity::find_by_id(request_id)
+        .filter(request::Column::State.eq(RequestState::Approved))
+        .one(&services.db)
+        .await?;
+    match found {
+        Some(found) if me.is_admin => undo(services, &found, Undoer::Admin(me), now).await,
+        _ => Ok(false),
+    }
+}
+
+/// Flags the request, erases its code or stops its waiting nameserver change, and tells the
+/// registry. `Ok(false)` when it was undone already.
+async fn undo(
+    services: &Services,
+    found: &request::Model,
+    by: Undoer<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
     let txn = services.db.begin().await?;
-    let flagged = request::Entity::update_many()
+    let mut flag = request::Entity::update_many()
         .col_expr(request::Column::ObjectedAt, Expr::value(Some(now)))
+        // A waiting nameserver change is never handed over.
+        .col_expr(
+            request::Column::HandOffDueAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        );
+    if let Undoer::Admin(_) = by {
+        // An admin's own action needs no one else to deal with it.
+        flag = flag.col_expr(request::Column::ObjectionHandledAt, Expr::value(Some(now)));
+    }
+    let flagged = flag
         .filter(request::Column::Id.eq(found.id))
         .filter(request::Column::ObjectedAt.is_null())
         .exec(&txn)
         .await?;
     if flagged.rows_affected != 1 {
-        return Ok(true);
+        return Ok(false);
     }
     transfer_code::Entity::update_many()
         .col_expr(
@@ -80,35 +155,148 @@ pub async fn object(
         .exec(&txn)
         .await?;
     record_event(&txn, found.id, event::OBJECTED, None, now).await?;
-    audit::record(
-        &txn,
-        "registrant",
-        audit::OBJECTION,
-        Some(found.id),
-        Some("the registrant on file objected; the code was erased"),
-    )
-    .await?;
+    let (action, detail) = match (&by, found.kind) {
+        (Undoer::Registrant, RequestKind::TransferCode) => (
+            audit::OBJECTION,
+            "the registrant on file objected; the code was erased",
+        ),
+        (Undoer::Registrant, RequestKind::Nameservers) => (
+            audit::OBJECTION,
+            "the registrant on file objected to the nameserver change",
+        ),
+        (Undoer::Admin(_), RequestKind::TransferCode) => {
+            (audit::APPROVAL_WITHDRAWN, "an admin cancelled the code")
+        }
+        (Undoer::Admin(_), RequestKind::Nameservers) => (
+            audit::APPROVAL_WITHDRAWN,
+            "an admin restored the previous nameservers",
+        ),
+    };
+    audit::record(&txn, by.name(), action, Some(found.id), Some(detail)).await?;
     txn.commit().await?;
-    tracing::warn!(request = %found.id, "the registrant on file objected to an issued code");
-    if let Some(command) = &services.settings.registry_command {
-        let (action, detail) =
+    tracing::warn!(request = %found.id, by = by.name(), "an approval was undone");
+    tell_registry(services, found).await?;
+    Ok(true)
+}
+
+/// Cancels the code at the registry, or sets the nameservers back, when a command is
+/// configured; the audit trail says what happened.
+async fn tell_registry(services: &Services, found: &request::Model) -> Result<(), DbErr> {
+    let Some(command) = &services.settings.registry_command else {
+        return Ok(());
+    };
+    let (action, detail) = match found.kind {
+        RequestKind::TransferCode => {
             match registry::hand_off(command, &found.domain, &Action::CancelTransferCode).await {
                 Ok(()) => (
                     audit::CODE_CANCELLED,
-                    "the registry command cancelled the code".into(),
+                    "the registry command cancelled the code".to_owned(),
                 ),
                 Err(error) => (audit::CODE_CANCEL_FAILED, error),
-            };
-        audit::record(
-            &services.db,
-            "system",
-            action,
-            Some(found.id),
-            Some(&detail),
-        )
+            }
+        }
+        RequestKind::Nameservers => {
+            let previous = lines(found.previous_nameservers.as_deref());
+            if previous.is_empty() {
+                (
+                    audit::NAMESERVERS_RESTORE_FAILED,
+                    "the previous nameservers are not known (the portfolio has none for this domain): set them by hand".to_owned(),
+                )
+            } else {
+                match registry::hand_off(command, &found.domain, &Action::SetNameservers(&previous))
+                    .await
+                {
+                    Ok(()) => (audit::NAMESERVERS_RESTORED, previous.join(" ")),
+                    Err(error) => (audit::NAMESERVERS_RESTORE_FAILED, error),
+                }
+            }
+        }
+    };
+    audit::record(
+        &services.db,
+        "system",
+        action,
+        Some(found.id),
+        Some(&detail),
+    )
+    .await
+}
+
+/// While the sweeper hands a change over, other passes leave it alone this long.
+const HAND_OFF_LEASE: Duration = Duration::minutes(10);
+
+/// Hands to the registry the approved nameserver changes whose objection window has passed
+/// without an objection. Each is leased first with a guarded update, so that one pass (of
+/// any instance) carries it out; a failed hand-off is retried after the lease.
+pub async fn hand_off_due(services: &Services, now: DateTime<Utc>) -> Result<usize, DbErr> {
+    let Some(command) = &services.settings.registry_command else {
+        return Ok(0);
+    };
+    let due = request::Entity::find()
+        .filter(request::Column::HandOffDueAt.lte(now))
+        .filter(request::Column::State.eq(RequestState::Approved))
+        .filter(request::Column::ObjectedAt.is_null())
+        .filter(request::Column::NameserversSetAt.is_null())
+        .all(&services.db)
         .await?;
+    let mut done = 0;
+    for found in due {
+        let leased = request::Entity::update_many()
+            .col_expr(
+                request::Column::HandOffDueAt,
+                Expr::value(Some(now + HAND_OFF_LEASE)),
+            )
+            .filter(request::Column::Id.eq(found.id))
+            .filter(request::Column::HandOffDueAt.eq(found.hand_off_due_at))
+            .filter(request::Column::ObjectedAt.is_null())
+            .exec(&services.db)
+            .await?;
+        if leased.rows_affected != 1 {
+            continue;
+        }
+        let hosts = lines(found.nameservers.as_deref());
+        match registry::hand_off(command, &found.domain, &Action::SetNameservers(&hosts)).await {
+            Ok(()) => {
+                let set = request::Entity::update_many()
+                    .col_expr(request::Column::NameserversSetAt, Expr::value(Some(now)))
+                    .col_expr(
+                        request::Column::HandOffDueAt,
+                        Expr::value(Option::<DateTime<Utc>>::None),
+                    )
+                    .filter(request::Column::Id.eq(found.id))
+                    .exec(&services.db)
+                    .await?;
+                audit::record(
+                    &services.db,
+                    "system",
+                    audit::NAMESERVERS_SET,
+                    Some(found.id),
+                    Some(&hosts.join(" ")),
+                )
+                .await?;
+                done += set.rows_affected as usize;
+                // An objection that arrived while the registry was working: undo again.
+                let now_found = request::Entity::find_by_id(found.id)
+                    .one(&services.db)
+                    .await?;
+                if now_found.is_some_and(|r| r.objected_at.is_some()) {
+                    tell_registry(services, &found).await?;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(request = %found.id, %error, "a nameserver change could not be handed to the registry; retried later");
+                audit::record(
+                    &services.db,
+                    "system",
+                    audit::NAMESERVERS_HAND_OFF_FAILED,
+                    Some(found.id),
+                    Some(&error),
+                )
+                .await?;
+            }
+        }
     }
-    Ok(true)
+    Ok(done)
 }
 
 /// A reviewer has dealt with an objection: the request leaves the top of the queue.

@@ -10,6 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+use super::limits;
 use super::shred::{shred_documents, unlink_after_commit};
 use super::state::{self, event, record_event, Guard, Step};
 use super::{
@@ -17,7 +18,6 @@ use super::{
 };
 use crate::audit;
 use crate::codes::RecipientKey;
-use crate::counters;
 use crate::crypto::{self, CryptoError, DataKey, DocumentBinding, TrackingToken};
 use crate::domains::{is_plausible_email, normalize_domain, parse_nameservers, DomainError};
 use crate::i18n::Lang;
@@ -85,6 +85,8 @@ pub enum FieldProblem {
     Nameservers(crate::domains::NameserverError),
     /// Only a representative can ask the holder to verify.
     HolderVerifiesNotForRelation,
+    /// The holder's link goes only by mail, and no mail is configured.
+    HolderVerificationNeedsMail,
     HolderNameMissing,
     HolderEmailMissing,
     HolderEmailInvalid,
@@ -121,9 +123,6 @@ pub struct Submitted {
     pub request_id: Uuid,
     pub tracking_token: TrackingToken,
     pub state: RequestState,
-    /// When the holder verifies and no mail can reach them: the token of their private
-    /// link, for the requester to pass on once.
-    pub holder_token: Option<TrackingToken>,
 }
 
 /// How long the holder's private link stays valid.
@@ -146,15 +145,39 @@ struct ValidFields {
     holder: Option<(String, String)>,
 }
 
-/// Validates everything, sanitises every document, and only then stores anything:
-/// a submission with one error leaves no row and no file.
+/// What this service offers besides the plain transfer-code request.
+#[derive(Clone, Copy, Debug)]
+pub struct Offers {
+    /// Nameserver changes: a registry command carries them out.
+    pub nameservers: bool,
+    /// The holder verifying through their own link: only a mail delivers it to them alone.
+    pub holder_verification: bool,
+}
+
+impl Offers {
+    pub const ALL: Offers = Offers {
+        nameservers: true,
+        holder_verification: true,
+    };
+
+    pub fn of(settings: &crate::config::Settings) -> Offers {
+        Offers {
+            nameservers: settings.registry_command.is_some(),
+            holder_verification: settings.smtp_url.is_some(),
+        }
+    }
+}
+
+/// Validates every typed field first, then sanitises every document, and only then stores
+/// anything: a submission with one error leaves no row and no file, and no photo is decoded
+/// while a typed field is wrong or for a domain we do not manage.
 pub async fn submit(
     services: &Services,
     mut input: SubmissionInput,
 ) -> Result<Submitted, SubmitError> {
+    let now = Utc::now();
     let mut errors = FieldErrors::new();
-    let offers_nameservers = services.settings.registry_command.is_some();
-    let fields = validate_fields(&input, offers_nameservers, &mut errors);
+    let fields = validate_fields(&input, &Offers::of(&services.settings), &mut errors);
     let domain_known = match normalize_domain(&input.domain) {
         Ok(domain) => domain::Entity::find_by_id(domain)
             .one(&services.db)
@@ -172,17 +195,22 @@ pub async fn submit(
     if representative && !input.holder_verifies && input.authorization.is_none() {
         errors.insert("authorization", FieldProblem::AuthorizationMissing);
     }
-    // Nothing is decoded for a domain we do not manage: photos cost memory and time.
-    if !domain_known {
-        return Err(SubmitError::Invalid(errors));
-    }
-    if let (Some(fields), true) = (&fields, errors.is_empty()) {
-        let address = input.client_addr.as_deref().unwrap_or("unknown");
-        if let Some(retry_after) =
-            count_submission(services, &fields.domain, address, Utc::now()).await?
-        {
-            return Err(SubmitError::TooMany { retry_after });
+    let address = input
+        .client_addr
+        .clone()
+        .unwrap_or_else(|| "unknown".into());
+    let fields = match fields {
+        Some(fields) if errors.is_empty() => fields,
+        _ => {
+            limits::count_refused(services, &address, now).await?;
+            return Err(SubmitError::Invalid(errors));
         }
+    };
+    if let Some(retry_after) = limits::domain_over_limit(services, &fields.domain, now).await? {
+        return Err(SubmitError::TooMany { retry_after });
+    }
+    if let Some(retry_after) = limits::count_intake(services, &address, now).await? {
+        return Err(SubmitError::TooMany { retry_after });
     }
 
     let uploads = [
@@ -210,76 +238,26 @@ pub async fn submit(
             }
         }
     }
-
-    match fields {
-        Some(fields) if errors.is_empty() => {
-            let origin = Origin {
-                client_addr: input.client_addr,
-                language: input.language,
-                link_base: input.link_base,
-            };
-            store(services, fields, origin, clean).await
-        }
-        _ => Err(SubmitError::Invalid(errors)),
+    if !errors.is_empty() {
+        limits::count_refused(services, &address, now).await?;
+        return Err(SubmitError::Invalid(errors));
     }
-}
-
-/// The submission windows: per client address an hour, per domain a day.
-const ADDRESS_WINDOW: chrono::Duration = chrono::Duration::hours(1);
-const DOMAIN_WINDOW: chrono::Duration = chrono::Duration::days(1);
-
-/// Counts a submission against its client address and its domain; `Some(wait)` when either
-/// is over its limit (0 turns a limit off).
-async fn count_submission(
-    services: &Services,
-    domain: &str,
-    address: &str,
-    now: chrono::DateTime<Utc>,
-) -> Result<Option<chrono::Duration>, DbErr> {
-    let settings = &services.settings;
-    let limits = [
-        (
-            counters::key("submit-address", &counters::client_key(address)),
-            ADDRESS_WINDOW,
-            settings.submissions_per_hour,
-        ),
-        (
-            counters::key("submit-domain", domain),
-            DOMAIN_WINDOW,
-            settings.submissions_per_domain_per_day,
-        ),
-    ];
-    let mut wait = None;
-    for (key, window, limit) in limits {
-        if limit == 0 {
-            continue;
-        }
-        let (count, started) = counters::bump(&services.db, &key, window, now).await?;
-        if count > limit as i32 {
-            wait = wait.max(Some(started + window - now));
-        }
-    }
-    Ok(wait)
-}
-
-/// Whether the client address is already at its limit: checked before a body is read.
-pub async fn address_over_limit(
-    services: &Services,
-    address: &str,
-    now: chrono::DateTime<Utc>,
-) -> Result<Option<chrono::Duration>, DbErr> {
-    let limit = services.settings.submissions_per_hour;
-    if limit == 0 {
-        return Ok(None);
-    }
-    let key = counters::key("submit-address", &counters::client_key(address));
-    let (count, started) = counters::current(&services.db, &key, ADDRESS_WINDOW, now).await?;
-    Ok((count >= limit as i32).then(|| started + ADDRESS_WINDOW - now))
+    let origin = Origin {
+        client_addr: input.client_addr,
+        language: input.language,
+        link_base: input.link_base,
+    };
+    let domain = fields.domain.clone();
+    let submitted = store(services, fields, origin, clean).await?;
+    // Only what was stored spends the domain's budget: refused attempts cannot block the
+    // real owner.
+    limits::count_stored(services, &domain, now).await?;
+    Ok(submitted)
 }
 
 fn validate_fields(
     input: &SubmissionInput,
-    offers_nameservers: bool,
+    offers: &Offers,
     errors: &mut FieldErrors,
 ) -> Option<ValidFields> {
     let domain = match normalize_domain(&input.domain) {
@@ -349,7 +327,7 @@ fn validate_fields(
             errors.insert("kind", FieldProblem::KindInvalid);
             None
         }
-        Some(RequestKind::Nameservers) if !offers_nameservers => {
+        Some(RequestKind::Nameservers) if !offers.nameservers => {
             errors.insert("kind", FieldProblem::NameserversNotOffered);
             None
         }
@@ -362,7 +340,10 @@ fn validate_fields(
         },
         Some(RequestKind::TransferCode) => None,
     };
-    let holder = if input.holder_verifies {
+    let holder = if input.holder_verifies && !offers.holder_verification {
+        errors.insert("holder_verifies", FieldProblem::HolderVerificationNeedsMail);
+        None
+    } else if input.holder_verifies {
         validate_holder(input, relation, errors)
     } else {
         None
@@ -505,6 +486,11 @@ async fn store(
             objection_token_hash: Set(None),
             objected_at: Set(None),
             objection_handled_at: Set(None),
+            holder_link_sent_at: Set(None),
+            hand_off_due_at: Set(None),
+            nameservers_set_at: Set(None),
+            previous_nameservers: Set(None),
+            requester_messages: Set(0),
         }
         .insert(&txn)
         .await?;
@@ -561,14 +547,11 @@ async fn store(
     tracing::info!(request = %request_id, documents = clean.len(), "request submitted");
     metrics::counter!(crate::observe::SUBMISSIONS).increment(1);
     services.mail_wake.notify_one();
-    // With mail, the holder's link goes to the holder alone; without, the requester passes
-    // it on.
-    let mailed = services.settings.smtp_url.is_some();
+    // The holder's link went into the holder's mail alone: the requester never sees it.
     Ok(Submitted {
         request_id,
         tracking_token,
         state,
-        holder_token: holder_token.filter(|_| !mailed),
     })
 }
 
@@ -618,6 +601,7 @@ pub async fn provide_document(
     services: &Services,
     token: &TrackingToken,
     upload: Option<Upload>,
+    client_addr: &str,
 ) -> Result<(), SubmitError> {
     let found = request::Entity::find()
         .filter(request::Column::TrackingTokenHash.eq(token.hash().to_vec()))
@@ -634,6 +618,9 @@ pub async fn provide_document(
     }
     let kind = found.requested_document.ok_or_else(nothing_asked)?;
     let upload = upload.ok_or_else(|| invalid(FieldProblem::DocumentMissing))?;
+    if let Some(retry_after) = limits::count_intake(services, client_addr, Utc::now()).await? {
+        return Err(SubmitError::TooMany { retry_after });
+    }
     let image = services
         .intake
         .sanitize(upload.bytes)
@@ -710,7 +697,7 @@ mod tests {
     #[test]
     fn valid_fields_are_normalised() {
         let mut errors = FieldErrors::new();
-        let fields = validate_fields(&valid_input(), true, &mut errors).unwrap();
+        let fields = validate_fields(&valid_input(), &Offers::ALL, &mut errors).unwrap();
         assert!(errors.is_empty());
         assert_eq!(fields.domain, "example.com");
         assert_eq!(fields.full_name, "Anna Muster");
@@ -729,7 +716,7 @@ mod tests {
             ..Default::default()
         };
         let mut errors = FieldErrors::new();
-        assert!(validate_fields(&input, true, &mut errors).is_none());
+        assert!(validate_fields(&input, &Offers::ALL, &mut errors).is_none());
         let fields: Vec<_> = errors.keys().copied().collect();
         assert_eq!(
             fields,
@@ -752,14 +739,15 @@ mod tests {
             ..valid_input()
         };
         let mut errors = FieldErrors::new();
-        let fields = validate_fields(&signatory("che 123 456 788"), true, &mut errors).unwrap();
+        let fields =
+            validate_fields(&signatory("che 123 456 788"), &Offers::ALL, &mut errors).unwrap();
         assert_eq!(fields.company_uid.as_deref(), Some("CHE-123.456.788"));
         for (uid, problem) in [
             ("CHE-123.456.789", FieldProblem::UidInvalid),
             ("", FieldProblem::UidMissing),
         ] {
             let mut errors = FieldErrors::new();
-            assert!(validate_fields(&signatory(uid), true, &mut errors).is_none());
+            assert!(validate_fields(&signatory(uid), &Offers::ALL, &mut errors).is_none());
             assert_eq!(errors.get("company_uid"), Some(&problem));
         }
     }
@@ -772,21 +760,33 @@ mod tests {
             ..valid_input()
         };
         let mut errors = FieldErrors::new();
-        let fields =
-            validate_fields(&change("ns1.new.ch, NS2.new.ch."), true, &mut errors).unwrap();
+        let fields = validate_fields(
+            &change("ns1.new.ch, NS2.new.ch."),
+            &Offers::ALL,
+            &mut errors,
+        )
+        .unwrap();
         assert_eq!(fields.kind, RequestKind::Nameservers);
         assert_eq!(
             fields.nameservers.as_deref(),
             Some("ns1.new.ch\nns2.new.ch")
         );
         let mut errors = FieldErrors::new();
-        assert!(validate_fields(&change("ns1.new.ch"), true, &mut errors).is_none());
+        assert!(validate_fields(&change("ns1.new.ch"), &Offers::ALL, &mut errors).is_none());
         assert!(matches!(
             errors.get("nameservers"),
             Some(FieldProblem::Nameservers(_))
         ));
         let mut errors = FieldErrors::new();
-        assert!(validate_fields(&change("ns1.new.ch ns2.new.ch"), false, &mut errors).is_none());
+        assert!(validate_fields(
+            &change("ns1.new.ch ns2.new.ch"),
+            &Offers {
+                nameservers: false,
+                ..Offers::ALL
+            },
+            &mut errors
+        )
+        .is_none());
         assert_eq!(
             errors.get("kind"),
             Some(&FieldProblem::NameserversNotOffered)
@@ -796,10 +796,10 @@ mod tests {
             kind: "dns".into(),
             ..valid_input()
         };
-        assert!(validate_fields(&odd, true, &mut errors).is_none());
+        assert!(validate_fields(&odd, &Offers::ALL, &mut errors).is_none());
         assert_eq!(errors.get("kind"), Some(&FieldProblem::KindInvalid));
         let mut errors = FieldErrors::new();
-        let plain = validate_fields(&valid_input(), true, &mut errors).unwrap();
+        let plain = validate_fields(&valid_input(), &Offers::ALL, &mut errors).unwrap();
         assert_eq!(plain.kind, RequestKind::TransferCode);
         assert_eq!(plain.nameservers, None);
     }
@@ -816,7 +816,7 @@ mod tests {
         let mut errors = FieldErrors::new();
         let fields = validate_fields(
             &asking("representative", " Hans  Halter", "hans@example.net"),
-            true,
+            &Offers::ALL,
             &mut errors,
         )
         .unwrap();
@@ -827,7 +827,7 @@ mod tests {
         let mut errors = FieldErrors::new();
         assert!(validate_fields(
             &asking("holder", "Hans", "h@example.net"),
-            true,
+            &Offers::ALL,
             &mut errors
         )
         .is_none());
@@ -836,9 +836,12 @@ mod tests {
             Some(&FieldProblem::HolderVerifiesNotForRelation)
         );
         let mut errors = FieldErrors::new();
-        assert!(
-            validate_fields(&asking("representative", "", "hans"), true, &mut errors).is_none()
-        );
+        assert!(validate_fields(
+            &asking("representative", "", "hans"),
+            &Offers::ALL,
+            &mut errors
+        )
+        .is_none());
         assert_eq!(
             errors.get("holder_name"),
             Some(&FieldProblem::HolderNameMissing)
@@ -846,6 +849,27 @@ mod tests {
         assert_eq!(
             errors.get("holder_email"),
             Some(&FieldProblem::HolderEmailInvalid)
+        );
+    }
+
+    #[test]
+    fn without_mail_the_holder_cannot_be_asked_to_verify() {
+        let input = SubmissionInput {
+            relation: "representative".into(),
+            holder_verifies: true,
+            holder_name: "Hans Halter".into(),
+            holder_email: "hans@example.net".into(),
+            ..valid_input()
+        };
+        let no_mail = Offers {
+            holder_verification: false,
+            ..Offers::ALL
+        };
+        let mut errors = FieldErrors::new();
+        assert!(validate_fields(&input, &no_mail, &mut errors).is_none());
+        assert_eq!(
+            errors.get("holder_verifies"),
+            Some(&FieldProblem::HolderVerificationNeedsMail)
         );
     }
 
@@ -859,7 +883,7 @@ mod tests {
             let mut input = valid_input();
             change(&mut input);
             let mut errors = FieldErrors::new();
-            assert!(validate_fields(&input, true, &mut errors).is_none());
+            assert!(validate_fields(&input, &Offers::ALL, &mut errors).is_none());
             assert_eq!(errors.len(), 1);
         }
     }

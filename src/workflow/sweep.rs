@@ -28,6 +28,8 @@ pub struct SweepReport {
     pub requests_expired: usize,
     pub issuing_abandoned: usize,
     pub codes_erased: usize,
+    /// Approved nameserver changes handed to the registry once their objection window passed.
+    pub nameservers_handed_off: usize,
     pub unlinked_from_outbox: usize,
     pub orphans_removed: usize,
     /// Decided requests whose personal data were erased (evidence period over).
@@ -118,6 +120,10 @@ async fn sweep_stages(services: &Services, now: DateTime<Utc>) -> SweepReport {
         abandon_stale_issuing(services, now).await,
     );
     report.codes_erased = stage("code expiry", erase_expired_codes(&services.db, now).await);
+    report.nameservers_handed_off = stage(
+        "nameserver hand-offs",
+        super::objection::hand_off_due(services, now).await,
+    );
     report.unlinked_from_outbox = stage("deletion outbox", process_outbox(services).await);
     report.orphans_removed = stage("orphaned files", remove_orphans(services, now).await);
     report.personal_data_erased = stage("personal data", erase_personal_data(services, now).await);

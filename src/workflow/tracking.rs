@@ -30,6 +30,8 @@ pub struct TrackingView {
     /// registry set them.
     pub nameservers: Option<Vec<String>>,
     pub nameservers_set_at: Option<DateTime<Utc>>,
+    /// An approved change waiting for the registrant's objection window: when it is made.
+    pub nameservers_due_at: Option<DateTime<Utc>>,
     /// When the holder verifies directly: their name as the requester gave it.
     pub holder_name: Option<String>,
     pub holder_link_expires_at: Option<DateTime<Utc>>,
@@ -153,9 +155,11 @@ pub async fn find_for_requester(
         .nameservers
         .as_deref()
         .map(|hosts| hosts.lines().map(str::to_owned).collect());
-    let nameservers_set_at = found
-        .decided_at
-        .filter(|_| state == RequestState::Approved && found.kind == RequestKind::Nameservers);
+    let approved_change = state == RequestState::Approved && found.kind == RequestKind::Nameservers;
+    let nameservers_set_at = found.nameservers_set_at.filter(|_| approved_change);
+    let nameservers_due_at = found
+        .hand_off_due_at
+        .filter(|_| approved_change && found.objected_at.is_none());
     let requested_document = found.requested_document.filter(|_| needs_document);
     Ok(Some(TrackingView {
         request_id: found.id,
@@ -173,6 +177,7 @@ pub async fn find_for_requester(
         kind: found.kind,
         nameservers,
         nameservers_set_at,
+        nameservers_due_at,
         holder_name: found.holder_name,
         holder_link_expires_at: found.holder_link_expires_at,
         objected_at: found.objected_at,

@@ -88,8 +88,8 @@ pub struct ReviewView {
     /// For a nameserver change: what is asked for, beside what the portfolio has now.
     pub nameservers: Vec<String>,
     pub current_nameservers: Vec<String>,
-    /// When the holder verifies directly: who, where, whether they match the registrant on
-    /// file, and when they confirmed.
+    /// When the holder verifies directly: who the requester named, where the link was mailed
+    /// (and whether that is the registrant's address on file), and when they confirmed.
     pub holder_part: Option<HolderPart>,
     /// Since when the requester's message waits for an answer.
     pub awaiting_reply_since: Option<DateTime<Utc>>,
@@ -101,10 +101,15 @@ pub struct ReviewView {
 
 #[derive(Debug, serde::Serialize)]
 pub struct HolderPart {
+    /// The holder's name as the requester typed it: nobody verified it.
     pub name: String,
+    /// The address the holder's link was mailed to, as the requester typed it.
     pub email: String,
-    pub name_matches: bool,
-    pub email_matches: bool,
+    /// When the link was handed to that address's mail server; `None` while it was not.
+    pub link_sent_at: Option<DateTime<Utc>>,
+    /// The link went to the registrant's address on file: only then did the registrant's
+    /// own mailbox take part.
+    pub sent_to_registrant: bool,
     pub answered_at: Option<DateTime<Utc>>,
     pub link_expires_at: Option<DateTime<Utc>>,
 }
@@ -174,12 +179,11 @@ pub async fn review_view(
     });
     let holder_part = match (&found.holder_name, &found.holder_email) {
         (Some(name), Some(email)) => Some(HolderPart {
-            name_matches: registrant
-                .as_ref()
-                .is_some_and(|r| names_match(&r.name, name)),
-            email_matches: registrant
-                .as_ref()
-                .is_some_and(|r| r.email.eq_ignore_ascii_case(email)),
+            link_sent_at: found.holder_link_sent_at,
+            sent_to_registrant: found.holder_link_sent_at.is_some()
+                && registrant
+                    .as_ref()
+                    .is_some_and(|r| r.email.eq_ignore_ascii_case(email)),
             name: name.clone(),
             email: email.clone(),
             answered_at: found.holder_answered_at,

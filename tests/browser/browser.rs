@@ -292,6 +292,11 @@ impl Page {
         }
     }
 
+    /// The page's HTML as the browser holds it.
+    pub async fn source(&self) -> String {
+        self.client.source().await.unwrap()
+    }
+
     pub async fn text(&self) -> String {
         self.client
             .find(Locator::Css("body"))

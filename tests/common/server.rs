@@ -30,7 +30,27 @@ impl Server {
         Self::start_from(settings, true).await
     }
 
+    /// Starts the binary with settings it must refuse: waits for it to exit and returns its
+    /// exit status and log.
+    pub async fn refuses_to_start(settings: &[(&str, &str)]) -> (std::process::ExitStatus, String) {
+        let mut server = Self::spawn(settings, false).await;
+        let status = server.wait_for_exit(Duration::from_secs(60));
+        (status, server.log())
+    }
+
     async fn start_from(settings: &[(&str, &str)], copied: bool) -> Server {
+        let mut server = Self::spawn(settings, copied).await;
+        let port = server
+            .base
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap();
+        server.wait_until_listening(port);
+        server
+    }
+
+    async fn spawn(settings: &[(&str, &str)], copied: bool) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let (binary, workdir) = if copied {
             let bin = dir.path().join("bin");
@@ -54,6 +74,9 @@ impl Server {
             ("ROCKET_ADDRESS".into(), "127.0.0.1".into()),
             ("ROCKET_PORT".into(), port.to_string()),
             ("RUST_LOG".into(), "info".into()),
+            // As operators run it: Rocket's release profile makes checks (a secret key for
+            // every instance) that the debug profile skips.
+            ("ROCKET_PROFILE".into(), "release".into()),
         ];
         let shares_a_database = settings.iter().any(|(name, _)| *name == "DATABASE_URL");
         if !shares_a_database {
@@ -69,16 +92,14 @@ impl Server {
             .stderr(log)
             .spawn()
             .expect("the transfer-desk binary starts");
-        let mut server = Server {
+        Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
             dir,
             env,
             binary,
             workdir,
-        };
-        server.wait_until_listening(port);
-        server
+        }
     }
 
     fn wait_until_listening(&mut self, port: u16) {

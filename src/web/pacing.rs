@@ -1,0 +1,216 @@
+//! Uploads that cannot hold the service hostage: a client address reads at most a few
+//! bodies at once, and a body that arrives slower than a minimum rate (after a short grace)
+//! or takes longer than a total deadline is cut off. Without this, 16 connections trickling
+//! a byte every few seconds held every upload slot and no one else could submit.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, ReadBuf};
+use tokio::time::{Instant, Sleep};
+
+/// How fast and how long an upload may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pace {
+    /// Bytes a second an upload must average once the grace has passed.
+    pub min_bytes_per_second: u64,
+    /// The most a whole body may take.
+    pub deadline: Duration,
+}
+
+/// Time an upload gets before its rate counts (TLS, a slow start on a mobile line).
+const GRACE: Duration = Duration::from_secs(10);
+
+/// The error a cut-off body reads as; `is_too_slow` recognises it after multer wrapped it.
+const TOO_SLOW: &str = "the upload was too slow or took too long";
+
+pub fn is_too_slow(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if error.to_string().contains(TOO_SLOW) {
+            return true;
+        }
+        current = error.source();
+    }
+    false
+}
+
+/// A body reader that fails once the body falls behind [`Pace`].
+pub struct PacedReader<R> {
+    inner: R,
+    pace: Pace,
+    started: Instant,
+    received: u64,
+    /// When the next byte is due at the latest.
+    due: Pin<Box<Sleep>>,
+}
+
+impl<R> PacedReader<R> {
+    pub fn new(inner: R, pace: Pace) -> Self {
+        let started = Instant::now();
+        let mut reader = PacedReader {
+            inner,
+            pace,
+            started,
+            received: 0,
+            due: Box::pin(tokio::time::sleep_until(started)),
+        };
+        reader.set_due();
+        reader
+    }
+
+    /// The latest time the next byte may arrive: the grace, plus the time the minimum rate
+    /// allows for what came so far, never past the deadline.
+    fn next_due(&self) -> Instant {
+        let rate = self.pace.min_bytes_per_second.max(1);
+        let allowed = GRACE + Duration::from_secs_f64((self.received + 1) as f64 / rate as f64);
+        self.started + allowed.min(self.pace.deadline)
+    }
+
+    fn set_due(&mut self) {
+        let due = self.next_due();
+        self.due.as_mut().reset(due);
+    }
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for PacedReader<R> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        match Pin::new(&mut self.inner).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                self.received += (buf.filled().len() - before) as u64;
+                if self.started.elapsed() > self.pace.deadline {
+                    return Poll::Ready(Err(too_slow()));
+                }
+                self.set_due();
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+            Poll::Pending => match self.due.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(too_slow())),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
+fn too_slow() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::TimedOut, TOO_SLOW)
+}
+
+/// Bodies being read, by client (an IPv4 address or an IPv6 /64), in this instance.
+#[derive(Clone, Default)]
+pub struct ClientUploads {
+    reading: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// A client's turn to send a body; the count goes down when it is dropped.
+pub struct ClientTurn {
+    uploads: ClientUploads,
+    client: String,
+}
+
+impl ClientUploads {
+    /// A turn for `client`, unless it already sends `most` bodies.
+    pub fn take(&self, client: &str, most: usize) -> Option<ClientTurn> {
+        let mut reading = self.reading.lock().unwrap_or_else(|e| e.into_inner());
+        let count = reading.entry(client.to_owned()).or_default();
+        if *count >= most {
+            return None;
+        }
+        *count += 1;
+        Some(ClientTurn {
+            uploads: self.clone(),
+            client: client.to_owned(),
+        })
+    }
+}
+
+impl Drop for ClientTurn {
+    fn drop(&mut self) {
+        let mut reading = self
+            .uploads
+            .reading
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = reading.get_mut(&self.client) {
+            *count -= 1;
+            if *count == 0 {
+                reading.remove(&self.client);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    #[test]
+    fn a_client_gets_a_few_turns_and_gets_them_back() {
+        let uploads = ClientUploads::default();
+        let first = uploads.take("203.0.113.7", 2).unwrap();
+        let _second = uploads.take("203.0.113.7", 2).unwrap();
+        assert!(uploads.take("203.0.113.7", 2).is_none());
+        assert!(
+            uploads.take("198.51.100.1", 2).is_some(),
+            "others are not held up"
+        );
+        drop(first);
+        assert!(uploads.take("203.0.113.7", 2).is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_trickling_body_is_cut_off_after_the_grace() {
+        let (mut writer, reader) = tokio::io::duplex(64);
+        let pace = Pace {
+            min_bytes_per_second: 1024,
+            deadline: Duration::from_secs(600),
+        };
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            for _ in 0..100 {
+                if writer.write_all(b"x").await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        });
+        let mut paced = PacedReader::new(reader, pace);
+        let mut body = Vec::new();
+        let error = paced.read_to_end(&mut body).await.unwrap_err();
+        assert!(is_too_slow(&error));
+        assert!(body.len() < 10, "cut off within the grace: {}", body.len());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_at_a_fair_rate_is_read_whole() {
+        let (mut writer, reader) = tokio::io::duplex(64 * 1024);
+        let pace = Pace {
+            min_bytes_per_second: 1024,
+            deadline: Duration::from_secs(600),
+        };
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            for _ in 0..20 {
+                writer.write_all(&[7u8; 4096]).await.unwrap();
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+        let mut body = Vec::new();
+        PacedReader::new(reader, pace)
+            .read_to_end(&mut body)
+            .await
+            .unwrap();
+        assert_eq!(body.len(), 20 * 4096);
+    }
+}

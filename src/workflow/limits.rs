@@ -1,0 +1,150 @@
+//! How much one client address and one domain may ask for, counted in the database so that
+//! every instance sees the same counts:
+//!
+//! - every request that reaches intake (a submission whose typed fields are right, a
+//!   holder's confirmation, a requested document) counts against its address, an hour;
+//! - refused submissions count against their address too, apart and with more room, so
+//!   that one person's typing mistakes do not lock them out but a flood is stopped;
+//! - only a stored request spends its domain's daily budget, so that junk submissions
+//!   cannot block the real owner; an admin can clear a domain's count.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::DbErr;
+
+use crate::audit;
+use crate::counters::{self, client_key, key};
+use crate::domains::normalize_domain;
+use crate::services::Services;
+
+const ADDRESS_WINDOW: Duration = Duration::hours(1);
+const DOMAIN_WINDOW: Duration = Duration::days(1);
+/// Refused submissions allowed per address an hour, as a multiple of the accepted ones.
+pub const REFUSED_FACTOR: u32 = 3;
+
+const INTAKE: &str = "submit-address";
+const REFUSED: &str = "refused-address";
+const STARTED: &str = "upload-started-address";
+const DOMAIN: &str = "submit-domain";
+
+fn wait_until(started: DateTime<Utc>, window: Duration, now: DateTime<Utc>) -> Duration {
+    started + window - now
+}
+
+/// Adds one to the `kind` counter of `address` an hour; `Some(wait)` when it is then over
+/// `allowed`. With the hourly limit off (0), nothing is counted.
+async fn bump_address(
+    services: &Services,
+    kind: &str,
+    address: &str,
+    factor: u32,
+    now: DateTime<Utc>,
+) -> Result<Option<Duration>, DbErr> {
+    let limit = services.settings.submissions_per_hour;
+    if limit == 0 {
+        return Ok(None);
+    }
+    let key = key(kind, &client_key(address));
+    let (count, started) = counters::bump(&services.db, &key, ADDRESS_WINDOW, now).await?;
+    Ok((count > (limit * factor) as i32).then(|| wait_until(started, ADDRESS_WINDOW, now)))
+}
+
+/// Counts one request that reaches intake against `address`; `Some(wait)` when that is over
+/// the hourly limit.
+pub async fn count_intake(
+    services: &Services,
+    address: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Duration>, DbErr> {
+    bump_address(services, INTAKE, address, 1, now).await
+}
+
+/// Counts an upload against `address` when it starts (one that never finishes counts too);
+/// `Some(wait)` when the address started more than its uploads an hour.
+pub async fn count_upload_start(
+    services: &Services,
+    address: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Duration>, DbErr> {
+    bump_address(services, STARTED, address, REFUSED_FACTOR, now).await
+}
+
+/// Counts one refused submission against `address` (checked before the next body is read).
+pub async fn count_refused(
+    services: &Services,
+    address: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    bump_address(services, REFUSED, address, REFUSED_FACTOR, now)
+        .await
+        .map(|_| ())
+}
+
+/// Whether `address` is already at its limit of requests reaching intake or of refused
+/// submissions: checked before a body is read.
+pub async fn address_over_limit(
+    services: &Services,
+    address: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Duration>, DbErr> {
+    let limit = services.settings.submissions_per_hour;
+    if limit == 0 {
+        return Ok(None);
+    }
+    let client = client_key(address);
+    let mut wait = None;
+    for (kind, allowed) in [(INTAKE, limit), (REFUSED, limit * REFUSED_FACTOR)] {
+        let (count, started) =
+            counters::current(&services.db, &key(kind, &client), ADDRESS_WINDOW, now).await?;
+        if count >= allowed as i32 {
+            wait = wait.max(Some(wait_until(started, ADDRESS_WINDOW, now)));
+        }
+    }
+    Ok(wait)
+}
+
+/// Whether `domain` (normalised) has had its requests for the day.
+pub async fn domain_over_limit(
+    services: &Services,
+    domain: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Duration>, DbErr> {
+    let limit = services.settings.submissions_per_domain_per_day;
+    if limit == 0 {
+        return Ok(None);
+    }
+    let (count, started) =
+        counters::current(&services.db, &key(DOMAIN, domain), DOMAIN_WINDOW, now).await?;
+    Ok((count >= limit as i32).then(|| wait_until(started, DOMAIN_WINDOW, now)))
+}
+
+/// Counts a stored request against its domain's daily budget.
+pub async fn count_stored(
+    services: &Services,
+    domain: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if services.settings.submissions_per_domain_per_day == 0 {
+        return Ok(());
+    }
+    counters::bump(&services.db, &key(DOMAIN, domain), DOMAIN_WINDOW, now)
+        .await
+        .map(|_| ())
+}
+
+/// An admin lets a domain be asked for again today (the real owner was blocked by others'
+/// requests). `Ok(false)` when `typed` is not a domain name.
+pub async fn clear_domain(services: &Services, typed: &str, actor: &str) -> Result<bool, DbErr> {
+    let Ok(domain) = normalize_domain(typed) else {
+        return Ok(false);
+    };
+    counters::forget(&services.db, &key(DOMAIN, &domain)).await?;
+    audit::record(
+        &services.db,
+        actor,
+        audit::DOMAIN_LIMIT_CLEARED,
+        None,
+        Some(&domain),
+    )
+    .await?;
+    Ok(true)
+}
