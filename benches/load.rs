@@ -9,7 +9,7 @@
 //! Uses ../shared/photos/photo_4000x3000_q90.jpg when present (stored at 2,000 px), else a
 //! generated photo of the same size.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -2,7 +2,7 @@
 //! reason, or ask the requester for a new document.
 
 use chrono::{DateTime, Duration, Utc};
-use entities::{approval, decision, document, domain, request, reviewer, transfer_code};
+use entities::{approval, document, domain, request, reviewer, transfer_code};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
@@ -10,8 +10,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::close::{close, Closing, Decider};
 use super::queue::lease_is_live;
-use super::shred::{document_kinds, shred_documents, unlink_after_commit};
+use super::shred::unlink_after_commit;
 use super::state::{self, Guard, Step};
 use super::{
     language_of, notify, parse_signals, retention_cutoff, DocumentKind, Reason, RequestKind,
@@ -56,7 +57,7 @@ async fn held_request(
     me: &reviewer::Model,
     now: DateTime<Utc>,
 ) -> Result<request::Model, ReviewError> {
-    super::sweep::expire_if_due(services, request_id, now).await?;
+    super::expiry::expire_if_due(services, request_id, now).await?;
     let found = request::Entity::find_by_id(request_id)
         .one(&services.db)
         .await?
@@ -81,41 +82,31 @@ fn reviewer_guard(services: &Services, me: &reviewer::Model, now: DateTime<Utc>)
     }
 }
 
-async fn record_decision(
-    txn: &impl ConnectionTrait,
-    request_id: Uuid,
-    me: &reviewer::Model,
+/// The audit detail of a reviewer's decision: the outcome, and the reason when there is one.
+fn decision_detail(outcome: RequestState, reason: &Reason) -> String {
+    let outcome = sea_orm::ActiveEnum::to_value(&outcome);
+    match reason.is_empty() {
+        false => format!("{outcome}: {}", reason.in_lang(crate::i18n::Lang::En)),
+        true => outcome,
+    }
+}
+
+/// A reviewer's closing of `found` with `outcome`.
+fn reviewer_closing<'a>(
+    found: &'a request::Model,
+    me: &'a reviewer::Model,
     outcome: RequestState,
     reason: Reason,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    decision::ActiveModel {
-        request_id: Set(request_id),
-        reviewer_id: Set(Some(me.id)),
-        reviewer_name: Set(me.name.clone()),
-        outcome: Set(outcome),
-        reason: Set(reason.text.clone()),
-        reason_key: Set(reason.key.clone()),
-        document_kinds: Set(document_kinds(txn, request_id).await?),
-        decided_at: Set(now),
-        ..Default::default()
+) -> Closing<'a> {
+    Closing {
+        found,
+        outcome,
+        decider: Decider::Reviewer(me),
+        audit: (audit::DECISION, Some(decision_detail(outcome, &reason))),
+        reason,
+        now,
     }
-    .insert(txn)
-    .await?;
-    crate::observe::decision(outcome);
-    let outcome = sea_orm::ActiveEnum::to_value(&outcome);
-    let detail = match reason.is_empty() {
-        false => format!("{outcome}: {}", reason.in_lang(crate::i18n::Lang::En)),
-        true => outcome,
-    };
-    audit::record(
-        txn,
-        &me.name,
-        audit::DECISION,
-        Some(request_id),
-        Some(&detail),
-    )
-    .await
 }
 
 /// Whether the domain has another pending request or a live code besides `found`.
@@ -356,15 +347,9 @@ async fn issue_code(
     {
         return Err(ReviewError::AlreadyDecided);
     }
-    record_decision(
-        &txn,
-        request_id,
-        me,
-        RequestState::Approved,
-        contested_reason.map(Reason::written).unwrap_or_default(),
-        now,
-    )
-    .await?;
+    let reason = contested_reason.map(Reason::written).unwrap_or_default();
+    let closing = reviewer_closing(found, me, RequestState::Approved, reason, now);
+    close(services, &txn, closing).await?;
     transfer_code::ActiveModel {
         request_id: Set(request_id),
         domain: Set(found.domain.clone()),
@@ -381,7 +366,6 @@ async fn issue_code(
     }
     .insert(&txn)
     .await?;
-    tell_decision(services, &txn, found, RequestState::Approved, None, now).await?;
     let approved = Approved::Code {
         expires_at: now + Duration::days(VALIDITY_DAYS),
     };
@@ -394,7 +378,6 @@ async fn issue_code(
         Some(means),
     )
     .await?;
-    shred_documents(&txn, request_id, None, &me.name, now).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -513,15 +496,9 @@ async fn set_nameservers(
         .filter(request::Column::Id.eq(found.id))
         .exec(&txn)
         .await?;
-    record_decision(
-        &txn,
-        found.id,
-        me,
-        RequestState::Approved,
-        contested_reason.map(Reason::written).unwrap_or_default(),
-        now,
-    )
-    .await?;
+    let reason = contested_reason.map(Reason::written).unwrap_or_default();
+    let closing = reviewer_closing(found, me, RequestState::Approved, reason, now);
+    close(services, &txn, closing).await?;
     let detail = match deferred {
         false => hosts.join(" "),
         true => format!(
@@ -535,13 +512,11 @@ async fn set_nameservers(
         true => audit::NAMESERVERS_APPROVED,
     };
     audit::record(&txn, &me.name, action, Some(found.id), Some(&detail)).await?;
-    tell_decision(services, &txn, found, RequestState::Approved, None, now).await?;
     let approved = Approved::Nameservers {
         hosts,
         takes_effect_at,
     };
     tell_registrant(services, &txn, found, approved, &objection, link_base, now).await?;
-    shred_documents(&txn, found.id, None, &me.name, now).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -617,57 +592,12 @@ pub async fn reject(
     if !state::apply(&txn, request_id, Step::Reject, &guard, None).await? {
         return Err(ReviewError::AlreadyDecided);
     }
-    record_decision(
-        &txn,
-        request_id,
-        me,
-        RequestState::Rejected,
-        reason.clone(),
-        now,
-    )
-    .await?;
-    tell_decision(
-        services,
-        &txn,
-        &found,
-        RequestState::Rejected,
-        Some(reason),
-        now,
-    )
-    .await?;
-    shred_documents(&txn, request_id, None, &me.name, now).await?;
+    let closing = reviewer_closing(&found, me, RequestState::Rejected, reason, now);
+    close(services, &txn, closing).await?;
     txn.commit().await?;
     services.mail_wake.notify_one();
     unlink_after_commit(services).await;
     Ok(())
-}
-
-/// Tells the requester by mail that their request was decided (never the code itself).
-pub(crate) async fn tell_decision(
-    services: &Services,
-    txn: &impl ConnectionTrait,
-    found: &request::Model,
-    outcome: RequestState,
-    reason: Option<Reason>,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    let mail = Mail::Decided {
-        domain: found.domain.clone(),
-        kind: found.kind,
-        outcome,
-        reason,
-    };
-    let lang = language_of(found);
-    notify(
-        services,
-        txn,
-        found.id,
-        &found.requester_email,
-        lang,
-        mail,
-        now,
-    )
-    .await
 }
 
 /// Asks the requester for a new document of `kind`; they see `note` on their tracking page.

@@ -5,12 +5,10 @@
 use chrono::{DateTime, Utc};
 use entities::{decision, document, request};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 
-use super::shred::{document_kinds, shred_documents, unlink_after_commit};
+use super::close::{close, Closing, Decider};
+use super::shred::unlink_after_commit;
 use super::state::{self, Guard, HolderLink, Step};
 use super::submit::{field_name, seal_and_write};
 use super::{
@@ -222,38 +220,16 @@ pub async fn refuse(
         return Err(invalid("reason", FieldProblem::NothingAsked));
     }
     mark_answered(&txn, found.id, now).await?;
-    crate::observe::decision(RequestState::Rejected);
-    decision::ActiveModel {
-        request_id: Set(found.id),
-        reviewer_id: Set(None),
-        reviewer_name: Set(HOLDER.into()),
-        outcome: Set(RequestState::Rejected),
-        reason: Set(reason.text.clone()),
-        reason_key: Set(reason.key.clone()),
-        document_kinds: Set(document_kinds(&txn, found.id).await?),
-        decided_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    shred_documents(&txn, found.id, None, HOLDER, now).await?;
-    super::decide::tell_decision(
-        services,
-        &txn,
-        &found,
-        RequestState::Rejected,
-        Some(reason.clone()),
+    let detail = reason.in_lang(crate::i18n::Lang::En);
+    let closing = Closing {
+        found: &found,
+        outcome: RequestState::Rejected,
+        decider: Decider::Holder,
+        reason,
+        audit: (audit::HOLDER_REFUSED, Some(detail)),
         now,
-    )
-    .await?;
-    audit::record(
-        &txn,
-        HOLDER,
-        audit::HOLDER_REFUSED,
-        Some(found.id),
-        Some(&reason.in_lang(crate::i18n::Lang::En)),
-    )
-    .await?;
+    };
+    close(services, &txn, closing).await?;
     txn.commit().await?;
     services.mail_wake.notify_one();
     unlink_after_commit(services).await;

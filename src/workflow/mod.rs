@@ -4,7 +4,9 @@
 //! `queue` (claims), `view` (what a reviewer sees) and `decide` the reviewer's; `shred`
 //! destroys documents and `sweep` runs the background jobs.
 
+pub mod close;
 pub mod decide;
+pub mod expiry;
 pub mod holder;
 pub mod limits;
 pub mod messages;

@@ -5,17 +5,17 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
-use entities::{approval, decision, document, request, request_event, transfer_code};
+use entities::{approval, document, request, request_event, transfer_code};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
-use super::shred::{document_kinds, process_outbox, shred_documents};
-use super::state::{self, event, record_event, Guard, HolderLink, Step};
-use super::{retention_cutoff, RequestState};
+use super::shred::process_outbox;
+use super::state::{self, event, record_event, Guard, Step};
+use super::RequestState;
 use crate::audit;
 use crate::services::Services;
 
@@ -114,7 +114,10 @@ async fn sweep_stages(services: &Services, now: DateTime<Utc>) -> SweepReport {
             0
         }
     };
-    report.requests_expired = stage("expiry", expire_stale_requests(services, now).await);
+    report.requests_expired = stage(
+        "expiry",
+        super::expiry::expire_stale_requests(services, now).await,
+    );
     report.issuing_abandoned = stage(
         "interrupted issuing",
         abandon_stale_issuing(services, now).await,
@@ -166,118 +169,6 @@ async fn remove_orphans(services: &Services, now: DateTime<Utc>) -> Result<usize
         tracing::info!(removed, "sweeper removed orphaned files from the store");
     }
     Ok(removed)
-}
-
-/// Expires requests left undecided past the retention period, and those whose holder did
-/// not answer within the holder link's validity, shredding them like a decision.
-async fn expire_stale_requests(services: &Services, now: DateTime<Utc>) -> Result<usize, DbErr> {
-    let stale: Vec<Uuid> = request::Entity::find()
-        .select_only()
-        .column(request::Column::Id)
-        .filter(state::pending())
-        .filter(request::Column::CreatedAt.lte(retention_cutoff(&services.settings, now)))
-        .into_tuple()
-        .all(&services.db)
-        .await?;
-    let unanswered: Vec<Uuid> = request::Entity::find()
-        .select_only()
-        .column(request::Column::Id)
-        .filter(request::Column::State.eq(RequestState::AwaitingHolder))
-        .filter(request::Column::HolderLinkExpiresAt.lte(now))
-        .into_tuple()
-        .all(&services.db)
-        .await?;
-    let mut expired = 0;
-    for (ids, cause) in [(stale, Cause::Retention), (unanswered, Cause::HolderSilent)] {
-        for id in ids {
-            if expire(services, id, cause, now).await? {
-                expired += 1;
-            }
-        }
-    }
-    Ok(expired)
-}
-
-/// Why a request expires.
-#[derive(Clone, Copy)]
-enum Cause {
-    /// Not decided within the retention period.
-    Retention,
-    /// The holder did not answer within the validity of their link.
-    HolderSilent,
-}
-
-/// Expires one request now if it is pending and past its retention, so that no view or
-/// decision waits for the next sweep to see it as what it is. Returns whether it expired.
-pub async fn expire_if_due(
-    services: &Services,
-    request_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
-    let expired = expire(services, request_id, Cause::Retention, now).await?;
-    if expired {
-        super::shred::unlink_after_commit(services).await;
-    }
-    Ok(expired)
-}
-
-/// The expiry of one request: state, evidence record and shredding in one transaction.
-async fn expire(
-    services: &Services,
-    request_id: Uuid,
-    cause: Cause,
-    now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
-    let txn = services.db.begin().await?;
-    let (guard, reason) = match cause {
-        Cause::Retention => (
-            Guard {
-                created_before: Some(retention_cutoff(&services.settings, now)),
-                ..Guard::system(now)
-            },
-            super::reason::NOT_DECIDED,
-        ),
-        Cause::HolderSilent => (
-            Guard {
-                holder_link: Some(HolderLink::Ended),
-                ..Guard::system(now)
-            },
-            super::reason::HOLDER_SILENT,
-        ),
-    };
-    if !state::apply(&txn, request_id, Step::Expire, &guard, None).await? {
-        return Ok(false);
-    }
-    crate::observe::decision(RequestState::Expired);
-    if let Some(found) = request::Entity::find_by_id(request_id).one(&txn).await? {
-        super::decide::tell_decision(
-            services,
-            &txn,
-            &found,
-            RequestState::Expired,
-            Some(super::Reason::standard(reason)),
-            now,
-        )
-        .await?;
-    }
-    decision::ActiveModel {
-        request_id: Set(request_id),
-        reviewer_id: Set(None),
-        reviewer_name: Set("system".into()),
-        outcome: Set(RequestState::Expired),
-        reason: Set(None),
-        reason_key: Set(Some(reason.to_owned())),
-        document_kinds: Set(document_kinds(&txn, request_id).await?),
-        decided_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    shred_documents(&txn, request_id, None, "system", now).await?;
-    audit::record(&txn, "system", audit::EXPIRED, Some(request_id), None).await?;
-    txn.commit().await?;
-    services.mail_wake.notify_one();
-    Ok(true)
 }
 
 /// Returns to review a request whose issuing was interrupted (a crash between winning the

@@ -104,7 +104,7 @@ pub async fn find_for_requester(
     let due = found.created_at <= super::retention_cutoff(&services.settings, Utc::now());
     let (found, timeline) = if due
         && super::state::is_pending(found.state)
-        && super::sweep::expire_if_due(services, found.id, Utc::now()).await?
+        && super::expiry::expire_if_due(services, found.id, Utc::now()).await?
     {
         let expired = request::Entity::find_by_id(found.id)
             .one(db)

@@ -163,7 +163,7 @@ pub async fn review_view(
     now: DateTime<Utc>,
 ) -> Result<ReviewView, ReviewError> {
     let db = &services.db;
-    super::sweep::expire_if_due(services, request_id, now).await?;
+    super::expiry::expire_if_due(services, request_id, now).await?;
     let found = request::Entity::find_by_id(request_id)
         .one(db)
         .await?
@@ -393,7 +393,7 @@ pub async fn view_document(
     viewer: &reviewer::Model,
     now: DateTime<Utc>,
 ) -> Result<Vec<u8>, ReviewError> {
-    super::sweep::expire_if_due(services, request_id, now).await?;
+    super::expiry::expire_if_due(services, request_id, now).await?;
     let found = document::Entity::find_by_id(document_id)
         .filter(document::Column::RequestId.eq(request_id))
         .one(&services.db)

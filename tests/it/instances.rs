@@ -4,11 +4,9 @@
 //! both at once makes one transition and one registry hand-off; the sweeper run on both
 //! expires and shreds each request once.
 
-mod common;
-
+use crate::common::server::{Server, WebClient};
+use crate::common::*;
 use chrono::{Duration, Utc};
-use common::server::{Server, WebClient};
-use common::*;
 use entities::{audit_event, decision, deletion, document, document_blob, request};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Database, EntityTrait, PaginatorTrait, QueryFilter};

@@ -4,7 +4,7 @@ use std::process::Command;
 
 use sea_orm::{Database, EntityTrait};
 
-mod common;
+use crate::common;
 
 #[rocket::async_test]
 async fn domains_import_reports_bad_rows_by_line_and_keeps_the_good_ones() {

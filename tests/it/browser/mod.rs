@@ -3,12 +3,11 @@
 //! Without Chromium a plain `cargo test` skips these with one line; `.ci/run` installs it and
 //! sets `TRANSFER_DESK_BROWSER_TESTS=required`, so that there a missing browser fails.
 
-mod browser;
-#[path = "../common/mod.rs"]
-mod common;
+mod driver;
+use crate::common;
 
-use browser::{Browser, Page, DESKTOP, PHONE};
-use common::server::Server;
+use crate::common::server::Server;
+use driver::{Browser, Page, DESKTOP, PHONE};
 
 const PASSWORD: &str = "correct horse battery staple";
 const PORTFOLIO: &str =

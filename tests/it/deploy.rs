@@ -2,10 +2,10 @@
 //! it serves the form, takes a submission and shows the review pages; a host's own templates
 //! replace the built-in ones.
 
-mod common;
+use crate::common;
 
-use common::server::Server;
-use common::*;
+use crate::common::server::Server;
+use crate::common::*;
 
 const PORTFOLIO: &str =
     "domain,registrant_name,registrant_email\nexample.com,Anna Muster,anna@example.com\n";

@@ -2,11 +2,9 @@
 //! as a fraudster would: each test is one way around them, or one way to block the real
 //! owner, and fails if that way opens again.
 
-mod common;
-
-use common::server::{free_port, Server};
-use common::smtp::{available, SmtpSink};
-use common::*;
+use crate::common::server::{free_port, Server};
+use crate::common::smtp::{available, SmtpSink};
+use crate::common::*;
 use entities::{audit_event, outbox_mail, request, request_event};
 use mail_parser::MessageParser;
 use rocket::http::{ContentType, Header, Status};

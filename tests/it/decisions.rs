@@ -1,9 +1,7 @@
 //! Attacks on decisions and codes: double approvals, approvals of a document nobody saw,
 //! a second code for one domain, expiry between sweeps, and failures after a commit.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use entities::{approval, deletion, document, request, transfer_code};
 use rocket::http::Status;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};

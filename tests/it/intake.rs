@@ -1,8 +1,6 @@
 //! Requesters submit requests with their identity documents, by form and by API.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use entities::{document, request};
 use image::ImageDecoder;
 use rocket::http::{Header, Status};

@@ -1,10 +1,8 @@
 //! No plaintext identity document reaches the disk or the logs, and no token reaches a log.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use entities::{document, request};
 use rocket::http::Status;
 use sea_orm::EntityTrait;
@@ -52,10 +50,9 @@ fn files_containing(roots: &[&Path], needles: &[Vec<u8>]) -> Vec<String> {
 async fn an_uploaded_document_leaves_no_plaintext_on_disk_or_in_logs() {
     // This process's temporary files go to a directory of its own, scanned below (the
     // machine's whole /tmp may hold gigabytes of other builds).
-    let temp = tempfile::tempdir().unwrap();
-    std::env::set_var("TMPDIR", temp.path());
+    let temp = process_temp_dir();
     let app = TestApp::start().await;
-    assert!(app.dir.path().starts_with(temp.path()));
+    assert!(app.dir.path().starts_with(temp));
     app.add_domain("example.com", "Anna Muster", "anna@example.com")
         .await;
     let marker = format!("MARKER-{}", uuid::Uuid::new_v4().simple());
@@ -147,11 +144,7 @@ async fn an_uploaded_document_leaves_no_plaintext_on_disk_or_in_logs() {
     std::fs::remove_file(&canary).unwrap();
 
     let hits = files_containing(
-        &[
-            &app.data_dir(),
-            services.store.files_dir().unwrap(),
-            temp.path(),
-        ],
+        &[&app.data_dir(), services.store.files_dir().unwrap(), temp],
         &needles,
     );
     assert!(hits.is_empty(), "plaintext found in {hits:?}");

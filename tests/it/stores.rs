@@ -2,13 +2,13 @@
 //! ciphertext, serves the reviewer's view, forgets a decided request's documents, answers
 //! the readiness probe and lets the sweeper remove what no document refers to.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, SystemTime};
 
+use crate::common::s3::S3Server;
+use crate::common::*;
 use chrono::Utc;
-use common::s3::S3Server;
-use common::*;
 use entities::{document, request};
 use rocket::http::Status;
 use sea_orm::{EntityTrait, PaginatorTrait};

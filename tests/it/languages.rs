@@ -1,9 +1,7 @@
 //! Pages, errors and reasons in the reader's language: chosen from `Accept-Language`,
 //! switched with a plain link, remembered in a cookie.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use rocket::http::{Cookie, Header, Status};
 
 async fn page(app: &TestApp, path: &str, accept_language: Option<&str>) -> (Status, String) {

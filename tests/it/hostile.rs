@@ -1,8 +1,6 @@
 //! Bad input gets a clear answer and changes nothing.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use entities::{document, request};
 use rocket::http::{ContentType, Header, Status};
 

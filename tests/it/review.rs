@@ -1,9 +1,7 @@
 //! Security staff review and decide requests; documents are destroyed on decision;
 //! approved owners get their transfer code.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use entities::{audit_event, decision, document, request, transfer_code};
 use rocket::http::Status;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};

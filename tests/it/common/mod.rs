@@ -47,6 +47,21 @@ impl Write for LogWriter {
     }
 }
 
+/// A temporary directory of this test process's own, made the process's `TMPDIR` the first
+/// time it is asked for (and kept: tests running beside it create their files there too).
+pub fn process_temp_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::Builder::new()
+            .prefix("transfer-desk-tests-")
+            .tempdir()
+            .unwrap()
+            .keep();
+        std::env::set_var("TMPDIR", &dir);
+        dir
+    })
+}
+
 pub struct TestApp {
     pub client: Client,
     pub dir: tempfile::TempDir,

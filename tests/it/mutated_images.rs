@@ -2,11 +2,9 @@
 //! of one format spliced onto the body of another. Intake answers each with a clean JPEG or a
 //! typed error, never a panic, and within a bounded time.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 use transfer_desk::intake::{sanitize, IntakeLimits};
 

@@ -2,11 +2,9 @@
 //! that nothing secret is in it, retries while the server is down, the registrant's
 //! "this was not me", and the outbox admins read without SMTP.
 
-mod common;
-
-use common::server::free_port;
-use common::smtp::{available, SmtpSink};
-use common::*;
+use crate::common::server::free_port;
+use crate::common::smtp::{available, SmtpSink};
+use crate::common::*;
 use entities::{outbox_mail, request_event};
 use mail_parser::MessageParser;
 use rocket::http::Status;

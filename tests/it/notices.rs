@@ -1,9 +1,7 @@
 //! The host's incident notice: an admin posts it, everyone reads it on the public pages,
 //! and it ends when the admin says so.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use rocket::http::Status;
 
 #[rocket::async_test]

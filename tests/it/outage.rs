@@ -1,11 +1,9 @@
 //! What the outage's customers asked for: a nameserver change instead of a transfer, a
 //! holder who verifies through their own link, and messages with the reviewers.
 
-mod common;
-
-use common::server::free_port;
-use common::smtp::{self, SmtpSink};
-use common::*;
+use crate::common::server::free_port;
+use crate::common::smtp::{self, SmtpSink};
+use crate::common::*;
 use entities::{document, request, request_event};
 use rocket::http::Status;
 use sea_orm::sea_query::Expr;

@@ -1,9 +1,7 @@
 //! Admins manage reviewers in the browser, and every reviewer changes their own password:
 //! no admin ever chooses or sees another reviewer's password.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use rocket::http::{ContentType, Cookie, Status};
 
 async fn app() -> TestApp {

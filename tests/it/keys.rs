@@ -3,9 +3,7 @@
 //! interrupted and run again, documents stay readable throughout, and a version nothing uses
 //! is retired for good.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use entities::{document, reviewer};
 use sea_orm::EntityTrait;
 use transfer_desk::keyring::{self, RotateError};

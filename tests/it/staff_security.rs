@@ -1,9 +1,7 @@
 //! Attacks on the staff side, session limits, throttling, the setup link, and the sweeper.
 
-mod common;
-
+use crate::common::*;
 use chrono::{Duration, Utc};
-use common::*;
 use entities::{decision, deletion, document, login_throttle, request, session, transfer_code};
 use rocket::http::{ContentType, Cookie, Header, Status};
 use sea_orm::sea_query::Expr;

@@ -1,10 +1,10 @@
 //! Oversized input against the real binary over real HTTP: a huge text field is refused
 //! after a few bytes, with a short answer, and the server's memory stays flat.
 
-mod common;
+use crate::common;
 
-use common::server::Server;
-use common::{camera_photo, Multipart, BOUNDARY};
+use crate::common::server::Server;
+use crate::common::{camera_photo, Multipart, BOUNDARY};
 
 #[tokio::test]
 async fn a_20_mb_text_field_gets_a_short_refusal_and_costs_no_memory() {

@@ -1,0 +1,116 @@
+//! Expiry is a transition like a decision: a request left undecided past the retention
+//! period, or whose holder did not answer within their link's validity, is closed by the
+//! service itself and its documents destroyed. The sweeper runs it for all that are due;
+//! every view and decision runs it first for the request at hand, so that none waits for
+//! the next sweep to see a request as what it is.
+
+use chrono::{DateTime, Utc};
+use entities::request;
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
+use uuid::Uuid;
+
+use super::close::{close, Closing, Decider};
+use super::state::{self, Guard, HolderLink, Step};
+use super::{retention_cutoff, RequestState};
+use crate::audit;
+use crate::services::Services;
+
+/// Expires requests left undecided past the retention period, and those whose holder did
+/// not answer within the holder link's validity, shredding them like a decision.
+pub async fn expire_stale_requests(
+    services: &Services,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let stale: Vec<Uuid> = request::Entity::find()
+        .select_only()
+        .column(request::Column::Id)
+        .filter(state::pending())
+        .filter(request::Column::CreatedAt.lte(retention_cutoff(&services.settings, now)))
+        .into_tuple()
+        .all(&services.db)
+        .await?;
+    let unanswered: Vec<Uuid> = request::Entity::find()
+        .select_only()
+        .column(request::Column::Id)
+        .filter(request::Column::State.eq(RequestState::AwaitingHolder))
+        .filter(request::Column::HolderLinkExpiresAt.lte(now))
+        .into_tuple()
+        .all(&services.db)
+        .await?;
+    let mut expired = 0;
+    for (ids, cause) in [(stale, Cause::Retention), (unanswered, Cause::HolderSilent)] {
+        for id in ids {
+            if expire(services, id, cause, now).await? {
+                expired += 1;
+            }
+        }
+    }
+    Ok(expired)
+}
+
+/// Why a request expires.
+#[derive(Clone, Copy)]
+enum Cause {
+    /// Not decided within the retention period.
+    Retention,
+    /// The holder did not answer within the validity of their link.
+    HolderSilent,
+}
+
+/// Expires one request now if it is pending and past its retention, so that no view or
+/// decision waits for the next sweep to see it as what it is. Returns whether it expired.
+pub async fn expire_if_due(
+    services: &Services,
+    request_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let expired = expire(services, request_id, Cause::Retention, now).await?;
+    if expired {
+        super::shred::unlink_after_commit(services).await;
+    }
+    Ok(expired)
+}
+
+/// The expiry of one request: state, evidence record and shredding in one transaction.
+async fn expire(
+    services: &Services,
+    request_id: Uuid,
+    cause: Cause,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let txn = services.db.begin().await?;
+    let (guard, reason) = match cause {
+        Cause::Retention => (
+            Guard {
+                created_before: Some(retention_cutoff(&services.settings, now)),
+                ..Guard::system(now)
+            },
+            super::reason::NOT_DECIDED,
+        ),
+        Cause::HolderSilent => (
+            Guard {
+                holder_link: Some(HolderLink::Ended),
+                ..Guard::system(now)
+            },
+            super::reason::HOLDER_SILENT,
+        ),
+    };
+    if !state::apply(&txn, request_id, Step::Expire, &guard, None).await? {
+        return Ok(false);
+    }
+    let Some(found) = request::Entity::find_by_id(request_id).one(&txn).await? else {
+        return Ok(false);
+    };
+    let closing = Closing {
+        found: &found,
+        outcome: RequestState::Expired,
+        decider: Decider::System,
+        reason: super::Reason::standard(reason),
+        audit: (audit::EXPIRED, None),
+        now,
+    };
+    close(services, &txn, closing).await?;
+    txn.commit().await?;
+    services.mail_wake.notify_one();
+    Ok(true)
+}
