@@ -253,7 +253,7 @@ fn not_under(version: u32) -> Condition {
 
 async fn left_behind(db: &DatabaseConnection, current: u32) -> Result<u64, sea_orm::DbErr> {
     document::Entity::find()
-        .filter(document::Column::WrappedKey.is_not_null())
+        .filter(live_documents())
         .filter(not_under(current))
         .count(db)
         .await
@@ -281,7 +281,7 @@ pub async fn rotate(
             break;
         }
         let rows = document::Entity::find()
-            .filter(document::Column::WrappedKey.is_not_null())
+            .filter(live_documents())
             .filter(not_under(current))
             .limit(batch)
             .all(db)
@@ -337,7 +337,7 @@ pub async fn usage(
     let mut out = Vec::new();
     for version in ring.versions() {
         let documents = document::Entity::find()
-            .filter(document::Column::WrappedKey.is_not_null())
+            .filter(live_documents())
             .filter(under(version))
             .count(db)
             .await?;
@@ -359,7 +359,7 @@ pub async fn retire(
         return Err(RotateError::CannotRetire(version));
     }
     let documents = document::Entity::find()
-        .filter(document::Column::WrappedKey.is_not_null())
+        .filter(live_documents())
         .filter(under(version))
         .count(db)
         .await?;
@@ -367,4 +367,10 @@ pub async fn retire(
         return Err(RotateError::InUse { version, documents });
     }
     ring.retire(version)
+}
+/// A document that can still be read: its wrapped key exists. Destroying the wrapped key
+/// is what shreds a document, so this is the one meaning of "live" everywhere.
+pub fn live_documents() -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::ColumnTrait;
+    entities::document::Column::WrappedKey.is_not_null()
 }

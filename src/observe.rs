@@ -11,12 +11,10 @@ use sea_orm::{
 };
 
 use crate::services::Services;
+use crate::workflow::rules;
 use crate::workflow::{state, RequestState};
 
-pub const DECISIONS: &str = "transfer_desk_decisions_total";
-pub const FAILED_SIGN_INS: &str = "transfer_desk_failed_sign_ins_total";
-pub const INTAKE_SECONDS: &str = "transfer_desk_intake_seconds";
-pub const SUBMISSIONS: &str = "transfer_desk_submissions_total";
+use crate::meters::INTAKE_SECONDS;
 
 /// Rocket's template engine reports a template that cannot be rendered only through the
 /// `log` crate, whose output Rocket's own logger would print with request paths (which carry
@@ -59,12 +57,6 @@ pub fn install() -> Option<PrometheusHandle> {
         .ok()
 }
 
-/// Counts a decision (`approved`, `rejected`, `expired`).
-pub fn decision(outcome: RequestState) {
-    let outcome = sea_orm::ActiveEnum::to_value(&outcome);
-    ::metrics::counter!(DECISIONS, "outcome" => outcome).increment(1);
-}
-
 async fn read_gauges(services: &Services) -> Result<(), DbErr> {
     let db = &services.db;
     let by_state: Vec<(RequestState, i64)> = request::Entity::find()
@@ -99,7 +91,7 @@ async fn read_gauges(services: &Services) -> Result<(), DbErr> {
         });
     ::metrics::gauge!("transfer_desk_oldest_pending_seconds").set(oldest);
     let documents = document::Entity::find()
-        .filter(document::Column::WrappedKey.is_not_null())
+        .filter(rules::live_documents())
         .count(db)
         .await?;
     ::metrics::gauge!("transfer_desk_documents_stored").set(documents as f64);

@@ -78,10 +78,33 @@ fn input(domain: &str, action: &Action) -> Zeroizing<String> {
     text
 }
 
+/// Why a hand-off did not happen, in words a reviewer can act on; a code never appears in it.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("the registry command could not be started: {0}")]
+    Start(#[source] std::io::Error),
+    #[error("the registry command did not finish within 30 seconds")]
+    Timeout,
+    #[error("the registry command failed: {0}")]
+    Wait(#[source] std::io::Error),
+    /// It ran and refused: its exit status and the start of what it said on stderr.
+    #[error("the registry command failed ({status}){}", said.as_deref().map(|s| format!(": {s}")).unwrap_or_default())]
+    Refused {
+        status: std::process::ExitStatus,
+        said: Option<String>,
+    },
+    /// There is no command to carry the action out.
+    #[error("no registry command is configured to set nameservers")]
+    NotConfigured,
+}
+
 /// Runs `sh -c command` with the action on stdin, in an environment cleared down to an
-/// allow-list. Any failure comes back in words a reviewer can act on; a code never appears
-/// in it.
-pub async fn hand_off(command: &str, domain: &str, action: &Action<'_>) -> Result<(), String> {
+/// allow-list.
+pub async fn hand_off(
+    command: &str,
+    domain: &str,
+    action: &Action<'_>,
+) -> Result<(), RegistryError> {
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(command)
@@ -92,7 +115,7 @@ pub async fn hand_off(command: &str, domain: &str, action: &Action<'_>) -> Resul
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| format!("the registry command could not be started: {e}"))?;
+        .map_err(RegistryError::Start)?;
     if let Some(mut stdin) = child.stdin.take() {
         let input = input(domain, action);
         // A command that does not read its input is its own business; its exit status decides.
@@ -100,8 +123,8 @@ pub async fn hand_off(command: &str, domain: &str, action: &Action<'_>) -> Resul
     }
     let output = tokio::time::timeout(TIMEOUT, child.wait_with_output())
         .await
-        .map_err(|_| "the registry command did not finish within 30 seconds".to_owned())?
-        .map_err(|e| format!("the registry command failed: {e}"))?;
+        .map_err(|_| RegistryError::Timeout)?
+        .map_err(RegistryError::Wait)?;
     if output.status.success() {
         return Ok(());
     }
@@ -110,15 +133,11 @@ pub async fn hand_off(command: &str, domain: &str, action: &Action<'_>) -> Resul
         said = said.replace(code.expose(), "[code]");
     }
     let said: String = said.chars().take(300).collect();
-    Err(format!(
-        "the registry command failed ({}){}",
-        output.status,
-        if said.trim().is_empty() {
-            String::new()
-        } else {
-            format!(": {}", said.trim())
-        }
-    ))
+    let said = said.trim();
+    Err(RegistryError::Refused {
+        status: output.status,
+        said: (!said.is_empty()).then(|| said.to_owned()),
+    })
 }
 
 #[cfg(test)]
@@ -214,7 +233,8 @@ mod tests {
             &Action::SetTransferCode(&code),
         )
         .await
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(
             error.contains("registry refused domain example.com code [code]"),
             "{error}"

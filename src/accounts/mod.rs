@@ -217,7 +217,7 @@ pub async fn login(
         _ => {
             throttle.failed(db, name, now).await?;
             audit::record(db, name, audit::LOGIN_FAILED, None, Some(client_addr)).await?;
-            metrics::counter!(crate::observe::FAILED_SIGN_INS).increment(1);
+            crate::meters::failed_sign_in();
             return Ok(LoginOutcome::Refused);
         }
     };

@@ -65,7 +65,8 @@ fn sqlite_path(url: &str) -> Option<PathBuf> {
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
-    (!path.is_empty() && !path.contains(":memory:")).then(|| PathBuf::from(path))
+    let in_memory = path.contains(":memory:") || url.contains("mode=memory");
+    (!path.is_empty() && !in_memory).then(|| PathBuf::from(path))
 }
 
 /// Creates the database file readable by this user alone before SQLite creates it with

@@ -47,7 +47,7 @@ impl IntakeGate {
         let result = tokio::task::spawn_blocking(move || sanitize(&bytes, &limits))
             .await
             .unwrap_or(Err(IntakeError::Processing));
-        metrics::histogram!(crate::observe::INTAKE_SECONDS).record(started.elapsed().as_secs_f64());
+        crate::meters::intake_took(started.elapsed().as_secs_f64());
         result
     }
 }

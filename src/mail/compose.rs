@@ -6,7 +6,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::i18n::{local_time, Arg, Lang};
-use crate::workflow::{DocumentKind, Reason, RequestKind, RequestState};
+use crate::reason::Reason;
+use entities::enums::{DocumentKind, RequestKind, RequestState};
 
 /// Where a mail's secret link went in mails queued before links were placed by paragraph
 /// number, and where the admins' outbox view shows it hidden.

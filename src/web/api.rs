@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use super::error::Error;
 use super::forms::{RequestForm, UploadError};
-use super::guards::{BearerTracking, ClientAddr, SameOrigin, UploadSlot};
+use super::guards::{BearerTracking, ClientAddr, UploadSlot};
+use super::origin::SameOrigin;
 use super::{Chosen, HostUrl};
 use crate::services::Services;
 use crate::workflow;

@@ -8,7 +8,7 @@ use rocket::form::Form;
 use rocket::http::{Cookie, SameSite, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 
-use super::guards::SameOrigin;
+use super::origin::SameOrigin;
 use super::session::ReviewerSession;
 use crate::crypto::{sha256, TrackingToken};
 
@@ -39,7 +39,7 @@ impl<'r> FromRequest<'r> for FormToken {
             return Outcome::Error((Status::InternalServerError, "no randomness for a token"));
         };
         let value = token.expose().to_owned();
-        let secure = super::guards::secure_cookies(req);
+        let secure = super::cookies::secure_cookies(req);
         jar.add_private(
             Cookie::build((CSRF_COOKIE, value.clone()))
                 .http_only(true)

@@ -8,9 +8,10 @@ use rocket::{catch, catchers, Catcher};
 use rocket_dyn_templates::context;
 use serde_json::json;
 
+use super::forms::UploadError;
 use super::language::{chosen_lang, Chosen};
 use crate::i18n::Text;
-use crate::workflow::{FieldErrors, SubmitError};
+use crate::workflow::{FieldErrors, ReviewError, SubmitError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -163,4 +164,58 @@ fn any_status(status: Status, _req: &Request<'_>) -> StatusPage {
 
 pub fn catchers() -> Vec<Catcher> {
     catchers![any_status]
+}
+
+/// What a reviewer is told when a decision or claim does not go through.
+impl From<ReviewError> for Error {
+    fn from(error: ReviewError) -> Self {
+        let conflict = |message: Text| Error::Refused(Status::Conflict, message);
+        let correct =
+            |key: &'static str| Error::Refused(Status::UnprocessableEntity, Text::new(key));
+        match error {
+            ReviewError::NotFound => Error::NotFound,
+            ReviewError::ClaimedByOther { holder } => {
+                conflict(Text::new("review-claimed-by-other").with("holder", holder))
+            }
+            ReviewError::NotClaimHolder => conflict(Text::new("review-not-claim-holder")),
+            ReviewError::AlreadyDecided => conflict(Text::new("review-already-decided")),
+            ReviewError::AlreadyApproved => conflict(Text::new("review-already-approved")),
+            ReviewError::WaitingForDocument => conflict(Text::new("review-waiting-for-document")),
+            ReviewError::MissingReason => correct("review-missing-reason"),
+            ReviewError::MissingNote => correct("review-missing-note"),
+            ReviewError::ConfirmationRequired => correct("review-confirmation-required"),
+            ReviewError::SignatoryNotConfirmed => correct("review-signatory-not-confirmed"),
+            ReviewError::Registry(detail) => Error::Refused(
+                Status::BadGateway,
+                Text::new("review-registry-failed").with("detail", detail.to_string()),
+            ),
+            ReviewError::NotRequesterDocument => correct("review-not-requester-document"),
+            ReviewError::Database(e) => e.into(),
+            ReviewError::Unreadable => Error::Internal(error.to_string()),
+        }
+    }
+}
+
+impl From<UploadError> for Error {
+    fn from(error: UploadError) -> Self {
+        match error {
+            UploadError::NotMultipart => Error::Refused(
+                Status::UnsupportedMediaType,
+                Text::new(super::error::explain(Status::UnsupportedMediaType).1),
+            ),
+            UploadError::FieldTooLarge(field)
+                if !super::forms::FILE_FIELDS.contains(&field.as_str()) =>
+            {
+                Error::Refused(
+                    Status::PayloadTooLarge,
+                    Text::new("error-field-too-long").with("field", field),
+                )
+            }
+            UploadError::FieldTooLarge(_) | UploadError::BodyTooLarge => Error::TooLarge,
+            UploadError::Malformed(_) => Error::BadRequest,
+            UploadError::TooSlow => {
+                Error::Refused(Status::RequestTimeout, Text::new("error-upload-too-slow"))
+            }
+        }
+    }
 }

@@ -15,8 +15,7 @@ use rocket::request::Request;
 use zeroize::Zeroizing;
 
 use super::csrf::CarriesCsrf;
-use super::error::Error;
-use crate::i18n::{Lang, Text};
+use crate::i18n::Lang;
 use crate::workflow::{SubmissionInput, Upload};
 
 /// Why a multipart form was refused; nothing was stored.
@@ -34,29 +33,7 @@ pub enum UploadError {
     TooSlow,
 }
 
-impl From<UploadError> for Error {
-    fn from(error: UploadError) -> Self {
-        match error {
-            UploadError::NotMultipart => Error::Refused(
-                Status::UnsupportedMediaType,
-                Text::new(super::error::explain(Status::UnsupportedMediaType).1),
-            ),
-            UploadError::FieldTooLarge(field) if !FILE_FIELDS.contains(&field.as_str()) => {
-                Error::Refused(
-                    Status::PayloadTooLarge,
-                    Text::new("error-field-too-long").with("field", field),
-                )
-            }
-            UploadError::FieldTooLarge(_) | UploadError::BodyTooLarge => Error::TooLarge,
-            UploadError::Malformed(_) => Error::BadRequest,
-            UploadError::TooSlow => {
-                Error::Refused(Status::RequestTimeout, Text::new("error-upload-too-slow"))
-            }
-        }
-    }
-}
-
-const FILE_FIELDS: [&str; 6] = [
+pub(super) const FILE_FIELDS: [&str; 6] = [
     "id_front",
     "id_back",
     "authorization",

@@ -7,7 +7,6 @@ use rocket::http::{Method, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::{get, Data, State};
 
-use super::guards::is_loopback_host;
 use crate::config::Settings;
 use crate::services::Services;
 
@@ -131,6 +130,15 @@ impl<'r> FromRequest<'r> for HostUrl {
     }
 }
 
+/// `localhost`, `127.x.y.z` or `::1` (with or without brackets).
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +192,20 @@ mod tests {
             assert!(!host_allowed(&s, bad), "{bad}");
         }
         assert!(!host_allowed(&settings(None, &[]), "desk.example.net"));
+    }
+
+    #[test]
+    fn loopback_hosts_are_recognised() {
+        for host in ["localhost", "127.0.0.1", "127.8.9.1", "::1", "[::1]"] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "desk.example.net",
+            "10.0.0.1",
+            "localhost.example",
+            "[2001:db8::1]",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
     }
 }

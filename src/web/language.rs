@@ -63,7 +63,7 @@ impl<'r> FromRequest<'r> for Chosen {
                     .path("/")
                     .same_site(SameSite::Lax)
                     .http_only(true)
-                    .secure(super::guards::secure_cookies(req))
+                    .secure(super::cookies::secure_cookies(req))
                     .max_age(rocket::time::Duration::days(365)),
             );
         }

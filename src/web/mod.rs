@@ -2,6 +2,7 @@
 
 mod accounts;
 mod api;
+mod cookies;
 mod csrf;
 mod error;
 mod forms;
@@ -12,6 +13,7 @@ mod language;
 mod notices;
 mod objection;
 mod ops;
+mod origin;
 mod pacing;
 mod public;
 mod review;
@@ -104,9 +106,7 @@ pub fn mount(rocket: Rocket<Build>, assets: &crate::assets::Unpacked) -> Rocket<
                             "answering to loopback addresses, the public URL's host and the allowed hosts; any other Host gets 421"
                         );
                         announce_setup_link(services, &base).await;
-                        tokio::spawn(sweeper(services.clone()));
-                        tokio::spawn(notice_refresher(services.clone()));
-                        tokio::spawn(mail_sender(services.clone()));
+                        crate::jobs::start(services);
                     }
                 })
             },
@@ -141,58 +141,6 @@ async fn announce_setup_link(services: &Services, base: &str) {
             let _ = std::fs::remove_file(&file);
         }
         Err(error) => tracing::error!(%error, "cannot prepare the first-admin setup link"),
-    }
-}
-
-/// Expiry, the deletion outbox and orphaned files: at start-up, then every five minutes.
-async fn sweeper(services: Services) {
-    loop {
-        let report = crate::workflow::sweep::sweep(&services, chrono::Utc::now()).await;
-        if report.left_to_another_instance {
-            tracing::debug!("another instance is sweeping the database");
-        } else if report != Default::default() {
-            tracing::info!(?report, "sweep");
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(300)).await;
-    }
-}
-
-/// Sends the outbox: at once when the workflow adds a mail, and every 20 seconds for the
-/// retries that are due (and what other instances added).
-async fn mail_sender(services: Services) {
-    if services.settings.smtp_url.is_none() {
-        tracing::info!("no TRANSFER_DESK_SMTP_URL: mails stay in the outbox for admins to read");
-        return;
-    }
-    if !services.settings.send_mail_in_background {
-        return;
-    }
-    loop {
-        match crate::mail::deliver_due(&services, chrono::Utc::now()).await {
-            Ok(report) if report != Default::default() => tracing::info!(?report, "mail"),
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "cannot read the outbox; will retry"),
-        }
-        let _ = tokio::time::timeout(
-            std::time::Duration::from_secs(20),
-            services.mail_wake.notified(),
-        )
-        .await;
-    }
-}
-
-/// Reloads the incident notices every minute, so that what another instance posted shows
-/// here too.
-async fn notice_refresher(services: Services) {
-    loop {
-        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-        if let Err(error) = services
-            .notices
-            .refresh(&services.db, chrono::Utc::now())
-            .await
-        {
-            tracing::warn!(%error, "cannot reload the incident notices; will retry");
-        }
     }
 }
 
@@ -264,7 +212,7 @@ impl Fairing for FlashCookieFlags {
         if !cookies.iter().any(|c| c.starts_with("_flash=")) {
             return;
         }
-        let secure = guards::secure_cookies(req);
+        let secure = cookies::secure_cookies(req);
         res.remove_header("Set-Cookie");
         for mut cookie in cookies {
             if cookie.starts_with("_flash=") {

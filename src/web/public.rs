@@ -217,7 +217,7 @@ async fn send_message(
             token.expose()
         )))),
         Err(MessageError::NotFound) => Err(Error::NotFound),
-        Err(MessageError::Database(error)) => Err(Error::Internal(error)),
+        Err(MessageError::Database(error)) => Err(error.into()),
         Err(problem) => {
             let shown = TrackPage {
                 message_error: Some(wording::message_problem(&problem, chosen.lang)),

@@ -80,7 +80,7 @@ pub async fn close(
     }
     .insert(txn)
     .await?;
-    crate::observe::decision(outcome);
+    crate::meters::decision(sea_orm::ActiveEnum::to_value(&outcome));
     audit::record(
         txn,
         decider.name(),
@@ -108,4 +108,101 @@ pub async fn close(
     shred_documents(txn, found.id, None, decider.name(), now)
         .await
         .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use entities::{audit_event, decision, deletion, document, outbox_mail};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+
+    use super::*;
+    use crate::workflow::testing;
+
+    #[tokio::test]
+    async fn closing_records_the_evidence_tells_the_requester_and_destroys_the_keys() {
+        let (services, _dir) = testing::services().await;
+        let now = Utc::now();
+        let found = testing::request(&services, RequestState::Rejected, now).await;
+        let me = testing::reviewer(&services, "alice").await;
+        let txn = services.db.begin().await.unwrap();
+        let closing = Closing {
+            found: &found,
+            outcome: RequestState::Rejected,
+            decider: Decider::Reviewer(&me),
+            reason: Reason::written("The photo shows someone else."),
+            audit: (audit::DECISION, Some("rejected".into())),
+            now,
+        };
+        close(&services, &txn, closing).await.unwrap();
+        txn.commit().await.unwrap();
+
+        let decided = decision::Entity::find()
+            .one(&services.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(decided.outcome, RequestState::Rejected);
+        assert_eq!(decided.reviewer_name, "alice");
+        assert_eq!(decided.document_kinds, "id_front");
+        assert_eq!(
+            decided.reason.as_deref(),
+            Some("The photo shows someone else.")
+        );
+        let documents = document::Entity::find().all(&services.db).await.unwrap();
+        assert!(
+            documents.iter().all(|d| d.wrapped_key.is_none()),
+            "keys destroyed"
+        );
+        assert_eq!(
+            deletion::Entity::find()
+                .all(&services.db)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let mail = outbox_mail::Entity::find()
+            .one(&services.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (mail.kind.as_str(), mail.recipient.as_str()),
+            ("decided", "anna@example.org")
+        );
+        assert!(mail.body.contains("The photo shows someone else."));
+        let audited = audit_event::Entity::find()
+            .filter(audit_event::Column::Action.eq(audit::DECISION))
+            .all(&services.db)
+            .await
+            .unwrap();
+        assert_eq!(audited.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_approval_mails_no_reason_to_the_requester() {
+        let (services, _dir) = testing::services().await;
+        let now = Utc::now();
+        let found = testing::request(&services, RequestState::Approved, now).await;
+        let txn = services.db.begin().await.unwrap();
+        let closing = Closing {
+            found: &found,
+            outcome: RequestState::Approved,
+            decider: Decider::System,
+            reason: Reason::written("another request for the domain was withdrawn"),
+            audit: (audit::DECISION, None),
+            now,
+        };
+        close(&services, &txn, closing).await.unwrap();
+        txn.commit().await.unwrap();
+        let mail = outbox_mail::Entity::find()
+            .one(&services.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            !mail.body.contains("withdrawn"),
+            "the reviewer's note stays in the evidence"
+        );
+    }
 }

@@ -114,3 +114,53 @@ async fn expire(
     services.mail_wake.notify_one();
     Ok(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+    use entities::decision;
+
+    use super::*;
+    use crate::workflow::testing;
+
+    #[tokio::test]
+    async fn a_request_past_its_retention_expires_once_and_a_younger_one_not_at_all() {
+        let (services, _dir) = testing::services().await;
+        let now = Utc::now();
+        let old =
+            testing::request(&services, RequestState::Submitted, now - Duration::days(31)).await;
+        let young =
+            testing::request(&services, RequestState::Submitted, now - Duration::days(29)).await;
+        assert!(expire_if_due(&services, old.id, now).await.unwrap());
+        assert!(
+            !expire_if_due(&services, old.id, now).await.unwrap(),
+            "once"
+        );
+        assert!(!expire_if_due(&services, young.id, now).await.unwrap());
+        let expired = request::Entity::find_by_id(old.id)
+            .one(&services.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(expired.state, RequestState::Expired);
+        let decided = decision::Entity::find().all(&services.db).await.unwrap();
+        assert_eq!(decided.len(), 1);
+        assert_eq!(
+            decided[0].reason_key.as_deref(),
+            Some(super::super::reason::NOT_DECIDED)
+        );
+        assert_eq!(decided[0].reviewer_name, "system");
+    }
+
+    #[tokio::test]
+    async fn the_sweep_expires_what_is_due_and_leaves_decided_requests_alone() {
+        let (services, _dir) = testing::services().await;
+        let now = Utc::now();
+        let month_ago = now - Duration::days(40);
+        testing::request(&services, RequestState::Submitted, month_ago).await;
+        testing::request(&services, RequestState::NeedsDocument, month_ago).await;
+        testing::request(&services, RequestState::Rejected, month_ago).await;
+        assert_eq!(expire_stale_requests(&services, now).await.unwrap(), 2);
+        assert_eq!(expire_stale_requests(&services, now).await.unwrap(), 0);
+    }
+}

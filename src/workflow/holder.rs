@@ -8,9 +8,9 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 
 use super::close::{close, Closing, Decider};
+use super::documents::{sanitize_all, write_then};
 use super::shred::unlink_after_commit;
 use super::state::{self, Guard, HolderLink, Step};
-use super::submit::{field_name, seal_and_write};
 use super::{
     retention_cutoff, DocumentKind, FieldErrors, FieldProblem, Reason, RequestKind, RequestState,
     SubmitError, Upload,
@@ -131,42 +131,19 @@ pub async fn confirm(
     {
         return Err(SubmitError::TooMany { retry_after });
     }
-    let mut errors = FieldErrors::new();
-    let mut clean = Vec::new();
-    for (kind, upload) in [
+    let uploads = [
         (DocumentKind::HolderIdFront, Some(front)),
         (DocumentKind::HolderIdBack, back),
-    ] {
-        let Some(upload) = upload else { continue };
-        match services.intake.sanitize(upload.bytes).await {
-            Ok(image) => clean.push((kind, image)),
-            Err(error) => {
-                errors.insert(field_name(kind), FieldProblem::Image(error));
-            }
-        }
-    }
+    ];
+    let (clean, errors) = sanitize_all(services, uploads).await;
     if !errors.is_empty() {
         return Err(SubmitError::Invalid(errors));
     }
     let now = Utc::now();
-    let mut written = Vec::new();
-    let result = async {
-        let mut documents = Vec::new();
-        for (kind, image) in &clean {
-            let (document, name) = seal_and_write(services, found.id, *kind, image, now).await?;
-            written.push(name);
-            documents.push(document);
-        }
+    write_then(services, found.id, &clean, now, async |documents| {
         let txn = services.db.begin().await?;
-        if !state::apply(
-            &txn,
-            found.id,
-            Step::HolderConfirms,
-            &guard(services, now),
-            None,
-        )
-        .await?
-        {
+        let step = Step::HolderConfirms;
+        if !state::apply(&txn, found.id, step, &guard(services, now), None).await? {
             return Err(invalid("holder_id_front", FieldProblem::NothingAsked));
         }
         mark_answered(&txn, found.id, now).await?;
@@ -175,15 +152,9 @@ pub async fn confirm(
             .await?;
         audit::record(&txn, HOLDER, audit::HOLDER_CONFIRMED, Some(found.id), None).await?;
         txn.commit().await?;
-        Ok::<_, SubmitError>(())
-    }
-    .await;
-    if let Err(error) = result {
-        for name in &written {
-            let _ = services.store.remove(name).await;
-        }
-        return Err(error);
-    }
+        Ok(())
+    })
+    .await?;
     tracing::info!(request = %found.id, "the holder confirmed");
     Ok(())
 }

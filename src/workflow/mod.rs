@@ -6,12 +6,14 @@
 
 pub mod close;
 pub mod decide;
+mod documents;
 pub mod expiry;
 pub mod holder;
 pub mod limits;
 pub mod messages;
 pub mod objection;
 pub mod queue;
+pub mod rules;
 pub mod shred;
 pub mod state;
 mod submit;
@@ -19,16 +21,21 @@ pub mod sweep;
 mod tracking;
 pub mod view;
 
+#[cfg(test)]
+mod testing;
+
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveEnum, DbErr};
 use uuid::Uuid;
 
+pub use crate::reason::{self, Reason, REJECTION_REASONS};
+pub use decide::provide_document;
 pub use entities::enums::{DocumentKind, RequestKind, RequestState, RequesterRelation};
 pub use limits::address_over_limit;
 pub use state::event;
 pub use submit::{
-    provide_document, submit, FieldErrors, FieldProblem, Offers, SubmissionInput, SubmitError,
-    Submitted, Upload, HOLDER_LINK_DAYS,
+    submit, FieldErrors, FieldProblem, Offers, SubmissionInput, SubmitError, Submitted, Upload,
+    HOLDER_LINK_DAYS,
 };
 pub use tracking::{find_for_requester, TimelineEntry, TrackingView};
 
@@ -62,7 +69,7 @@ pub enum ReviewError {
     #[error("the signatory's rights were not confirmed in the register")]
     SignatoryNotConfirmed,
     #[error("registry hand-off failed: {0}")]
-    Registry(String),
+    Registry(#[from] crate::registry::RegistryError),
     #[error("database error: {0}")]
     Database(#[from] DbErr),
     #[error("the document cannot be opened")]
@@ -78,60 +85,6 @@ pub fn short_id(id: Uuid) -> String {
 /// A value as stored (`"needs_document"`, `"id_front"`), if it is one.
 pub fn parse<E: ActiveEnum<Value = String>>(text: &str) -> Option<E> {
     E::try_from_value(&text.to_owned()).ok()
-}
-
-/// Why a request was rejected or expired: a standard reason, stored as its message key so
-/// that each reader reads it in their own language, and the decider's own words as written.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Reason {
-    pub key: Option<String>,
-    pub text: Option<String>,
-}
-
-impl Reason {
-    pub fn standard(key: &str) -> Self {
-        Reason {
-            key: Some(key.to_owned()),
-            text: None,
-        }
-    }
-
-    pub fn written(text: impl Into<String>) -> Self {
-        Reason {
-            key: None,
-            text: Some(text.into()),
-        }
-    }
-
-    /// The reason in `lang`: the standard reason, then the decider's words.
-    pub fn in_lang(&self, lang: crate::i18n::Lang) -> String {
-        let standard = self.key.as_deref().map(|key| lang.t(key));
-        [standard, self.text.clone()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.key.is_none() && self.text.is_none()
-    }
-}
-
-/// The standard reasons reviewers pick from when they reject; the requester reads them in
-/// their own language.
-pub const REJECTION_REASONS: [&str; 4] = [
-    "reason-name-mismatch",
-    "reason-document-invalid",
-    "reason-edited",
-    "reason-authorization-incomplete",
-];
-
-/// The reasons the system gives.
-pub mod reason {
-    pub const HOLDER_REFUSED: &str = "reason-holder-refused";
-    pub const HOLDER_SILENT: &str = "reason-holder-silent";
-    pub const NOT_DECIDED: &str = "reason-not-decided";
 }
 
 /// The documents a requester provides (and can be asked for again); the holder's own are

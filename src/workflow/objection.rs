@@ -192,7 +192,7 @@ async fn tell_registry(services: &Services, found: &request::Model) -> Result<()
                     audit::CODE_CANCELLED,
                     "the registry command cancelled the code".to_owned(),
                 ),
-                Err(error) => (audit::CODE_CANCEL_FAILED, error),
+                Err(error) => (audit::CODE_CANCEL_FAILED, error.to_string()),
             }
         }
         RequestKind::Nameservers => {
@@ -207,7 +207,7 @@ async fn tell_registry(services: &Services, found: &request::Model) -> Result<()
                     .await
                 {
                     Ok(()) => (audit::NAMESERVERS_RESTORED, previous.join(" ")),
-                    Err(error) => (audit::NAMESERVERS_RESTORE_FAILED, error),
+                    Err(error) => (audit::NAMESERVERS_RESTORE_FAILED, error.to_string()),
                 }
             }
         }
@@ -290,7 +290,7 @@ pub async fn hand_off_due(services: &Services, now: DateTime<Utc>) -> Result<usi
                     "system",
                     audit::NAMESERVERS_HAND_OFF_FAILED,
                     Some(found.id),
-                    Some(&error),
+                    Some(&error.to_string()),
                 )
                 .await?;
             }

@@ -11,6 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::rules;
 use super::state::{self, is_pending};
 use super::{parse_signals, retention_cutoff, short_id, RequestKind, RequestState, ReviewError};
 use crate::audit;
@@ -166,7 +167,7 @@ pub async fn queue(
         .column(document::Column::RequestId)
         .column(document::Column::Signals)
         .filter(document::Column::RequestId.is_in(ids))
-        .filter(document::Column::WrappedKey.is_not_null())
+        .filter(rules::live_documents())
         .into_tuple::<(Uuid, String)>()
         .all(db)
         .await?
@@ -226,8 +227,7 @@ async fn contested_domains(
         .select_only()
         .column(transfer_code::Column::Domain)
         .filter(transfer_code::Column::Domain.is_in(wanted))
-        .filter(transfer_code::Column::ExpiresAt.gt(now))
-        .filter(transfer_code::Column::SealedCode.is_not_null())
+        .filter(rules::live_codes(now))
         .into_tuple()
         .all(db)
         .await?;
@@ -275,7 +275,7 @@ pub async fn claim(
         )
         .filter(request::Column::Id.eq(request_id))
         .filter(state::claimable())
-        .filter(request::Column::CreatedAt.gt(retention_cutoff(settings, now)))
+        .filter(rules::within_retention(settings, now))
         .filter(
             Condition::any()
                 .add(request::Column::ClaimedBy.is_null())
@@ -328,7 +328,7 @@ pub async fn claim_next(
         .select_only()
         .column(request::Column::Id)
         .filter(request::Column::State.eq(RequestState::Submitted))
-        .filter(request::Column::CreatedAt.gt(retention_cutoff(settings, now)))
+        .filter(rules::within_retention(settings, now))
         .filter(
             Condition::any()
                 .add(request::Column::ClaimedBy.is_null())

@@ -13,6 +13,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::rules;
 use crate::audit;
 use crate::services::Services;
 
@@ -27,7 +28,7 @@ pub(crate) async fn shred_documents(
 ) -> Result<Vec<String>, DbErr> {
     let mut query = document::Entity::find()
         .filter(document::Column::RequestId.eq(request_id))
-        .filter(document::Column::WrappedKey.is_not_null());
+        .filter(rules::live_documents());
     if let Some(id) = only {
         query = query.filter(document::Column::Id.eq(id));
     }

@@ -13,6 +13,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::rules;
 use super::shred::process_outbox;
 use super::state::{self, event, record_event, Guard, Step};
 use super::RequestState;
@@ -145,7 +146,7 @@ async fn remove_orphans(services: &Services, now: DateTime<Utc>) -> Result<usize
     let live: HashSet<String> = document::Entity::find()
         .select_only()
         .column(document::Column::StorageName)
-        .filter(document::Column::WrappedKey.is_not_null())
+        .filter(rules::live_documents())
         .into_tuple::<String>()
         .all(&services.db)
         .await?

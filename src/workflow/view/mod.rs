@@ -1,23 +1,26 @@
 //! What a reviewer sees: the request beside the registrant on file, signals, history, other
-//! claims on the same domain, and the documents (decrypted in memory, watermarked).
+//! claims on the same domain, and the documents (decrypted in memory, watermarked:
+//! `opened`).
+
+mod opened;
+
+pub use opened::view_document;
 
 use chrono::{DateTime, Duration, Utc};
-use entities::{approval, decision, document, domain, request, reviewer, transfer_code};
+use entities::{approval, decision, document, domain, request, reviewer};
 use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
-use super::queue::{lease_is_live, renew, reviewer_names, ISSUANCE_DEADLINE};
+use super::queue::{lease_is_live, reviewer_names, ISSUANCE_DEADLINE};
+use super::rules;
 use super::state::is_pending;
 use super::tracking::timeline;
 use super::{
     parse_signals, short_id, DocumentKind, Reason, RequestKind, RequestState, RequesterRelation,
     ReviewError, TimelineEntry,
 };
-use crate::audit;
-use crate::crypto::DocumentBinding;
 use crate::intake::Signals;
 use crate::services::Services;
 
@@ -231,21 +234,14 @@ pub async fn review_view(
         since,
     )
     .await?;
-    let same_domain_pending = request::Entity::find()
-        .filter(request::Column::Domain.eq(found.domain.as_str()))
-        .filter(request::Column::Id.ne(request_id))
-        .filter(super::state::pending())
+    let same_domain_pending = rules::other_pending(&found.domain, request_id)
         .order_by_asc(request::Column::CreatedAt)
         .all(db)
         .await?
         .into_iter()
         .map(other_request)
         .collect();
-    let same_domain_live_codes = transfer_code::Entity::find()
-        .filter(transfer_code::Column::Domain.eq(found.domain.as_str()))
-        .filter(transfer_code::Column::RequestId.ne(request_id))
-        .filter(transfer_code::Column::ExpiresAt.gt(now))
-        .filter(transfer_code::Column::SealedCode.is_not_null())
+    let same_domain_live_codes = rules::other_live_codes(&found.domain, request_id, now)
         .all(db)
         .await?
         .into_iter()
@@ -381,80 +377,6 @@ async fn recent_elsewhere(
         .into_iter()
         .map(other_request)
         .collect())
-}
-
-/// Decrypts one document in memory and watermarks it with the viewer, the time and the
-/// request. Only a live document of this very request, not past its retention, opens;
-/// every view is audited.
-pub async fn view_document(
-    services: &Services,
-    request_id: Uuid,
-    document_id: Uuid,
-    viewer: &reviewer::Model,
-    now: DateTime<Utc>,
-) -> Result<Vec<u8>, ReviewError> {
-    super::expiry::expire_if_due(services, request_id, now).await?;
-    let found = document::Entity::find_by_id(document_id)
-        .filter(document::Column::RequestId.eq(request_id))
-        .one(&services.db)
-        .await?
-        .ok_or(ReviewError::NotFound)?;
-    let wrapped = found.wrapped_key.as_ref().ok_or(ReviewError::NotFound)?;
-    let binding = DocumentBinding {
-        request_id,
-        document_id,
-        key_version: u32::try_from(found.key_version).map_err(|_| ReviewError::Unreadable)?,
-    };
-    // After a rotation the data key is wrapped under a later version than the document
-    // was sealed under.
-    let wrap_version = found.wrap_version.unwrap_or(found.key_version);
-    let wrapping = DocumentBinding {
-        key_version: u32::try_from(wrap_version).map_err(|_| ReviewError::Unreadable)?,
-        ..binding
-    };
-    let data_key = services
-        .master_key
-        .unwrap(wrapped, &wrapping)
-        .map_err(|_| ReviewError::Unreadable)?;
-    let kind = found.kind.to_value();
-    let detail = format!("{kind} (key version {wrap_version})");
-    audit::record(
-        &services.db,
-        &viewer.name,
-        audit::KEY_USE,
-        Some(request_id),
-        Some(&detail),
-    )
-    .await?;
-    let sealed = services
-        .store
-        .get(&found.storage_name)
-        .await
-        .map_err(|_| ReviewError::Unreadable)?;
-    let stamp = format!(
-        "{} {} #{}",
-        viewer.name,
-        now.format("%Y-%m-%d %H:%M UTC"),
-        short_id(request_id)
-    );
-    let viewed = tokio::task::spawn_blocking(move || {
-        let plain = data_key
-            .open_document(&binding, &sealed)
-            .map_err(|_| ReviewError::Unreadable)?;
-        crate::watermark::watermark_jpeg(&plain, &stamp).map_err(|_| ReviewError::Unreadable)
-    })
-    .await
-    .map_err(|_| ReviewError::Unreadable)??;
-    audit::record(
-        &services.db,
-        &viewer.name,
-        audit::DOCUMENT_VIEW,
-        Some(request_id),
-        Some(&kind),
-    )
-    .await?;
-    renew(&services.db, request_id, viewer, now).await?;
-    Ok(viewed)
 }
 
 #[cfg(test)]

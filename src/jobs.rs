@@ -1,0 +1,65 @@
+//! The background jobs, started once the service listens: the sweeper (expiry, interrupted
+//! issuing, code expiry, nameserver hand-offs, file deletion, orphans, old personal data),
+//! the mail sender, and the incident notices' refresher. Each is a plain loop over a
+//! workflow function.
+
+use crate::services::Services;
+
+/// Starts every job on the runtime.
+pub fn start(services: &Services) {
+    tokio::spawn(sweeper(services.clone()));
+    tokio::spawn(notice_refresher(services.clone()));
+    tokio::spawn(mail_sender(services.clone()));
+}
+
+/// Expiry, the deletion outbox and orphaned files: at start-up, then every five minutes.
+async fn sweeper(services: Services) {
+    loop {
+        let report = crate::workflow::sweep::sweep(&services, chrono::Utc::now()).await;
+        if report.left_to_another_instance {
+            tracing::debug!("another instance is sweeping the database");
+        } else if report != Default::default() {
+            tracing::info!(?report, "sweep");
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(300)).await;
+    }
+}
+
+/// Sends the outbox: at once when the workflow adds a mail, and every 20 seconds for the
+/// retries that are due (and what other instances added).
+async fn mail_sender(services: Services) {
+    if services.settings.smtp_url.is_none() {
+        tracing::info!("no TRANSFER_DESK_SMTP_URL: mails stay in the outbox for admins to read");
+        return;
+    }
+    if !services.settings.send_mail_in_background {
+        return;
+    }
+    loop {
+        match crate::mail::deliver_due(&services, chrono::Utc::now()).await {
+            Ok(report) if report != Default::default() => tracing::info!(?report, "mail"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "cannot read the outbox; will retry"),
+        }
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            services.mail_wake.notified(),
+        )
+        .await;
+    }
+}
+
+/// Reloads the incident notices every minute, so that what another instance posted shows
+/// here too.
+async fn notice_refresher(services: Services) {
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        if let Err(error) = services
+            .notices
+            .refresh(&services.db, chrono::Utc::now())
+            .await
+        {
+            tracing::warn!(%error, "cannot reload the incident notices; will retry");
+        }
+    }
+}

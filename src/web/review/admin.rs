@@ -1,0 +1,59 @@
+//! What admins read: the outbox and the audit trail.
+
+use rocket::{get, State};
+use rocket_dyn_templates::{context, Template};
+use uuid::Uuid;
+
+use crate::audit::{self, AuditFilter};
+use crate::services::Services;
+use crate::web::error::Error;
+use crate::web::session::AdminSession;
+use crate::web::{page, Chosen};
+
+/// What was mailed, is waiting or could not be sent, to whom: never a link or a code.
+#[get("/outbox")]
+pub(super) async fn outbox(
+    session: AdminSession,
+    chosen: Chosen,
+    services: &State<Services>,
+) -> Result<Template, Error> {
+    let mails = crate::mail::recent(&services.db, 200).await?;
+    Ok(page(
+        "review_outbox",
+        &chosen,
+        context! {
+            me: &session.0.reviewer.name, is_admin: true, csrf_token: &session.0.csrf_token,
+            mails, smtp: services.settings.smtp_url.is_some(), link_marker: crate::mail::LINK_MARKER,
+        },
+    ))
+}
+
+#[get("/audit?<actor>&<action>&<request>")]
+pub(super) async fn audit_trail(
+    session: AdminSession,
+    actor: Option<&str>,
+    action: Option<&str>,
+    request: Option<&str>,
+    chosen: Chosen,
+    services: &State<Services>,
+) -> Result<Template, Error> {
+    let given = |text: Option<&str>| {
+        text.map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+    };
+    let filter = AuditFilter {
+        actor: given(actor),
+        action: given(action),
+        request_id: request.and_then(|r| Uuid::parse_str(r.trim()).ok()),
+    };
+    let events = audit::list(&services.db, &filter, 500).await?;
+    Ok(page(
+        "review_audit",
+        &chosen,
+        context! {
+            me: &session.0.reviewer.name, is_admin: true, csrf_token: &session.0.csrf_token, events,
+            actor: actor.unwrap_or(""), action: action.unwrap_or(""), request: request.unwrap_or(""),
+        },
+    ))
+}

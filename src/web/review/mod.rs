@@ -1,0 +1,88 @@
+//! The reviewers' pages, by what each is for: signing in (`sign_in`), the queue (`queue`),
+//! one request and its decisions (`request`), and what admins read (`admin`).
+
+mod admin;
+mod queue;
+mod request;
+mod sign_in;
+
+use rocket::form::{Form, FromForm};
+use rocket::response::{Flash, Redirect};
+use rocket::{catch, catchers, routes, uri, Catcher, Route};
+use uuid::Uuid;
+
+use super::csrf::{carries_csrf, CsrfForm};
+use super::error::Error;
+use crate::i18n::Lang;
+use crate::workflow::ReviewError;
+
+pub(super) use sign_in::link_page;
+
+pub fn routes() -> Vec<Route> {
+    routes![
+        sign_in::login_page,
+        sign_in::login,
+        sign_in::logout,
+        sign_in::setup_page,
+        sign_in::setup,
+        queue::queue_page,
+        queue::claim_next,
+        request::review_page,
+        request::claim,
+        request::release,
+        request::document,
+        request::approve,
+        request::reject,
+        request::request_document,
+        request::send_message,
+        request::objection_handled,
+        request::withdraw,
+        admin::outbox,
+        admin::audit_trail,
+    ]
+}
+
+pub fn catchers() -> Vec<Catcher> {
+    catchers![sign_in_first]
+}
+
+#[catch(401)]
+fn sign_in_first() -> Redirect {
+    Redirect::to("/review/login")
+}
+
+/// A decision the reviewer can correct on the same page comes back there as a message;
+/// anything else is an error page.
+pub(super) fn back_with(
+    id: Uuid,
+    error: ReviewError,
+    lang: Lang,
+) -> Result<Flash<Redirect>, Error> {
+    match error {
+        ReviewError::MissingReason
+        | ReviewError::MissingNote
+        | ReviewError::ConfirmationRequired
+        | ReviewError::SignatoryNotConfirmed
+        | ReviewError::NotRequesterDocument => match Error::from(error) {
+            Error::Refused(_, message) => Ok(Flash::error(back_to(id), message.in_lang(lang))),
+            other => Err(other),
+        },
+        other => Err(other.into()),
+    }
+}
+
+/// A form with nothing but the CSRF token.
+#[derive(FromForm)]
+pub(super) struct Plain {
+    pub(super) csrf_token: String,
+}
+
+carries_csrf!(Plain);
+
+/// Sign-in and setup take URL-encoded forms only (a multipart body is refused before it is
+/// read), so every field is bounded by the `form` limit.
+pub(super) type UrlEncoded<T> = CsrfForm<Form<T>>;
+
+pub(super) fn back_to(id: Uuid) -> Redirect {
+    Redirect::to(uri!("/review", request::review_page(id)))
+}

@@ -1,0 +1,322 @@
+//! One request as a reviewer works on it: the review page, claims, the documents, messages,
+//! and the decisions.
+
+use chrono::Utc;
+use rocket::form::FromForm;
+use rocket::http::{ContentType, Header};
+use rocket::request::{FlashMessage, Request};
+use rocket::response::{self, Flash, Redirect, Responder};
+use rocket::{get, post, State};
+use rocket_dyn_templates::{context, Template};
+use uuid::Uuid;
+
+use super::{back_to, back_with, Plain, UrlEncoded};
+use crate::i18n::Arg;
+use crate::services::Services;
+use crate::web::csrf::carries_csrf;
+use crate::web::error::Error;
+use crate::web::session::{AdminSession, ReviewerSession};
+use crate::web::{page, Chosen};
+use crate::workflow::decide::{self, ApprovalInput, ApproveOutcome};
+use crate::workflow::messages::{self, MessageError};
+use crate::workflow::objection;
+use crate::workflow::queue as claims;
+use crate::workflow::{
+    parse, view, DocumentKind, RequestKind, RequestState, REJECTION_REASONS, REQUESTER_DOCUMENTS,
+};
+
+#[derive(FromForm)]
+pub(super) struct ApproveForm {
+    csrf_token: String,
+    confirm_contested: bool,
+    #[field(validate = len(..=decide::MAX_TEXT_CHARS * 4))]
+    contested_reason: Option<String>,
+    signatory_confirmed: bool,
+}
+
+#[derive(FromForm)]
+pub(super) struct RejectForm {
+    csrf_token: String,
+    #[field(validate = len(..=decide::MAX_TEXT_CHARS * 4))]
+    template: Option<String>,
+    #[field(validate = len(..=decide::MAX_TEXT_CHARS * 4))]
+    reason: Option<String>,
+}
+
+#[derive(FromForm)]
+pub(super) struct RequestDocumentForm {
+    csrf_token: String,
+    kind: Option<String>,
+    #[field(validate = len(..=decide::MAX_TEXT_CHARS * 4))]
+    note: Option<String>,
+}
+
+#[derive(FromForm)]
+pub(super) struct StaffMessageForm {
+    csrf_token: String,
+    #[field(validate = len(..=messages::MAX_MESSAGE_CHARS * 4))]
+    message: String,
+}
+
+carries_csrf!(
+    ApproveForm,
+    RejectForm,
+    RequestDocumentForm,
+    StaffMessageForm
+);
+
+#[get("/requests/<id>")]
+pub(super) async fn review_page(
+    id: Option<Uuid>,
+    session: ReviewerSession,
+    flash: Option<FlashMessage<'_>>,
+    chosen: Chosen,
+    services: &State<Services>,
+) -> Result<Template, Error> {
+    let me = &session.0.reviewer;
+    let view = view::review_view(services, id.ok_or(Error::NotFound)?, me, Utc::now()).await?;
+    let kinds = REQUESTER_DOCUMENTS;
+    let earlier_reasons: Vec<String> = view
+        .earlier_rejections
+        .iter()
+        .map(|r| r.reason.in_lang(chosen.lang))
+        .collect();
+    let decidable = matches!(
+        view.state,
+        RequestState::Submitted | RequestState::NeedsDocument
+    );
+    Ok(page(
+        "review_request",
+        &chosen,
+        context! {
+            me: &me.name, is_admin: me.is_admin, csrf_token: &session.0.csrf_token,
+            contested: view.domain_contested(), decidable, view, kinds, reasons: REJECTION_REASONS,
+            earlier_reasons,
+            flash: flash.map(|f| (f.kind().to_owned(), f.message().to_owned())),
+            max_message_chars: messages::MAX_MESSAGE_CHARS,
+        },
+    ))
+}
+
+/// A reviewer writes to the requester; any reviewer may, without a claim.
+#[post("/requests/<id>/messages", data = "<form>")]
+pub(super) async fn send_message(
+    id: Option<Uuid>,
+    session: ReviewerSession,
+    form: UrlEncoded<StaffMessageForm>,
+    chosen: Chosen,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, Error> {
+    let id = id.ok_or(Error::NotFound)?;
+    let text = form.0.into_inner().message;
+    match messages::from_staff(services, id, &session.0.reviewer, &text, Utc::now()).await {
+        Ok(()) => Ok(Flash::success(
+            back_to(id),
+            chosen.lang.t("review-message-sent"),
+        )),
+        Err(MessageError::NotFound) => Err(Error::NotFound),
+        Err(MessageError::Database(error)) => Err(error.into()),
+        Err(problem) => Ok(Flash::error(
+            back_to(id),
+            crate::web::wording::message_problem(&problem, chosen.lang),
+        )),
+    }
+}
+
+#[post("/requests/<id>/claim", data = "<_checked>")]
+pub(super) async fn claim(
+    id: Option<Uuid>,
+    session: ReviewerSession,
+    _checked: UrlEncoded<Plain>,
+    chosen: Chosen,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, Error> {
+    let id = id.ok_or(Error::NotFound)?;
+    claims::claim(
+        &services.db,
+        &services.settings,
+        id,
+        &session.0.reviewer,
+        Utc::now(),
+    )
+    .await?;
+    Ok(Flash::success(back_to(id), chosen.lang.t("review-claimed")))
+}
+
+#[post("/requests/<id>/release", data = "<_checked>")]
+pub(super) async fn release(
+    id: Option<Uuid>,
+    session: ReviewerSession,
+    _checked: UrlEncoded<Plain>,
+    chosen: Chosen,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, Error> {
+    let id = id.ok_or(Error::NotFound)?;
+    claims::release(&services.db, id, &session.0.reviewer).await?;
+    Ok(Flash::success(
+        Redirect::to("/review"),
+        chosen.lang.t("review-released"),
+    ))
+}
+
+/// A decrypted, watermarked document: never cached, never sniffed, never a page.
+pub(super) struct DocumentView(Vec<u8>);
+
+impl<'r> Responder<'r, 'static> for DocumentView {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        response::Response::build_from(self.0.respond_to(req)?)
+            .header(ContentType::JPEG)
+            .header(Header::new("Cache-Control", "no-store"))
+            .header(Header::new("Content-Security-Policy", "default-src 'none'"))
+            .header(Header::new("Content-Disposition", "inline"))
+            .ok()
+    }
+}
+
+#[get("/requests/<id>/documents/<document_id>")]
+pub(super) async fn document(
+    id: Option<Uuid>,
+    document_id: Option<Uuid>,
+    session: ReviewerSession,
+    services: &State<Services>,
+) -> Result<DocumentView, Error> {
+    let (id, document_id) = id.zip(document_id).ok_or(Error::NotFound)?;
+    let bytes =
+        view::view_document(services, id, document_id, &session.0.reviewer, Utc::now()).await?;
+    Ok(DocumentView(bytes))
+}
+
+#[post("/requests/<id>/approve", data = "<form>")]
+pub(super) async fn approve(
+    id: Option<Uuid>,
+    session: ReviewerSession,
+    form: UrlEncoded<ApproveForm>,
+    chosen: Chosen,
+    host: crate::web::HostUrl,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, Error> {
+    let id = id.ok_or(Error::NotFound)?;
+    let form = form.0.into_inner();
+    let input = ApprovalInput {
+        contested_reason: form.contested_reason.filter(|_| form.confirm_contested),
+        signatory_confirmed: form.signatory_confirmed,
+        link_base: host.0,
+    };
+    match decide::approve(services, id, &session.0.reviewer, &input, Utc::now()).await {
+        Ok(ApproveOutcome::Approved(RequestKind::Nameservers)) => Ok(Flash::success(
+            back_to(id),
+            chosen.lang.t("review-approved-nameservers"),
+        )),
+        Ok(ApproveOutcome::Approved(RequestKind::TransferCode)) => Ok(Flash::success(
+            back_to(id),
+            chosen.lang.t("review-approved-code"),
+        )),
+        Ok(ApproveOutcome::ApprovalRecorded { have, need }) => Ok(Flash::success(
+            Redirect::to("/review"),
+            chosen.lang.t_with(
+                "review-approval-recorded",
+                &[("have", Arg::from(have)), ("need", Arg::from(need))],
+            ),
+        )),
+        Err(error) => back_with(id, error, chosen.lang),
+    }
+}
+
+#[post("/requests/<id>/reject", data = "<form>")]
+pub(super) async fn reject(
+    id: Option<Uuid>,
+    session: ReviewerSession,
+    form: UrlEncoded<RejectForm>,
+    chosen: Chosen,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, Error> {
+    let id = id.ok_or(Error::NotFound)?;
+    let form = form.0.into_inner();
+    let standard = form.template.as_deref().filter(|key| !key.is_empty());
+    let words = form.reason.as_deref().unwrap_or_default();
+    match decide::reject(
+        services,
+        id,
+        &session.0.reviewer,
+        standard,
+        words,
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(()) => Ok(Flash::success(
+            back_to(id),
+            chosen.lang.t("review-rejected"),
+        )),
+        Err(error) => back_with(id, error, chosen.lang),
+    }
+}
+
+#[post("/requests/<id>/request-document", data = "<form>")]
+pub(super) async fn request_document(
+    id: Option<Uuid>,
+    session: ReviewerSession,
+    form: UrlEncoded<RequestDocumentForm>,
+    chosen: Chosen,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, Error> {
+    let id = id.ok_or(Error::NotFound)?;
+    let form = form.0.into_inner();
+    let Some(kind) = form.kind.as_deref().and_then(parse::<DocumentKind>) else {
+        return Ok(Flash::error(
+            back_to(id),
+            chosen.lang.t("review-choose-document"),
+        ));
+    };
+    let note = form.note.as_deref().unwrap_or("");
+    match decide::request_document(services, id, &session.0.reviewer, kind, note, Utc::now()).await
+    {
+        Ok(()) => Ok(Flash::success(
+            back_to(id),
+            chosen.lang.t("review-document-asked"),
+        )),
+        Err(error) => back_with(id, error, chosen.lang),
+    }
+}
+
+/// A reviewer has dealt with the registrant's objection.
+#[post("/requests/<id>/objection-handled", data = "<_checked>")]
+pub(super) async fn objection_handled(
+    id: Option<Uuid>,
+    session: ReviewerSession,
+    _checked: UrlEncoded<Plain>,
+    chosen: Chosen,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, Error> {
+    let id = id.ok_or(Error::NotFound)?;
+    if !objection::mark_handled(services, id, &session.0.reviewer, Utc::now()).await? {
+        return Err(Error::NotFound);
+    }
+    Ok(Flash::success(
+        back_to(id),
+        chosen.lang.t("review-objection-handled"),
+    ))
+}
+
+/// An admin cancels an approved request's code, or restores the nameservers of an approved
+/// change, whatever the mail setup (the registrant's own link needs mail).
+#[post("/requests/<id>/withdraw", data = "<_checked>")]
+pub(super) async fn withdraw(
+    id: Option<Uuid>,
+    session: AdminSession,
+    _checked: UrlEncoded<Plain>,
+    chosen: Chosen,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, Error> {
+    let id = id.ok_or(Error::NotFound)?;
+    if !objection::withdraw_by_admin(services, id, &session.0.reviewer, Utc::now()).await? {
+        return Ok(Flash::error(
+            back_to(id),
+            chosen.lang.t("review-withdraw-nothing"),
+        ));
+    }
+    Ok(Flash::success(
+        back_to(id),
+        chosen.lang.t("review-withdrawn"),
+    ))
+}

@@ -1,0 +1,275 @@
+//! Carrying out a won approval: the code issued (and handed to the registry), or the
+//! nameservers set (at once, or after the registrant's objection window); the registrant on
+//! file told, with the link that undoes it; or, when the registry refuses, the request
+//! returned to review.
+
+use chrono::{DateTime, Duration, Utc};
+use entities::{approval, domain, request, reviewer, transfer_code};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::reviewer_closing;
+use crate::audit;
+use crate::codes::{RecipientKey, TransferCode, SALT_LEN, VALIDITY_DAYS};
+use crate::crypto::{self, TrackingToken};
+use crate::i18n::Lang;
+use crate::mail::{Approved, Mail};
+use crate::registry::{self, Action};
+use crate::services::Services;
+use crate::workflow::close::close;
+use crate::workflow::state::{self, Guard, Step};
+use crate::workflow::{notify, Reason, RequestState, ReviewError};
+
+/// Generates the code, hands it to the registry (when configured), then records it with the
+/// decision and shreds the documents. The request is in `issuing`, which only this caller
+/// could make it.
+pub(super) async fn issue_code(
+    services: &Services,
+    found: &request::Model,
+    me: &reviewer::Model,
+    contested_reason: Option<String>,
+    link_base: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ReviewError> {
+    let objection = TrackingToken::generate().map_err(|_| ReviewError::Unreadable)?;
+    let request_id = found.id;
+    let recipient = found
+        .code_recipient_key
+        .as_deref()
+        .and_then(RecipientKey::from_bytes)
+        .ok_or(ReviewError::Unreadable)?;
+    let code = TransferCode::generate().map_err(|_| ReviewError::Unreadable)?;
+    let salt = crypto::random_bytes::<SALT_LEN>().map_err(|_| ReviewError::Unreadable)?;
+    let sealed = code
+        .seal_to(&recipient, request_id)
+        .map_err(|_| ReviewError::Unreadable)?;
+    let means = match &services.settings.registry_command {
+        Some(command) => {
+            registry::hand_off(command, &found.domain, &Action::SetTransferCode(&code)).await?;
+            "tracking link; registry command"
+        }
+        None => "tracking link",
+    };
+
+    let txn = services.db.begin().await?;
+    if !state::apply(
+        &txn,
+        request_id,
+        Step::FinishIssuing,
+        &Guard::system(now),
+        None,
+    )
+    .await?
+    {
+        return Err(ReviewError::AlreadyDecided);
+    }
+    let reason = contested_reason.map(Reason::written).unwrap_or_default();
+    let closing = reviewer_closing(found, me, RequestState::Approved, reason, now);
+    close(services, &txn, closing).await?;
+    transfer_code::ActiveModel {
+        request_id: Set(request_id),
+        domain: Set(found.domain.clone()),
+        salt: Set(salt.to_vec()),
+        code_hash: Set(code.salted_hash(&salt).to_vec()),
+        sealed_code: Set(Some(sealed)),
+        recipient: Set(format!(
+            "{} <{}>",
+            found.requester_name, found.requester_email
+        )),
+        means: Set(means.to_owned()),
+        issued_at: Set(now),
+        expires_at: Set(now + Duration::days(VALIDITY_DAYS)),
+    }
+    .insert(&txn)
+    .await?;
+    let approved = Approved::Code {
+        expires_at: now + Duration::days(VALIDITY_DAYS),
+    };
+    tell_registrant(services, &txn, found, approved, &objection, link_base, now).await?;
+    audit::record(
+        &txn,
+        &me.name,
+        audit::CODE_ISSUED,
+        Some(request_id),
+        Some(means),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Tells the registrant on file what was approved, in their own language, with the link that
+/// undoes it ("this was not me").
+async fn tell_registrant(
+    services: &Services,
+    txn: &impl ConnectionTrait,
+    found: &request::Model,
+    approved: Approved,
+    objection: &TrackingToken,
+    link_base: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let Some(registrant) = domain::Entity::find_by_id(found.domain.clone())
+        .one(txn)
+        .await?
+    else {
+        return Ok(());
+    };
+    request::Entity::update_many()
+        .col_expr(
+            request::Column::ObjectionTokenHash,
+            Expr::value(Some(objection.hash().to_vec())),
+        )
+        .filter(request::Column::Id.eq(found.id))
+        .exec(txn)
+        .await?;
+    let lang = registrant
+        .language
+        .as_deref()
+        .and_then(Lang::from_code)
+        .unwrap_or(services.settings.default_language);
+    let notice = Mail::ApprovalNotice {
+        domain: found.domain.clone(),
+        requester: found.requester_name.clone(),
+        approved_at: now,
+        approved,
+        link: format!("{link_base}/objection/{}", objection.expose()),
+    };
+    notify(
+        services,
+        txn,
+        found.id,
+        &registrant.registrant_email,
+        lang,
+        notice,
+        now,
+    )
+    .await
+}
+
+/// Approves a nameserver change: records the decision, tells the registrant on file (with
+/// the link that undoes it) and shreds the documents. Without an objection window the
+/// registry command sets the nameservers at once; with one, the sweeper hands them over once
+/// the window has passed without an objection. The request is in `issuing`, which only this
+/// caller could make it.
+pub(super) async fn set_nameservers(
+    services: &Services,
+    found: &request::Model,
+    me: &reviewer::Model,
+    contested_reason: Option<String>,
+    link_base: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ReviewError> {
+    let hosts: Vec<String> = found
+        .nameservers
+        .as_deref()
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let command = services
+        .settings
+        .registry_command
+        .as_deref()
+        .ok_or(registry::RegistryError::NotConfigured)?;
+    let objection = TrackingToken::generate().map_err(|_| ReviewError::Unreadable)?;
+    let window = Duration::hours(services.settings.objection_hours);
+    let deferred = window > Duration::zero();
+    if !deferred {
+        registry::hand_off(command, &found.domain, &Action::SetNameservers(&hosts)).await?;
+    }
+    let previous = domain::Entity::find_by_id(found.domain.clone())
+        .one(&services.db)
+        .await?
+        .and_then(|d| d.nameservers);
+    let txn = services.db.begin().await?;
+    if !state::apply(
+        &txn,
+        found.id,
+        Step::FinishIssuing,
+        &Guard::system(now),
+        None,
+    )
+    .await?
+    {
+        return Err(ReviewError::AlreadyDecided);
+    }
+    let takes_effect_at = now + window;
+    request::Entity::update_many()
+        .col_expr(request::Column::PreviousNameservers, Expr::value(previous))
+        .col_expr(
+            request::Column::HandOffDueAt,
+            Expr::value(deferred.then_some(takes_effect_at)),
+        )
+        .col_expr(
+            request::Column::NameserversSetAt,
+            Expr::value((!deferred).then_some(now)),
+        )
+        .filter(request::Column::Id.eq(found.id))
+        .exec(&txn)
+        .await?;
+    let reason = contested_reason.map(Reason::written).unwrap_or_default();
+    let closing = reviewer_closing(found, me, RequestState::Approved, reason, now);
+    close(services, &txn, closing).await?;
+    let detail = match deferred {
+        false => hosts.join(" "),
+        true => format!(
+            "{} (handed to the registry after the objection window, {})",
+            hosts.join(" "),
+            takes_effect_at.to_rfc3339()
+        ),
+    };
+    let action = match deferred {
+        false => audit::NAMESERVERS_SET,
+        true => audit::NAMESERVERS_APPROVED,
+    };
+    audit::record(&txn, &me.name, action, Some(found.id), Some(&detail)).await?;
+    let approved = Approved::Nameservers {
+        hosts,
+        takes_effect_at,
+    };
+    tell_registrant(services, &txn, found, approved, &objection, link_base, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Returns an issuing request to review after the hand-off failed; the final approval is
+/// withdrawn so that it can be given again, and the audit trail says why.
+pub(super) async fn abandon_issuing(
+    services: &Services,
+    request_id: Uuid,
+    me: &reviewer::Model,
+    error: &ReviewError,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let txn = services.db.begin().await?;
+    if state::apply(
+        &txn,
+        request_id,
+        Step::AbandonIssuing,
+        &Guard::system(now),
+        None,
+    )
+    .await?
+    {
+        approval::Entity::delete_many()
+            .filter(approval::Column::RequestId.eq(request_id))
+            .filter(approval::Column::ReviewerId.eq(me.id))
+            .exec(&txn)
+            .await?;
+        let detail = error.to_string();
+        audit::record(
+            &txn,
+            &me.name,
+            audit::ISSUING_FAILED,
+            Some(request_id),
+            Some(&detail),
+        )
+        .await?;
+    }
+    txn.commit().await
+}

@@ -1,0 +1,114 @@
+//! Sealing documents: each sanitised upload is encrypted under a data key of its own, written
+//! to the store, and recorded by the caller's transaction; when that transaction fails, the
+//! files written for it are removed again.
+
+use chrono::{DateTime, Utc};
+use entities::document;
+use sea_orm::Set;
+use uuid::Uuid;
+
+use super::{DocumentKind, FieldErrors, FieldProblem, SubmitError, Upload};
+use crate::crypto::{self, DataKey, DocumentBinding};
+use crate::intake::CleanImage;
+use crate::services::Services;
+
+/// Sanitises each upload (none where `None`); what fails intake is a problem of its field.
+pub(super) async fn sanitize_all(
+    services: &Services,
+    uploads: impl IntoIterator<Item = (DocumentKind, Option<Upload>)>,
+) -> (Vec<(DocumentKind, CleanImage)>, FieldErrors) {
+    let mut clean = Vec::new();
+    let mut errors = FieldErrors::new();
+    for (kind, upload) in uploads {
+        let Some(upload) = upload else { continue };
+        match services.intake.sanitize(upload.bytes).await {
+            Ok(image) => clean.push((kind, image)),
+            Err(error) => {
+                errors.insert(field_name(kind), FieldProblem::Image(error));
+            }
+        }
+    }
+    (clean, errors)
+}
+
+/// Seals and writes every document of `clean`, then runs `record` with their rows (not yet
+/// inserted): the transaction that inserts them with whatever else the step records. On any
+/// failure the files written are removed, so that a failed step leaves no file behind.
+pub(super) async fn write_then<T>(
+    services: &Services,
+    request_id: Uuid,
+    clean: &[(DocumentKind, CleanImage)],
+    now: DateTime<Utc>,
+    record: impl AsyncFnOnce(Vec<document::ActiveModel>) -> Result<T, SubmitError>,
+) -> Result<T, SubmitError> {
+    let mut written = Vec::with_capacity(clean.len());
+    let result = async {
+        let mut documents = Vec::with_capacity(clean.len());
+        for (kind, image) in clean {
+            let (document, name) = seal_and_write(services, request_id, *kind, image, now).await?;
+            written.push(name);
+            documents.push(document);
+        }
+        record(documents).await
+    }
+    .await;
+    if result.is_err() {
+        for name in &written {
+            if let Err(remove_error) = services.store.remove(name).await {
+                tracing::error!(%remove_error, "cannot remove a document of a failed step");
+            }
+        }
+    }
+    result
+}
+
+/// Encrypts one sanitised document under a fresh data key and writes it to the store.
+/// Returns its row (not yet inserted) and its file name.
+async fn seal_and_write(
+    services: &Services,
+    request_id: Uuid,
+    kind: DocumentKind,
+    image: &CleanImage,
+    now: chrono::DateTime<Utc>,
+) -> Result<(document::ActiveModel, String), SubmitError> {
+    let document_id = Uuid::new_v4();
+    let binding = DocumentBinding {
+        request_id,
+        document_id,
+        key_version: services.master_key.version(),
+    };
+    let data_key = DataKey::generate()?;
+    let sealed = data_key.seal_document(&binding, &image.jpeg)?;
+    let wrapped_key = services.master_key.wrap(&data_key, &binding)?;
+    let storage_name = crate::storage::name_for(document_id);
+    services.store.put(&storage_name, sealed).await?;
+    let document = document::ActiveModel {
+        id: Set(document_id),
+        request_id: Set(request_id),
+        kind: Set(kind),
+        format_version: Set(i32::from(crypto::FORMAT_VERSION)),
+        algorithm: Set(crypto::ALGORITHM.to_owned()),
+        key_version: Set(binding.key_version as i32),
+        wrap_version: Set(None),
+        wrapped_key: Set(Some(wrapped_key)),
+        storage_name: Set(storage_name.clone()),
+        width: Set(image.width as i32),
+        height: Set(image.height as i32),
+        byte_len: Set(image.jpeg.len() as i64),
+        signals: Set(serde_json::to_string(&image.signals).unwrap_or_default()),
+        created_at: Set(now),
+        shredded_at: Set(None),
+    };
+    Ok((document, storage_name))
+}
+
+/// The form field (and stored value) of a document kind.
+pub(crate) fn field_name(kind: DocumentKind) -> &'static str {
+    match kind {
+        DocumentKind::IdFront => "id_front",
+        DocumentKind::IdBack => "id_back",
+        DocumentKind::Authorization => "authorization",
+        DocumentKind::HolderIdFront => "holder_id_front",
+        DocumentKind::HolderIdBack => "holder_id_back",
+    }
+}

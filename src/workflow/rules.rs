@@ -1,0 +1,61 @@
+//! The workflow's named query rules, beside `state::pending()`: what a live document, a live
+//! code, a request within its retention and a contested domain are, each written once.
+
+use chrono::{DateTime, Utc};
+use entities::{request, transfer_code};
+use sea_orm::sea_query::SimpleExpr;
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Select};
+use uuid::Uuid;
+
+use super::{retention_cutoff, state};
+use crate::config::Settings;
+
+pub use crate::keyring::live_documents;
+
+/// A transfer code that still works: not expired, and not erased (by expiry or an
+/// objection).
+pub fn live_codes(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(transfer_code::Column::ExpiresAt.gt(now))
+        .add(transfer_code::Column::SealedCode.is_not_null())
+}
+
+/// A request created within the retention period (an older undecided one is due to expire).
+pub fn within_retention(settings: &Settings, now: DateTime<Utc>) -> SimpleExpr {
+    request::Column::CreatedAt.gt(retention_cutoff(settings, now))
+}
+
+/// The other pending requests for `domain`, oldest first.
+pub fn other_pending(domain: &str, except: Uuid) -> Select<request::Entity> {
+    request::Entity::find()
+        .filter(request::Column::Domain.eq(domain))
+        .filter(request::Column::Id.ne(except))
+        .filter(state::pending())
+}
+
+/// The live codes for `domain` issued to other requests.
+pub fn other_live_codes(
+    domain: &str,
+    except: Uuid,
+    now: DateTime<Utc>,
+) -> Select<transfer_code::Entity> {
+    transfer_code::Entity::find()
+        .filter(transfer_code::Column::Domain.eq(domain))
+        .filter(transfer_code::Column::RequestId.ne(except))
+        .filter(live_codes(now))
+}
+
+/// Whether `domain` is contested besides the request `except`: another request for it is
+/// pending, or another code for it is live. Approving then needs a stated reason.
+pub async fn domain_contested(
+    db: &impl ConnectionTrait,
+    domain: &str,
+    except: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    Ok(other_pending(domain, except).one(db).await?.is_some()
+        || other_live_codes(domain, except, now)
+            .one(db)
+            .await?
+            .is_some())
+}

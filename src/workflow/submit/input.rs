@@ -1,0 +1,115 @@
+//! What a requester sends, from the form or the API alike, and what can be wrong with it.
+
+use std::collections::BTreeMap;
+
+use sea_orm::DbErr;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use crate::crypto::{CryptoError, TrackingToken};
+use crate::i18n::Lang;
+use crate::intake::{IntakeError, QualityProblem};
+use crate::workflow::RequestState;
+
+/// One uploaded file, held in memory only and zeroed when dropped.
+pub struct Upload {
+    pub bytes: Zeroizing<Vec<u8>>,
+}
+
+/// What a requester sends, from the form or the API alike. Text arrives as typed.
+#[derive(Default)]
+pub struct SubmissionInput {
+    pub domain: String,
+    pub full_name: String,
+    pub email: String,
+    pub phone: String,
+    pub relation: String,
+    /// For a signatory: the holder company's UID as typed.
+    pub company_uid: String,
+    /// `transfer_code` (also when empty) or `nameservers`.
+    pub kind: String,
+    /// For a nameserver change: host names separated by spaces, commas or line breaks.
+    pub nameservers: String,
+    /// A representative asks the holder to verify through their own link instead of
+    /// uploading the holder's authorisation.
+    pub holder_verifies: bool,
+    pub holder_name: String,
+    pub holder_email: String,
+    pub consent: bool,
+    /// Send photos that fail a quality check (too small, dark, bright or blurred) anyway.
+    pub send_anyway: bool,
+    /// The requester's language, for the mails they receive.
+    pub language: Lang,
+    /// Where the links in mails point (`https://desk.example`).
+    pub link_base: String,
+    pub id_front: Option<Upload>,
+    pub id_back: Option<Upload>,
+    pub authorization: Option<Upload>,
+    pub client_addr: Option<String>,
+}
+
+/// What is wrong with a field; the web layer words it for people.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FieldProblem {
+    DomainMissing,
+    /// Not a domain name at all (what was typed, cut short).
+    DomainInvalid(String),
+    DomainNotOurs,
+    NameMissing,
+    NameTooLong {
+        max_chars: usize,
+    },
+    EmailMissing,
+    EmailInvalid,
+    PhoneInvalid,
+    RelationMissing,
+    UidMissing,
+    UidInvalid,
+    KindInvalid,
+    /// Nameserver changes need a registry command to carry them out.
+    NameserversNotOffered,
+    Nameservers(crate::domains::NameserverError),
+    /// Only a representative can ask the holder to verify.
+    HolderVerifiesNotForRelation,
+    /// The holder's link goes only by mail, and no mail is configured.
+    HolderVerificationNeedsMail,
+    HolderNameMissing,
+    HolderEmailMissing,
+    HolderEmailInvalid,
+    ConsentMissing,
+    FrontMissing,
+    AuthorizationMissing,
+    Image(IntakeError),
+    /// The photo may be hard to read; the requester may send it anyway.
+    Quality(Vec<QualityProblem>),
+    NothingAsked,
+    DocumentMissing,
+}
+
+/// Problems by field name.
+pub type FieldErrors = BTreeMap<&'static str, FieldProblem>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("the submission has errors in {} field(s)", .0.len())]
+    Invalid(FieldErrors),
+    #[error("cannot store a document: {0}")]
+    Storage(#[from] std::io::Error),
+    #[error("database error: {0}")]
+    Database(#[from] DbErr),
+    #[error("encryption failed: {0}")]
+    Crypto(#[from] CryptoError),
+    #[error("no such request")]
+    NotFound,
+    #[error("too many submissions; retry after {retry_after}")]
+    TooMany { retry_after: chrono::Duration },
+}
+
+pub struct Submitted {
+    pub request_id: Uuid,
+    pub tracking_token: TrackingToken,
+    pub state: RequestState,
+}
+
+/// How long the holder's private link stays valid.
+pub const HOLDER_LINK_DAYS: i64 = 7;

@@ -1,0 +1,427 @@
+//! The typed fields of a submission, checked before any photo is decoded: each problem is
+//! recorded under its field, so that the form shows them all at once.
+
+use super::input::{FieldErrors, FieldProblem, SubmissionInput};
+use crate::domains::{is_plausible_email, normalize_domain, parse_nameservers, DomainError};
+use crate::workflow::{parse, RequestKind, RequesterRelation};
+
+const MAX_NAME_CHARS: usize = 200;
+const MAX_PHONE_CHARS: usize = 32;
+
+pub(super) struct ValidFields {
+    pub(super) domain: String,
+    pub(super) full_name: String,
+    pub(super) email: String,
+    pub(super) phone: Option<String>,
+    pub(super) relation: RequesterRelation,
+    pub(super) company_uid: Option<String>,
+    pub(super) kind: RequestKind,
+    /// One host name per line.
+    pub(super) nameservers: Option<String>,
+    /// The holder's name and address, when they verify directly.
+    pub(super) holder: Option<(String, String)>,
+}
+
+/// What this service offers besides the plain transfer-code request.
+#[derive(Clone, Copy, Debug)]
+pub struct Offers {
+    /// Nameserver changes: a registry command carries them out.
+    pub nameservers: bool,
+    /// The holder verifying through their own link: only a mail delivers it to them alone.
+    pub holder_verification: bool,
+}
+
+impl Offers {
+    pub const ALL: Offers = Offers {
+        nameservers: true,
+        holder_verification: true,
+    };
+
+    pub fn of(settings: &crate::config::Settings) -> Offers {
+        Offers {
+            nameservers: settings.registry_command.is_some(),
+            holder_verification: settings.smtp_url.is_some(),
+        }
+    }
+}
+
+/// The domain as typed, normalised (lowercase, IDN as punycode) once for the whole
+/// submission; a problem is recorded under its field.
+pub(super) fn check_domain(input: &SubmissionInput, errors: &mut FieldErrors) -> Option<String> {
+    match normalize_domain(&input.domain) {
+        Ok(domain) => Some(domain),
+        Err(DomainError::Empty) => {
+            errors.insert("domain", FieldProblem::DomainMissing);
+            None
+        }
+        Err(DomainError::Invalid(typed)) => {
+            errors.insert(
+                "domain",
+                FieldProblem::DomainInvalid(typed.chars().take(80).collect()),
+            );
+            None
+        }
+    }
+}
+
+/// Checks every typed field but the domain (see [`check_domain`]), each problem under its
+/// field; the fields when all are right.
+pub(super) fn validate_fields(
+    input: &SubmissionInput,
+    domain: Option<String>,
+    offers: &Offers,
+    errors: &mut FieldErrors,
+) -> Option<ValidFields> {
+    let full_name = collapse_whitespace(&input.full_name);
+    if full_name.is_empty() {
+        errors.insert("full_name", FieldProblem::NameMissing);
+    } else if full_name.chars().count() > MAX_NAME_CHARS {
+        errors.insert(
+            "full_name",
+            FieldProblem::NameTooLong {
+                max_chars: MAX_NAME_CHARS,
+            },
+        );
+    }
+    let email = input.email.trim().to_owned();
+    if email.is_empty() {
+        errors.insert("email", FieldProblem::EmailMissing);
+    } else if !is_plausible_email(&email) {
+        errors.insert("email", FieldProblem::EmailInvalid);
+    }
+    let phone = collapse_whitespace(&input.phone);
+    let phone_ok = phone.chars().count() <= MAX_PHONE_CHARS
+        && phone
+            .chars()
+            .enumerate()
+            .all(|(i, c)| c.is_ascii_digit() || " ()-./".contains(c) || (i == 0 && c == '+'));
+    if !phone_ok {
+        errors.insert("phone", FieldProblem::PhoneInvalid);
+    }
+    let relation = parse(input.relation.trim());
+    if relation.is_none() {
+        errors.insert("relation", FieldProblem::RelationMissing);
+    }
+    let company_uid = match relation {
+        Some(RequesterRelation::Signatory) if input.company_uid.trim().is_empty() => {
+            errors.insert("company_uid", FieldProblem::UidMissing);
+            None
+        }
+        Some(RequesterRelation::Signatory) => {
+            let uid = crate::uid::normalize(&input.company_uid);
+            if uid.is_none() {
+                errors.insert("company_uid", FieldProblem::UidInvalid);
+            }
+            uid
+        }
+        _ => None,
+    };
+    let kind = match input.kind.trim() {
+        "" => Some(RequestKind::TransferCode),
+        typed => parse::<RequestKind>(typed),
+    };
+    let nameservers = match kind {
+        None => {
+            errors.insert("kind", FieldProblem::KindInvalid);
+            None
+        }
+        Some(RequestKind::Nameservers) if !offers.nameservers => {
+            errors.insert("kind", FieldProblem::NameserversNotOffered);
+            None
+        }
+        Some(RequestKind::Nameservers) => match parse_nameservers(&input.nameservers) {
+            Ok(hosts) => Some(hosts.join("\n")),
+            Err(problem) => {
+                errors.insert("nameservers", FieldProblem::Nameservers(problem));
+                None
+            }
+        },
+        Some(RequestKind::TransferCode) => None,
+    };
+    let holder = if input.holder_verifies && !offers.holder_verification {
+        errors.insert("holder_verifies", FieldProblem::HolderVerificationNeedsMail);
+        None
+    } else if input.holder_verifies {
+        validate_holder(input, relation, errors)
+    } else {
+        None
+    };
+    if !input.consent {
+        errors.insert("consent", FieldProblem::ConsentMissing);
+    }
+    match (domain, relation, kind) {
+        (Some(domain), Some(relation), Some(kind)) if errors.is_empty() => Some(ValidFields {
+            domain,
+            full_name,
+            email,
+            phone: (!phone.is_empty()).then_some(phone),
+            relation,
+            company_uid,
+            kind,
+            nameservers,
+            holder,
+        }),
+        _ => None,
+    }
+}
+
+/// The holder's name and a working address, for a representative who asks them to verify.
+fn validate_holder(
+    input: &SubmissionInput,
+    relation: Option<RequesterRelation>,
+    errors: &mut FieldErrors,
+) -> Option<(String, String)> {
+    if relation.is_some_and(|r| r != RequesterRelation::Representative) {
+        errors.insert(
+            "holder_verifies",
+            FieldProblem::HolderVerifiesNotForRelation,
+        );
+        return None;
+    }
+    let name = collapse_whitespace(&input.holder_name);
+    if name.is_empty() {
+        errors.insert("holder_name", FieldProblem::HolderNameMissing);
+    } else if name.chars().count() > MAX_NAME_CHARS {
+        errors.insert(
+            "holder_name",
+            FieldProblem::NameTooLong {
+                max_chars: MAX_NAME_CHARS,
+            },
+        );
+    }
+    let email = input.holder_email.trim().to_owned();
+    if email.is_empty() {
+        errors.insert("holder_email", FieldProblem::HolderEmailMissing);
+    } else if !is_plausible_email(&email) {
+        errors.insert("holder_email", FieldProblem::HolderEmailInvalid);
+    }
+    let valid = !errors.contains_key("holder_name") && !errors.contains_key("holder_email");
+    valid.then_some((name, email))
+}
+
+fn collapse_whitespace(text: &str) -> String {
+    text.split_whitespace()
+        .map(|part| part.chars().filter(|c| !c.is_control()).collect::<String>())
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn validate(
+        input: &SubmissionInput,
+        offers: &Offers,
+        errors: &mut FieldErrors,
+    ) -> Option<ValidFields> {
+        let domain = check_domain(input, errors);
+        validate_fields(input, domain, offers, errors)
+    }
+
+    fn valid_input() -> SubmissionInput {
+        SubmissionInput {
+            domain: "Example.com".into(),
+            full_name: "  Anna   Muster ".into(),
+            email: "anna@example.org".into(),
+            phone: "+41 44 000 00 00".into(),
+            relation: "holder".into(),
+            consent: true,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn valid_fields_are_normalised() {
+        let mut errors = FieldErrors::new();
+        let fields = validate(&valid_input(), &Offers::ALL, &mut errors).unwrap();
+        assert!(errors.is_empty());
+        assert_eq!(fields.domain, "example.com");
+        assert_eq!(fields.full_name, "Anna Muster");
+        assert_eq!(fields.relation, RequesterRelation::Holder);
+    }
+
+    #[test]
+    fn every_bad_field_gets_its_own_message() {
+        let input = SubmissionInput {
+            domain: "not a domain".into(),
+            full_name: " ".into(),
+            email: "anna".into(),
+            phone: "call me maybe".into(),
+            relation: "cousin".into(),
+            consent: false,
+            ..Default::default()
+        };
+        let mut errors = FieldErrors::new();
+        assert!(validate(&input, &Offers::ALL, &mut errors).is_none());
+        let fields: Vec<_> = errors.keys().copied().collect();
+        assert_eq!(
+            fields,
+            [
+                "consent",
+                "domain",
+                "email",
+                "full_name",
+                "phone",
+                "relation"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_signatory_gives_a_uid_with_a_right_check_digit() {
+        let signatory = |uid: &str| SubmissionInput {
+            relation: "signatory".into(),
+            company_uid: uid.into(),
+            ..valid_input()
+        };
+        let mut errors = FieldErrors::new();
+        let fields = validate(&signatory("che 123 456 788"), &Offers::ALL, &mut errors).unwrap();
+        assert_eq!(fields.company_uid.as_deref(), Some("CHE-123.456.788"));
+        for (uid, problem) in [
+            ("CHE-123.456.789", FieldProblem::UidInvalid),
+            ("", FieldProblem::UidMissing),
+        ] {
+            let mut errors = FieldErrors::new();
+            assert!(validate(&signatory(uid), &Offers::ALL, &mut errors).is_none());
+            assert_eq!(errors.get("company_uid"), Some(&problem));
+        }
+    }
+
+    #[test]
+    fn a_nameserver_change_lists_its_hosts_and_needs_a_registry_command() {
+        let change = |hosts: &str| SubmissionInput {
+            kind: "nameservers".into(),
+            nameservers: hosts.into(),
+            ..valid_input()
+        };
+        let mut errors = FieldErrors::new();
+        let fields = validate(
+            &change("ns1.new.ch, NS2.new.ch."),
+            &Offers::ALL,
+            &mut errors,
+        )
+        .unwrap();
+        assert_eq!(fields.kind, RequestKind::Nameservers);
+        assert_eq!(
+            fields.nameservers.as_deref(),
+            Some("ns1.new.ch\nns2.new.ch")
+        );
+        let mut errors = FieldErrors::new();
+        assert!(validate(&change("ns1.new.ch"), &Offers::ALL, &mut errors).is_none());
+        assert!(matches!(
+            errors.get("nameservers"),
+            Some(FieldProblem::Nameservers(_))
+        ));
+        let mut errors = FieldErrors::new();
+        assert!(validate(
+            &change("ns1.new.ch ns2.new.ch"),
+            &Offers {
+                nameservers: false,
+                ..Offers::ALL
+            },
+            &mut errors
+        )
+        .is_none());
+        assert_eq!(
+            errors.get("kind"),
+            Some(&FieldProblem::NameserversNotOffered)
+        );
+        let mut errors = FieldErrors::new();
+        let odd = SubmissionInput {
+            kind: "dns".into(),
+            ..valid_input()
+        };
+        assert!(validate(&odd, &Offers::ALL, &mut errors).is_none());
+        assert_eq!(errors.get("kind"), Some(&FieldProblem::KindInvalid));
+        let mut errors = FieldErrors::new();
+        let plain = validate(&valid_input(), &Offers::ALL, &mut errors).unwrap();
+        assert_eq!(plain.kind, RequestKind::TransferCode);
+        assert_eq!(plain.nameservers, None);
+    }
+
+    #[test]
+    fn only_a_representative_asks_the_holder_with_a_name_and_an_address() {
+        let asking = |relation: &str, name: &str, email: &str| SubmissionInput {
+            relation: relation.into(),
+            holder_verifies: true,
+            holder_name: name.into(),
+            holder_email: email.into(),
+            ..valid_input()
+        };
+        let mut errors = FieldErrors::new();
+        let fields = validate(
+            &asking("representative", " Hans  Halter", "hans@example.net"),
+            &Offers::ALL,
+            &mut errors,
+        )
+        .unwrap();
+        assert_eq!(
+            fields.holder,
+            Some(("Hans Halter".into(), "hans@example.net".into()))
+        );
+        let mut errors = FieldErrors::new();
+        assert!(validate(
+            &asking("holder", "Hans", "h@example.net"),
+            &Offers::ALL,
+            &mut errors
+        )
+        .is_none());
+        assert_eq!(
+            errors.get("holder_verifies"),
+            Some(&FieldProblem::HolderVerifiesNotForRelation)
+        );
+        let mut errors = FieldErrors::new();
+        assert!(validate(
+            &asking("representative", "", "hans"),
+            &Offers::ALL,
+            &mut errors
+        )
+        .is_none());
+        assert_eq!(
+            errors.get("holder_name"),
+            Some(&FieldProblem::HolderNameMissing)
+        );
+        assert_eq!(
+            errors.get("holder_email"),
+            Some(&FieldProblem::HolderEmailInvalid)
+        );
+    }
+
+    #[test]
+    fn without_mail_the_holder_cannot_be_asked_to_verify() {
+        let input = SubmissionInput {
+            relation: "representative".into(),
+            holder_verifies: true,
+            holder_name: "Hans Halter".into(),
+            holder_email: "hans@example.net".into(),
+            ..valid_input()
+        };
+        let no_mail = Offers {
+            holder_verification: false,
+            ..Offers::ALL
+        };
+        let mut errors = FieldErrors::new();
+        assert!(validate(&input, &no_mail, &mut errors).is_none());
+        assert_eq!(
+            errors.get("holder_verifies"),
+            Some(&FieldProblem::HolderVerificationNeedsMail)
+        );
+    }
+
+    #[test]
+    fn one_bad_field_is_enough_to_refuse() {
+        for change in [
+            |i: &mut SubmissionInput| i.consent = false,
+            |i: &mut SubmissionInput| i.phone = "abc".into(),
+            |i: &mut SubmissionInput| i.email = "x".into(),
+        ] {
+            let mut input = valid_input();
+            change(&mut input);
+            let mut errors = FieldErrors::new();
+            assert!(validate(&input, &Offers::ALL, &mut errors).is_none());
+            assert_eq!(errors.len(), 1);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! A document as a reviewer sees it: decrypted in memory, watermarked with the viewer, the
+//! time and the request, and audited.
+
+use chrono::{DateTime, Utc};
+use entities::{document, reviewer};
+use sea_orm::{ActiveEnum, ColumnTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::audit;
+use crate::crypto::DocumentBinding;
+use crate::services::Services;
+use crate::workflow::queue::renew;
+use crate::workflow::{short_id, ReviewError};
+
+/// Decrypts one document in memory and watermarks it with the viewer, the time and the
+/// request. Only a live document of this very request, not past its retention, opens;
+/// every view is audited.
+pub async fn view_document(
+    services: &Services,
+    request_id: Uuid,
+    document_id: Uuid,
+    viewer: &reviewer::Model,
+    now: DateTime<Utc>,
+) -> Result<Vec<u8>, ReviewError> {
+    crate::workflow::expiry::expire_if_due(services, request_id, now).await?;
+    let found = document::Entity::find_by_id(document_id)
+        .filter(document::Column::RequestId.eq(request_id))
+        .one(&services.db)
+        .await?
+        .ok_or(ReviewError::NotFound)?;
+    let wrapped = found.wrapped_key.as_ref().ok_or(ReviewError::NotFound)?;
+    let binding = DocumentBinding {
+        request_id,
+        document_id,
+        key_version: u32::try_from(found.key_version).map_err(|_| ReviewError::Unreadable)?,
+    };
+    // After a rotation the data key is wrapped under a later version than the document
+    // was sealed under.
+    let wrap_version = found.wrap_version.unwrap_or(found.key_version);
+    let wrapping = DocumentBinding {
+        key_version: u32::try_from(wrap_version).map_err(|_| ReviewError::Unreadable)?,
+        ..binding
+    };
+    let data_key = services
+        .master_key
+        .unwrap(wrapped, &wrapping)
+        .map_err(|_| ReviewError::Unreadable)?;
+    let kind = found.kind.to_value();
+    let detail = format!("{kind} (key version {wrap_version})");
+    audit::record(
+        &services.db,
+        &viewer.name,
+        audit::KEY_USE,
+        Some(request_id),
+        Some(&detail),
+    )
+    .await?;
+    let sealed = services
+        .store
+        .get(&found.storage_name)
+        .await
+        .map_err(|_| ReviewError::Unreadable)?;
+    let stamp = format!(
+        "{} {} #{}",
+        viewer.name,
+        now.format("%Y-%m-%d %H:%M UTC"),
+        short_id(request_id)
+    );
+    let viewed = tokio::task::spawn_blocking(move || {
+        let plain = data_key
+            .open_document(&binding, &sealed)
+            .map_err(|_| ReviewError::Unreadable)?;
+        crate::watermark::watermark_jpeg(&plain, &stamp).map_err(|_| ReviewError::Unreadable)
+    })
+    .await
+    .map_err(|_| ReviewError::Unreadable)??;
+    audit::record(
+        &services.db,
+        &viewer.name,
+        audit::DOCUMENT_VIEW,
+        Some(request_id),
+        Some(&kind),
+    )
+    .await?;
+    renew(&services.db, request_id, viewer, now).await?;
+    Ok(viewed)
+}
