@@ -180,9 +180,16 @@ async fn view_stages(services: &Services, document: &entities::document::Model) 
             stages[stage].1.push(clock.elapsed().as_secs_f64() * 1000.0);
             clock = Instant::now();
         };
-        transfer_desk::audit::record(&services.db, "bench", "bench", None, None)
-            .await
-            .unwrap();
+        use transfer_desk::audit::{record, Action, Actor};
+        record(
+            &services.db,
+            Actor::Reviewer("bench"),
+            Action::KeyUse,
+            None,
+            None,
+        )
+        .await
+        .unwrap();
         lap(0, &mut stages);
         let sealed = services.store.get(&document.storage_name).await.unwrap();
         lap(1, &mut stages);

@@ -8,59 +8,183 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-pub const LOGIN: &str = "login";
-pub const LOGIN_FAILED: &str = "login_failed";
-pub const LOGIN_THROTTLED: &str = "login_throttled";
-pub const LOGOUT: &str = "logout";
-pub const SETUP: &str = "setup";
-pub const REVIEWER_ADDED: &str = "reviewer_added";
-pub const REVIEWER_DISABLED: &str = "reviewer_disabled";
-pub const PASSWORD_CHANGED: &str = "password_changed";
-pub const PASSWORD_CHANGE_REFUSED: &str = "password_change_refused";
-pub const PASSWORD_RESET: &str = "password_reset";
-pub const REVIEWER_ENABLED: &str = "reviewer_enabled";
-pub const CLAIM: &str = "claim";
-pub const RELEASE: &str = "release";
-pub const DOCUMENT_VIEW: &str = "document_view";
-pub const KEY_USE: &str = "key_use";
-pub const APPROVAL: &str = "approval";
-pub const DECISION: &str = "decision";
-pub const DOCUMENT_REQUESTED: &str = "document_requested";
-pub const DOCUMENT_REPLACED: &str = "document_replaced";
-pub const SHRED: &str = "shred";
-pub const CODE_ISSUED: &str = "code_issued";
-pub const CODE_ERASED: &str = "code_erased";
-pub const EXPIRED: &str = "expired";
-pub const ISSUING_FAILED: &str = "issuing_failed";
-pub const PERSONAL_DATA_ERASED: &str = "personal_data_erased";
-pub const NOTICE_POSTED: &str = "notice_posted";
-pub const NOTICE_ENDED: &str = "notice_ended";
-pub const NAMESERVERS_SET: &str = "nameservers_set";
-pub const HOLDER_CONFIRMED: &str = "holder_confirmed";
-pub const HOLDER_REFUSED: &str = "holder_refused";
-pub const MESSAGE_SENT: &str = "message_sent";
-pub const OBJECTION: &str = "objection";
-pub const CODE_CANCELLED: &str = "code_cancelled";
-pub const CODE_CANCEL_FAILED: &str = "code_cancel_failed";
-pub const OBJECTION_HANDLED: &str = "objection_handled";
-pub const DOMAIN_LIMIT_CLEARED: &str = "domain_limit_cleared";
-pub const NAMESERVERS_RESTORED: &str = "nameservers_restored";
-pub const NAMESERVERS_RESTORE_FAILED: &str = "nameservers_restore_failed";
-pub const NAMESERVERS_APPROVED: &str = "nameservers_approved";
-pub const NAMESERVERS_HAND_OFF_FAILED: &str = "nameservers_hand_off_failed";
-pub const APPROVAL_WITHDRAWN: &str = "approval_withdrawn";
+/// What was done, as the audit trail records it (stored as its name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Login,
+    LoginFailed,
+    LoginThrottled,
+    Logout,
+    Setup,
+    ReviewerAdded,
+    ReviewerDisabled,
+    PasswordChanged,
+    PasswordChangeRefused,
+    PasswordReset,
+    ReviewerEnabled,
+    Claim,
+    Release,
+    DocumentView,
+    KeyUse,
+    Approval,
+    Decision,
+    DocumentRequested,
+    DocumentReplaced,
+    Shred,
+    CodeIssued,
+    CodeErased,
+    Expired,
+    IssuingFailed,
+    PersonalDataErased,
+    NoticePosted,
+    NoticeEnded,
+    NameserversSet,
+    HolderConfirmed,
+    HolderRefused,
+    MessageSent,
+    Objection,
+    CodeCancelled,
+    CodeCancelFailed,
+    ObjectionHandled,
+    DomainLimitCleared,
+    NameserversRestored,
+    NameserversRestoreFailed,
+    NameserversApproved,
+    NameserversHandOffFailed,
+    ApprovalWithdrawn,
+}
+
+impl Action {
+    pub const ALL: [Action; 41] = [
+        Action::Login,
+        Action::LoginFailed,
+        Action::LoginThrottled,
+        Action::Logout,
+        Action::Setup,
+        Action::ReviewerAdded,
+        Action::ReviewerDisabled,
+        Action::PasswordChanged,
+        Action::PasswordChangeRefused,
+        Action::PasswordReset,
+        Action::ReviewerEnabled,
+        Action::Claim,
+        Action::Release,
+        Action::DocumentView,
+        Action::KeyUse,
+        Action::Approval,
+        Action::Decision,
+        Action::DocumentRequested,
+        Action::DocumentReplaced,
+        Action::Shred,
+        Action::CodeIssued,
+        Action::CodeErased,
+        Action::Expired,
+        Action::IssuingFailed,
+        Action::PersonalDataErased,
+        Action::NoticePosted,
+        Action::NoticeEnded,
+        Action::NameserversSet,
+        Action::HolderConfirmed,
+        Action::HolderRefused,
+        Action::MessageSent,
+        Action::Objection,
+        Action::CodeCancelled,
+        Action::CodeCancelFailed,
+        Action::ObjectionHandled,
+        Action::DomainLimitCleared,
+        Action::NameserversRestored,
+        Action::NameserversRestoreFailed,
+        Action::NameserversApproved,
+        Action::NameserversHandOffFailed,
+        Action::ApprovalWithdrawn,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Login => "login",
+            Action::LoginFailed => "login_failed",
+            Action::LoginThrottled => "login_throttled",
+            Action::Logout => "logout",
+            Action::Setup => "setup",
+            Action::ReviewerAdded => "reviewer_added",
+            Action::ReviewerDisabled => "reviewer_disabled",
+            Action::PasswordChanged => "password_changed",
+            Action::PasswordChangeRefused => "password_change_refused",
+            Action::PasswordReset => "password_reset",
+            Action::ReviewerEnabled => "reviewer_enabled",
+            Action::Claim => "claim",
+            Action::Release => "release",
+            Action::DocumentView => "document_view",
+            Action::KeyUse => "key_use",
+            Action::Approval => "approval",
+            Action::Decision => "decision",
+            Action::DocumentRequested => "document_requested",
+            Action::DocumentReplaced => "document_replaced",
+            Action::Shred => "shred",
+            Action::CodeIssued => "code_issued",
+            Action::CodeErased => "code_erased",
+            Action::Expired => "expired",
+            Action::IssuingFailed => "issuing_failed",
+            Action::PersonalDataErased => "personal_data_erased",
+            Action::NoticePosted => "notice_posted",
+            Action::NoticeEnded => "notice_ended",
+            Action::NameserversSet => "nameservers_set",
+            Action::HolderConfirmed => "holder_confirmed",
+            Action::HolderRefused => "holder_refused",
+            Action::MessageSent => "message_sent",
+            Action::Objection => "objection",
+            Action::CodeCancelled => "code_cancelled",
+            Action::CodeCancelFailed => "code_cancel_failed",
+            Action::ObjectionHandled => "objection_handled",
+            Action::DomainLimitCleared => "domain_limit_cleared",
+            Action::NameserversRestored => "nameservers_restored",
+            Action::NameserversRestoreFailed => "nameservers_restore_failed",
+            Action::NameserversApproved => "nameservers_approved",
+            Action::NameserversHandOffFailed => "nameservers_hand_off_failed",
+            Action::ApprovalWithdrawn => "approval_withdrawn",
+        }
+    }
+}
+
+/// Who did it: a reviewer by name (or the name typed at a sign-in), or one of the parties
+/// that have no account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor<'a> {
+    Reviewer(&'a str),
+    /// The service itself (the sweeper, the registry's answers).
+    System,
+    /// The holder, from their own link.
+    Holder,
+    /// The registrant on file, from the link in their notice.
+    Registrant,
+    /// The requester, from their tracking page.
+    Requester,
+}
+
+impl Actor<'_> {
+    pub fn name(&self) -> &str {
+        match self {
+            Actor::Reviewer(name) => name,
+            Actor::System => "system",
+            Actor::Holder => "holder",
+            Actor::Registrant => "registrant",
+            Actor::Requester => "requester",
+        }
+    }
+}
 
 pub async fn record(
     db: &impl ConnectionTrait,
-    actor: &str,
-    action: &str,
+    actor: Actor<'_>,
+    action: Action,
     request_id: Option<Uuid>,
     detail: Option<&str>,
 ) -> Result<(), DbErr> {
     audit_event::ActiveModel {
         at: Set(Utc::now()),
-        actor: Set(actor.chars().take(64).collect()),
-        action: Set(action.to_owned()),
+        actor: Set(actor.name().chars().take(64).collect()),
+        action: Set(action.as_str().to_owned()),
         request_id: Set(request_id),
         detail: Set(detail.map(|d| d.chars().take(500).collect())),
         ..Default::default()

@@ -268,43 +268,80 @@ impl fmt::Debug for MasterKey {
     }
 }
 
-/// The requester's private tracking secret: 256 random bits, base64url. Only its SHA-256
-/// is stored. `Debug` prints nothing of it, so it cannot slip into a log by accident.
+/// A secret of 256 random bits, base64url: what every private link and session is made of.
+/// Only its SHA-256 is stored. `Debug` prints nothing of it, so it cannot slip into a log.
 #[derive(Clone, PartialEq, Eq)]
-pub struct TrackingToken(Zeroizing<String>);
+struct Token(Zeroizing<String>);
 
-impl TrackingToken {
-    pub fn generate() -> Result<Self, CryptoError> {
+impl Token {
+    fn generate() -> Result<Self, CryptoError> {
         let bytes = Zeroizing::new(random_bytes::<32>()?);
         Ok(Self(Zeroizing::new(
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(*bytes),
         )))
     }
 
-    /// Accepts only what [`TrackingToken::generate`] can produce (43 base64url characters).
-    pub fn parse(text: &str) -> Option<Self> {
+    /// Accepts only what `generate` can produce (43 base64url characters).
+    fn parse(text: &str) -> Option<Self> {
         let valid = text.len() == 43
             && text
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         valid.then(|| Self(Zeroizing::new(text.to_owned())))
     }
-
-    pub fn hash(&self) -> [u8; 32] {
-        sha256(self.0.as_bytes())
-    }
-
-    /// The token itself, for the one place that must show it: the requester's link.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Debug for TrackingToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("TrackingToken(..)")
-    }
+/// One token type per door, so that the type says which door a token opens: a holder's
+/// token can never be taken for a tracking token, nor a password link for a session.
+macro_rules! tokens {
+    ($($(#[$doc:meta])* $name:ident),+ $(,)?) => {$(
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct $name(Token);
+
+        impl $name {
+            pub fn generate() -> Result<Self, CryptoError> {
+                Token::generate().map(Self)
+            }
+
+            /// Accepts only what `generate` can produce (43 base64url characters).
+            pub fn parse(text: &str) -> Option<Self> {
+                Token::parse(text).map(Self)
+            }
+
+            pub fn hash(&self) -> [u8; 32] {
+                sha256(self.0 .0.as_bytes())
+            }
+
+            /// The token itself, for the one place that must show or send it.
+            pub fn expose(&self) -> &str {
+                &self.0 .0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "(..)"))
+            }
+        }
+    )+};
 }
+
+tokens!(
+    /// The requester's private tracking link (and the API's bearer token).
+    TrackingToken,
+    /// The holder's private link, mailed to the holder alone.
+    HolderToken,
+    /// The registrant's "this was not me" link, mailed with the approval notice.
+    ObjectionToken,
+    /// A one-time link that sets a reviewer's password (the first admin's, an invitation,
+    /// a reset).
+    PasswordLinkToken,
+    /// A reviewer's session, in its cookie.
+    SessionToken,
+    /// The per-visitor secret that forms carry.
+    FormSecret,
+);
 
 #[cfg(test)]
 mod tests {

@@ -338,13 +338,9 @@ mod tests {
         for relation in RequesterRelation::iter() {
             used.insert(format!("relation-{}", relation.to_value()));
         }
-        let events = regex::Regex::new(r#"pub const [A-Z_]+: &str = "([a-z_]+)";"#).unwrap();
-        let state_rs =
-            std::fs::read_to_string(Path::new(ROOT).join("src/workflow/state.rs")).unwrap();
-        let event_module = &state_rs[state_rs.find("pub mod event").unwrap()..];
-        for event in events.captures_iter(event_module) {
-            used.insert(format!("event-{}", &event[1]));
-            used.insert(format!("staff-event-{}", &event[1]));
+        for event in crate::workflow::Event::ALL {
+            used.insert(format!("event-{}", event.as_str()));
+            used.insert(format!("staff-event-{}", event.as_str()));
         }
         for severity in crate::notices::SEVERITIES {
             used.insert(format!("severity-{severity}"));

@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::audit;
+use crate::audit::{self, Action, Actor};
 
 pub const SEVERITIES: [&str; 3] = ["info", "warning", "outage"];
 pub const LANGUAGES: [&str; 4] = ["en", "fr", "de", "it"];
@@ -172,8 +172,8 @@ impl NoticeBoard {
         .await?;
         audit::record(
             db,
-            actor,
-            audit::NOTICE_POSTED,
+            Actor::Reviewer(actor),
+            Action::NoticePosted,
             None,
             Some(&notice.severity),
         )
@@ -198,7 +198,7 @@ impl NoticeBoard {
             .exec(db)
             .await?;
         if ended.rows_affected == 1 {
-            audit::record(db, actor, audit::NOTICE_ENDED, None, None).await?;
+            audit::record(db, Actor::Reviewer(actor), Action::NoticeEnded, None, None).await?;
         }
         self.refresh(db, now).await?;
         Ok(ended.rows_affected == 1)

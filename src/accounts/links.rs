@@ -12,8 +12,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{existing, insert_reviewer, password, revoke_all_sessions, AccountError};
-use crate::audit;
-use crate::crypto::TrackingToken;
+use crate::audit::{self, Action, Actor};
+use crate::crypto::PasswordLinkToken;
 
 /// How long an invitation or reset link works.
 pub const PASSWORD_LINK_VALIDITY: Duration = Duration::hours(24);
@@ -37,9 +37,9 @@ async fn void_links(db: &impl ConnectionTrait, reviewer_id: Uuid) -> Result<(), 
 async fn issue_link(
     db: &impl ConnectionTrait,
     reviewer_id: Uuid,
-) -> Result<TrackingToken, AccountError> {
+) -> Result<PasswordLinkToken, AccountError> {
     void_links(db, reviewer_id).await?;
-    let token = TrackingToken::generate().map_err(|_| password::PasswordError::Hashing)?;
+    let token = PasswordLinkToken::generate().map_err(|_| password::PasswordError::Hashing)?;
     setup_token::ActiveModel {
         token_hash: Set(token.hash().to_vec()),
         expires_at: Set(Utc::now() + PASSWORD_LINK_VALIDITY),
@@ -57,7 +57,7 @@ pub async fn invite_reviewer(
     name: &str,
     is_admin: bool,
     actor: &str,
-) -> Result<TrackingToken, AccountError> {
+) -> Result<PasswordLinkToken, AccountError> {
     let txn = db.begin().await?;
     let created = insert_reviewer(&txn, name, NO_PASSWORD.into(), is_admin, actor).await?;
     let token = issue_link(&txn, created.id).await?;
@@ -71,7 +71,7 @@ pub async fn reset_password(
     db: &DatabaseConnection,
     name: &str,
     actor: &str,
-) -> Result<TrackingToken, AccountError> {
+) -> Result<PasswordLinkToken, AccountError> {
     let found = existing(db, name).await?;
     let txn = db.begin().await?;
     let id = found.id;
@@ -81,7 +81,14 @@ pub async fn reset_password(
     active.update(&txn).await?;
     revoke_all_sessions(&txn, id).await?;
     let token = issue_link(&txn, id).await?;
-    audit::record(&txn, actor, audit::PASSWORD_RESET, None, Some(name)).await?;
+    audit::record(
+        &txn,
+        Actor::Reviewer(actor),
+        Action::PasswordReset,
+        None,
+        Some(name),
+    )
+    .await?;
     txn.commit().await?;
     Ok(token)
 }
@@ -89,7 +96,7 @@ pub async fn reset_password(
 /// The reviewer a usable (unused, unexpired) password link is for; none for a disabled one.
 pub async fn password_link_holder(
     db: &impl ConnectionTrait,
-    token: &TrackingToken,
+    token: &PasswordLinkToken,
 ) -> Result<Option<reviewer::Model>, DbErr> {
     let Some(link) = setup_token::Entity::find_by_id(token.hash().to_vec())
         .one(db)
@@ -113,7 +120,7 @@ pub async fn password_link_holder(
 /// used); ends the reviewer's sessions.
 pub async fn complete_password_link(
     db: &DatabaseConnection,
-    token: &TrackingToken,
+    token: &PasswordLinkToken,
     new_password: &str,
 ) -> Result<Option<reviewer::Model>, AccountError> {
     password::check_length(new_password)?;
@@ -122,13 +129,7 @@ pub async fn complete_password_link(
     let Some(holder) = password_link_holder(&txn, token).await? else {
         return Ok(None);
     };
-    let used = setup_token::Entity::update_many()
-        .col_expr(setup_token::Column::UsedAt, Expr::value(Utc::now()))
-        .filter(setup_token::Column::TokenHash.eq(token.hash().to_vec()))
-        .filter(setup_token::Column::UsedAt.is_null())
-        .exec(&txn)
-        .await?;
-    if used.rows_affected != 1 {
+    if !super::use_link(&txn, token).await? {
         return Ok(None);
     }
     void_links(&txn, holder.id).await?;
@@ -141,8 +142,8 @@ pub async fn complete_password_link(
     revoke_all_sessions(&txn, id).await?;
     audit::record(
         &txn,
-        &name,
-        audit::PASSWORD_CHANGED,
+        Actor::Reviewer(&name),
+        Action::PasswordChanged,
         None,
         Some("through a one-time link"),
     )
@@ -168,11 +169,11 @@ pub async fn set_disabled(
         void_links(db, id).await?;
     }
     let action = if disabled {
-        audit::REVIEWER_DISABLED
+        Action::ReviewerDisabled
     } else {
-        audit::REVIEWER_ENABLED
+        Action::ReviewerEnabled
     };
-    audit::record(db, actor, action, None, Some(name))
+    audit::record(db, Actor::Reviewer(actor), action, None, Some(name))
         .await
         .map_err(AccountError::from)
 }

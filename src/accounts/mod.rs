@@ -19,8 +19,8 @@ pub use links::{
 pub use password::PasswordError;
 pub use throttle::{LoginThrottle, ThrottlePolicy, Verdict};
 
-use crate::audit;
-use crate::crypto::TrackingToken;
+use crate::audit::{self, Action, Actor};
+use crate::crypto::{FormSecret, PasswordLinkToken, SessionToken};
 
 pub const SESSION_IDLE: Duration = Duration::minutes(30);
 pub const SESSION_ABSOLUTE: Duration = Duration::hours(12);
@@ -121,7 +121,14 @@ async fn insert_reviewer(
     }
     .insert(db)
     .await?;
-    audit::record(db, actor, audit::REVIEWER_ADDED, None, Some(name)).await?;
+    audit::record(
+        db,
+        Actor::Reviewer(actor),
+        Action::ReviewerAdded,
+        None,
+        Some(name),
+    )
+    .await?;
     Ok(created)
 }
 
@@ -167,14 +174,21 @@ pub async fn change_password(
     active.password_changed_at = Set(Utc::now());
     active.update(db).await?;
     revoke_all_sessions(db, id).await?;
-    audit::record(db, name, audit::PASSWORD_CHANGED, None, None).await?;
+    audit::record(
+        db,
+        Actor::Reviewer(name),
+        Action::PasswordChanged,
+        None,
+        None,
+    )
+    .await?;
     Ok(())
 }
 
 pub enum LoginOutcome {
     Success {
         reviewer: reviewer::Model,
-        session_id: TrackingToken,
+        session_id: SessionToken,
     },
     /// Wrong name or password, or a disabled account: one answer for all.
     Refused,
@@ -198,7 +212,14 @@ pub async fn login(
             // One line per account, address and window: a flood of throttled attempts must
             // not push the real events off the audit page.
             if throttle.first_refusal(db, name, client_addr, now).await? {
-                audit::record(db, name, audit::LOGIN_THROTTLED, None, Some(client_addr)).await?;
+                audit::record(
+                    db,
+                    Actor::Reviewer(name),
+                    Action::LoginThrottled,
+                    None,
+                    Some(client_addr),
+                )
+                .await?;
             }
             return Ok(LoginOutcome::Throttled {
                 retry_after_minutes: (until - now).num_minutes() + 1,
@@ -216,7 +237,14 @@ pub async fn login(
         Some(reviewer) if matches && !reviewer.disabled => reviewer,
         _ => {
             throttle.failed(db, name, now).await?;
-            audit::record(db, name, audit::LOGIN_FAILED, None, Some(client_addr)).await?;
+            audit::record(
+                db,
+                Actor::Reviewer(name),
+                Action::LoginFailed,
+                None,
+                Some(client_addr),
+            )
+            .await?;
             crate::meters::failed_sign_in();
             return Ok(LoginOutcome::Refused);
         }
@@ -230,7 +258,14 @@ pub async fn login(
         reviewer
     };
     let session_id = create_session(db, reviewer.id, now).await?;
-    audit::record(db, &reviewer.name, audit::LOGIN, None, Some(client_addr)).await?;
+    audit::record(
+        db,
+        Actor::Reviewer(&reviewer.name),
+        Action::Login,
+        None,
+        Some(client_addr),
+    )
+    .await?;
     Ok(LoginOutcome::Success {
         reviewer,
         session_id,
@@ -290,7 +325,14 @@ pub async fn change_own_password(
     let (current_ok, _) = verify_off_thread(throttle, current, me.password_hash.clone()).await?;
     if !current_ok {
         throttle.failed(db, &me.name, now).await?;
-        audit::record(db, &me.name, audit::PASSWORD_CHANGE_REFUSED, None, None).await?;
+        audit::record(
+            db,
+            Actor::Reviewer(&me.name),
+            Action::PasswordChangeRefused,
+            None,
+            None,
+        )
+        .await?;
         let session_key = crate::counters::key("current-password", &hex(&session.id_hash));
         let (wrong, _) =
             crate::counters::bump(db, &session_key, throttle.policy.window, now).await?;
@@ -313,9 +355,9 @@ async fn create_session(
     db: &impl ConnectionTrait,
     reviewer_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<TrackingToken, AccountError> {
-    let id = TrackingToken::generate().map_err(|_| PasswordError::Hashing)?;
-    let csrf = TrackingToken::generate().map_err(|_| PasswordError::Hashing)?;
+) -> Result<SessionToken, AccountError> {
+    let id = SessionToken::generate().map_err(|_| PasswordError::Hashing)?;
+    let csrf = FormSecret::generate().map_err(|_| PasswordError::Hashing)?;
     session::ActiveModel {
         id_hash: Set(id.hash().to_vec()),
         reviewer_id: Set(reviewer_id),
@@ -343,7 +385,7 @@ pub async fn load_session(
     cookie_value: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<ActiveSession>, DbErr> {
-    let Some(id) = TrackingToken::parse(cookie_value) else {
+    let Some(id) = SessionToken::parse(cookie_value) else {
         return Ok(None);
     };
     let id_hash = id.hash().to_vec();
@@ -398,7 +440,14 @@ pub async fn logout(db: &impl ConnectionTrait, session: &ActiveSession) -> Resul
     session::Entity::delete_by_id(session.id_hash.clone())
         .exec(db)
         .await?;
-    audit::record(db, &session.reviewer.name, audit::LOGOUT, None, None).await
+    audit::record(
+        db,
+        Actor::Reviewer(&session.reviewer.name),
+        Action::Logout,
+        None,
+        None,
+    )
+    .await
 }
 
 pub async fn revoke_all_sessions(
@@ -412,14 +461,28 @@ pub async fn revoke_all_sessions(
         .map(|_| ())
 }
 
+/// Marks a one-time link used, with a guarded update: of two concurrent uses, one wins.
+async fn use_link(db: &impl ConnectionTrait, token: &PasswordLinkToken) -> Result<bool, DbErr> {
+    let used = setup_token::Entity::update_many()
+        .col_expr(
+            setup_token::Column::UsedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(setup_token::Column::TokenHash.eq(token.hash().to_vec()))
+        .filter(setup_token::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(used.rows_affected == 1)
+}
+
 /// On a start with no reviewer at all: a fresh one-time link to create the first admin.
 pub async fn setup_token_if_needed(
     db: &impl ConnectionTrait,
-) -> Result<Option<TrackingToken>, DbErr> {
+) -> Result<Option<PasswordLinkToken>, DbErr> {
     if reviewer::Entity::find().count(db).await? > 0 {
         return Ok(None);
     }
-    let token = TrackingToken::generate().map_err(|e| DbErr::Custom(e.to_string()))?;
+    let token = PasswordLinkToken::generate().map_err(|e| DbErr::Custom(e.to_string()))?;
     setup_token::ActiveModel {
         token_hash: Set(token.hash().to_vec()),
         expires_at: Set(Utc::now() + SETUP_LINK_VALIDITY),
@@ -434,7 +497,7 @@ pub async fn setup_token_if_needed(
 /// Whether a setup link is still usable: known, unused, unexpired, and no reviewer exists.
 pub async fn setup_link_valid(
     db: &impl ConnectionTrait,
-    token: &TrackingToken,
+    token: &PasswordLinkToken,
 ) -> Result<bool, DbErr> {
     let found = setup_token::Entity::find_by_id(token.hash().to_vec())
         .one(db)
@@ -449,7 +512,7 @@ pub async fn setup_link_valid(
 /// a guarded update, so two concurrent uses create one admin.
 pub async fn complete_setup(
     db: &sea_orm::DatabaseConnection,
-    token: &TrackingToken,
+    token: &PasswordLinkToken,
     name: &str,
     password: &str,
 ) -> Result<Option<reviewer::Model>, AccountError> {
@@ -459,20 +522,11 @@ pub async fn complete_setup(
     if !setup_link_valid(&txn, token).await? {
         return Ok(None);
     }
-    let used = setup_token::Entity::update_many()
-        .col_expr(
-            setup_token::Column::UsedAt,
-            sea_orm::sea_query::Expr::value(Utc::now()),
-        )
-        .filter(setup_token::Column::TokenHash.eq(token.hash().to_vec()))
-        .filter(setup_token::Column::UsedAt.is_null())
-        .exec(&txn)
-        .await?;
-    if used.rows_affected != 1 {
+    if !use_link(&txn, token).await? {
         return Ok(None);
     }
     let admin = add_reviewer(&txn, name, password, true).await?;
-    audit::record(&txn, name, audit::SETUP, None, None).await?;
+    audit::record(&txn, Actor::Reviewer(name), Action::Setup, None, None).await?;
     txn.commit().await?;
     Ok(Some(admin))
 }

@@ -16,7 +16,7 @@ use super::review::link_page;
 use super::session::{clear_session_cookie, AdminSession, ReviewerSession};
 use super::{account_message, page, Chosen, FormAnswer, HostUrl};
 use crate::accounts::{self, AccountError, PasswordChange};
-use crate::crypto::TrackingToken;
+use crate::crypto::PasswordLinkToken;
 use crate::i18n::{Arg, Lang};
 use crate::services::Services;
 
@@ -171,7 +171,7 @@ async fn show_link(
     services: &Services,
     host: &HostUrl,
     name: &str,
-    token: &TrackingToken,
+    token: &PasswordLinkToken,
 ) -> Result<Template, Error> {
     let link = format!("{}/review/password/{}", host.0, token.expose());
     let reviewers = accounts::list_reviewers(&services.db).await?;
@@ -274,7 +274,7 @@ async fn reset(
 
 #[get("/password/<link>")]
 async fn password_link_page(
-    link: Option<TrackingToken>,
+    link: Option<PasswordLinkToken>,
     token: FormToken,
     chosen: Chosen,
     services: &State<Services>,
@@ -295,7 +295,7 @@ async fn password_link_page(
 
 #[post("/password/<link>", format = "form", data = "<form>")]
 async fn use_password_link(
-    link: Option<TrackingToken>,
+    link: Option<PasswordLinkToken>,
     form: UrlEncoded<NewPassword>,
     token: FormToken,
     chosen: Chosen,

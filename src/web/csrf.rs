@@ -10,7 +10,7 @@ use rocket::request::{FromRequest, Outcome, Request};
 
 use super::origin::SameOrigin;
 use super::session::ReviewerSession;
-use crate::crypto::{sha256, TrackingToken};
+use crate::crypto::{sha256, FormSecret};
 
 const CSRF_COOKIE: &str = "td_csrf";
 
@@ -35,7 +35,7 @@ impl<'r> FromRequest<'r> for FormToken {
         if let Some(cookie) = jar.get_private(CSRF_COOKIE) {
             return Outcome::Success(FormToken(cookie.value().to_owned()));
         }
-        let Ok(token) = TrackingToken::generate() else {
+        let Ok(token) = FormSecret::generate() else {
             return Outcome::Error((Status::InternalServerError, "no randomness for a token"));
         };
         let value = token.expose().to_owned();

@@ -4,7 +4,7 @@ use rocket::http::Status;
 use rocket::request::{FromParam, FromRequest, Outcome, Request};
 use rocket::State;
 
-use crate::crypto::TrackingToken;
+use crate::crypto::{HolderToken, ObjectionToken, PasswordLinkToken, TrackingToken};
 use crate::services::Services;
 
 /// A turn to send a request body with documents: at most a few bodies are read at once, a
@@ -71,15 +71,26 @@ impl<'r> FromRequest<'r> for UploadSlot {
     }
 }
 
-/// A tracking token in a path; anything malformed is no token (the route answers 404, as
-/// for an unknown one).
-impl<'a> FromParam<'a> for TrackingToken {
-    type Error = ();
+/// A token in a path; anything malformed is no token (the route answers 404, as for an
+/// unknown one).
+macro_rules! token_in_path {
+    ($($token:ty),+) => {$(
+        impl<'a> FromParam<'a> for $token {
+            type Error = ();
 
-    fn from_param(param: &'a str) -> Result<Self, ()> {
-        TrackingToken::parse(param).ok_or(())
-    }
+            fn from_param(param: &'a str) -> Result<Self, ()> {
+                <$token>::parse(param).ok_or(())
+            }
+        }
+    )+};
 }
+
+token_in_path!(
+    TrackingToken,
+    HolderToken,
+    ObjectionToken,
+    PasswordLinkToken
+);
 
 /// The client's address: the socket's peer, unless that peer is a configured trusted proxy,
 /// in which case the nearest `X-Forwarded-For` entry that is not itself a trusted proxy.

@@ -12,7 +12,7 @@ use super::error::Error;
 use super::forms::{HolderDocumentsForm, UploadError};
 use super::guards::{ClientAddr, UploadSlot};
 use super::{page, wording, Chosen, FormAnswer};
-use crate::crypto::TrackingToken;
+use crate::crypto::HolderToken;
 use crate::services::Services;
 use crate::workflow::holder::{self, MAX_REFUSAL_CHARS};
 use crate::workflow::{FieldErrors, SubmitError};
@@ -24,7 +24,7 @@ pub fn routes() -> Vec<Route> {
 async fn holder_template(
     services: &Services,
     chosen: &Chosen,
-    token: &TrackingToken,
+    token: &HolderToken,
     csrf: &FormToken,
     errors: &FieldErrors,
     reason: &str,
@@ -45,7 +45,7 @@ async fn holder_template(
 
 #[get("/holder/<token>")]
 async fn holder_page(
-    token: Option<TrackingToken>,
+    token: Option<HolderToken>,
     csrf: FormToken,
     chosen: Chosen,
     services: &State<Services>,
@@ -59,7 +59,7 @@ async fn answered(
     result: Result<(), SubmitError>,
     services: &Services,
     chosen: &Chosen,
-    token: &TrackingToken,
+    token: &HolderToken,
     csrf: &FormToken,
     reason: &str,
 ) -> Result<FormAnswer, Error> {
@@ -79,7 +79,7 @@ async fn answered(
 
 #[post("/holder/<token>/confirm", data = "<form>")]
 async fn confirm(
-    token: Option<TrackingToken>,
+    token: Option<HolderToken>,
     _slot: UploadSlot,
     form: Result<CsrfForm<HolderDocumentsForm>, Refusal<UploadError>>,
     csrf: FormToken,
@@ -105,7 +105,7 @@ carries_csrf!(RefuseForm);
 
 #[post("/holder/<token>/refuse", format = "form", data = "<form>")]
 async fn refuse(
-    token: Option<TrackingToken>,
+    token: Option<HolderToken>,
     form: CsrfForm<Form<RefuseForm>>,
     csrf: FormToken,
     chosen: Chosen,

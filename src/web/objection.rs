@@ -10,7 +10,7 @@ use super::csrf::{carries_csrf, CsrfForm};
 use super::error::Error;
 use super::language::Visitor;
 use super::page;
-use crate::crypto::TrackingToken;
+use crate::crypto::ObjectionToken;
 use crate::services::Services;
 use crate::workflow::objection;
 
@@ -20,7 +20,7 @@ pub fn routes() -> Vec<Route> {
 
 #[get("/objection/<token>")]
 async fn objection_page(
-    token: Option<TrackingToken>,
+    token: Option<ObjectionToken>,
     visitor: Visitor,
     services: &State<Services>,
 ) -> Result<Template, Error> {
@@ -45,7 +45,7 @@ carries_csrf!(Confirm);
 /// Confirming cancels the code at once; the page then says so.
 #[post("/objection/<token>", format = "form", data = "<_form>")]
 async fn object(
-    token: Option<TrackingToken>,
+    token: Option<ObjectionToken>,
     _form: CsrfForm<Form<Confirm>>,
     services: &State<Services>,
 ) -> Result<Redirect, Error> {

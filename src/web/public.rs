@@ -16,6 +16,7 @@ use super::{page, wording, Chosen, FormAnswer, HostUrl};
 use crate::crypto::TrackingToken;
 use crate::services::Services;
 use crate::workflow::messages::{self, MessageError, MAX_MESSAGE_CHARS};
+use crate::workflow::Field;
 use crate::workflow::{self, FieldErrors, SubmitError};
 
 pub fn routes() -> Vec<Route> {
@@ -29,27 +30,6 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// The form's fields in the order a person meets them: the error summary follows it, and
-/// focus goes to the first field in error.
-const FIELD_ORDER: &[&str] = &[
-    "domain",
-    "full_name",
-    "email",
-    "phone",
-    "relation",
-    "company_uid",
-    "kind",
-    "nameservers",
-    "holder_verifies",
-    "holder_name",
-    "holder_email",
-    "id_front",
-    "id_back",
-    "authorization",
-    "send_anyway",
-    "consent",
-];
-
 fn form_page(
     services: &Services,
     chosen: &Chosen,
@@ -57,14 +37,11 @@ fn form_page(
     values: &TypedValues,
     problems: &FieldErrors,
 ) -> Template {
-    let errors = wording::field_errors(problems, chosen.lang);
-    let position = |field: &str| FIELD_ORDER.iter().position(|f| *f == field);
-    let mut error_list: Vec<(&str, &str)> = errors
-        .iter()
-        .map(|(field, message)| (*field, message.as_str()))
-        .collect();
-    error_list.sort_by_key(|(field, _)| position(field).unwrap_or(usize::MAX));
+    // In the page's order (the order of `Field`): the summary lists them so, and focus goes
+    // to the first.
+    let error_list = wording::field_error_list(problems, chosen.lang);
     let first_error = error_list.first().map_or("", |(field, _)| *field);
+    let errors = wording::field_errors(problems, chosen.lang);
     let quality_warning = problems
         .values()
         .any(|p| matches!(p, crate::workflow::FieldProblem::Quality(_)));
@@ -253,7 +230,7 @@ async fn provide_document(
             let Visitor { chosen, host, csrf } = visitor;
             let shown = TrackPage {
                 document_error: errors
-                    .remove("document")
+                    .remove(&Field::Document)
                     .map(|p| wording::field_problem(&p, chosen.lang)),
                 ..TrackPage::default()
             };

@@ -8,12 +8,12 @@ use rocket::request::{FromRequest, Outcome, Request};
 use rocket::State;
 
 use crate::accounts::{self, ActiveSession};
-use crate::crypto::TrackingToken;
+use crate::crypto::SessionToken;
 use crate::services::Services;
 
 pub const SESSION_COOKIE: &str = "td_session";
 
-pub fn set_session_cookie(jar: &CookieJar<'_>, session_id: &TrackingToken, secure: bool) {
+pub fn set_session_cookie(jar: &CookieJar<'_>, session_id: &SessionToken, secure: bool) {
     jar.add_private(
         Cookie::build((SESSION_COOKIE, session_id.expose().to_owned()))
             .http_only(true)

@@ -97,12 +97,17 @@ pub fn message_problem(problem: &MessageError, lang: Lang) -> String {
     text.in_lang(lang)
 }
 
-/// Every field's problem in words.
-pub fn field_errors(errors: &FieldErrors, lang: Lang) -> BTreeMap<&'static str, String> {
+/// Every field's problem in words, in the order the page shows the fields.
+pub fn field_error_list(errors: &FieldErrors, lang: Lang) -> Vec<(&'static str, String)> {
     errors
         .iter()
-        .map(|(field, problem)| (*field, field_problem(problem, lang)))
+        .map(|(field, problem)| (field.name(), field_problem(problem, lang)))
         .collect()
+}
+
+/// Every field's problem in words, by field name (for the pages' `errors.<field>`).
+pub fn field_errors(errors: &FieldErrors, lang: Lang) -> BTreeMap<&'static str, String> {
+    field_error_list(errors, lang).into_iter().collect()
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use entities::{decision, request, reviewer};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
 
 use super::shred::{document_kinds, shred_documents};
-use super::{language_of, notify, Reason, RequestState};
-use crate::audit;
+use super::{notify_requester, Reason, RequestState};
+use crate::audit::{self, Action, Actor};
 use crate::mail::Mail;
 use crate::services::Services;
 
@@ -33,6 +33,14 @@ impl Decider<'_> {
         }
     }
 
+    pub fn actor(&self) -> Actor<'_> {
+        match self {
+            Decider::Reviewer(me) => Actor::Reviewer(&me.name),
+            Decider::Holder => Actor::Holder,
+            Decider::System => Actor::System,
+        }
+    }
+
     fn id(&self) -> Option<uuid::Uuid> {
         match self {
             Decider::Reviewer(me) => Some(me.id),
@@ -48,7 +56,7 @@ pub struct Closing<'a> {
     pub decider: Decider<'a>,
     pub reason: Reason,
     /// The audit line of the decision: its action and detail.
-    pub audit: (&'static str, Option<String>),
+    pub audit: (Action, Option<String>),
     pub now: DateTime<Utc>,
 }
 
@@ -83,7 +91,7 @@ pub async fn close(
     crate::meters::decision(sea_orm::ActiveEnum::to_value(&outcome));
     audit::record(
         txn,
-        decider.name(),
+        decider.actor(),
         action,
         Some(found.id),
         detail.as_deref(),
@@ -95,17 +103,8 @@ pub async fn close(
         outcome,
         reason: (!reason.is_empty() && outcome != RequestState::Approved).then_some(reason),
     };
-    notify(
-        services,
-        txn,
-        found.id,
-        &found.requester_email,
-        language_of(found),
-        mail,
-        now,
-    )
-    .await?;
-    shred_documents(txn, found.id, None, decider.name(), now)
+    notify_requester(services, txn, found, mail, now).await?;
+    shred_documents(txn, found.id, None, decider.actor(), now)
         .await
         .map(|_| ())
 }
@@ -130,7 +129,7 @@ mod tests {
             outcome: RequestState::Rejected,
             decider: Decider::Reviewer(&me),
             reason: Reason::written("The photo shows someone else."),
-            audit: (audit::DECISION, Some("rejected".into())),
+            audit: (Action::Decision, Some("rejected".into())),
             now,
         };
         close(&services, &txn, closing).await.unwrap();
@@ -172,7 +171,7 @@ mod tests {
         );
         assert!(mail.body.contains("The photo shows someone else."));
         let audited = audit_event::Entity::find()
-            .filter(audit_event::Column::Action.eq(audit::DECISION))
+            .filter(audit_event::Column::Action.eq(Action::Decision.as_str()))
             .all(&services.db)
             .await
             .unwrap();
@@ -190,7 +189,7 @@ mod tests {
             outcome: RequestState::Approved,
             decider: Decider::System,
             reason: Reason::written("another request for the domain was withdrawn"),
-            audit: (audit::DECISION, None),
+            audit: (Action::Decision, None),
             now,
         };
         close(&services, &txn, closing).await.unwrap();

@@ -7,7 +7,7 @@ use entities::document;
 use sea_orm::Set;
 use uuid::Uuid;
 
-use super::{DocumentKind, FieldErrors, FieldProblem, SubmitError, Upload};
+use super::{DocumentKind, Field, FieldErrors, FieldProblem, SubmitError, Upload};
 use crate::crypto::{self, DataKey, DocumentBinding};
 use crate::intake::CleanImage;
 use crate::services::Services;
@@ -103,12 +103,12 @@ async fn seal_and_write(
 }
 
 /// The form field (and stored value) of a document kind.
-pub(crate) fn field_name(kind: DocumentKind) -> &'static str {
+pub(crate) fn field_name(kind: DocumentKind) -> Field {
     match kind {
-        DocumentKind::IdFront => "id_front",
-        DocumentKind::IdBack => "id_back",
-        DocumentKind::Authorization => "authorization",
-        DocumentKind::HolderIdFront => "holder_id_front",
-        DocumentKind::HolderIdBack => "holder_id_back",
+        DocumentKind::IdFront => Field::IdFront,
+        DocumentKind::IdBack => Field::IdBack,
+        DocumentKind::Authorization => Field::Authorization,
+        DocumentKind::HolderIdFront => Field::HolderIdFront,
+        DocumentKind::HolderIdBack => Field::HolderIdBack,
     }
 }

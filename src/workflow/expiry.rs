@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::close::{close, Closing, Decider};
 use super::state::{self, Guard, HolderLink, Step};
 use super::{retention_cutoff, RequestState};
-use crate::audit;
+use crate::audit::Action;
 use crate::services::Services;
 
 /// Expires requests left undecided past the retention period, and those whose holder did
@@ -106,7 +106,7 @@ async fn expire(
         outcome: RequestState::Expired,
         decider: Decider::System,
         reason: super::Reason::standard(reason),
-        audit: (audit::EXPIRED, None),
+        audit: (Action::Expired, None),
         now,
     };
     close(services, &txn, closing).await?;

@@ -15,9 +15,10 @@ use super::{
     retention_cutoff, DocumentKind, FieldErrors, FieldProblem, Reason, RequestKind, RequestState,
     SubmitError, Upload,
 };
-use crate::audit;
-use crate::crypto::TrackingToken;
+use crate::audit::{self, Action, Actor};
+use crate::crypto::HolderToken;
 use crate::services::Services;
+use crate::workflow::Field;
 
 /// How the holder appears in decisions and the audit trail.
 const HOLDER: &str = "holder";
@@ -46,7 +47,7 @@ pub struct HolderView {
 
 async fn find_by_token(
     db: &impl ConnectionTrait,
-    token: &TrackingToken,
+    token: &HolderToken,
 ) -> Result<Option<request::Model>, DbErr> {
     request::Entity::find()
         .filter(request::Column::HolderTokenHash.eq(token.hash().to_vec()))
@@ -57,7 +58,7 @@ async fn find_by_token(
 /// The request that the holder's `token` opens; every miss is the same `None`.
 pub async fn find_for_holder(
     services: &Services,
-    token: &TrackingToken,
+    token: &HolderToken,
 ) -> Result<Option<HolderView>, DbErr> {
     let Some(found) = find_by_token(&services.db, token).await? else {
         return Ok(None);
@@ -106,7 +107,7 @@ fn guard(services: &Services, now: DateTime<Utc>) -> Guard {
     }
 }
 
-fn invalid(field: &'static str, problem: FieldProblem) -> SubmitError {
+fn invalid(field: Field, problem: FieldProblem) -> SubmitError {
     SubmitError::Invalid(FieldErrors::from([(field, problem)]))
 }
 
@@ -114,7 +115,7 @@ fn invalid(field: &'static str, problem: FieldProblem) -> SubmitError {
 /// which goes through the same intake as the requester's. The request then waits for review.
 pub async fn confirm(
     services: &Services,
-    token: &TrackingToken,
+    token: &HolderToken,
     front: Option<Upload>,
     back: Option<Upload>,
     client_addr: &str,
@@ -123,9 +124,9 @@ pub async fn confirm(
         .await?
         .ok_or(SubmitError::NotFound)?;
     if !is_open(services, &found, Utc::now()) {
-        return Err(invalid("holder_id_front", FieldProblem::NothingAsked));
+        return Err(invalid(Field::HolderIdFront, FieldProblem::NothingAsked));
     }
-    let front = front.ok_or_else(|| invalid("holder_id_front", FieldProblem::FrontMissing))?;
+    let front = front.ok_or_else(|| invalid(Field::HolderIdFront, FieldProblem::FrontMissing))?;
     if let Some(retry_after) =
         super::limits::count_intake(services, client_addr, Utc::now()).await?
     {
@@ -144,13 +145,20 @@ pub async fn confirm(
         let txn = services.db.begin().await?;
         let step = Step::HolderConfirms;
         if !state::apply(&txn, found.id, step, &guard(services, now), None).await? {
-            return Err(invalid("holder_id_front", FieldProblem::NothingAsked));
+            return Err(invalid(Field::HolderIdFront, FieldProblem::NothingAsked));
         }
         mark_answered(&txn, found.id, now).await?;
         document::Entity::insert_many(documents)
             .exec_without_returning(&txn)
             .await?;
-        audit::record(&txn, HOLDER, audit::HOLDER_CONFIRMED, Some(found.id), None).await?;
+        audit::record(
+            &txn,
+            Actor::Holder,
+            Action::HolderConfirmed,
+            Some(found.id),
+            None,
+        )
+        .await?;
         txn.commit().await?;
         Ok(())
     })
@@ -163,7 +171,7 @@ pub async fn confirm(
 /// documents are destroyed.
 pub async fn refuse(
     services: &Services,
-    token: &TrackingToken,
+    token: &HolderToken,
     reason: &str,
 ) -> Result<(), SubmitError> {
     let found = find_by_token(&services.db, token)
@@ -171,7 +179,7 @@ pub async fn refuse(
         .ok_or(SubmitError::NotFound)?;
     let now = Utc::now();
     if !is_open(services, &found, now) {
-        return Err(invalid("reason", FieldProblem::NothingAsked));
+        return Err(invalid(Field::Reason, FieldProblem::NothingAsked));
     }
     let words: String = reason.trim().chars().take(MAX_REFUSAL_CHARS).collect();
     let reason = Reason {
@@ -188,7 +196,7 @@ pub async fn refuse(
     )
     .await?
     {
-        return Err(invalid("reason", FieldProblem::NothingAsked));
+        return Err(invalid(Field::Reason, FieldProblem::NothingAsked));
     }
     mark_answered(&txn, found.id, now).await?;
     let detail = reason.in_lang(crate::i18n::Lang::En);
@@ -197,7 +205,7 @@ pub async fn refuse(
         outcome: RequestState::Rejected,
         decider: Decider::Holder,
         reason,
-        audit: (audit::HOLDER_REFUSED, Some(detail)),
+        audit: (Action::HolderRefused, Some(detail)),
         now,
     };
     close(services, &txn, closing).await?;

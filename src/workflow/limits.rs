@@ -11,7 +11,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::DbErr;
 
-use crate::audit;
+use crate::audit::{self, Action, Actor};
 use crate::counters::{self, client_key, key};
 use crate::domains::normalize_domain;
 use crate::services::Services;
@@ -140,8 +140,8 @@ pub async fn clear_domain(services: &Services, typed: &str, actor: &str) -> Resu
     counters::forget(&services.db, &key(DOMAIN, &domain)).await?;
     audit::record(
         &services.db,
-        actor,
-        audit::DOMAIN_LIMIT_CLEARED,
+        Actor::Reviewer(actor),
+        Action::DomainLimitCleared,
         None,
         Some(&domain),
     )

@@ -5,11 +5,12 @@ use chrono::{DateTime, Utc};
 use entities::{request, reviewer};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
-use uuid::Uuid;
 
-use super::state::{event, record_event};
-use super::{language_of, notify};
-use crate::audit;
+use crate::workflow::ids::RequestId;
+
+use super::state::{record_event, Event};
+use super::{notify, notify_requester};
+use crate::audit::{self, Action, Actor};
 use crate::crypto::TrackingToken;
 use crate::i18n::Lang;
 use crate::mail::Mail;
@@ -82,14 +83,7 @@ pub async fn from_requester(
     if counted.rows_affected != 1 {
         return Err(MessageError::TooMany);
     }
-    record_event(
-        &txn,
-        found.id,
-        event::MESSAGE_FROM_REQUESTER,
-        Some(text),
-        now,
-    )
-    .await?;
+    record_event(&txn, found.id, Event::MessageFromRequester, Some(text), now).await?;
     request::Entity::update_many()
         .col_expr(request::Column::AwaitingReplySince, Expr::value(Some(now)))
         .filter(request::Column::Id.eq(found.id))
@@ -113,11 +107,12 @@ pub async fn from_requester(
 /// audit trail records who wrote, not what.
 pub async fn from_staff(
     services: &Services,
-    request_id: Uuid,
+    request_id: RequestId,
     me: &reviewer::Model,
     text: &str,
     now: DateTime<Utc>,
 ) -> Result<(), MessageError> {
+    let request_id = request_id.0;
     let text = clean(text)?;
     let found = request::Entity::find_by_id(request_id)
         .filter(request::Column::PersonalDataErasedAt.is_null())
@@ -125,7 +120,7 @@ pub async fn from_staff(
         .await?
         .ok_or(MessageError::NotFound)?;
     let txn = services.db.begin().await?;
-    record_event(&txn, found.id, event::MESSAGE_FROM_STAFF, Some(text), now).await?;
+    record_event(&txn, found.id, Event::MessageFromStaff, Some(text), now).await?;
     request::Entity::update_many()
         .col_expr(
             request::Column::AwaitingReplySince,
@@ -134,21 +129,18 @@ pub async fn from_staff(
         .filter(request::Column::Id.eq(found.id))
         .exec(&txn)
         .await?;
-    audit::record(&txn, &me.name, audit::MESSAGE_SENT, Some(found.id), None).await?;
+    audit::record(
+        &txn,
+        Actor::Reviewer(&me.name),
+        Action::MessageSent,
+        Some(found.id),
+        None,
+    )
+    .await?;
     let mail = Mail::NewMessage {
         domain: found.domain.clone(),
     };
-    let lang = language_of(&found);
-    notify(
-        services,
-        &txn,
-        found.id,
-        &found.requester_email,
-        lang,
-        mail,
-        now,
-    )
-    .await?;
+    notify_requester(services, &txn, &found, mail, now).await?;
     txn.commit().await?;
     services.mail_wake.notify_one();
     Ok(())

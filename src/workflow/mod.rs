@@ -9,6 +9,7 @@ pub mod decide;
 mod documents;
 pub mod expiry;
 pub mod holder;
+mod ids;
 pub mod limits;
 pub mod messages;
 pub mod objection;
@@ -31,11 +32,12 @@ use uuid::Uuid;
 pub use crate::reason::{self, Reason, REJECTION_REASONS};
 pub use decide::provide_document;
 pub use entities::enums::{DocumentKind, RequestKind, RequestState, RequesterRelation};
+pub use ids::{DocumentId, RequestId, ReviewerId};
 pub use limits::address_over_limit;
-pub use state::event;
+pub use state::Event;
 pub use submit::{
-    submit, FieldErrors, FieldProblem, Offers, SubmissionInput, SubmitError, Submitted, Upload,
-    HOLDER_LINK_DAYS,
+    submit, Field, FieldErrors, FieldProblem, Offers, SubmissionInput, SubmitError, Submitted,
+    Upload, HOLDER_LINK_DAYS,
 };
 pub use tracking::{find_for_requester, TimelineEntry, TrackingView};
 
@@ -115,6 +117,28 @@ pub(crate) async fn notify(
         services.settings.smtp_url.is_some(),
         Some(request_id),
         recipient,
+        lang,
+        mail,
+        now,
+    )
+    .await
+}
+
+/// Adds a mail to the request's requester to the outbox, in their language, in the caller's
+/// transaction.
+pub(crate) async fn notify_requester(
+    services: &Services,
+    db: &impl sea_orm::ConnectionTrait,
+    found: &entities::request::Model,
+    mail: Mail,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let lang = language_of(found);
+    notify(
+        services,
+        db,
+        found.id,
+        &found.requester_email,
         lang,
         mail,
         now,

@@ -11,13 +11,14 @@ use chrono::{DateTime, Duration, Utc};
 use entities::{request, reviewer, transfer_code};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
-use uuid::Uuid;
 
-use super::state::{event, record_event};
+use crate::workflow::ids::RequestId;
+
+use super::state::{record_event, Event};
 use super::{RequestKind, RequestState};
-use crate::audit;
-use crate::crypto::TrackingToken;
-use crate::registry::{self, Action};
+use crate::audit::{self, Action, Actor};
+use crate::crypto::ObjectionToken;
+use crate::registry;
 use crate::services::Services;
 
 /// What the objection page shows the registrant.
@@ -35,7 +36,7 @@ pub struct ObjectionView {
 
 async fn find_by_token(
     services: &Services,
-    token: &TrackingToken,
+    token: &ObjectionToken,
 ) -> Result<Option<request::Model>, DbErr> {
     request::Entity::find()
         .filter(request::Column::ObjectionTokenHash.eq(token.hash().to_vec()))
@@ -53,7 +54,7 @@ fn lines(text: Option<&str>) -> Vec<String> {
 
 pub async fn find(
     services: &Services,
-    token: &TrackingToken,
+    token: &ObjectionToken,
 ) -> Result<Option<ObjectionView>, DbErr> {
     Ok(find_by_token(services, token)
         .await?
@@ -77,6 +78,13 @@ enum Undoer<'a> {
 }
 
 impl Undoer<'_> {
+    fn actor(&self) -> Actor<'_> {
+        match self {
+            Undoer::Registrant => Actor::Registrant,
+            Undoer::Admin(me) => Actor::Reviewer(&me.name),
+        }
+    }
+
     fn name(&self) -> &str {
         match self {
             Undoer::Registrant => "registrant",
@@ -89,7 +97,7 @@ impl Undoer<'_> {
 /// second objection changes nothing.
 pub async fn object(
     services: &Services,
-    token: &TrackingToken,
+    token: &ObjectionToken,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let Some(found) = find_by_token(services, token).await? else {
@@ -103,10 +111,11 @@ pub async fn object(
 /// change. `Ok(false)` when the request is not approved or was undone already.
 pub async fn withdraw_by_admin(
     services: &Services,
-    request_id: Uuid,
+    request_id: RequestId,
     me: &reviewer::Model,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
+    let request_id = request_id.0;
     let found = request::Entity::find_by_id(request_id)
         .filter(request::Column::State.eq(RequestState::Approved))
         .one(&services.db)
@@ -154,25 +163,25 @@ async fn undo(
         .filter(transfer_code::Column::RequestId.eq(found.id))
         .exec(&txn)
         .await?;
-    record_event(&txn, found.id, event::OBJECTED, None, now).await?;
+    record_event(&txn, found.id, Event::Objected, None, now).await?;
     let (action, detail) = match (&by, found.kind) {
         (Undoer::Registrant, RequestKind::TransferCode) => (
-            audit::OBJECTION,
+            Action::Objection,
             "the registrant on file objected; the code was erased",
         ),
         (Undoer::Registrant, RequestKind::Nameservers) => (
-            audit::OBJECTION,
+            Action::Objection,
             "the registrant on file objected to the nameserver change",
         ),
         (Undoer::Admin(_), RequestKind::TransferCode) => {
-            (audit::APPROVAL_WITHDRAWN, "an admin cancelled the code")
+            (Action::ApprovalWithdrawn, "an admin cancelled the code")
         }
         (Undoer::Admin(_), RequestKind::Nameservers) => (
-            audit::APPROVAL_WITHDRAWN,
+            Action::ApprovalWithdrawn,
             "an admin restored the previous nameservers",
         ),
     };
-    audit::record(&txn, by.name(), action, Some(found.id), Some(detail)).await?;
+    audit::record(&txn, by.actor(), action, Some(found.id), Some(detail)).await?;
     txn.commit().await?;
     tracing::warn!(request = %found.id, by = by.name(), "an approval was undone");
     tell_registry(services, found).await?;
@@ -187,34 +196,44 @@ async fn tell_registry(services: &Services, found: &request::Model) -> Result<()
     };
     let (action, detail) = match found.kind {
         RequestKind::TransferCode => {
-            match registry::hand_off(command, &found.domain, &Action::CancelTransferCode).await {
+            match registry::hand_off(
+                command,
+                &found.domain,
+                &registry::Action::CancelTransferCode,
+            )
+            .await
+            {
                 Ok(()) => (
-                    audit::CODE_CANCELLED,
+                    Action::CodeCancelled,
                     "the registry command cancelled the code".to_owned(),
                 ),
-                Err(error) => (audit::CODE_CANCEL_FAILED, error.to_string()),
+                Err(error) => (Action::CodeCancelFailed, error.to_string()),
             }
         }
         RequestKind::Nameservers => {
             let previous = lines(found.previous_nameservers.as_deref());
             if previous.is_empty() {
                 (
-                    audit::NAMESERVERS_RESTORE_FAILED,
+                    Action::NameserversRestoreFailed,
                     "the previous nameservers are not known (the portfolio has none for this domain): set them by hand".to_owned(),
                 )
             } else {
-                match registry::hand_off(command, &found.domain, &Action::SetNameservers(&previous))
-                    .await
+                match registry::hand_off(
+                    command,
+                    &found.domain,
+                    &registry::Action::SetNameservers(&previous),
+                )
+                .await
                 {
-                    Ok(()) => (audit::NAMESERVERS_RESTORED, previous.join(" ")),
-                    Err(error) => (audit::NAMESERVERS_RESTORE_FAILED, error.to_string()),
+                    Ok(()) => (Action::NameserversRestored, previous.join(" ")),
+                    Err(error) => (Action::NameserversRestoreFailed, error.to_string()),
                 }
             }
         }
     };
     audit::record(
         &services.db,
-        "system",
+        Actor::System,
         action,
         Some(found.id),
         Some(&detail),
@@ -255,7 +274,13 @@ pub async fn hand_off_due(services: &Services, now: DateTime<Utc>) -> Result<usi
             continue;
         }
         let hosts = lines(found.nameservers.as_deref());
-        match registry::hand_off(command, &found.domain, &Action::SetNameservers(&hosts)).await {
+        match registry::hand_off(
+            command,
+            &found.domain,
+            &registry::Action::SetNameservers(&hosts),
+        )
+        .await
+        {
             Ok(()) => {
                 let set = request::Entity::update_many()
                     .col_expr(request::Column::NameserversSetAt, Expr::value(Some(now)))
@@ -268,8 +293,8 @@ pub async fn hand_off_due(services: &Services, now: DateTime<Utc>) -> Result<usi
                     .await?;
                 audit::record(
                     &services.db,
-                    "system",
-                    audit::NAMESERVERS_SET,
+                    Actor::System,
+                    Action::NameserversSet,
                     Some(found.id),
                     Some(&hosts.join(" ")),
                 )
@@ -287,8 +312,8 @@ pub async fn hand_off_due(services: &Services, now: DateTime<Utc>) -> Result<usi
                 tracing::warn!(request = %found.id, %error, "a nameserver change could not be handed to the registry; retried later");
                 audit::record(
                     &services.db,
-                    "system",
-                    audit::NAMESERVERS_HAND_OFF_FAILED,
+                    Actor::System,
+                    Action::NameserversHandOffFailed,
                     Some(found.id),
                     Some(&error.to_string()),
                 )
@@ -302,10 +327,11 @@ pub async fn hand_off_due(services: &Services, now: DateTime<Utc>) -> Result<usi
 /// A reviewer has dealt with an objection: the request leaves the top of the queue.
 pub async fn mark_handled(
     services: &Services,
-    request_id: Uuid,
+    request_id: RequestId,
     me: &reviewer::Model,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
+    let request_id = request_id.0;
     let txn = services.db.begin().await?;
     let done = request::Entity::update_many()
         .col_expr(request::Column::ObjectionHandledAt, Expr::value(Some(now)))
@@ -317,8 +343,8 @@ pub async fn mark_handled(
     if done.rows_affected == 1 {
         audit::record(
             &txn,
-            &me.name,
-            audit::OBJECTION_HANDLED,
+            Actor::Reviewer(&me.name),
+            Action::ObjectionHandled,
             Some(request_id),
             None,
         )

@@ -11,10 +11,12 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::workflow::ids::RequestId;
+
 use super::rules;
 use super::state::{self, is_pending};
 use super::{parse_signals, retention_cutoff, short_id, RequestKind, RequestState, ReviewError};
-use crate::audit;
+use crate::audit::{self, Action, Actor};
 use crate::config::Settings;
 
 pub const CLAIM_LEASE: Duration = Duration::minutes(15);
@@ -263,10 +265,11 @@ pub(crate) async fn reviewer_names(
 pub async fn claim(
     db: &impl ConnectionTrait,
     settings: &Settings,
-    request_id: Uuid,
+    request_id: RequestId,
     me: &reviewer::Model,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
+    let request_id = request_id.0;
     let taken = request::Entity::update_many()
         .col_expr(request::Column::ClaimedBy, Expr::value(me.id))
         .col_expr(
@@ -285,7 +288,14 @@ pub async fn claim(
         .exec(db)
         .await?;
     if taken.rows_affected == 1 {
-        audit::record(db, &me.name, audit::CLAIM, Some(request_id), None).await?;
+        audit::record(
+            db,
+            Actor::Reviewer(&me.name),
+            Action::Claim,
+            Some(request_id),
+            None,
+        )
+        .await?;
         return Ok(());
     }
     let found = request::Entity::find_by_id(request_id)
@@ -341,7 +351,7 @@ pub async fn claim_next(
         .all(db)
         .await?;
     for candidate in candidates {
-        match claim(db, settings, candidate, me, now).await {
+        match claim(db, settings, RequestId(candidate), me, now).await {
             Ok(()) => return Ok(Some(candidate)),
             Err(ReviewError::ClaimedByOther { .. } | ReviewError::AlreadyDecided) => continue,
             Err(other) => return Err(other),
@@ -353,9 +363,10 @@ pub async fn claim_next(
 /// Gives a claim back; an admin may release anyone's.
 pub async fn release(
     db: &impl ConnectionTrait,
-    request_id: Uuid,
+    request_id: RequestId,
     me: &reviewer::Model,
 ) -> Result<(), ReviewError> {
+    let request_id = request_id.0;
     let mut update = state::without_claim(request::Entity::update_many())
         .filter(request::Column::Id.eq(request_id))
         .filter(request::Column::ClaimedBy.is_not_null());
@@ -364,7 +375,14 @@ pub async fn release(
     }
     let released = update.exec(db).await?;
     if released.rows_affected == 1 {
-        audit::record(db, &me.name, audit::RELEASE, Some(request_id), None).await?;
+        audit::record(
+            db,
+            Actor::Reviewer(&me.name),
+            Action::Release,
+            Some(request_id),
+            None,
+        )
+        .await?;
         Ok(())
     } else {
         Err(ReviewError::NotClaimHolder)

@@ -14,7 +14,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::rules;
-use crate::audit;
+use crate::audit::{self, Action, Actor};
 use crate::services::Services;
 
 /// Deletes the wrapped keys of a request's live documents (or of one of them) and queues
@@ -23,7 +23,7 @@ pub(crate) async fn shred_documents(
     txn: &impl ConnectionTrait,
     request_id: Uuid,
     only: Option<Uuid>,
-    actor: &str,
+    actor: Actor<'_>,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, DbErr> {
     let mut query = document::Entity::find()
@@ -56,7 +56,7 @@ pub(crate) async fn shred_documents(
     .exec_without_returning(txn)
     .await?;
     let detail = format!("{} document key(s) destroyed", names.len());
-    audit::record(txn, actor, audit::SHRED, Some(request_id), Some(&detail)).await?;
+    audit::record(txn, actor, Action::Shred, Some(request_id), Some(&detail)).await?;
     Ok(names)
 }
 

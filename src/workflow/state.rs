@@ -70,7 +70,7 @@ pub struct Rule {
     pub from: &'static [RequestState],
     pub to: RequestState,
     /// The timeline event the requester sees, if any.
-    pub event: Option<&'static str>,
+    pub event: Option<Event>,
 }
 
 pub const RULES: [Rule; 9] = [
@@ -78,13 +78,13 @@ pub const RULES: [Rule; 9] = [
         step: Step::AskForDocument,
         from: &[Submitted],
         to: NeedsDocument,
-        event: Some(event::DOCUMENT_REQUESTED),
+        event: Some(Event::DocumentRequested),
     },
     Rule {
         step: Step::ReceiveDocument,
         from: &[NeedsDocument],
         to: Submitted,
-        event: Some(event::DOCUMENT_RECEIVED),
+        event: Some(Event::DocumentReceived),
     },
     Rule {
         step: Step::BeginIssuing,
@@ -96,37 +96,37 @@ pub const RULES: [Rule; 9] = [
         step: Step::FinishIssuing,
         from: &[Issuing],
         to: Approved,
-        event: Some(event::APPROVED),
+        event: Some(Event::Approved),
     },
     Rule {
         step: Step::AbandonIssuing,
         from: &[Issuing],
         to: Submitted,
-        event: Some(event::ISSUING_FAILED),
+        event: Some(Event::IssuingFailed),
     },
     Rule {
         step: Step::HolderConfirms,
         from: &[AwaitingHolder],
         to: Submitted,
-        event: Some(event::HOLDER_CONFIRMED),
+        event: Some(Event::HolderConfirmed),
     },
     Rule {
         step: Step::HolderRefuses,
         from: &[AwaitingHolder],
         to: Rejected,
-        event: Some(event::HOLDER_REFUSED),
+        event: Some(Event::HolderRefused),
     },
     Rule {
         step: Step::Reject,
         from: &[Submitted, NeedsDocument],
         to: Rejected,
-        event: Some(event::REJECTED),
+        event: Some(Event::Rejected),
     },
     Rule {
         step: Step::Expire,
         from: &PENDING,
         to: Expired,
-        event: Some(event::EXPIRED),
+        event: Some(Event::Expired),
     },
 ];
 
@@ -139,23 +139,63 @@ impl Step {
     }
 }
 
-/// Kinds of timeline events.
-pub mod event {
-    pub const SUBMITTED: &str = "submitted";
-    pub const DOCUMENT_REQUESTED: &str = "document_requested";
-    pub const DOCUMENT_RECEIVED: &str = "document_received";
-    pub const APPROVED: &str = "approved";
-    pub const ISSUING_FAILED: &str = "issuing_failed";
-    pub const REJECTED: &str = "rejected";
-    pub const EXPIRED: &str = "expired";
-    pub const CODE_ERASED: &str = "code_erased";
-    pub const HOLDER_CONFIRMED: &str = "holder_confirmed";
-    pub const HOLDER_REFUSED: &str = "holder_refused";
-    /// The registrant on file objected to an issued code, which was cancelled.
-    pub const OBJECTED: &str = "objected";
+/// The events of a request's timeline, stored as their names (the pages say `event-<name>`
+/// to the requester and `staff-event-<name>` to reviewers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    Submitted,
+    DocumentRequested,
+    DocumentReceived,
+    Approved,
+    IssuingFailed,
+    Rejected,
+    Expired,
+    CodeErased,
+    HolderConfirmed,
+    HolderRefused,
+    /// The registrant on file (or an admin) undid an approval: the code was cancelled, or the
+    /// nameserver change stopped.
+    Objected,
     /// A message, its text as the note (erased with the personal data).
-    pub const MESSAGE_FROM_REQUESTER: &str = "message_from_requester";
-    pub const MESSAGE_FROM_STAFF: &str = "message_from_staff";
+    MessageFromRequester,
+    MessageFromStaff,
+}
+
+impl Event {
+    pub const ALL: [Event; 13] = [
+        Event::Submitted,
+        Event::DocumentRequested,
+        Event::DocumentReceived,
+        Event::Approved,
+        Event::IssuingFailed,
+        Event::Rejected,
+        Event::Expired,
+        Event::CodeErased,
+        Event::HolderConfirmed,
+        Event::HolderRefused,
+        Event::Objected,
+        Event::MessageFromRequester,
+        Event::MessageFromStaff,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::Submitted => "submitted",
+            Event::DocumentRequested => "document_requested",
+            Event::DocumentReceived => "document_received",
+            Event::Approved => "approved",
+            Event::IssuingFailed => "issuing_failed",
+            Event::Rejected => "rejected",
+            Event::Expired => "expired",
+            Event::CodeErased => "code_erased",
+            Event::HolderConfirmed => "holder_confirmed",
+            Event::HolderRefused => "holder_refused",
+            Event::Objected => "objected",
+            Event::MessageFromRequester => "message_from_requester",
+            Event::MessageFromStaff => "message_from_staff",
+        }
+    }
 }
 
 /// What must still hold when the move is written, besides the from-state.
@@ -269,14 +309,14 @@ pub fn without_claim(update: UpdateMany<request::Entity>) -> UpdateMany<request:
 pub async fn record_event(
     db: &impl ConnectionTrait,
     request_id: Uuid,
-    kind: &str,
+    kind: Event,
     note: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     request_event::ActiveModel {
         request_id: Set(request_id),
         at: Set(now),
-        kind: Set(kind.to_owned()),
+        kind: Set(kind.as_str().to_owned()),
         note: Set(note),
         ..Default::default()
     }

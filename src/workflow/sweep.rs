@@ -15,9 +15,9 @@ use uuid::Uuid;
 
 use super::rules;
 use super::shred::process_outbox;
-use super::state::{self, event, record_event, Guard, Step};
+use super::state::{self, record_event, Event, Guard, Step};
 use super::RequestState;
-use crate::audit;
+use crate::audit::{self, Action, Actor};
 use crate::services::Services;
 
 /// How long a request may stay in `issuing` before the sweeper returns it to review: the
@@ -204,8 +204,8 @@ async fn abandon_stale_issuing(services: &Services, now: DateTime<Utc>) -> Resul
         }
         audit::record(
             &txn,
-            "system",
-            audit::ISSUING_FAILED,
+            Actor::System,
+            Action::IssuingFailed,
             Some(id),
             Some("issuing was interrupted; the registry may hold a code that was never recorded"),
         )
@@ -293,17 +293,17 @@ async fn erase_personal_data(services: &Services, now: DateTime<Utc>) -> Result<
             Expr::value(Option::<String>::None),
         )
         .filter(request_event::Column::RequestId.is_in(due.clone()))
-        .filter(
-            request_event::Column::Kind
-                .is_in([event::MESSAGE_FROM_REQUESTER, event::MESSAGE_FROM_STAFF]),
-        )
+        .filter(request_event::Column::Kind.is_in([
+            Event::MessageFromRequester.as_str(),
+            Event::MessageFromStaff.as_str(),
+        ]))
         .exec(&txn)
         .await?;
     let detail = format!("{erased} decided request(s) past the evidence period");
     audit::record(
         &txn,
-        "system",
-        audit::PERSONAL_DATA_ERASED,
+        Actor::System,
+        Action::PersonalDataErased,
         None,
         Some(&detail),
     )
@@ -352,8 +352,15 @@ async fn erase_expired_codes(
         if done == 0 {
             continue;
         }
-        record_event(&txn, *request_id, event::CODE_ERASED, None, now).await?;
-        audit::record(&txn, "system", audit::CODE_ERASED, Some(*request_id), None).await?;
+        record_event(&txn, *request_id, Event::CodeErased, None, now).await?;
+        audit::record(
+            &txn,
+            Actor::System,
+            Action::CodeErased,
+            Some(*request_id),
+            None,
+        )
+        .await?;
         txn.commit().await?;
         erased += 1;
     }

@@ -6,28 +6,13 @@ use entities::{approval, deletion, document, request, transfer_code};
 use rocket::http::Status;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 
-fn review_uri(id: uuid::Uuid, action: &str) -> String {
-    format!("/review/requests/{id}{action}")
-}
-
-async fn app_with(adjust: impl FnOnce(&mut transfer_desk::Settings)) -> TestApp {
-    let app = TestApp::start_for_staff(adjust).await;
-    app.add_domain("example.com", "Anna Muster", "anna@example.com")
-        .await;
-    app.add_reviewer("alice", true).await;
-    app.add_reviewer("bob", false).await;
-    app
-}
-
 #[rocket::async_test]
 async fn a_double_click_on_approve_hands_one_code_to_the_registry() {
     let out = tempfile::tempdir().unwrap();
     let received = out.path().join("received");
     let command = format!("cat >> '{}'; sleep 0.2", received.display());
-    let app = app_with(|s| s.registry_command = Some(command)).await;
-    let (id, token) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let app = TestApp::with_staff(|s| s.registry_command = Some(command)).await;
+    let (id, token) = app.submit_example().await;
     let alice = app.sign_in("alice").await;
     app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
 
@@ -59,20 +44,16 @@ async fn a_double_click_on_approve_hands_one_code_to_the_registry() {
 
 #[rocket::async_test]
 async fn approvals_given_before_a_new_document_do_not_count_for_it() {
-    let app = app_with(|s| {
+    let app = TestApp::with_staff(|s| {
         s.approvals = transfer_desk::config::ApprovalPolicy::Fixed(2);
     })
     .await;
-    let (id, token) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let (id, token) = app.submit_example().await;
     let alice = app.sign_in("alice").await;
     let bob = app.sign_in("bob").await;
 
     // Alice approves the first photo; Bob asks for a new one, which the requester sends.
-    app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
-    app.staff_post(&alice, review_uri(id, "/approve"), &[])
-        .await;
+    app.claim_and_approve(&alice, id).await;
     app.staff_post(&bob, review_uri(id, "/claim"), &[]).await;
     let asked = app
         .staff_post(
@@ -94,46 +75,29 @@ async fn approvals_given_before_a_new_document_do_not_count_for_it() {
     app.provide_document(&token, &camera_photo()).await;
 
     // Bob approves the new photo: one approval of these documents, not two.
-    app.staff_post(&bob, review_uri(id, "/claim"), &[]).await;
-    app.staff_post(&bob, review_uri(id, "/approve"), &[]).await;
+    app.claim_and_approve(&bob, id).await;
     let status = app.status_by_api(id, &token).await;
     assert_eq!(status["status"], "submitted");
     assert!(status["transfer_code"].is_null());
 
     // Alice, having seen the new photo too, gives the second approval.
-    app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
-    app.staff_post(&alice, review_uri(id, "/approve"), &[])
-        .await;
+    app.claim_and_approve(&alice, id).await;
     assert_eq!(app.status_by_api(id, &token).await["status"], "approved");
 }
 
 #[rocket::async_test]
 async fn a_second_code_for_one_domain_needs_an_explicit_confirmation() {
-    let app = app_with(|_| {}).await;
-    let (first, _) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
-    let (second, second_token) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let app = TestApp::with_staff(|_| {}).await;
+    let (first, _) = app.submit_example().await;
+    let (second, second_token) = app.submit_example().await;
     let alice = app.sign_in("alice").await;
 
-    let queue = app
-        .staff_get(&alice, "/review".into())
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let queue = app.staff_page(&alice, "/review").await;
     assert!(queue.contains("also claimed"), "the queue shows the clash");
 
     app.staff_post(&alice, review_uri(second, "/claim"), &[])
         .await;
-    let page = app
-        .staff_get(&alice, review_uri(second, ""))
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let page = app.staff_page(&alice, review_uri(second, "")).await;
     assert!(page.contains("Other claims on example.com"));
     assert!(page.contains(&format!("/review/requests/{first}")));
 
@@ -174,10 +138,8 @@ async fn a_second_code_for_one_domain_needs_an_explicit_confirmation() {
 
 #[rocket::async_test]
 async fn a_request_past_its_retention_cannot_be_viewed_or_approved_before_the_sweep() {
-    let app = app_with(|_| {}).await;
-    let (id, token) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let app = TestApp::with_staff(|_| {}).await;
+    let (id, token) = app.submit_example().await;
     let alice = app.sign_in("alice").await;
     app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
     let doc = document::Entity::find()
@@ -231,19 +193,14 @@ async fn refuse_outbox_deletes(app: &TestApp) {
 
 #[rocket::async_test]
 async fn a_decision_that_committed_is_reported_as_done_even_if_unlinking_fails() {
-    let app = app_with(|_| {}).await;
-    let (id, token) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let app = TestApp::with_staff(|_| {}).await;
+    let (id, token) = app.submit_example().await;
     // After the commit, finishing the unlink fails: the database refuses to let go of the
     // outbox row (as it would in an outage between the two steps).
     refuse_outbox_deletes(&app).await;
 
     let alice = app.sign_in("alice").await;
-    app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
-    let approved = app
-        .staff_post(&alice, review_uri(id, "/approve"), &[])
-        .await;
+    let approved = app.claim_and_approve(&alice, id).await;
     assert_eq!(approved.status(), Status::SeeOther);
     assert_eq!(app.status_by_api(id, &token).await["status"], "approved");
     let queued = deletion::Entity::find().all(app.db()).await.unwrap();

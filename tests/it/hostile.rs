@@ -270,14 +270,7 @@ async fn every_response_carries_the_security_headers() {
 #[rocket::async_test]
 async fn the_form_says_what_is_accepted_before_upload() {
     let app = app_with_example().await;
-    let html = app
-        .client
-        .get("/")
-        .dispatch()
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let html = app.page("/").await;
     for text in [
         "JPEG, PNG or WebP",
         "20 MB",
@@ -454,8 +447,7 @@ async fn one_address_cannot_flood_the_queue() {
     app.add_domain("example.com", "Anna Muster", "anna@example.com")
         .await;
     for _ in 0..3 {
-        app.submit_by_api(valid_submission("example.com", &camera_photo()))
-            .await;
+        app.submit_example().await;
     }
     for _ in 0..2 {
         let refused = app
@@ -486,8 +478,7 @@ async fn one_domain_takes_a_bounded_number_of_requests_a_day() {
     app.add_domain("example.org", "Anna Muster", "anna@example.com")
         .await;
     for _ in 0..2 {
-        app.submit_by_api(valid_submission("example.com", &camera_photo()))
-            .await;
+        app.submit_example().await;
     }
     let refused = app
         .post_multipart(

@@ -18,8 +18,8 @@ async fn every_document_opens(app: &TestApp) {
     for doc in document::Entity::find().all(app.db()).await.unwrap() {
         let shown = view_document(
             app.services(),
-            doc.request_id,
-            doc.id,
+            transfer_desk::workflow::RequestId(doc.request_id),
+            transfer_desk::workflow::DocumentId(doc.id),
             &alice,
             chrono::Utc::now(),
         )
@@ -31,13 +31,9 @@ async fn every_document_opens(app: &TestApp) {
 
 #[rocket::async_test]
 async fn an_interrupted_rotation_finishes_on_a_rerun_and_documents_open_throughout() {
-    let app = TestApp::start_for_staff(|_| {}).await;
-    app.add_domain("example.com", "Anna Muster", "anna@example.com")
-        .await;
-    app.add_reviewer("alice", true).await;
+    let app = TestApp::with_staff(|_| {}).await;
     for _ in 0..3 {
-        app.submit_by_api(valid_submission("example.com", &camera_photo()))
-            .await;
+        app.submit_example().await;
     }
     // The command line's own key ring, from the same data directory.
     let prepared = app.services().settings.prepare().unwrap();
@@ -75,8 +71,7 @@ async fn an_interrupted_rotation_finishes_on_a_rerun_and_documents_open_througho
     assert_eq!((rerun.version, rerun.rewrapped, rerun.remaining), (2, 2, 0));
     every_document_opens(&app).await;
     // New documents are wrapped under the new version by the service too.
-    app.submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    app.submit_example().await;
     assert_eq!(
         keyring::usage(app.db(), &cli_ring).await.unwrap(),
         [(1, 0), (2, 4)]

@@ -117,13 +117,8 @@ async fn errors_speak_the_readers_language_in_pages_and_the_api() {
 
 #[rocket::async_test]
 async fn a_standard_reason_reaches_the_requester_in_their_language_and_free_text_as_written() {
-    let app = TestApp::start_for_staff(|_| {}).await;
-    app.add_domain("example.com", "Anna Muster", "anna@example.com")
-        .await;
-    app.add_reviewer("alice", true).await;
-    let (id, token) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let app = TestApp::with_staff(|_| {}).await;
+    let (id, token) = app.submit_example().await;
     let alice = app.sign_in("alice").await;
     app.staff_post(&alice, format!("/review/requests/{id}/claim"), &[])
         .await;
@@ -165,9 +160,7 @@ async fn times_are_shown_in_the_service_time_zone_as_each_language_writes_them()
     let app = TestApp::start().await;
     app.add_domain("example.com", "Anna Muster", "anna@example.com")
         .await;
-    let (_, token) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let (_, token) = app.submit_example().await;
     let (_, german) = page(&app, &format!("/track/{token}"), Some("de")).await;
     let zurich = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Zurich);
     let today = zurich.format("%d.%m.%Y").to_string();

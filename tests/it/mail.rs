@@ -5,10 +5,10 @@
 use crate::common::server::free_port;
 use crate::common::smtp::{available, SmtpSink};
 use crate::common::*;
-use entities::{outbox_mail, request_event};
+use entities::outbox_mail;
 use mail_parser::MessageParser;
 use rocket::http::Status;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::EntityTrait;
 use transfer_desk::mail::deliver_due;
 
 /// A staff app mailing through `port`, with the sample domain and an admin.
@@ -166,22 +166,10 @@ async fn mails_go_out_in_the_requesters_language_and_the_registrant_can_cancel_t
         status["transfer_code"].is_null(),
         "the code is cancelled at once"
     );
-    let events: Vec<String> = request_event::Entity::find()
-        .filter(request_event::Column::RequestId.eq(id))
-        .all(app.db())
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.kind)
-        .collect();
+    let events = app.timeline_kinds(id).await;
     assert!(events.contains(&"objected".to_owned()), "{events:?}");
     assert_eq!(app.audit_details("objection").await.len(), 1);
-    let queue = app
-        .staff_get(&alice, "/review".into())
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let queue = app.staff_page(&alice, "/review").await;
     assert!(queue.contains("objection"), "at the top of the queue");
     let again = app.client.get(objection_path).dispatch().await;
     assert!(again
@@ -197,12 +185,7 @@ async fn mails_go_out_in_the_requesters_language_and_the_registrant_can_cancel_t
         )
         .await;
     assert_eq!(handled.status(), Status::SeeOther);
-    let queue = app
-        .staff_get(&alice, "/review".into())
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let queue = app.staff_page(&alice, "/review").await;
     assert!(!queue.contains("example.com"), "dealt with: off the queue");
 }
 
@@ -337,14 +320,8 @@ async fn a_reviewers_message_is_announced_by_mail_without_its_text() {
 
 #[rocket::async_test]
 async fn without_smtp_admins_read_what_would_have_been_sent_and_never_a_link() {
-    let app = TestApp::start_for_staff(|_| {}).await;
-    app.add_domain("example.com", "Anna Muster", "anna@example.com")
-        .await;
-    app.add_reviewer("alice", true).await;
-    app.add_reviewer("bob", false).await;
-    let (_, token) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let app = TestApp::with_staff(|_| {}).await;
+    let (_, token) = app.submit_example().await;
     let row = outbox_mail::Entity::find()
         .one(app.db())
         .await
@@ -354,11 +331,8 @@ async fn without_smtp_admins_read_what_would_have_been_sent_and_never_a_link() {
     assert!(row.failed_at.is_some());
     let alice = app.sign_in("alice").await;
     let page = app
-        .staff_get(&alice, "/review/outbox".into())
+        .staff_page(&alice, "/review/outbox")
         .await
-        .into_string()
-        .await
-        .unwrap()
         .replace("&#x27;", "'");
     assert!(
         page.contains("We have received your request for example.com"),
@@ -375,13 +349,8 @@ async fn without_smtp_admins_read_what_would_have_been_sent_and_never_a_link() {
 
 #[rocket::async_test]
 async fn an_objection_window_shows_the_code_only_once_it_has_passed() {
-    let app = TestApp::start_for_staff(|s| s.objection_hours = 48).await;
-    app.add_domain("example.com", "Anna Muster", "anna@example.com")
-        .await;
-    app.add_reviewer("alice", true).await;
-    let (id, token) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let app = TestApp::with_staff(|s| s.objection_hours = 48).await;
+    let (id, token) = app.submit_example().await;
     let alice = app.sign_in("alice").await;
     app.staff_post(&alice, format!("/review/requests/{id}/claim"), &[])
         .await;
@@ -393,14 +362,7 @@ async fn an_objection_window_shows_the_code_only_once_it_has_passed() {
         status["transfer_code"].is_null(),
         "not before the window ends"
     );
-    let page = app
-        .client
-        .get(format!("/track/{token}"))
-        .dispatch()
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let page = app.page(format!("/track/{token}")).await;
     assert!(page.contains("will be shown here from"), "{page}");
     entities::transfer_code::Entity::update_many()
         .col_expr(

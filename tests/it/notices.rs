@@ -6,10 +6,7 @@ use rocket::http::Status;
 
 #[rocket::async_test]
 async fn an_admin_posts_a_notice_that_every_public_page_shows_until_it_ends() {
-    let app = TestApp::start_for_staff(|_| {}).await;
-    app.add_domain("example.com", "Anna Muster", "anna@example.com")
-        .await;
-    app.add_reviewer("alice", true).await;
+    let app = TestApp::with_staff(|_| {}).await;
     app.add_reviewer("carol", false).await;
     let alice = app.sign_in("alice").await;
     let posted = app
@@ -31,9 +28,7 @@ async fn an_admin_posts_a_notice_that_every_public_page_shows_until_it_ends() {
         .await;
     assert_eq!(posted.status(), Status::SeeOther);
 
-    let (_, token) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let (_, token) = app.submit_example().await;
     for path in [
         "/".to_owned(),
         format!("/track/{token}"),
@@ -73,14 +68,7 @@ async fn an_admin_posts_a_notice_that_every_public_page_shows_until_it_ends() {
         .staff_post(&alice, format!("/review/notices/{id}/end"), &[])
         .await;
     assert_eq!(ended.status(), Status::SeeOther);
-    let html = app
-        .client
-        .get("/")
-        .dispatch()
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let html = app.page("/").await;
     assert!(!html.contains("Our mail servers are down"));
     let json: serde_json::Value = app
         .client
@@ -120,11 +108,6 @@ async fn a_notice_without_english_is_refused_and_nothing_shows() {
         flash.contains("Please give at least an English title and text."),
         "{flash}"
     );
-    let page = app
-        .staff_get(&alice, "/review/notices".into())
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let page = app.staff_page(&alice, "/review/notices").await;
     assert!(page.contains("No notice is live."));
 }

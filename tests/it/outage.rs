@@ -10,10 +10,6 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use transfer_desk::workflow::sweep;
 
-fn review_uri(id: uuid::Uuid, action: &str) -> String {
-    format!("/review/requests/{id}{action}")
-}
-
 /// A staff app whose registry command writes what it receives to a file.
 async fn app_with_registry() -> (TestApp, std::path::PathBuf) {
     let out = tempfile::tempdir().unwrap().keep();
@@ -52,12 +48,7 @@ async fn a_nameserver_change_is_approved_end_to_end_and_the_registry_receives_th
     assert!(status["nameservers_set_at"].is_null());
 
     let alice = app.sign_in("alice").await;
-    let page = app
-        .staff_get(&alice, review_uri(id, ""))
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let page = app.staff_page(&alice, review_uri(id, "")).await;
     assert!(page.contains("nameserver change"));
     assert!(
         page.contains("ns1.old-host.ch"),
@@ -67,10 +58,7 @@ async fn a_nameserver_change_is_approved_end_to_end_and_the_registry_receives_th
         page.contains("ns3.new-host.ch"),
         "beside the requested ones"
     );
-    app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
-    let approved = app
-        .staff_post(&alice, review_uri(id, "/approve"), &[])
-        .await;
+    let approved = app.claim_and_approve(&alice, id).await;
     assert_eq!(approved.status(), Status::SeeOther);
 
     assert_eq!(
@@ -116,10 +104,7 @@ async fn a_failing_registry_leaves_the_nameserver_change_in_review() {
         .submit_by_api(nameserver_change("ns1.new.ch ns2.new.ch"))
         .await;
     let alice = app.sign_in("alice").await;
-    app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
-    let refused = app
-        .staff_post(&alice, review_uri(id, "/approve"), &[])
-        .await;
+    let refused = app.claim_and_approve(&alice, id).await;
     assert_eq!(refused.status(), Status::BadGateway);
     assert!(refused.into_string().await.unwrap().contains("zone locked"));
     assert_eq!(app.status_by_api(id, &token).await["status"], "submitted");
@@ -314,12 +299,7 @@ async fn the_holder_confirms_with_their_own_document_and_the_reviewer_sees_both(
         "a link answers once"
     );
 
-    let page = app
-        .staff_get(&alice, review_uri(id, ""))
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let page = app.staff_page(&alice, review_uri(id, "")).await;
     assert!(page.contains("The holder, verifying directly"));
     assert!(
         page.contains("holder&#x27;s identity document (front)")
@@ -339,10 +319,7 @@ async fn the_holder_confirms_with_their_own_document_and_the_reviewer_sees_both(
         2,
         "the requester's and the holder's: {kinds:?}"
     );
-    app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
-    let approved = app
-        .staff_post(&alice, review_uri(id, "/approve"), &[])
-        .await;
+    let approved = app.claim_and_approve(&alice, id).await;
     assert_eq!(approved.status(), Status::SeeOther);
     assert!(app.status_by_api(id, &token).await["transfer_code"].is_string());
 }
@@ -478,13 +455,8 @@ async fn the_form_never_shows_the_holders_link_it_goes_to_the_holders_mailbox() 
 
 #[rocket::async_test]
 async fn requester_and_reviewers_exchange_messages_kept_in_the_timeline() {
-    let app = TestApp::start_for_staff(|_| {}).await;
-    app.add_domain("example.com", "Anna Muster", "anna@example.com")
-        .await;
-    app.add_reviewer("alice", true).await;
-    let (id, token) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let app = TestApp::with_staff(|_| {}).await;
+    let (id, token) = app.submit_example().await;
     let track = format!("/track/{token}");
     let csrf = app.page_token(&track).await;
 
@@ -518,19 +490,9 @@ async fn requester_and_reviewers_exchange_messages_kept_in_the_timeline() {
         .await;
     assert_eq!(sent.0, Status::SeeOther);
     let alice = app.sign_in("alice").await;
-    let queue = app
-        .staff_get(&alice, "/review".into())
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let queue = app.staff_page(&alice, "/review").await;
     assert!(queue.contains("new message"));
-    let page = app
-        .staff_get(&alice, review_uri(id, ""))
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let page = app.staff_page(&alice, review_uri(id, "")).await;
     assert!(
         page.contains("&lt;b&gt;please&lt;&#x2F;b&gt;")
             || page.contains("&lt;b&gt;please&lt;/b&gt;"),
@@ -546,12 +508,7 @@ async fn requester_and_reviewers_exchange_messages_kept_in_the_timeline() {
         )
         .await;
     assert_eq!(answer.status(), Status::SeeOther);
-    let queue = app
-        .staff_get(&alice, "/review".into())
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let queue = app.staff_page(&alice, "/review").await;
     assert!(!queue.contains("new message"), "answered");
     let tracking = app.page_text(&track).await;
     assert!(tracking.contains("Message from our security staff"));
@@ -571,13 +528,8 @@ async fn requester_and_reviewers_exchange_messages_kept_in_the_timeline() {
 
 #[rocket::async_test]
 async fn messages_are_erased_with_the_personal_data_after_the_evidence_period() {
-    let app = TestApp::start_for_staff(|_| {}).await;
-    app.add_domain("example.com", "Anna Muster", "anna@example.com")
-        .await;
-    app.add_reviewer("alice", true).await;
-    let (id, token) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let app = TestApp::with_staff(|_| {}).await;
+    let (id, token) = app.submit_example().await;
     let track = format!("/track/{token}");
     let csrf = app.page_token(&track).await;
     app.post_public_form(

@@ -2,7 +2,7 @@
 //! approved owners get their transfer code.
 
 use crate::common::*;
-use entities::{audit_event, decision, document, request, transfer_code};
+use entities::{audit_event, decision, request, transfer_code};
 use rocket::http::Status;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use transfer_desk::codes::TransferCode;
@@ -10,42 +10,13 @@ use transfer_desk::crypto::TrackingToken;
 use transfer_desk::workflow::decide::{self, ApprovalInput};
 use transfer_desk::workflow::RequestState;
 
-async fn staff_app() -> TestApp {
-    let app = TestApp::start_for_staff(|_| {}).await;
-    app.add_domain("example.com", "Anna Muster", "anna@example.com")
-        .await;
-    app.add_reviewer("alice", true).await;
-    app.add_reviewer("bob", false).await;
-    app
-}
-
-fn review_uri(id: uuid::Uuid, action: &str) -> String {
-    format!("/review/requests/{id}{action}")
-}
-
-async fn live_documents(app: &TestApp, id: uuid::Uuid) -> Vec<document::Model> {
-    document::Entity::find()
-        .filter(document::Column::RequestId.eq(id))
-        .filter(document::Column::WrappedKey.is_not_null())
-        .all(app.db())
-        .await
-        .unwrap()
-}
-
 #[rocket::async_test]
 async fn whole_story_submit_claim_view_approve_and_read_the_code() {
-    let app = staff_app().await;
-    let (id, token) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let app = TestApp::with_staff(|_| {}).await;
+    let (id, token) = app.submit_example().await;
     let alice = app.sign_in("alice").await;
 
-    let queue = app
-        .staff_get(&alice, "/review".into())
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let queue = app.staff_page(&alice, "/review").await;
     assert!(queue.contains("example.com") && queue.contains("h left"));
 
     let claimed = app
@@ -54,19 +25,14 @@ async fn whole_story_submit_claim_view_approve_and_read_the_code() {
     assert_eq!(claimed.status(), Status::SeeOther);
     assert_eq!(location(&claimed), review_uri(id, ""));
 
-    let page = app
-        .staff_get(&alice, review_uri(id, ""))
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let page = app.staff_page(&alice, review_uri(id, "")).await;
     assert!(page.contains("Anna Muster") && page.contains("match"));
     assert!(
         page.contains("approvals 0 of 1"),
         "a request without signals needs one approval"
     );
 
-    let doc = live_documents(&app, id).await.remove(0);
+    let doc = app.live_documents(id).await.remove(0);
     let view = app
         .staff_get(&alice, review_uri(id, &format!("/documents/{}", doc.id)))
         .await;
@@ -94,18 +60,11 @@ async fn whole_story_submit_claim_view_approve_and_read_the_code() {
     assert_eq!(status["status"], "approved");
     let code = status["transfer_code"].as_str().unwrap().to_owned();
     assert_eq!(code.len(), 26);
-    let page = app
-        .client
-        .get(format!("/track/{token}"))
-        .dispatch()
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let page = app.page(format!("/track/{token}")).await;
     assert!(page.contains(&code));
 
     // Destroyed: keys gone in the decision, files gone after commit, URL now 404.
-    assert!(live_documents(&app, id).await.is_empty());
+    assert!(app.live_documents(id).await.is_empty());
     assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
     let gone = app
         .staff_get(&alice, review_uri(id, &format!("/documents/{}", doc.id)))
@@ -176,7 +135,7 @@ async fn whole_story_submit_claim_view_approve_and_read_the_code() {
 
 #[rocket::async_test]
 async fn a_request_with_signals_needs_two_different_reviewers() {
-    let app = staff_app().await;
+    let app = TestApp::with_staff(|_| {}).await;
     // No camera data: a signal fires, so four eyes are required.
     let (id, token) = app
         .submit_by_api(valid_submission(
@@ -187,10 +146,7 @@ async fn a_request_with_signals_needs_two_different_reviewers() {
     let alice = app.sign_in("alice").await;
     let bob = app.sign_in("bob").await;
 
-    app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
-    let first = app
-        .staff_post(&alice, review_uri(id, "/approve"), &[])
-        .await;
+    let first = app.claim_and_approve(&alice, id).await;
     assert_eq!(first.status(), Status::SeeOther);
     assert_eq!(app.status_by_api(id, &token).await["status"], "submitted");
 
@@ -202,10 +158,7 @@ async fn a_request_with_signals_needs_two_different_reviewers() {
             .get_one("Location"),
         Some("/review")
     );
-    app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
-    let again = app
-        .staff_post(&alice, review_uri(id, "/approve"), &[])
-        .await;
+    let again = app.claim_and_approve(&alice, id).await;
     assert_eq!(again.status(), Status::Conflict);
     assert!(again
         .into_string()
@@ -215,8 +168,7 @@ async fn a_request_with_signals_needs_two_different_reviewers() {
     app.staff_post(&alice, review_uri(id, "/release"), &[])
         .await;
 
-    app.staff_post(&bob, review_uri(id, "/claim"), &[]).await;
-    let second = app.staff_post(&bob, review_uri(id, "/approve"), &[]).await;
+    let second = app.claim_and_approve(&bob, id).await;
     assert_eq!(second.status(), Status::SeeOther);
     let status = app.status_by_api(id, &token).await;
     assert_eq!(status["status"], "approved");
@@ -225,10 +177,8 @@ async fn a_request_with_signals_needs_two_different_reviewers() {
 
 #[rocket::async_test]
 async fn a_rejection_reason_reaches_the_requester_and_documents_are_destroyed() {
-    let app = staff_app().await;
-    let (id, token) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let app = TestApp::with_staff(|_| {}).await;
+    let (id, token) = app.submit_example().await;
     let bob = app.sign_in("bob").await;
     app.staff_post(&bob, review_uri(id, "/claim"), &[]).await;
 
@@ -262,26 +212,17 @@ async fn a_rejection_reason_reaches_the_requester_and_documents_are_destroyed() 
     );
     assert_eq!(status["reason_key"], "reason-edited");
     assert!(status["transfer_code"].is_null());
-    let page = app
-        .client
-        .get(format!("/track/{token}"))
-        .dispatch()
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let page = app.page(format!("/track/{token}")).await;
     assert!(page.contains("Please send an unedited photo."));
-    assert!(live_documents(&app, id).await.is_empty());
+    assert!(app.live_documents(id).await.is_empty());
     assert!(app.stored_files().is_empty());
 }
 
 #[rocket::async_test]
 async fn a_reviewer_asks_for_a_new_document_and_the_requester_sends_it() {
-    let app = staff_app().await;
-    let (id, token) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
-    let old = live_documents(&app, id).await.remove(0);
+    let app = TestApp::with_staff(|_| {}).await;
+    let (id, token) = app.submit_example().await;
+    let old = app.live_documents(id).await.remove(0);
     let alice = app.sign_in("alice").await;
     app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
     let asked = app
@@ -299,14 +240,7 @@ async fn a_reviewer_asks_for_a_new_document_and_the_requester_sends_it() {
         .await;
     assert_eq!(asked.status(), Status::SeeOther);
 
-    let page = app
-        .client
-        .get(format!("/track/{token}"))
-        .dispatch()
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let page = app.page(format!("/track/{token}")).await;
     assert!(
         page.contains("please retake it in daylight") && page.contains("identity document (front)")
     );
@@ -318,7 +252,7 @@ async fn a_reviewer_asks_for_a_new_document_and_the_requester_sends_it() {
     app.provide_document(&token, &camera_photo()).await;
     assert_eq!(app.status_by_api(id, &token).await["status"], "submitted");
 
-    let live = live_documents(&app, id).await;
+    let live = app.live_documents(id).await;
     assert_eq!(live.len(), 1);
     assert_ne!(
         live[0].id, old.id,
@@ -335,10 +269,8 @@ async fn a_reviewer_asks_for_a_new_document_and_the_requester_sends_it() {
 
 #[rocket::async_test]
 async fn only_the_claim_holder_decides_and_an_admin_can_release() {
-    let app = staff_app().await;
-    let (id, _) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let app = TestApp::with_staff(|_| {}).await;
+    let (id, _) = app.submit_example().await;
     let alice = app.sign_in("alice").await;
     let bob = app.sign_in("bob").await;
     app.staff_post(&bob, review_uri(id, "/claim"), &[]).await;
@@ -355,12 +287,7 @@ async fn only_the_claim_holder_decides_and_an_admin_can_release() {
         .await;
     assert_eq!(not_mine.status(), Status::Conflict);
 
-    let page = app
-        .staff_get(&alice, review_uri(id, ""))
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let page = app.staff_page(&alice, review_uri(id, "")).await;
     assert!(page.contains("held by bob"));
     // alice is an admin: she may release bob's claim and take it.
     assert_eq!(
@@ -386,23 +313,40 @@ async fn only_the_claim_holder_decides_and_an_admin_can_release() {
 
 #[rocket::async_test]
 async fn concurrent_decisions_make_exactly_one_transition() {
-    let app = staff_app().await;
-    let (id, _) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let app = TestApp::with_staff(|_| {}).await;
+    let (id, _) = app.submit_example().await;
     let alice = transfer_desk::accounts::find_by_name(app.db(), "alice")
         .await
         .unwrap()
         .unwrap();
     let services = app.services();
     let now = chrono::Utc::now();
-    transfer_desk::workflow::queue::claim(app.db(), &services.settings, id, &alice, now)
-        .await
-        .unwrap();
+    transfer_desk::workflow::queue::claim(
+        app.db(),
+        &services.settings,
+        transfer_desk::workflow::RequestId(id),
+        &alice,
+        now,
+    )
+    .await
+    .unwrap();
     let plain = ApprovalInput::default();
     let (approve, reject) = tokio::join!(
-        decide::approve(services, id, &alice, &plain, now),
-        decide::reject(services, id, &alice, None, "duplicate", now),
+        decide::approve(
+            services,
+            transfer_desk::workflow::RequestId(id),
+            &alice,
+            &plain,
+            now
+        ),
+        decide::reject(
+            services,
+            transfer_desk::workflow::RequestId(id),
+            &alice,
+            None,
+            "duplicate",
+            now
+        ),
     );
     assert!(
         approve.is_ok() != reject.is_ok(),
@@ -411,9 +355,8 @@ async fn concurrent_decisions_make_exactly_one_transition() {
     let decisions = decision::Entity::find().all(app.db()).await.unwrap();
     assert_eq!(decisions.len(), 1);
 
-    let (second, _) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let (second, _) = app.submit_example().await;
+    let second = transfer_desk::workflow::RequestId(second);
     transfer_desk::workflow::queue::claim(app.db(), &services.settings, second, &alice, now)
         .await
         .unwrap();
@@ -455,14 +398,9 @@ async fn a_failing_registry_command_stops_the_approval_and_says_why() {
     app.add_domain("example.com", "Anna Muster", "anna@example.com")
         .await;
     app.add_reviewer("alice", true).await;
-    let (id, token) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let (id, token) = app.submit_example().await;
     let alice = app.sign_in("alice").await;
-    app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
-    let refused = app
-        .staff_post(&alice, review_uri(id, "/approve"), &[])
-        .await;
+    let refused = app.claim_and_approve(&alice, id).await;
     assert_eq!(refused.status(), Status::BadGateway);
     assert!(refused
         .into_string()
@@ -470,7 +408,7 @@ async fn a_failing_registry_command_stops_the_approval_and_says_why() {
         .unwrap()
         .contains("registry is down for example.com"));
     assert_eq!(app.status_by_api(id, &token).await["status"], "submitted");
-    assert_eq!(live_documents(&app, id).await.len(), 1);
+    assert_eq!(app.live_documents(id).await.len(), 1);
     assert!(transfer_code::Entity::find()
         .all(app.db())
         .await
@@ -487,9 +425,7 @@ async fn a_registry_command_receives_the_domain_and_the_code() {
     app.add_domain("example.com", "Anna Muster", "anna@example.com")
         .await;
     app.add_reviewer("alice", true).await;
-    let (id, token) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let (id, token) = app.submit_example().await;
     let alice = app.sign_in("alice").await;
     app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
     assert_eq!(
@@ -510,10 +446,8 @@ async fn a_registry_command_receives_the_domain_and_the_code() {
 
 #[rocket::async_test]
 async fn the_admin_sees_and_filters_the_audit_trail_and_reviewers_do_not() {
-    let app = staff_app().await;
-    let (id, _) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let app = TestApp::with_staff(|_| {}).await;
+    let (id, _) = app.submit_example().await;
     let alice = app.sign_in("alice").await;
     let bob = app.sign_in("bob").await;
     app.staff_post(&bob, review_uri(id, "/claim"), &[]).await;
@@ -532,7 +466,7 @@ async fn the_admin_sees_and_filters_the_audit_trail_and_reviewers_do_not() {
 
 #[rocket::async_test]
 async fn a_forwarded_header_is_ignored_without_a_trusted_proxy() {
-    let app = staff_app().await;
+    let app = TestApp::with_staff(|_| {}).await;
     let (status, _) = app
         .try_sign_in("alice", PASSWORD, Some("198.51.100.7"))
         .await;
@@ -549,12 +483,9 @@ async fn a_forwarded_header_is_ignored_without_a_trusted_proxy() {
 #[rocket::async_test]
 async fn the_queue_says_how_much_is_waiting_and_how_late() {
     use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
-    let app = staff_app().await;
-    let (late, _) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
-    app.submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let app = TestApp::with_staff(|_| {}).await;
+    let (late, _) = app.submit_example().await;
+    app.submit_example().await;
     let found = request::Entity::find_by_id(late)
         .one(app.db())
         .await
@@ -566,12 +497,7 @@ async fn the_queue_says_how_much_is_waiting_and_how_late() {
     aged.update(app.db()).await.unwrap();
 
     let alice = app.sign_in("alice").await;
-    let queue = app
-        .staff_get(&alice, "/review".into())
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let queue = app.staff_page(&alice, "/review").await;
     assert!(queue.contains("2 waiting"), "{queue}");
     assert!(queue.contains("oldest 130 h"));
     assert!(queue.contains("1 overdue"));
@@ -580,7 +506,7 @@ async fn the_queue_says_how_much_is_waiting_and_how_late() {
 
 #[rocket::async_test]
 async fn a_company_signatory_is_checked_in_the_commercial_register() {
-    let app = staff_app().await;
+    let app = TestApp::with_staff(|_| {}).await;
     let signatory = |uid: &str| {
         Multipart::new()
             .text("domain", "example.com")
@@ -605,12 +531,7 @@ async fn a_company_signatory_is_checked_in_the_commercial_register() {
     let (id, token) = app.submit_by_api(signatory("che 123 456 788")).await;
     let alice = app.sign_in("alice").await;
     app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
-    let page = app
-        .staff_get(&alice, review_uri(id, ""))
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let page = app.staff_page(&alice, review_uri(id, "")).await;
     assert!(page.contains("CHE-123.456.788") && page.contains("zefix.ch"));
 
     let unconfirmed = app
@@ -637,7 +558,7 @@ async fn a_company_signatory_is_checked_in_the_commercial_register() {
 #[rocket::async_test]
 async fn a_long_queue_comes_a_page_at_a_time_oldest_first_with_its_filters_kept() {
     use transfer_desk::workflow::queue::QUEUE_PAGE;
-    let app = staff_app().await;
+    let app = TestApp::with_staff(|_| {}).await;
     let photo = camera_photo();
     let mut ids = Vec::new();
     for _ in 0..=QUEUE_PAGE {
@@ -650,12 +571,7 @@ async fn a_long_queue_comes_a_page_at_a_time_oldest_first_with_its_filters_kept(
     let alice = app.sign_in("alice").await;
     let rows = |page: &str| page.matches("<a href=\"/review/requests/").count();
 
-    let first = app
-        .staff_get(&alice, "/review?domain=example".into())
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let first = app.staff_page(&alice, "/review?domain=example").await;
     assert_eq!(rows(&first), QUEUE_PAGE as usize);
     assert!(first.contains(&ids[0].to_string()), "the oldest first");
     assert!(!first.contains(&ids[QUEUE_PAGE as usize].to_string()));
@@ -667,12 +583,7 @@ async fn a_long_queue_comes_a_page_at_a_time_oldest_first_with_its_filters_kept(
     assert!(first.replace("&amp;", "&").contains(next), "{first}");
     assert!(!first.contains("Previous page"));
 
-    let second = app
-        .staff_get(&alice, next.into())
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let second = app.staff_page(&alice, next).await;
     assert_eq!(rows(&second), 1);
     assert!(second.contains(&ids[QUEUE_PAGE as usize].to_string()));
     assert!(second.contains("Previous page") && !second.contains("Next page"));

@@ -12,10 +12,6 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 use transfer_desk::mail::deliver_due;
 use transfer_desk::workflow::sweep;
 
-fn review_uri(id: uuid::Uuid, action: &str) -> String {
-    format!("/review/requests/{id}{action}")
-}
-
 /// A staff app that mails through `port` (sent by the test, step by step), with the sample
 /// domain, its current nameservers, and an admin; its registry command appends what it
 /// receives to the returned file.
@@ -218,13 +214,7 @@ async fn the_review_page_says_where_the_holders_link_went_and_claims_no_match_it
     let page = |id| {
         let app = &app;
         let alice = &alice;
-        async move {
-            app.staff_get(alice, review_uri(id, ""))
-                .await
-                .into_string()
-                .await
-                .unwrap()
-        }
+        async move { app.staff_page(alice, review_uri(id, "")).await }
     };
     let before = page(on_file).await;
     assert!(before.contains("not delivered yet"), "{before}");
@@ -373,19 +363,12 @@ async fn an_admin_cancels_a_code_from_the_review_page_without_any_mail() {
         .await;
     app.add_reviewer("alice", true).await;
     app.add_reviewer("bob", false).await;
-    let (id, token) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let (id, token) = app.submit_example().await;
     let alice = app.sign_in("alice").await;
     let bob = app.sign_in("bob").await;
     approve(&app, &bob, id).await;
     assert!(app.status_by_api(id, &token).await["transfer_code"].is_string());
-    let page = app
-        .staff_get(&alice, review_uri(id, ""))
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let page = app.staff_page(&alice, review_uri(id, "")).await;
     assert!(page.contains("Cancel this code"), "offered to admins");
     let refused = app.staff_post(&bob, review_uri(id, "/withdraw"), &[]).await;
     assert_eq!(refused.status(), Status::Forbidden, "admins only");
@@ -499,7 +482,7 @@ async fn older_password_links_stop_working_when_a_newer_one_is_issued_used_or_th
     let second = transfer_desk::accounts::reset_password(db, "bob", "alice")
         .await
         .unwrap();
-    let page = |token: &transfer_desk::crypto::TrackingToken| {
+    let page = |token: &transfer_desk::crypto::PasswordLinkToken| {
         format!("/review/password/{}", token.expose())
     };
     assert_eq!(
@@ -623,8 +606,7 @@ async fn junk_submissions_do_not_use_up_the_real_owners_requests_for_the_day() {
         assert_eq!(response.status(), Status::UnprocessableEntity);
     }
     for _ in 0..5 {
-        app.submit_by_api(valid_submission("example.com", &camera_photo()))
-            .await;
+        app.submit_example().await;
     }
     let sixth = app
         .post_multipart(
@@ -642,8 +624,7 @@ async fn junk_submissions_do_not_use_up_the_real_owners_requests_for_the_day() {
         )
         .await;
     assert_eq!(cleared.status(), Status::SeeOther);
-    app.submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    app.submit_example().await;
     assert_eq!(
         app.audit_details("domain_limit_cleared").await,
         ["example.com"]
@@ -669,13 +650,8 @@ async fn a_wrong_typed_field_is_refused_before_any_photo_is_decoded() {
 
 #[rocket::async_test]
 async fn documents_sent_later_count_against_the_address_like_submissions() {
-    let app = TestApp::start_for_staff(|s| s.submissions_per_hour = 2).await;
-    app.add_domain("example.com", "Anna Muster", "anna@example.com")
-        .await;
-    app.add_reviewer("alice", true).await;
-    let (id, token) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let app = TestApp::with_staff(|s| s.submissions_per_hour = 2).await;
+    let (id, token) = app.submit_example().await;
     let alice = app.sign_in("alice").await;
     app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
     app.staff_post(
@@ -708,9 +684,7 @@ async fn sixty_concurrent_messages_store_exactly_the_thirty_allowed() {
     let app = TestApp::start().await;
     app.add_domain("example.com", "Anna Muster", "anna@example.com")
         .await;
-    let (id, token) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let (id, token) = app.submit_example().await;
     let path = format!("/track/{token}/messages");
     let csrf = app.page_token(&format!("/track/{token}")).await;
     let posts = (0..60).map(|n| {
@@ -1000,12 +974,7 @@ async fn more_live_notices_than_the_pages_show_are_refused_and_admins_see_every_
     }
     let refused = post(5).await;
     assert!(refused.contains("5 notices are live already"), "{refused}");
-    let page = app
-        .staff_get(&alice, "/review/notices".into())
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let page = app.staff_page(&alice, "/review/notices").await;
     for n in 0..5 {
         assert!(page.contains(&format!("Outage number {n}")), "{n}");
     }

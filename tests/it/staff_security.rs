@@ -9,15 +9,6 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use transfer_desk::workflow::sweep::sweep;
 use transfer_desk::workflow::RequestState;
 
-async fn staff_app() -> TestApp {
-    let app = TestApp::start_for_staff(|_| {}).await;
-    app.add_domain("example.com", "Anna Muster", "anna@example.com")
-        .await;
-    app.add_reviewer("alice", true).await;
-    app.add_reviewer("bob", false).await;
-    app
-}
-
 /// Every staff URL, with the method it takes.
 fn staff_routes(id: uuid::Uuid, doc: uuid::Uuid) -> Vec<(&'static str, String)> {
     let r = format!("/review/requests/{id}");
@@ -84,9 +75,7 @@ async fn assert_all_refused(
 }
 
 async fn one_request(app: &TestApp) -> (uuid::Uuid, uuid::Uuid) {
-    let (id, _) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let (id, _) = app.submit_example().await;
     let doc = document::Entity::find()
         .one(app.db())
         .await
@@ -98,7 +87,7 @@ async fn one_request(app: &TestApp) -> (uuid::Uuid, uuid::Uuid) {
 
 #[rocket::async_test]
 async fn every_staff_route_refuses_without_a_live_session() {
-    let app = staff_app().await;
+    let app = TestApp::with_staff(|_| {}).await;
     let (id, doc) = one_request(&app).await;
     // No session, and a forged one.
     assert_all_refused(&app, id, doc, None, "x").await;
@@ -160,7 +149,7 @@ async fn every_staff_route_refuses_without_a_live_session() {
 
 #[rocket::async_test]
 async fn csrf_less_and_cross_origin_posts_are_forbidden() {
-    let app = staff_app().await;
+    let app = TestApp::with_staff(|_| {}).await;
     let (id, doc) = one_request(&app).await;
     let alice = app.sign_in("alice").await;
     for (_, uri) in staff_routes(id, doc)
@@ -215,11 +204,9 @@ async fn csrf_less_and_cross_origin_posts_are_forbidden() {
 
 #[rocket::async_test]
 async fn a_document_id_under_another_request_is_404() {
-    let app = staff_app().await;
+    let app = TestApp::with_staff(|_| {}).await;
     let (first, first_doc) = one_request(&app).await;
-    let (second, _) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let (second, _) = app.submit_example().await;
     let alice = app.sign_in("alice").await;
     let crossed = app
         .staff_get(
@@ -258,7 +245,7 @@ async fn a_document_id_under_another_request_is_404() {
 
 #[rocket::async_test]
 async fn repeated_failed_logins_are_throttled_and_rotating_forwarded_for_does_not_help() {
-    let app = staff_app().await;
+    let app = TestApp::with_staff(|_| {}).await;
     for attempt in 0..5 {
         let forwarded = format!("203.0.113.{attempt}");
         let (status, _) = app
@@ -293,7 +280,7 @@ async fn repeated_failed_logins_are_throttled_and_rotating_forwarded_for_does_no
 
 #[rocket::async_test]
 async fn twenty_parallel_guesses_get_at_most_five_password_checks() {
-    let app = staff_app().await;
+    let app = TestApp::with_staff(|_| {}).await;
     let attempts =
         (0..20).map(|_| app.try_sign_in_from("alice", "wrong password!!", "203.0.113.9"));
     let statuses: Vec<Status> = futures_util::future::join_all(attempts)
@@ -314,7 +301,7 @@ async fn twenty_parallel_guesses_get_at_most_five_password_checks() {
 
 #[rocket::async_test]
 async fn wrong_passwords_from_elsewhere_do_not_lock_a_reviewer_out() {
-    let app = staff_app().await;
+    let app = TestApp::with_staff(|_| {}).await;
     for _ in 0..6 {
         let (status, _) = app
             .try_sign_in_from("alice", "wrong password!!", "2001:db8:1:2::7")
@@ -336,7 +323,7 @@ async fn wrong_passwords_from_elsewhere_do_not_lock_a_reviewer_out() {
 
 #[rocket::async_test]
 async fn unknown_and_known_names_get_the_same_answer() {
-    let app = staff_app().await;
+    let app = TestApp::with_staff(|_| {}).await;
     let page = |name: &'static str| {
         let app = &app;
         async move {
@@ -432,7 +419,7 @@ async fn the_setup_link_creates_the_first_admin_once() {
 
 #[rocket::async_test]
 async fn the_sweeper_removes_what_a_crash_left_behind() {
-    let app = staff_app().await;
+    let app = TestApp::with_staff(|_| {}).await;
     one_request(&app).await;
     let services = app.services();
     let store = &services.store;
@@ -495,13 +482,9 @@ async fn the_sweeper_removes_what_a_crash_left_behind() {
 
 #[rocket::async_test]
 async fn undecided_requests_expire_and_codes_are_erased_after_their_ttl() {
-    let app = staff_app().await;
-    let (stale, stale_token) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
-    let (approved, approved_token) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let app = TestApp::with_staff(|_| {}).await;
+    let (stale, stale_token) = app.submit_example().await;
+    let (approved, approved_token) = app.submit_example().await;
     let alice = app.sign_in("alice").await;
     app.staff_post(&alice, format!("/review/requests/{approved}/claim"), &[])
         .await;
@@ -540,23 +523,14 @@ async fn undecided_requests_expire_and_codes_are_erased_after_their_ttl() {
     );
     let status = app.status_by_api(approved, &approved_token).await;
     assert!(status["transfer_code"].is_null());
-    let page = app
-        .client
-        .get(format!("/track/{approved_token}"))
-        .dispatch()
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let page = app.page(format!("/track/{approved_token}")).await;
     assert!(page.contains("has been erased"));
 }
 
 #[rocket::async_test]
 async fn after_the_evidence_period_only_the_evidence_remains() {
-    let app = staff_app().await;
-    let (id, _) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let app = TestApp::with_staff(|_| {}).await;
+    let (id, _) = app.submit_example().await;
     app.try_sign_in("bob", "wrong password!!", None).await;
     let alice = app.sign_in("alice").await;
     app.staff_post(&alice, format!("/review/requests/{id}/claim"), &[])
@@ -617,10 +591,8 @@ async fn after_the_evidence_period_only_the_evidence_remains() {
 
 #[rocket::async_test]
 async fn one_failing_sweeper_stage_does_not_stop_the_others() {
-    let app = staff_app().await;
-    let (stale, _) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let app = TestApp::with_staff(|_| {}).await;
+    let (stale, _) = app.submit_example().await;
     // The document store is gone: listing it for orphans fails.
     std::fs::remove_dir_all(app.services().store.files_dir().unwrap()).unwrap();
     let report = sweep(app.services(), Utc::now() + Duration::days(31)).await;

@@ -15,10 +15,6 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use transfer_desk::storage::{name_for, StoreChoice};
 use transfer_desk::workflow::sweep::sweep;
 
-fn review_uri(id: uuid::Uuid, action: &str) -> String {
-    format!("/review/requests/{id}{action}")
-}
-
 async fn readiness(app: &TestApp) -> (Status, serde_json::Value) {
     let response = app.client.get("/readyz").dispatch().await;
     let status = response.status();
@@ -32,9 +28,7 @@ async fn a_document_lives_and_dies_in_the_store(app: &TestApp) {
     app.add_domain("example.com", "Anna Muster", "anna@example.com")
         .await;
     app.add_reviewer("alice", false).await;
-    let (id, _) = app
-        .submit_by_api(valid_submission("example.com", &camera_photo()))
-        .await;
+    let (id, _) = app.submit_example().await;
     let stored = document::Entity::find()
         .one(app.db())
         .await

@@ -56,16 +56,7 @@ fn added_columns() -> Vec<(DynIden, ColumnDef)> {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (table, mut column) in added_columns() {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(table)
-                        .add_column(&mut column)
-                        .to_owned(),
-                )
-                .await?;
-        }
+        super::add_columns(manager, added_columns()).await?;
         manager
             .create_index(
                 Index::create()
@@ -103,16 +94,6 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        for (table, column) in added_columns() {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(table)
-                        .drop_column(column.get_column_name())
-                        .to_owned(),
-                )
-                .await?;
-        }
-        Ok(())
+        super::drop_columns(manager, added_columns()).await
     }
 }

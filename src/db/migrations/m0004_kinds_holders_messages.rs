@@ -121,16 +121,7 @@ fn added_columns() -> Vec<(DynIden, ColumnDef)> {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (table, mut column) in added_columns() {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(table)
-                        .add_column(&mut column)
-                        .to_owned(),
-                )
-                .await?;
-        }
+        super::add_columns(manager, added_columns()).await?;
         for (name, column) in [
             (HOLDER_TOKEN_INDEX, Requests::HolderTokenHash),
             (OBJECTION_TOKEN_INDEX, Requests::ObjectionTokenHash),
@@ -188,16 +179,6 @@ impl MigrationTrait for Migration {
                 .drop_index(Index::drop().name(name).table(Requests::Table).to_owned())
                 .await?;
         }
-        for (table, column) in added_columns() {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(table)
-                        .drop_column(column.get_column_name())
-                        .to_owned(),
-                )
-                .await?;
-        }
-        Ok(())
+        super::drop_columns(manager, added_columns()).await
     }
 }

@@ -7,14 +7,19 @@ mod request;
 mod sign_in;
 
 use rocket::form::{Form, FromForm};
+use rocket::http::Status;
+use rocket::outcome::try_outcome;
+use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::{Flash, Redirect};
 use rocket::{catch, catchers, routes, uri, Catcher, Route};
 use uuid::Uuid;
 
 use super::csrf::{carries_csrf, CsrfForm};
 use super::error::Error;
+use super::session::ReviewerSession;
+use super::Chosen;
 use crate::i18n::Lang;
-use crate::workflow::ReviewError;
+use crate::workflow::{RequestId, ReviewError};
 
 pub(super) use sign_in::link_page;
 
@@ -54,7 +59,7 @@ fn sign_in_first() -> Redirect {
 /// A decision the reviewer can correct on the same page comes back there as a message;
 /// anything else is an error page.
 pub(super) fn back_with(
-    id: Uuid,
+    id: RequestId,
     error: ReviewError,
     lang: Lang,
 ) -> Result<Flash<Redirect>, Error> {
@@ -71,6 +76,51 @@ pub(super) fn back_with(
     }
 }
 
+/// What every action on one request starts from: the request's id (from the path), the
+/// signed-in reviewer and their language. Without a live session the action is refused
+/// (401, the sign-in page); a malformed id is a 404 like an unknown one.
+pub(super) struct OnRequest {
+    pub id: RequestId,
+    pub me: entities::reviewer::Model,
+    pub lang: Lang,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for OnRequest {
+    type Error = &'static str;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, &'static str> {
+        let ReviewerSession(session) = try_outcome!(req.guard::<ReviewerSession>().await);
+        // The routes are `/requests/<_>/…` under `/review`: the id is the second segment.
+        let Some(Ok(id)) = req.param::<Uuid>(1) else {
+            return Outcome::Error((Status::NotFound, "not a request id"));
+        };
+        let lang = match req.guard::<Chosen>().await {
+            Outcome::Success(chosen) => chosen.lang,
+            _ => Lang::default(),
+        };
+        Outcome::Success(OnRequest {
+            id: RequestId(id),
+            me: session.reviewer,
+            lang,
+        })
+    }
+}
+
+/// The answer to a reviewer's action: back to the request saying `done` in the reviewer's
+/// language, or what went wrong.
+pub(super) fn after(
+    id: RequestId,
+    result: Result<(), ReviewError>,
+    done: &str,
+    lang: Lang,
+) -> Result<Flash<Redirect>, Error> {
+    match result {
+        Ok(()) => Ok(Flash::success(back_to(id), lang.t(done))),
+        Err(error) => back_with(id, error, lang),
+    }
+}
+
 /// A form with nothing but the CSRF token.
 #[derive(FromForm)]
 pub(super) struct Plain {
@@ -83,6 +133,6 @@ carries_csrf!(Plain);
 /// read), so every field is bounded by the `form` limit.
 pub(super) type UrlEncoded<T> = CsrfForm<Form<T>>;
 
-pub(super) fn back_to(id: Uuid) -> Redirect {
-    Redirect::to(uri!("/review", request::review_page(id)))
+pub(super) fn back_to(id: RequestId) -> Redirect {
+    Redirect::to(uri!("/review", request::review_page(id.0)))
 }

@@ -59,7 +59,10 @@ pub(super) async fn claim_next(
 ) -> Result<Flash<Redirect>, Error> {
     let me = &session.0.reviewer;
     match claims::claim_next(&services.db, &services.settings, me, Utc::now()).await? {
-        Some(id) => Ok(Flash::success(back_to(id), chosen.lang.t("review-claimed"))),
+        Some(id) => Ok(Flash::success(
+            back_to(crate::workflow::RequestId(id)),
+            chosen.lang.t("review-claimed"),
+        )),
         None => Ok(Flash::warning(
             Redirect::to("/review"),
             chosen.lang.t("review-nothing-waiting"),

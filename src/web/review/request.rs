@@ -10,7 +10,7 @@ use rocket::{get, post, State};
 use rocket_dyn_templates::{context, Template};
 use uuid::Uuid;
 
-use super::{back_to, back_with, Plain, UrlEncoded};
+use super::{after, back_to, back_with, OnRequest, Plain, UrlEncoded};
 use crate::i18n::Arg;
 use crate::services::Services;
 use crate::web::csrf::carries_csrf;
@@ -22,7 +22,8 @@ use crate::workflow::messages::{self, MessageError};
 use crate::workflow::objection;
 use crate::workflow::queue as claims;
 use crate::workflow::{
-    parse, view, DocumentKind, RequestKind, RequestState, REJECTION_REASONS, REQUESTER_DOCUMENTS,
+    parse, view, DocumentId, DocumentKind, RequestId, RequestKind, RequestState, REJECTION_REASONS,
+    REQUESTER_DOCUMENTS,
 };
 
 #[derive(FromForm)]
@@ -74,7 +75,8 @@ pub(super) async fn review_page(
     services: &State<Services>,
 ) -> Result<Template, Error> {
     let me = &session.0.reviewer;
-    let view = view::review_view(services, id.ok_or(Error::NotFound)?, me, Utc::now()).await?;
+    let id = RequestId(id.ok_or(Error::NotFound)?);
+    let view = view::review_view(services, id, me, Utc::now()).await?;
     let kinds = REQUESTER_DOCUMENTS;
     let earlier_reasons: Vec<String> = view
         .earlier_rejections
@@ -99,63 +101,46 @@ pub(super) async fn review_page(
 }
 
 /// A reviewer writes to the requester; any reviewer may, without a claim.
-#[post("/requests/<id>/messages", data = "<form>")]
+#[post("/requests/<_>/messages", data = "<form>")]
 pub(super) async fn send_message(
-    id: Option<Uuid>,
-    session: ReviewerSession,
+    on: OnRequest,
     form: UrlEncoded<StaffMessageForm>,
-    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
-    let id = id.ok_or(Error::NotFound)?;
+    let OnRequest { id, me, lang } = on;
     let text = form.0.into_inner().message;
-    match messages::from_staff(services, id, &session.0.reviewer, &text, Utc::now()).await {
-        Ok(()) => Ok(Flash::success(
-            back_to(id),
-            chosen.lang.t("review-message-sent"),
-        )),
+    match messages::from_staff(services, id, &me, &text, Utc::now()).await {
+        Ok(()) => Ok(Flash::success(back_to(id), lang.t("review-message-sent"))),
         Err(MessageError::NotFound) => Err(Error::NotFound),
         Err(MessageError::Database(error)) => Err(error.into()),
         Err(problem) => Ok(Flash::error(
             back_to(id),
-            crate::web::wording::message_problem(&problem, chosen.lang),
+            crate::web::wording::message_problem(&problem, lang),
         )),
     }
 }
 
-#[post("/requests/<id>/claim", data = "<_checked>")]
+#[post("/requests/<_>/claim", data = "<_checked>")]
 pub(super) async fn claim(
-    id: Option<Uuid>,
-    session: ReviewerSession,
+    on: OnRequest,
     _checked: UrlEncoded<Plain>,
-    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
-    let id = id.ok_or(Error::NotFound)?;
-    claims::claim(
-        &services.db,
-        &services.settings,
-        id,
-        &session.0.reviewer,
-        Utc::now(),
-    )
-    .await?;
-    Ok(Flash::success(back_to(id), chosen.lang.t("review-claimed")))
+    let OnRequest { id, me, lang } = on;
+    claims::claim(&services.db, &services.settings, id, &me, Utc::now()).await?;
+    Ok(Flash::success(back_to(id), lang.t("review-claimed")))
 }
 
-#[post("/requests/<id>/release", data = "<_checked>")]
+#[post("/requests/<_>/release", data = "<_checked>")]
 pub(super) async fn release(
-    id: Option<Uuid>,
-    session: ReviewerSession,
+    on: OnRequest,
     _checked: UrlEncoded<Plain>,
-    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
-    let id = id.ok_or(Error::NotFound)?;
-    claims::release(&services.db, id, &session.0.reviewer).await?;
+    claims::release(&services.db, on.id, &on.me).await?;
     Ok(Flash::success(
         Redirect::to("/review"),
-        chosen.lang.t("review-released"),
+        on.lang.t("review-released"),
     ))
 }
 
@@ -181,120 +166,88 @@ pub(super) async fn document(
     services: &State<Services>,
 ) -> Result<DocumentView, Error> {
     let (id, document_id) = id.zip(document_id).ok_or(Error::NotFound)?;
-    let bytes =
-        view::view_document(services, id, document_id, &session.0.reviewer, Utc::now()).await?;
+    let (id, document_id) = (RequestId(id), DocumentId(document_id));
+    let me = &session.0.reviewer;
+    let bytes = view::view_document(services, id, document_id, me, Utc::now()).await?;
     Ok(DocumentView(bytes))
 }
 
-#[post("/requests/<id>/approve", data = "<form>")]
+#[post("/requests/<_>/approve", data = "<form>")]
 pub(super) async fn approve(
-    id: Option<Uuid>,
-    session: ReviewerSession,
+    on: OnRequest,
     form: UrlEncoded<ApproveForm>,
-    chosen: Chosen,
     host: crate::web::HostUrl,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
-    let id = id.ok_or(Error::NotFound)?;
+    let OnRequest { id, me, lang } = on;
     let form = form.0.into_inner();
     let input = ApprovalInput {
         contested_reason: form.contested_reason.filter(|_| form.confirm_contested),
         signatory_confirmed: form.signatory_confirmed,
         link_base: host.0,
     };
-    match decide::approve(services, id, &session.0.reviewer, &input, Utc::now()).await {
+    match decide::approve(services, id, &me, &input, Utc::now()).await {
         Ok(ApproveOutcome::Approved(RequestKind::Nameservers)) => Ok(Flash::success(
             back_to(id),
-            chosen.lang.t("review-approved-nameservers"),
+            lang.t("review-approved-nameservers"),
         )),
-        Ok(ApproveOutcome::Approved(RequestKind::TransferCode)) => Ok(Flash::success(
-            back_to(id),
-            chosen.lang.t("review-approved-code"),
-        )),
+        Ok(ApproveOutcome::Approved(RequestKind::TransferCode)) => {
+            Ok(Flash::success(back_to(id), lang.t("review-approved-code")))
+        }
         Ok(ApproveOutcome::ApprovalRecorded { have, need }) => Ok(Flash::success(
             Redirect::to("/review"),
-            chosen.lang.t_with(
+            lang.t_with(
                 "review-approval-recorded",
                 &[("have", Arg::from(have)), ("need", Arg::from(need))],
             ),
         )),
-        Err(error) => back_with(id, error, chosen.lang),
+        Err(error) => back_with(id, error, lang),
     }
 }
 
-#[post("/requests/<id>/reject", data = "<form>")]
+#[post("/requests/<_>/reject", data = "<form>")]
 pub(super) async fn reject(
-    id: Option<Uuid>,
-    session: ReviewerSession,
+    on: OnRequest,
     form: UrlEncoded<RejectForm>,
-    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
-    let id = id.ok_or(Error::NotFound)?;
+    let OnRequest { id, me, lang } = on;
     let form = form.0.into_inner();
     let standard = form.template.as_deref().filter(|key| !key.is_empty());
     let words = form.reason.as_deref().unwrap_or_default();
-    match decide::reject(
-        services,
-        id,
-        &session.0.reviewer,
-        standard,
-        words,
-        Utc::now(),
-    )
-    .await
-    {
-        Ok(()) => Ok(Flash::success(
-            back_to(id),
-            chosen.lang.t("review-rejected"),
-        )),
-        Err(error) => back_with(id, error, chosen.lang),
-    }
+    let rejected = decide::reject(services, id, &me, standard, words, Utc::now()).await;
+    after(id, rejected, "review-rejected", lang)
 }
 
-#[post("/requests/<id>/request-document", data = "<form>")]
+#[post("/requests/<_>/request-document", data = "<form>")]
 pub(super) async fn request_document(
-    id: Option<Uuid>,
-    session: ReviewerSession,
+    on: OnRequest,
     form: UrlEncoded<RequestDocumentForm>,
-    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
-    let id = id.ok_or(Error::NotFound)?;
+    let OnRequest { id, me, lang } = on;
     let form = form.0.into_inner();
     let Some(kind) = form.kind.as_deref().and_then(parse::<DocumentKind>) else {
-        return Ok(Flash::error(
-            back_to(id),
-            chosen.lang.t("review-choose-document"),
-        ));
+        return Ok(Flash::error(back_to(id), lang.t("review-choose-document")));
     };
     let note = form.note.as_deref().unwrap_or("");
-    match decide::request_document(services, id, &session.0.reviewer, kind, note, Utc::now()).await
-    {
-        Ok(()) => Ok(Flash::success(
-            back_to(id),
-            chosen.lang.t("review-document-asked"),
-        )),
-        Err(error) => back_with(id, error, chosen.lang),
-    }
+    let asked = decide::request_document(services, id, &me, kind, note, Utc::now()).await;
+    after(id, asked, "review-document-asked", lang)
 }
 
 /// A reviewer has dealt with the registrant's objection.
-#[post("/requests/<id>/objection-handled", data = "<_checked>")]
+#[post("/requests/<_>/objection-handled", data = "<_checked>")]
 pub(super) async fn objection_handled(
-    id: Option<Uuid>,
-    session: ReviewerSession,
+    on: OnRequest,
     _checked: UrlEncoded<Plain>,
-    chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
-    let id = id.ok_or(Error::NotFound)?;
-    if !objection::mark_handled(services, id, &session.0.reviewer, Utc::now()).await? {
+    if !objection::mark_handled(services, on.id, &on.me, Utc::now()).await? {
         return Err(Error::NotFound);
     }
     Ok(Flash::success(
-        back_to(id),
-        chosen.lang.t("review-objection-handled"),
+        back_to(on.id),
+        on.lang.t("review-objection-handled"),
     ))
 }
 
@@ -308,8 +261,9 @@ pub(super) async fn withdraw(
     chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
-    let id = id.ok_or(Error::NotFound)?;
-    if !objection::withdraw_by_admin(services, id, &session.0.reviewer, Utc::now()).await? {
+    let id = RequestId(id.ok_or(Error::NotFound)?);
+    let me = &session.0.reviewer;
+    if !objection::withdraw_by_admin(services, id, me, Utc::now()).await? {
         return Ok(Flash::error(
             back_to(id),
             chosen.lang.t("review-withdraw-nothing"),

@@ -8,7 +8,7 @@ use rocket_dyn_templates::{context, Template};
 
 use super::{Plain, UrlEncoded};
 use crate::accounts::{self, LoginOutcome};
-use crate::crypto::TrackingToken;
+use crate::crypto::PasswordLinkToken;
 use crate::i18n::Arg;
 use crate::services::Services;
 use crate::web::cookies::SecureCookies;
@@ -119,7 +119,7 @@ pub(in crate::web) fn link_page(
     template: &'static str,
     chosen: &Chosen,
     token: &FormToken,
-    link: &TrackingToken,
+    link: &PasswordLinkToken,
     name: &str,
     message: Option<&str>,
 ) -> Template {
@@ -132,7 +132,7 @@ pub(in crate::web) fn link_page(
 
 #[get("/setup/<link>")]
 pub(super) async fn setup_page(
-    link: Option<TrackingToken>,
+    link: Option<PasswordLinkToken>,
     token: FormToken,
     chosen: Chosen,
     services: &State<Services>,
@@ -146,7 +146,7 @@ pub(super) async fn setup_page(
 
 #[post("/setup/<link>", format = "form", data = "<form>")]
 pub(super) async fn setup(
-    link: Option<TrackingToken>,
+    link: Option<PasswordLinkToken>,
     form: UrlEncoded<SetupForm>,
     token: FormToken,
     chosen: Chosen,

@@ -9,9 +9,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::workflow::ids::RequestId;
+
 use super::carry_out::{abandon_issuing, issue_code, set_nameservers};
 use super::{held_request, reviewer_guard, ApprovalInput, ApproveOutcome, MAX_TEXT_CHARS};
-use crate::audit;
+use crate::audit::{self, Action, Actor};
 use crate::services::Services;
 use crate::workflow::rules;
 use crate::workflow::shred::unlink_after_commit;
@@ -24,11 +26,12 @@ use crate::workflow::{parse_signals, RequestKind, RequestState, RequesterRelatio
 /// records it; a refused hand-off returns the request to review.
 pub async fn approve(
     services: &Services,
-    request_id: Uuid,
+    request_id: RequestId,
     me: &reviewer::Model,
     input: &ApprovalInput,
     now: DateTime<Utc>,
 ) -> Result<ApproveOutcome, ReviewError> {
+    let request_id = request_id.0;
     let db = &services.db;
     let found = held_request(services, request_id, me, now).await?;
     if found.state != RequestState::Submitted {
@@ -100,29 +103,10 @@ pub async fn approve(
     record_approval(&txn, request_id, me, &detail, now).await?;
     txn.commit().await?;
 
+    let (reason, base) = (contested_reason, &input.link_base);
     let carried_out = match found.kind {
-        RequestKind::TransferCode => {
-            issue_code(
-                services,
-                &found,
-                me,
-                contested_reason,
-                &input.link_base,
-                now,
-            )
-            .await
-        }
-        RequestKind::Nameservers => {
-            set_nameservers(
-                services,
-                &found,
-                me,
-                contested_reason,
-                &input.link_base,
-                now,
-            )
-            .await
-        }
+        RequestKind::TransferCode => issue_code(services, &found, me, reason, base, now).await,
+        RequestKind::Nameservers => set_nameservers(services, &found, me, reason, base, now).await,
     };
     match carried_out {
         Ok(()) => {
@@ -170,8 +154,8 @@ async fn record_approval(
     .await?;
     audit::record(
         txn,
-        &me.name,
-        audit::APPROVAL,
+        Actor::Reviewer(&me.name),
+        Action::Approval,
         Some(request_id),
         Some(detail),
     )
@@ -199,9 +183,15 @@ mod tests {
     use crate::workflow::{queue, testing};
 
     async fn claim(services: &Services, id: Uuid, me: &reviewer::Model) {
-        queue::claim(&services.db, &services.settings, id, me, Utc::now())
-            .await
-            .unwrap();
+        queue::claim(
+            &services.db,
+            &services.settings,
+            RequestId(id),
+            me,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
     }
 
     #[tokio::test]
@@ -221,13 +211,13 @@ mod tests {
         let input = ApprovalInput::default();
 
         claim(&services, found.id, &alice).await;
-        let first = approve(&services, found.id, &alice, &input, Utc::now()).await;
+        let first = approve(&services, RequestId(found.id), &alice, &input, Utc::now()).await;
         assert_eq!(
             first.unwrap(),
             ApproveOutcome::ApprovalRecorded { have: 1, need: 2 }
         );
         claim(&services, found.id, &alice).await;
-        let again = approve(&services, found.id, &alice, &input, Utc::now()).await;
+        let again = approve(&services, RequestId(found.id), &alice, &input, Utc::now()).await;
         assert!(matches!(again, Err(ReviewError::AlreadyApproved)));
         assert!(transfer_code::Entity::find()
             .one(&services.db)
@@ -235,11 +225,11 @@ mod tests {
             .unwrap()
             .is_none());
 
-        queue::release(&services.db, found.id, &alice)
+        queue::release(&services.db, RequestId(found.id), &alice)
             .await
             .unwrap();
         claim(&services, found.id, &bob).await;
-        let second = approve(&services, found.id, &bob, &input, Utc::now()).await;
+        let second = approve(&services, RequestId(found.id), &bob, &input, Utc::now()).await;
         assert_eq!(
             second.unwrap(),
             ApproveOutcome::Approved(RequestKind::TransferCode)
@@ -264,7 +254,7 @@ mod tests {
         let alice = testing::reviewer(&services, "alice").await;
         let refused = approve(
             &services,
-            found.id,
+            RequestId(found.id),
             &alice,
             &ApprovalInput::default(),
             Utc::now(),

@@ -5,18 +5,20 @@ use chrono::{DateTime, Utc};
 use entities::{approval, document, request, reviewer};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
-use uuid::Uuid;
+
+use crate::workflow::ids::RequestId;
 
 use super::{held_request, reviewer_guard, text_for_requester};
-use crate::audit;
+use crate::audit::{self, Action, Actor};
 use crate::crypto::TrackingToken;
 use crate::mail::Mail;
 use crate::services::Services;
 use crate::workflow::documents::{field_name, write_then};
 use crate::workflow::shred::{shred_documents, unlink_after_commit};
 use crate::workflow::state::{self, Guard, Step};
+use crate::workflow::Field;
 use crate::workflow::{
-    language_of, limits, notify, retention_cutoff, rules, DocumentKind, FieldErrors, FieldProblem,
+    limits, notify_requester, retention_cutoff, rules, DocumentKind, FieldErrors, FieldProblem,
     RequestState, ReviewError, SubmitError, Upload, REQUESTER_DOCUMENTS,
 };
 
@@ -24,12 +26,13 @@ use crate::workflow::{
 /// Approvals given so far were given on the old document, so they are withdrawn.
 pub async fn request_document(
     services: &Services,
-    request_id: Uuid,
+    request_id: RequestId,
     me: &reviewer::Model,
     kind: DocumentKind,
     note: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
+    let request_id = request_id.0;
     if !REQUESTER_DOCUMENTS.contains(&kind) {
         return Err(ReviewError::NotRequesterDocument);
     }
@@ -65,8 +68,8 @@ pub async fn request_document(
     }
     audit::record(
         &txn,
-        &me.name,
-        audit::DOCUMENT_REQUESTED,
+        Actor::Reviewer(&me.name),
+        Action::DocumentRequested,
         Some(request_id),
         Some(&detail),
     )
@@ -76,17 +79,7 @@ pub async fn request_document(
         document: kind,
         note,
     };
-    let lang = language_of(&found);
-    notify(
-        services,
-        &txn,
-        request_id,
-        &found.requester_email,
-        lang,
-        mail,
-        now,
-    )
-    .await?;
+    notify_requester(services, &txn, &found, mail, now).await?;
     txn.commit().await?;
     services.mail_wake.notify_one();
     Ok(())
@@ -104,8 +97,9 @@ pub async fn provide_document(
         .one(&services.db)
         .await?
         .ok_or(SubmitError::NotFound)?;
-    let invalid =
-        |problem: FieldProblem| SubmitError::Invalid(FieldErrors::from([("document", problem)]));
+    let invalid = |problem: FieldProblem| {
+        SubmitError::Invalid(FieldErrors::from([(Field::Document, problem)]))
+    };
     let nothing_asked = || invalid(FieldProblem::NothingAsked);
     if found.state != RequestState::NeedsDocument
         || found.created_at <= retention_cutoff(&services.settings, Utc::now())
@@ -140,17 +134,17 @@ pub async fn provide_document(
             .all(&txn)
             .await?;
         for old in replaced {
-            shred_documents(&txn, found.id, Some(old.id), "requester", now).await?;
+            shred_documents(&txn, found.id, Some(old.id), Actor::Requester, now).await?;
         }
         if let Some(document) = documents.pop() {
             document.insert(&txn).await?;
         }
         audit::record(
             &txn,
-            "requester",
-            audit::DOCUMENT_REPLACED,
+            Actor::Requester,
+            Action::DocumentReplaced,
             Some(found.id),
-            Some(field_name(kind)),
+            Some(field_name(kind).name()),
         )
         .await?;
         txn.commit().await?;

@@ -13,12 +13,12 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::reviewer_closing;
-use crate::audit;
+use crate::audit::{self, Action, Actor};
 use crate::codes::{RecipientKey, TransferCode, SALT_LEN, VALIDITY_DAYS};
-use crate::crypto::{self, TrackingToken};
+use crate::crypto::{self, ObjectionToken};
 use crate::i18n::Lang;
 use crate::mail::{Approved, Mail};
-use crate::registry::{self, Action};
+use crate::registry;
 use crate::services::Services;
 use crate::workflow::close::close;
 use crate::workflow::state::{self, Guard, Step};
@@ -35,7 +35,7 @@ pub(super) async fn issue_code(
     link_base: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
-    let objection = TrackingToken::generate().map_err(|_| ReviewError::Unreadable)?;
+    let objection = ObjectionToken::generate().map_err(|_| ReviewError::Unreadable)?;
     let request_id = found.id;
     let recipient = found
         .code_recipient_key
@@ -49,7 +49,12 @@ pub(super) async fn issue_code(
         .map_err(|_| ReviewError::Unreadable)?;
     let means = match &services.settings.registry_command {
         Some(command) => {
-            registry::hand_off(command, &found.domain, &Action::SetTransferCode(&code)).await?;
+            registry::hand_off(
+                command,
+                &found.domain,
+                &registry::Action::SetTransferCode(&code),
+            )
+            .await?;
             "tracking link; registry command"
         }
         None => "tracking link",
@@ -92,8 +97,8 @@ pub(super) async fn issue_code(
     tell_registrant(services, &txn, found, approved, &objection, link_base, now).await?;
     audit::record(
         &txn,
-        &me.name,
-        audit::CODE_ISSUED,
+        Actor::Reviewer(&me.name),
+        Action::CodeIssued,
         Some(request_id),
         Some(means),
     )
@@ -109,7 +114,7 @@ async fn tell_registrant(
     txn: &impl ConnectionTrait,
     found: &request::Model,
     approved: Approved,
-    objection: &TrackingToken,
+    objection: &ObjectionToken,
     link_base: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
@@ -176,11 +181,16 @@ pub(super) async fn set_nameservers(
         .registry_command
         .as_deref()
         .ok_or(registry::RegistryError::NotConfigured)?;
-    let objection = TrackingToken::generate().map_err(|_| ReviewError::Unreadable)?;
+    let objection = ObjectionToken::generate().map_err(|_| ReviewError::Unreadable)?;
     let window = Duration::hours(services.settings.objection_hours);
     let deferred = window > Duration::zero();
     if !deferred {
-        registry::hand_off(command, &found.domain, &Action::SetNameservers(&hosts)).await?;
+        registry::hand_off(
+            command,
+            &found.domain,
+            &registry::Action::SetNameservers(&hosts),
+        )
+        .await?;
     }
     let previous = domain::Entity::find_by_id(found.domain.clone())
         .one(&services.db)
@@ -224,10 +234,17 @@ pub(super) async fn set_nameservers(
         ),
     };
     let action = match deferred {
-        false => audit::NAMESERVERS_SET,
-        true => audit::NAMESERVERS_APPROVED,
+        false => Action::NameserversSet,
+        true => Action::NameserversApproved,
     };
-    audit::record(&txn, &me.name, action, Some(found.id), Some(&detail)).await?;
+    audit::record(
+        &txn,
+        Actor::Reviewer(&me.name),
+        action,
+        Some(found.id),
+        Some(&detail),
+    )
+    .await?;
     let approved = Approved::Nameservers {
         hosts,
         takes_effect_at,
@@ -264,8 +281,8 @@ pub(super) async fn abandon_issuing(
         let detail = error.to_string();
         audit::record(
             &txn,
-            &me.name,
-            audit::ISSUING_FAILED,
+            Actor::Reviewer(&me.name),
+            Action::IssuingFailed,
             Some(request_id),
             Some(&detail),
         )

@@ -20,7 +20,7 @@ use super::close::{Closing, Decider};
 use super::queue::lease_is_live;
 use super::state::{self, Guard};
 use super::{retention_cutoff, Reason, RequestKind, RequestState, ReviewError};
-use crate::audit;
+use crate::audit::Action;
 use crate::services::Services;
 
 /// Longest text a reviewer writes for the requester (a reason, a note).
@@ -104,7 +104,7 @@ pub(super) fn reviewer_closing<'a>(
         found,
         outcome,
         decider: Decider::Reviewer(me),
-        audit: (audit::DECISION, Some(decision_detail(outcome, &reason))),
+        audit: (Action::Decision, Some(decision_detail(outcome, &reason))),
         reason,
         now,
     }

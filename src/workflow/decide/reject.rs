@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use entities::reviewer;
 use sea_orm::TransactionTrait;
-use uuid::Uuid;
+
+use crate::workflow::ids::RequestId;
 
 use super::{held_request, reviewer_closing, reviewer_guard, text_for_requester};
 use crate::services::Services;
@@ -16,12 +17,13 @@ use crate::workflow::{Reason, RequestState, ReviewError, REJECTION_REASONS};
 /// or both; at least one is required.
 pub async fn reject(
     services: &Services,
-    request_id: Uuid,
+    request_id: RequestId,
     me: &reviewer::Model,
     standard: Option<&str>,
     words: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ReviewError> {
+    let request_id = request_id.0;
     let reason = Reason {
         key: standard
             .filter(|key| REJECTION_REASONS.contains(key))

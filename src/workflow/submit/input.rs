@@ -86,8 +86,63 @@ pub enum FieldProblem {
     DocumentMissing,
 }
 
-/// Problems by field name.
-pub type FieldErrors = BTreeMap<&'static str, FieldProblem>;
+/// The fields of the pages' forms (the request form, the tracking page's document, the
+/// holder's page), in the order a person meets them: problems are listed, and focus goes to
+/// the first one, in this order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Field {
+    Domain,
+    FullName,
+    Email,
+    Phone,
+    Relation,
+    CompanyUid,
+    Kind,
+    Nameservers,
+    HolderVerifies,
+    HolderName,
+    HolderEmail,
+    IdFront,
+    IdBack,
+    Authorization,
+    SendAnyway,
+    Consent,
+    Document,
+    HolderIdFront,
+    HolderIdBack,
+    Reason,
+}
+
+impl Field {
+    /// The field's name in the form and in the API's answers.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Domain => "domain",
+            Field::FullName => "full_name",
+            Field::Email => "email",
+            Field::Phone => "phone",
+            Field::Relation => "relation",
+            Field::CompanyUid => "company_uid",
+            Field::Kind => "kind",
+            Field::Nameservers => "nameservers",
+            Field::HolderVerifies => "holder_verifies",
+            Field::HolderName => "holder_name",
+            Field::HolderEmail => "holder_email",
+            Field::IdFront => "id_front",
+            Field::IdBack => "id_back",
+            Field::Authorization => "authorization",
+            Field::SendAnyway => "send_anyway",
+            Field::Consent => "consent",
+            Field::Document => "document",
+            Field::HolderIdFront => "holder_id_front",
+            Field::HolderIdBack => "holder_id_back",
+            Field::Reason => "reason",
+        }
+    }
+}
+
+/// Problems by field.
+pub type FieldErrors = BTreeMap<Field, FieldProblem>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {

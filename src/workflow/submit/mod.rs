@@ -11,7 +11,8 @@ use entities::domain;
 use sea_orm::EntityTrait;
 
 pub use input::{
-    FieldErrors, FieldProblem, SubmissionInput, SubmitError, Submitted, Upload, HOLDER_LINK_DAYS,
+    Field, FieldErrors, FieldProblem, SubmissionInput, SubmitError, Submitted, Upload,
+    HOLDER_LINK_DAYS,
 };
 pub use validation::Offers;
 
@@ -39,15 +40,15 @@ pub async fn submit(
             .is_some(),
         None => false,
     };
-    if !domain_known && !errors.contains_key("domain") {
-        errors.insert("domain", FieldProblem::DomainNotOurs);
+    if !domain_known && !errors.contains_key(&Field::Domain) {
+        errors.insert(Field::Domain, FieldProblem::DomainNotOurs);
     }
     if input.id_front.is_none() {
-        errors.insert("id_front", FieldProblem::FrontMissing);
+        errors.insert(Field::IdFront, FieldProblem::FrontMissing);
     }
     let representative = parse(input.relation.trim()) == Some(RequesterRelation::Representative);
     if representative && !input.holder_verifies && input.authorization.is_none() {
-        errors.insert("authorization", FieldProblem::AuthorizationMissing);
+        errors.insert(Field::Authorization, FieldProblem::AuthorizationMissing);
     }
     let address = input
         .client_addr

@@ -9,13 +9,13 @@ use uuid::Uuid;
 use super::input::{SubmitError, Submitted, HOLDER_LINK_DAYS};
 use super::validation::ValidFields;
 use crate::codes::RecipientKey;
-use crate::crypto::TrackingToken;
+use crate::crypto::{HolderToken, TrackingToken};
 use crate::i18n::Lang;
 use crate::intake::CleanImage;
 use crate::mail::Mail;
 use crate::services::Services;
 use crate::workflow::documents::write_then;
-use crate::workflow::state::{event, record_event};
+use crate::workflow::state::{record_event, Event};
 use crate::workflow::{notify, DocumentKind, RequestState};
 
 /// Where a submission came from: the client, the requester's language, the service's address.
@@ -38,7 +38,7 @@ pub(super) async fn store(
     let tracking_token = TrackingToken::generate()?;
     let recipient_key = RecipientKey::for_token(&tracking_token, request_id)?;
     let holder_token = match fields.holder {
-        Some(_) => Some(TrackingToken::generate()?),
+        Some(_) => Some(HolderToken::generate()?),
         None => None,
     };
     let (holder_name, holder_email) = fields.holder.clone().unzip();
@@ -101,7 +101,7 @@ pub(super) async fn store(
         document::Entity::insert_many(documents)
             .exec_without_returning(&txn)
             .await?;
-        record_event(&txn, request_id, event::SUBMITTED, None, now).await?;
+        record_event(&txn, request_id, Event::Submitted, None, now).await?;
         let link = format!("{}/track/{}", origin.link_base, token.expose());
         let receipt = Mail::Receipt {
             domain: domain.clone(),

@@ -3,6 +3,7 @@
 
 use super::input::{FieldErrors, FieldProblem, SubmissionInput};
 use crate::domains::{is_plausible_email, normalize_domain, parse_nameservers, DomainError};
+use crate::workflow::Field;
 use crate::workflow::{parse, RequestKind, RequesterRelation};
 
 const MAX_NAME_CHARS: usize = 200;
@@ -51,12 +52,12 @@ pub(super) fn check_domain(input: &SubmissionInput, errors: &mut FieldErrors) ->
     match normalize_domain(&input.domain) {
         Ok(domain) => Some(domain),
         Err(DomainError::Empty) => {
-            errors.insert("domain", FieldProblem::DomainMissing);
+            errors.insert(Field::Domain, FieldProblem::DomainMissing);
             None
         }
         Err(DomainError::Invalid(typed)) => {
             errors.insert(
-                "domain",
+                Field::Domain,
                 FieldProblem::DomainInvalid(typed.chars().take(80).collect()),
             );
             None
@@ -74,10 +75,10 @@ pub(super) fn validate_fields(
 ) -> Option<ValidFields> {
     let full_name = collapse_whitespace(&input.full_name);
     if full_name.is_empty() {
-        errors.insert("full_name", FieldProblem::NameMissing);
+        errors.insert(Field::FullName, FieldProblem::NameMissing);
     } else if full_name.chars().count() > MAX_NAME_CHARS {
         errors.insert(
-            "full_name",
+            Field::FullName,
             FieldProblem::NameTooLong {
                 max_chars: MAX_NAME_CHARS,
             },
@@ -85,9 +86,9 @@ pub(super) fn validate_fields(
     }
     let email = input.email.trim().to_owned();
     if email.is_empty() {
-        errors.insert("email", FieldProblem::EmailMissing);
+        errors.insert(Field::Email, FieldProblem::EmailMissing);
     } else if !is_plausible_email(&email) {
-        errors.insert("email", FieldProblem::EmailInvalid);
+        errors.insert(Field::Email, FieldProblem::EmailInvalid);
     }
     let phone = collapse_whitespace(&input.phone);
     let phone_ok = phone.chars().count() <= MAX_PHONE_CHARS
@@ -96,21 +97,21 @@ pub(super) fn validate_fields(
             .enumerate()
             .all(|(i, c)| c.is_ascii_digit() || " ()-./".contains(c) || (i == 0 && c == '+'));
     if !phone_ok {
-        errors.insert("phone", FieldProblem::PhoneInvalid);
+        errors.insert(Field::Phone, FieldProblem::PhoneInvalid);
     }
     let relation = parse(input.relation.trim());
     if relation.is_none() {
-        errors.insert("relation", FieldProblem::RelationMissing);
+        errors.insert(Field::Relation, FieldProblem::RelationMissing);
     }
     let company_uid = match relation {
         Some(RequesterRelation::Signatory) if input.company_uid.trim().is_empty() => {
-            errors.insert("company_uid", FieldProblem::UidMissing);
+            errors.insert(Field::CompanyUid, FieldProblem::UidMissing);
             None
         }
         Some(RequesterRelation::Signatory) => {
             let uid = crate::uid::normalize(&input.company_uid);
             if uid.is_none() {
-                errors.insert("company_uid", FieldProblem::UidInvalid);
+                errors.insert(Field::CompanyUid, FieldProblem::UidInvalid);
             }
             uid
         }
@@ -122,24 +123,27 @@ pub(super) fn validate_fields(
     };
     let nameservers = match kind {
         None => {
-            errors.insert("kind", FieldProblem::KindInvalid);
+            errors.insert(Field::Kind, FieldProblem::KindInvalid);
             None
         }
         Some(RequestKind::Nameservers) if !offers.nameservers => {
-            errors.insert("kind", FieldProblem::NameserversNotOffered);
+            errors.insert(Field::Kind, FieldProblem::NameserversNotOffered);
             None
         }
         Some(RequestKind::Nameservers) => match parse_nameservers(&input.nameservers) {
             Ok(hosts) => Some(hosts.join("\n")),
             Err(problem) => {
-                errors.insert("nameservers", FieldProblem::Nameservers(problem));
+                errors.insert(Field::Nameservers, FieldProblem::Nameservers(problem));
                 None
             }
         },
         Some(RequestKind::TransferCode) => None,
     };
     let holder = if input.holder_verifies && !offers.holder_verification {
-        errors.insert("holder_verifies", FieldProblem::HolderVerificationNeedsMail);
+        errors.insert(
+            Field::HolderVerifies,
+            FieldProblem::HolderVerificationNeedsMail,
+        );
         None
     } else if input.holder_verifies {
         validate_holder(input, relation, errors)
@@ -147,7 +151,7 @@ pub(super) fn validate_fields(
         None
     };
     if !input.consent {
-        errors.insert("consent", FieldProblem::ConsentMissing);
+        errors.insert(Field::Consent, FieldProblem::ConsentMissing);
     }
     match (domain, relation, kind) {
         (Some(domain), Some(relation), Some(kind)) if errors.is_empty() => Some(ValidFields {
@@ -173,17 +177,17 @@ fn validate_holder(
 ) -> Option<(String, String)> {
     if relation.is_some_and(|r| r != RequesterRelation::Representative) {
         errors.insert(
-            "holder_verifies",
+            Field::HolderVerifies,
             FieldProblem::HolderVerifiesNotForRelation,
         );
         return None;
     }
     let name = collapse_whitespace(&input.holder_name);
     if name.is_empty() {
-        errors.insert("holder_name", FieldProblem::HolderNameMissing);
+        errors.insert(Field::HolderName, FieldProblem::HolderNameMissing);
     } else if name.chars().count() > MAX_NAME_CHARS {
         errors.insert(
-            "holder_name",
+            Field::HolderName,
             FieldProblem::NameTooLong {
                 max_chars: MAX_NAME_CHARS,
             },
@@ -191,11 +195,12 @@ fn validate_holder(
     }
     let email = input.holder_email.trim().to_owned();
     if email.is_empty() {
-        errors.insert("holder_email", FieldProblem::HolderEmailMissing);
+        errors.insert(Field::HolderEmail, FieldProblem::HolderEmailMissing);
     } else if !is_plausible_email(&email) {
-        errors.insert("holder_email", FieldProblem::HolderEmailInvalid);
+        errors.insert(Field::HolderEmail, FieldProblem::HolderEmailInvalid);
     }
-    let valid = !errors.contains_key("holder_name") && !errors.contains_key("holder_email");
+    let valid =
+        !errors.contains_key(&Field::HolderName) && !errors.contains_key(&Field::HolderEmail);
     valid.then_some((name, email))
 }
 
@@ -259,13 +264,14 @@ mod tests {
         assert_eq!(
             fields,
             [
-                "consent",
-                "domain",
-                "email",
-                "full_name",
-                "phone",
-                "relation"
-            ]
+                Field::Domain,
+                Field::FullName,
+                Field::Email,
+                Field::Phone,
+                Field::Relation,
+                Field::Consent
+            ],
+            "in the order a person meets them"
         );
     }
 
@@ -285,7 +291,7 @@ mod tests {
         ] {
             let mut errors = FieldErrors::new();
             assert!(validate(&signatory(uid), &Offers::ALL, &mut errors).is_none());
-            assert_eq!(errors.get("company_uid"), Some(&problem));
+            assert_eq!(errors.get(&Field::CompanyUid), Some(&problem));
         }
     }
 
@@ -311,7 +317,7 @@ mod tests {
         let mut errors = FieldErrors::new();
         assert!(validate(&change("ns1.new.ch"), &Offers::ALL, &mut errors).is_none());
         assert!(matches!(
-            errors.get("nameservers"),
+            errors.get(&Field::Nameservers),
             Some(FieldProblem::Nameservers(_))
         ));
         let mut errors = FieldErrors::new();
@@ -325,7 +331,7 @@ mod tests {
         )
         .is_none());
         assert_eq!(
-            errors.get("kind"),
+            errors.get(&Field::Kind),
             Some(&FieldProblem::NameserversNotOffered)
         );
         let mut errors = FieldErrors::new();
@@ -334,7 +340,7 @@ mod tests {
             ..valid_input()
         };
         assert!(validate(&odd, &Offers::ALL, &mut errors).is_none());
-        assert_eq!(errors.get("kind"), Some(&FieldProblem::KindInvalid));
+        assert_eq!(errors.get(&Field::Kind), Some(&FieldProblem::KindInvalid));
         let mut errors = FieldErrors::new();
         let plain = validate(&valid_input(), &Offers::ALL, &mut errors).unwrap();
         assert_eq!(plain.kind, RequestKind::TransferCode);
@@ -369,7 +375,7 @@ mod tests {
         )
         .is_none());
         assert_eq!(
-            errors.get("holder_verifies"),
+            errors.get(&Field::HolderVerifies),
             Some(&FieldProblem::HolderVerifiesNotForRelation)
         );
         let mut errors = FieldErrors::new();
@@ -380,11 +386,11 @@ mod tests {
         )
         .is_none());
         assert_eq!(
-            errors.get("holder_name"),
+            errors.get(&Field::HolderName),
             Some(&FieldProblem::HolderNameMissing)
         );
         assert_eq!(
-            errors.get("holder_email"),
+            errors.get(&Field::HolderEmail),
             Some(&FieldProblem::HolderEmailInvalid)
         );
     }
@@ -405,7 +411,7 @@ mod tests {
         let mut errors = FieldErrors::new();
         assert!(validate(&input, &no_mail, &mut errors).is_none());
         assert_eq!(
-            errors.get("holder_verifies"),
+            errors.get(&Field::HolderVerifies),
             Some(&FieldProblem::HolderVerificationNeedsMail)
         );
     }

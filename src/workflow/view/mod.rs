@@ -13,6 +13,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::workflow::ids::RequestId;
+
 use super::queue::{lease_is_live, reviewer_names, ISSUANCE_DEADLINE};
 use super::rules;
 use super::state::is_pending;
@@ -161,10 +163,11 @@ pub fn names_match(a: &str, b: &str) -> bool {
 /// shown as what it is.
 pub async fn review_view(
     services: &Services,
-    request_id: Uuid,
+    request_id: RequestId,
     me: &reviewer::Model,
     now: DateTime<Utc>,
 ) -> Result<ReviewView, ReviewError> {
+    let request_id = request_id.0;
     let db = &services.db;
     super::expiry::expire_if_due(services, request_id, now).await?;
     let found = request::Entity::find_by_id(request_id)

@@ -4,9 +4,10 @@
 use chrono::{DateTime, Utc};
 use entities::{document, reviewer};
 use sea_orm::{ActiveEnum, ColumnTrait, EntityTrait, QueryFilter};
-use uuid::Uuid;
 
-use crate::audit;
+use crate::workflow::ids::{DocumentId, RequestId};
+
+use crate::audit::{self, Action, Actor};
 use crate::crypto::DocumentBinding;
 use crate::services::Services;
 use crate::workflow::queue::renew;
@@ -17,11 +18,13 @@ use crate::workflow::{short_id, ReviewError};
 /// every view is audited.
 pub async fn view_document(
     services: &Services,
-    request_id: Uuid,
-    document_id: Uuid,
+    request_id: RequestId,
+    document_id: DocumentId,
     viewer: &reviewer::Model,
     now: DateTime<Utc>,
 ) -> Result<Vec<u8>, ReviewError> {
+    let request_id = request_id.0;
+    let document_id = document_id.0;
     crate::workflow::expiry::expire_if_due(services, request_id, now).await?;
     let found = document::Entity::find_by_id(document_id)
         .filter(document::Column::RequestId.eq(request_id))
@@ -49,8 +52,8 @@ pub async fn view_document(
     let detail = format!("{kind} (key version {wrap_version})");
     audit::record(
         &services.db,
-        &viewer.name,
-        audit::KEY_USE,
+        Actor::Reviewer(&viewer.name),
+        Action::KeyUse,
         Some(request_id),
         Some(&detail),
     )
@@ -76,8 +79,8 @@ pub async fn view_document(
     .map_err(|_| ReviewError::Unreadable)??;
     audit::record(
         &services.db,
-        &viewer.name,
-        audit::DOCUMENT_VIEW,
+        Actor::Reviewer(&viewer.name),
+        Action::DocumentView,
         Some(request_id),
         Some(&kind),
     )

@@ -182,6 +182,86 @@ impl TestApp {
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// A reviewer's page (or action) of one request.
+pub fn review_uri(id: uuid::Uuid, action: &str) -> String {
+    format!("/review/requests/{id}{action}")
+}
+
+impl TestApp {
+    /// A staff app with the sample domain, the admin alice and the reviewer bob.
+    pub async fn with_staff(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let app = TestApp::start_for_staff(adjust).await;
+        app.add_domain("example.com", "Anna Muster", "anna@example.com")
+            .await;
+        app.add_reviewer("alice", true).await;
+        app.add_reviewer("bob", false).await;
+        app
+    }
+
+    /// Submits the sample request (example.com, a camera photo) by the API.
+    pub async fn submit_example(&self) -> (uuid::Uuid, String) {
+        self.submit_by_api(valid_submission("example.com", &camera_photo()))
+            .await
+    }
+
+    /// The kinds of a request's timeline events, in order.
+    pub async fn timeline_kinds(&self, id: uuid::Uuid) -> Vec<String> {
+        use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+        entities::request_event::Entity::find()
+            .filter(entities::request_event::Column::RequestId.eq(id))
+            .order_by_asc(entities::request_event::Column::Id)
+            .all(self.db())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect()
+    }
+
+    /// A public page's HTML, as sent.
+    pub async fn page(&self, path: impl Into<String>) -> String {
+        let path: String = path.into();
+        self.client
+            .get(path)
+            .dispatch()
+            .await
+            .into_string()
+            .await
+            .unwrap_or_default()
+    }
+
+    /// A staff page's HTML as `staff` sees it.
+    pub async fn staff_page(&self, staff: &Staff, uri: impl Into<String>) -> String {
+        self.staff_get(staff, uri.into())
+            .await
+            .into_string()
+            .await
+            .unwrap_or_default()
+    }
+
+    /// `staff` claims the request and approves it; the approval's answer.
+    pub async fn claim_and_approve<'c>(
+        &'c self,
+        staff: &Staff,
+        id: uuid::Uuid,
+    ) -> LocalResponse<'c> {
+        self.staff_post(staff, review_uri(id, "/claim"), &[]).await;
+        self.staff_post(staff, review_uri(id, "/approve"), &[])
+            .await
+    }
+
+    /// The request's documents that can still be read.
+    pub async fn live_documents(&self, id: uuid::Uuid) -> Vec<entities::document::Model> {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        entities::document::Entity::find()
+            .filter(entities::document::Column::RequestId.eq(id))
+            .filter(entities::document::Column::WrappedKey.is_not_null())
+            .all(self.db())
+            .await
+            .unwrap()
+    }
+}
+
 /// A signed-in reviewer, as a browser would hold it: a session cookie and the CSRF token.
 #[derive(Clone)]
 pub struct Staff {
