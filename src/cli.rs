@@ -128,12 +128,9 @@ async fn manage_keys(settings: Settings, command: KeysCommand) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let db = match open_database(&settings).await {
+    let db = match database_or_exit(&settings).await {
         Ok(db) => db,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let result =
         match command {
@@ -178,12 +175,9 @@ async fn manage_keys(settings: Settings, command: KeysCommand) -> ExitCode {
 pub const SYSTEMD_UNIT: &str = include_str!("deploy/transfer-desk.service");
 
 async fn backup(settings: Settings, dir: PathBuf) -> ExitCode {
-    let db = match open_database(&settings).await {
+    let db = match database_or_exit(&settings).await {
         Ok(db) => db,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     match crate::backup::backup(&settings, &db, &dir).await {
         Ok(report) => {
@@ -213,6 +207,14 @@ async fn backup(settings: Settings, dir: PathBuf) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The database, or the exit status 2 after saying why it cannot be opened.
+async fn database_or_exit(settings: &Settings) -> Result<sea_orm::DatabaseConnection, ExitCode> {
+    open_database(settings).await.map_err(|error| {
+        eprintln!("error: {error}");
+        ExitCode::from(2)
+    })
 }
 
 async fn open_database(settings: &Settings) -> Result<sea_orm::DatabaseConnection, String> {
@@ -245,12 +247,9 @@ fn read_password(prompt: &str) -> Result<zeroize::Zeroizing<String>, String> {
 }
 
 async fn manage_reviewers(settings: Settings, command: ReviewerCommand) -> ExitCode {
-    let db = match open_database(&settings).await {
+    let db = match database_or_exit(&settings).await {
         Ok(db) => db,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let result = match command {
         ReviewerCommand::Add { name, admin } => {
@@ -367,12 +366,9 @@ async fn import_domains(settings: Settings, file: PathBuf) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let db = match open_database(&settings).await {
+    let db = match database_or_exit(&settings).await {
         Ok(db) => db,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     match crate::domains::import_csv(&db, input).await {
         Ok(report) => {

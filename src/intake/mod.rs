@@ -314,20 +314,19 @@ fn downscale(image: image::RgbImage, longest: u32) -> Result<image::RgbImage, In
 mod tests {
     use super::*;
 
+    fn encode(raw: &[u8], width: u32, height: u32, color: jpeg_encoder::ColorType) -> Vec<u8> {
+        let mut out = Vec::new();
+        jpeg_encoder::Encoder::new(&mut out, 90)
+            .encode(raw, width as u16, height as u16, color)
+            .unwrap();
+        out
+    }
+
     fn jpeg(width: u32, height: u32) -> Vec<u8> {
         let img = image::RgbImage::from_fn(width, height, |x, y| {
             image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
         });
-        let mut out = Vec::new();
-        jpeg_encoder::Encoder::new(&mut out, 90)
-            .encode(
-                img.as_raw(),
-                width as u16,
-                height as u16,
-                jpeg_encoder::ColorType::Rgb,
-            )
-            .unwrap();
-        out
+        encode(img.as_raw(), width, height, jpeg_encoder::ColorType::Rgb)
     }
 
     #[test]
@@ -346,16 +345,7 @@ mod tests {
     fn gray_jpeg(width: u32, height: u32) -> Vec<u8> {
         let img =
             image::GrayImage::from_fn(width, height, |x, y| image::Luma([((x + y) % 256) as u8]));
-        let mut out = Vec::new();
-        jpeg_encoder::Encoder::new(&mut out, 90)
-            .encode(
-                img.as_raw(),
-                width as u16,
-                height as u16,
-                jpeg_encoder::ColorType::Luma,
-            )
-            .unwrap();
-        out
+        encode(img.as_raw(), width, height, jpeg_encoder::ColorType::Luma)
     }
 
     /// Mean absolute difference per channel of two images of the same size.

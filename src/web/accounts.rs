@@ -26,8 +26,7 @@ pub fn routes() -> Vec<Route> {
         change_password,
         reviewers_page,
         invite,
-        disable,
-        enable,
+        switch_account,
         reset,
         password_link_page,
         use_password_link,
@@ -217,39 +216,31 @@ async fn invite(
     }
 }
 
-#[post("/reviewers/<name>/disable", data = "<_form>")]
-async fn disable(
+/// Disables (`/disable`, every session ends) or re-enables (`/enable`) a reviewer. An admin
+/// cannot disable themselves.
+#[post("/reviewers/<name>/<switch>", data = "<_form>", rank = 2)]
+async fn switch_account(
     name: &str,
+    switch: &str,
     session: AdminSession,
     _form: UrlEncoded<Plain>,
     chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
-    if name == session.0.reviewer.name {
+    let (disabled, done) = match switch {
+        "disable" => (true, "reviewers-disabled"),
+        "enable" => (false, "reviewers-enabled"),
+        _ => return Err(Error::NotFound),
+    };
+    let me = &session.0.reviewer.name;
+    if disabled && name == me {
         return Ok(Flash::error(
             Redirect::to("/review/reviewers"),
             chosen.lang.t("reviewers-not-yourself"),
         ));
     }
-    let result = accounts::set_disabled(&services.db, name, true, &session.0.reviewer.name).await;
-    let done = chosen
-        .lang
-        .t_with("reviewers-disabled", &[("name", Arg::from(name))]);
-    back(result, done, chosen.lang)
-}
-
-#[post("/reviewers/<name>/enable", data = "<_form>")]
-async fn enable(
-    name: &str,
-    session: AdminSession,
-    _form: UrlEncoded<Plain>,
-    chosen: Chosen,
-    services: &State<Services>,
-) -> Result<Flash<Redirect>, Error> {
-    let result = accounts::set_disabled(&services.db, name, false, &session.0.reviewer.name).await;
-    let done = chosen
-        .lang
-        .t_with("reviewers-enabled", &[("name", Arg::from(name))]);
+    let result = accounts::set_disabled(&services.db, name, disabled, me).await;
+    let done = chosen.lang.t_with(done, &[("name", Arg::from(name))]);
     back(result, done, chosen.lang)
 }
 

@@ -29,6 +29,4 @@ ids!(
     RequestId,
     /// A document's id (under its request).
     DocumentId,
-    /// A reviewer's id.
-    ReviewerId,
 );

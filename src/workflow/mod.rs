@@ -32,7 +32,7 @@ use uuid::Uuid;
 pub use crate::reason::{self, Reason, REJECTION_REASONS};
 pub use decide::provide_document;
 pub use entities::enums::{DocumentKind, RequestKind, RequestState, RequesterRelation};
-pub use ids::{DocumentId, RequestId, ReviewerId};
+pub use ids::{DocumentId, RequestId};
 pub use limits::address_over_limit;
 pub use state::Event;
 pub use submit::{
