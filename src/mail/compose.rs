@@ -235,44 +235,32 @@ impl Mail {
                     link,
                 } => {
                     let domain_arg = ("domain", Arg::from(domain.as_str()));
-                    let (subject, mut paragraphs): (&str, Vec<Part>) = match approved {
+                    // What was approved: the subject, the opening (with its time argument),
+                    // the nameservers if any, and how to undo it.
+                    let (subject, opening, when, hosts, not_you) = match approved {
                         Approved::Code { expires_at } => (
                             "mail-notice-subject",
-                            vec![
-                                t(
-                                    "mail-notice-body",
-                                    &[
-                                        domain_arg.clone(),
-                                        ("time", at(approved_at)),
-                                        ("until", at(expires_at)),
-                                    ],
-                                )
-                                .into(),
-                                t("mail-notice-if-you", &[]).into(),
-                                t("mail-notice-not-you", &[]).into(),
-                            ],
+                            "mail-notice-body",
+                            ("until", at(expires_at)),
+                            None,
+                            "mail-notice-not-you",
                         ),
                         Approved::Nameservers {
                             hosts,
                             takes_effect_at,
                         } => (
                             "mail-notice-subject-nameservers",
-                            vec![
-                                t(
-                                    "mail-notice-body-nameservers",
-                                    &[
-                                        domain_arg.clone(),
-                                        ("time", at(approved_at)),
-                                        ("effective", at(takes_effect_at)),
-                                    ],
-                                )
-                                .into(),
-                                hosts.join("\n").into(),
-                                t("mail-notice-if-you", &[]).into(),
-                                t("mail-notice-not-you-nameservers", &[]).into(),
-                            ],
+                            "mail-notice-body-nameservers",
+                            ("effective", at(takes_effect_at)),
+                            Some(hosts.join("\n")),
+                            "mail-notice-not-you-nameservers",
                         ),
                     };
+                    let args = [domain_arg.clone(), ("time", at(approved_at)), when];
+                    let mut paragraphs: Vec<Part> = vec![t(opening, &args).into()];
+                    paragraphs.extend(hosts.map(Part::Text));
+                    paragraphs.push(t("mail-notice-if-you", &[]).into());
+                    paragraphs.push(t(not_you, &[]).into());
                     paragraphs.push(Part::Link);
                     paragraphs.push(
                         t("mail-notice-typed", &[("name", quoted(&requester).into())]).into(),

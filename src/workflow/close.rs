@@ -117,23 +117,36 @@ mod tests {
     use super::*;
     use crate::workflow::testing;
 
-    #[tokio::test]
-    async fn closing_records_the_evidence_tells_the_requester_and_destroys_the_keys() {
-        let (services, _dir) = testing::services().await;
-        let now = Utc::now();
-        let found = testing::request(&services, RequestState::Rejected, now).await;
-        let me = testing::reviewer(&services, "alice").await;
+    /// Closes `found` in a transaction of its own, as a decision does.
+    async fn close_now(
+        services: &Services,
+        found: &request::Model,
+        (outcome, decider): (RequestState, Decider<'_>),
+        reason: Reason,
+        now: DateTime<Utc>,
+    ) {
         let txn = services.db.begin().await.unwrap();
+        let audit = (Action::Decision, None);
         let closing = Closing {
-            found: &found,
-            outcome: RequestState::Rejected,
-            decider: Decider::Reviewer(&me),
-            reason: Reason::written("The photo shows someone else."),
-            audit: (Action::Decision, Some("rejected".into())),
+            found,
+            outcome,
+            decider,
+            reason,
+            audit,
             now,
         };
-        close(&services, &txn, closing).await.unwrap();
+        close(services, &txn, closing).await.unwrap();
         txn.commit().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn closing_records_the_evidence_tells_the_requester_and_destroys_the_keys() {
+        let now = Utc::now();
+        let (services, _dir, found) = testing::with_request(RequestState::Rejected, now).await;
+        let me = testing::reviewer(&services, "alice").await;
+        let reason = Reason::written("The photo shows someone else.");
+        let rejected = (RequestState::Rejected, Decider::Reviewer(&me));
+        close_now(&services, &found, rejected, reason, now).await;
 
         let decided = decision::Entity::find()
             .one(&services.db)
@@ -180,20 +193,11 @@ mod tests {
 
     #[tokio::test]
     async fn an_approval_mails_no_reason_to_the_requester() {
-        let (services, _dir) = testing::services().await;
         let now = Utc::now();
-        let found = testing::request(&services, RequestState::Approved, now).await;
-        let txn = services.db.begin().await.unwrap();
-        let closing = Closing {
-            found: &found,
-            outcome: RequestState::Approved,
-            decider: Decider::System,
-            reason: Reason::written("another request for the domain was withdrawn"),
-            audit: (Action::Decision, None),
-            now,
-        };
-        close(&services, &txn, closing).await.unwrap();
-        txn.commit().await.unwrap();
+        let (services, _dir, found) = testing::with_request(RequestState::Approved, now).await;
+        let reason = Reason::written("another request for the domain was withdrawn");
+        let approved = (RequestState::Approved, Decider::System);
+        close_now(&services, &found, approved, reason, now).await;
         let mail = outbox_mail::Entity::find()
             .one(&services.db)
             .await

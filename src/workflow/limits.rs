@@ -93,13 +93,22 @@ pub async fn address_over_limit(
     let client = client_key(address);
     let mut wait = None;
     for (kind, allowed) in [(INTAKE, limit), (REFUSED, limit * REFUSED_FACTOR)] {
-        let (count, started) =
-            counters::current(&services.db, &key(kind, &client), ADDRESS_WINDOW, now).await?;
-        if count >= allowed as i32 {
-            wait = wait.max(Some(wait_until(started, ADDRESS_WINDOW, now)));
-        }
+        let full = at_limit(services, &key(kind, &client), ADDRESS_WINDOW, allowed, now).await?;
+        wait = wait.max(full);
     }
     Ok(wait)
+}
+
+/// `Some(wait)` when the count of `key` in its window has reached `allowed`.
+async fn at_limit(
+    services: &Services,
+    key: &str,
+    window: Duration,
+    allowed: u32,
+    now: DateTime<Utc>,
+) -> Result<Option<Duration>, DbErr> {
+    let (count, started) = counters::current(&services.db, key, window, now).await?;
+    Ok((count >= allowed as i32).then(|| wait_until(started, window, now)))
 }
 
 /// Whether `domain` (normalised) has had its requests for the day.
@@ -112,9 +121,7 @@ pub async fn domain_over_limit(
     if limit == 0 {
         return Ok(None);
     }
-    let (count, started) =
-        counters::current(&services.db, &key(DOMAIN, domain), DOMAIN_WINDOW, now).await?;
-    Ok((count >= limit as i32).then(|| wait_until(started, DOMAIN_WINDOW, now)))
+    at_limit(services, &key(DOMAIN, domain), DOMAIN_WINDOW, limit, now).await
 }
 
 /// Counts a stored request against its domain's daily budget.

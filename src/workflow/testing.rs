@@ -38,39 +38,18 @@ pub async fn request(
         domain: Set("example.com".into()),
         requester_name: Set("Anna Muster".into()),
         requester_email: Set("anna@example.org".into()),
-        requester_phone: Set(None),
         relation: Set(RequesterRelation::Holder),
         state: Set(state),
         tracking_token_hash: Set(Uuid::new_v4().as_bytes().to_vec()),
-        client_addr: Set(None),
         consent_at: Set(created_at),
         created_at: Set(created_at),
         updated_at: Set(created_at),
-        claimed_by: Set(None),
-        claim_expires_at: Set(None),
-        requested_document: Set(None),
-        requested_note: Set(None),
-        decided_at: Set(None),
         code_recipient_key: Set(Some(recipient.0.to_vec())),
-        personal_data_erased_at: Set(None),
-        company_uid: Set(None),
         kind: Set(RequestKind::TransferCode),
-        nameservers: Set(None),
-        holder_name: Set(None),
-        holder_email: Set(None),
-        holder_token_hash: Set(None),
-        holder_link_expires_at: Set(None),
-        holder_answered_at: Set(None),
-        awaiting_reply_since: Set(None),
         language: Set("en".into()),
-        objection_token_hash: Set(None),
-        objected_at: Set(None),
-        objection_handled_at: Set(None),
-        holder_link_sent_at: Set(None),
-        hand_off_due_at: Set(None),
-        nameservers_set_at: Set(None),
-        previous_nameservers: Set(None),
         requester_messages: Set(0),
+        // Every other column starts empty, as for a new request.
+        ..Default::default()
     }
     .insert(&services.db)
     .await
@@ -96,6 +75,16 @@ pub async fn request(
     .await
     .unwrap();
     found
+}
+
+/// Services on a fresh database with one request in `state`, created at `created_at`.
+pub async fn with_request(
+    state: RequestState,
+    created_at: DateTime<Utc>,
+) -> (Services, tempfile::TempDir, request::Model) {
+    let (services, dir) = services().await;
+    let found = request(&services, state, created_at).await;
+    (services, dir, found)
 }
 
 pub async fn reviewer(services: &Services, name: &str) -> reviewer::Model {

@@ -196,8 +196,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_fired_signal_needs_two_reviewers_and_the_second_approval_issues_the_code() {
-        let (services, _dir) = testing::services().await;
-        let found = testing::request(&services, RequestState::Submitted, Utc::now()).await;
+        let (services, _dir, found) =
+            testing::with_request(RequestState::Submitted, Utc::now()).await;
         document::Entity::update_many()
             .col_expr(
                 document::Column::Signals,
@@ -249,8 +249,8 @@ mod tests {
 
     #[tokio::test]
     async fn without_a_claim_nobody_approves() {
-        let (services, _dir) = testing::services().await;
-        let found = testing::request(&services, RequestState::Submitted, Utc::now()).await;
+        let (services, _dir, found) =
+            testing::with_request(RequestState::Submitted, Utc::now()).await;
         let alice = testing::reviewer(&services, "alice").await;
         let refused = approve(
             &services,

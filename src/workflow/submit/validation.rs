@@ -73,23 +73,17 @@ pub(super) fn validate_fields(
     offers: &Offers,
     errors: &mut FieldErrors,
 ) -> Option<ValidFields> {
-    let full_name = collapse_whitespace(&input.full_name);
-    if full_name.is_empty() {
-        errors.insert(Field::FullName, FieldProblem::NameMissing);
-    } else if full_name.chars().count() > MAX_NAME_CHARS {
-        errors.insert(
-            Field::FullName,
-            FieldProblem::NameTooLong {
-                max_chars: MAX_NAME_CHARS,
-            },
-        );
-    }
-    let email = input.email.trim().to_owned();
-    if email.is_empty() {
-        errors.insert(Field::Email, FieldProblem::EmailMissing);
-    } else if !is_plausible_email(&email) {
-        errors.insert(Field::Email, FieldProblem::EmailInvalid);
-    }
+    let full_name = person(
+        &input.full_name,
+        (Field::FullName, FieldProblem::NameMissing),
+        errors,
+    );
+    let email = address(
+        &input.email,
+        (Field::Email, FieldProblem::EmailMissing),
+        FieldProblem::EmailInvalid,
+        errors,
+    );
     let phone = collapse_whitespace(&input.phone);
     let phone_ok = phone.chars().count() <= MAX_PHONE_CHARS
         && phone
@@ -182,26 +176,52 @@ fn validate_holder(
         );
         return None;
     }
-    let name = collapse_whitespace(&input.holder_name);
-    if name.is_empty() {
-        errors.insert(Field::HolderName, FieldProblem::HolderNameMissing);
-    } else if name.chars().count() > MAX_NAME_CHARS {
-        errors.insert(
-            Field::HolderName,
-            FieldProblem::NameTooLong {
-                max_chars: MAX_NAME_CHARS,
-            },
-        );
-    }
-    let email = input.holder_email.trim().to_owned();
-    if email.is_empty() {
-        errors.insert(Field::HolderEmail, FieldProblem::HolderEmailMissing);
-    } else if !is_plausible_email(&email) {
-        errors.insert(Field::HolderEmail, FieldProblem::HolderEmailInvalid);
-    }
+    let name = person(
+        &input.holder_name,
+        (Field::HolderName, FieldProblem::HolderNameMissing),
+        errors,
+    );
+    let email = address(
+        &input.holder_email,
+        (Field::HolderEmail, FieldProblem::HolderEmailMissing),
+        FieldProblem::HolderEmailInvalid,
+        errors,
+    );
     let valid =
         !errors.contains_key(&Field::HolderName) && !errors.contains_key(&Field::HolderEmail);
     valid.then_some((name, email))
+}
+
+/// A person's name as typed, its spaces collapsed; required and at most [`MAX_NAME_CHARS`].
+fn person(
+    typed: &str,
+    (field, missing): (Field, FieldProblem),
+    errors: &mut FieldErrors,
+) -> String {
+    let name = collapse_whitespace(typed);
+    if name.is_empty() {
+        errors.insert(field, missing);
+    } else if name.chars().count() > MAX_NAME_CHARS {
+        let max_chars = MAX_NAME_CHARS;
+        errors.insert(field, FieldProblem::NameTooLong { max_chars });
+    }
+    name
+}
+
+/// An email address as typed, trimmed; required and one mail can be sent to.
+fn address(
+    typed: &str,
+    (field, missing): (Field, FieldProblem),
+    invalid: FieldProblem,
+    errors: &mut FieldErrors,
+) -> String {
+    let email = typed.trim().to_owned();
+    if email.is_empty() {
+        errors.insert(field, missing);
+    } else if !is_plausible_email(&email) {
+        errors.insert(field, invalid);
+    }
+    email
 }
 
 fn collapse_whitespace(text: &str) -> String {

@@ -49,13 +49,13 @@ pub async fn view_document(
         .unwrap(wrapped, &wrapping)
         .map_err(|_| ReviewError::Unreadable)?;
     let kind = found.kind.to_value();
-    let detail = format!("{kind} (key version {wrap_version})");
-    audit::record(
-        &services.db,
-        Actor::Reviewer(&viewer.name),
+    let audited = |action: Action, detail: String| {
+        let actor = Actor::Reviewer(&viewer.name);
+        async move { audit::record(&services.db, actor, action, Some(request_id), Some(&detail)).await }
+    };
+    audited(
         Action::KeyUse,
-        Some(request_id),
-        Some(&detail),
+        format!("{kind} (key version {wrap_version})"),
     )
     .await?;
     let sealed = services
@@ -77,14 +77,7 @@ pub async fn view_document(
     })
     .await
     .map_err(|_| ReviewError::Unreadable)??;
-    audit::record(
-        &services.db,
-        Actor::Reviewer(&viewer.name),
-        Action::DocumentView,
-        Some(request_id),
-        Some(&kind),
-    )
-    .await?;
+    audited(Action::DocumentView, kind).await?;
     renew(&services.db, request_id, viewer, now).await?;
     Ok(viewed)
 }
