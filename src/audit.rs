@@ -55,50 +55,6 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 41] = [
-        Action::Login,
-        Action::LoginFailed,
-        Action::LoginThrottled,
-        Action::Logout,
-        Action::Setup,
-        Action::ReviewerAdded,
-        Action::ReviewerDisabled,
-        Action::PasswordChanged,
-        Action::PasswordChangeRefused,
-        Action::PasswordReset,
-        Action::ReviewerEnabled,
-        Action::Claim,
-        Action::Release,
-        Action::DocumentView,
-        Action::KeyUse,
-        Action::Approval,
-        Action::Decision,
-        Action::DocumentRequested,
-        Action::DocumentReplaced,
-        Action::Shred,
-        Action::CodeIssued,
-        Action::CodeErased,
-        Action::Expired,
-        Action::IssuingFailed,
-        Action::PersonalDataErased,
-        Action::NoticePosted,
-        Action::NoticeEnded,
-        Action::NameserversSet,
-        Action::HolderConfirmed,
-        Action::HolderRefused,
-        Action::MessageSent,
-        Action::Objection,
-        Action::CodeCancelled,
-        Action::CodeCancelFailed,
-        Action::ObjectionHandled,
-        Action::DomainLimitCleared,
-        Action::NameserversRestored,
-        Action::NameserversRestoreFailed,
-        Action::NameserversApproved,
-        Action::NameserversHandOffFailed,
-        Action::ApprovalWithdrawn,
-    ];
-
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {

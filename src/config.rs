@@ -100,14 +100,30 @@ pub struct Settings {
     pub submissions_per_hour: u32,
     /// Submissions accepted per domain a day; 0 for no limit.
     pub submissions_per_domain_per_day: u32,
-    /// An upload slower than this (bytes a second, after a short grace) is cut off.
-    pub upload_min_bytes_per_second: u64,
-    /// The most a whole upload may take.
-    pub upload_deadline: std::time::Duration,
+    /// How slow and how long an upload may be before it is cut off.
+    pub upload_pace: UploadPace,
     /// Bodies with documents one client address (an IPv6 client by its /64) may send at once.
     pub uploads_per_client: usize,
     /// How old an unreferenced file in uploads/ must be before the sweeper removes it.
     pub sweep_grace: chrono::Duration,
+}
+
+/// How fast and how long an upload may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UploadPace {
+    /// Bytes a second an upload must average once a short grace has passed.
+    pub min_bytes_per_second: u64,
+    /// The most a whole body may take.
+    pub deadline: std::time::Duration,
+}
+
+impl Default for UploadPace {
+    fn default() -> Self {
+        UploadPace {
+            min_bytes_per_second: 2048,
+            deadline: std::time::Duration::from_secs(600),
+        }
+    }
 }
 
 /// How many different reviewers must approve a request.
@@ -171,8 +187,7 @@ impl Settings {
             submissions_per_hour: 10,
             submissions_per_domain_per_day: 5,
             trusted_proxies: Vec::new(),
-            upload_min_bytes_per_second: 2048,
-            upload_deadline: std::time::Duration::from_secs(600),
+            upload_pace: UploadPace::default(),
             uploads_per_client: 2,
             sweep_grace: chrono::Duration::minutes(10),
         }
@@ -249,12 +264,12 @@ impl Settings {
             settings.submissions_per_domain_per_day = n;
         }
         if let Some(v) = var("TRANSFER_DESK_UPLOAD_MIN_RATE") {
-            settings.upload_min_bytes_per_second = parse_size(&v)
+            settings.upload_pace.min_bytes_per_second = parse_size(&v)
                 .filter(|n| *n >= 1)
                 .ok_or_else(|| invalid("TRANSFER_DESK_UPLOAD_MIN_RATE must be a size a second of at least 1 byte, e.g. 2KiB"))?;
         }
         if let Some(v) = var("TRANSFER_DESK_UPLOAD_DEADLINE_SECONDS") {
-            settings.upload_deadline = v
+            settings.upload_pace.deadline = v
                 .trim()
                 .parse()
                 .ok()
@@ -498,7 +513,7 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> io::Result<()> {
 /// A fully written, fsynced 0600 file beside `path`, to be linked or renamed into place.
 fn write_private_temp(path: &Path, contents: &[u8]) -> io::Result<PathBuf> {
     let suffix = crypto::random_bytes::<8>()
-        .map(|bytes| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        .map(|bytes| crypto::hex(&bytes))
         .map_err(io::Error::other)?;
     let mut name = path.file_name().unwrap_or_default().to_owned();
     name.push(format!(".tmp-{suffix}"));

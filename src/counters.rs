@@ -14,7 +14,7 @@ use crate::crypto::sha256;
 /// The stored key for `value` counted as `kind`.
 pub fn key(kind: &str, value: &str) -> String {
     let digest = sha256(format!("{kind}\0{value}").as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::crypto::hex(&digest)
 }
 
 /// The part of an address that identifies one client: the whole IPv4 address, or the /64

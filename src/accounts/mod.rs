@@ -333,7 +333,8 @@ pub async fn change_own_password(
             None,
         )
         .await?;
-        let session_key = crate::counters::key("current-password", &hex(&session.id_hash));
+        let session_key =
+            crate::counters::key("current-password", &crate::crypto::hex(&session.id_hash));
         let (wrong, _) =
             crate::counters::bump(db, &session_key, throttle.policy.window, now).await?;
         if wrong >= CURRENT_PASSWORD_TRIES {
@@ -345,10 +346,6 @@ pub async fn change_own_password(
     throttle.succeeded(db, &me.name, client_addr).await?;
     change_password(db, &me.name, new_password).await?;
     Ok(PasswordChange::Changed)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 async fn create_session(

@@ -96,14 +96,8 @@ impl Parts {
         let pace = req
             .rocket()
             .state::<crate::services::Services>()
-            .map(|services| super::pacing::Pace {
-                min_bytes_per_second: services.settings.upload_min_bytes_per_second,
-                deadline: services.settings.upload_deadline,
-            })
-            .unwrap_or(super::pacing::Pace {
-                min_bytes_per_second: 2048,
-                deadline: std::time::Duration::from_secs(600),
-            });
+            .map(|services| services.settings.upload_pace)
+            .unwrap_or_default();
         let reader = super::pacing::PacedReader::new(data.open(body_limit + 1.bytes()), pace);
         let mut multipart =
             multer::Multipart::with_reader_with_constraints(reader, boundary, constraints);

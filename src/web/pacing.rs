@@ -13,14 +13,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
-/// How fast and how long an upload may be.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Pace {
-    /// Bytes a second an upload must average once the grace has passed.
-    pub min_bytes_per_second: u64,
-    /// The most a whole body may take.
-    pub deadline: Duration,
-}
+pub use crate::config::UploadPace as Pace;
 
 /// Time an upload gets before its rate counts (TLS, a slow start on a mobile line).
 const GRACE: Duration = Duration::from_secs(10);
