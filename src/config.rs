@@ -228,14 +228,9 @@ impl Settings {
                 .filter(|n| *n >= 64 * 1024 * 1024)
                 .ok_or_else(|| invalid("TRANSFER_DESK_DECODE_MEMORY must be a size of at least 64 MiB, e.g. 512MiB or 1GiB"))?;
         }
-        let days = |name: &str| -> Result<Option<i64>, ConfigError> {
-            var(name)
-                .map(|v| {
-                    v.trim().parse().ok().filter(|d| *d > 0).ok_or_else(|| {
-                        invalid(&format!("{name} must be a positive number of days"))
-                    })
-                })
-                .transpose()
+        let days = |name: &str| {
+            let positive: fn(&i64) -> bool = |d| *d > 0;
+            number(name, var(name), positive, "a positive number of days")
         };
         if let Some(d) = days("TRANSFER_DESK_RETENTION_DAYS")? {
             settings.retention_days = d;
@@ -248,14 +243,9 @@ impl Settings {
                 invalid("TRANSFER_DESK_APPROVALS_REQUIRED must be auto or 1 to 5")
             })?;
         }
-        let count = |name: &str| -> Result<Option<u32>, ConfigError> {
-            var(name)
-                .map(|v| {
-                    v.trim().parse().map_err(|_| {
-                        invalid(&format!("{name} must be a whole number (0 for no limit)"))
-                    })
-                })
-                .transpose()
+        let count = |name: &str| {
+            let any: fn(&u32) -> bool = |_| true;
+            number(name, var(name), any, "a whole number (0 for no limit)")
         };
         if let Some(n) = count("TRANSFER_DESK_SUBMISSIONS_PER_HOUR")? {
             settings.submissions_per_hour = n;
@@ -562,6 +552,24 @@ fn read_secret(path: &Path) -> Result<String, ConfigError> {
         path: path.to_owned(),
         source,
     })
+}
+
+/// The number in the variable `name` (whose value is `value`), when set and `acceptable`.
+fn number<T: std::str::FromStr>(
+    name: &str,
+    value: Option<String>,
+    acceptable: fn(&T) -> bool,
+    expected: &str,
+) -> Result<Option<T>, ConfigError> {
+    value
+        .map(|v| {
+            v.trim()
+                .parse()
+                .ok()
+                .filter(acceptable)
+                .ok_or_else(|| ConfigError::Invalid(format!("{name} must be {expected}")))
+        })
+        .transpose()
 }
 
 #[cfg(test)]

@@ -184,22 +184,23 @@ pub fn time_zone() -> chrono_tz::Tz {
 /// "26.11.2026 19:37 CET" (French, German, Italian as written in Switzerland),
 /// "2026-11-26 19:37 CET" (English).
 pub fn local_time(at: DateTime<Utc>, lang: Lang) -> String {
-    let local = at.with_timezone(&time_zone());
-    let pattern = match lang {
-        Lang::En => "%Y-%m-%d %H:%M %Z",
-        Lang::Fr | Lang::De | Lang::It => "%d.%m.%Y %H:%M %Z",
-    };
-    local.format(pattern).to_string()
+    local_format(at, lang, "%H:%M %Z")
 }
 
 /// A day as readers of `lang` write it.
 pub fn local_date(at: DateTime<Utc>, lang: Lang) -> String {
-    let local = at.with_timezone(&time_zone());
-    let pattern = match lang {
+    local_format(at, lang, "")
+}
+
+/// The local day in `lang`'s order, then `clock` (a chrono pattern, possibly empty).
+fn local_format(at: DateTime<Utc>, lang: Lang, clock: &str) -> String {
+    let day = match lang {
         Lang::En => "%Y-%m-%d",
         Lang::Fr | Lang::De | Lang::It => "%d.%m.%Y",
     };
-    local.format(pattern).to_string()
+    let pattern = format!("{day} {clock}");
+    let local = at.with_timezone(&time_zone());
+    local.format(pattern.trim_end()).to_string()
 }
 
 /// The Tera function `t(key, lang, …args)` and the filters `time(lang)` and `day(lang)`.

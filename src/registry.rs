@@ -144,20 +144,20 @@ pub async fn hand_off(
 mod tests {
     use super::*;
 
+    /// What the registry command `script` wrote for `action` on example.com to the file that
+    /// `script` names with `{out}`.
+    async fn written_by(script: &str, action: &Action<'_>) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let script = script.replace("{out}", &format!("'{}'", out.display()));
+        hand_off(&script, "example.com", action).await.unwrap();
+        std::fs::read_to_string(out).unwrap()
+    }
+
     #[tokio::test]
     async fn a_succeeding_command_receives_domain_and_code() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("received");
         let code = TransferCode::generate().unwrap();
-        let action = Action::SetTransferCode(&code);
-        hand_off(
-            &format!("cat > '{}'", out.display()),
-            "example.com",
-            &action,
-        )
-        .await
-        .unwrap();
-        let received = std::fs::read_to_string(out).unwrap();
+        let received = written_by("cat > {out}", &Action::SetTransferCode(&code)).await;
         assert_eq!(
             received,
             format!(
@@ -169,20 +169,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_nameserver_change_is_one_line_per_host_that_a_shell_loop_reads() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("received");
         let hosts = ["ns1.new.ch".to_owned(), "ns2.new.ch".to_owned()];
-        let script = format!(
-            "while read -r key value; do [ \"$key\" = nameserver ] && echo \"$value\"; done > '{}'",
-            out.display()
-        );
-        hand_off(&script, "example.com", &Action::SetNameservers(&hosts))
-            .await
-            .unwrap();
-        assert_eq!(
-            std::fs::read_to_string(out).unwrap(),
-            "ns1.new.ch\nns2.new.ch\n"
-        );
+        let script =
+            "while read -r key value; do [ \"$key\" = nameserver ] && echo \"$value\"; done > {out}";
+        let received = written_by(script, &Action::SetNameservers(&hosts)).await;
+        assert_eq!(received, "ns1.new.ch\nns2.new.ch\n");
     }
 
     #[test]
@@ -202,19 +193,9 @@ mod tests {
 
     #[tokio::test]
     async fn the_command_does_not_inherit_the_environment() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("env");
         let code = TransferCode::generate().unwrap();
         // The test process has variables of its own (CARGO_*, RUST_*): none may pass.
-        let action = Action::SetTransferCode(&code);
-        hand_off(
-            &format!("env > '{}'", out.display()),
-            "example.com",
-            &action,
-        )
-        .await
-        .unwrap();
-        let seen = std::fs::read_to_string(out).unwrap();
+        let seen = written_by("env > {out}", &Action::SetTransferCode(&code)).await;
         for line in seen.lines() {
             let name = line.split('=').next().unwrap();
             assert!(

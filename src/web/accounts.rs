@@ -19,6 +19,7 @@ use crate::accounts::{self, AccountError, PasswordChange};
 use crate::crypto::PasswordLinkToken;
 use crate::i18n::{Arg, Lang};
 use crate::services::Services;
+use entities::reviewer;
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -263,6 +264,18 @@ async fn reset(
     }
 }
 
+/// A password link that is still valid, with the reviewer it was made for.
+async fn valid_link(
+    services: &Services,
+    link: Option<PasswordLinkToken>,
+) -> Result<(PasswordLinkToken, reviewer::Model), Error> {
+    let link = link.ok_or(Error::NotFound)?;
+    let holder = accounts::password_link_holder(&services.db, &link)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok((link, holder))
+}
+
 #[get("/password/<link>")]
 async fn password_link_page(
     link: Option<PasswordLinkToken>,
@@ -270,10 +283,7 @@ async fn password_link_page(
     chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Template, Error> {
-    let link = link.ok_or(Error::NotFound)?;
-    let holder = accounts::password_link_holder(&services.db, &link)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let (link, holder) = valid_link(services, link).await?;
     Ok(link_page(
         "review_password",
         &chosen,
@@ -292,10 +302,7 @@ async fn use_password_link(
     chosen: Chosen,
     services: &State<Services>,
 ) -> Result<FormAnswer, Error> {
-    let link = link.ok_or(Error::NotFound)?;
-    let holder = accounts::password_link_holder(&services.db, &link)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let (link, holder) = valid_link(services, link).await?;
     let form = form.0.into_inner();
     let again = |message: &str| {
         Ok(FormAnswer::Again((

@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 use super::csrf::CarriesCsrf;
 use crate::i18n::Lang;
-use crate::workflow::{SubmissionInput, Upload};
+use crate::workflow::{SubmissionInput, TypedValues, Upload};
 
 /// Why a multipart form was refused; nothing was stored.
 #[derive(Debug, thiserror::Error)]
@@ -197,24 +197,6 @@ impl From<&UploadError> for Status {
     }
 }
 
-/// What the person typed, to show again beside the errors.
-#[derive(Debug, Default, serde::Serialize)]
-pub struct TypedValues {
-    pub domain: String,
-    pub full_name: String,
-    pub email: String,
-    pub phone: String,
-    pub relation: String,
-    pub company_uid: String,
-    pub kind: String,
-    pub nameservers: String,
-    pub holder_verifies: bool,
-    pub holder_name: String,
-    pub holder_email: String,
-    pub send_anyway: bool,
-    pub consent: bool,
-}
-
 /// A checkbox or API flag: "yes", "on", "true" or "1".
 fn is_yes(text: &str) -> bool {
     matches!(
@@ -251,24 +233,11 @@ impl RequestForm {
         language: Lang,
         link_base: String,
     ) -> SubmissionInput {
-        let typed = self.typed_values();
         SubmissionInput {
+            typed: self.typed_values(),
             id_front: self.parts.file("id_front"),
             id_back: self.parts.file("id_back"),
             authorization: self.parts.file("authorization"),
-            domain: typed.domain,
-            full_name: typed.full_name,
-            email: typed.email,
-            phone: typed.phone,
-            relation: typed.relation,
-            company_uid: typed.company_uid,
-            kind: typed.kind,
-            nameservers: typed.nameservers,
-            holder_verifies: typed.holder_verifies,
-            holder_name: typed.holder_name,
-            holder_email: typed.holder_email,
-            send_anyway: typed.send_anyway,
-            consent: typed.consent,
             client_addr,
             language,
             link_base,

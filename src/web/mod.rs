@@ -88,8 +88,12 @@ pub fn mount(rocket: Rocket<Build>, assets: &crate::assets::Unpacked) -> Rocket<
         .register("/review", review::catchers())
         .attach(Template::custom(|engines| crate::i18n::register(&mut engines.tera)))
         .attach(hosts::HostCheck)
-        .attach(SecurityHeaders)
-        .attach(FlashCookieFlags)
+        .attach(AdHoc::on_response("security headers", |req, res| {
+            Box::pin(async move { add_security_headers(req, res) })
+        }))
+        .attach(AdHoc::on_response("flash cookie flags", |req, res| {
+            Box::pin(async move { flag_flash_cookie(req, res) })
+        }))
         .attach(RequestLog)
         .attach(AdHoc::on_liftoff(
             "announce and start background jobs",
@@ -150,87 +154,63 @@ pub fn route_name(req: &Request<'_>) -> String {
         .map_or_else(|| "(no route)".to_owned(), |route| route.uri.to_string())
 }
 
-/// Strict headers on every response, errors included.
-struct SecurityHeaders;
-
 pub const CONTENT_SECURITY_POLICY: &str =
     "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self' blob:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-#[rocket::async_trait]
-impl Fairing for SecurityHeaders {
-    fn info(&self) -> Info {
-        Info {
-            name: "security headers",
-            kind: Kind::Response,
-        }
+/// Strict headers on every response, errors included.
+fn add_security_headers(req: &Request<'_>, res: &mut Response<'_>) {
+    if !res.headers().contains("Content-Security-Policy") {
+        res.set_header(Header::new(
+            "Content-Security-Policy",
+            CONTENT_SECURITY_POLICY,
+        ));
     }
-
-    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        if !res.headers().contains("Content-Security-Policy") {
-            res.set_header(Header::new(
-                "Content-Security-Policy",
-                CONTENT_SECURITY_POLICY,
-            ));
-        }
-        res.set_header(Header::new("X-Content-Type-Options", "nosniff"));
-        res.set_header(Header::new("Referrer-Policy", "no-referrer"));
-        res.set_header(Header::new("X-Frame-Options", "DENY"));
-        res.set_header(Header::new("Cross-Origin-Opener-Policy", "same-origin"));
-        let https = req
-            .rocket()
-            .state::<Services>()
-            .and_then(|s| s.settings.public_url.as_deref())
-            .is_some_and(|url| url.starts_with("https://"));
-        if https {
-            res.set_header(Header::new(
-                "Strict-Transport-Security",
-                "max-age=31536000; includeSubDomains",
-            ));
-        }
-        if !req.uri().path().starts_with("/static/") {
-            res.set_header(Header::new("Cache-Control", "no-store"));
-        }
+    res.set_header(Header::new("X-Content-Type-Options", "nosniff"));
+    res.set_header(Header::new("Referrer-Policy", "no-referrer"));
+    res.set_header(Header::new("X-Frame-Options", "DENY"));
+    res.set_header(Header::new("Cross-Origin-Opener-Policy", "same-origin"));
+    let https = req
+        .rocket()
+        .state::<Services>()
+        .and_then(|s| s.settings.public_url.as_deref())
+        .is_some_and(|url| url.starts_with("https://"));
+    if https {
+        res.set_header(Header::new(
+            "Strict-Transport-Security",
+            "max-age=31536000; includeSubDomains",
+        ));
+    }
+    if !req.uri().path().starts_with("/static/") {
+        res.set_header(Header::new("Cache-Control", "no-store"));
     }
 }
 
 /// Rocket's flash-message cookie is set without `HttpOnly` (and without `Secure`): both are
 /// added here, as for every other cookie the service sets.
-struct FlashCookieFlags;
-
-#[rocket::async_trait]
-impl Fairing for FlashCookieFlags {
-    fn info(&self) -> Info {
-        Info {
-            name: "flash cookie flags",
-            kind: Kind::Response,
-        }
+fn flag_flash_cookie(req: &Request<'_>, res: &mut Response<'_>) {
+    let cookies: Vec<String> = res.headers().get("Set-Cookie").map(str::to_owned).collect();
+    if !cookies.iter().any(|c| c.starts_with("_flash=")) {
+        return;
     }
-
-    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        let cookies: Vec<String> = res.headers().get("Set-Cookie").map(str::to_owned).collect();
-        if !cookies.iter().any(|c| c.starts_with("_flash=")) {
-            return;
-        }
-        let secure = cookies::secure_cookies(req);
-        res.remove_header("Set-Cookie");
-        for mut cookie in cookies {
-            if cookie.starts_with("_flash=") {
-                let has = |flag: &str| {
-                    cookie
-                        .split(';')
-                        .any(|part| part.trim().eq_ignore_ascii_case(flag))
-                };
-                let (http_only, already_secure) = (has("HttpOnly"), has("Secure"));
-                if !http_only {
-                    cookie.push_str("; HttpOnly");
-                }
-                if secure && !already_secure {
-                    cookie.push_str("; Secure");
-                }
+    let secure = cookies::secure_cookies(req);
+    res.remove_header("Set-Cookie");
+    for mut cookie in cookies {
+        if cookie.starts_with("_flash=") {
+            let has = |flag: &str| {
+                cookie
+                    .split(';')
+                    .any(|part| part.trim().eq_ignore_ascii_case(flag))
+            };
+            let (http_only, already_secure) = (has("HttpOnly"), has("Secure"));
+            if !http_only {
+                cookie.push_str("; HttpOnly");
             }
-            res.adjoin_header(Header::new("Set-Cookie", cookie));
+            if secure && !already_secure {
+                cookie.push_str("; Secure");
+            }
         }
+        res.adjoin_header(Header::new("Set-Cookie", cookie));
     }
 }
 

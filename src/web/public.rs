@@ -9,7 +9,7 @@ use rocket_dyn_templates::{context, Template};
 
 use super::csrf::{carries_csrf, CsrfForm, FormToken, Refusal};
 use super::error::Error;
-use super::forms::{DocumentForm, RequestForm, TypedValues, UploadError};
+use super::forms::{DocumentForm, RequestForm, UploadError};
 use super::guards::{ClientAddr, UploadSlot};
 use super::language::Visitor;
 use super::{page, wording, Chosen, FormAnswer, HostUrl};
@@ -17,6 +17,7 @@ use crate::crypto::TrackingToken;
 use crate::services::Services;
 use crate::workflow::messages::{self, MessageError, MAX_MESSAGE_CHARS};
 use crate::workflow::Field;
+use crate::workflow::TypedValues;
 use crate::workflow::{self, FieldErrors, SubmitError};
 
 pub fn routes() -> Vec<Route> {

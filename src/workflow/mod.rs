@@ -37,7 +37,7 @@ pub use limits::address_over_limit;
 pub use state::Event;
 pub use submit::{
     submit, Field, FieldErrors, FieldProblem, Offers, SubmissionInput, SubmitError, Submitted,
-    Upload, HOLDER_LINK_DAYS,
+    TypedValues, Upload, HOLDER_LINK_DAYS,
 };
 pub use tracking::{find_for_requester, TimelineEntry, TrackingView};
 

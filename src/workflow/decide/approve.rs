@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::workflow::ids::RequestId;
 
-use super::carry_out::{abandon_issuing, issue_code, set_nameservers};
+use super::carry_out::{abandon_issuing, issue_code, set_nameservers, Approval};
 use super::{held_request, reviewer_guard, ApprovalInput, ApproveOutcome, MAX_TEXT_CHARS};
 use crate::audit::{self, Action, Actor};
 use crate::services::Services;
@@ -103,10 +103,17 @@ pub async fn approve(
     record_approval(&txn, request_id, me, &detail, now).await?;
     txn.commit().await?;
 
-    let (reason, base) = (contested_reason, &input.link_base);
+    let approval = Approval {
+        services,
+        found: &found,
+        me,
+        contested_reason,
+        link_base: &input.link_base,
+        now,
+    };
     let carried_out = match found.kind {
-        RequestKind::TransferCode => issue_code(services, &found, me, reason, base, now).await,
-        RequestKind::Nameservers => set_nameservers(services, &found, me, reason, base, now).await,
+        RequestKind::TransferCode => issue_code(approval).await,
+        RequestKind::Nameservers => set_nameservers(approval).await,
     };
     match carried_out {
         Ok(()) => {

@@ -24,17 +24,30 @@ use crate::workflow::close::close;
 use crate::workflow::state::{self, Guard, Step};
 use crate::workflow::{notify, Reason, RequestState, ReviewError};
 
+/// The final approval being carried out: by `me`, on `found` (in `issuing`), at `now`.
+pub(super) struct Approval<'a> {
+    pub services: &'a Services,
+    pub found: &'a request::Model,
+    pub me: &'a reviewer::Model,
+    /// Why the reviewer approved although the domain is contested.
+    pub contested_reason: Option<String>,
+    /// Where the links in mails point.
+    pub link_base: &'a str,
+    pub now: DateTime<Utc>,
+}
+
 /// Generates the code, hands it to the registry (when configured), then records it with the
 /// decision and shreds the documents. The request is in `issuing`, which only this caller
 /// could make it.
-pub(super) async fn issue_code(
-    services: &Services,
-    found: &request::Model,
-    me: &reviewer::Model,
-    contested_reason: Option<String>,
-    link_base: &str,
-    now: DateTime<Utc>,
-) -> Result<(), ReviewError> {
+pub(super) async fn issue_code(approval: Approval<'_>) -> Result<(), ReviewError> {
+    let Approval {
+        services,
+        found,
+        me,
+        contested_reason,
+        link_base,
+        now,
+    } = approval;
     let objection = ObjectionToken::generate().map_err(|_| ReviewError::Unreadable)?;
     let request_id = found.id;
     let recipient = found
@@ -161,14 +174,15 @@ async fn tell_registrant(
 /// registry command sets the nameservers at once; with one, the sweeper hands them over once
 /// the window has passed without an objection. The request is in `issuing`, which only this
 /// caller could make it.
-pub(super) async fn set_nameservers(
-    services: &Services,
-    found: &request::Model,
-    me: &reviewer::Model,
-    contested_reason: Option<String>,
-    link_base: &str,
-    now: DateTime<Utc>,
-) -> Result<(), ReviewError> {
+pub(super) async fn set_nameservers(approval: Approval<'_>) -> Result<(), ReviewError> {
+    let Approval {
+        services,
+        found,
+        me,
+        contested_reason,
+        link_base,
+        now,
+    } = approval;
     let hosts: Vec<String> = found
         .nameservers
         .as_deref()

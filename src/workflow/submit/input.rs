@@ -16,9 +16,10 @@ pub struct Upload {
     pub bytes: Zeroizing<Vec<u8>>,
 }
 
-/// What a requester sends, from the form or the API alike. Text arrives as typed.
-#[derive(Default)]
-pub struct SubmissionInput {
+/// What a requester typed, as typed: checked by validation, and shown again beside the
+/// errors when one field is wrong.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct TypedValues {
     pub domain: String,
     pub full_name: String,
     pub email: String,
@@ -35,9 +36,15 @@ pub struct SubmissionInput {
     pub holder_verifies: bool,
     pub holder_name: String,
     pub holder_email: String,
-    pub consent: bool,
     /// Send photos that fail a quality check (too small, dark, bright or blurred) anyway.
     pub send_anyway: bool,
+    pub consent: bool,
+}
+
+/// What a requester sends, from the form or the API alike.
+#[derive(Default)]
+pub struct SubmissionInput {
+    pub typed: TypedValues,
     /// The requester's language, for the mails they receive.
     pub language: Lang,
     /// Where the links in mails point (`https://desk.example`).

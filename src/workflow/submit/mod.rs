@@ -11,7 +11,7 @@ use entities::domain;
 use sea_orm::EntityTrait;
 
 pub use input::{
-    Field, FieldErrors, FieldProblem, SubmissionInput, SubmitError, Submitted, Upload,
+    Field, FieldErrors, FieldProblem, SubmissionInput, SubmitError, Submitted, TypedValues, Upload,
     HOLDER_LINK_DAYS,
 };
 pub use validation::Offers;
@@ -30,9 +30,9 @@ pub async fn submit(
 ) -> Result<Submitted, SubmitError> {
     let now = Utc::now();
     let mut errors = FieldErrors::new();
-    let domain = validation::check_domain(&input, &mut errors);
+    let domain = validation::check_domain(&input.typed, &mut errors);
     let offers = Offers::of(&services.settings);
-    let fields = validation::validate_fields(&input, domain.clone(), &offers, &mut errors);
+    let fields = validation::validate_fields(&input.typed, domain.clone(), &offers, &mut errors);
     let domain_known = match domain {
         Some(domain) => domain::Entity::find_by_id(domain)
             .one(&services.db)
@@ -46,8 +46,9 @@ pub async fn submit(
     if input.id_front.is_none() {
         errors.insert(Field::IdFront, FieldProblem::FrontMissing);
     }
-    let representative = parse(input.relation.trim()) == Some(RequesterRelation::Representative);
-    if representative && !input.holder_verifies && input.authorization.is_none() {
+    let representative =
+        parse(input.typed.relation.trim()) == Some(RequesterRelation::Representative);
+    if representative && !input.typed.holder_verifies && input.authorization.is_none() {
         errors.insert(Field::Authorization, FieldProblem::AuthorizationMissing);
     }
     let address = input
@@ -74,7 +75,7 @@ pub async fn submit(
         (DocumentKind::Authorization, input.authorization.take()),
     ];
     let (clean, mut errors) = sanitize_all(services, uploads).await;
-    if !input.send_anyway {
+    if !input.typed.send_anyway {
         for (kind, image) in &clean {
             let problems = image
                 .signals

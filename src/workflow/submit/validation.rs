@@ -1,7 +1,7 @@
 //! The typed fields of a submission, checked before any photo is decoded: each problem is
 //! recorded under its field, so that the form shows them all at once.
 
-use super::input::{FieldErrors, FieldProblem, SubmissionInput};
+use super::input::{FieldErrors, FieldProblem, TypedValues};
 use crate::domains::{is_plausible_email, normalize_domain, parse_nameservers, DomainError};
 use crate::workflow::Field;
 use crate::workflow::{parse, RequestKind, RequesterRelation};
@@ -48,7 +48,7 @@ impl Offers {
 
 /// The domain as typed, normalised (lowercase, IDN as punycode) once for the whole
 /// submission; a problem is recorded under its field.
-pub(super) fn check_domain(input: &SubmissionInput, errors: &mut FieldErrors) -> Option<String> {
+pub(super) fn check_domain(input: &TypedValues, errors: &mut FieldErrors) -> Option<String> {
     match normalize_domain(&input.domain) {
         Ok(domain) => Some(domain),
         Err(DomainError::Empty) => {
@@ -68,7 +68,7 @@ pub(super) fn check_domain(input: &SubmissionInput, errors: &mut FieldErrors) ->
 /// Checks every typed field but the domain (see [`check_domain`]), each problem under its
 /// field; the fields when all are right.
 pub(super) fn validate_fields(
-    input: &SubmissionInput,
+    input: &TypedValues,
     domain: Option<String>,
     offers: &Offers,
     errors: &mut FieldErrors,
@@ -165,7 +165,7 @@ pub(super) fn validate_fields(
 
 /// The holder's name and a working address, for a representative who asks them to verify.
 fn validate_holder(
-    input: &SubmissionInput,
+    input: &TypedValues,
     relation: Option<RequesterRelation>,
     errors: &mut FieldErrors,
 ) -> Option<(String, String)> {
@@ -237,7 +237,7 @@ mod tests {
     use super::*;
 
     fn validate(
-        input: &SubmissionInput,
+        input: &TypedValues,
         offers: &Offers,
         errors: &mut FieldErrors,
     ) -> Option<ValidFields> {
@@ -245,8 +245,8 @@ mod tests {
         validate_fields(input, domain, offers, errors)
     }
 
-    fn valid_input() -> SubmissionInput {
-        SubmissionInput {
+    fn valid_input() -> TypedValues {
+        TypedValues {
             domain: "Example.com".into(),
             full_name: "  Anna   Muster ".into(),
             email: "anna@example.org".into(),
@@ -269,7 +269,7 @@ mod tests {
 
     #[test]
     fn every_bad_field_gets_its_own_message() {
-        let input = SubmissionInput {
+        let input = TypedValues {
             domain: "not a domain".into(),
             full_name: " ".into(),
             email: "anna".into(),
@@ -297,7 +297,7 @@ mod tests {
 
     #[test]
     fn a_signatory_gives_a_uid_with_a_right_check_digit() {
-        let signatory = |uid: &str| SubmissionInput {
+        let signatory = |uid: &str| TypedValues {
             relation: "signatory".into(),
             company_uid: uid.into(),
             ..valid_input()
@@ -317,7 +317,7 @@ mod tests {
 
     #[test]
     fn a_nameserver_change_lists_its_hosts_and_needs_a_registry_command() {
-        let change = |hosts: &str| SubmissionInput {
+        let change = |hosts: &str| TypedValues {
             kind: "nameservers".into(),
             nameservers: hosts.into(),
             ..valid_input()
@@ -355,7 +355,7 @@ mod tests {
             Some(&FieldProblem::NameserversNotOffered)
         );
         let mut errors = FieldErrors::new();
-        let odd = SubmissionInput {
+        let odd = TypedValues {
             kind: "dns".into(),
             ..valid_input()
         };
@@ -369,7 +369,7 @@ mod tests {
 
     #[test]
     fn only_a_representative_asks_the_holder_with_a_name_and_an_address() {
-        let asking = |relation: &str, name: &str, email: &str| SubmissionInput {
+        let asking = |relation: &str, name: &str, email: &str| TypedValues {
             relation: relation.into(),
             holder_verifies: true,
             holder_name: name.into(),
@@ -417,7 +417,7 @@ mod tests {
 
     #[test]
     fn without_mail_the_holder_cannot_be_asked_to_verify() {
-        let input = SubmissionInput {
+        let input = TypedValues {
             relation: "representative".into(),
             holder_verifies: true,
             holder_name: "Hans Halter".into(),
@@ -439,9 +439,9 @@ mod tests {
     #[test]
     fn one_bad_field_is_enough_to_refuse() {
         for change in [
-            |i: &mut SubmissionInput| i.consent = false,
-            |i: &mut SubmissionInput| i.phone = "abc".into(),
-            |i: &mut SubmissionInput| i.email = "x".into(),
+            |i: &mut TypedValues| i.consent = false,
+            |i: &mut TypedValues| i.phone = "abc".into(),
+            |i: &mut TypedValues| i.email = "x".into(),
         ] {
             let mut input = valid_input();
             change(&mut input);
