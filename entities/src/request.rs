@@ -63,6 +63,8 @@ pub struct Model {
     pub previous_nameservers: Option<String>,
     /// Messages the requester sent, counted by one guarded update per message.
     pub requester_messages: i32,
+    /// When the requester first saw their tracking page (with the welcome box).
+    pub welcomed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,6 +4,7 @@ use chrono::Utc;
 use rocket::form::Form;
 use rocket::http::{ContentType, Status};
 use rocket::response::Redirect;
+use rocket::Either;
 use rocket::{get, post, routes, FromForm, Route, State};
 use rocket_dyn_templates::{context, Template};
 
@@ -89,7 +90,10 @@ async fn submit_request(
 ) -> Result<FormAnswer, Error> {
     let form = form?.0;
     let typed = form.typed_values();
-    let input = form.into_input(client.0, visitor.chosen.lang, visitor.host.0.clone());
+    let mut input = form.into_input(client.0, visitor.chosen.lang, visitor.host.0.clone());
+    // The page hides what does not apply to the person's choices; what those fields still
+    // hold (typed before a change of mind) is not theirs to answer for.
+    input.keep_only_what_applies();
     match workflow::submit(services, input).await {
         Ok(submitted) => {
             let tracking = submitted.tracking_token.expose();
@@ -112,14 +116,24 @@ async fn track(
     sent: Option<&str>,
     visitor: Visitor,
     services: &State<Services>,
-) -> Result<Template, Error> {
+) -> Result<Either<Template, Redirect>, Error> {
     let token = token.ok_or(Error::NotFound)?;
+    let just_submitted = if new.unwrap_or(false) {
+        // The welcome box shows once; a bookmark of this address leads to the clean one.
+        if !workflow::first_tracking_view(services, &token, Utc::now()).await? {
+            let clean = format!("/track/{}", token.expose());
+            return Ok(Either::Right(Redirect::to(clean)));
+        }
+        true
+    } else {
+        false
+    };
     let page = TrackPage {
-        just_submitted: new.unwrap_or(false),
+        just_submitted,
         message_sent: sent == Some("message"),
         ..TrackPage::default()
     };
-    track_page(
+    let page = track_page(
         &token,
         page,
         &visitor.chosen,
@@ -127,7 +141,8 @@ async fn track(
         &visitor.csrf,
         services,
     )
-    .await
+    .await?;
+    Ok(Either::Left(page))
 }
 
 /// What the tracking page shows besides the request: a first visit's links, a form's error

@@ -39,7 +39,7 @@ pub use submit::{
     submit, Field, FieldErrors, FieldProblem, Offers, SubmissionInput, SubmitError, Submitted,
     TypedValues, Upload, HOLDER_LINK_DAYS,
 };
-pub use tracking::{find_for_requester, TimelineEntry, TrackingView};
+pub use tracking::{find_for_requester, first_tracking_view, TimelineEntry, TrackingView};
 
 use crate::config::Settings;
 use crate::i18n::Lang;

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use entities::{decision, request, request_event, transfer_code};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
@@ -72,6 +73,23 @@ impl From<request_event::Model> for TimelineEntry {
             note: event.note,
         }
     }
+}
+
+/// Marks the request's tracking page as seen: `true` for the first view only, the one that
+/// shows the welcome box with the private link to save. One guarded update, so that two
+/// views at once cannot both be first.
+pub async fn first_tracking_view(
+    services: &Services,
+    token: &TrackingToken,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let updated = request::Entity::update_many()
+        .col_expr(request::Column::WelcomedAt, Expr::value(Some(now)))
+        .filter(request::Column::TrackingTokenHash.eq(token.hash().to_vec()))
+        .filter(request::Column::WelcomedAt.is_null())
+        .exec(&services.db)
+        .await?;
+    Ok(updated.rows_affected == 1)
 }
 
 /// The request that `token` opens, optionally required to be `request_id`. Every miss —

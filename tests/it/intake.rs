@@ -74,6 +74,16 @@ async fn holder_submits_by_form_and_lands_on_the_tracking_page() {
         "the tracking page shows nothing of the person"
     );
 
+    // The welcome box shows on the first view only: a bookmark of the first address leads
+    // to the clean one, which shows the request without it.
+    let again = app.client.get(tracking.clone()).dispatch().await;
+    assert_status(&again, Status::SeeOther);
+    let clean = location(&again);
+    assert_eq!(format!("{clean}?new=true"), tracking);
+    let later = app.page_text(&clean).await;
+    assert!(!later.contains("Save this private link"), "{later}");
+    assert!(later.contains("waiting for review"), "{later}");
+
     let (request, document) = only_document(&app).await;
     assert_eq!(request.domain, "example.com");
     assert_eq!(request.state, RequestState::Submitted);
@@ -361,4 +371,32 @@ async fn the_api_names_the_quality_problem_and_takes_send_anyway() {
         )
         .await;
     assert_status(&sent, Status::Created);
+}
+
+/// What the form hides (the holder's details and letter of a representative, the company UID
+/// of a signatory) but still holds after a change of mind is not the holder's to answer for.
+#[rocket::async_test]
+async fn a_holder_is_not_held_to_fields_the_form_hid_from_them() {
+    let app = app_with_example().await;
+    let form = valid_submission("example.com", &jpeg_photo(1600, 1200, None))
+        .text("holder_verifies", "yes")
+        .text("holder_name", "Someone Else")
+        .text("holder_email", "not an address")
+        .text("company_uid", "CHE-000.000.000")
+        .file(
+            "authorization",
+            "letter.jpg",
+            "image/jpeg",
+            &jpeg_photo(1200, 900, None),
+        );
+    let response = app.submit_form(form).await;
+    assert_status(&response, Status::SeeOther);
+    let (request, document) = only_document(&app).await;
+    assert_eq!(request.holder_name, None);
+    assert_eq!(request.company_uid, None);
+    assert_eq!(
+        document.kind,
+        DocumentKind::IdFront,
+        "the letter was not kept"
+    );
 }

@@ -403,13 +403,32 @@ async fn only_a_representative_asks_the_holder_and_the_form_keeps_what_was_typed
     .await;
     app.add_domain("example.com", "Anna Muster", "anna@example.com")
         .await;
-    let form = asking_the_holder()
-        .text("holder_email", "")
-        .text("relation", "holder");
-    let response = app.submit_form(form).await;
+    // The API has no hidden fields: a holder who asks the holder is told why.
+    let holder_asking = Multipart::new()
+        .text("domain", "example.com")
+        .text("full_name", "Anna Muster")
+        .text("email", "anna@example.org")
+        .text("relation", "holder")
+        .text("holder_verifies", "yes")
+        .text("consent", "yes")
+        .file("id_front", "front.jpg", "image/jpeg", &camera_photo());
+    let response = app.post_multipart("/api/v1/requests", holder_asking).await;
+    assert_eq!(response.status(), Status::UnprocessableEntity);
+    let answer: serde_json::Value = response.into_json().await.unwrap();
+    assert!(answer["errors"]["holder_verifies"]
+        .as_str()
+        .unwrap()
+        .contains("Only someone acting for the holder can ask the holder"));
+
+    // On the form, a representative who forgot the holder's email gets the form back as a
+    // representative's, with the holder's name kept.
+    let response = app
+        .submit_form(asking_the_holder().text("holder_email", ""))
+        .await;
     assert_eq!(response.status(), Status::UnprocessableEntity);
     let page = response.into_string().await.unwrap();
-    assert!(page.contains("Only someone acting for the holder can ask the holder"));
+    assert!(page.contains("value=\"representative\" checked"));
+    assert!(page.contains("name=\"holder_verifies\" value=\"yes\" checked"));
     assert!(
         page.contains("value=\"Anna Muster\""),
         "the holder's name is kept"

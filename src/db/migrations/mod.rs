@@ -8,6 +8,7 @@ mod m0003_evidence_links_notices;
 mod m0004_kinds_holders_messages;
 mod m0005_document_blobs_queue_indexes;
 mod m0006_side_doors;
+mod m0007_tracking_welcome;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_kinds_holders_messages::Migration),
             Box::new(m0005_document_blobs_queue_indexes::Migration),
             Box::new(m0006_side_doors::Migration),
+            Box::new(m0007_tracking_welcome::Migration),
         ]
     }
 }

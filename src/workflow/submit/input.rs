@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 use crate::crypto::{CryptoError, TrackingToken};
 use crate::i18n::Lang;
 use crate::intake::{IntakeError, QualityProblem};
-use crate::workflow::RequestState;
+use crate::workflow::{parse, RequestKind, RequestState, RequesterRelation};
 
 /// One uploaded file, held in memory only and zeroed when dropped.
 pub struct Upload {
@@ -53,6 +53,33 @@ pub struct SubmissionInput {
     pub id_back: Option<Upload>,
     pub authorization: Option<Upload>,
     pub client_addr: Option<String>,
+}
+
+impl SubmissionInput {
+    /// Forgets what does not apply to the chosen kind and relation: the nameservers unless
+    /// new nameservers are asked for, the company UID unless a signatory asks, the holder's
+    /// details and letter unless a representative does, and the letter when the holder
+    /// confirms directly.
+    pub fn keep_only_what_applies(&mut self) {
+        let typed = &mut self.typed;
+        if parse(typed.kind.trim()) != Some(RequestKind::Nameservers) {
+            typed.nameservers.clear();
+        }
+        let relation = parse(typed.relation.trim());
+        if relation != Some(RequesterRelation::Signatory) {
+            typed.company_uid.clear();
+        }
+        if relation != Some(RequesterRelation::Representative) {
+            typed.holder_verifies = false;
+            self.authorization = None;
+        }
+        if !typed.holder_verifies {
+            typed.holder_name.clear();
+            typed.holder_email.clear();
+        } else {
+            self.authorization = None;
+        }
+    }
 }
 
 /// What is wrong with a field; the web layer words it for people.
@@ -175,3 +202,67 @@ pub struct Submitted {
 
 /// How long the holder's private link stays valid.
 pub const HOLDER_LINK_DAYS: i64 = 7;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn upload() -> Option<Upload> {
+        Some(Upload {
+            bytes: Zeroizing::new(vec![1, 2, 3]),
+        })
+    }
+
+    /// A form in which someone typed into every field before settling on `relation`.
+    fn everything_typed(relation: &str, holder_verifies: bool) -> SubmissionInput {
+        SubmissionInput {
+            typed: TypedValues {
+                relation: relation.into(),
+                kind: "transfer_code".into(),
+                nameservers: "ns1.example.net".into(),
+                company_uid: "CHE-123.456.788".into(),
+                holder_verifies,
+                holder_name: "Anna Muster".into(),
+                holder_email: "anna@example.com".into(),
+                ..TypedValues::default()
+            },
+            authorization: upload(),
+            ..SubmissionInput::default()
+        }
+    }
+
+    #[test]
+    fn a_holder_keeps_none_of_the_other_relations_fields() {
+        let mut input = everything_typed("holder", true);
+        input.keep_only_what_applies();
+        let typed = &input.typed;
+        assert!(typed.company_uid.is_empty() && typed.nameservers.is_empty());
+        assert!(!typed.holder_verifies && typed.holder_name.is_empty());
+        assert!(typed.holder_email.is_empty() && input.authorization.is_none());
+    }
+
+    #[test]
+    fn a_representative_keeps_either_the_letter_or_the_holders_details() {
+        let mut with_letter = everything_typed("representative", false);
+        with_letter.keep_only_what_applies();
+        assert!(with_letter.authorization.is_some());
+        assert!(with_letter.typed.holder_name.is_empty());
+        assert!(with_letter.typed.company_uid.is_empty());
+
+        let mut confirming = everything_typed("representative", true);
+        confirming.keep_only_what_applies();
+        assert!(confirming.authorization.is_none());
+        assert_eq!(confirming.typed.holder_name, "Anna Muster");
+        assert_eq!(confirming.typed.holder_email, "anna@example.com");
+    }
+
+    #[test]
+    fn a_signatory_keeps_the_uid_and_a_nameserver_change_its_hosts() {
+        let mut input = everything_typed("signatory", false);
+        input.typed.kind = "nameservers".into();
+        input.keep_only_what_applies();
+        assert_eq!(input.typed.company_uid, "CHE-123.456.788");
+        assert_eq!(input.typed.nameservers, "ns1.example.net");
+        assert!(input.authorization.is_none());
+    }
+}

@@ -95,6 +95,7 @@ pub(super) async fn store(
             nameservers_set_at: Set(None),
             previous_nameservers: Set(None),
             requester_messages: Set(0),
+            welcomed_at: Set(None),
         }
         .insert(&txn)
         .await?;

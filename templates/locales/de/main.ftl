@@ -11,45 +11,42 @@ status-to-form = Den Transfercode Ihrer Domain beantragen
 
 ## The request form
 form-title = Den Transfercode Ihrer Domain beantragen
-form-lead = Um Ihre Domain vor Übernahmen zu schützen, prüfen wir, dass Sie ihr Inhaber sind (oder für ihn handeln), bevor wir den Transfercode herausgeben (auch Auth-Code oder EPP-Code genannt). Unser Sicherheitsteam entscheidet meist innert weniger Stunden, spätestens innert 5 Tagen.
+form-lead = Damit niemand Ihre Domain kapert, prüft unser Sicherheitsteam Ihre Identität, bevor es den Transfercode herausgibt. Es entscheidet innert Stunden, spätestens in 5 Tagen.
 form-error-summary = { $count ->
     [one] Bitte korrigieren Sie 1 Angabe
    *[other] Bitte korrigieren Sie { $count } Angaben
 }
 form-files-not-kept = Zu Ihrer Sicherheit behalten wir keine Dateien aus einem Formular mit Fehlern: Bitte wählen Sie Ihre Dokumente erneut aus.
-form-your-domain = Ihre Domain
 form-domain = Domainname
 form-domain-hint = Zum Beispiel beispiel.ch
-form-kind = Was Sie brauchen
-form-kind-transfer-code = den Transfercode, um die Domain zu einem anderen Anbieter zu zügeln
-form-kind-nameservers = neue Nameserver, damit die Domain auf einen anderen Hoster zeigt und bei uns registriert bleibt
-form-nameservers = Neue Nameserver (nur für eine Nameserver-Änderung)
+form-kind = Was brauchen Sie?
+form-kind-transfer-code = den Transfercode (Auth- oder EPP-Code)
+form-kind-nameservers = neue Nameserver (die Domain bleibt bei uns)
+form-nameservers = Neue Nameserver
 form-nameservers-hint = 2 bis 13 Hostnamen von Ihrem neuen Hoster, zum Beispiel ns1.neuer-hoster.ch und ns2.neuer-hoster.ch: einer pro Zeile oder durch Leerzeichen oder Kommas getrennt.
-form-about-you = Zu Ihrer Person
-form-full-name = Vollständiger Name, wie auf Ihrem Ausweis
+form-full-name = Vollständiger Name, wie im Ausweis
 form-email = E-Mail-Adresse
-form-email-hint = Eine, die jetzt funktioniert: Wenn Ihr Postfach bei uns liegt und ausgefallen ist, verwenden Sie eine andere Adresse.
+form-email-hint = Ist Ihr Postfach bei uns ausgefallen, nehmen Sie ein anderes.
 form-phone = Telefonnummer (freiwillig)
 form-relation = Sie sind
 form-relation-holder = der Inhaber der Domain
-form-relation-representative = im Auftrag des Inhabers tätig, mit seiner unterschriebenen Vollmacht (zum Beispiel für einen Kunden)
-form-relation-signatory = zeichnungsberechtigt für die Inhaberfirma, wie im Handelsregister eingetragen
-form-company-uid = UID der Firma (nur für Zeichnungsberechtigte)
+form-relation-representative = im Auftrag des Inhabers (z. B. für einen Kunden)
+form-relation-signatory = zeichnungsberechtigt für die Inhaberfirma (Handelsregister)
+form-company-uid = UID der Firma
 form-company-uid-hint = Die Unternehmens-Identifikationsnummer der Firma, zum Beispiel CHE-123.456.788. Wir prüfen Ihre Zeichnungsberechtigung im Handelsregister, daher ist keine Vollmacht nötig.
-form-holder-verifies = Der Inhaber bestätigt selbst (nur wenn Sie für den Inhaber handeln): Statt seiner unterschriebenen Vollmacht erhält der Inhaber einen privaten Link, über den er mit seinem eigenen Ausweis bestätigt. Sie sehen sein Dokument nie.
-form-holder-name = Vollständiger Name des Inhabers (nur wenn er selbst bestätigt)
-form-holder-email = E-Mail-Adresse des Inhabers (nur wenn er selbst bestätigt)
+form-holder-name = Vollständiger Name des Inhabers
+form-holder-email = E-Mail-Adresse des Inhabers
 form-holder-email-hint = Eine Adresse, unter der der Inhaber jetzt erreichbar ist.
 form-documents = Ihre Dokumente
 form-accepted-label = Akzeptiert:
-form-accepted = Fotos oder Scans als JPEG, PNG oder WebP, je bis 20 MB (insgesamt 45 MB). Am besten ist ein scharfes Handyfoto: alle vier Ecken sichtbar, keine Spiegelungen.
+form-accepted = Pass, Identitätskarte oder Führerausweis, als Fotos oder Scans in JPEG, PNG oder WebP, je bis 20 MB (insgesamt 45 MB).
 form-what-happens-label = Was damit geschieht:
-form-what-happens = Jede Datei wird beim Eingang verschlüsselt, nur von unserem Sicherheitsteam gesehen und vernichtet, sobald über Ihren Antrag entschieden ist. Wir behalten nur einen Nachweis des Entscheids, nie die Bilder.
-form-id-front = Ausweis, Vorderseite (Pass, Identitätskarte oder Führerausweis)
+form-what-happens = beim Eingang verschlüsselt, nur von unserem Sicherheitsteam gesehen, vernichtet, sobald über Ihren Antrag entschieden ist.
+form-id-front = Ausweis, Vorderseite
 form-id-back = Ausweis, Rückseite (falls vorhanden)
-form-authorization = Vom Inhaber unterschriebene Vollmacht (nur wenn Sie für den Inhaber handeln)
-form-authorization-hint = Ein Foto oder Scan der unterschriebenen Vollmacht. Nicht nötig, wenn der Inhaber selbst bestätigt.
-form-consent = Ich bin einverstanden, dass meine Dokumente und Angaben zur Prüfung meiner Identität für diesen Antrag bearbeitet werden. Die Dokumente werden vernichtet, sobald über den Antrag entschieden ist, spätestens nach { $days } Tagen; ein Nachweis des Entscheids (wer wann auf Grund welcher Dokumentart entschieden hat) wird aufbewahrt.
+form-authorization = Vom Inhaber unterschriebene Vollmacht
+form-authorization-hint = Ein Foto oder Scan der unterschriebenen Vollmacht.
+form-consent = Ich bin einverstanden, dass meine Dokumente und Angaben zur Prüfung meiner Identität für diesen Antrag dienen. Die Dokumente werden nach dem Entscheid vernichtet (spätestens nach { $days } Tagen); ein Nachweis des Entscheids wird aufbewahrt.
 form-send = Antrag senden
 form-file-too-large = Diese Datei ist grösser als 20 MB. Bitte wählen Sie ein kleineres Foto.
 
@@ -511,7 +508,7 @@ outbox-empty = Noch keine E-Mails.
 
 ## Photo guidance
 form-good-photo-label = Ein gutes Foto:
-form-good-photo = das ganze Dokument mit allen vier Ecken, flach, bei gutem Licht ohne Spiegelung oder Schatten, scharf genug, um das Kleingedruckte zu lesen.
+form-good-photo = das ganze Dokument, alle vier Ecken, flach, scharf, ohne Spiegelung.
 form-preview = Gewählt:
 form-send-anyway = Meine Fotos so senden, wie sie sind (bitte oben erneut auswählen: Zu Ihrer Sicherheit werden Dateien nicht behalten, wenn ein Formular zurückkommt)
 problem-quality-small = Dieses Foto ist klein (unter 600 Pixel an der kürzeren Seite): Das Kleingedruckte ist vielleicht nicht lesbar, und unser Team müsste Sie erneut fragen. Fotografieren Sie näher oder mit höherer Auflösung, oder senden Sie es so.
@@ -569,3 +566,6 @@ limits-domain = Domain
 limits-clear = Heute wieder Anträge zulassen
 limits-cleared = Für die Domain kann heute wieder beantragt werden.
 limits-not-a-domain = Das ist kein Domainname.
+form-holder-confirms = Wie der Inhaber zustimmt
+form-holder-confirms-letter = mit seiner unterschriebenen Vollmacht, die Sie unten beifügen
+form-holder-confirms-directly = selbst: Der Inhaber erhält per E-Mail einen privaten Link und bestätigt mit seinem eigenen Ausweis. Sie sehen sein Dokument nie.

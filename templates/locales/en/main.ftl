@@ -11,45 +11,42 @@ status-to-form = Request your domain's transfer code
 
 ## The request form
 form-title = Request your domain's transfer code
-form-lead = To protect your domain from hijackers, we check that you are its holder (or act for them) before we give out the transfer code (also called auth code or EPP code). Our security staff usually decide within a few hours and at the latest within 5 days.
+form-lead = To keep hijackers out, our security staff check who you are before giving out a domain's transfer code. They decide within hours, at the latest in 5 days.
 form-error-summary = { $count ->
     [one] Please correct 1 thing
    *[other] Please correct { $count } things
 }
 form-files-not-kept = For your safety we do not keep files from a form with errors: please choose your documents again.
-form-your-domain = Your domain
 form-domain = Domain name
 form-domain-hint = For example example.com
-form-kind = What you need
-form-kind-transfer-code = the transfer code, to move the domain to another provider
-form-kind-nameservers = new nameservers, so that the domain points to another host while it stays registered with us
-form-nameservers = New nameservers (only for a nameserver change)
+form-kind = What do you need?
+form-kind-transfer-code = the transfer code (auth or EPP code)
+form-kind-nameservers = new nameservers (it stays with us)
+form-nameservers = New nameservers
 form-nameservers-hint = 2 to 13 host names your new host gives you, for example ns1.new-host.ch and ns2.new-host.ch: one per line, or separated by spaces or commas.
-form-about-you = About you
-form-full-name = Full name, as on your identity document
+form-full-name = Full name, as on your ID
 form-email = Email address
-form-email-hint = One that works now: if your mailbox is hosted with us and down, use another address.
+form-email-hint = If your mailbox with us is down, use another.
 form-phone = Phone number (optional)
 form-relation = You are
-form-relation-holder = the holder of the domain (the registrant)
-form-relation-representative = acting for the holder with their signed authorisation (for example for a client)
-form-relation-signatory = an authorised signatory of the holder company, as listed in the commercial register
-form-company-uid = Company's UID (only for a signatory)
+form-relation-holder = the holder of the domain
+form-relation-representative = acting for the holder, e.g. for a client
+form-relation-signatory = an authorised signatory of the holder company (commercial register)
+form-company-uid = Company's UID
 form-company-uid-hint = The company's Swiss business identification number, for example CHE-123.456.788. We check your signing rights in the commercial register, so no authorisation letter is needed.
-form-holder-verifies = The holder confirms directly (only if you act for the holder): instead of their signed letter, the holder gets a private link where they confirm with their own identity document. You never see their document.
-form-holder-name = Holder's full name (only if the holder confirms directly)
-form-holder-email = Holder's email address (only if the holder confirms directly)
+form-holder-name = Holder's full name
+form-holder-email = Holder's email address
 form-holder-email-hint = One at which the holder can be reached now.
 form-documents = Your documents
 form-accepted-label = Accepted:
-form-accepted = photos or scans in JPEG, PNG or WebP, up to 20 MB each (45 MB in all). A clear phone photo is best: all four corners visible, no glare.
+form-accepted = passport, identity card or driving licence, as photos or scans in JPEG, PNG or WebP, up to 20 MB each (45 MB in all).
 form-what-happens-label = What happens to them:
-form-what-happens = each file is encrypted the moment it arrives, is seen only by our security staff, and is destroyed as soon as your request is decided. We keep only a record of the decision, never the images.
-form-id-front = Identity document, front (passport, identity card or driving licence)
-form-id-back = Identity document, back (if it has one)
-form-authorization = Authorisation letter signed by the holder (only if you act for the holder)
-form-authorization-hint = A photo or scan of the signed letter. Not needed if the holder confirms directly.
-form-consent = I agree that my documents and details are processed to verify my identity for this request. The documents are destroyed when the request is decided, and at the latest after { $days } days; a record of the decision (who decided, when, on which kind of document) is kept.
+form-what-happens = encrypted on arrival, seen only by our security staff, destroyed once your request is decided.
+form-id-front = Identity document, front
+form-id-back = Identity document, back (if any)
+form-authorization = Authorisation letter signed by the holder
+form-authorization-hint = A photo or scan of the signed letter.
+form-consent = I agree that my documents and details are used to check my identity for this request. The documents are destroyed once it is decided (at the latest after { $days } days); a record of the decision is kept.
 form-send = Send my request
 form-file-too-large = This file is larger than 20 MB. Please choose a smaller photo.
 
@@ -511,7 +508,7 @@ outbox-empty = No mail yet.
 
 ## Photo guidance
 form-good-photo-label = A good photo:
-form-good-photo = the whole document with its four corners, flat, in good light without glare or shadow, sharp enough to read the small print.
+form-good-photo = the whole document, four corners, flat, sharp, no glare.
 form-preview = Chosen:
 form-send-anyway = Send my photos as they are (please choose them again above: for your safety files are not kept when a form comes back)
 problem-quality-small = This photo is small (under 600 pixels on its shorter side): the small print may not be readable, and our staff would have to ask you again. Please take it closer or at a higher resolution, or send it as it is.
@@ -569,3 +566,6 @@ limits-domain = Domain
 limits-clear = Allow requests again today
 limits-cleared = The domain can be asked for again today.
 limits-not-a-domain = This is not a domain name.
+form-holder-confirms = How the holder agrees
+form-holder-confirms-letter = with their signed authorisation letter, which you add below
+form-holder-confirms-directly = directly: the holder gets a private link by email and confirms with their own identity document. You never see their document.

@@ -11,45 +11,42 @@ status-to-form = Demander le code de transfert de votre domaine
 
 ## The request form
 form-title = Demander le code de transfert de votre domaine
-form-lead = Pour protéger votre domaine contre les détournements, nous vérifions que vous en êtes le titulaire (ou que vous agissez pour lui) avant de remettre le code de transfert (aussi appelé code auth ou code EPP). Notre équipe de sécurité décide en général en quelques heures, au plus tard en 5 jours.
+form-lead = Pour tenir les pirates à l'écart, notre équipe de sécurité vérifie votre identité avant de remettre le code de transfert d'un domaine. Elle décide en quelques heures, au plus tard en 5 jours.
 form-error-summary = { $count ->
     [one] Veuillez corriger 1 point
    *[other] Veuillez corriger { $count } points
 }
 form-files-not-kept = Pour votre sécurité, nous ne gardons pas les fichiers d'un formulaire qui contient des erreurs : veuillez choisir à nouveau vos documents.
-form-your-domain = Votre domaine
 form-domain = Nom de domaine
 form-domain-hint = Par exemple exemple.ch
-form-kind = Ce dont vous avez besoin
-form-kind-transfer-code = le code de transfert, pour déplacer le domaine chez un autre fournisseur
-form-kind-nameservers = de nouveaux serveurs de noms, pour que le domaine pointe vers un autre hébergeur tout en restant enregistré chez nous
-form-nameservers = Nouveaux serveurs de noms (seulement pour un changement de serveurs de noms)
+form-kind = De quoi avez-vous besoin ?
+form-kind-transfer-code = le code de transfert (code auth ou EPP)
+form-kind-nameservers = de nouveaux serveurs de noms (le domaine reste chez nous)
+form-nameservers = Nouveaux serveurs de noms
 form-nameservers-hint = 2 à 13 noms d'hôte fournis par votre nouvel hébergeur, par exemple ns1.nouvel-hebergeur.ch et ns2.nouvel-hebergeur.ch : un par ligne, ou séparés par des espaces ou des virgules.
-form-about-you = Vous
 form-full-name = Nom complet, comme sur votre pièce d'identité
 form-email = Adresse e-mail
-form-email-hint = Une adresse qui fonctionne maintenant : si votre boîte est hébergée chez nous et en panne, utilisez-en une autre.
+form-email-hint = Si votre boîte chez nous est en panne, donnez-en une autre.
 form-phone = Numéro de téléphone (facultatif)
 form-relation = Vous êtes
 form-relation-holder = le titulaire du domaine
-form-relation-representative = mandaté par le titulaire, avec son autorisation signée (par exemple pour un client)
-form-relation-signatory = signataire autorisé de la société titulaire, inscrit au registre du commerce
-form-company-uid = IDE de la société (seulement pour un signataire)
+form-relation-representative = mandaté par le titulaire (p. ex. pour un client)
+form-relation-signatory = signataire autorisé de la société titulaire (registre du commerce)
+form-company-uid = IDE de la société
 form-company-uid-hint = Le numéro suisse d'identification des entreprises, par exemple CHE-123.456.788. Nous vérifions votre droit de signature au registre du commerce ; aucune lettre d'autorisation n'est nécessaire.
-form-holder-verifies = Le titulaire confirme lui-même (seulement si vous agissez pour lui) : au lieu de sa lettre signée, le titulaire reçoit un lien privé où il confirme avec sa propre pièce d'identité. Vous ne voyez jamais son document.
-form-holder-name = Nom complet du titulaire (seulement s'il confirme lui-même)
-form-holder-email = Adresse e-mail du titulaire (seulement s'il confirme lui-même)
+form-holder-name = Nom complet du titulaire
+form-holder-email = Adresse e-mail du titulaire
 form-holder-email-hint = Une adresse à laquelle le titulaire peut être joint maintenant.
 form-documents = Vos documents
 form-accepted-label = Acceptés :
-form-accepted = photos ou scans en JPEG, PNG ou WebP, jusqu'à 20 Mo chacun (45 Mo au total). Une photo nette prise au téléphone est idéale : les quatre coins visibles, sans reflet.
+form-accepted = passeport, carte d'identité ou permis de conduire, en photos ou scans JPEG, PNG ou WebP, jusqu'à 20 Mo chacun (45 Mo au total).
 form-what-happens-label = Ce qu'ils deviennent :
-form-what-happens = chaque fichier est chiffré dès son arrivée, n'est vu que par notre équipe de sécurité et est détruit dès que votre demande est tranchée. Nous ne gardons qu'une trace de la décision, jamais les images.
-form-id-front = Pièce d'identité, recto (passeport, carte d'identité ou permis de conduire)
-form-id-back = Pièce d'identité, verso (s'il y en a un)
-form-authorization = Lettre d'autorisation signée par le titulaire (seulement si vous agissez pour lui)
-form-authorization-hint = Une photo ou un scan de la lettre signée. Inutile si le titulaire confirme lui-même.
-form-consent = J'accepte que mes documents et mes données soient traités pour vérifier mon identité dans le cadre de cette demande. Les documents sont détruits lorsque la demande est tranchée, au plus tard après { $days } jours ; une trace de la décision (qui a décidé, quand, sur quel type de document) est conservée.
+form-what-happens = chiffrés dès leur arrivée, vus seulement par notre équipe de sécurité, détruits dès que votre demande est tranchée.
+form-id-front = Pièce d'identité, recto
+form-id-back = Pièce d'identité, verso (s'il y a lieu)
+form-authorization = Lettre d'autorisation signée par le titulaire
+form-authorization-hint = Une photo ou un scan de la lettre signée.
+form-consent = J'accepte que mes documents et données servent à vérifier mon identité pour cette demande. Les documents sont détruits une fois la demande tranchée (au plus tard après { $days } jours) ; une trace de la décision est conservée.
 form-send = Envoyer ma demande
 form-file-too-large = Ce fichier dépasse 20 Mo. Veuillez choisir une photo plus petite.
 
@@ -511,7 +508,7 @@ outbox-empty = Aucun e-mail pour l'instant.
 
 ## Photo guidance
 form-good-photo-label = Une bonne photo :
-form-good-photo = le document entier avec ses quatre coins, à plat, bien éclairé sans reflet ni ombre, assez net pour lire les petits caractères.
+form-good-photo = le document entier, quatre coins, à plat, net, sans reflet.
 form-preview = Choisi :
 form-send-anyway = Envoyer mes photos telles quelles (veuillez les choisir à nouveau ci-dessus : pour votre sécurité, les fichiers ne sont pas gardés quand un formulaire revient)
 problem-quality-small = Cette photo est petite (moins de 600 pixels sur son petit côté) : les petits caractères risquent d'être illisibles, et notre équipe devrait vous la redemander. Prenez-la de plus près ou en plus haute résolution, ou envoyez-la telle quelle.
@@ -569,3 +566,6 @@ limits-domain = Domaine
 limits-clear = Autoriser à nouveau les demandes aujourd'hui
 limits-cleared = Le domaine peut à nouveau faire l'objet de demandes aujourd'hui.
 limits-not-a-domain = Ce n'est pas un nom de domaine.
+form-holder-confirms = Comment le titulaire donne son accord
+form-holder-confirms-letter = par sa lettre d'autorisation signée, que vous joignez plus bas
+form-holder-confirms-directly = lui-même : le titulaire reçoit un lien privé par e-mail et confirme avec sa propre pièce d'identité. Vous ne voyez jamais son document.

@@ -11,45 +11,42 @@ status-to-form = Richiedere il codice di trasferimento del suo dominio
 
 ## The request form
 form-title = Richiedere il codice di trasferimento del suo dominio
-form-lead = Per proteggere il suo dominio da appropriazioni indebite, verifichiamo che lei ne sia il titolare (o agisca per suo conto) prima di consegnare il codice di trasferimento (detto anche codice auth o codice EPP). Il nostro team di sicurezza decide di solito in poche ore, al più tardi entro 5 giorni.
+form-lead = Per tenere lontani i malintenzionati, il nostro team di sicurezza verifica la sua identità prima di consegnare il codice di trasferimento di un dominio. Decide in poche ore, al più tardi in 5 giorni.
 form-error-summary = { $count ->
     [one] Corregga 1 dato
    *[other] Corregga { $count } dati
 }
 form-files-not-kept = Per la sua sicurezza non conserviamo i file di un modulo con errori: scelga di nuovo i suoi documenti.
-form-your-domain = Il suo dominio
 form-domain = Nome di dominio
 form-domain-hint = Per esempio esempio.ch
-form-kind = Di che cosa ha bisogno
-form-kind-transfer-code = il codice di trasferimento, per spostare il dominio presso un altro fornitore
-form-kind-nameservers = nuovi server dei nomi, perché il dominio punti a un altro hosting restando registrato presso di noi
-form-nameservers = Nuovi server dei nomi (solo per un cambio di server dei nomi)
+form-kind = Di che cosa ha bisogno?
+form-kind-transfer-code = il codice di trasferimento (codice auth o EPP)
+form-kind-nameservers = nuovi server dei nomi (il dominio resta da noi)
+form-nameservers = Nuovi server dei nomi
 form-nameservers-hint = Da 2 a 13 nomi host forniti dal nuovo hosting, per esempio ns1.nuovo-hosting.ch e ns2.nuovo-hosting.ch: uno per riga, o separati da spazi o virgole.
-form-about-you = I suoi dati
-form-full-name = Nome completo, come sul documento d'identità
+form-full-name = Nome completo, come sul documento
 form-email = Indirizzo e-mail
-form-email-hint = Uno che funzioni ora: se la sua casella è ospitata da noi ed è fuori servizio, ne usi un'altra.
+form-email-hint = Se la sua casella da noi non funziona, ne usi un'altra.
 form-phone = Numero di telefono (facoltativo)
 form-relation = Lei è
 form-relation-holder = il titolare del dominio
-form-relation-representative = incaricato dal titolare, con la sua autorizzazione firmata (per esempio per un cliente)
-form-relation-signatory = un firmatario autorizzato della società titolare, iscritto nel registro di commercio
-form-company-uid = IDI della società (solo per un firmatario)
+form-relation-representative = incaricato dal titolare (p. es. per un cliente)
+form-relation-signatory = un firmatario autorizzato della società titolare (registro di commercio)
+form-company-uid = IDI della società
 form-company-uid-hint = Il numero d'identificazione delle imprese svizzero, per esempio CHE-123.456.788. Verifichiamo il suo diritto di firma nel registro di commercio, quindi non serve alcuna lettera di autorizzazione.
-form-holder-verifies = Il titolare conferma personalmente (solo se lei agisce per il titolare): invece della sua lettera firmata, il titolare riceve un link privato dove conferma con il proprio documento d'identità. Lei non vede mai il suo documento.
-form-holder-name = Nome completo del titolare (solo se conferma personalmente)
-form-holder-email = Indirizzo e-mail del titolare (solo se conferma personalmente)
+form-holder-name = Nome completo del titolare
+form-holder-email = Indirizzo e-mail del titolare
 form-holder-email-hint = Un indirizzo al quale il titolare è raggiungibile ora.
 form-documents = I suoi documenti
 form-accepted-label = Accettati:
-form-accepted = foto o scansioni in JPEG, PNG o WebP, fino a 20 MB ciascuna (45 MB in tutto). L'ideale è una foto nitida scattata col telefono: tutti e quattro gli angoli visibili, senza riflessi.
+form-accepted = passaporto, carta d'identità o licenza di condurre, come foto o scansioni JPEG, PNG o WebP, fino a 20 MB ciascuna (45 MB in tutto).
 form-what-happens-label = Che cosa ne facciamo:
-form-what-happens = ogni file è cifrato appena arriva, è visto solo dal nostro team di sicurezza ed è distrutto non appena la sua richiesta è decisa. Conserviamo solo una traccia della decisione, mai le immagini.
-form-id-front = Documento d'identità, fronte (passaporto, carta d'identità o licenza di condurre)
+form-what-happens = cifrati all'arrivo, visti solo dal nostro team di sicurezza, distrutti appena la sua richiesta è decisa.
+form-id-front = Documento d'identità, fronte
 form-id-back = Documento d'identità, retro (se c'è)
-form-authorization = Lettera di autorizzazione firmata dal titolare (solo se lei agisce per il titolare)
-form-authorization-hint = Una foto o scansione della lettera firmata. Non serve se il titolare conferma personalmente.
-form-consent = Acconsento che i miei documenti e dati siano trattati per verificare la mia identità per questa richiesta. I documenti sono distrutti quando la richiesta è decisa, al più tardi dopo { $days } giorni; si conserva una traccia della decisione (chi ha deciso, quando, su quale tipo di documento).
+form-authorization = Lettera di autorizzazione firmata dal titolare
+form-authorization-hint = Una foto o scansione della lettera firmata.
+form-consent = Acconsento che i miei documenti e dati servano a verificare la mia identità per questa richiesta. I documenti sono distrutti una volta decisa la richiesta (al più tardi dopo { $days } giorni); si conserva una traccia della decisione.
 form-send = Inviare la richiesta
 form-file-too-large = Questo file supera i 20 MB. Scelga una foto più piccola.
 
@@ -511,7 +508,7 @@ outbox-empty = Ancora nessuna e-mail.
 
 ## Photo guidance
 form-good-photo-label = Una buona foto:
-form-good-photo = il documento intero con i suoi quattro angoli, piatto, ben illuminato senza riflessi né ombre, abbastanza nitido da leggere i caratteri piccoli.
+form-good-photo = il documento intero, quattro angoli, piatto, nitido, senza riflessi.
 form-preview = Scelto:
 form-send-anyway = Inviare le mie foto così come sono (le scelga di nuovo qui sopra: per la sua sicurezza i file non sono conservati quando un modulo torna indietro)
 problem-quality-small = Questa foto è piccola (meno di 600 pixel sul lato corto): i caratteri piccoli potrebbero non essere leggibili, e il nostro team dovrebbe chiederla di nuovo. La scatti più da vicino o a una risoluzione più alta, oppure la invii così.
@@ -569,3 +566,6 @@ limits-domain = Dominio
 limits-clear = Consentire di nuovo le richieste oggi
 limits-cleared = Per il dominio si può di nuovo fare richiesta oggi.
 limits-not-a-domain = Questo non è un nome di dominio.
+form-holder-confirms = Come il titolare dà il suo consenso
+form-holder-confirms-letter = con la sua lettera di autorizzazione firmata, che lei allega più sotto
+form-holder-confirms-directly = personalmente: il titolare riceve per e-mail un link privato e conferma con il proprio documento d'identità. Lei non vede mai il suo documento.

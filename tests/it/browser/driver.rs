@@ -7,11 +7,18 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
+use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
 /// Set to `required` (as `.ci/run` does) to make a missing browser a failure, not a skip.
 const REQUIRED_VARIABLE: &str = "TRANSFER_DESK_BROWSER_TESTS";
+/// axe-core's `axe.min.js`, which `.ci/run` brings from npm; every page a story visits is
+/// checked with it.
+const AXE_VARIABLE: &str = "TRANSFER_DESK_AXE_JS";
+const AXE_DEFAULT: &str = "/tmp/td-axe-4.10.3/axe.min.js";
+/// What axe checks: WCAG 2.1 A and AA, and its best practices.
+const AXE_TAGS: &str = "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']";
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
@@ -23,6 +30,28 @@ pub struct Browser {
     driver: Child,
     url: String,
     profiles: tempfile::TempDir,
+    /// axe-core's source, when it is there (required where the browser is).
+    axe: Option<std::sync::Arc<String>>,
+}
+
+fn required() -> bool {
+    std::env::var(REQUIRED_VARIABLE).is_ok_and(|v| v == "required")
+}
+
+/// axe-core's source; `None` (after saying so) where it is missing and not required.
+fn load_axe() -> Option<std::sync::Arc<String>> {
+    let path = std::env::var(AXE_VARIABLE).unwrap_or_else(|_| AXE_DEFAULT.to_owned());
+    match std::fs::read_to_string(&path) {
+        Ok(source) => Some(std::sync::Arc::new(source)),
+        Err(error) => {
+            assert!(
+                !required(),
+                "{REQUIRED_VARIABLE}=required but axe-core is missing at {path} ({error}); .ci/run brings it from npm"
+            );
+            eprintln!("not checking accessibility: axe-core is missing at {path} (see .ci/run)");
+            None
+        }
+    }
 }
 
 impl Browser {
@@ -33,9 +62,8 @@ impl Browser {
             .filter(|path| !std::path::Path::new(path).exists())
             .collect();
         if !missing.is_empty() {
-            let required = std::env::var(REQUIRED_VARIABLE).is_ok_and(|v| v == "required");
             assert!(
-                !required,
+                !required(),
                 "{REQUIRED_VARIABLE}=required but {missing:?} is missing (apt-get install chromium chromium-driver)"
             );
             eprintln!(
@@ -59,6 +87,7 @@ impl Browser {
             driver,
             url: format!("http://127.0.0.1:{port}"),
             profiles: tempfile::tempdir().unwrap(),
+            axe: load_axe(),
         })
     }
 
@@ -77,6 +106,31 @@ impl Browser {
         who: &str,
         size: (u32, u32),
         languages: &str,
+    ) -> Page {
+        self.new_page(base, screens, who, size, languages, true)
+            .await
+    }
+
+    /// A person whose browser runs no scripts of the pages (a profile with JavaScript off).
+    pub async fn person_without_scripts(
+        &self,
+        base: &str,
+        screens: &str,
+        who: &str,
+        size: (u32, u32),
+    ) -> Page {
+        self.new_page(base, screens, who, size, "en-GB,en", false)
+            .await
+    }
+
+    async fn new_page(
+        &self,
+        base: &str,
+        screens: &str,
+        who: &str,
+        size: (u32, u32),
+        languages: &str,
+        scripts: bool,
     ) -> Page {
         // Screenshots of an earlier run of this test and person would read as this run's.
         let prefix = format!("{screens}-{who}-");
@@ -99,7 +153,11 @@ impl Browser {
                 format!("--window-size={},{}", size.0, size.1),
                 format!("--user-data-dir={}", profile.display()),
             ],
-            "prefs": { "intl.accept_languages": languages },
+            "prefs": {
+                "intl.accept_languages": languages,
+                // 2 blocks: the pages' own scripts do not run (WebDriver's still do).
+                "profile.managed_default_content_settings.javascript": if scripts { 1 } else { 2 },
+            },
         });
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("goog:chromeOptions".into(), options);
@@ -108,12 +166,20 @@ impl Browser {
             .connect(&self.url)
             .await
             .expect("a Chromium session");
-        Page {
+        let phone = (size.0 < DESKTOP.0).then_some(size);
+        let page = Page {
             client,
             base: base.to_owned(),
             screens: format!("{screens}-{who}"),
             step: 0,
+            // axe-core runs in the page, and needs its timers: only where scripts run.
+            axe: self.axe.clone().filter(|_| scripts),
+            phone,
+        };
+        if let Some((width, height)) = phone {
+            page.emulate_phone(width, height).await;
         }
+        page
     }
 }
 
@@ -130,6 +196,32 @@ pub struct Page {
     base: String,
     screens: String,
     step: u32,
+    axe: Option<std::sync::Arc<String>>,
+    /// A phone's viewport, emulated: Chromium's windows are never narrower than 500 px.
+    phone: Option<(u32, u32)>,
+}
+
+/// A Chrome DevTools command, sent through ChromeDriver's `goog/cdp/execute`.
+#[derive(Debug)]
+struct DevTools {
+    command: &'static str,
+    params: serde_json::Value,
+}
+
+impl WebDriverCompatibleCommand for DevTools {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        let session = session_id.unwrap_or_default();
+        base_url.join(&format!("session/{session}/goog/cdp/execute"))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.command, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
+    }
 }
 
 impl Page {
@@ -144,19 +236,43 @@ impl Page {
         self.shot(shot).await;
     }
 
-    /// Saves a screenshot of the whole page as `target/browser-screens/<test>-<who>-NN-<shot>.png`.
+    /// Saves a screenshot of the whole page as `target/browser-screens/<test>-<who>-NN-<shot>.png`,
+    /// and checks the page with axe-core: any violation fails the test.
     pub async fn shot(&mut self, name: &str) {
         self.step += 1;
-        // Grow the window to the page's height so the screenshot shows all of it.
-        let (width, _) = self.client.get_window_size().await.unwrap();
-        let height = self
-            .client
-            .execute("return document.documentElement.scrollHeight;", vec![])
-            .await
-            .unwrap()
-            .as_u64()
-            .unwrap_or(900);
-        let (_, viewport) = self.client.get_window_size().await.unwrap();
+        self.check_accessibility(name).await;
+        let png = match self.phone {
+            Some((width, viewport)) => {
+                // The emulated screen grows to the page's height for the screenshot.
+                let height = self.height().await.max(u64::from(viewport)) as u32;
+                self.emulate_phone(width, height).await;
+                let png = self.client.screenshot().await.unwrap();
+                self.emulate_phone(width, viewport).await;
+                png
+            }
+            None => self.whole_window_screenshot().await,
+        };
+        let dir = screens_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join(format!("{}-{:02}-{name}.png", self.screens, self.step));
+        std::fs::write(file, png).unwrap();
+    }
+
+    /// The page on a phone's screen: `width` × `height` CSS pixels, touch, mobile layout.
+    async fn emulate_phone(&self, width: u32, height: u32) {
+        let metrics = DevTools {
+            command: "Emulation.setDeviceMetricsOverride",
+            params: json!({
+                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": true,
+            }),
+        };
+        self.client.issue_cmd(metrics).await.unwrap();
+    }
+
+    /// A desktop window grown to the page's height, so that the screenshot shows all of it.
+    async fn whole_window_screenshot(&self) -> Vec<u8> {
+        let (width, viewport) = self.client.get_window_size().await.unwrap();
+        let height = self.height().await;
         self.client
             .set_window_size(width as u32, height.max(viewport) as u32)
             .await
@@ -166,10 +282,48 @@ impl Page {
             .set_window_size(width as u32, viewport as u32)
             .await
             .unwrap();
-        let dir = screens_dir();
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join(format!("{}-{:02}-{name}.png", self.screens, self.step));
-        std::fs::write(file, png).unwrap();
+        png
+    }
+
+    /// Runs axe-core on the page as it is now; panics listing each violation and where.
+    async fn check_accessibility(&self, name: &str) {
+        let Some(axe) = &self.axe else {
+            return;
+        };
+        let loaded = self
+            .client
+            .execute(&format!("{axe}\n;return typeof axe === 'object';"), vec![])
+            .await
+            .unwrap();
+        assert_eq!(loaded, serde_json::Value::Bool(true), "axe-core loads");
+        let script = format!(
+            "const done = arguments[arguments.length - 1];\
+             axe.run(document, {{ runOnly: {{ type: 'tag', values: {AXE_TAGS} }} }})\
+               .then(result => done(result.violations.map(v => v.id + ' (' + v.impact + '): ' \
+                 + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', '))))\
+               .catch(error => done(['axe-core failed: ' + error]));"
+        );
+        let violations = self.client.execute_async(&script, vec![]).await.unwrap();
+        let violations: Vec<String> = serde_json::from_value(violations).unwrap();
+        assert!(
+            violations.is_empty(),
+            "{} on {name} ({}): {violations:#?}",
+            self.screens,
+            self.client.current_url().await.unwrap()
+        );
+    }
+
+    /// The page's height in CSS pixels, as tall as a person scrolls.
+    pub async fn height(&self) -> u64 {
+        self.script("return document.documentElement.scrollHeight;")
+            .await
+            .parse()
+            .unwrap()
+    }
+
+    /// Whether the control labelled `label` is shown (not hidden by the page's styles).
+    pub async fn shows(&self, label: &str) -> bool {
+        self.field(label).await.is_displayed().await.unwrap()
     }
 
     /// The form control whose `<label>` starts with `label`.

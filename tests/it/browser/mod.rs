@@ -58,9 +58,9 @@ async fn submit_request(requester: &mut Page, server: &Server) -> String {
     let photo = server.write_file("front.jpg", &common::camera_photo());
     requester.open("/", "form").await;
     requester.fill("Domain name", "example.com").await;
+    requester.choose("the holder of the domain").await;
     requester.fill("Full name", "Anna Muster").await;
     requester.fill("Email address", "anna@example.org").await;
-    requester.choose("the holder of the domain").await;
     requester.attach("Identity document, front", &photo).await;
     requester.choose("I agree").await;
     requester.press("Send my request", "tracking-page").await;
@@ -106,17 +106,17 @@ async fn a_requester_on_a_phone_corrects_mistakes_and_reaches_the_tracking_page(
     };
     let mut requester = browser.person(&server.base, test, "requester", PHONE).await;
     requester.open("/", "form").await;
+    requester.fill("Domain name", "example.com").await;
+    requester.choose("the holder of the domain").await;
     assert!(
         requester.text().await.contains("Accepted:"),
         "says what is accepted before upload"
     );
 
     // A wrong email and no photo.
-    requester.fill("Domain name", "example.com").await;
     requester.fill("Full name", "Anna Muster").await;
     requester.fill("Email address", "anna.example.org").await;
     requester.fill("Phone number", "+41 44 000 00 00").await;
-    requester.choose("the holder of the domain").await;
     requester.choose("I agree").await;
     requester.press("Send my request", "form-with-errors").await;
 
@@ -402,14 +402,14 @@ async fn an_agent_asks_for_new_nameservers_the_holder_confirms_and_they_exchange
     let mut rita = browser.person(&server.base, test, "rita", PHONE).await;
     let photo = server.write_file("rita.jpg", &common::camera_photo());
     rita.open("/", "form").await;
-    rita.fill("Domain name", "example.com").await;
     rita.choose("new nameservers").await;
+    rita.fill("Domain name", "example.com").await;
     rita.fill("New nameservers", "ns1.new-host.ch\nns2.new-host.ch")
         .await;
+    rita.choose("acting for the holder").await;
+    rita.choose("directly:").await;
     rita.fill("Full name", "Rita Agent").await;
     rita.fill("Email address", "rita@agency.example").await;
-    rita.choose("acting for the holder").await;
-    rita.choose("The holder confirms directly").await;
     rita.fill("Holder's full name", "Anna Muster").await;
     rita.fill("Holder's email address", "anna@example.com")
         .await;
@@ -487,6 +487,12 @@ async fn an_agent_asks_for_new_nameservers_the_holder_confirms_and_they_exchange
     let text = rita.text().await;
     assert!(text.contains("The new nameservers were set on"), "{text}");
     assert!(text.contains("Thank you, we are on it."), "{text}");
+
+    // Anna, the registrant on file, reads the notice's page, where she could undo the change.
+    let objection = mailed_link(&sink, "anna@example.com", "/objection/").await;
+    anna.open(&objection, "objection-page").await;
+    let text = anna.text().await;
+    assert!(text.contains("New nameservers for example.com"), "{text}");
     for page in [rita, anna, erin] {
         page.close().await;
     }
@@ -507,9 +513,9 @@ async fn requesters_submit_in_french_and_in_german_and_read_their_own_language()
     claire.follow("Français", "form-in-french").await;
     assert_eq!(claire.language().await, "fr");
     claire.fill("Nom de domaine", "example.com").await;
+    claire.choose("le titulaire du domaine").await;
     claire.fill("Nom complet", "Claire Dubois").await;
     claire.fill("Adresse e-mail", "claire@example.org").await;
-    claire.choose("le titulaire du domaine").await;
     claire.choose("J'accepte").await;
     claire.press("Envoyer ma demande", "form-with-errors").await;
     let text = claire.text().await;
@@ -535,9 +541,9 @@ async fn requesters_submit_in_french_and_in_german_and_read_their_own_language()
     jorg.open("/", "form").await;
     assert_eq!(jorg.language().await, "de");
     jorg.fill("Domainname", "example.com").await;
+    jorg.choose("der Inhaber der Domain").await;
     jorg.fill("Vollständiger Name", "Jörg Müller").await;
     jorg.fill("E-Mail-Adresse", "joerg@example.org").await;
-    jorg.choose("der Inhaber der Domain").await;
     jorg.attach("Ausweis, Vorderseite", &photo).await;
     jorg.choose("Ich bin einverstanden").await;
     jorg.press("Antrag senden", "tracking-page").await;
@@ -550,4 +556,215 @@ async fn requesters_submit_in_french_and_in_german_and_read_their_own_language()
     assert!(jorg.text().await.contains("Was bisher geschah"));
     claire.close().await;
     jorg.close().await;
+}
+
+/// What a person sees of the request form: which of these fields are shown.
+async fn shown(page: &Page, labels: &[&str]) -> Vec<bool> {
+    let mut shown = Vec::new();
+    for label in labels {
+        shown.push(page.shows(label).await);
+    }
+    shown
+}
+
+const RELATION_FIELDS: [&str; 7] = [
+    "Full name",
+    "Identity document, front",
+    "Company's UID",
+    "with their signed authorisation letter",
+    "Authorisation letter signed by the holder",
+    "Holder's full name",
+    "Holder's email address",
+];
+
+#[tokio::test]
+async fn the_form_asks_each_relation_only_what_applies_to_it() {
+    let test = "form-relations";
+    if !common::smtp::available() {
+        return;
+    }
+    // Holder verification needs mail, and nameserver changes a registry command: all offered.
+    let sink = common::smtp::SmtpSink::start(common::server::free_port());
+    let smtp = format!("smtp://127.0.0.1:{}", sink.port);
+    let Some((server, browser)) = start(&[
+        ("TRANSFER_DESK_SMTP_URL", &smtp),
+        ("TRANSFER_DESK_REGISTRY_COMMAND", "cat > /dev/null"),
+        ("TRANSFER_DESK_SUBMISSIONS_PER_DOMAIN_PER_DAY", "0"),
+        ("TRANSFER_DESK_SUBMISSIONS_PER_HOUR", "0"),
+    ])
+    .await
+    else {
+        return;
+    };
+    let photo = server.write_file("front.jpg", &common::camera_photo());
+    let letter = server.write_file("letter.jpg", &common::camera_photo());
+    let mut person = browser.person(&server.base, test, "person", PHONE).await;
+    let mut heights = Vec::new();
+
+    // Before a choice: what is needed, the domain and "You are"; nothing else yet.
+    person.open("/", "form-before-a-choice").await;
+    assert_eq!(person.script("return window.innerWidth;").await, "390");
+    heights.push(("no relation chosen", person.height().await));
+    assert!(person.shows("the transfer code").await);
+    assert!(person.shows("Domain name").await);
+    assert!(person.shows("the holder of the domain").await);
+    assert_eq!(shown(&person, &RELATION_FIELDS).await, [false; 7]);
+    assert!(!person.shows("New nameservers").await);
+    person.choose("new nameservers").await;
+    assert!(person.shows("New nameservers").await);
+    person.choose("the transfer code").await;
+    assert!(!person.shows("New nameservers").await);
+
+    // A representative first types the holder's details, then settles on being the holder:
+    // the hidden fields are neither shown nor required.
+    person.choose("acting for the holder").await;
+    assert_eq!(
+        shown(&person, &RELATION_FIELDS).await,
+        [true, true, false, true, true, false, false],
+        "a representative: their own identity and the holder's letter"
+    );
+    person.shot("form-representative-with-letter").await;
+    heights.push(("representative, with a letter", person.height().await));
+    person.choose("directly:").await;
+    assert_eq!(
+        shown(&person, &RELATION_FIELDS).await,
+        [true, true, false, true, false, true, true],
+        "the holder confirms directly: their name and email instead of a letter"
+    );
+    person.fill("Holder's full name", "Someone Else").await;
+    person
+        .fill("Holder's email address", "not an address")
+        .await;
+    person.shot("form-representative-holder-confirms").await;
+    heights.push(("representative, holder confirms", person.height().await));
+
+    person.choose("the holder of the domain").await;
+    assert_eq!(
+        shown(&person, &RELATION_FIELDS).await,
+        [true, true, false, false, false, false, false],
+        "the holder: their identity document only"
+    );
+    person.shot("form-holder").await;
+    heights.push(("holder", person.height().await));
+    person.fill("Domain name", "example.com").await;
+    person.fill("Full name", "Anna Muster").await;
+    person.fill("Email address", "anna@example.org").await;
+    person.attach("Identity document, front", &photo).await;
+    person.choose("I agree").await;
+    person.press("Send my request", "holder-sent").await;
+    assert!(
+        person
+            .text()
+            .await
+            .contains("We have received your request"),
+        "the holder's request went through, the representative's hidden fields ignored"
+    );
+
+    // A signatory gives the company's UID.
+    person.open("/", "form-again").await;
+    person.choose("an authorised signatory").await;
+    assert_eq!(
+        shown(&person, &RELATION_FIELDS).await,
+        [true, true, true, false, false, false, false],
+        "a signatory: the UID, no letter"
+    );
+    person.shot("form-signatory").await;
+    heights.push(("signatory", person.height().await));
+    person.fill("Domain name", "example.com").await;
+    person.fill("Company's UID", "CHE-123.456.788").await;
+    person.fill("Full name", "Sandra Signer").await;
+    person.fill("Email address", "sandra@example.org").await;
+    person.attach("Identity document, front", &photo).await;
+    person.choose("I agree").await;
+    person.press("Send my request", "signatory-sent").await;
+    assert!(person
+        .text()
+        .await
+        .contains("We have received your request"));
+
+    // A representative forgets the letter: the form comes back as a representative's, with
+    // everything typed kept, and takes the letter.
+    person.open("/", "form-again").await;
+    person.fill("Domain name", "example.com").await;
+    person.choose("acting for the holder").await;
+    person.fill("Full name", "Rita Agent").await;
+    person.fill("Email address", "rita@agency.example").await;
+    person.attach("Identity document, front", &photo).await;
+    person.choose("I agree").await;
+    person
+        .press("Send my request", "representative-without-letter")
+        .await;
+    let text = person.text().await;
+    assert!(text.contains("Please correct 1 thing"), "{text}");
+    assert!(person.is_chosen("acting for the holder").await);
+    assert!(
+        person
+            .is_chosen("with their signed authorisation letter")
+            .await
+    );
+    assert!(
+        person
+            .shows("Authorisation letter signed by the holder")
+            .await
+    );
+    assert!(!person.shows("Company's UID").await);
+    assert_eq!(person.value("Full name").await, "Rita Agent");
+    assert_eq!(person.value("Domain name").await, "example.com");
+    person.attach("Identity document, front", &photo).await;
+    person
+        .attach("Authorisation letter signed by the holder", &letter)
+        .await;
+    person.press("Send my request", "representative-sent").await;
+    assert!(person
+        .text()
+        .await
+        .contains("We have received your request"));
+
+    for (form, height) in &heights {
+        eprintln!("request form on a 390 px phone, {form}: {height} px tall");
+    }
+    let holder = heights
+        .iter()
+        .find(|(form, _)| *form == "holder")
+        .unwrap()
+        .1;
+    assert!(
+        holder <= 1_700,
+        "the holder's form fits in about 1,600 px on a phone: {holder} px"
+    );
+    person.close().await;
+}
+
+#[tokio::test]
+async fn with_scripts_off_a_representative_still_sends_a_letter() {
+    let test = "no-scripts";
+    let Some((server, browser)) = start(&[]).await else {
+        return;
+    };
+    let photo = server.write_file("front.jpg", &common::camera_photo());
+    let letter = server.write_file("letter.jpg", &common::camera_photo());
+    let mut rita = browser
+        .person_without_scripts(&server.base, test, "rita", PHONE)
+        .await;
+    rita.open("/", "form").await;
+    assert!(!rita.shows("Full name").await, "the choice comes first");
+    rita.fill("Domain name", "example.com").await;
+    rita.choose("acting for the holder").await;
+    rita.fill("Full name", "Rita Agent").await;
+    rita.fill("Email address", "rita@agency.example").await;
+    rita.attach("Identity document, front", &photo).await;
+    rita.attach("Authorisation letter signed by the holder", &letter)
+        .await;
+    assert_eq!(
+        rita.script("return document.querySelectorAll('figure.preview').length;")
+            .await,
+        "0",
+        "the page's own script did not run"
+    );
+    rita.choose("I agree").await;
+    rita.press("Send my request", "tracking-page").await;
+    let text = rita.text().await;
+    assert!(text.contains("We have received your request"), "{text}");
+    assert!(text.contains("waiting for review"), "{text}");
+    rita.close().await;
 }
