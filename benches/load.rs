@@ -395,6 +395,7 @@ async fn seed(services: &Services, count: usize) {
             nameservers_set_at: Set(None),
             previous_nameservers: Set(None),
             requester_messages: Set(0),
+            welcomed_at: Set(Some(created)),
         });
         if batch.len() == 500 || n + 1 == count {
             request::Entity::insert_many(std::mem::take(&mut batch))
