@@ -400,3 +400,41 @@ async fn a_holder_is_not_held_to_fields_the_form_hid_from_them() {
         "the letter was not kept"
     );
 }
+
+/// The error summary lists the problems in the order a person meets the fields on the page.
+#[rocket::async_test]
+async fn the_error_summary_follows_the_order_of_the_page() {
+    let app = TestApp::start_with(|s| {
+        s.smtp_url = Some(transfer_desk::config::Secret::new(
+            "smtp://127.0.0.1:9".to_owned(),
+        ));
+        s.registry_command = Some("cat > /dev/null".to_owned());
+    })
+    .await;
+    app.add_domain("example.com", "Anna Muster", "anna@example.com")
+        .await;
+    let nearly_empty = Multipart::new()
+        .text("kind", "nameservers")
+        .text("relation", "representative")
+        .text("holder_verifies", "yes");
+    let response = app.submit_form(nearly_empty).await;
+    assert_status(&response, Status::UnprocessableEntity);
+    let page = response.into_string().await.unwrap();
+    let summary = regex::Regex::new(r##"<li><a href="#([a-z_]+)">"##).unwrap();
+    let listed: Vec<&str> = summary
+        .captures_iter(&page)
+        .map(|c| c.get(1).unwrap().as_str())
+        .collect();
+    assert!(listed.len() >= 6, "{listed:?}");
+    let on_the_page: Vec<usize> = listed
+        .iter()
+        .map(|id| {
+            page.find(&format!(" id=\"{id}\""))
+                .unwrap_or_else(|| panic!("no field #{id}"))
+        })
+        .collect();
+    assert!(
+        on_the_page.windows(2).all(|pair| pair[0] < pair[1]),
+        "{listed:?} at {on_the_page:?}"
+    );
+}

@@ -125,14 +125,14 @@ pub enum FieldProblem {
 /// the first one, in this order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Field {
+    Kind,
     Domain,
+    Nameservers,
+    Relation,
     FullName,
     Email,
     Phone,
-    Relation,
     CompanyUid,
-    Kind,
-    Nameservers,
     HolderVerifies,
     HolderName,
     HolderEmail,

@@ -285,10 +285,10 @@ mod tests {
             fields,
             [
                 Field::Domain,
+                Field::Relation,
                 Field::FullName,
                 Field::Email,
                 Field::Phone,
-                Field::Relation,
                 Field::Consent
             ],
             "in the order a person meets them"
