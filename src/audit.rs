@@ -52,6 +52,12 @@ pub enum Action {
     NameserversApproved,
     NameserversHandOffFailed,
     ApprovalWithdrawn,
+    PasskeyAdded,
+    PasskeyRemoved,
+    PasskeysRemoved,
+    LoginWithPasskey,
+    PasskeyStepUp,
+    PasskeyRefused,
 }
 
 impl Action {
@@ -99,6 +105,12 @@ impl Action {
             Action::NameserversApproved => "nameservers_approved",
             Action::NameserversHandOffFailed => "nameservers_hand_off_failed",
             Action::ApprovalWithdrawn => "approval_withdrawn",
+            Action::PasskeyAdded => "passkey_added",
+            Action::PasskeyRemoved => "passkey_removed",
+            Action::PasskeysRemoved => "passkeys_removed",
+            Action::LoginWithPasskey => "login_with_passkey",
+            Action::PasskeyStepUp => "passkey_step_up",
+            Action::PasskeyRefused => "passkey_refused",
         }
     }
 }

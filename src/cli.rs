@@ -65,6 +65,13 @@ pub enum ReviewerCommand {
     Password { name: String },
     /// List reviewers.
     List,
+    /// List a reviewer's passkeys; `--remove-all` removes them (when every admin lost theirs,
+    /// or a reviewer lost their device).
+    Passkeys {
+        name: String,
+        #[arg(long)]
+        remove_all: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -274,6 +281,7 @@ async fn manage_reviewers(settings: Settings, command: ReviewerCommand) -> ExitC
                 Err(error) => Err(error),
             }
         }
+        ReviewerCommand::Passkeys { name, remove_all } => passkeys(&db, &name, remove_all).await,
         ReviewerCommand::List => crate::accounts::list_reviewers(&db)
             .await
             .map(|reviewers| {
@@ -391,4 +399,41 @@ async fn import_domains(settings: Settings, file: PathBuf) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+/// Lists, or removes, a reviewer's passkeys (the operator acts as `cli` in the audit trail).
+async fn passkeys(
+    db: &sea_orm::DatabaseConnection,
+    name: &str,
+    remove_all: bool,
+) -> Result<(), String> {
+    use crate::accounts::passkeys;
+    let reviewer = crate::accounts::find_by_name(db, name)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no reviewer is named “{name}”"))?;
+    if remove_all {
+        let removed = passkeys::remove_all(db, &reviewer, "cli")
+            .await
+            .map_err(|e| e.to_string())?;
+        println!("removed {removed} passkey(s) of {name}");
+        return Ok(());
+    }
+    let list = passkeys::list(db, reviewer.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    if list.is_empty() {
+        println!("{name} has no passkey");
+    }
+    for key in list {
+        let used = key.last_used_at.map_or_else(
+            || "never used".to_owned(),
+            |at| format!("last used {}", at.to_rfc3339()),
+        );
+        println!(
+            "{}\tadded {}\t{used}",
+            key.name,
+            key.created_at.to_rfc3339()
+        );
+    }
+    Ok(())
 }

@@ -91,6 +91,8 @@ pub struct Settings {
     /// Hours after an approval before the requester sees the code (0: at once), so that the
     /// registrant on file can object first.
     pub objection_hours: i64,
+    /// Whether reviewers must sign in and step up with a passkey.
+    pub staff_passkeys: PasskeyPolicy,
     /// Host names (with an optional port) the service answers to besides loopback and the
     /// public URL's host.
     pub allowed_hosts: Vec<String>,
@@ -183,6 +185,7 @@ impl Settings {
             staff_mail: None,
             send_mail_in_background: true,
             objection_hours: 0,
+            staff_passkeys: PasskeyPolicy::Optional,
             allowed_hosts: Vec::new(),
             submissions_per_hour: 10,
             submissions_per_domain_per_day: 5,
@@ -316,6 +319,17 @@ impl Settings {
                 crate::i18n::Lang::from_code(code.trim()).ok_or_else(|| {
                     invalid("TRANSFER_DESK_DEFAULT_LANGUAGE must be en, fr, de or it")
                 })?;
+        }
+        if let Some(policy) = var("TRANSFER_DESK_STAFF_PASSKEYS") {
+            settings.staff_passkeys = match policy.trim() {
+                "optional" => PasskeyPolicy::Optional,
+                "required" => PasskeyPolicy::Required,
+                _ => {
+                    return Err(invalid(
+                        "TRANSFER_DESK_STAFF_PASSKEYS must be optional or required",
+                    ))
+                }
+            };
         }
         if settings.objection_hours > 0 && settings.smtp_url.is_none() {
             return Err(invalid(
@@ -552,6 +566,14 @@ fn read_secret(path: &Path) -> Result<String, ConfigError> {
         path: path.to_owned(),
         source,
     })
+}
+
+/// Whether reviewers must use passkeys (`TRANSFER_DESK_STAFF_PASSKEYS`): offered to all, or
+/// required (a reviewer who has one must sign in with it; one who has none adds one first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasskeyPolicy {
+    Optional,
+    Required,
 }
 
 /// The number in the variable `name` (whose value is `value`), when set and `acceptable`.

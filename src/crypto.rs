@@ -346,6 +346,8 @@ tokens!(
     SessionToken,
     /// The per-visitor secret that forms carry.
     FormSecret,
+    /// A passkey ceremony under way, held by the browser until its passkey answers.
+    CeremonyToken,
 );
 
 #[cfg(test)]

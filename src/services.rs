@@ -25,6 +25,8 @@ pub struct Services {
     pub notices: crate::notices::NoticeBoard,
     /// Wakes the mail sender when a mail was added to the outbox.
     pub mail_wake: Arc<tokio::sync::Notify>,
+    /// The relying party reviewers' passkeys belong to.
+    pub passkeys: Arc<crate::accounts::passkeys::Passkeys>,
     pub settings: Settings,
 }
 
@@ -40,6 +42,8 @@ pub enum StartError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot set up passkeys for the public URL: {0}")]
+    Passkeys(String),
     #[error("cannot open the database {url}: {source}")]
     Database { url: String, source: DbErr },
     #[error("cannot read the master key versions: {0}")]
@@ -104,6 +108,10 @@ impl Services {
             uploads: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_UPLOADS)),
             notices: crate::notices::NoticeBoard::default(),
             mail_wake: Arc::new(tokio::sync::Notify::new()),
+            passkeys: Arc::new(
+                crate::accounts::passkeys::Passkeys::new(settings.public_url.as_deref())
+                    .map_err(|e| StartError::Passkeys(e.to_string()))?,
+            ),
             settings,
         };
         if let Err(error) = services

@@ -11,6 +11,8 @@ pub mod enums;
 pub mod incident_notice;
 pub mod login_throttle;
 pub mod outbox_mail;
+pub mod passkey;
+pub mod passkey_ceremony;
 pub mod request;
 pub mod request_event;
 pub mod reviewer;

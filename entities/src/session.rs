@@ -10,6 +10,9 @@ pub struct Model {
     pub csrf_token: String,
     pub created_at: DateTimeUtc,
     pub last_seen_at: DateTimeUtc,
+    /// When this session last proved itself with a passkey (sign-in or step-up), and with which.
+    pub passkey_at: Option<DateTimeUtc>,
+    pub passkey_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -67,12 +67,19 @@ pub async fn invite_reviewer(
 
 /// Ends a reviewer's password and sessions at once and returns a one-time link that sets a
 /// new one (for a forgotten or possibly known password).
+/// A password reset: the one-time link, and how many passkeys it removed.
+pub struct Reset {
+    pub token: PasswordLinkToken,
+    pub passkeys_removed: u64,
+}
+
 pub async fn reset_password(
     db: &DatabaseConnection,
     name: &str,
     actor: &str,
-) -> Result<PasswordLinkToken, AccountError> {
+) -> Result<Reset, AccountError> {
     let found = existing(db, name).await?;
+    let target = found.clone();
     let txn = db.begin().await?;
     let id = found.id;
     let mut active = found.into_active_model();
@@ -80,6 +87,9 @@ pub async fn reset_password(
     active.password_changed_at = Set(Utc::now());
     active.update(&txn).await?;
     revoke_all_sessions(&txn, id).await?;
+    // Whoever lost their password may have lost their passkeys with it (or had them
+    // taken): the link starts the account afresh.
+    let passkeys_removed = super::passkeys::remove_all(&txn, &target, actor).await?;
     let token = issue_link(&txn, id).await?;
     audit::record(
         &txn,
@@ -90,7 +100,10 @@ pub async fn reset_password(
     )
     .await?;
     txn.commit().await?;
-    Ok(token)
+    Ok(Reset {
+        token,
+        passkeys_removed,
+    })
 }
 
 /// The reviewer a usable (unused, unexpired) password link is for; none for a disabled one.

@@ -1,6 +1,7 @@
 //! Reviewer accounts, server-side sessions, login throttling and the first-admin setup link.
 
 mod links;
+pub mod passkeys;
 pub mod password;
 mod throttle;
 
@@ -14,7 +15,7 @@ use uuid::Uuid;
 
 pub use links::{
     complete_password_link, invite_reviewer, password_link_holder, reset_password, set_disabled,
-    PASSWORD_LINK_VALIDITY,
+    Reset, PASSWORD_LINK_VALIDITY,
 };
 pub use password::PasswordError;
 pub use throttle::{LoginThrottle, ThrottlePolicy, Verdict};
@@ -195,6 +196,8 @@ pub enum LoginOutcome {
     Throttled {
         retry_after_minutes: i64,
     },
+    /// The password was right, but passkeys are required and this reviewer has one.
+    UsePasskey,
 }
 
 /// Checks a login, throttled per account and client address (see `throttle`). The
@@ -205,6 +208,7 @@ pub async fn login(
     name: &str,
     password: &str,
     client_addr: &str,
+    passkeys_required: bool,
 ) -> Result<LoginOutcome, AccountError> {
     let now = Utc::now();
     match throttle.attempt(db, name, client_addr, now).await? {
@@ -250,6 +254,17 @@ pub async fn login(
         }
     };
     throttle.succeeded(db, name, client_addr).await?;
+    if passkeys_required && passkeys::count(db, reviewer.id).await? > 0 {
+        audit::record(
+            db,
+            Actor::Reviewer(&reviewer.name),
+            Action::PasskeyRefused,
+            None,
+            Some("a password alone does not sign in a reviewer who has a passkey"),
+        )
+        .await?;
+        return Ok(LoginOutcome::UsePasskey);
+    }
     let reviewer = if rehash {
         let mut active = reviewer.into_active_model();
         active.password_hash = Set(password::hash(password)?);
@@ -257,7 +272,7 @@ pub async fn login(
     } else {
         reviewer
     };
-    let session_id = create_session(db, reviewer.id, now).await?;
+    let session_id = create_session_with(db, reviewer.id, None, now).await?;
     audit::record(
         db,
         Actor::Reviewer(&reviewer.name),
@@ -304,9 +319,51 @@ pub enum PasswordChange {
     SignedOut,
 }
 
-/// Changes one's own password after checking the current one, counted like sign-ins (per
-/// account and address, in the database) and ended after [`CURRENT_PASSWORD_TRIES`] wrong
-/// ones in a session: a stolen session cannot guess the password that protects the account.
+/// What checking a session's current password found.
+pub enum CurrentPassword {
+    Right,
+    Wrong,
+    /// Too many wrong ones (or the sign-in throttle refused): the session is ended.
+    SignedOut,
+}
+
+/// Checks the session's reviewer's current password before a change to the account,
+/// counted like sign-ins (per account and address, in the database) and ended after
+/// [`CURRENT_PASSWORD_TRIES`] wrong ones in a session: a stolen session cannot guess the
+/// password that protects the account. A wrong one is recorded as `refused`.
+pub async fn confirm_current_password(
+    db: &impl ConnectionTrait,
+    throttle: &LoginThrottle,
+    session: &ActiveSession,
+    current: &str,
+    client_addr: &str,
+    refused: Action,
+) -> Result<CurrentPassword, AccountError> {
+    let me = &session.reviewer;
+    let now = Utc::now();
+    if let Verdict::Refuse { .. } = throttle.attempt(db, &me.name, client_addr, now).await? {
+        logout(db, session).await?;
+        return Ok(CurrentPassword::SignedOut);
+    }
+    let (current_ok, _) = verify_off_thread(throttle, current, me.password_hash.clone()).await?;
+    if !current_ok {
+        throttle.failed(db, &me.name, now).await?;
+        audit::record(db, Actor::Reviewer(&me.name), refused, None, None).await?;
+        let session_key =
+            crate::counters::key("current-password", &crate::crypto::hex(&session.id_hash));
+        let (wrong, _) =
+            crate::counters::bump(db, &session_key, throttle.policy.window, now).await?;
+        if wrong >= CURRENT_PASSWORD_TRIES {
+            logout(db, session).await?;
+            return Ok(CurrentPassword::SignedOut);
+        }
+        return Ok(CurrentPassword::Wrong);
+    }
+    throttle.succeeded(db, &me.name, client_addr).await?;
+    Ok(CurrentPassword::Right)
+}
+
+/// Changes one's own password after checking the current one.
 pub async fn change_own_password(
     db: &impl ConnectionTrait,
     throttle: &LoginThrottle,
@@ -316,41 +373,24 @@ pub async fn change_own_password(
     client_addr: &str,
 ) -> Result<PasswordChange, AccountError> {
     password::check_length(new_password)?;
-    let me = &session.reviewer;
-    let now = Utc::now();
-    if let Verdict::Refuse { .. } = throttle.attempt(db, &me.name, client_addr, now).await? {
-        logout(db, session).await?;
-        return Ok(PasswordChange::SignedOut);
-    }
-    let (current_ok, _) = verify_off_thread(throttle, current, me.password_hash.clone()).await?;
-    if !current_ok {
-        throttle.failed(db, &me.name, now).await?;
-        audit::record(
-            db,
-            Actor::Reviewer(&me.name),
-            Action::PasswordChangeRefused,
-            None,
-            None,
-        )
-        .await?;
-        let session_key =
-            crate::counters::key("current-password", &crate::crypto::hex(&session.id_hash));
-        let (wrong, _) =
-            crate::counters::bump(db, &session_key, throttle.policy.window, now).await?;
-        if wrong >= CURRENT_PASSWORD_TRIES {
-            logout(db, session).await?;
-            return Ok(PasswordChange::SignedOut);
-        }
-        return Ok(PasswordChange::WrongCurrent);
-    }
-    throttle.succeeded(db, &me.name, client_addr).await?;
-    change_password(db, &me.name, new_password).await?;
-    Ok(PasswordChange::Changed)
+    let refused = Action::PasswordChangeRefused;
+    Ok(
+        match confirm_current_password(db, throttle, session, current, client_addr, refused).await?
+        {
+            CurrentPassword::Right => {
+                change_password(db, &session.reviewer.name, new_password).await?;
+                PasswordChange::Changed
+            }
+            CurrentPassword::Wrong => PasswordChange::WrongCurrent,
+            CurrentPassword::SignedOut => PasswordChange::SignedOut,
+        },
+    )
 }
 
-async fn create_session(
+async fn create_session_with(
     db: &impl ConnectionTrait,
     reviewer_id: Uuid,
+    passkey_id: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<SessionToken, AccountError> {
     let id = SessionToken::generate().map_err(|_| PasswordError::Hashing)?;
@@ -361,6 +401,8 @@ async fn create_session(
         csrf_token: Set(csrf.expose().to_owned()),
         created_at: Set(now),
         last_seen_at: Set(now),
+        passkey_at: Set(passkey_id.map(|_| now)),
+        passkey_id: Set(passkey_id),
     }
     .insert(db)
     .await?;
@@ -373,6 +415,10 @@ pub struct ActiveSession {
     pub reviewer: reviewer::Model,
     pub csrf_token: String,
     id_hash: Vec<u8>,
+    /// When the session last proved itself with a passkey (sign-in or step-up).
+    pub passkey_at: Option<DateTime<Utc>>,
+    /// How many passkeys the reviewer has.
+    pub passkeys: u64,
 }
 
 /// The session for a cookie value, if it is live: not expired (idle or absolute), its
@@ -402,22 +448,20 @@ pub async fn load_session(
         session::Entity::delete_by_id(id_hash).exec(db).await?;
         return Ok(None);
     };
+    let passkeys = passkeys::count(db, reviewer.id).await?;
+    let loaded = ActiveSession {
+        reviewer,
+        csrf_token: found.csrf_token.clone(),
+        id_hash,
+        passkey_at: found.passkey_at,
+        passkeys,
+    };
     if now - found.last_seen_at > Duration::seconds(30) {
-        let csrf_token = found.csrf_token.clone();
         let mut active = found.into_active_model();
         active.last_seen_at = Set(now);
         active.update(db).await?;
-        return Ok(Some(ActiveSession {
-            reviewer,
-            csrf_token,
-            id_hash,
-        }));
     }
-    Ok(Some(ActiveSession {
-        reviewer,
-        csrf_token: found.csrf_token,
-        id_hash,
-    }))
+    Ok(Some(loaded))
 }
 
 /// Deletes sessions past their idle or absolute limit.

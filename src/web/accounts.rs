@@ -6,16 +6,18 @@ use rocket::form::{Form, FromForm};
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, Route, State};
+use rocket::{get, post, routes, Either, Route, State};
 use rocket_dyn_templates::{context, Template};
 
 use super::csrf::{carries_csrf, CsrfForm, FormToken};
 use super::error::Error;
 use super::guards::ClientAddr;
+use super::passkeys::{step_up_needed, step_up_page};
 use super::review::link_page;
-use super::session::{clear_session_cookie, AdminSession, ReviewerSession};
+use super::session::{clear_session_cookie, AdminSession, SignedIn};
 use super::{account_message, page, Chosen, FormAnswer, HostUrl};
 use crate::accounts::{self, AccountError, PasswordChange};
+use crate::config::PasskeyPolicy;
 use crate::crypto::PasswordLinkToken;
 use crate::i18n::{Arg, Lang};
 use crate::services::Services;
@@ -71,25 +73,42 @@ struct NewPassword {
 
 carries_csrf!(PasswordChangeForm, Invitation, Plain, NewPassword);
 
-fn account_template(session: &ReviewerSession, chosen: &Chosen, message: Option<&str>) -> Template {
+/// The account page: one's passkeys (and, when they are required and there is none yet,
+/// why nothing else works), and the password.
+async fn account_template(
+    session: &SignedIn,
+    chosen: &Chosen,
+    message: Option<&str>,
+    flash: Option<(String, String)>,
+    services: &Services,
+) -> Result<Template, Error> {
     let me = &session.0.reviewer;
-    page(
+    let passkeys = accounts::passkeys::list(&services.db, me.id).await?;
+    let passkey_required = services.settings.staff_passkeys == PasskeyPolicy::Required;
+    Ok(page(
         "review_account",
         chosen,
         context! {
             me: &me.name, is_admin: me.is_admin, csrf_token: &session.0.csrf_token, message,
+            flash, passkeys, must_add_passkey: passkey_required && session.0.passkeys == 0,
         },
-    )
+    ))
 }
 
 #[get("/account")]
-fn account_page(session: ReviewerSession, chosen: Chosen) -> Template {
-    account_template(&session, &chosen, None)
+async fn account_page(
+    session: SignedIn,
+    flash: Option<FlashMessage<'_>>,
+    chosen: Chosen,
+    services: &State<Services>,
+) -> Result<Template, Error> {
+    let flash = flash.map(|f| (f.kind().to_owned(), f.message().to_owned()));
+    account_template(&session, &chosen, None, flash, services).await
 }
 
 #[post("/account/password", format = "form", data = "<form>")]
 async fn change_password(
-    session: ReviewerSession,
+    session: SignedIn,
     form: UrlEncoded<PasswordChangeForm>,
     chosen: Chosen,
     client: ClientAddr,
@@ -97,14 +116,12 @@ async fn change_password(
     services: &State<Services>,
 ) -> Result<FormAnswer, Error> {
     let form = form.0.into_inner();
-    let again = |message: &str| {
-        Ok(FormAnswer::Again((
-            Status::UnprocessableEntity,
-            account_template(&session, &chosen, Some(message)),
-        )))
+    let again = async |message: &str| {
+        let page = account_template(&session, &chosen, Some(message), None, services).await?;
+        Ok(FormAnswer::Again((Status::UnprocessableEntity, page)))
     };
     if form.password != form.password_again {
-        return again(&chosen.lang.t("password-differ"));
+        return again(&chosen.lang.t("password-differ")).await;
     }
     let address = client.0.unwrap_or_else(|| "unknown".into());
     let changed = accounts::change_own_password(
@@ -122,23 +139,35 @@ async fn change_password(
             clear_session_cookie(jar);
             Ok(FormAnswer::Next(Redirect::to("/review/login")))
         }
-        Ok(PasswordChange::WrongCurrent) => again(&chosen.lang.t("password-current-wrong")),
+        Ok(PasswordChange::WrongCurrent) => again(&chosen.lang.t("password-current-wrong")).await,
         Err(AccountError::Database(e)) => Err(e.into()),
-        Err(other) => again(&account_message(&other, chosen.lang)),
+        Err(other) => again(&account_message(&other, chosen.lang)).await,
     }
+}
+
+/// Each reviewer with how many passkeys they have.
+async fn reviewer_rows(services: &Services) -> Result<Vec<(reviewer::Model, u64)>, Error> {
+    let mut rows = Vec::new();
+    for reviewer in accounts::list_reviewers(&services.db).await? {
+        let passkeys = accounts::passkeys::count(&services.db, reviewer.id).await?;
+        rows.push((reviewer, passkeys));
+    }
+    Ok(rows)
 }
 
 fn reviewers_template(
     session: &AdminSession,
     chosen: &Chosen,
-    reviewers: Vec<entities::reviewer::Model>,
-    link: Option<(String, String)>,
+    reviewers: Vec<(reviewer::Model, u64)>,
+    link: Option<(String, String, u64)>,
     flash: Option<(String, String)>,
 ) -> Template {
     let me = &session.0.reviewer;
     let rows: Vec<_> = reviewers
         .into_iter()
-        .map(|r| context! { name: r.name, is_admin: r.is_admin, disabled: r.disabled })
+        .map(|(r, passkeys)| {
+            context! { name: r.name, is_admin: r.is_admin, disabled: r.disabled, passkeys }
+        })
         .collect();
     page(
         "review_reviewers",
@@ -157,7 +186,7 @@ async fn reviewers_page(
     chosen: Chosen,
     services: &State<Services>,
 ) -> Result<Template, Error> {
-    let reviewers = accounts::list_reviewers(&services.db).await?;
+    let reviewers = reviewer_rows(services).await?;
     let flash = flash.map(|f| (f.kind().to_owned(), f.message().to_owned()));
     Ok(reviewers_template(
         &session, &chosen, reviewers, None, flash,
@@ -171,17 +200,18 @@ async fn show_link(
     services: &Services,
     host: &HostUrl,
     name: &str,
-    token: &PasswordLinkToken,
-) -> Result<Template, Error> {
+    (token, passkeys_removed): (&PasswordLinkToken, u64),
+) -> Result<(Status, Template), Error> {
     let link = format!("{}/review/password/{}", host.0, token.expose());
-    let reviewers = accounts::list_reviewers(&services.db).await?;
-    Ok(reviewers_template(
+    let reviewers = reviewer_rows(services).await?;
+    let page = reviewers_template(
         session,
         chosen,
         reviewers,
-        Some((name.to_owned(), link)),
+        Some((name.to_owned(), link, passkeys_removed)),
         None,
-    ))
+    );
+    Ok((Status::Ok, page))
 }
 
 fn back(
@@ -197,20 +227,44 @@ fn back(
     }
 }
 
+/// An admin's action on reviewers waits for the admin's passkey, when they have one.
+fn step_up_first(
+    session: &AdminSession,
+    chosen: &Chosen,
+    token: &FormToken,
+    action: &str,
+    fields: Vec<(&'static str, String)>,
+) -> Option<(Status, Template)> {
+    step_up_needed(&session.0).then(|| step_up_page(chosen, token, action, fields))
+}
+
 #[post("/reviewers", format = "form", data = "<form>")]
 async fn invite(
     session: AdminSession,
     form: UrlEncoded<Invitation>,
     host: HostUrl,
     chosen: Chosen,
+    token: FormToken,
     services: &State<Services>,
-) -> Result<Result<Template, Flash<Redirect>>, Error> {
+) -> Result<Result<(Status, Template), Flash<Redirect>>, Error> {
     let form = form.0.into_inner();
+    let fields = vec![
+        ("name", form.name.clone()),
+        ("admin", form.admin.to_string()),
+    ];
+    if let Some(page) = step_up_first(&session, &chosen, &token, "/review/reviewers", fields) {
+        return Ok(Ok(page));
+    }
     let name = form.name.trim();
     let actor = &session.0.reviewer.name;
     match accounts::invite_reviewer(&services.db, name, form.admin, actor).await {
         Ok(token) => Ok(Ok(show_link(
-            &session, &chosen, services, &host, name, &token,
+            &session,
+            &chosen,
+            services,
+            &host,
+            name,
+            (&token, 0),
         )
         .await?)),
         Err(error) => back(Err(error), String::new(), chosen.lang).map(Err),
@@ -226,7 +280,24 @@ async fn switch_account(
     session: AdminSession,
     _form: UrlEncoded<Plain>,
     chosen: Chosen,
+    token: FormToken,
     services: &State<Services>,
+) -> Result<Either<(Status, Template), Flash<Redirect>>, Error> {
+    let action = format!("/review/reviewers/{name}/{switch}");
+    if let Some(page) = step_up_first(&session, &chosen, &token, &action, vec![]) {
+        return Ok(Either::Left(page));
+    }
+    switch_now(name, switch, &session, &chosen, services)
+        .await
+        .map(Either::Right)
+}
+
+async fn switch_now(
+    name: &str,
+    switch: &str,
+    session: &AdminSession,
+    chosen: &Chosen,
+    services: &Services,
 ) -> Result<Flash<Redirect>, Error> {
     let (disabled, done) = match switch {
         "disable" => (true, "reviewers-disabled"),
@@ -252,12 +323,22 @@ async fn reset(
     _form: UrlEncoded<Plain>,
     host: HostUrl,
     chosen: Chosen,
+    token: FormToken,
     services: &State<Services>,
-) -> Result<Result<Template, Flash<Redirect>>, Error> {
+) -> Result<Result<(Status, Template), Flash<Redirect>>, Error> {
+    let action = format!("/review/reviewers/{name}/reset");
+    if let Some(page) = step_up_first(&session, &chosen, &token, &action, vec![]) {
+        return Ok(Ok(page));
+    }
     let actor = &session.0.reviewer.name;
     match accounts::reset_password(&services.db, name, actor).await {
-        Ok(token) => Ok(Ok(show_link(
-            &session, &chosen, services, &host, name, &token,
+        Ok(reset) => Ok(Ok(show_link(
+            &session,
+            &chosen,
+            services,
+            &host,
+            name,
+            (&reset.token, reset.passkeys_removed),
         )
         .await?)),
         Err(error) => back(Err(error), String::new(), chosen.lang).map(Err),

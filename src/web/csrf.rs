@@ -9,7 +9,7 @@ use rocket::http::{Cookie, SameSite, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 
 use super::origin::SameOrigin;
-use super::session::ReviewerSession;
+use super::session::SignedIn;
 use crate::crypto::{sha256, FormSecret};
 
 const CSRF_COOKIE: &str = "td_csrf";
@@ -28,7 +28,7 @@ impl<'r> FromRequest<'r> for FormToken {
     type Error = &'static str;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, &'static str> {
-        if let Outcome::Success(ReviewerSession(session)) = req.guard::<ReviewerSession>().await {
+        if let Outcome::Success(SignedIn(session)) = req.guard::<SignedIn>().await {
             return Outcome::Success(FormToken(session.csrf_token));
         }
         let jar = req.cookies();

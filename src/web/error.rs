@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::forms::UploadError;
 use super::language::{chosen_lang, Chosen};
+use super::session::PasskeyFirst;
 use crate::i18n::Text;
 use crate::workflow::{FieldErrors, ReviewError, SubmitError};
 
@@ -148,6 +149,9 @@ struct StatusPage(Status);
 
 impl<'r> Responder<'r, 'static> for StatusPage {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        if *req.local_cache(PasskeyFirst::default) == PasskeyFirst(true) {
+            return rocket::response::Redirect::to("/review/account#passkeys").respond_to(req);
+        }
         match req.local_cache(RetryAfter::default) {
             RetryAfter(Some(wait)) if self.0 == Status::TooManyRequests => {
                 Error::TooMany(*wait).respond_to(req)

@@ -15,6 +15,7 @@ mod objection;
 mod ops;
 mod origin;
 mod pacing;
+mod passkeys;
 mod public;
 mod review;
 mod session;
@@ -80,6 +81,7 @@ pub fn mount(rocket: Rocket<Build>, assets: &crate::assets::Unpacked) -> Rocket<
         .mount("/api/v1", in_request_spans(api::routes()))
         .mount("/review", in_request_spans(review::routes()))
         .mount("/review", in_request_spans(accounts::routes()))
+        .mount("/review", in_request_spans(passkeys::routes()))
         .mount(
             "/static",
             in_request_spans(FileServer::from(&assets.static_files).into()),
@@ -155,7 +157,7 @@ pub fn route_name(req: &Request<'_>) -> String {
 }
 
 pub const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'none'; script-src 'self'; style-src 'self'; \
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
      img-src 'self' blob:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Strict headers on every response, errors included.

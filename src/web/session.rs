@@ -8,6 +8,7 @@ use rocket::request::{FromRequest, Outcome, Request};
 use rocket::State;
 
 use crate::accounts::{self, ActiveSession};
+use crate::config::PasskeyPolicy;
 use crate::crypto::SessionToken;
 use crate::services::Services;
 
@@ -29,11 +30,39 @@ pub fn clear_session_cookie(jar: &CookieJar<'_>) {
     jar.remove_private(Cookie::build(SESSION_COOKIE).path("/"));
 }
 
-/// A signed-in, enabled reviewer whose session is within its idle and absolute limits.
+/// A signed-in, enabled reviewer whose session is within its idle and absolute limits, and
+/// who may act: when passkeys are required, one who has none yet may only add one (the
+/// refusal sends them to their account page).
 pub struct ReviewerSession(pub ActiveSession);
+
+/// Set when a session was refused because its reviewer must add a passkey first.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct PasskeyFirst(pub bool);
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for ReviewerSession {
+    type Error = &'static str;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, &'static str> {
+        let SignedIn(session) = try_outcome!(req.guard::<SignedIn>().await);
+        let required = req
+            .rocket()
+            .state::<Services>()
+            .is_some_and(|s| s.settings.staff_passkeys == PasskeyPolicy::Required);
+        if required && session.passkeys == 0 {
+            req.local_cache(|| PasskeyFirst(true));
+            return Outcome::Error((Status::Forbidden, "a passkey must be added first"));
+        }
+        Outcome::Success(ReviewerSession(session))
+    }
+}
+
+/// Any live session, also one that must add a passkey before it can do anything else: for
+/// the account page, adding a passkey and signing out.
+pub struct SignedIn(pub ActiveSession);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SignedIn {
     type Error = &'static str;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, &'static str> {
@@ -59,7 +88,7 @@ impl<'r> FromRequest<'r> for ReviewerSession {
             })
             .await;
         match loaded {
-            Ok(session) => Outcome::Success(ReviewerSession(session.clone())),
+            Ok(session) => Outcome::Success(SignedIn(session.clone())),
             Err(why) => {
                 tracing::debug!(route = %super::route_name(req), why, "no reviewer session");
                 Outcome::Error((Status::Unauthorized, why))

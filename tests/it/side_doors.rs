@@ -478,10 +478,12 @@ async fn older_password_links_stop_working_when_a_newer_one_is_issued_used_or_th
     let db = app.db();
     let first = transfer_desk::accounts::reset_password(db, "bob", "alice")
         .await
-        .unwrap();
+        .unwrap()
+        .token;
     let second = transfer_desk::accounts::reset_password(db, "bob", "alice")
         .await
-        .unwrap();
+        .unwrap()
+        .token;
     let page = |token: &transfer_desk::crypto::PasswordLinkToken| {
         format!("/review/password/{}", token.expose())
     };
@@ -496,10 +498,12 @@ async fn older_password_links_stop_working_when_a_newer_one_is_issued_used_or_th
     );
     let third = transfer_desk::accounts::reset_password(db, "bob", "alice")
         .await
-        .unwrap();
+        .unwrap()
+        .token;
     let fourth = transfer_desk::accounts::reset_password(db, "bob", "alice")
         .await
-        .unwrap();
+        .unwrap()
+        .token;
     assert!(
         transfer_desk::accounts::complete_password_link(db, &fourth, "a brand new password")
             .await
@@ -515,7 +519,8 @@ async fn older_password_links_stop_working_when_a_newer_one_is_issued_used_or_th
     );
     let fifth = transfer_desk::accounts::reset_password(db, "bob", "alice")
         .await
-        .unwrap();
+        .unwrap()
+        .token;
     transfer_desk::accounts::set_disabled(db, "bob", true, "alice")
         .await
         .unwrap();

@@ -9,6 +9,7 @@ mod m0004_kinds_holders_messages;
 mod m0005_document_blobs_queue_indexes;
 mod m0006_side_doors;
 mod m0007_tracking_welcome;
+mod m0008_passkeys;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_document_blobs_queue_indexes::Migration),
             Box::new(m0006_side_doors::Migration),
             Box::new(m0007_tracking_welcome::Migration),
+            Box::new(m0008_passkeys::Migration),
         ]
     }
 }

@@ -83,6 +83,8 @@ pub(super) struct OnRequest {
     pub id: RequestId,
     pub me: entities::reviewer::Model,
     pub lang: Lang,
+    /// The reviewer must use their passkey before giving the domain away.
+    pub step_up_needed: bool,
 }
 
 #[rocket::async_trait]
@@ -101,6 +103,7 @@ impl<'r> FromRequest<'r> for OnRequest {
         };
         Outcome::Success(OnRequest {
             id: RequestId(id),
+            step_up_needed: super::passkeys::step_up_needed(&session),
             me: session.reviewer,
             lang,
         })

@@ -3,18 +3,19 @@
 
 use chrono::Utc;
 use rocket::form::FromForm;
-use rocket::http::{ContentType, Header};
+use rocket::http::{ContentType, Header, Status};
 use rocket::request::{FlashMessage, Request};
 use rocket::response::{self, Flash, Redirect, Responder};
-use rocket::{get, post, State};
+use rocket::{get, post, Either, State};
 use rocket_dyn_templates::{context, Template};
 use uuid::Uuid;
 
 use super::{after, back_to, back_with, OnRequest, Plain, UrlEncoded};
 use crate::i18n::Arg;
 use crate::services::Services;
-use crate::web::csrf::carries_csrf;
+use crate::web::csrf::{carries_csrf, FormToken};
 use crate::web::error::Error;
+use crate::web::passkeys::{step_up_needed, step_up_page};
 use crate::web::session::{AdminSession, ReviewerSession};
 use crate::web::{page, Chosen};
 use crate::workflow::decide::{self, ApprovalInput, ApproveOutcome};
@@ -107,7 +108,7 @@ pub(super) async fn send_message(
     form: UrlEncoded<StaffMessageForm>,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
-    let OnRequest { id, me, lang } = on;
+    let OnRequest { id, me, lang, .. } = on;
     let text = form.0.into_inner().message;
     match messages::from_staff(services, id, &me, &text, Utc::now()).await {
         Ok(()) => Ok(Flash::success(back_to(id), lang.t("review-message-sent"))),
@@ -126,7 +127,7 @@ pub(super) async fn claim(
     _checked: UrlEncoded<Plain>,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
-    let OnRequest { id, me, lang } = on;
+    let OnRequest { id, me, lang, .. } = on;
     claims::claim(&services.db, &services.settings, id, &me, Utc::now()).await?;
     Ok(Flash::success(back_to(id), lang.t("review-claimed")))
 }
@@ -177,10 +178,35 @@ pub(super) async fn approve(
     on: OnRequest,
     form: UrlEncoded<ApproveForm>,
     host: crate::web::HostUrl,
+    chosen: Chosen,
+    token: FormToken,
     services: &State<Services>,
-) -> Result<Flash<Redirect>, Error> {
-    let OnRequest { id, me, lang } = on;
+) -> Result<Either<(Status, Template), Flash<Redirect>>, Error> {
     let form = form.0.into_inner();
+    if on.step_up_needed {
+        let action = format!("/review/requests/{}/approve", on.id.0);
+        let fields = vec![
+            ("confirm_contested", form.confirm_contested.to_string()),
+            (
+                "contested_reason",
+                form.contested_reason.unwrap_or_default(),
+            ),
+            ("signatory_confirmed", form.signatory_confirmed.to_string()),
+        ];
+        return Ok(Either::Left(step_up_page(&chosen, &token, &action, fields)));
+    }
+    approve_now(on, form, host, services)
+        .await
+        .map(Either::Right)
+}
+
+async fn approve_now(
+    on: OnRequest,
+    form: ApproveForm,
+    host: crate::web::HostUrl,
+    services: &Services,
+) -> Result<Flash<Redirect>, Error> {
+    let OnRequest { id, me, lang, .. } = on;
     let input = ApprovalInput {
         contested_reason: form.contested_reason.filter(|_| form.confirm_contested),
         signatory_confirmed: form.signatory_confirmed,
@@ -211,7 +237,7 @@ pub(super) async fn reject(
     form: UrlEncoded<RejectForm>,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
-    let OnRequest { id, me, lang } = on;
+    let OnRequest { id, me, lang, .. } = on;
     let form = form.0.into_inner();
     let standard = form.template.as_deref().filter(|key| !key.is_empty());
     let words = form.reason.as_deref().unwrap_or_default();
@@ -225,7 +251,7 @@ pub(super) async fn request_document(
     form: UrlEncoded<RequestDocumentForm>,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
-    let OnRequest { id, me, lang } = on;
+    let OnRequest { id, me, lang, .. } = on;
     let form = form.0.into_inner();
     let Some(kind) = form.kind.as_deref().and_then(parse::<DocumentKind>) else {
         return Ok(Flash::error(back_to(id), lang.t("review-choose-document")));
@@ -259,18 +285,23 @@ pub(super) async fn withdraw(
     session: AdminSession,
     _checked: UrlEncoded<Plain>,
     chosen: Chosen,
+    token: FormToken,
     services: &State<Services>,
-) -> Result<Flash<Redirect>, Error> {
+) -> Result<Either<(Status, Template), Flash<Redirect>>, Error> {
     let id = RequestId(id.ok_or(Error::NotFound)?);
+    if step_up_needed(&session.0) {
+        let action = format!("/review/requests/{}/withdraw", id.0);
+        return Ok(Either::Left(step_up_page(&chosen, &token, &action, vec![])));
+    }
     let me = &session.0.reviewer;
     if !objection::withdraw_by_admin(services, id, me, Utc::now()).await? {
-        return Ok(Flash::error(
+        return Ok(Either::Right(Flash::error(
             back_to(id),
             chosen.lang.t("review-withdraw-nothing"),
-        ));
+        )));
     }
-    Ok(Flash::success(
+    Ok(Either::Right(Flash::success(
         back_to(id),
         chosen.lang.t("review-withdrawn"),
-    ))
+    )))
 }

@@ -8,6 +8,7 @@ use rocket_dyn_templates::{context, Template};
 
 use super::{Plain, UrlEncoded};
 use crate::accounts::{self, LoginOutcome};
+use crate::config::PasskeyPolicy;
 use crate::crypto::PasswordLinkToken;
 use crate::i18n::Arg;
 use crate::services::Services;
@@ -15,7 +16,7 @@ use crate::web::cookies::SecureCookies;
 use crate::web::csrf::{carries_csrf, FormToken};
 use crate::web::error::Error;
 use crate::web::guards::ClientAddr;
-use crate::web::session::{clear_session_cookie, set_session_cookie, ReviewerSession};
+use crate::web::session::{clear_session_cookie, set_session_cookie, SignedIn};
 use crate::web::{page, Chosen, FormAnswer};
 
 #[derive(FromForm)]
@@ -77,6 +78,7 @@ pub(super) async fn login(
         name,
         &form.password,
         &address,
+        services.settings.staff_passkeys == PasskeyPolicy::Required,
     )
     .await
     .map_err(|e| Error::Internal(e.to_string()))?;
@@ -89,6 +91,9 @@ pub(super) async fn login(
             FormAnswer::Next(Redirect::to("/review"))
         }
         LoginOutcome::Refused => again(Status::Unauthorized, &chosen.lang.t("login-refused")),
+        LoginOutcome::UsePasskey => {
+            again(Status::Unauthorized, &chosen.lang.t("login-use-passkey"))
+        }
         LoginOutcome::Throttled {
             retry_after_minutes,
         } => again(
@@ -103,7 +108,7 @@ pub(super) async fn login(
 
 #[post("/logout", data = "<_checked>")]
 pub(super) async fn logout(
-    session: ReviewerSession,
+    session: SignedIn,
     _checked: UrlEncoded<Plain>,
     jar: &CookieJar<'_>,
     services: &State<Services>,

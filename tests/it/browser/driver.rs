@@ -201,26 +201,31 @@ pub struct Page {
     phone: Option<(u32, u32)>,
 }
 
-/// A Chrome DevTools command, sent through ChromeDriver's `goog/cdp/execute`.
+/// A WebDriver command on the session that fantoccini has no method for: Chrome DevTools
+/// through ChromeDriver's `goog/cdp/execute`, or the W3C virtual authenticators.
 #[derive(Debug)]
-struct DevTools {
-    command: &'static str,
-    params: serde_json::Value,
+struct SessionCommand {
+    method: http::Method,
+    /// After `session/{id}/`.
+    path: String,
+    body: Option<serde_json::Value>,
 }
 
-impl WebDriverCompatibleCommand for DevTools {
+impl WebDriverCompatibleCommand for SessionCommand {
     fn endpoint(
         &self,
         base_url: &url::Url,
         session_id: Option<&str>,
     ) -> Result<url::Url, url::ParseError> {
         let session = session_id.unwrap_or_default();
-        base_url.join(&format!("session/{session}/goog/cdp/execute"))
+        base_url.join(&format!("session/{session}/{}", self.path))
     }
 
     fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
-        let body = json!({ "cmd": self.command, "params": self.params });
-        (http::Method::POST, Some(body.to_string()))
+        (
+            self.method.clone(),
+            self.body.as_ref().map(|body| body.to_string()),
+        )
     }
 }
 
@@ -260,13 +265,51 @@ impl Page {
 
     /// The page on a phone's screen: `width` × `height` CSS pixels, touch, mobile layout.
     async fn emulate_phone(&self, width: u32, height: u32) {
-        let metrics = DevTools {
-            command: "Emulation.setDeviceMetricsOverride",
-            params: json!({
-                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": true,
-            }),
+        let metrics = SessionCommand {
+            method: http::Method::POST,
+            path: "goog/cdp/execute".into(),
+            body: Some(json!({
+                "cmd": "Emulation.setDeviceMetricsOverride",
+                "params": {
+                    "width": width, "height": height, "deviceScaleFactor": 1, "mobile": true,
+                },
+            })),
         };
         self.client.issue_cmd(metrics).await.unwrap();
+    }
+
+    /// Gives this browser a passkey authenticator of its own (W3C WebAuthn §11: a virtual
+    /// CTAP2 platform authenticator that keeps discoverable credentials and verifies its
+    /// user); returns its id.
+    pub async fn add_passkey_authenticator(&self) -> String {
+        let added = self
+            .client
+            .issue_cmd(SessionCommand {
+                method: http::Method::POST,
+                path: "webauthn/authenticator".into(),
+                body: Some(json!({
+                    "protocol": "ctap2",
+                    "transport": "internal",
+                    "hasResidentKey": true,
+                    "hasUserVerification": true,
+                    "isUserVerified": true,
+                })),
+            })
+            .await
+            .unwrap();
+        added.as_str().unwrap().to_owned()
+    }
+
+    /// Whether the authenticator's user verification (its PIN or fingerprint) succeeds.
+    pub async fn set_user_verified(&self, authenticator: &str, verified: bool) {
+        self.client
+            .issue_cmd(SessionCommand {
+                method: http::Method::POST,
+                path: format!("webauthn/authenticator/{authenticator}/uv"),
+                body: Some(json!({ "isUserVerified": verified })),
+            })
+            .await
+            .unwrap();
     }
 
     /// A desktop window grown to the page's height, so that the screenshot shows all of it.
@@ -431,6 +474,34 @@ impl Page {
         )
         .await;
         self.shot(shot).await;
+    }
+
+    /// Presses a button that asks for a passkey, and waits until the page that follows has
+    /// loaded, or the page says why the passkey was refused; saves a screenshot.
+    pub async fn press_for_passkey(&mut self, text: &str, shot: &str) {
+        self.client
+            .execute("window.__leaving = true;", vec![])
+            .await
+            .unwrap();
+        self.button(text).await.click().await.unwrap();
+        self.wait_until(
+            "const s = document.querySelector('[data-passkey-status]'); \
+             return (window.__leaving === undefined && document.readyState === 'complete') \
+               || (!!s && !s.hidden);",
+        )
+        .await;
+        self.shot(shot).await;
+    }
+
+    /// What the page says of the passkey it asked for, when it was refused.
+    pub async fn passkey_refusal(&self) -> Option<String> {
+        let said = self
+            .script(
+                "const s = document.querySelector('[data-passkey-status]'); \
+                 return s && !s.hidden ? s.textContent : '';",
+            )
+            .await;
+        (!said.is_empty()).then_some(said)
     }
 
     /// Waits (up to 20 s) until `script` returns true.

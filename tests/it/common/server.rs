@@ -117,6 +117,29 @@ impl Server {
         }
     }
 
+    /// Stops the service and starts it again on the same port, data and database, with
+    /// `settings` changed, as an operator changing its configuration does.
+    pub fn restart_with(&mut self, settings: &[(&str, &str)]) {
+        self.terminate();
+        assert!(self.wait_for_exit(Duration::from_secs(60)).success());
+        for (name, value) in settings {
+            self.env.retain(|(existing, _)| existing != name);
+            self.env.push((name.to_string(), value.to_string()));
+        }
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.dir.path().join("server.log"))
+            .unwrap();
+        self.child = command(&self.binary, &self.workdir, &self.env)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("the transfer-desk binary starts again");
+        let port = self.base.rsplit(':').next().unwrap().parse().unwrap();
+        self.wait_until_listening(port);
+    }
+
     /// Sends SIGTERM, as a service manager stopping the service does.
     pub fn terminate(&self) {
         let status = Command::new("kill")

@@ -1,0 +1,550 @@
+//! Reviewers' passkeys (WebAuthn, through webauthn-rs): adding one, signing in with one
+//! (discoverable, no name needed), and the step-up a session makes before giving a domain
+//! away. Each ceremony's state stays in the database under the hash of a token the browser
+//! holds, is used once, and expires after five minutes.
+
+use chrono::{DateTime, Duration, Utc};
+use entities::{passkey, passkey_ceremony, reviewer, session};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
+};
+use serde::{de::DeserializeOwned, Serialize};
+use uuid::Uuid;
+use webauthn_rs::prelude::{
+    CreationChallengeResponse, DiscoverableAuthentication, Passkey, PasskeyAuthentication,
+    PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
+    RequestChallengeResponse, Url, Webauthn, WebauthnBuilder, WebauthnError,
+};
+
+use super::{create_session_with, ActiveSession};
+use crate::audit::{self, Action, Actor};
+use crate::crypto::{CeremonyToken, SessionToken};
+
+/// How long a ceremony may take, from the options to the passkey's answer.
+pub const CEREMONY_VALIDITY: Duration = Duration::minutes(5);
+/// How long a step-up lets a session give domains away.
+pub const STEP_UP_VALIDITY: Duration = Duration::minutes(5);
+pub const MAX_NAME_CHARS: usize = 64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PasskeyError {
+    #[error("this passkey request is unknown, was used already or is older than five minutes")]
+    CeremonyGone,
+    #[error("the passkey's answer was refused: {0}")]
+    Refused(WebauthnError),
+    #[error("no reviewer has this passkey")]
+    UnknownPasskey,
+    #[error("the passkey's signature counter went backwards: it may have been cloned")]
+    CounterWentBack,
+    #[error("the reviewer's account is disabled")]
+    Disabled,
+    #[error("a passkey's name has 1 to 64 characters")]
+    InvalidName,
+    #[error("the passkey's answer cannot be read")]
+    Malformed,
+    #[error("the relying party cannot be set up: {0}")]
+    Setup(String),
+    #[error("database error: {0}")]
+    Database(#[from] DbErr),
+}
+
+/// What a ceremony is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Register,
+    SignIn,
+    StepUp,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Register => "register",
+            Purpose::SignIn => "sign_in",
+            Purpose::StepUp => "step_up",
+        }
+    }
+}
+
+/// The relying party: this service, known to passkeys by its public URL's host (or
+/// `localhost` when served on loopback without one).
+pub struct Passkeys {
+    webauthn: Webauthn,
+    pub rp_id: String,
+}
+
+impl Passkeys {
+    pub fn new(public_url: Option<&str>) -> Result<Self, PasskeyError> {
+        let setup = |e: &dyn std::fmt::Display| PasskeyError::Setup(e.to_string());
+        let origin = Url::parse(public_url.unwrap_or("http://localhost")).map_err(|e| setup(&e))?;
+        let rp_id = origin
+            .host_str()
+            .ok_or_else(|| PasskeyError::Setup("the public URL has no host".into()))?
+            .to_owned();
+        let builder = WebauthnBuilder::new(&rp_id, &origin)
+            .map_err(|e| setup(&e))?
+            .rp_name("Transfer Desk")
+            // On loopback the port is whatever the service was given.
+            .allow_any_port(public_url.is_none());
+        let webauthn = builder.build().map_err(|e| setup(&e))?;
+        Ok(Passkeys { webauthn, rp_id })
+    }
+}
+
+/// A ceremony's first half: the options for `navigator.credentials`, and the token that
+/// finds its state again.
+pub struct Started<T> {
+    pub options: T,
+    pub ceremony: CeremonyToken,
+}
+
+/// A passkey as its owner sees it in the list.
+#[derive(Debug, serde::Serialize)]
+pub struct PasskeyEntry {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    reviewer_id: Uuid,
+) -> Result<Vec<PasskeyEntry>, DbErr> {
+    Ok(passkey::Entity::find()
+        .filter(passkey::Column::ReviewerId.eq(reviewer_id))
+        .order_by_asc(passkey::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| PasskeyEntry {
+            id: p.id,
+            name: p.name,
+            created_at: p.created_at,
+            last_used_at: p.last_used_at,
+        })
+        .collect())
+}
+
+pub async fn count(db: &impl ConnectionTrait, reviewer_id: Uuid) -> Result<u64, DbErr> {
+    passkey::Entity::find()
+        .filter(passkey::Column::ReviewerId.eq(reviewer_id))
+        .count(db)
+        .await
+}
+
+/// Whether the session proved itself with a passkey within the last five minutes.
+pub fn stepped_up(session: &ActiveSession, now: DateTime<Utc>) -> bool {
+    session
+        .passkey_at
+        .is_some_and(|at| now - at < STEP_UP_VALIDITY && at <= now)
+}
+
+async fn store_ceremony(
+    db: &impl ConnectionTrait,
+    purpose: Purpose,
+    owner: Option<(&ActiveSession, Uuid)>,
+    state: &impl Serialize,
+    now: DateTime<Utc>,
+) -> Result<CeremonyToken, PasskeyError> {
+    let token =
+        CeremonyToken::generate().map_err(|_| PasskeyError::Setup("no randomness".into()))?;
+    let state = serde_json::to_string(state).map_err(|e| PasskeyError::Setup(e.to_string()))?;
+    // Ceremonies nobody finished are of no use to anyone.
+    passkey_ceremony::Entity::delete_many()
+        .filter(passkey_ceremony::Column::ExpiresAt.lt(now))
+        .exec(db)
+        .await?;
+    passkey_ceremony::ActiveModel {
+        id_hash: Set(token.hash().to_vec()),
+        purpose: Set(purpose.as_str().to_owned()),
+        reviewer_id: Set(owner.map(|(_, reviewer)| reviewer)),
+        session_hash: Set(owner.map(|(session, _)| session.id_hash.clone())),
+        state: Set(state),
+        expires_at: Set(now + CEREMONY_VALIDITY),
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+/// Takes a ceremony's state, once: the row is deleted by the same guarded statement that
+/// proves it was still there, so a replayed answer finds nothing.
+async fn take_ceremony<S: DeserializeOwned>(
+    db: &impl ConnectionTrait,
+    token: &CeremonyToken,
+    purpose: Purpose,
+    session: Option<&ActiveSession>,
+    now: DateTime<Utc>,
+) -> Result<S, PasskeyError> {
+    let hash = token.hash().to_vec();
+    let found = passkey_ceremony::Entity::find_by_id(hash.clone())
+        .one(db)
+        .await?
+        .ok_or(PasskeyError::CeremonyGone)?;
+    let taken = passkey_ceremony::Entity::delete_many()
+        .filter(passkey_ceremony::Column::IdHash.eq(hash))
+        .exec(db)
+        .await?
+        .rows_affected
+        == 1;
+    let belongs = found.purpose == purpose.as_str()
+        && found.session_hash.as_deref() == session.map(|s| s.id_hash.as_slice())
+        && found.reviewer_id == session.map(|s| s.reviewer.id);
+    if !taken || !belongs || found.expires_at <= now {
+        return Err(PasskeyError::CeremonyGone);
+    }
+    serde_json::from_str(&found.state).map_err(|_| PasskeyError::CeremonyGone)
+}
+
+async fn passkeys_of(
+    db: &impl ConnectionTrait,
+    reviewer_id: Uuid,
+) -> Result<Vec<(passkey::Model, Passkey)>, PasskeyError> {
+    passkey::Entity::find()
+        .filter(passkey::Column::ReviewerId.eq(reviewer_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let key = serde_json::from_str(&row.credential).map_err(|_| PasskeyError::Malformed)?;
+            Ok((row, key))
+        })
+        .collect()
+}
+
+/// Starts adding a passkey to the session's reviewer. The passkey is asked to be
+/// discoverable (resident), so that signing in needs no name.
+pub async fn start_registration(
+    passkeys: &Passkeys,
+    db: &impl ConnectionTrait,
+    session: &ActiveSession,
+    now: DateTime<Utc>,
+) -> Result<Started<serde_json::Value>, PasskeyError> {
+    let me = &session.reviewer;
+    let existing = passkeys_of(db, me.id).await?;
+    let exclude = existing
+        .iter()
+        .map(|(_, key)| key.cred_id().clone())
+        .collect();
+    let (options, state): (CreationChallengeResponse, PasskeyRegistration) = passkeys
+        .webauthn
+        .start_passkey_registration(me.id, &me.name, &me.name, Some(exclude))
+        .map_err(PasskeyError::Refused)?;
+    let mut options = serde_json::to_value(options).map_err(|_| PasskeyError::Malformed)?;
+    if let Some(selection) = options.pointer_mut("/publicKey/authenticatorSelection") {
+        selection["residentKey"] = "required".into();
+        selection["requireResidentKey"] = true.into();
+    }
+    let ceremony =
+        store_ceremony(db, Purpose::Register, Some((session, me.id)), &state, now).await?;
+    Ok(Started { options, ceremony })
+}
+
+/// Finishes adding a passkey named `name`, from the browser's answer (its `toJSON()`).
+pub async fn finish_registration(
+    passkeys: &Passkeys,
+    db: &impl ConnectionTrait,
+    session: &ActiveSession,
+    ceremony: &CeremonyToken,
+    name: &str,
+    answer: &str,
+    now: DateTime<Utc>,
+) -> Result<PasskeyEntry, PasskeyError> {
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(PasskeyError::InvalidName);
+    }
+    let state: PasskeyRegistration =
+        take_ceremony(db, ceremony, Purpose::Register, Some(session), now).await?;
+    let answer: RegisterPublicKeyCredential =
+        serde_json::from_str(answer).map_err(|_| PasskeyError::Malformed)?;
+    let key = passkeys
+        .webauthn
+        .finish_passkey_registration(&answer, &state)
+        .map_err(PasskeyError::Refused)?;
+    let credential_id = key.cred_id().clone();
+    let taken = passkey::Entity::find()
+        .filter(passkey::Column::CredentialId.eq(credential_id.clone()))
+        .count(db)
+        .await?;
+    if taken > 0 {
+        return Err(PasskeyError::Refused(
+            WebauthnError::CredentialAlteredAlgFromRequest,
+        ));
+    }
+    let row = passkey::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        reviewer_id: Set(session.reviewer.id),
+        name: Set(name.clone()),
+        credential_id: Set(credential_id),
+        credential: Set(serde_json::to_string(&key).map_err(|_| PasskeyError::Malformed)?),
+        sign_count: Set(0),
+        created_at: Set(now),
+        last_used_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    audit::record(
+        db,
+        Actor::Reviewer(&session.reviewer.name),
+        Action::PasskeyAdded,
+        None,
+        Some(&passkey_detail(&row)),
+    )
+    .await?;
+    Ok(PasskeyEntry {
+        id: row.id,
+        name: row.name,
+        created_at: row.created_at,
+        last_used_at: None,
+    })
+}
+
+/// How the audit trail names a passkey: its name and the start of its credential id.
+fn passkey_detail(row: &passkey::Model) -> String {
+    let id = crate::crypto::hex(&row.credential_id);
+    format!("“{}” ({})", row.name, &id[..id.len().min(16)])
+}
+
+/// Removes one of the reviewer's own passkeys; `false` when it is not theirs.
+pub async fn remove(
+    db: &impl ConnectionTrait,
+    me: &reviewer::Model,
+    passkey_id: Uuid,
+) -> Result<bool, DbErr> {
+    let Some(row) = passkey::Entity::find_by_id(passkey_id)
+        .filter(passkey::Column::ReviewerId.eq(me.id))
+        .one(db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    passkey::Entity::delete_by_id(row.id).exec(db).await?;
+    audit::record(
+        db,
+        Actor::Reviewer(&me.name),
+        Action::PasskeyRemoved,
+        None,
+        Some(&passkey_detail(&row)),
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Removes every passkey of a reviewer (a reset link, or the CLI when every admin lost
+/// theirs); returns how many there were.
+pub async fn remove_all(
+    db: &impl ConnectionTrait,
+    target: &reviewer::Model,
+    actor: &str,
+) -> Result<u64, DbErr> {
+    let removed = passkey::Entity::delete_many()
+        .filter(passkey::Column::ReviewerId.eq(target.id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    if removed > 0 {
+        let detail = format!("{}: {removed} passkey(s)", target.name);
+        audit::record(
+            db,
+            Actor::Reviewer(actor),
+            Action::PasskeysRemoved,
+            None,
+            Some(&detail),
+        )
+        .await?;
+    }
+    Ok(removed)
+}
+
+/// Starts a sign-in with any passkey of this service: the passkey says whose it is.
+pub async fn start_sign_in(
+    passkeys: &Passkeys,
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<Started<RequestChallengeResponse>, PasskeyError> {
+    let (mut options, state): (RequestChallengeResponse, DiscoverableAuthentication) = passkeys
+        .webauthn
+        .start_discoverable_authentication()
+        .map_err(PasskeyError::Refused)?;
+    // A button press, not the autofill (conditional) flow.
+    options.mediation = None;
+    let ceremony = store_ceremony(db, Purpose::SignIn, None, &state, now).await?;
+    Ok(Started { options, ceremony })
+}
+
+/// Finishes a sign-in: the passkey's reviewer gets a new session, already stepped up.
+pub async fn finish_sign_in(
+    passkeys: &Passkeys,
+    db: &impl ConnectionTrait,
+    ceremony: &CeremonyToken,
+    answer: &str,
+    client_addr: &str,
+    now: DateTime<Utc>,
+) -> Result<(reviewer::Model, SessionToken), PasskeyError> {
+    let state: DiscoverableAuthentication =
+        take_ceremony(db, ceremony, Purpose::SignIn, None, now).await?;
+    let answer: PublicKeyCredential =
+        serde_json::from_str(answer).map_err(|_| PasskeyError::Malformed)?;
+    let (reviewer_id, credential_id) = passkeys
+        .webauthn
+        .identify_discoverable_authentication(&answer)
+        .map_err(|_| PasskeyError::UnknownPasskey)?;
+    let (row, mut key) = passkeys_of(db, reviewer_id)
+        .await?
+        .into_iter()
+        .find(|(row, _)| row.credential_id == credential_id)
+        .ok_or(PasskeyError::UnknownPasskey)?;
+    let me = reviewer::Entity::find_by_id(reviewer_id)
+        .one(db)
+        .await?
+        .ok_or(PasskeyError::UnknownPasskey)?;
+    if me.disabled {
+        return Err(PasskeyError::Disabled);
+    }
+    let result = passkeys
+        .webauthn
+        .finish_discoverable_authentication_v2(&answer, state, &key);
+    let result = checked(db, &me, &row, result).await?;
+    key.update_credential(&result);
+    save_use(db, &row, &key, result.counter(), now).await?;
+    let session_id = create_session_with(db, me.id, Some(row.id), now)
+        .await
+        .map_err(|e| match e {
+            super::AccountError::Database(e) => PasskeyError::Database(e),
+            other => PasskeyError::Setup(other.to_string()),
+        })?;
+    let detail = format!("{} from {client_addr}", passkey_detail(&row));
+    audit::record(
+        db,
+        Actor::Reviewer(&me.name),
+        Action::LoginWithPasskey,
+        None,
+        Some(&detail),
+    )
+    .await?;
+    Ok((me, session_id))
+}
+
+/// Refuses what webauthn-rs refused, naming a counter that went backwards (a cloned
+/// passkey, perhaps) in the audit trail.
+async fn checked<T>(
+    db: &impl ConnectionTrait,
+    me: &reviewer::Model,
+    row: &passkey::Model,
+    result: Result<T, WebauthnError>,
+) -> Result<T, PasskeyError> {
+    match result {
+        Ok(result) => Ok(result),
+        Err(WebauthnError::CredentialPossibleCompromise) => {
+            let detail = format!(
+                "{}: the signature counter went backwards",
+                passkey_detail(row)
+            );
+            audit::record(
+                db,
+                Actor::Reviewer(&me.name),
+                Action::PasskeyRefused,
+                None,
+                Some(&detail),
+            )
+            .await?;
+            Err(PasskeyError::CounterWentBack)
+        }
+        Err(other) => Err(PasskeyError::Refused(other)),
+    }
+}
+
+async fn save_use(
+    db: &impl ConnectionTrait,
+    row: &passkey::Model,
+    key: &Passkey,
+    counter: u32,
+    now: DateTime<Utc>,
+) -> Result<(), PasskeyError> {
+    passkey::Entity::update_many()
+        .col_expr(
+            passkey::Column::Credential,
+            Expr::value(serde_json::to_string(key).map_err(|_| PasskeyError::Malformed)?),
+        )
+        .col_expr(passkey::Column::SignCount, Expr::value(i64::from(counter)))
+        .col_expr(passkey::Column::LastUsedAt, Expr::value(Some(now)))
+        .filter(passkey::Column::Id.eq(row.id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Starts a step-up: any of the session's reviewer's passkeys, with user verification.
+pub async fn start_step_up(
+    passkeys: &Passkeys,
+    db: &impl ConnectionTrait,
+    session: &ActiveSession,
+    now: DateTime<Utc>,
+) -> Result<Started<RequestChallengeResponse>, PasskeyError> {
+    let keys: Vec<Passkey> = passkeys_of(db, session.reviewer.id)
+        .await?
+        .into_iter()
+        .map(|(_, key)| key)
+        .collect();
+    if keys.is_empty() {
+        return Err(PasskeyError::UnknownPasskey);
+    }
+    let (options, state): (RequestChallengeResponse, PasskeyAuthentication) = passkeys
+        .webauthn
+        .start_passkey_authentication(&keys)
+        .map_err(PasskeyError::Refused)?;
+    let owner = Some((session, session.reviewer.id));
+    let ceremony = store_ceremony(db, Purpose::StepUp, owner, &state, now).await?;
+    Ok(Started { options, ceremony })
+}
+
+/// Finishes a step-up: the session may give domains away for the next five minutes, and the
+/// audit trail says with which passkey.
+pub async fn finish_step_up(
+    passkeys: &Passkeys,
+    db: &impl ConnectionTrait,
+    session: &ActiveSession,
+    ceremony: &CeremonyToken,
+    answer: &str,
+    now: DateTime<Utc>,
+) -> Result<(), PasskeyError> {
+    let state: PasskeyAuthentication =
+        take_ceremony(db, ceremony, Purpose::StepUp, Some(session), now).await?;
+    let answer: PublicKeyCredential =
+        serde_json::from_str(answer).map_err(|_| PasskeyError::Malformed)?;
+    let me = &session.reviewer;
+    let used: &[u8] = answer.get_credential_id();
+    let (row, mut key) = passkeys_of(db, me.id)
+        .await?
+        .into_iter()
+        .find(|(row, _)| row.credential_id == used)
+        .ok_or(PasskeyError::UnknownPasskey)?;
+    let result = passkeys
+        .webauthn
+        .finish_passkey_authentication(&answer, &state);
+    let result = checked(db, me, &row, result).await?;
+    if !result.user_verified() {
+        return Err(PasskeyError::Refused(WebauthnError::UserNotVerified));
+    }
+    key.update_credential(&result);
+    save_use(db, &row, &key, result.counter(), now).await?;
+    session::Entity::update_many()
+        .col_expr(session::Column::PasskeyAt, Expr::value(Some(now)))
+        .col_expr(session::Column::PasskeyId, Expr::value(Some(row.id)))
+        .filter(session::Column::IdHash.eq(session.id_hash.clone()))
+        .exec(db)
+        .await?;
+    audit::record(
+        db,
+        Actor::Reviewer(&me.name),
+        Action::PasskeyStepUp,
+        None,
+        Some(&passkey_detail(&row)),
+    )
+    .await?;
+    Ok(())
+}
