@@ -19,6 +19,7 @@ mod mail;
 mod mutated_images;
 mod notices;
 mod outage;
+mod passkeys;
 mod privacy;
 mod review;
 mod side_doors;

@@ -4,6 +4,7 @@
 pub mod s3;
 pub mod server;
 pub mod smtp;
+pub mod soft_passkey;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -186,6 +186,22 @@ impl Server {
         text
     }
 
+    /// The database the server uses, for a test to reach into.
+    pub async fn database(&self) -> sea_orm::DatabaseConnection {
+        let url = self
+            .env
+            .iter()
+            .find(|(name, _)| name == "DATABASE_URL")
+            .map(|(_, url)| url.clone())
+            .unwrap_or_else(|| {
+                format!(
+                    "sqlite://{}/transfer-desk.sqlite3?mode=rw",
+                    self.data_dir().display()
+                )
+            });
+        sea_orm::Database::connect(url).await.unwrap()
+    }
+
     pub fn import_domains(&self, csv: &str) {
         let file = self.dir.path().join("portfolio.csv");
         std::fs::write(&file, csv).unwrap();
