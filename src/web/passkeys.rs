@@ -117,23 +117,19 @@ async fn register_finish(
     services: &State<Services>,
 ) -> Result<(Status, Json<Value>), Error> {
     let form = form.0.into_inner();
-    let finished = match ceremony_of(&form) {
-        Ok(ceremony) => {
-            let name = form.name.as_deref().unwrap_or_default();
-            let db = &services.db;
-            passkeys::finish_registration(
-                &services.passkeys,
-                db,
-                &session.0,
-                &ceremony,
-                name,
-                &form.credential,
-                Utc::now(),
-            )
-            .await
-        }
-        Err(error) => Err(error),
-    };
+    let finished = async {
+        passkeys::finish_registration(
+            &services.passkeys,
+            &services.db,
+            &session.0,
+            &ceremony_of(&form)?,
+            form.name.as_deref().unwrap_or_default(),
+            &form.credential,
+            Utc::now(),
+        )
+        .await
+    }
+    .await;
     match finished {
         Ok(entry) => Ok((
             Status::Ok,
@@ -211,20 +207,18 @@ async fn sign_in_finish(
 ) -> Result<(Status, Json<Value>), Error> {
     let form = form.0.into_inner();
     let address = client.0.unwrap_or_else(|| "unknown".into());
-    let signed_in = match ceremony_of(&form) {
-        Ok(ceremony) => {
-            passkeys::finish_sign_in(
-                &services.passkeys,
-                &services.db,
-                &ceremony,
-                &form.credential,
-                &address,
-                Utc::now(),
-            )
-            .await
-        }
-        Err(error) => Err(error),
-    };
+    let signed_in = async {
+        passkeys::finish_sign_in(
+            &services.passkeys,
+            &services.db,
+            &ceremony_of(&form)?,
+            &form.credential,
+            &address,
+            Utc::now(),
+        )
+        .await
+    }
+    .await;
     match signed_in {
         Ok((_, session_id)) => {
             set_session_cookie(jar, &session_id, secure.0);
@@ -258,20 +252,18 @@ async fn step_up_finish(
     services: &State<Services>,
 ) -> Result<(Status, Json<Value>), Error> {
     let form = form.0.into_inner();
-    let finished = match ceremony_of(&form) {
-        Ok(ceremony) => {
-            passkeys::finish_step_up(
-                &services.passkeys,
-                &services.db,
-                &session.0,
-                &ceremony,
-                &form.credential,
-                Utc::now(),
-            )
-            .await
-        }
-        Err(error) => Err(error),
-    };
+    let finished = async {
+        passkeys::finish_step_up(
+            &services.passkeys,
+            &services.db,
+            &session.0,
+            &ceremony_of(&form)?,
+            &form.credential,
+            Utc::now(),
+        )
+        .await
+    }
+    .await;
     match finished {
         Ok(()) => Ok((Status::Ok, Json(json!({ "stepped_up": true })))),
         Err(error) => refusal(error, chosen.lang),
