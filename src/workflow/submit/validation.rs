@@ -73,17 +73,7 @@ pub(super) fn validate_fields(
     offers: &Offers,
     errors: &mut FieldErrors,
 ) -> Option<ValidFields> {
-    let full_name = person(
-        &input.full_name,
-        (Field::FullName, FieldProblem::NameMissing),
-        errors,
-    );
-    let email = address(
-        &input.email,
-        (Field::Email, FieldProblem::EmailMissing),
-        FieldProblem::EmailInvalid,
-        errors,
-    );
+    let (full_name, email) = person(&input.full_name, &input.email, Whose::Requester, errors);
     let phone = collapse_whitespace(&input.phone);
     let phone_ok = phone.chars().count() <= MAX_PHONE_CHARS
         && phone
@@ -176,15 +166,10 @@ fn validate_holder(
         );
         return None;
     }
-    let name = person(
+    let (name, email) = person(
         &input.holder_name,
-        (Field::HolderName, FieldProblem::HolderNameMissing),
-        errors,
-    );
-    let email = address(
         &input.holder_email,
-        (Field::HolderEmail, FieldProblem::HolderEmailMissing),
-        FieldProblem::HolderEmailInvalid,
+        Whose::Holder,
         errors,
     );
     let valid =
@@ -192,36 +177,46 @@ fn validate_holder(
     valid.then_some((name, email))
 }
 
-/// A person's name as typed, its spaces collapsed; required and at most [`MAX_NAME_CHARS`].
-fn person(
-    typed: &str,
-    (field, missing): (Field, FieldProblem),
-    errors: &mut FieldErrors,
-) -> String {
-    let name = collapse_whitespace(typed);
-    if name.is_empty() {
-        errors.insert(field, missing);
-    } else if name.chars().count() > MAX_NAME_CHARS {
-        let max_chars = MAX_NAME_CHARS;
-        errors.insert(field, FieldProblem::NameTooLong { max_chars });
-    }
-    name
+/// Whose name and address a form gives: the requester's own, or the holder's.
+enum Whose {
+    Requester,
+    Holder,
 }
 
-/// An email address as typed, trimmed; required and one mail can be sent to.
-fn address(
-    typed: &str,
-    (field, missing): (Field, FieldProblem),
-    invalid: FieldProblem,
-    errors: &mut FieldErrors,
-) -> String {
-    let email = typed.trim().to_owned();
-    if email.is_empty() {
-        errors.insert(field, missing);
-    } else if !is_plausible_email(&email) {
-        errors.insert(field, invalid);
+/// A person's name as typed, its spaces collapsed (required, at most [`MAX_NAME_CHARS`]),
+/// and their email address, trimmed (required, and one mail can be sent to).
+fn person(name: &str, email: &str, whose: Whose, errors: &mut FieldErrors) -> (String, String) {
+    use FieldProblem::*;
+    let (name_field, email_field, name_missing, email_missing, email_invalid) = match whose {
+        Whose::Requester => (
+            Field::FullName,
+            Field::Email,
+            NameMissing,
+            EmailMissing,
+            EmailInvalid,
+        ),
+        Whose::Holder => (
+            Field::HolderName,
+            Field::HolderEmail,
+            HolderNameMissing,
+            HolderEmailMissing,
+            HolderEmailInvalid,
+        ),
+    };
+    let name = collapse_whitespace(name);
+    if name.is_empty() {
+        errors.insert(name_field, name_missing);
+    } else if name.chars().count() > MAX_NAME_CHARS {
+        let max_chars = MAX_NAME_CHARS;
+        errors.insert(name_field, NameTooLong { max_chars });
     }
-    email
+    let email = email.trim().to_owned();
+    if email.is_empty() {
+        errors.insert(email_field, email_missing);
+    } else if !is_plausible_email(&email) {
+        errors.insert(email_field, email_invalid);
+    }
+    (name, email)
 }
 
 fn collapse_whitespace(text: &str) -> String {
