@@ -235,7 +235,8 @@ fn step_up_first(
     action: &str,
     fields: Vec<(&'static str, String)>,
 ) -> Option<(Status, Template)> {
-    step_up_needed(&session.0).then(|| step_up_page(chosen, token, action, fields))
+    step_up_needed(&session.0)
+        .then(|| step_up_page(&session.0.reviewer, chosen, token, action, fields))
 }
 
 #[post("/reviewers", format = "form", data = "<form>")]

@@ -279,17 +279,14 @@ pub fn step_up_needed(session: &ActiveSession) -> bool {
 /// The page that asks for the passkey, then sends the reviewer's form (`fields`, as they
 /// were posted) to `action` again: nothing chosen or typed is lost.
 pub fn step_up_page(
+    me: &entities::reviewer::Model,
     chosen: &Chosen,
     token: &FormToken,
     action: &str,
     fields: Vec<(&'static str, String)>,
 ) -> (Status, Template) {
-    (
-        Status::Forbidden,
-        page(
-            "review_step_up",
-            chosen,
-            context! { csrf_token: token.as_str(), action, fields },
-        ),
-    )
+    let context = context! {
+        me: &me.name, is_admin: me.is_admin, csrf_token: token.as_str(), action, fields,
+    };
+    (Status::Forbidden, page("review_step_up", chosen, context))
 }

@@ -354,3 +354,39 @@ async fn the_cli_lists_a_reviewers_passkeys_and_removes_them_all() {
         .run(&["reviewer", "passkeys", "alice"], "")
         .contains("alice has no passkey"));
 }
+
+/// Cancelling a code and an admin's action on another reviewer wait for the passkey too.
+#[rocket::async_test]
+async fn cancelling_a_code_and_changing_a_reviewer_wait_for_the_passkey() {
+    let app = TestApp::with_staff(|s| {
+        s.approvals = transfer_desk::config::ApprovalPolicy::Fixed(1);
+    })
+    .await;
+    let (id, _) = app.submit_example().await;
+    let bob = app.sign_in("bob").await;
+    assert_eq!(
+        app.claim_and_approve(&bob, id).await.status(),
+        Status::SeeOther,
+        "bob has no passkey: nothing to step up with"
+    );
+    let (alice, _) = alice_with_passkey(&app).await;
+    let withdraw = app
+        .staff_post(&alice, review_uri(id, "/withdraw"), &[])
+        .await;
+    assert_eq!(withdraw.status(), Status::Forbidden);
+    assert!(withdraw
+        .into_string()
+        .await
+        .unwrap()
+        .contains("Confirm with your passkey"));
+    assert!(app.audit_details("approval_withdrawn").await.is_empty());
+    let disable = app
+        .staff_post(&alice, "/review/reviewers/bob/disable".into(), &[])
+        .await;
+    assert_eq!(disable.status(), Status::Forbidden);
+    let bob_now = accounts::find_by_name(app.db(), "bob")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!bob_now.disabled);
+}

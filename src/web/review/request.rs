@@ -193,7 +193,8 @@ pub(super) async fn approve(
             ),
             ("signatory_confirmed", form.signatory_confirmed.to_string()),
         ];
-        return Ok(Either::Left(step_up_page(&chosen, &token, &action, fields)));
+        let page = step_up_page(&on.me, &chosen, &token, &action, fields);
+        return Ok(Either::Left(page));
     }
     approve_now(on, form, host, services)
         .await
@@ -291,7 +292,8 @@ pub(super) async fn withdraw(
     let id = RequestId(id.ok_or(Error::NotFound)?);
     if step_up_needed(&session.0) {
         let action = format!("/review/requests/{}/withdraw", id.0);
-        return Ok(Either::Left(step_up_page(&chosen, &token, &action, vec![])));
+        let page = step_up_page(&session.0.reviewer, &chosen, &token, &action, vec![]);
+        return Ok(Either::Left(page));
     }
     let me = &session.0.reviewer;
     if !objection::withdraw_by_admin(services, id, me, Utc::now()).await? {
