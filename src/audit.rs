@@ -149,12 +149,25 @@ pub async fn record(
     request_id: Option<Uuid>,
     detail: Option<&str>,
 ) -> Result<(), DbErr> {
+    // Microseconds: what every database keeps, so that the log's encoding of the event is
+    // the same whichever database it is read back from.
+    let now = Utc::now();
+    let at = now - chrono::Duration::nanoseconds(i64::from(now.timestamp_subsec_nanos() % 1000));
+    let salt = match detail {
+        Some(_) => Some(
+            crate::crypto::random_bytes::<16>()
+                .map_err(|_| DbErr::Custom("no randomness for the audit log".into()))?
+                .to_vec(),
+        ),
+        None => None,
+    };
     audit_event::ActiveModel {
-        at: Set(Utc::now()),
+        at: Set(at),
         actor: Set(actor.name().chars().take(64).collect()),
         action: Set(action.as_str().to_owned()),
         request_id: Set(request_id),
         detail: Set(detail.map(|d| d.chars().take(500).collect())),
+        detail_salt: Set(salt),
         ..Default::default()
     }
     .insert(db)

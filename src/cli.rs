@@ -42,6 +42,11 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// The audit log: its public key, and a check of every event against its checkpoints.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Copy the database (SQLite; for PostgreSQL, print the pg_dump command) and the
     /// encrypted documents into a new directory. The master key is never copied.
     Backup {
@@ -71,6 +76,20 @@ pub enum ReviewerCommand {
         name: String,
         #[arg(long)]
         remove_all: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Print the log's public key, as a signed-note verifier key and as PEM.
+    Key,
+    /// Recompute the log from the stored events and check every stored checkpoint (and the
+    /// one given, kept elsewhere); exit 1 naming the first event or checkpoint that does not
+    /// fit.
+    Verify {
+        /// An older checkpoint (a signed note) kept outside this service.
+        #[arg(long)]
+        since: Option<PathBuf>,
     },
 }
 
@@ -121,6 +140,67 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Backup { dir } => backup(settings, dir).await,
         Command::SystemdUnit => ExitCode::SUCCESS,
         Command::Keys { command } => manage_keys(settings, command).await,
+        Command::Audit { command } => audit(settings, command).await,
+    }
+}
+
+async fn audit(settings: Settings, command: AuditCommand) -> ExitCode {
+    use crate::audit_log::{self, Finding};
+    let since = match &command {
+        AuditCommand::Verify { since: Some(file) } => match std::fs::read_to_string(file) {
+            Ok(note) => Some(note),
+            Err(error) => {
+                eprintln!("error: cannot read {}: {error}", file.display());
+                return ExitCode::from(2);
+            }
+        },
+        _ => None,
+    };
+    let services = match crate::Services::start(settings).await {
+        Ok((services, _)) => services,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let origin = audit_log::origin(services.settings.public_url.as_deref());
+    let key = match audit_log::signing_key(&services.db, &services.master_key, &origin).await {
+        Ok(key) => key,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    if let AuditCommand::Key = command {
+        println!("{}", key.verifier_key());
+        print!("{}", key.pem());
+        return ExitCode::SUCCESS;
+    }
+    let checked = async {
+        audit_log::sequence(&services.db).await?;
+        audit_log::verify(&services.db, &origin, &key.public_key(), since.as_deref()).await
+    };
+    match checked.await {
+        Ok(Finding::Consistent {
+            events,
+            checkpoints,
+        }) => {
+            println!("the audit log is consistent: {events} event(s), {checkpoints} checkpoint(s)");
+            ExitCode::SUCCESS
+        }
+        Ok(Finding::EventDoesNotFit { index, id, why }) => {
+            let id = id.map_or_else(String::new, |id| format!(" (audit event id {id})"));
+            eprintln!("event {index} of the log{id} does not fit: {why}");
+            ExitCode::FAILURE
+        }
+        Ok(Finding::CheckpointDoesNotFit { size, why }) => {
+            eprintln!("the checkpoint of {size} event(s) does not fit: {why}");
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
     }
 }
 
@@ -346,7 +426,7 @@ async fn sweep_once(settings: Settings) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     println!(
-        "expired {} request(s), returned {} interrupted issuing(s) to review, erased {} code(s), handed {} nameserver change(s) to the registry, unlinked {} file(s), removed {} orphaned file(s), erased personal data of {} request(s), purged {} stale row(s)",
+        "expired {} request(s), returned {} interrupted issuing(s) to review, erased {} code(s), handed {} nameserver change(s) to the registry, unlinked {} file(s), removed {} orphaned file(s), erased personal data of {} request(s), purged {} stale row(s), signed an audit checkpoint of {} event(s)",
         report.requests_expired,
         report.issuing_abandoned,
         report.codes_erased,
@@ -355,6 +435,7 @@ async fn sweep_once(settings: Settings) -> ExitCode {
         report.orphans_removed,
         report.personal_data_erased,
         report.stale_rows_purged,
+        report.checkpoint_signed,
     );
     if report.failed.is_empty() {
         ExitCode::SUCCESS

@@ -93,6 +93,8 @@ pub struct Settings {
     pub objection_hours: i64,
     /// Whether reviewers must sign in and step up with a passkey.
     pub staff_passkeys: PasskeyPolicy,
+    /// How often the sweeper signs a checkpoint of the audit log, when it has grown.
+    pub checkpoint_every: chrono::Duration,
     /// Host names (with an optional port) the service answers to besides loopback and the
     /// public URL's host.
     pub allowed_hosts: Vec<String>,
@@ -186,6 +188,7 @@ impl Settings {
             send_mail_in_background: true,
             objection_hours: 0,
             staff_passkeys: PasskeyPolicy::Optional,
+            checkpoint_every: chrono::Duration::minutes(60),
             allowed_hosts: Vec::new(),
             submissions_per_hour: 10,
             submissions_per_domain_per_day: 5,
@@ -319,6 +322,13 @@ impl Settings {
                 crate::i18n::Lang::from_code(code.trim()).ok_or_else(|| {
                     invalid("TRANSFER_DESK_DEFAULT_LANGUAGE must be en, fr, de or it")
                 })?;
+        }
+        let minutes = |name: &str| {
+            let positive: fn(&i64) -> bool = |m| *m > 0;
+            number(name, var(name), positive, "a positive number of minutes")
+        };
+        if let Some(m) = minutes("TRANSFER_DESK_CHECKPOINT_MINUTES")? {
+            settings.checkpoint_every = chrono::Duration::minutes(m);
         }
         if let Some(policy) = var("TRANSFER_DESK_STAFF_PASSKEYS") {
             settings.staff_passkeys = match policy.trim() {

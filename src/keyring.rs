@@ -321,12 +321,43 @@ pub async fn rotate(
         }
         batches += 1;
     }
+    reseal_log_keys(db, ring, current).await?;
     Ok(RotationReport {
         version: current,
         created,
         rewrapped,
         remaining: left_behind(db, current).await?,
     })
+}
+
+/// Seals the audit log's signing keys under the current version too, so that retiring an
+/// older version never takes the log's key with it.
+async fn reseal_log_keys(
+    db: &DatabaseConnection,
+    ring: &KeyRing,
+    current: u32,
+) -> Result<(), RotateError> {
+    for stored in entities::log_key::Entity::find().all(db).await? {
+        if stored.sealed_private.starts_with(&current.to_be_bytes()) {
+            continue;
+        }
+        let context = crate::audit_log::KEY_CONTEXT;
+        let private = ring
+            .open_secret(context, &stored.sealed_private)
+            .map_err(RotateError::Crypto)?;
+        let resealed = ring
+            .seal_secret(context, &private)
+            .map_err(RotateError::Crypto)?;
+        entities::log_key::Entity::update_many()
+            .col_expr(
+                entities::log_key::Column::SealedPrivate,
+                sea_orm::sea_query::Expr::value(resealed),
+            )
+            .filter(entities::log_key::Column::Name.eq(stored.name))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Each version held, with the live document keys wrapped under it.

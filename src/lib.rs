@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod assets;
 pub mod audit;
+pub mod audit_log;
 pub mod backup;
 pub mod cli;
 pub mod codes;

@@ -11,6 +11,11 @@ pub struct Model {
     pub action: String,
     pub request_id: Option<Uuid>,
     pub detail: Option<String>,
+    /// The event's place in the Merkle log, once sequenced, and its leaf hash then.
+    pub leaf_index: Option<i64>,
+    pub leaf_hash: Option<Vec<u8>>,
+    /// The log commits to the detail as SHA-256(salt ‖ detail), never to the text itself.
+    pub detail_salt: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

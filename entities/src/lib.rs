@@ -1,6 +1,7 @@
 //! SeaORM entities of Transfer Desk: one module per table, no logic.
 
 pub mod approval;
+pub mod audit_checkpoint;
 pub mod audit_event;
 pub mod decision;
 pub mod deletion;
@@ -9,6 +10,7 @@ pub mod document_blob;
 pub mod domain;
 pub mod enums;
 pub mod incident_notice;
+pub mod log_key;
 pub mod login_throttle;
 pub mod outbox_mail;
 pub mod passkey;

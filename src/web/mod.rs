@@ -10,6 +10,7 @@ mod guards;
 mod holder;
 mod hosts;
 mod language;
+mod log;
 mod notices;
 mod objection;
 mod ops;
@@ -76,6 +77,7 @@ pub fn mount(rocket: Rocket<Build>, assets: &crate::assets::Unpacked) -> Rocket<
         .mount("/", in_request_spans(objection::routes()))
         .mount("/", in_request_spans(rocket::routes![hosts::misdirected]))
         .mount("/", in_request_spans(ops::routes()))
+        .mount("/", in_request_spans(log::routes()))
         .mount("/", in_request_spans(notices::public_routes()))
         .mount("/review", in_request_spans(notices::staff_routes()))
         .mount("/api/v1", in_request_spans(api::routes()))

@@ -37,6 +37,8 @@ pub struct SweepReport {
     pub personal_data_erased: usize,
     /// Ended sessions and old attempt counters removed.
     pub stale_rows_purged: usize,
+    /// The size of the audit log's checkpoint signed in this pass (0: none was due).
+    pub checkpoint_signed: usize,
     /// Stages that failed (each is logged); the others ran.
     pub failed: Vec<&'static str>,
     /// Another instance was sweeping the same database, so this pass did nothing.
@@ -135,8 +137,28 @@ async fn sweep_stages(services: &Services, now: DateTime<Utc>) -> SweepReport {
         "sessions and counters",
         purge_stale_rows(services, now).await,
     );
+    // Last, so that it covers what the other stages recorded.
+    report.checkpoint_signed = stage("audit checkpoint", sign_checkpoint(services, now).await);
     report.failed = failed;
     report
+}
+
+async fn sign_checkpoint(services: &Services, now: DateTime<Utc>) -> Result<usize, DbErr> {
+    let origin = crate::audit_log::origin(services.settings.public_url.as_deref());
+    let every = services.settings.checkpoint_every;
+    match crate::audit_log::checkpoint_if_due(
+        &services.db,
+        &services.master_key,
+        &origin,
+        every,
+        now,
+    )
+    .await
+    {
+        Ok(size) => Ok(size.unwrap_or_default() as usize),
+        Err(crate::audit_log::LogError::Database(error)) => Err(error),
+        Err(other) => Err(DbErr::Custom(other.to_string())),
+    }
 }
 
 /// Removes files in the store that no live document refers to (a crash between writing and

@@ -273,3 +273,37 @@ async fn a_sweep_leaves_the_work_to_an_instance_already_sweeping() {
     assert!(!report.left_to_another_instance);
     assert!(report.failed.is_empty(), "{report:?}");
 }
+
+/// Both instances record events and sequence them into the audit log at the same time: the
+/// log keeps one order, every event one place, and it verifies on either.
+#[tokio::test]
+async fn two_instances_appending_at_once_keep_one_audit_log() {
+    let shared = Shared::new(None).await;
+    let one = shared.instance().await;
+    let two = shared.instance().await;
+    std::thread::scope(|scope| {
+        for (server, prefix) in [(&one, "one"), (&two, "two")] {
+            scope.spawn(move || {
+                for n in 0..4 {
+                    server.add_reviewer(&format!("{prefix}-{n}"), PASSWORD, false);
+                    let (code, said) = server.run_for_status(&["audit", "verify"]);
+                    assert_eq!(code, Some(0), "{said}");
+                }
+            });
+        }
+    });
+    one.run(&["sweep"], "");
+    let (code, said) = two.run_for_status(&["audit", "verify"]);
+    assert_eq!(code, Some(0), "{said}");
+    let db = Database::connect(&shared.database_url).await.unwrap();
+    let mut places: Vec<i64> = audit_event::Entity::find()
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|event| event.leaf_index.expect("every event has its place"))
+        .collect();
+    places.sort_unstable();
+    assert_eq!(places, (0..places.len() as i64).collect::<Vec<_>>());
+    assert!(places.len() >= 8);
+}

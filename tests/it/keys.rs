@@ -40,6 +40,9 @@ async fn an_interrupted_rotation_finishes_on_a_rerun_and_documents_open_througho
     let cli_ring =
         transfer_desk::services::key_ring(prepared.master_key, &prepared.master_key_source)
             .unwrap();
+    // The audit log's signing key, sealed under version 1 for now.
+    let log_key = |ring| transfer_desk::audit_log::signing_key(app.db(), ring, "test/log");
+    let public_key = log_key(&cli_ring).await.unwrap().public_key();
 
     let first = keyring::rotate(app.db(), &cli_ring, 1, Some(1))
         .await
@@ -88,4 +91,9 @@ async fn an_interrupted_rotation_finishes_on_a_rerun_and_documents_open_througho
         Err(RotateError::CannotRetire(2))
     ));
     every_document_opens(&app).await;
+    assert_eq!(
+        log_key(&cli_ring).await.unwrap().public_key(),
+        public_key,
+        "the log's key outlives the version it was first sealed under"
+    );
 }

@@ -5,6 +5,7 @@
 mod common;
 
 mod accounts;
+mod audit_log;
 mod browser;
 mod cli;
 mod decisions;

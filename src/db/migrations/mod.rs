@@ -10,6 +10,7 @@ mod m0005_document_blobs_queue_indexes;
 mod m0006_side_doors;
 mod m0007_tracking_welcome;
 mod m0008_passkeys;
+mod m0009_audit_log;
 
 pub struct Migrator;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_side_doors::Migration),
             Box::new(m0007_tracking_welcome::Migration),
             Box::new(m0008_passkeys::Migration),
+            Box::new(m0009_audit_log::Migration),
         ]
     }
 }

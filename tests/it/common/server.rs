@@ -161,6 +161,22 @@ impl Server {
         }
     }
 
+    /// Runs a command of the same binary against the same data; its exit code and output,
+    /// whatever they are.
+    pub fn run_for_status(&self, args: &[&str]) -> (Option<i32>, String) {
+        let output = command(&self.binary, &self.workdir, &self.env)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.code(), text)
+    }
+
     /// Runs a command of the same binary against the same data, feeding `stdin`.
     pub fn run(&self, args: &[&str], stdin: &str) -> String {
         let mut child = command(&self.binary, &self.workdir, &self.env)

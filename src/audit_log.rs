@@ -1,0 +1,607 @@
+//! The audit trail as a Merkle log (RFC 6962), as Certificate Transparency keeps one: each
+//! event, in a canonical encoding, is a leaf (SHA-256(0x00 ‖ encoding)); nodes are
+//! SHA-256(0x01 ‖ left ‖ right). The sweeper sequences new events (one writer at a time) and
+//! signs checkpoints (C2SP `tlog-checkpoint` in a `signed-note`, Ed25519), so that a copy of a
+//! checkpoint kept elsewhere proves later that no earlier event was edited, removed or
+//! reordered. `verify` recomputes everything from the stored events.
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use entities::{audit_checkpoint, audit_event, log_key};
+use ring::signature::{Ed25519KeyPair, KeyPair, UnparsedPublicKey, ED25519};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, Statement,
+    TransactionTrait,
+};
+
+use crate::crypto::{sha256, CryptoError};
+use crate::keyring::KeyRing;
+
+/// The first line of every event's encoding; a new encoding gets a new version.
+pub const ENCODING: &str = "transfer-desk-audit-event/v1";
+/// Events sequenced per transaction.
+const BATCH: u64 = 500;
+/// The PostgreSQL advisory lock that makes one instance at a time the log's writer
+/// ("TDLOG1" read as a number).
+const SEQUENCER_LOCK: i64 = 0x5444_4c4f_4731;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("database error: {0}")]
+    Database(#[from] DbErr),
+    #[error("the log's signing key cannot be made or opened: {0}")]
+    Key(#[from] CryptoError),
+    #[error("the log's signing key is unreadable")]
+    KeyUnreadable,
+}
+
+/// The event as the log commits to it: its index, time, actor, action and request, and for
+/// its detail only SHA-256(salt ‖ detail), so that no personal data is in the log itself.
+pub fn canonical(event: &audit_event::Model, index: u64) -> Vec<u8> {
+    let detail = match (&event.detail, &event.detail_salt) {
+        (Some(detail), Some(salt)) => {
+            let mut salted = salt.clone();
+            salted.extend_from_slice(detail.as_bytes());
+            crate::crypto::hex(&sha256(&salted))
+        }
+        (Some(detail), None) => crate::crypto::hex(&sha256(detail.as_bytes())),
+        (None, _) => "-".to_owned(),
+    };
+    let request = event
+        .request_id
+        .map_or_else(|| "-".to_owned(), |id| id.hyphenated().to_string());
+    format!(
+        "{ENCODING}\nindex {index}\nat {}\nactor {}\naction {}\nrequest {request}\ndetail {detail}\n",
+        event.at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        event.actor.replace('\n', " "),
+        event.action,
+    )
+    .into_bytes()
+}
+
+pub fn leaf_hash(encoded: &[u8]) -> [u8; 32] {
+    let mut prefixed = Vec::with_capacity(encoded.len() + 1);
+    prefixed.push(0);
+    prefixed.extend_from_slice(encoded);
+    sha256(&prefixed)
+}
+
+fn node_hash(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
+    let mut both = [0u8; 65];
+    both[0] = 1;
+    both[1..33].copy_from_slice(left);
+    both[33..].copy_from_slice(right);
+    sha256(&both)
+}
+
+/// The Merkle tree hash of the leaves (RFC 6962 §2.1): the tree splits at the largest power
+/// of two below its size.
+pub fn root(leaves: &[[u8; 32]]) -> [u8; 32] {
+    match leaves.len() {
+        0 => sha256(b""),
+        1 => leaves[0],
+        n => {
+            // The largest power of two below n: the highest bit of n - 1.
+            let split = 1 << (usize::BITS - 1 - (n - 1).leading_zeros());
+            node_hash(&root(&leaves[..split]), &root(&leaves[split..]))
+        }
+    }
+}
+
+/// Gives the events not yet in the log their places, in the order they were recorded; one
+/// instance at a time (a PostgreSQL advisory lock; SQLite has one writer anyway). Returns
+/// the log's size.
+pub async fn sequence(db: &DatabaseConnection) -> Result<u64, DbErr> {
+    loop {
+        let txn = db.begin().await?;
+        if txn.get_database_backend() == DbBackend::Postgres {
+            txn.execute_raw(Statement::from_string(
+                DbBackend::Postgres,
+                format!("SELECT pg_advisory_xact_lock({SEQUENCER_LOCK})"),
+            ))
+            .await?;
+        } else {
+            // SQLite's write lock first (a write that changes nothing takes it, waiting for
+            // another process's): the reads below then see that writer's work.
+            txn.execute_unprepared("UPDATE audit_events SET leaf_index = leaf_index WHERE 1 = 0")
+                .await?;
+        }
+        let last = audit_event::Entity::find()
+            .filter(audit_event::Column::LeafIndex.is_not_null())
+            .order_by_desc(audit_event::Column::LeafIndex)
+            .one(&txn)
+            .await?;
+        let mut next = last.and_then(|e| e.leaf_index).map_or(0, |i| i as u64 + 1);
+        let waiting = audit_event::Entity::find()
+            .filter(audit_event::Column::LeafIndex.is_null())
+            .order_by_asc(audit_event::Column::Id)
+            .paginate(&txn, BATCH)
+            .fetch_page(0)
+            .await?;
+        let done = (waiting.len() as u64) < BATCH;
+        for event in waiting {
+            let leaf = leaf_hash(&canonical(&event, next));
+            let mut active = event.into_active_model();
+            active.leaf_index = Set(Some(next as i64));
+            active.leaf_hash = Set(Some(leaf.to_vec()));
+            active.update(&txn).await?;
+            next += 1;
+        }
+        txn.commit().await?;
+        if done {
+            return Ok(next);
+        }
+    }
+}
+
+/// The log's events in order.
+async fn sequenced(db: &impl ConnectionTrait) -> Result<Vec<audit_event::Model>, DbErr> {
+    audit_event::Entity::find()
+        .filter(audit_event::Column::LeafIndex.is_not_null())
+        .order_by_asc(audit_event::Column::LeafIndex)
+        .all(db)
+        .await
+}
+
+/// The log's name, which checkpoints and the key carry: the public host's, or `localhost`.
+pub fn origin(public_url: Option<&str>) -> String {
+    let host = public_url
+        .and_then(|url| url.split("://").nth(1))
+        .and_then(|rest| rest.split(['/', ':']).next())
+        .filter(|host| !host.is_empty())
+        .unwrap_or("localhost");
+    format!("{host}/transfer-desk/audit")
+}
+
+/// The log's Ed25519 key.
+pub struct LogKey {
+    pub name: String,
+    pair: Ed25519KeyPair,
+}
+
+impl LogKey {
+    pub fn public_key(&self) -> [u8; 32] {
+        let mut key = [0; 32];
+        key.copy_from_slice(self.pair.public_key().as_ref());
+        key
+    }
+
+    /// The key as signed-note verifiers write it: `name+keyid+base64(0x01 ‖ key)`.
+    pub fn verifier_key(&self) -> String {
+        verifier_key(&self.name, &self.public_key())
+    }
+
+    /// The public key as PEM (SubjectPublicKeyInfo), for `openssl`.
+    pub fn pem(&self) -> String {
+        let mut der = vec![
+            0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+        ];
+        der.extend_from_slice(&self.public_key());
+        format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            BASE64.encode(der)
+        )
+    }
+}
+
+/// The signed-note key id: the first four bytes of SHA-256(name ‖ "\n" ‖ 0x01 ‖ key).
+fn key_id(name: &str, public_key: &[u8; 32]) -> [u8; 4] {
+    let mut input = name.as_bytes().to_vec();
+    input.push(b'\n');
+    input.push(1);
+    input.extend_from_slice(public_key);
+    let hash = sha256(&input);
+    [hash[0], hash[1], hash[2], hash[3]]
+}
+
+pub fn verifier_key(name: &str, public_key: &[u8; 32]) -> String {
+    let mut typed = vec![1];
+    typed.extend_from_slice(public_key);
+    format!(
+        "{name}+{}+{}",
+        crate::crypto::hex(&key_id(name, public_key)),
+        BASE64.encode(typed)
+    )
+}
+
+/// What the sealed signing key is bound to.
+pub const KEY_CONTEXT: &[u8] = b"transfer-desk audit log signing key v1";
+
+/// The log's signing key, made on first use and kept sealed under the master key.
+pub async fn signing_key(
+    db: &impl ConnectionTrait,
+    keys: &KeyRing,
+    name: &str,
+) -> Result<LogKey, LogError> {
+    if let Some(stored) = log_key::Entity::find_by_id(name.to_owned()).one(db).await? {
+        let pkcs8 = keys.open_secret(KEY_CONTEXT, &stored.sealed_private)?;
+        let pair = Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|_| LogError::KeyUnreadable)?;
+        return Ok(LogKey {
+            name: name.to_owned(),
+            pair,
+        });
+    }
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| LogError::KeyUnreadable)?;
+    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(|_| LogError::KeyUnreadable)?;
+    let row = log_key::ActiveModel {
+        name: Set(name.to_owned()),
+        public_key: Set(pair.public_key().as_ref().to_vec()),
+        sealed_private: Set(keys.seal_secret(KEY_CONTEXT, pkcs8.as_ref())?),
+        created_at: Set(Utc::now()),
+    };
+    if row.insert(db).await.is_err() {
+        // Another instance made it first: theirs is the log's key.
+        return Box::pin(signing_key(db, keys, name)).await;
+    }
+    Ok(LogKey {
+        name: name.to_owned(),
+        pair,
+    })
+}
+
+/// A checkpoint: the log's name, size and root hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub origin: String,
+    pub size: u64,
+    pub root: [u8; 32],
+}
+
+impl Checkpoint {
+    /// The note's text (C2SP tlog-checkpoint), which the signature covers.
+    pub fn body(&self) -> String {
+        format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            BASE64.encode(self.root)
+        )
+    }
+
+    /// The signed note: the body, a blank line, and the signature line.
+    pub fn sign(&self, key: &LogKey) -> String {
+        let body = self.body();
+        let signature = key.pair.sign(body.as_bytes());
+        let mut signed = key_id(&key.name, &key.public_key()).to_vec();
+        signed.extend_from_slice(signature.as_ref());
+        format!("{body}\n\u{2014} {} {}\n", key.name, BASE64.encode(signed))
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum NoteError {
+    #[error("not a checkpoint note")]
+    Malformed,
+    #[error("no signature by the log's key {0}")]
+    NotSigned(String),
+}
+
+/// Reads a signed checkpoint, accepting it only with a valid signature by `name`'s `key`.
+pub fn open_note(note: &str, name: &str, key: &[u8; 32]) -> Result<Checkpoint, NoteError> {
+    let (body, signatures) = note.split_once("\n\n").ok_or(NoteError::Malformed)?;
+    let body = format!("{body}\n");
+    let mut lines = body.lines();
+    let (Some(origin), Some(size), Some(root)) = (lines.next(), lines.next(), lines.next()) else {
+        return Err(NoteError::Malformed);
+    };
+    let size = size.parse().map_err(|_| NoteError::Malformed)?;
+    let root: [u8; 32] = BASE64
+        .decode(root)
+        .ok()
+        .and_then(|r| r.try_into().ok())
+        .ok_or(NoteError::Malformed)?;
+    let id = key_id(name, key);
+    let signed = signatures.lines().any(|line| {
+        let Some(rest) = line.strip_prefix("\u{2014} ") else {
+            return false;
+        };
+        let Some((signer, signature)) = rest.split_once(' ') else {
+            return false;
+        };
+        let Ok(signature) = BASE64.decode(signature) else {
+            return false;
+        };
+        signer == name
+            && signature.len() == 68
+            && signature[..4] == id
+            && UnparsedPublicKey::new(&ED25519, key)
+                .verify(body.as_bytes(), &signature[4..])
+                .is_ok()
+    });
+    if !signed {
+        return Err(NoteError::NotSigned(name.to_owned()));
+    }
+    Ok(Checkpoint {
+        origin: origin.to_owned(),
+        size,
+        root,
+    })
+}
+
+/// Sequences new events and, when the log has grown and the last checkpoint is older than
+/// `every`, signs a new one. Returns the new checkpoint's size.
+pub async fn checkpoint_if_due(
+    db: &DatabaseConnection,
+    keys: &KeyRing,
+    origin: &str,
+    every: Duration,
+    now: DateTime<Utc>,
+) -> Result<Option<u64>, LogError> {
+    let size = sequence(db).await?;
+    let last = latest_checkpoint(db).await?;
+    let grown = last.as_ref().map_or(size > 0, |l| (l.size as u64) < size);
+    let due = last.as_ref().is_none_or(|l| now - l.created_at >= every);
+    if !grown || !due {
+        return Ok(None);
+    }
+    let events = sequenced(db).await?;
+    let leaves: Vec<[u8; 32]> = events
+        .iter()
+        .take(size as usize)
+        .map(|e| leaf_hash(&canonical(e, e.leaf_index.unwrap_or_default() as u64)))
+        .collect();
+    let checkpoint = Checkpoint {
+        origin: origin.to_owned(),
+        size: leaves.len() as u64,
+        root: root(&leaves),
+    };
+    let key = signing_key(db, keys, origin).await?;
+    audit_checkpoint::ActiveModel {
+        size: Set(checkpoint.size as i64),
+        root: Set(checkpoint.root.to_vec()),
+        note: Set(checkpoint.sign(&key)),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(Some(checkpoint.size))
+}
+
+pub async fn latest_checkpoint(
+    db: &impl ConnectionTrait,
+) -> Result<Option<audit_checkpoint::Model>, DbErr> {
+    audit_checkpoint::Entity::find()
+        .order_by_desc(audit_checkpoint::Column::Size)
+        .one(db)
+        .await
+}
+
+/// What `verify` found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Finding {
+    /// Every event fits every checkpoint (and the one given).
+    Consistent { events: u64, checkpoints: u64 },
+    /// The first event that does not fit: its place in the log, and why.
+    EventDoesNotFit {
+        index: u64,
+        id: Option<i64>,
+        why: &'static str,
+    },
+    /// A checkpoint whose root the events no longer give, or whose signature is not the log's.
+    CheckpointDoesNotFit { size: u64, why: String },
+}
+
+/// Recomputes the log from the stored events and checks it against every stored checkpoint,
+/// and against `since` (an older checkpoint kept elsewhere), signed by `key`.
+pub async fn verify(
+    db: &impl ConnectionTrait,
+    origin: &str,
+    key: &[u8; 32],
+    since: Option<&str>,
+) -> Result<Finding, DbErr> {
+    let events = sequenced(db).await?;
+    let mut leaves = Vec::with_capacity(events.len());
+    for (position, event) in events.iter().enumerate() {
+        let index = event.leaf_index.unwrap_or_default() as u64;
+        if index != position as u64 {
+            return Ok(Finding::EventDoesNotFit {
+                index: position as u64,
+                id: None,
+                why: "missing from the log (deleted, or its place changed)",
+            });
+        }
+        let leaf = leaf_hash(&canonical(event, index));
+        if event.leaf_hash.as_deref() != Some(leaf.as_slice()) {
+            return Ok(Finding::EventDoesNotFit {
+                index,
+                id: Some(event.id),
+                why: "changed since it entered the log",
+            });
+        }
+        leaves.push(leaf);
+    }
+    let mut notes: Vec<(u64, String)> = audit_checkpoint::Entity::find()
+        .order_by_asc(audit_checkpoint::Column::Size)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.size as u64, c.note))
+        .collect();
+    let stored = notes.len() as u64;
+    if let Some(given) = since {
+        notes.insert(0, (0, given.to_owned()));
+    }
+    for (stored_size, note) in notes {
+        let checkpoint = match open_note(&note, origin, key) {
+            Ok(checkpoint) => checkpoint,
+            Err(error) => {
+                return Ok(Finding::CheckpointDoesNotFit {
+                    size: stored_size,
+                    why: error.to_string(),
+                })
+            }
+        };
+        let size = checkpoint.size as usize;
+        if size > leaves.len() {
+            return Ok(Finding::CheckpointDoesNotFit {
+                size: checkpoint.size,
+                why: format!("the log has only {} events", leaves.len()),
+            });
+        }
+        if root(&leaves[..size]) != checkpoint.root {
+            return Ok(Finding::CheckpointDoesNotFit {
+                size: checkpoint.size,
+                why: format!(
+                    "the first {size} events no longer give its root: one of them was changed, removed or moved"
+                ),
+            });
+        }
+    }
+    Ok(Finding::Consistent {
+        events: leaves.len() as u64,
+        checkpoints: stored,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(bytes: &[u8]) -> String {
+        crate::crypto::hex(bytes)
+    }
+
+    /// The leaves of RFC 6962's test tree (from its reference implementation's tests).
+    fn rfc_leaves() -> Vec<[u8; 32]> {
+        let inputs: [&[u8]; 8] = [
+            b"",
+            b"\x00",
+            b"\x10",
+            b"\x20\x21",
+            b"\x30\x31",
+            b"\x40\x41\x42\x43",
+            b"\x50\x51\x52\x53\x54\x55\x56\x57",
+            b"\x60\x61\x62\x63\x64\x65\x66\x67\x68\x69\x6a\x6b\x6c\x6d\x6e\x6f",
+        ];
+        inputs.iter().map(|input| leaf_hash(input)).collect()
+    }
+
+    #[test]
+    fn roots_match_the_rfc_6962_test_vectors() {
+        let leaves = rfc_leaves();
+        let expected = [
+            "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+            "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+            "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+            "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+            "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+            "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+            "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+        ];
+        for (size, root_hex) in expected.iter().enumerate() {
+            assert_eq!(
+                hex(&root(&leaves[..size + 1])),
+                *root_hex,
+                "size {}",
+                size + 1
+            );
+        }
+        assert_eq!(
+            hex(&root(&[])),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn roots_agree_with_ct_merkle() {
+        use ct_merkle::mem_backed_tree::MemoryBackedTree;
+        let inputs: Vec<Vec<u8>> = (0u32..37)
+            .map(|i| i.to_be_bytes().repeat(i as usize % 5))
+            .collect();
+        let mut tree = MemoryBackedTree::<sha2::Sha256, Vec<u8>>::new();
+        for (n, input) in inputs.iter().enumerate() {
+            tree.push(input.clone());
+            let leaves: Vec<[u8; 32]> = inputs[..=n].iter().map(|i| leaf_hash(i)).collect();
+            assert_eq!(
+                root(&leaves).as_slice(),
+                tree.root().as_bytes().as_slice(),
+                "size {}",
+                n + 1
+            );
+        }
+    }
+
+    /// The encoding is a contract with every checkpoint ever kept: this pins it.
+    #[test]
+    fn a_known_event_has_a_known_leaf_hash() {
+        let event = audit_event::Model {
+            id: 7,
+            at: DateTime::parse_from_rfc3339("2026-11-30T18:00:00.123456Z")
+                .unwrap()
+                .with_timezone(&Utc),
+            actor: "alice".into(),
+            action: "approval".into(),
+            request_id: Some(uuid::Uuid::from_u128(0x1234)),
+            detail: Some("1 of 1".into()),
+            leaf_index: None,
+            leaf_hash: None,
+            detail_salt: Some(vec![0xab; 16]),
+        };
+        let encoded = canonical(&event, 41);
+        assert_eq!(
+            String::from_utf8(encoded.clone()).unwrap(),
+            "transfer-desk-audit-event/v1\nindex 41\nat 2026-11-30T18:00:00.123456Z\nactor alice\n\
+             action approval\nrequest 00000000-0000-0000-0000-000000001234\n\
+             detail 38e82290239ec07b731817a2bf6f4bca5f25edb6afbe0e2304d414e49104e335\n"
+        );
+        assert_eq!(
+            hex(&leaf_hash(&encoded)),
+            "763d40b36838c7fd202441d28f01127f07dbd8f88c7d9e7f481820e8c88e4b09"
+        );
+    }
+
+    #[test]
+    fn a_checkpoint_we_sign_opens_with_our_key_only() {
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        let key = LogKey {
+            name: "desk.example/transfer-desk/audit".into(),
+            pair: Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap(),
+        };
+        let checkpoint = Checkpoint {
+            origin: key.name.clone(),
+            size: 3,
+            root: [7; 32],
+        };
+        let note = checkpoint.sign(&key);
+        assert_eq!(
+            open_note(&note, &key.name, &key.public_key()),
+            Ok(checkpoint.clone())
+        );
+        let other = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        let other = Ed25519KeyPair::from_pkcs8(other.as_ref()).unwrap();
+        let mut other_key = [0; 32];
+        other_key.copy_from_slice(other.public_key().as_ref());
+        assert!(open_note(&note, &key.name, &other_key).is_err());
+        let forged = note.replace("\n3\n", "\n4\n");
+        assert!(open_note(&forged, &key.name, &key.public_key()).is_err());
+    }
+
+    /// An independent implementation of C2SP signed-note accepts our checkpoints.
+    #[test]
+    fn signed_note_reads_our_checkpoints() {
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        let key = LogKey {
+            name: "desk.example/transfer-desk/audit".into(),
+            pair: Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap(),
+        };
+        let note = Checkpoint {
+            origin: key.name.clone(),
+            size: 12,
+            root: [9; 32],
+        }
+        .sign(&key);
+        let verifier = signed_note::StandardVerifier::new(&key.verifier_key()).unwrap();
+        let parsed = signed_note::Note::from_bytes(note.as_bytes()).unwrap();
+        let (verified, unverified) = parsed
+            .verify(&signed_note::VerifierList::new(vec![Box::new(verifier)]))
+            .unwrap();
+        assert_eq!(verified.len(), 1);
+        assert!(unverified.is_empty());
+    }
+}

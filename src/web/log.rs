@@ -1,0 +1,43 @@
+//! What the audit log shows the world, so that its checkpoints can be kept elsewhere and
+//! checked: the latest signed checkpoint and the log's public key.
+
+use rocket::http::ContentType;
+use rocket::{get, routes, Route, State};
+
+use super::error::Error;
+use crate::audit_log;
+use crate::services::Services;
+
+pub fn routes() -> Vec<Route> {
+    routes![checkpoint, log_key, log_key_pem]
+}
+
+#[get("/.well-known/transfer-desk/checkpoint")]
+async fn checkpoint(services: &State<Services>) -> Result<(ContentType, String), Error> {
+    let latest = audit_log::latest_checkpoint(&services.db)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok((ContentType::Plain, latest.note))
+}
+
+async fn key(services: &Services) -> Result<audit_log::LogKey, Error> {
+    let origin = audit_log::origin(services.settings.public_url.as_deref());
+    audit_log::signing_key(&services.db, &services.master_key, &origin)
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// The key as signed-note verifiers take it (`name+keyid+base64`).
+#[get("/.well-known/transfer-desk/log-key")]
+async fn log_key(services: &State<Services>) -> Result<(ContentType, String), Error> {
+    Ok((
+        ContentType::Plain,
+        format!("{}\n", key(services).await?.verifier_key()),
+    ))
+}
+
+/// The key as PEM, for `openssl pkeyutl -verify`.
+#[get("/.well-known/transfer-desk/log-key.pem")]
+async fn log_key_pem(services: &State<Services>) -> Result<(ContentType, String), Error> {
+    Ok((ContentType::Plain, key(services).await?.pem()))
+}
