@@ -99,6 +99,8 @@ pub enum Mail {
         short_id: String,
         review_url: String,
     },
+    /// To the staff address: the audit log's new signed checkpoint, to keep as a witness.
+    StaffCheckpoint { size: usize, note: String },
 }
 
 /// A mail ready for the outbox: its text, and the secret link apart with the number of the
@@ -298,6 +300,15 @@ impl Mail {
                         ],
                     ),
                     vec![t("mail-staff-body", &[]).into(), review_url.into()],
+                    None,
+                ),
+                Mail::StaffCheckpoint { size, note } => (
+                    "staff_checkpoint",
+                    t("mail-checkpoint-subject", &[("size", size.into())]),
+                    vec![
+                        t("mail-checkpoint-body", &[]).into(),
+                        note.trim_end().to_owned().into(),
+                    ],
                     None,
                 ),
             };

@@ -146,7 +146,7 @@ async fn sweep_stages(services: &Services, now: DateTime<Utc>) -> SweepReport {
 async fn sign_checkpoint(services: &Services, now: DateTime<Utc>) -> Result<usize, DbErr> {
     let origin = crate::audit_log::origin(services.settings.public_url.as_deref());
     let every = services.settings.checkpoint_every;
-    match crate::audit_log::checkpoint_if_due(
+    let signed = match crate::audit_log::checkpoint_if_due(
         &services.db,
         &services.master_key,
         &origin,
@@ -155,10 +155,35 @@ async fn sign_checkpoint(services: &Services, now: DateTime<Utc>) -> Result<usiz
     )
     .await
     {
-        Ok(size) => Ok(size.unwrap_or_default() as usize),
-        Err(crate::audit_log::LogError::Database(error)) => Err(error),
-        Err(other) => Err(DbErr::Custom(other.to_string())),
+        Ok(Some(size)) => size as usize,
+        Ok(None) => return Ok(0),
+        Err(crate::audit_log::LogError::Database(error)) => return Err(error),
+        Err(other) => return Err(DbErr::Custom(other.to_string())),
+    };
+    // A checkpoint protects only once it has left the operator's hands: the staff address
+    // (a mail archive) keeps each one as a witness.
+    if let (Some(staff), Some(latest)) = (
+        &services.settings.staff_mail,
+        crate::audit_log::latest_checkpoint(&services.db).await?,
+    ) {
+        let mail = crate::mail::Mail::StaffCheckpoint {
+            size: signed,
+            note: latest.note,
+        };
+        crate::mail::enqueue(
+            &services.db,
+            &services.master_key,
+            services.settings.smtp_url.is_some(),
+            None,
+            staff,
+            crate::i18n::Lang::En,
+            mail,
+            now,
+        )
+        .await?;
+        services.mail_wake.notify_one();
     }
+    Ok(signed)
 }
 
 /// Removes files in the store that no live document refers to (a crash between writing and

@@ -164,3 +164,106 @@ async fn a_checkpoint_kept_elsewhere_fits_and_a_forged_one_is_refused() {
     assert_eq!(code, Some(1), "{said}");
     assert!(said.contains("no signature by the log's key"), "{said}");
 }
+
+/// An admin downloads an event's inclusion proof; anyone with the log's key checks it
+/// against the signed checkpoint.
+#[rocket::async_test]
+async fn an_events_inclusion_proof_verifies_against_the_signed_checkpoint() {
+    let server = Server::start(&[]).await;
+    server.add_reviewer("root", PASSWORD, true);
+    for name in ["alice", "bob", "carol", "dave"] {
+        server.add_reviewer(name, PASSWORD, false);
+    }
+    server.run(&["sweep"], "");
+    let mut admin = crate::common::server::WebClient::default();
+    admin.sign_in(&server, "root", PASSWORD);
+    let (status, page) = admin.get(&server, "/review/audit");
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("The log&#x27;s latest checkpoint")
+            || page.contains("The log's latest checkpoint"),
+        "{page}"
+    );
+    assert!(page.contains("/review/audit/2/proof"), "{page}");
+
+    let (status, proof) = admin.get(&server, "/review/audit/2/proof");
+    assert_eq!(status, 200, "{proof}");
+    let field = |name: &str| -> Vec<String> {
+        proof
+            .lines()
+            .filter_map(|line| line.strip_prefix(&format!("{name} ")))
+            .map(str::to_owned)
+            .collect()
+    };
+    use base64::Engine;
+    let b64 = |text: &str| -> [u8; 32] {
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .unwrap()
+            .try_into()
+            .unwrap()
+    };
+    let leaf = b64(&field("leaf")[0]);
+    let size: u64 = field("size")[0].parse().unwrap();
+    let path: Vec<[u8; 32]> = field("proof").iter().map(|p| b64(p)).collect();
+    let note = proof.split("The signed checkpoint:\n").nth(1).unwrap();
+    let (_, served_key) = admin.get(&server, "/.well-known/transfer-desk/log-key");
+    // name+keyid+base64(0x01 ‖ key); the base64 may hold a '+' of its own.
+    let key_b64 = served_key.trim().splitn(3, '+').nth(2).unwrap();
+    let key_bytes = base64::engine::general_purpose::STANDARD
+        .decode(key_b64)
+        .unwrap();
+    let key: [u8; 32] = key_bytes[1..].try_into().unwrap();
+    let checkpoint =
+        transfer_desk::audit_log::open_note(note, "localhost/transfer-desk/audit", &key).unwrap();
+    assert_eq!(checkpoint.size, size);
+    assert!(transfer_desk::audit_log::verify_inclusion(
+        &leaf,
+        2,
+        size,
+        &path,
+        &checkpoint.root
+    ));
+    assert!(!transfer_desk::audit_log::verify_inclusion(
+        &leaf,
+        3,
+        size,
+        &path,
+        &checkpoint.root
+    ));
+    let (status, _) = admin.get(&server, "/review/audit/999/proof");
+    assert_eq!(status, 404, "an event no checkpoint covers yet");
+}
+
+/// Each new checkpoint leaves the operator's hands by mail to the staff address.
+#[rocket::async_test]
+async fn each_new_checkpoint_is_mailed_to_the_staff_address() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = crate::common::TestApp::with_staff(|s| {
+        s.smtp_url = Some(transfer_desk::config::Secret::new(format!(
+            "smtp://127.0.0.1:{}",
+            crate::common::server::free_port()
+        )));
+        s.staff_mail = Some("security@host.example".into());
+    })
+    .await;
+    let report = transfer_desk::workflow::sweep::sweep(app.services(), chrono::Utc::now()).await;
+    assert!(report.checkpoint_signed > 0, "{report:?}");
+    let note = transfer_desk::audit_log::latest_checkpoint(app.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .note;
+    let mails = entities::outbox_mail::Entity::find()
+        .filter(entities::outbox_mail::Column::Kind.eq("staff_checkpoint"))
+        .all(app.db())
+        .await
+        .unwrap();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].recipient, "security@host.example");
+    assert!(mails[0].body.contains(note.trim_end()), "{}", mails[0].body);
+
+    // Nothing new, nothing signed, nothing mailed.
+    let again = transfer_desk::workflow::sweep::sweep(app.services(), chrono::Utc::now()).await;
+    assert_eq!(again.checkpoint_signed, 0);
+}

@@ -1,6 +1,7 @@
 //! What admins read: the outbox and the audit trail.
 
-use rocket::{get, State};
+use rocket::http::Header;
+use rocket::{get, Responder, State};
 use rocket_dyn_templates::{context, Template};
 use uuid::Uuid;
 
@@ -48,12 +49,41 @@ pub(super) async fn audit_trail(
         request_id: request.and_then(|r| Uuid::parse_str(r.trim()).ok()),
     };
     let events = audit::list(&services.db, &filter, 500).await?;
+    let checkpoint = crate::audit_log::latest_checkpoint(&services.db).await?;
+    let covered = checkpoint.as_ref().map_or(0, |c| c.size);
+    let checkpoint = checkpoint.map(|c| c.note);
     Ok(page(
         "review_audit",
         &chosen,
         context! {
             me: &session.0.reviewer.name, is_admin: true, csrf_token: &session.0.csrf_token, events,
             actor: actor.unwrap_or(""), action: action.unwrap_or(""), request: request.unwrap_or(""),
+            checkpoint, covered,
         },
     ))
+}
+
+/// One event's inclusion proof in the latest checkpoint, to download and hand on.
+#[get("/audit/<index>/proof")]
+pub(super) async fn audit_proof(
+    _session: AdminSession,
+    index: u64,
+    services: &State<Services>,
+) -> Result<Download, Error> {
+    let proof = crate::audit_log::proof_document(&services.db, index)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let disposition = Header::new(
+        "Content-Disposition",
+        format!("attachment; filename=\"audit-event-{index}-proof.txt\""),
+    );
+    Ok(Download { proof, disposition })
+}
+
+/// A text to save, not to show.
+#[derive(Responder)]
+#[response(content_type = "text/plain")]
+pub(super) struct Download {
+    proof: String,
+    disposition: Header<'static>,
 }

@@ -44,6 +44,7 @@ pub fn routes() -> Vec<Route> {
         request::withdraw,
         admin::outbox,
         admin::audit_trail,
+        admin::audit_proof,
     ]
 }
 
