@@ -303,8 +303,16 @@ async fn a_reviewers_message_is_announced_by_mail_without_its_text() {
         &[("message", "Private answer")],
     )
     .await;
-    assert_eq!(send_now(&app).await.sent, 3);
-    let mails: Vec<Received> = sink.messages().iter().map(|m| parse(m)).collect();
+    let sent = send_now(&app).await.sent;
+    // Besides the audit log's checkpoint, which the start-up sweep may have signed and
+    // mailed to the staff address too.
+    let mails: Vec<Received> = sink
+        .messages()
+        .iter()
+        .map(|m| parse(m))
+        .filter(|m| !m.text.contains("The audit log signed this checkpoint"))
+        .collect();
+    assert_eq!(mails.len(), 3, "{sent} sent");
     let staff = mails
         .iter()
         .find(|m| m.to == "security@host.example")
