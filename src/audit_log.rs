@@ -147,13 +147,12 @@ pub fn verify_inclusion(
     sn == 0 && hash == *root
 }
 
-/// An event's inclusion proof in the latest checkpoint that covers it, as a text an admin
-/// can hand to anyone: the event's encoding, its leaf hash, the proof, and the signed
-/// checkpoint. `None` until a checkpoint covers the event.
-pub async fn proof_document(
+/// Event `index` in the latest checkpoint that covers it: the checkpoint, the event's
+/// encoding and the proof. `None` until a checkpoint covers the event.
+pub async fn inclusion(
     db: &impl ConnectionTrait,
     index: u64,
-) -> Result<Option<String>, DbErr> {
+) -> Result<Option<(audit_checkpoint::Model, Vec<u8>, Vec<[u8; 32]>)>, DbErr> {
     let Some(checkpoint) = latest_checkpoint(db).await? else {
         return Ok(None);
     };
@@ -161,25 +160,39 @@ pub async fn proof_document(
     if index >= size {
         return Ok(None);
     }
-    let events = sequenced(db).await?;
-    let encoded: Vec<Vec<u8>> = events
+    let encoded: Vec<Vec<u8>> = sequenced(db)
+        .await?
         .iter()
         .take(size as usize)
         .map(|e| canonical(e, e.leaf_index.unwrap_or_default() as u64))
         .collect();
     let leaves: Vec<[u8; 32]> = encoded.iter().map(|e| leaf_hash(e)).collect();
-    let Some(event) = encoded.get(index as usize) else {
+    let proof = inclusion_proof(&leaves, index as usize);
+    Ok(encoded
+        .into_iter()
+        .nth(index as usize)
+        .map(|event| (checkpoint, event, proof)))
+}
+
+/// An event's inclusion proof as a text an admin can hand to anyone: the event's encoding,
+/// its leaf hash, the proof, and the signed checkpoint.
+pub async fn proof_document(
+    db: &impl ConnectionTrait,
+    index: u64,
+) -> Result<Option<String>, DbErr> {
+    let Some((checkpoint, event, proof)) = inclusion(db, index).await? else {
         return Ok(None);
     };
     let mut text = format!(
-        "transfer-desk audit inclusion proof v1\nindex {index}\nleaf {}\nsize {size}\n",
-        BASE64.encode(leaves[index as usize])
+        "transfer-desk audit inclusion proof v1\nindex {index}\nleaf {}\nsize {}\n",
+        BASE64.encode(leaf_hash(&event)),
+        checkpoint.size
     );
-    for hash in inclusion_proof(&leaves, index as usize) {
+    for hash in proof {
         text.push_str(&format!("proof {}\n", BASE64.encode(hash)));
     }
     text.push_str("\nThe event (its leaf hash is SHA-256 of a 0 byte and these lines):\n");
-    text.push_str(&String::from_utf8_lossy(event));
+    text.push_str(&String::from_utf8_lossy(&event));
     text.push_str("\nThe signed checkpoint:\n");
     text.push_str(&checkpoint.note);
     Ok(Some(text))
@@ -358,11 +371,18 @@ impl Checkpoint {
 
     /// The signed note: the body, a blank line, and the signature line.
     pub fn sign(&self, key: &LogKey) -> String {
-        let body = self.body();
-        let signature = key.pair.sign(body.as_bytes());
-        let mut signed = key_id(&key.name, &key.public_key()).to_vec();
+        key.sign_note(&self.body())
+    }
+}
+
+impl LogKey {
+    /// `body` (lines, each ending in a line feed) as a C2SP signed note: the body, a blank
+    /// line, and the signature line.
+    pub fn sign_note(&self, body: &str) -> String {
+        let signature = self.pair.sign(body.as_bytes());
+        let mut signed = key_id(&self.name, &self.public_key()).to_vec();
         signed.extend_from_slice(signature.as_ref());
-        format!("{body}\n\u{2014} {} {}\n", key.name, BASE64.encode(signed))
+        format!("{body}\n\u{2014} {} {}\n", self.name, BASE64.encode(signed))
     }
 }
 

@@ -23,6 +23,8 @@ pub struct Model {
     pub signals: String,
     pub created_at: DateTimeUtc,
     pub shredded_at: Option<DateTimeUtc>,
+    /// SHA-256 of the sealed file, as written (none for documents from before it was kept).
+    pub sealed_sha256: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

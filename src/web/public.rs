@@ -28,6 +28,7 @@ pub fn routes() -> Vec<Route> {
         track,
         provide_document,
         send_message,
+        deletion_receipt,
         favicon
     ]
 }
@@ -143,6 +144,35 @@ async fn track(
     )
     .await?;
     Ok(Either::Left(page))
+}
+
+/// The signed deletion receipt, once the request's documents are destroyed.
+#[get("/track/<token>/receipt")]
+async fn deletion_receipt(
+    token: Option<TrackingToken>,
+    services: &State<Services>,
+) -> Result<Receipt, Error> {
+    let token = token.ok_or(Error::NotFound)?;
+    let receipt = workflow::receipt::deletion_receipt(services, &token, Utc::now())
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .ok_or(Error::NotFound)?;
+    let disposition = rocket::http::Header::new(
+        "Content-Disposition",
+        "attachment; filename=\"deletion-receipt.txt\"",
+    );
+    Ok(Receipt {
+        receipt,
+        disposition,
+    })
+}
+
+/// A text to save, not to show.
+#[derive(rocket::Responder)]
+#[response(content_type = "text/plain")]
+struct Receipt {
+    receipt: String,
+    disposition: rocket::http::Header<'static>,
 }
 
 /// What the tracking page shows besides the request: a first visit's links, a form's error

@@ -81,6 +81,7 @@ async fn seal_and_write(
     let sealed = data_key.seal_document(&binding, &image.jpeg)?;
     let wrapped_key = services.master_key.wrap(&data_key, &binding)?;
     let storage_name = crate::storage::name_for(document_id);
+    let sealed_sha256 = crypto::sha256(&sealed).to_vec();
     services.store.put(&storage_name, sealed).await?;
     let document = document::ActiveModel {
         id: Set(document_id),
@@ -98,6 +99,7 @@ async fn seal_and_write(
         signals: Set(serde_json::to_string(&image.signals).unwrap_or_default()),
         created_at: Set(now),
         shredded_at: Set(None),
+        sealed_sha256: Set(Some(sealed_sha256)),
     };
     Ok((document, storage_name))
 }

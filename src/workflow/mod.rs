@@ -14,6 +14,7 @@ pub mod limits;
 pub mod messages;
 pub mod objection;
 pub mod queue;
+pub mod receipt;
 pub mod rules;
 pub mod shred;
 pub mod state;

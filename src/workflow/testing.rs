@@ -70,6 +70,7 @@ pub async fn request(
         signals: Set(r#"{"camera":"FP5"}"#.into()),
         created_at: Set(created_at),
         shredded_at: Set(None),
+        sealed_sha256: Set(None),
     }
     .insert(&services.db)
     .await

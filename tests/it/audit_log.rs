@@ -267,3 +267,129 @@ async fn each_new_checkpoint_is_mailed_to_the_staff_address() {
     let again = transfer_desk::workflow::sweep::sweep(app.services(), chrono::Utc::now()).await;
     assert_eq!(again.checkpoint_signed, 0);
 }
+
+/// After a rejection the requester downloads the deletion receipt; it verifies offline with
+/// `openssl` and the served key, its shred event is in the signed checkpoint, and one
+/// changed byte breaks it.
+#[rocket::async_test]
+async fn a_deletion_receipt_verifies_with_openssl_and_one_changed_byte_breaks_it() {
+    use base64::Engine;
+    use rocket::http::Status;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let app = crate::common::TestApp::with_staff(|_| {}).await;
+    let (id, token) = app.submit_example().await;
+    let bob = app.sign_in("bob").await;
+    app.staff_post(&bob, crate::common::review_uri(id, "/claim"), &[])
+        .await;
+    let rejected = app
+        .staff_post(
+            &bob,
+            crate::common::review_uri(id, "/reject"),
+            &[
+                ("template", "reason-edited"),
+                ("reason", "Please send an unedited photo."),
+            ],
+        )
+        .await;
+    assert_eq!(rejected.status(), Status::SeeOther);
+    let tracking = app.page_text(&format!("/track/{token}")).await;
+    assert!(
+        tracking.contains("Download the deletion receipt"),
+        "{tracking}"
+    );
+
+    let response = app
+        .client
+        .get(format!("/track/{token}/receipt"))
+        .dispatch()
+        .await;
+    assert_eq!(response.status(), Status::Ok);
+    let receipt = response.into_string().await.unwrap();
+    assert!(
+        receipt.starts_with("transfer-desk deletion receipt v1\n"),
+        "{receipt}"
+    );
+    assert!(receipt.contains(&format!("request {id}\n")));
+    assert!(receipt.contains("domain example.com\n"));
+    assert!(
+        receipt.contains("document id_front sealed-sha256 "),
+        "{receipt}"
+    );
+    assert!(!receipt.contains(&token), "never the tracking token");
+
+    // Offline, with stock tools: the PEM key the service serves, and openssl.
+    let pem = app
+        .client
+        .get("/.well-known/transfer-desk/log-key.pem")
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let verify_with_openssl = |receipt: &str| {
+        let (body, signature) = receipt.split_once("\n\n").unwrap();
+        let signature = b64
+            .decode(signature.split_whitespace().last().unwrap())
+            .unwrap();
+        std::fs::write(dir.path().join("body.txt"), format!("{body}\n")).unwrap();
+        std::fs::write(dir.path().join("sig.bin"), &signature[4..]).unwrap();
+        std::fs::write(dir.path().join("log-key.pem"), &pem).unwrap();
+        std::process::Command::new("openssl")
+            .current_dir(dir.path())
+            .args([
+                "pkeyutl",
+                "-verify",
+                "-pubin",
+                "-inkey",
+                "log-key.pem",
+                "-rawin",
+            ])
+            .args(["-in", "body.txt", "-sigfile", "sig.bin"])
+            .output()
+            .expect("openssl is installed (.ci/run installs it)")
+            .status
+            .success()
+    };
+    assert!(verify_with_openssl(&receipt));
+    let forged = receipt.replacen("domain example.com", "domain example.org", 1);
+    assert!(!verify_with_openssl(&forged), "one changed byte breaks it");
+
+    // The shred event is in the checkpoint, whose own signature is the log's.
+    let field = |name: &str| -> Vec<String> {
+        receipt
+            .lines()
+            .filter_map(|l| l.strip_prefix(&format!("{name} ")))
+            .map(str::to_owned)
+            .collect()
+    };
+    let hash = |text: &str| -> [u8; 32] { b64.decode(text).unwrap().try_into().unwrap() };
+    let (origin, size) = (field("log")[0].clone(), field("checkpoint-size")[0].clone());
+    let root = field("checkpoint-root")[0].clone();
+    let note = format!(
+        "{origin}\n{size}\n{root}\n\n\u{2014} {origin} {}\n",
+        field("checkpoint-signature")[0]
+    );
+    let key = transfer_desk::audit_log::signing_key(app.db(), &app.services().master_key, &origin)
+        .await
+        .unwrap()
+        .public_key();
+    let checkpoint = transfer_desk::audit_log::open_note(&note, &origin, &key).unwrap();
+    let proof: Vec<[u8; 32]> = field("proof").iter().map(|p| hash(p)).collect();
+    assert!(transfer_desk::audit_log::verify_inclusion(
+        &hash(&field("shred-event-leaf")[0]),
+        field("shred-event")[0].parse().unwrap(),
+        checkpoint.size,
+        &proof,
+        &checkpoint.root,
+    ));
+
+    // Before the decision there is nothing to receipt.
+    let (_, pending) = app.submit_example().await;
+    let early = app
+        .client
+        .get(format!("/track/{pending}/receipt"))
+        .dispatch()
+        .await;
+    assert_eq!(early.status(), Status::NotFound);
+}

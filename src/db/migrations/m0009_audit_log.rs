@@ -1,6 +1,7 @@
 //! The audit trail as a Merkle log (RFC 6962): each event's place in the log and its leaf
 //! hash, a salt that commits to its detail, the signed checkpoints, and the log's signing key
-//! (sealed under the master key).
+//! (sealed under the master key); and each document's SHA-256 as sealed, which the deletion
+//! receipt names.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -13,6 +14,12 @@ enum AuditEvents {
     LeafIndex,
     LeafHash,
     DetailSalt,
+}
+
+#[derive(DeriveIden)]
+enum Documents {
+    Table,
+    SealedSha256,
 }
 
 #[derive(DeriveIden)]
@@ -41,6 +48,10 @@ fn added_columns() -> Vec<(DynIden, ColumnDef)> {
         (events(), big_integer_null(AuditEvents::LeafIndex)),
         (events(), blob_null(AuditEvents::LeafHash)),
         (events(), blob_null(AuditEvents::DetailSalt)),
+        (
+            Documents::Table.into_iden(),
+            blob_null(Documents::SealedSha256),
+        ),
     ]
 }
 

@@ -606,3 +606,5 @@ audit-log-place = Im Protokoll
 audit-proof = Nachweis
 mail-checkpoint-subject = Prüfpunkt des Audit-Protokolls: { $size } Ereignisse
 mail-checkpoint-body = Das Audit-Protokoll hat diesen Prüfpunkt signiert. Bewahren Sie diese E-Mail auf: Damit kann später jeder prüfen (transfer-desk audit verify --since), dass kein Ereignis bis hierher verändert, entfernt oder verschoben wurde.
+track-receipt = Vernichtungsbeleg herunterladen
+track-receipt-hint = Ein von diesem Dienst signierter Text: welche Ihrer Dokumente wann vernichtet wurden, nachprüfbar an seinem öffentlichen Audit-Protokoll.

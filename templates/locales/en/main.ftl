@@ -606,3 +606,5 @@ audit-log-place = In the log
 audit-proof = proof
 mail-checkpoint-subject = Audit log checkpoint: { $size } events
 mail-checkpoint-body = The audit log signed this checkpoint. Keep this mail: with it, anyone can later check (transfer-desk audit verify --since) that no event up to here was changed, removed or moved.
+track-receipt = Download the deletion receipt
+track-receipt-hint = A text signed by this service: which of your documents were destroyed and when, provable against its public audit log.

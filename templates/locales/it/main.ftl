@@ -606,3 +606,5 @@ audit-log-place = Nel registro
 audit-proof = prova
 mail-checkpoint-subject = Punto di controllo del registro di controllo: { $size } eventi
 mail-checkpoint-body = Il registro di controllo ha firmato questo punto di controllo. Conservi questa e-mail: con essa chiunque potrà verificare in seguito (transfer-desk audit verify --since) che nessun evento fino a qui è stato modificato, rimosso o spostato.
+track-receipt = Scarica la ricevuta di distruzione
+track-receipt-hint = Un testo firmato da questo servizio: quali dei suoi documenti sono stati distrutti e quando, verificabile nel suo registro di controllo pubblico.
