@@ -147,6 +147,105 @@ pub fn verify_inclusion(
     sn == 0 && hash == *root
 }
 
+/// The hashes that prove the tree of the first `old_size` leaves is a prefix of the tree of
+/// `leaves` (RFC 6962 §2.1.2 PROOF).
+pub fn consistency_proof(leaves: &[[u8; 32]], old_size: usize) -> Vec<[u8; 32]> {
+    fn subproof(m: usize, leaves: &[[u8; 32]], whole: bool) -> Vec<[u8; 32]> {
+        let n = leaves.len();
+        if m == n {
+            return if whole {
+                Vec::new()
+            } else {
+                vec![root(leaves)]
+            };
+        }
+        let k = 1 << (usize::BITS - 1 - (n - 1).leading_zeros());
+        if m <= k {
+            let mut proof = subproof(m, &leaves[..k], whole);
+            proof.push(root(&leaves[k..]));
+            proof
+        } else {
+            let mut proof = subproof(m - k, &leaves[k..], false);
+            proof.push(root(&leaves[..k]));
+            proof
+        }
+    }
+    if old_size == 0 || old_size > leaves.len() {
+        return Vec::new();
+    }
+    subproof(old_size, leaves, true)
+}
+
+/// Whether `proof` shows the tree of `old_size` leaves with root `old_root` is a prefix of
+/// the tree of `new_size` leaves with root `new_root` (RFC 9162 §2.1.4.2).
+pub fn verify_consistency(
+    old_size: u64,
+    new_size: u64,
+    old_root: &[u8; 32],
+    new_root: &[u8; 32],
+    proof: &[[u8; 32]],
+) -> bool {
+    if old_size == 0 || old_size > new_size {
+        return false;
+    }
+    if old_size == new_size {
+        return proof.is_empty() && old_root == new_root;
+    }
+    let mut path: Vec<[u8; 32]> = proof.to_vec();
+    if old_size.is_power_of_two() {
+        path.insert(0, *old_root);
+    }
+    let (mut fn_, mut sn) = (old_size - 1, new_size - 1);
+    while fn_ & 1 == 1 {
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    let Some((first, rest)) = path.split_first() else {
+        return false;
+    };
+    let (mut fr, mut sr) = (*first, *first);
+    for c in rest {
+        if sn == 0 {
+            return false;
+        }
+        if fn_ & 1 == 1 || fn_ == sn {
+            fr = node_hash(c, &fr);
+            sr = node_hash(c, &sr);
+            while fn_ & 1 == 0 && fn_ != 0 {
+                fn_ >>= 1;
+                sn >>= 1;
+            }
+        } else {
+            sr = node_hash(&sr, c);
+        }
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    fr == *old_root && sr == *new_root && sn == 0
+}
+
+/// The proof that the log of `old_size` events is a prefix of the latest checkpoint's, for a
+/// witness that kept an older checkpoint: the latest checkpoint and the proof.
+pub async fn consistency(
+    db: &impl ConnectionTrait,
+    old_size: u64,
+) -> Result<Option<(audit_checkpoint::Model, Vec<[u8; 32]>)>, DbErr> {
+    let Some(checkpoint) = latest_checkpoint(db).await? else {
+        return Ok(None);
+    };
+    if old_size == 0 || old_size > checkpoint.size as u64 {
+        return Ok(None);
+    }
+    let leaves: Vec<[u8; 32]> = sequenced(db)
+        .await?
+        .iter()
+        .take(checkpoint.size as usize)
+        .map(|e| leaf_hash(&canonical(e, e.leaf_index.unwrap_or_default() as u64)))
+        .collect();
+    let proof = consistency_proof(&leaves, old_size as usize);
+    Ok(Some((checkpoint, proof)))
+}
+
 /// Event `index` in the latest checkpoint that covers it: the checkpoint, the event's
 /// encoding and the proof. `None` until a checkpoint covers the event.
 pub async fn inclusion(
@@ -672,6 +771,52 @@ mod tests {
                 &proof,
                 &top
             ));
+        }
+    }
+
+    #[test]
+    fn consistency_proofs_agree_with_ct_merkle_and_verify() {
+        use ct_merkle::mem_backed_tree::MemoryBackedTree;
+        let leaves: Vec<[u8; 32]> = (0u32..20).map(|i| leaf_hash(&i.to_le_bytes())).collect();
+        for new_size in 1..=leaves.len() {
+            let mut tree = MemoryBackedTree::<sha2::Sha256, Vec<u8>>::new();
+            for i in 0..new_size as u32 {
+                tree.push(i.to_le_bytes().to_vec());
+            }
+            let new_root = root(&leaves[..new_size]);
+            for old_size in 1..=new_size {
+                let proof = consistency_proof(&leaves[..new_size], old_size);
+                let additions = new_size - old_size;
+                if additions > 0 && old_size > 0 {
+                    let theirs = tree.prove_consistency(additions);
+                    assert_eq!(
+                        proof.concat(),
+                        theirs.as_bytes(),
+                        "{old_size} to {new_size}"
+                    );
+                }
+                let old_root = root(&leaves[..old_size]);
+                assert!(
+                    verify_consistency(
+                        old_size as u64,
+                        new_size as u64,
+                        &old_root,
+                        &new_root,
+                        &proof
+                    ),
+                    "{old_size} to {new_size}"
+                );
+                if old_size < new_size {
+                    let wrong = root(&leaves[1..=old_size]);
+                    assert!(!verify_consistency(
+                        old_size as u64,
+                        new_size as u64,
+                        &wrong,
+                        &new_root,
+                        &proof
+                    ));
+                }
+            }
         }
     }
 

@@ -9,7 +9,7 @@ use crate::audit_log;
 use crate::services::Services;
 
 pub fn routes() -> Vec<Route> {
-    routes![checkpoint, log_key, log_key_pem]
+    routes![checkpoint, consistency, log_key, log_key_pem]
 }
 
 #[get("/.well-known/transfer-desk/checkpoint")]
@@ -18,6 +18,30 @@ async fn checkpoint(services: &State<Services>) -> Result<(ContentType, String),
         .await?
         .ok_or(Error::NotFound)?;
     Ok((ContentType::Plain, latest.note))
+}
+
+/// For a witness that kept the checkpoint of `from` events: the proof that it is a prefix
+/// of the latest checkpoint, which follows.
+#[get("/.well-known/transfer-desk/consistency/<from>")]
+async fn consistency(
+    from: u64,
+    services: &State<Services>,
+) -> Result<(ContentType, String), Error> {
+    use base64::Engine;
+    let (latest, proof) = audit_log::consistency(&services.db, from)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut text = format!(
+        "transfer-desk audit consistency proof v1\nfrom {from}\nto {}\n",
+        latest.size
+    );
+    for hash in proof {
+        let hash = base64::engine::general_purpose::STANDARD.encode(hash);
+        text.push_str(&format!("proof {hash}\n"));
+    }
+    text.push_str("\nThe signed checkpoint:\n");
+    text.push_str(&latest.note);
+    Ok((ContentType::Plain, text))
 }
 
 async fn key(services: &Services) -> Result<audit_log::LogKey, Error> {

@@ -393,3 +393,62 @@ async fn a_deletion_receipt_verifies_with_openssl_and_one_changed_byte_breaks_it
         .await;
     assert_eq!(early.status(), Status::NotFound);
 }
+
+/// A witness that kept an older checkpoint checks the newer one against it with the served
+/// consistency proof, without the log itself.
+#[rocket::async_test]
+async fn a_consistency_proof_between_two_checkpoints_verifies() {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let app = crate::common::TestApp::with_staff(|_| {}).await;
+    let services = app.services();
+    let origin = "localhost/transfer-desk/audit";
+    let sign_now = || {
+        transfer_desk::audit_log::checkpoint_if_due(
+            app.db(),
+            &services.master_key,
+            origin,
+            chrono::Duration::zero(),
+            chrono::Utc::now(),
+        )
+    };
+    let old_size = sign_now().await.unwrap().expect("a first checkpoint");
+    let old = transfer_desk::audit_log::latest_checkpoint(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    app.add_reviewer("carol", false).await;
+    app.add_reviewer("dave", false).await;
+    let new_size = sign_now().await.unwrap().expect("a second checkpoint");
+    assert!(new_size > old_size);
+
+    let served = app
+        .client
+        .get(format!("/.well-known/transfer-desk/consistency/{old_size}"))
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    let note = served.split("The signed checkpoint:\n").nth(1).unwrap();
+    let key = transfer_desk::audit_log::signing_key(app.db(), &services.master_key, origin)
+        .await
+        .unwrap()
+        .public_key();
+    let new = transfer_desk::audit_log::open_note(note, origin, &key).unwrap();
+    assert_eq!(new.size, new_size);
+    let proof: Vec<[u8; 32]> = served
+        .lines()
+        .filter_map(|l| l.strip_prefix("proof "))
+        .map(|p| b64.decode(p).unwrap().try_into().unwrap())
+        .collect();
+    let old_root: [u8; 32] = old.root.clone().try_into().unwrap();
+    assert!(transfer_desk::audit_log::verify_consistency(
+        old_size, new_size, &old_root, &new.root, &proof
+    ));
+    let mut rewritten = old_root;
+    rewritten[0] ^= 1;
+    assert!(!transfer_desk::audit_log::verify_consistency(
+        old_size, new_size, &rewritten, &new.root, &proof
+    ));
+}
