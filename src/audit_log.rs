@@ -12,8 +12,8 @@ use entities::{audit_checkpoint, audit_event, log_key};
 use ring::signature::{Ed25519KeyPair, KeyPair, UnparsedPublicKey, ED25519};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
-    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, Statement,
-    TransactionTrait,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    Statement, TransactionTrait,
 };
 
 use crate::crypto::{sha256, CryptoError};
@@ -236,12 +236,7 @@ pub async fn consistency(
     if old_size == 0 || old_size > checkpoint.size as u64 {
         return Ok(None);
     }
-    let leaves: Vec<[u8; 32]> = sequenced(db)
-        .await?
-        .iter()
-        .take(checkpoint.size as usize)
-        .map(|e| leaf_hash(&canonical(e, e.leaf_index.unwrap_or_default() as u64)))
-        .collect();
+    let leaves = stored_leaves(db, checkpoint.size as u64).await?;
     let proof = consistency_proof(&leaves, old_size as usize);
     Ok(Some((checkpoint, proof)))
 }
@@ -259,18 +254,36 @@ pub async fn inclusion(
     if index >= size {
         return Ok(None);
     }
-    let encoded: Vec<Vec<u8>> = sequenced(db)
+    let Some(event) = audit_event::Entity::find()
+        .filter(audit_event::Column::LeafIndex.eq(index as i64))
+        .one(db)
         .await?
-        .iter()
-        .take(size as usize)
-        .map(|e| canonical(e, e.leaf_index.unwrap_or_default() as u64))
-        .collect();
-    let leaves: Vec<[u8; 32]> = encoded.iter().map(|e| leaf_hash(e)).collect();
+    else {
+        return Ok(None);
+    };
+    let leaves = stored_leaves(db, size).await?;
     let proof = inclusion_proof(&leaves, index as usize);
-    Ok(encoded
+    Ok(Some((checkpoint, canonical(&event, index), proof)))
+}
+
+/// The first `size` leaf hashes, as each was stored when its event entered the log: what
+/// checkpoints and proofs commit to, without encoding the events again.
+async fn stored_leaves(db: &impl ConnectionTrait, size: u64) -> Result<Vec<[u8; 32]>, DbErr> {
+    let hashes: Vec<Option<Vec<u8>>> = audit_event::Entity::find()
+        .select_only()
+        .column(audit_event::Column::LeafHash)
+        .filter(audit_event::Column::LeafIndex.lt(size as i64))
+        .order_by_asc(audit_event::Column::LeafIndex)
+        .into_tuple()
+        .all(db)
+        .await?;
+    hashes
         .into_iter()
-        .nth(index as usize)
-        .map(|event| (checkpoint, event, proof)))
+        .map(|hash| {
+            hash.and_then(|h| h.try_into().ok())
+                .ok_or_else(|| DbErr::Custom("an event in the log has no leaf hash".into()))
+        })
+        .collect()
 }
 
 /// An event's inclusion proof as a text an admin can hand to anyone: the event's encoding,
@@ -551,12 +564,7 @@ pub async fn checkpoint_if_due(
     if !grown || !due {
         return Ok(None);
     }
-    let events = sequenced(db).await?;
-    let leaves: Vec<[u8; 32]> = events
-        .iter()
-        .take(size as usize)
-        .map(|e| leaf_hash(&canonical(e, e.leaf_index.unwrap_or_default() as u64)))
-        .collect();
+    let leaves = stored_leaves(db, size).await?;
     let checkpoint = Checkpoint {
         origin: origin.to_owned(),
         size: leaves.len() as u64,
