@@ -857,14 +857,18 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_checkpoint_we_sign_opens_with_our_key_only() {
-        let rng = ring::rand::SystemRandom::new();
-        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
-        let key = LogKey {
+    /// A fresh key for a log named `desk.example/transfer-desk/audit`.
+    fn test_key() -> LogKey {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
+        LogKey {
             name: "desk.example/transfer-desk/audit".into(),
             pair: Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap(),
-        };
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_we_sign_opens_with_our_key_only() {
+        let key = test_key();
         let checkpoint = Checkpoint {
             origin: key.name.clone(),
             size: 3,
@@ -875,10 +879,7 @@ mod tests {
             open_note(&note, &key.name, &key.public_key()),
             Ok(checkpoint.clone())
         );
-        let other = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
-        let other = Ed25519KeyPair::from_pkcs8(other.as_ref()).unwrap();
-        let mut other_key = [0; 32];
-        other_key.copy_from_slice(other.public_key().as_ref());
+        let other_key = test_key().public_key();
         assert!(open_note(&note, &key.name, &other_key).is_err());
         let forged = note.replace("\n3\n", "\n4\n");
         assert!(open_note(&forged, &key.name, &key.public_key()).is_err());
@@ -887,12 +888,7 @@ mod tests {
     /// An independent implementation of C2SP signed-note accepts our checkpoints.
     #[test]
     fn signed_note_reads_our_checkpoints() {
-        let rng = ring::rand::SystemRandom::new();
-        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
-        let key = LogKey {
-            name: "desk.example/transfer-desk/audit".into(),
-            pair: Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap(),
-        };
+        let key = test_key();
         let note = Checkpoint {
             origin: key.name.clone(),
             size: 12,
