@@ -8,12 +8,12 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use entities::{audit_checkpoint, audit_event, log_key};
+use entities::{audit_checkpoint, audit_event, audit_node, log_key};
 use ring::signature::{Ed25519KeyPair, KeyPair, UnparsedPublicKey, ED25519};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
-    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    Statement, TransactionTrait,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, Statement,
+    TransactionTrait,
 };
 
 use crate::crypto::{sha256, CryptoError};
@@ -90,26 +90,62 @@ pub fn root(leaves: &[[u8; 32]]) -> [u8; 32] {
     }
 }
 
-/// The hashes that prove leaf `index` is in the tree of `leaves` (RFC 6962 §2.1.1 PATH),
-/// from the leaf's sibling up.
-pub fn inclusion_proof(leaves: &[[u8; 32]], index: usize) -> Vec<[u8; 32]> {
-    if leaves.len() <= 1 {
+/// The largest power of two below `n` (n ≥ 2): where RFC 6962 splits a tree of n leaves.
+fn split_of(n: usize) -> usize {
+    1 << (usize::BITS - 1 - (n - 1).leading_zeros())
+}
+
+/// The leaf ranges whose tree hashes prove leaf `index` is in the tree of leaves
+/// `start..end` (RFC 6962 §2.1.1 PATH), from the leaf's sibling up. Every range starts at a
+/// multiple of a power of two at least its size, so it is made of stored subtrees.
+pub fn inclusion_ranges(index: usize, start: usize, end: usize) -> Vec<(usize, usize)> {
+    if end - start <= 1 {
         return Vec::new();
     }
-    let split = 1 << (usize::BITS - 1 - (leaves.len() - 1).leading_zeros());
-    let (mut path, sibling) = if index < split {
-        (
-            inclusion_proof(&leaves[..split], index),
-            root(&leaves[split..]),
-        )
+    let middle = start + split_of(end - start);
+    let (mut path, sibling) = if index < middle {
+        (inclusion_ranges(index, start, middle), (middle, end))
     } else {
-        (
-            inclusion_proof(&leaves[split..], index - split),
-            root(&leaves[..split]),
-        )
+        (inclusion_ranges(index, middle, end), (start, middle))
     };
     path.push(sibling);
     path
+}
+
+/// The leaf ranges whose tree hashes prove the tree of the first `old_size` leaves is a
+/// prefix of the tree of the first `size` (RFC 6962 §2.1.2 PROOF).
+pub fn consistency_ranges(old_size: usize, size: usize) -> Vec<(usize, usize)> {
+    fn subproof(m: usize, start: usize, end: usize, whole: bool) -> Vec<(usize, usize)> {
+        if m == end - start {
+            return if whole {
+                Vec::new()
+            } else {
+                vec![(start, end)]
+            };
+        }
+        let k = split_of(end - start);
+        if m <= k {
+            let mut proof = subproof(m, start, start + k, whole);
+            proof.push((start + k, end));
+            proof
+        } else {
+            let mut proof = subproof(m - k, start + k, end, false);
+            proof.push((start, start + k));
+            proof
+        }
+    }
+    if old_size == 0 || old_size > size {
+        return Vec::new();
+    }
+    subproof(old_size, 0, size, true)
+}
+
+/// The inclusion proof of leaf `index` among `leaves`, computed from the leaves.
+pub fn inclusion_proof(leaves: &[[u8; 32]], index: usize) -> Vec<[u8; 32]> {
+    inclusion_ranges(index, 0, leaves.len())
+        .into_iter()
+        .map(|(start, end)| root(&leaves[start..end]))
+        .collect()
 }
 
 /// Whether `proof` shows `leaf` at `index` in a tree of `size` leaves whose root is `root`
@@ -147,33 +183,12 @@ pub fn verify_inclusion(
     sn == 0 && hash == *root
 }
 
-/// The hashes that prove the tree of the first `old_size` leaves is a prefix of the tree of
-/// `leaves` (RFC 6962 §2.1.2 PROOF).
+/// The consistency proof from the first `old_size` of `leaves`, computed from the leaves.
 pub fn consistency_proof(leaves: &[[u8; 32]], old_size: usize) -> Vec<[u8; 32]> {
-    fn subproof(m: usize, leaves: &[[u8; 32]], whole: bool) -> Vec<[u8; 32]> {
-        let n = leaves.len();
-        if m == n {
-            return if whole {
-                Vec::new()
-            } else {
-                vec![root(leaves)]
-            };
-        }
-        let k = 1 << (usize::BITS - 1 - (n - 1).leading_zeros());
-        if m <= k {
-            let mut proof = subproof(m, &leaves[..k], whole);
-            proof.push(root(&leaves[k..]));
-            proof
-        } else {
-            let mut proof = subproof(m - k, &leaves[k..], false);
-            proof.push(root(&leaves[..k]));
-            proof
-        }
-    }
-    if old_size == 0 || old_size > leaves.len() {
-        return Vec::new();
-    }
-    subproof(old_size, leaves, true)
+    consistency_ranges(old_size, leaves.len())
+        .into_iter()
+        .map(|(start, end)| root(&leaves[start..end]))
+        .collect()
 }
 
 /// Whether `proof` shows the tree of `old_size` leaves with root `old_root` is a prefix of
@@ -236,8 +251,8 @@ pub async fn consistency(
     if old_size == 0 || old_size > checkpoint.size as u64 {
         return Ok(None);
     }
-    let leaves = stored_leaves(db, checkpoint.size as u64).await?;
-    let proof = consistency_proof(&leaves, old_size as usize);
+    let ranges = consistency_ranges(old_size as usize, checkpoint.size as usize);
+    let proof = hashes_of(db, ranges).await?;
     Ok(Some((checkpoint, proof)))
 }
 
@@ -261,29 +276,75 @@ pub async fn inclusion(
     else {
         return Ok(None);
     };
-    let leaves = stored_leaves(db, size).await?;
-    let proof = inclusion_proof(&leaves, index as usize);
+    let ranges = inclusion_ranges(index as usize, 0, size as usize);
+    let proof = hashes_of(db, ranges).await?;
     Ok(Some((checkpoint, canonical(&event, index), proof)))
 }
 
-/// The first `size` leaf hashes, as each was stored when its event entered the log: what
-/// checkpoints and proofs commit to, without encoding the events again.
-async fn stored_leaves(db: &impl ConnectionTrait, size: u64) -> Result<Vec<[u8; 32]>, DbErr> {
-    let hashes: Vec<Option<Vec<u8>>> = audit_event::Entity::find()
-        .select_only()
-        .column(audit_event::Column::LeafHash)
-        .filter(audit_event::Column::LeafIndex.lt(size as i64))
-        .order_by_asc(audit_event::Column::LeafIndex)
-        .into_tuple()
-        .all(db)
+/// Stores the new leaf, and each complete subtree it completes: while the node is a right
+/// child, its parent from its stored left sibling.
+async fn store_subtrees(
+    db: &impl ConnectionTrait,
+    index: u64,
+    leaf: [u8; 32],
+) -> Result<(), DbErr> {
+    let (mut level, mut position, mut hash) = (0i32, index as i64, leaf);
+    loop {
+        audit_node::ActiveModel {
+            level: Set(level),
+            position: Set(position),
+            hash: Set(hash.to_vec()),
+        }
+        .insert(db)
         .await?;
-    hashes
-        .into_iter()
-        .map(|hash| {
-            hash.and_then(|h| h.try_into().ok())
-                .ok_or_else(|| DbErr::Custom("an event in the log has no leaf hash".into()))
-        })
-        .collect()
+        if position % 2 == 0 {
+            return Ok(());
+        }
+        let left = stored_node(db, level, position - 1).await?;
+        hash = node_hash(&left, &hash);
+        level += 1;
+        position /= 2;
+    }
+}
+
+async fn stored_node(
+    db: &impl ConnectionTrait,
+    level: i32,
+    position: i64,
+) -> Result<[u8; 32], DbErr> {
+    audit_node::Entity::find_by_id((level, position))
+        .one(db)
+        .await?
+        .and_then(|node| node.hash.try_into().ok())
+        .ok_or_else(|| DbErr::Custom(format!("the log has no node {level}/{position}")))
+}
+
+/// The tree hash of leaves `start..end` from the stored subtrees: at most two lookups a
+/// level, never the leaves themselves. `start` is a multiple of a power of two at least
+/// `end - start`, as in every range RFC 6962's proofs use.
+async fn subtree_hash(db: &impl ConnectionTrait, start: u64, end: u64) -> Result<[u8; 32], DbErr> {
+    let size = end - start;
+    if size == 0 {
+        return Ok(sha256(b""));
+    }
+    if size.is_power_of_two() && start.is_multiple_of(size) {
+        return stored_node(db, size.trailing_zeros() as i32, (start / size) as i64).await;
+    }
+    let middle = start + split_of(size as usize) as u64;
+    let left = Box::pin(subtree_hash(db, start, middle)).await?;
+    let right = Box::pin(subtree_hash(db, middle, end)).await?;
+    Ok(node_hash(&left, &right))
+}
+
+async fn hashes_of(
+    db: &impl ConnectionTrait,
+    ranges: Vec<(usize, usize)>,
+) -> Result<Vec<[u8; 32]>, DbErr> {
+    let mut hashes = Vec::with_capacity(ranges.len());
+    for (start, end) in ranges {
+        hashes.push(subtree_hash(db, start as u64, end as u64).await?);
+    }
+    Ok(hashes)
 }
 
 /// An event's inclusion proof as a text an admin can hand to anyone: the event's encoding,
@@ -347,6 +408,7 @@ pub async fn sequence(db: &DatabaseConnection) -> Result<u64, DbErr> {
             active.leaf_index = Set(Some(next as i64));
             active.leaf_hash = Set(Some(leaf.to_vec()));
             active.update(&txn).await?;
+            store_subtrees(&txn, next, leaf).await?;
             next += 1;
         }
         txn.commit().await?;
@@ -564,11 +626,10 @@ pub async fn checkpoint_if_due(
     if !grown || !due {
         return Ok(None);
     }
-    let leaves = stored_leaves(db, size).await?;
     let checkpoint = Checkpoint {
         origin: origin.to_owned(),
-        size: leaves.len() as u64,
-        root: root(&leaves),
+        size,
+        root: subtree_hash(db, 0, size).await?,
     };
     let key = signing_key(db, keys, origin).await?;
     audit_checkpoint::ActiveModel {

@@ -3,6 +3,7 @@
 pub mod approval;
 pub mod audit_checkpoint;
 pub mod audit_event;
+pub mod audit_node;
 pub mod decision;
 pub mod deletion;
 pub mod document;

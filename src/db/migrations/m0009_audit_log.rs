@@ -1,5 +1,6 @@
 //! The audit trail as a Merkle log (RFC 6962): each event's place in the log and its leaf
-//! hash, a salt that commits to its detail, the signed checkpoints, and the log's signing key
+//! hash, a salt that commits to its detail, the hashes of the log's complete subtrees, the
+//! signed checkpoints, and the log's signing key
 //! (sealed under the master key); and each document's SHA-256 as sealed, which the deletion
 //! receipt names.
 
@@ -20,6 +21,14 @@ enum AuditEvents {
 enum Documents {
     Table,
     SealedSha256,
+}
+
+#[derive(DeriveIden)]
+enum AuditNodes {
+    Table,
+    Level,
+    Position,
+    Hash,
 }
 
 #[derive(DeriveIden)]
@@ -66,6 +75,21 @@ impl MigrationTrait for Migration {
                     .table(AuditEvents::Table)
                     .col(AuditEvents::LeafIndex)
                     .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(AuditNodes::Table)
+                    .col(integer(AuditNodes::Level))
+                    .col(big_integer(AuditNodes::Position))
+                    .col(blob(AuditNodes::Hash))
+                    .primary_key(
+                        Index::create()
+                            .col(AuditNodes::Level)
+                            .col(AuditNodes::Position),
+                    )
                     .to_owned(),
             )
             .await?;
