@@ -121,6 +121,7 @@ impl MigrationTrait for Migration {
         for table in [
             LogKeys::Table.into_iden(),
             AuditCheckpoints::Table.into_iden(),
+            AuditNodes::Table.into_iden(),
         ] {
             manager
                 .drop_table(Table::drop().table(table).to_owned())
