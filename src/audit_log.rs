@@ -17,7 +17,7 @@ use sea_orm::{
 };
 
 use crate::crypto::{sha256, CryptoError};
-use crate::keyring::KeyRing;
+use crate::keyring::{KeyRing, LOG_KEY_CONTEXT};
 
 /// The first line of every event's encoding; a new encoding gets a new version.
 pub const ENCODING: &str = "transfer-desk-audit-event/v1";
@@ -488,9 +488,6 @@ pub fn verifier_key(name: &str, public_key: &[u8; 32]) -> String {
     )
 }
 
-/// What the sealed signing key is bound to.
-pub const KEY_CONTEXT: &[u8] = b"transfer-desk audit log signing key v1";
-
 /// The log's signing key, made on first use and kept sealed under the master key.
 pub async fn signing_key(
     db: &impl ConnectionTrait,
@@ -498,7 +495,7 @@ pub async fn signing_key(
     name: &str,
 ) -> Result<LogKey, LogError> {
     if let Some(stored) = log_key::Entity::find_by_id(name.to_owned()).one(db).await? {
-        let pkcs8 = keys.open_secret(KEY_CONTEXT, &stored.sealed_private)?;
+        let pkcs8 = keys.open_secret(LOG_KEY_CONTEXT, &stored.sealed_private)?;
         let pair = Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|_| LogError::KeyUnreadable)?;
         return Ok(LogKey {
             name: name.to_owned(),
@@ -511,7 +508,7 @@ pub async fn signing_key(
     let row = log_key::ActiveModel {
         name: Set(name.to_owned()),
         public_key: Set(pair.public_key().as_ref().to_vec()),
-        sealed_private: Set(keys.seal_secret(KEY_CONTEXT, pkcs8.as_ref())?),
+        sealed_private: Set(keys.seal_secret(LOG_KEY_CONTEXT, pkcs8.as_ref())?),
         created_at: Set(Utc::now()),
     };
     if row.insert(db).await.is_err() {

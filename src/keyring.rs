@@ -330,6 +330,9 @@ pub async fn rotate(
     })
 }
 
+/// What the audit log's sealed signing key is bound to.
+pub const LOG_KEY_CONTEXT: &[u8] = b"transfer-desk audit log signing key v1";
+
 /// Seals the audit log's signing keys under the current version too, so that retiring an
 /// older version never takes the log's key with it.
 async fn reseal_log_keys(
@@ -341,7 +344,7 @@ async fn reseal_log_keys(
         if stored.sealed_private.starts_with(&current.to_be_bytes()) {
             continue;
         }
-        let context = crate::audit_log::KEY_CONTEXT;
+        let context = LOG_KEY_CONTEXT;
         let private = ring
             .open_secret(context, &stored.sealed_private)
             .map_err(RotateError::Crypto)?;

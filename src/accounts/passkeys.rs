@@ -36,6 +36,8 @@ pub enum PasskeyError {
     Refused(WebauthnError),
     #[error("no reviewer has this passkey")]
     UnknownPasskey,
+    #[error("this passkey is registered already")]
+    AlreadyRegistered,
     #[error("the passkey's signature counter went backwards: it may have been cloned")]
     CounterWentBack,
     #[error("the reviewer's account is disabled")]
@@ -271,9 +273,7 @@ pub async fn finish_registration(
         .count(db)
         .await?;
     if taken > 0 {
-        return Err(PasskeyError::Refused(
-            WebauthnError::CredentialAlteredAlgFromRequest,
-        ));
+        return Err(PasskeyError::AlreadyRegistered);
     }
     let row = passkey::ActiveModel {
         id: Set(Uuid::new_v4()),

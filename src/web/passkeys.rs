@@ -77,7 +77,9 @@ fn refusal(error: PasskeyError, lang: Lang) -> Result<(Status, Json<Value>), Err
         PasskeyError::InvalidName => "passkey-name-invalid",
         PasskeyError::CounterWentBack => "passkey-cloned",
         PasskeyError::Disabled | PasskeyError::UnknownPasskey => "passkey-unknown",
-        PasskeyError::Refused(_) | PasskeyError::Malformed => "passkey-refused",
+        PasskeyError::Refused(_) | PasskeyError::Malformed | PasskeyError::AlreadyRegistered => {
+            "passkey-refused"
+        }
     };
     tracing::warn!(%error, "passkey refused");
     Ok((
