@@ -629,15 +629,23 @@ pub async fn checkpoint_if_due(
         root: subtree_hash(db, 0, size).await?,
     };
     let key = signing_key(db, keys, origin).await?;
-    audit_checkpoint::ActiveModel {
+    let row = audit_checkpoint::ActiveModel {
         size: Set(checkpoint.size as i64),
         root: Set(checkpoint.root.to_vec()),
         note: Set(checkpoint.sign(&key)),
         created_at: Set(now),
-    }
-    .insert(db)
-    .await?;
-    Ok(Some(checkpoint.size))
+    };
+    // Another instance sweeping at the same moment may have signed this very size first:
+    // its checkpoint stands, and this one is not needed.
+    let inserted = audit_checkpoint::Entity::insert(row)
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(audit_checkpoint::Column::Size)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok((inserted == 1).then_some(checkpoint.size))
 }
 
 pub async fn latest_checkpoint(
