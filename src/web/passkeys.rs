@@ -88,12 +88,24 @@ fn refusal(error: PasskeyError, lang: Lang) -> Result<(Status, Json<Value>), Err
     ))
 }
 
+/// The JSON answer of a ceremony endpoint: `ok`'s body, or the refusal in words.
+fn answer<T>(
+    outcome: Result<T, PasskeyError>,
+    lang: Lang,
+    ok: impl FnOnce(T) -> Value,
+) -> Result<(Status, Json<Value>), Error> {
+    match outcome {
+        Ok(done) => Ok((Status::Ok, Json(ok(done)))),
+        Err(error) => refusal(error, lang),
+    }
+}
+
 fn ceremony_of(form: &Finish) -> Result<CeremonyToken, PasskeyError> {
     CeremonyToken::parse(&form.ceremony).ok_or(PasskeyError::CeremonyGone)
 }
 
-fn started<T: serde::Serialize>(started: passkeys::Started<T>) -> Json<Value> {
-    Json(json!({ "ceremony": started.ceremony.expose(), "options": started.options }))
+fn started<T: serde::Serialize>(started: passkeys::Started<T>) -> Value {
+    json!({ "ceremony": started.ceremony.expose(), "options": started.options })
 }
 
 #[post("/passkeys/register/start", format = "form", data = "<_form>")]
@@ -103,12 +115,10 @@ async fn register_start(
     chosen: Chosen,
     services: &State<Services>,
 ) -> Result<(Status, Json<Value>), Error> {
-    match passkeys::start_registration(&services.passkeys, &services.db, &session.0, Utc::now())
-        .await
-    {
-        Ok(options) => Ok((Status::Ok, started(options))),
-        Err(error) => refusal(error, chosen.lang),
-    }
+    let outcome =
+        passkeys::start_registration(&services.passkeys, &services.db, &session.0, Utc::now())
+            .await;
+    answer(outcome, chosen.lang, started)
 }
 
 #[post("/passkeys/register/finish", format = "form", data = "<form>")]
@@ -132,13 +142,11 @@ async fn register_finish(
         .await
     }
     .await;
-    match finished {
-        Ok(entry) => Ok((
-            Status::Ok,
-            Json(json!({ "next": "/review/account", "name": entry.name })),
-        )),
-        Err(error) => refusal(error, chosen.lang),
-    }
+    answer(
+        finished,
+        chosen.lang,
+        |entry| json!({ "next": "/review/account", "name": entry.name }),
+    )
 }
 
 /// Removes one of one's own passkeys, after the current password.
@@ -192,10 +200,8 @@ async fn sign_in_start(
     chosen: Chosen,
     services: &State<Services>,
 ) -> Result<(Status, Json<Value>), Error> {
-    match passkeys::start_sign_in(&services.passkeys, &services.db, Utc::now()).await {
-        Ok(options) => Ok((Status::Ok, started(options))),
-        Err(error) => refusal(error, chosen.lang),
-    }
+    let outcome = passkeys::start_sign_in(&services.passkeys, &services.db, Utc::now()).await;
+    answer(outcome, chosen.lang, started)
 }
 
 #[post("/passkeys/sign-in/finish", format = "form", data = "<form>")]
@@ -240,10 +246,9 @@ async fn step_up_start(
     chosen: Chosen,
     services: &State<Services>,
 ) -> Result<(Status, Json<Value>), Error> {
-    match passkeys::start_step_up(&services.passkeys, &services.db, &session.0, Utc::now()).await {
-        Ok(options) => Ok((Status::Ok, started(options))),
-        Err(error) => refusal(error, chosen.lang),
-    }
+    let outcome =
+        passkeys::start_step_up(&services.passkeys, &services.db, &session.0, Utc::now()).await;
+    answer(outcome, chosen.lang, started)
 }
 
 #[post("/passkeys/step-up/finish", format = "form", data = "<form>")]
@@ -266,10 +271,7 @@ async fn step_up_finish(
         .await
     }
     .await;
-    match finished {
-        Ok(()) => Ok((Status::Ok, Json(json!({ "stepped_up": true })))),
-        Err(error) => refusal(error, chosen.lang),
-    }
+    answer(finished, chosen.lang, |()| json!({ "stepped_up": true }))
 }
 
 /// Whether an action that gives a domain away, or changes another reviewer, must wait for
