@@ -5,6 +5,7 @@
 //! downscale, re-encode. Signals about the original are recorded before it is dropped.
 
 mod gate;
+pub mod mrz;
 mod quality;
 mod signals;
 mod sniff;

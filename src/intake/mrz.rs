@@ -1,0 +1,594 @@
+//! The machine-readable zone of passports and identity cards (ICAO Doc 9303): found in OCR
+//! output, repaired only where a check digit then agrees, and every check digit checked.
+//!
+//! Layouts: TD1 (cards, three lines of 30), TD2 (two of 36), TD3 (passports, two of 44).
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+/// The 7-3-1 check digit over `field`: digits count as themselves, `A`–`Z` as 10–35, and the
+/// filler `<` (or anything else) as 0.
+pub fn check_digit(field: &str) -> u32 {
+    field
+        .bytes()
+        .zip([7, 3, 1].into_iter().cycle())
+        .map(|(c, weight)| char_value(c) * weight)
+        .sum::<u32>()
+        % 10
+}
+
+fn char_value(c: u8) -> u32 {
+    match c {
+        b'0'..=b'9' => u32::from(c - b'0'),
+        b'A'..=b'Z' => u32::from(c - b'A') + 10,
+        _ => 0,
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    Td1,
+    Td2,
+    Td3,
+}
+
+impl Layout {
+    const ALL: [Layout; 3] = [Layout::Td3, Layout::Td2, Layout::Td1];
+
+    fn shape(self) -> (usize, usize) {
+        match self {
+            Layout::Td1 => (3, 30),
+            Layout::Td2 => (2, 36),
+            Layout::Td3 => (2, 44),
+        }
+    }
+}
+
+/// A field a check digit covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Checked {
+    DocumentNumber,
+    BirthDate,
+    ExpiryDate,
+    PersonalNumber,
+    Composite,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    pub field: Checked,
+    pub holds: bool,
+}
+
+/// A zone as read: its fields, and whether each check digit holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Zone {
+    pub layout: Layout,
+    /// `P` for a passport, `I`, `ID`, `A` or `C` for an identity card, as printed.
+    pub document_code: String,
+    pub issuing_state: String,
+    pub document_number: String,
+    pub surname: String,
+    pub given_names: String,
+    pub nationality: String,
+    pub birth_date: Option<NaiveDate>,
+    pub sex: String,
+    pub expiry_date: Option<NaiveDate>,
+    pub checks: Vec<Check>,
+    /// The zone's lines after repair.
+    pub lines: Vec<String>,
+}
+
+impl Zone {
+    pub fn all_checks_hold(&self) -> bool {
+        self.checks.iter().all(|c| c.holds)
+    }
+
+    pub fn is_passport(&self) -> bool {
+        self.document_code.starts_with('P')
+    }
+
+    /// Identity cards and similar official documents carry `I`, `A` or `C` (Doc 9303 part 5).
+    pub fn is_identity_card(&self) -> bool {
+        self.document_code.starts_with(['I', 'A', 'C'])
+    }
+
+    pub fn expired_on(&self, today: NaiveDate) -> bool {
+        self.expiry_date.is_some_and(|expiry| expiry < today)
+    }
+
+    /// Whether `typed` names the person of the zone: accents, case, order and extra spaces
+    /// aside, every typed name is in the zone, and the zone's surname and at least one given
+    /// name were typed (people leave out middle names). "Müller" matches both `MULLER` and
+    /// the German transliteration `MUELLER`.
+    pub fn names_agree_with(&self, typed: &str) -> bool {
+        let zone: Vec<&str> = self
+            .surname
+            .split(' ')
+            .chain(self.given_names.split(' '))
+            .filter(|part| !part.is_empty())
+            .collect();
+        let surname: Vec<&str> = self.surname.split(' ').filter(|p| !p.is_empty()).collect();
+        let given: Vec<&str> = self
+            .given_names
+            .split(' ')
+            .filter(|p| !p.is_empty())
+            .collect();
+        [fold_plain(typed), fold_german(typed)].iter().any(|typed| {
+            let typed: Vec<&str> = typed.split(' ').filter(|p| !p.is_empty()).collect();
+            !typed.is_empty()
+                && !surname.is_empty()
+                && typed.iter().all(|t| zone.contains(t))
+                && surname.iter().all(|s| typed.contains(s))
+                && (given.is_empty() || given.iter().any(|g| typed.contains(g)))
+        })
+    }
+}
+
+/// A typed name in the zone's alphabet: `Jörg-Peter O'Brien` → `JORG PETER O BRIEN`.
+fn fold_plain(name: &str) -> String {
+    deunicode::deunicode(name)
+        .to_uppercase()
+        .chars()
+        .map(|c| if c.is_ascii_uppercase() { c } else { ' ' })
+        .collect()
+}
+
+/// As [`fold_plain`], with Doc 9303's German transliterations (Ä → AE, Ö → OE, Ü → UE).
+fn fold_german(name: &str) -> String {
+    let spelled: String = name
+        .chars()
+        .map(|c| match c {
+            'ä' | 'Ä' => "AE".to_owned(),
+            'ö' | 'Ö' => "OE".to_owned(),
+            'ü' | 'Ü' => "UE".to_owned(),
+            other => other.to_string(),
+        })
+        .collect();
+    fold_plain(&spelled)
+}
+
+/// Finds the zone in `ocr_text` (lines as an OCR tool printed them), the one whose check
+/// digits hold best. `today` sets the century of two-digit years.
+pub fn find(ocr_text: &str, today: NaiveDate) -> Option<Zone> {
+    let lines: Vec<String> = ocr_text
+        .lines()
+        .map(|line| {
+            line.chars()
+                .filter(|c| !c.is_whitespace())
+                .map(|c| c.to_ascii_uppercase())
+                .filter(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '<')
+                .collect::<String>()
+        })
+        .filter(|line| line.len() >= 20)
+        .collect();
+    let mut best: Option<(usize, Zone)> = None;
+    for layout in Layout::ALL {
+        let (count, width) = layout.shape();
+        for window in lines.windows(count) {
+            for candidate in width_candidates(window, width) {
+                let Some(zone) = read_zone(layout, &candidate, today) else {
+                    continue;
+                };
+                let holding = zone.checks.iter().filter(|c| c.holds).count();
+                if best.as_ref().is_none_or(|(score, _)| holding > *score) {
+                    best = Some((holding, zone));
+                }
+            }
+        }
+    }
+    best.map(|(_, zone)| zone)
+}
+
+/// Each line brought to `width`: OCR often reads one filler more or less in a long run of
+/// them, so a line a few characters off gets or loses fillers in each of its runs in turn.
+fn width_candidates(window: &[String], width: usize) -> Vec<Vec<String>> {
+    let per_line: Vec<Vec<String>> = window.iter().map(|l| fit_line(l, width)).collect();
+    let mut combined: Vec<Vec<String>> = vec![Vec::new()];
+    for options in per_line {
+        combined = combined
+            .into_iter()
+            .flat_map(|prefix| {
+                options.iter().map(move |option| {
+                    let mut next = prefix.clone();
+                    next.push(option.clone());
+                    next
+                })
+            })
+            .collect();
+        if combined.is_empty() {
+            break;
+        }
+    }
+    combined
+}
+
+fn fit_line(line: &str, width: usize) -> Vec<String> {
+    const MOST_OFF: usize = 3;
+    if line.len() == width {
+        return vec![line.to_owned()];
+    }
+    if line.len().abs_diff(width) > MOST_OFF {
+        return Vec::new();
+    }
+    let mut runs = filler_runs(line);
+    // OCR miscounts long runs of fillers rather than short ones.
+    runs.sort_by_key(|&(_, len)| std::cmp::Reverse(len));
+    let mut options = Vec::new();
+    for (start, len) in runs {
+        if line.len() < width {
+            let mut fitted = line.to_owned();
+            fitted.insert_str(start, &"<".repeat(width - line.len()));
+            options.push(fitted);
+        } else if len > line.len() - width {
+            let mut fitted = line.to_owned();
+            fitted.replace_range(start..start + (line.len() - width), "");
+            options.push(fitted);
+        }
+    }
+    options
+}
+
+/// Runs of two or more fillers, as (start, length).
+fn filler_runs(line: &str) -> Vec<(usize, usize)> {
+    let bytes = line.as_bytes();
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'<' {
+            let start = i;
+            while i < bytes.len() && bytes[i] == b'<' {
+                i += 1;
+            }
+            if i - start >= 2 {
+                runs.push((start, i - start));
+            }
+        } else {
+            i += 1;
+        }
+    }
+    runs
+}
+
+/// Letters an OCR tool reads in place of digits, in a place that holds only digits.
+fn as_digit(c: u8) -> u8 {
+    match c {
+        b'O' | b'Q' | b'D' => b'0',
+        b'I' | b'L' => b'1',
+        b'Z' => b'2',
+        b'S' => b'5',
+        b'G' => b'6',
+        b'B' => b'8',
+        other => other,
+    }
+}
+
+/// The other reading of a character OCR tools confuse, in a field of letters and digits.
+fn confused_with(c: u8) -> Option<u8> {
+    Some(match c {
+        b'O' => b'0',
+        b'0' => b'O',
+        b'I' => b'1',
+        b'1' => b'I',
+        b'B' => b'8',
+        b'8' => b'B',
+        b'S' => b'5',
+        b'5' => b'S',
+        b'Z' => b'2',
+        b'2' => b'Z',
+        _ => return None,
+    })
+}
+
+fn digit_holds(field: &str, digit: u8) -> bool {
+    match digit {
+        b'0'..=b'9' => check_digit(field) == u32::from(digit - b'0'),
+        // Doc 9303 lets an empty optional field carry a filler as its check digit.
+        b'<' => field.bytes().all(|c| c == b'<'),
+        _ => false,
+    }
+}
+
+/// A field of digits (a date) and its check digit, with letters read as the digits they
+/// resemble where the check digit then agrees; otherwise as read.
+fn repair_digits(field: &str, digit: u8, repair: Repair) -> (String, u8, bool) {
+    if repair == Repair::None {
+        return (field.to_owned(), digit, digit_holds(field, digit));
+    }
+    let repaired: String = field.bytes().map(|c| as_digit(c) as char).collect();
+    let repaired_digit = as_digit(digit);
+    if digit_holds(field, digit) {
+        (field.to_owned(), digit, true)
+    } else if digit_holds(&repaired, repaired_digit) {
+        (repaired, repaired_digit, true)
+    } else {
+        (field.to_owned(), digit, false)
+    }
+}
+
+/// A field of letters and digits (a document or personal number) and its check digit: as
+/// read when the digit holds (trailing fillers refilled); otherwise the one reading, among those with the fewest
+/// confused characters swapped (at most two) and trailing `K`, `S` or `X` read as fillers,
+/// for which it holds. Two readings that both hold are a tie the digit cannot settle: the
+/// field stays as read.
+fn repair_alphanumeric(field: &str, digit: u8, repair: Repair) -> (String, u8, bool) {
+    if repair == Repair::None {
+        return (field.to_owned(), digit, digit_holds(field, digit));
+    }
+    let digit = as_digit(digit);
+    // A letter alone among the trailing fillers is a filler misread, even where the check
+    // digit cannot tell (a `K` weighed 7 counts as much as a `<`).
+    let refilled = refill_trailing_fillers(field);
+    for reading in [&refilled, field] {
+        if digit_holds(reading, digit) {
+            return (reading.to_owned(), digit, true);
+        }
+    }
+    let mut bases = vec![field.to_owned()];
+    if refilled != field {
+        bases.push(refilled);
+    }
+    for swaps in 0..=2 {
+        let mut holding: Vec<String> = Vec::new();
+        for base in &bases {
+            for candidate in with_swaps(base, swaps) {
+                if digit_holds(&candidate, digit) && !holding.contains(&candidate) {
+                    holding.push(candidate);
+                }
+            }
+        }
+        match holding.len() {
+            0 => continue,
+            1 => return (holding.remove(0), digit, true),
+            _ => break,
+        }
+    }
+    (field.to_owned(), digit, false)
+}
+
+fn with_swaps(field: &str, swaps: usize) -> Vec<String> {
+    let bytes = field.as_bytes();
+    let positions: Vec<usize> = (0..bytes.len())
+        .filter(|&i| confused_with(bytes[i]).is_some())
+        .collect();
+    let swap = |at: &[usize]| {
+        let mut changed = bytes.to_vec();
+        for &i in at {
+            changed[i] = confused_with(changed[i]).unwrap_or(changed[i]);
+        }
+        String::from_utf8(changed).unwrap_or_default()
+    };
+    match swaps {
+        0 => vec![field.to_owned()],
+        1 => positions.iter().map(|&i| swap(&[i])).collect(),
+        _ => positions
+            .iter()
+            .enumerate()
+            .flat_map(|(n, &i)| positions[n + 1..].iter().map(move |&j| (i, j)))
+            .map(|(i, j)| swap(&[i, j]))
+            .collect(),
+    }
+}
+
+/// `<` read as `K`, `S` or `X` among a field's trailing fillers are fillers again: in the
+/// last stretch of the field that holds only fillers and those letters, each of them that
+/// stands alone between fillers. (A real one-letter name there is lost to the doubt.)
+fn refill_trailing_fillers(field: &str) -> String {
+    let tail_start = field
+        .rfind(|c: char| !matches!(c, '<' | 'K' | 'S' | 'X'))
+        .map_or(0, |i| i + 1);
+    let read = field.as_bytes();
+    let mut bytes = read.to_vec();
+    for i in tail_start.max(1)..read.len() {
+        let alone = read[i - 1] == b'<' && read.get(i + 1).is_none_or(|&c| c == b'<');
+        if read[i] != b'<' && alone {
+            bytes[i] = b'<';
+        }
+    }
+    String::from_utf8(bytes).unwrap_or_else(|_| field.to_owned())
+}
+
+fn composite_digit(digit: u8, repair: Repair) -> u8 {
+    match repair {
+        Repair::None => digit,
+        Repair::WhereDigitsAgree => as_digit(digit),
+    }
+}
+
+fn split_names(field: &str) -> (String, String) {
+    let field = refill_trailing_fillers(field);
+    let (surname, given) = field.split_once("<<").unwrap_or((&field, ""));
+    let words = |part: &str| {
+        part.split('<')
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    (words(surname), words(given))
+}
+
+fn date(field: &str, is_birth: bool, today: NaiveDate) -> Option<NaiveDate> {
+    if !field.bytes().all(|c| c.is_ascii_digit()) || field.len() != 6 {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| field[range].parse::<u32>().ok();
+    let (yy, month, day) = (number(0..2)?, number(2..4)?, number(4..6)?);
+    let this_century = today.year() - today.year() % 100;
+    let in_this_century = NaiveDate::from_ymd_opt(this_century + yy as i32, month, day)?;
+    // A birth date is never in the future; an expiry is at most fifty years ahead.
+    let too_late = if is_birth {
+        in_this_century > today
+    } else {
+        in_this_century.year() > today.year() + 50
+    };
+    if too_late {
+        NaiveDate::from_ymd_opt(this_century - 100 + yy as i32, month, day)
+    } else {
+        Some(in_this_century)
+    }
+}
+
+fn code(field: &str) -> String {
+    field.trim_end_matches('<').replace('<', " ")
+}
+
+/// Reads one candidate zone, repaired where the field's check digit and the composite check
+/// digit then both agree, else as read. `None` when its lines do not have the layout's shape.
+fn read_zone(layout: Layout, lines: &[String], today: NaiveDate) -> Option<Zone> {
+    let repaired = parse(layout, lines, today, Repair::WhereDigitsAgree)?;
+    if repaired.checks.last().is_some_and(|c| c.holds) {
+        Some(repaired)
+    } else {
+        parse(layout, lines, today, Repair::None)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Repair {
+    None,
+    WhereDigitsAgree,
+}
+
+fn parse(layout: Layout, lines: &[String], today: NaiveDate, repair: Repair) -> Option<Zone> {
+    let (count, width) = layout.shape();
+    if lines.len() != count || lines.iter().any(|l| l.len() != width || !l.is_ascii()) {
+        return None;
+    }
+    let first = lines[0].as_bytes()[0];
+    if !matches!(first, b'P' | b'I' | b'A' | b'C') {
+        return None;
+    }
+    let (number_line, dates_line, names, state, nationality) = match layout {
+        Layout::Td1 => (
+            &lines[0][5..],
+            lines[1].as_str(),
+            &lines[2][..],
+            &lines[0][2..5],
+            &lines[1][15..18],
+        ),
+        Layout::Td2 | Layout::Td3 => (
+            &lines[1][..],
+            &lines[1][13..],
+            &lines[0][5..],
+            &lines[0][2..5],
+            &lines[1][10..13],
+        ),
+    };
+    let byte = |s: &str, i: usize| s.as_bytes()[i];
+    let (number, number_digit, number_holds) = match layout {
+        // A TD1 number longer than nine characters goes on in the optional data, its check
+        // digit after it, with a filler where the digit would be.
+        Layout::Td1 if byte(number_line, 9) == b'<' && byte(number_line, 10) != b'<' => {
+            let rest = number_line[10..].trim_end_matches('<');
+            let (more, digit) = rest.split_at(rest.len().saturating_sub(1));
+            let full = format!("{}{}", &number_line[..9], more);
+            repair_alphanumeric(&full, digit.bytes().next().unwrap_or(b'<'), repair)
+        }
+        _ => repair_alphanumeric(&number_line[..9], byte(number_line, 9), repair),
+    };
+    let (birth, birth_digit, birth_holds) =
+        repair_digits(&dates_line[..6], byte(dates_line, 6), repair);
+    let sex = dates_line[7..8].to_owned();
+    let (expiry, expiry_digit, expiry_holds) =
+        repair_digits(&dates_line[8..14], byte(dates_line, 14), repair);
+    let mut checks = vec![
+        Check {
+            field: Checked::DocumentNumber,
+            holds: number_holds,
+        },
+        Check {
+            field: Checked::BirthDate,
+            holds: birth_holds,
+        },
+        Check {
+            field: Checked::ExpiryDate,
+            holds: expiry_holds,
+        },
+    ];
+    let birth_part = format!("{birth}{}", birth_digit as char);
+    let expiry_part = format!("{expiry}{}", expiry_digit as char);
+    let mut repaired = lines.to_vec();
+    let composite_holds = match layout {
+        Layout::Td3 => {
+            let (personal, personal_digit, personal_holds) =
+                repair_alphanumeric(&lines[1][28..42], byte(&lines[1], 42), repair);
+            checks.push(Check {
+                field: Checked::PersonalNumber,
+                holds: personal_holds,
+            });
+            let number_part = format!("{}{}", &number, number_digit as char);
+            let covered = format!(
+                "{number_part}{birth_part}{expiry_part}{personal}{}",
+                personal_digit as char
+            );
+            let composite = composite_digit(byte(&lines[1], 43), repair);
+            repaired[1] = format!(
+                "{number_part}{nationality}{birth_part}{sex}{expiry_part}{personal}{}{}",
+                personal_digit as char, composite as char
+            );
+            digit_holds(&covered, composite)
+        }
+        Layout::Td2 => {
+            let number_part = format!("{}{}", &number, number_digit as char);
+            let optional = &lines[1][28..35];
+            let composite = composite_digit(byte(&lines[1], 35), repair);
+            repaired[1] = format!(
+                "{number_part}{nationality}{birth_part}{sex}{expiry_part}{optional}{}",
+                composite as char
+            );
+            let covered = format!("{number_part}{birth_part}{expiry_part}{optional}");
+            digit_holds(&covered, composite)
+        }
+        Layout::Td1 => {
+            if number.len() <= 9 {
+                repaired[0] = format!(
+                    "{}{number}{}{}",
+                    &lines[0][..5],
+                    number_digit as char,
+                    &lines[0][15..]
+                );
+            }
+            let composite = composite_digit(byte(&lines[1], 29), repair);
+            repaired[1] = format!(
+                "{birth_part}{sex}{expiry_part}{}{}",
+                &lines[1][15..29],
+                composite as char
+            );
+            let covered = format!(
+                "{}{birth_part}{expiry_part}{}",
+                &repaired[0][5..],
+                &lines[1][18..29]
+            );
+            digit_holds(&covered, composite)
+        }
+    };
+    checks.push(Check {
+        field: Checked::Composite,
+        holds: composite_holds,
+    });
+    let names_width = names.len();
+    let (surname, given_names) = split_names(names);
+    let names_repaired = refill_trailing_fillers(names);
+    let names_line = if layout == Layout::Td1 { 2 } else { 0 };
+    let prefix_len = repaired[names_line].len() - names_width;
+    repaired[names_line] = format!("{}{names_repaired}", &repaired[names_line][..prefix_len]);
+    Some(Zone {
+        layout,
+        document_code: code(&lines[0][..2]),
+        issuing_state: code(state),
+        document_number: number.trim_end_matches('<').to_owned(),
+        surname,
+        given_names,
+        nationality: code(nationality),
+        birth_date: date(&birth, true, today),
+        sex,
+        expiry_date: date(&expiry, false, today),
+        checks,
+        lines: repaired,
+    })
+}
+
+#[cfg(test)]
+mod tests;
