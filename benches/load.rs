@@ -396,6 +396,7 @@ async fn seed(services: &Services, count: usize) {
             previous_nameservers: Set(None),
             requester_messages: Set(0),
             welcomed_at: Set(Some(created)),
+            id_document_type: Set(None),
         });
         if batch.len() == 500 || n + 1 == count {
             request::Entity::insert_many(std::mem::take(&mut batch))

@@ -70,6 +70,11 @@ pub struct Settings {
     pub approvals: ApprovalPolicy,
     /// Shell command that receives what to do (see `registry`) on stdin at approval.
     pub registry_command: Option<String>,
+    /// The OCR program that reads identity documents' machine-readable zones
+    /// (`TRANSFER_DESK_OCR_COMMAND`): `tesseract` when it is on the PATH, else none.
+    pub ocr_command: Option<PathBuf>,
+    /// How many documents are read by OCR at once (`TRANSFER_DESK_OCR_SLOTS`).
+    pub ocr_slots: usize,
     /// Where `GET /metrics` is served (never on the public address), if anywhere.
     pub metrics_address: Option<std::net::SocketAddr>,
     /// A host's own templates, laid over the built-in ones.
@@ -178,6 +183,8 @@ impl Settings {
             evidence_days: 365,
             approvals: ApprovalPolicy::FourEyesOnSignals,
             registry_command: None,
+            ocr_command: on_path("tesseract"),
+            ocr_slots: 1,
             time_zone: chrono_tz::Europe::Zurich,
             default_language: crate::i18n::Lang::En,
             templates_dir: None,
@@ -229,6 +236,23 @@ impl Settings {
             var("TRANSFER_DESK_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned());
         settings.master_key_base64 = var("TRANSFER_DESK_MASTER_KEY").map(Secret::new);
         settings.registry_command = var("TRANSFER_DESK_REGISTRY_COMMAND");
+        match var("TRANSFER_DESK_OCR_COMMAND").as_deref().map(str::trim) {
+            None => {}
+            Some("off") => settings.ocr_command = None,
+            Some(program) => {
+                settings.ocr_command = Some(on_path(program).ok_or_else(|| {
+                    invalid("TRANSFER_DESK_OCR_COMMAND must be off or an OCR program that exists (e.g. tesseract or /usr/bin/tesseract)")
+                })?)
+            }
+        }
+        if let Some(v) = var("TRANSFER_DESK_OCR_SLOTS") {
+            settings.ocr_slots = v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| (1..=16).contains(n))
+                .ok_or_else(|| invalid("TRANSFER_DESK_OCR_SLOTS must be 1 to 16"))?;
+        }
         if let Some(v) = var("TRANSFER_DESK_DECODE_MEMORY") {
             settings.decode_memory_bytes = parse_size(&v)
                 .filter(|n| *n >= 64 * 1024 * 1024)
@@ -584,6 +608,23 @@ fn read_secret(path: &Path) -> Result<String, ConfigError> {
 pub enum PasskeyPolicy {
     Optional,
     Required,
+}
+
+/// `program` as a path: itself when it names a file, else the first executable of that name
+/// in the directories of `PATH`.
+fn on_path(program: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |path: &std::path::Path| {
+        path.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        let path = PathBuf::from(program);
+        return executable(&path).then_some(path);
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(program))
+        .find(|path| executable(path))
 }
 
 /// The number in the variable `name` (whose value is `value`), when set and `acceptable`.

@@ -131,6 +131,12 @@ impl DocumentBinding {
         self.aad(b"td-doc")
     }
 
+    /// AAD of what was read from the document's machine-readable zone (sealed under the same
+    /// data key, so that it is shredded with the document).
+    fn zone_aad(&self) -> Vec<u8> {
+        self.aad(b"td-zone")
+    }
+
     /// AAD of the wrapped data key; a distinct label so one can never stand for the other.
     fn wrap_aad(&self) -> Vec<u8> {
         self.aad(b"td-key")
@@ -169,6 +175,22 @@ impl DataKey {
         sealed: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
         open(&self.0, &binding.document_aad(), sealed)
+    }
+
+    pub fn seal_zone(
+        &self,
+        binding: &DocumentBinding,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        seal(&self.0, &binding.zone_aad(), plaintext)
+    }
+
+    pub fn open_zone(
+        &self,
+        binding: &DocumentBinding,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        open(&self.0, &binding.zone_aad(), sealed)
     }
 }
 
@@ -381,6 +403,22 @@ mod tests {
             let bit = bit % (sealed.len() * 8);
             sealed[bit / 8] ^= 1 << (bit % 8);
             prop_assert_eq!(key.open_document(&b, &sealed).unwrap_err(), CryptoError::Open);
+        }
+
+        /// A sealed zone opens only as a zone of its own document: never as the document's
+        /// photo, nor as another document's zone.
+        #[test]
+        fn sealed_zones_open_only_as_their_documents_zone(plaintext in proptest::collection::vec(any::<u8>(), 0..1024)) {
+            let key = DataKey::generate().unwrap();
+            let b = binding();
+            let sealed = key.seal_zone(&b, &plaintext).unwrap();
+            let opened = key.open_zone(&b, &sealed).unwrap();
+            prop_assert_eq!(opened.as_slice(), plaintext.as_slice());
+            prop_assert!(key.open_document(&b, &sealed).is_err());
+            let other = DocumentBinding { document_id: Uuid::new_v4(), ..b };
+            prop_assert!(key.open_zone(&other, &sealed).is_err());
+            let photo = key.seal_document(&b, &plaintext).unwrap();
+            prop_assert!(key.open_zone(&b, &photo).is_err());
         }
 
         #[test]

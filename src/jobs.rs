@@ -1,6 +1,6 @@
 //! The background jobs, started once the service listens: the sweeper (expiry, interrupted
 //! issuing, code expiry, nameserver hand-offs, file deletion, orphans, old personal data),
-//! the mail sender, and the incident notices' refresher. Each is a plain loop over a
+//! the mail sender, the zone reader, and the incident notices' refresher. Each is a plain loop over a
 //! workflow function.
 
 use crate::services::Services;
@@ -10,6 +10,27 @@ pub fn start(services: &Services) {
     tokio::spawn(sweeper(services.clone()));
     tokio::spawn(notice_refresher(services.clone()));
     tokio::spawn(mail_sender(services.clone()));
+    tokio::spawn(zone_reader(services.clone()));
+}
+
+/// Reads identity documents' machine-readable zones: at once when documents came in, and
+/// every minute for what other instances received or a restart interrupted.
+async fn zone_reader(services: Services) {
+    if services.settings.ocr_command.is_none() {
+        tracing::info!("no OCR program (TRANSFER_DESK_OCR_COMMAND): document zones are not read");
+    }
+    loop {
+        match crate::workflow::zones::read_waiting(&services, chrono::Utc::now()).await {
+            Ok(report) if report != Default::default() => tracing::info!(?report, "zones"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "cannot read document zones; will retry"),
+        }
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            services.zone_wake.notified(),
+        )
+        .await;
+    }
 }
 
 /// Expiry, the deletion outbox and orphaned files: at start-up, then every five minutes.

@@ -20,6 +20,7 @@ pub mod mail;
 pub mod meters;
 pub mod notices;
 pub mod observe;
+pub mod ocr;
 pub mod reason;
 pub mod registry;
 pub mod services;

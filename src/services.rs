@@ -25,6 +25,10 @@ pub struct Services {
     pub notices: crate::notices::NoticeBoard,
     /// Wakes the mail sender when a mail was added to the outbox.
     pub mail_wake: Arc<tokio::sync::Notify>,
+    /// Wakes the zone reader when identity documents came in.
+    pub zone_wake: Arc<tokio::sync::Notify>,
+    /// Documents being read by OCR at once (`TRANSFER_DESK_OCR_SLOTS`).
+    pub ocr_slots: Arc<tokio::sync::Semaphore>,
     /// The relying party reviewers' passkeys belong to.
     pub passkeys: Arc<crate::accounts::passkeys::Passkeys>,
     pub settings: Settings,
@@ -108,6 +112,8 @@ impl Services {
             uploads: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_UPLOADS)),
             notices: crate::notices::NoticeBoard::default(),
             mail_wake: Arc::new(tokio::sync::Notify::new()),
+            zone_wake: Arc::new(tokio::sync::Notify::new()),
+            ocr_slots: Arc::new(tokio::sync::Semaphore::new(settings.ocr_slots)),
             passkeys: Arc::new(
                 crate::accounts::passkeys::Passkeys::new(settings.public_url.as_deref())
                     .map_err(|e| StartError::Passkeys(e.to_string()))?,

@@ -25,6 +25,12 @@ pub struct Model {
     pub shredded_at: Option<DateTimeUtc>,
     /// SHA-256 of the sealed file, as written (none for documents from before it was kept).
     pub sealed_sha256: Option<Vec<u8>>,
+    /// How far reading the machine-readable zone got (none for a letter, or from before).
+    pub zone_status: Option<crate::enums::ZoneStatus>,
+    /// The zone as read, sealed under the document's data key (shredded with it).
+    pub sealed_zone: Option<Vec<u8>>,
+    /// When `zone_status` last changed.
+    pub zone_updated_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -64,6 +64,14 @@ pub enum DocumentKind {
     HolderIdBack,
 }
 
+impl DocumentKind {
+    /// An identity document (the requester's or the holder's), which may carry a
+    /// machine-readable zone; the authorisation letter does not.
+    pub fn is_identity(self) -> bool {
+        !matches!(self, DocumentKind::Authorization)
+    }
+}
+
 /// What a request asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
@@ -75,4 +83,44 @@ pub enum RequestKind {
     /// New nameservers for the domain, so that it points to another host.
     #[sea_orm(string_value = "nameservers")]
     Nameservers,
+}
+
+/// The kind of identity document a requester says they photographed: passports and
+/// identity cards carry a machine-readable zone, other documents may not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum IdDocumentType {
+    #[sea_orm(string_value = "passport")]
+    Passport,
+    #[sea_orm(string_value = "identity_card")]
+    IdentityCard,
+    /// A driving licence, a residence permit or another official photo document.
+    #[sea_orm(string_value = "other")]
+    Other,
+}
+
+/// How far reading an identity document's machine-readable zone got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum ZoneStatus {
+    /// Waiting for an OCR slot.
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    /// An instance is reading it (since `zone_updated_at`).
+    #[sea_orm(string_value = "reading")]
+    Reading,
+    /// A zone was found; it is in `sealed_zone`.
+    #[sea_orm(string_value = "read")]
+    Read,
+    /// The OCR tool ran and found no zone.
+    #[sea_orm(string_value = "not_found")]
+    NotFound,
+    /// No OCR tool was installed (or it was turned off) when the document came in.
+    #[sea_orm(string_value = "no_ocr")]
+    NoOcr,
+    /// The OCR tool failed or took too long.
+    #[sea_orm(string_value = "failed")]
+    Failed,
 }

@@ -65,6 +65,8 @@ pub struct Model {
     pub requester_messages: i32,
     /// When the requester first saw their tracking page (with the welcome box).
     pub welcomed_at: Option<DateTimeUtc>,
+    /// The kind of identity document the requester said they photographed, if they said.
+    pub id_document_type: Option<crate::enums::IdDocumentType>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

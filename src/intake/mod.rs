@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 
 pub use gate::IntakeGate;
 pub use quality::{Quality, QualityProblem, MIN_SHARPNESS};
-pub use signals::Signals;
+pub use signals::{Signals, ZoneSignals};
 pub use sniff::{sniff, AcceptedFormat};
 
 #[derive(Clone, Debug)]

@@ -104,27 +104,60 @@ impl Zone {
     /// name were typed (people leave out middle names). "Müller" matches both `MULLER` and
     /// the German transliteration `MUELLER`.
     pub fn names_agree_with(&self, typed: &str) -> bool {
-        let zone: Vec<&str> = self
-            .surname
-            .split(' ')
-            .chain(self.given_names.split(' '))
-            .filter(|part| !part.is_empty())
-            .collect();
-        let surname: Vec<&str> = self.surname.split(' ').filter(|p| !p.is_empty()).collect();
-        let given: Vec<&str> = self
-            .given_names
-            .split(' ')
-            .filter(|p| !p.is_empty())
-            .collect();
-        [fold_plain(typed), fold_german(typed)].iter().any(|typed| {
-            let typed: Vec<&str> = typed.split(' ').filter(|p| !p.is_empty()).collect();
-            !typed.is_empty()
-                && !surname.is_empty()
-                && typed.iter().all(|t| zone.contains(t))
-                && surname.iter().all(|s| typed.contains(s))
-                && (given.is_empty() || given.iter().any(|g| typed.contains(g)))
-        })
+        let words = |part: &str| -> Vec<String> {
+            part.split(' ')
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        let surname = words(&self.surname);
+        let given = words(&self.given_names);
+        [given.clone()]
+            .into_iter()
+            .chain(with_a_misread_filler(&given))
+            .any(|given| {
+                [fold_plain(typed), fold_german(typed)]
+                    .iter()
+                    .any(|typed| names_agree(&surname, &given, &words(typed)))
+            })
     }
+}
+
+/// Every typed name is in the zone, and the zone's surname and at least one given name were
+/// typed.
+fn names_agree(surname: &[String], given: &[String], typed: &[String]) -> bool {
+    !typed.is_empty()
+        && !surname.is_empty()
+        && typed
+            .iter()
+            .all(|t| surname.contains(t) || given.contains(t))
+        && surname.iter().all(|s| typed.contains(s))
+        && (given.is_empty() || given.iter().any(|g| typed.contains(g)))
+}
+
+/// The given names read again with one filler misread as a letter: one name split at a
+/// `K`, `X`, `C`, `S` or `E` into two of at least two letters (`ANNAKMARIA` for
+/// `ANNA<MARIA`), or without such a first letter (`KMARIA` for `<MARIA` read as `<KMARIA`).
+fn with_a_misread_filler(given: &[String]) -> Vec<Vec<String>> {
+    let mut readings = Vec::new();
+    for (n, name) in given.iter().enumerate() {
+        for (at, c) in name.char_indices() {
+            if !FILLER_MISREADS.contains(&c) {
+                continue;
+            }
+            let pieces = if at == 0 && name.len() >= 3 {
+                vec![name[1..].to_owned()]
+            } else if at >= 2 && name.len() - at > 2 {
+                vec![name[..at].to_owned(), name[at + 1..].to_owned()]
+            } else {
+                continue;
+            };
+            let mut reading = given.to_vec();
+            reading.splice(n..=n, pieces);
+            readings.push(reading);
+        }
+    }
+    readings
 }
 
 /// A typed name in the zone's alphabet: `Jörg-Peter O'Brien` → `JORG PETER O BRIEN`.
@@ -210,13 +243,23 @@ fn fit_line(line: &str, width: usize) -> Vec<String> {
     if line.len() == width {
         return vec![line.to_owned()];
     }
+    let mut options = Vec::new();
+    // A line that ends in fillers (the names) may have lost or gained many of them there.
+    let tail = line.len()
+        - line
+            .trim_end_matches(|c: char| c == '<' || FILLER_MISREADS.contains(&c))
+            .len();
+    if tail >= 3 && line.len() - tail < width {
+        let mut fitted: String = line.chars().take(width).collect();
+        fitted.push_str(&"<".repeat(width - fitted.len()));
+        options.push(fitted);
+    }
     if line.len().abs_diff(width) > MOST_OFF {
-        return Vec::new();
+        return options;
     }
     let mut runs = filler_runs(line);
     // OCR miscounts long runs of fillers rather than short ones.
     runs.sort_by_key(|&(_, len)| std::cmp::Reverse(len));
-    let mut options = Vec::new();
     for (start, len) in runs {
         if line.len() < width {
             let mut fitted = line.to_owned();
@@ -372,13 +415,25 @@ fn with_swaps(field: &str, swaps: usize) -> Vec<String> {
     }
 }
 
-/// `<` read as `K`, `S` or `X` among a field's trailing fillers are fillers again: in the
-/// last stretch of the field that holds only fillers and those letters, each of them that
-/// stands alone between fillers. (A real one-letter name there is lost to the doubt.)
+/// Letters an OCR tool reads in place of a filler.
+const FILLER_MISREADS: [char; 5] = ['K', 'S', 'X', 'C', 'E'];
+
+/// Fillers misread as letters in a field's trailing fillers, made fillers again. The
+/// trailing stretch is the end of the field that holds only fillers and such letters: in it,
+/// all that follows three fillers in a row is filler (no name or number holds three), and a
+/// letter that stands alone between fillers is one.
 fn refill_trailing_fillers(field: &str) -> String {
+    let is_filler_like = |c: char| c == '<' || FILLER_MISREADS.contains(&c);
     let tail_start = field
-        .rfind(|c: char| !matches!(c, '<' | 'K' | 'S' | 'X'))
+        .rfind(|c: char| !is_filler_like(c))
         .map_or(0, |i| i + 1);
+    let field = match field[tail_start..].find("<<<") {
+        Some(run) => {
+            let from = tail_start + run;
+            format!("{}{}", &field[..from], "<".repeat(field.len() - from))
+        }
+        None => field.to_owned(),
+    };
     let read = field.as_bytes();
     let mut bytes = read.to_vec();
     for i in tail_start.max(1)..read.len() {
@@ -387,7 +442,7 @@ fn refill_trailing_fillers(field: &str) -> String {
             bytes[i] = b'<';
         }
     }
-    String::from_utf8(bytes).unwrap_or_else(|_| field.to_owned())
+    String::from_utf8(bytes).unwrap_or(field)
 }
 
 fn composite_digit(digit: u8, repair: Repair) -> u8 {
@@ -398,7 +453,7 @@ fn composite_digit(digit: u8, repair: Repair) -> u8 {
 }
 
 fn split_names(field: &str) -> (String, String) {
-    let field = refill_trailing_fillers(field);
+    let field = names_without_trailing_noise(field);
     let (surname, given) = field.split_once("<<").unwrap_or((&field, ""));
     let words = |part: &str| {
         part.split('<')
@@ -407,6 +462,16 @@ fn split_names(field: &str) -> (String, String) {
             .join(" ")
     };
     (words(surname), words(given))
+}
+
+/// The names field with its fillers repaired: names never hold three fillers in a row, so
+/// whatever follows the first three is filler, however it was read.
+fn names_without_trailing_noise(field: &str) -> String {
+    let field = refill_trailing_fillers(field);
+    match field.find("<<<") {
+        Some(end) => format!("{}{}", &field[..end], "<".repeat(field.len() - end)),
+        None => field,
+    }
 }
 
 fn date(field: &str, is_birth: bool, today: NaiveDate) -> Option<NaiveDate> {
@@ -570,7 +635,7 @@ fn parse(layout: Layout, lines: &[String], today: NaiveDate, repair: Repair) -> 
     });
     let names_width = names.len();
     let (surname, given_names) = split_names(names);
-    let names_repaired = refill_trailing_fillers(names);
+    let names_repaired = names_without_trailing_noise(names);
     let names_line = if layout == Layout::Td1 { 2 } else { 0 };
     let prefix_len = repaired[names_line].len() - names_width;
     repaired[names_line] = format!("{}{names_repaired}", &repaired[names_line][..prefix_len]);

@@ -34,6 +34,45 @@ pub struct Signals {
     /// none).
     #[serde(default)]
     pub quality: Option<super::Quality>,
+    /// What the machine-readable zone showed, once it was read (none before, and for
+    /// documents without one).
+    #[serde(default)]
+    pub zone: Option<ZoneSignals>,
+}
+
+/// The outcome of reading a document's machine-readable zone: only which signals fired,
+/// never what the zone says (that is sealed with the document and shredded with it).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ZoneSignals {
+    /// A check digit fails: the zone was altered, or misread.
+    pub check_digits_fail: bool,
+    /// The document's expiry date is before the day it was read.
+    pub expired: bool,
+    /// The zone's name is not the name the requester typed.
+    pub name_differs_from_requester: bool,
+    /// The zone's name is not the registrant's on file (checked where the person should be
+    /// the registrant).
+    pub name_differs_from_registrant: bool,
+    /// The requester said passport or identity card, and the zone says otherwise.
+    pub type_differs: bool,
+    /// The requester said passport or identity card, and no photo of it shows a zone.
+    pub not_found: bool,
+}
+
+impl ZoneSignals {
+    fn fired(&self) -> usize {
+        [
+            self.check_digits_fail,
+            self.expired,
+            self.name_differs_from_requester,
+            self.name_differs_from_registrant,
+            self.type_differs,
+            self.not_found,
+        ]
+        .into_iter()
+        .filter(|fired| *fired)
+        .count()
+    }
 }
 
 impl Signals {
@@ -56,6 +95,7 @@ impl Signals {
             screenshot_like: SCREEN_SIZES.contains(&(short, long)),
             low_resolution: long < LOW_RESOLUTION_LONGEST_SIDE,
             quality: None,
+            zone: None,
         }
     }
 
@@ -70,6 +110,7 @@ impl Signals {
         .into_iter()
         .filter(|fired| *fired)
         .count()
+            + self.zone.as_ref().map_or(0, ZoneSignals::fired)
     }
 }
 

@@ -44,7 +44,7 @@ pub(super) const FILE_FIELDS: [&str; 6] = [
 
 /// Caps of the text fields, in bytes: generous for any real value (a name of 200
 /// characters of up to 4 bytes each), tiny against an attack.
-const TEXT_FIELDS: [(&str, u64); 14] = [
+const TEXT_FIELDS: [(&str, u64); 15] = [
     ("csrf_token", 128),
     ("domain", 1024),
     ("full_name", 1024),
@@ -58,6 +58,7 @@ const TEXT_FIELDS: [(&str, u64); 14] = [
     ("holder_verifies", 16),
     ("holder_name", 1024),
     ("holder_email", 1024),
+    ("id_document_type", 64),
     ("send_anyway", 16),
 ];
 
@@ -220,6 +221,7 @@ impl RequestForm {
             holder_verifies: is_yes(&parts.text("holder_verifies")),
             holder_name: parts.text("holder_name"),
             holder_email: parts.text("holder_email"),
+            id_document_type: parts.text("id_document_type"),
             send_anyway: is_yes(&parts.text("send_anyway")),
             consent: is_yes(&parts.text("consent")),
         }

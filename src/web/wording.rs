@@ -29,6 +29,7 @@ fn field_text(problem: &FieldProblem) -> Text {
         FieldProblem::RelationMissing => Text::new("problem-relation-missing"),
         FieldProblem::UidMissing => Text::new("problem-uid-missing"),
         FieldProblem::UidInvalid => Text::new("problem-uid-invalid"),
+        FieldProblem::IdDocumentTypeInvalid => Text::new("problem-id-document-type-invalid"),
         FieldProblem::KindInvalid => Text::new("problem-kind-invalid"),
         FieldProblem::NameserversNotOffered => Text::new("problem-nameservers-not-offered"),
         FieldProblem::Nameservers(NameserverError::TooFew) => {

@@ -7,8 +7,8 @@ use entities::document;
 use sea_orm::Set;
 use uuid::Uuid;
 
-use super::{DocumentKind, Field, FieldErrors, FieldProblem, SubmitError, Upload};
-use crate::crypto::{self, DataKey, DocumentBinding};
+use super::{DocumentKind, Field, FieldErrors, FieldProblem, SubmitError, Upload, ZoneStatus};
+use crate::crypto::{self, CryptoError, DataKey, DocumentBinding};
 use crate::intake::CleanImage;
 use crate::services::Services;
 
@@ -52,6 +52,10 @@ pub(super) async fn write_then<T>(
         record(documents).await
     }
     .await;
+    if result.is_ok() {
+        // Identity documents wait for their zone to be read.
+        services.zone_wake.notify_one();
+    }
     if result.is_err() {
         for name in &written {
             if let Err(remove_error) = services.store.remove(name).await {
@@ -100,6 +104,15 @@ async fn seal_and_write(
         created_at: Set(now),
         shredded_at: Set(None),
         sealed_sha256: Set(Some(sealed_sha256)),
+        zone_status: Set(kind.is_identity().then_some(
+            if services.settings.ocr_command.is_some() {
+                ZoneStatus::Pending
+            } else {
+                ZoneStatus::NoOcr
+            },
+        )),
+        sealed_zone: Set(None),
+        zone_updated_at: Set(kind.is_identity().then_some(now)),
     };
     Ok((document, storage_name))
 }
@@ -113,4 +126,25 @@ pub(crate) fn field_name(kind: DocumentKind) -> Field {
         DocumentKind::HolderIdFront => Field::HolderIdFront,
         DocumentKind::HolderIdBack => Field::HolderIdBack,
     }
+}
+
+/// A live document's data key and binding, unwrapped by the master key (after a rotation the
+/// key is wrapped under a later version than the document was sealed under).
+pub(crate) fn data_key_of(
+    services: &Services,
+    found: &document::Model,
+) -> Result<(DataKey, DocumentBinding), CryptoError> {
+    let wrapped = found.wrapped_key.as_ref().ok_or(CryptoError::Open)?;
+    let version = |v: i32| u32::try_from(v).map_err(|_| CryptoError::Open);
+    let binding = DocumentBinding {
+        request_id: found.request_id,
+        document_id: found.id,
+        key_version: version(found.key_version)?,
+    };
+    let wrapping = DocumentBinding {
+        key_version: version(found.wrap_version.unwrap_or(found.key_version))?,
+        ..binding
+    };
+    let data_key = services.master_key.unwrap(wrapped, &wrapping)?;
+    Ok((data_key, binding))
 }

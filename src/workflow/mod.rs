@@ -6,7 +6,7 @@
 
 pub mod close;
 pub mod decide;
-mod documents;
+pub(crate) mod documents;
 pub mod expiry;
 pub mod holder;
 mod ids;
@@ -22,6 +22,7 @@ mod submit;
 pub mod sweep;
 mod tracking;
 pub mod view;
+pub mod zones;
 
 #[cfg(test)]
 mod testing;
@@ -32,7 +33,9 @@ use uuid::Uuid;
 
 pub use crate::reason::{self, Reason, REJECTION_REASONS};
 pub use decide::provide_document;
-pub use entities::enums::{DocumentKind, RequestKind, RequestState, RequesterRelation};
+pub use entities::enums::{
+    DocumentKind, IdDocumentType, RequestKind, RequestState, RequesterRelation, ZoneStatus,
+};
 pub use ids::{DocumentId, RequestId};
 pub use limits::address_over_limit;
 pub use state::Event;

@@ -42,6 +42,10 @@ pub(crate) async fn shred_documents(
             document::Column::WrappedKey,
             Expr::value(Option::<Vec<u8>>::None),
         )
+        .col_expr(
+            document::Column::SealedZone,
+            Expr::value(Option::<Vec<u8>>::None),
+        )
         .col_expr(document::Column::ShreddedAt, Expr::value(now))
         .filter(document::Column::Id.is_in(ids))
         .exec(txn)

@@ -71,6 +71,9 @@ pub async fn request(
         created_at: Set(created_at),
         shredded_at: Set(None),
         sealed_sha256: Set(None),
+        zone_status: Set(None),
+        sealed_zone: Set(None),
+        zone_updated_at: Set(None),
     }
     .insert(&services.db)
     .await

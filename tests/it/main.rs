@@ -26,3 +26,4 @@ mod review;
 mod side_doors;
 mod staff_security;
 mod stores;
+mod zones;

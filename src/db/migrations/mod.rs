@@ -11,6 +11,7 @@ mod m0006_side_doors;
 mod m0007_tracking_welcome;
 mod m0008_passkeys;
 mod m0009_audit_log;
+mod m0010_document_zones;
 
 pub struct Migrator;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_tracking_welcome::Migration),
             Box::new(m0008_passkeys::Migration),
             Box::new(m0009_audit_log::Migration),
+            Box::new(m0010_document_zones::Migration),
         ]
     }
 }

@@ -175,6 +175,14 @@ fn a_line_with_one_filler_too_many_or_too_few_is_fitted() {
 }
 
 #[test]
+fn a_names_line_that_lost_many_trailing_fillers_is_padded() {
+    let zone = read(&["P<CHEMUSTER<<ANNA<<<<<<<<K<KKSEEEEEEEKKK", TD3[1]]);
+    assert_eq!(zone.surname, "MUSTER");
+    assert_eq!(zone.given_names, "ANNA");
+    assert_eq!(zone.lines[0], format!("{:<<44}", "P<CHEMUSTER<<ANNA"));
+}
+
+#[test]
 fn the_zone_is_found_among_other_text_and_spaces() {
     let text = format!(
         "PASSPORT  PASSEPORT\nUTOPIA\n\n{}\n{} \n",
@@ -242,6 +250,15 @@ fn names_agree_without_accents_case_order_or_middle_names() {
     assert!(german.names_agree_with("Jörg Müller"));
     let plain = read(&["P<D<<MULLER<<JORG<<<<<<<<<<<<<<<<<<<<<<<<<<<", TD3[1]]);
     assert!(plain.names_agree_with("Jörg Müller"));
+    // A filler between given names read as a letter, and noise among the trailing fillers.
+    let misread = read(&["P<UTOERIKSSON<<ANNAXMARIA<<<<<<K<K<KKKKKKKCK", TD3[1]]);
+    assert_eq!(misread.given_names, "ANNAXMARIA");
+    assert!(misread.names_agree_with("Anna Eriksson"));
+    assert!(misread.names_agree_with("Anna Maria Eriksson"));
+    assert!(!misread.names_agree_with("Maria Andersson"));
+    let doubled = read(&["P<UTOERIKSSON<<ANNA<KMARIA<K<<<<<<<<EKKKKK<<<", TD3[1]]);
+    assert_eq!(doubled.given_names, "ANNA KMARIA");
+    assert!(doubled.names_agree_with("Anna Maria Eriksson"));
 }
 
 fn name_part() -> impl Strategy<Value = String> {

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::{after, back_to, back_with, OnRequest, Plain, UrlEncoded};
 use crate::i18n::Arg;
+use crate::intake::mrz::Zone;
 use crate::services::Services;
 use crate::web::csrf::{carries_csrf, FormToken};
 use crate::web::error::Error;
@@ -22,6 +23,7 @@ use crate::workflow::decide::{self, ApprovalInput, ApproveOutcome};
 use crate::workflow::messages::{self, MessageError};
 use crate::workflow::objection;
 use crate::workflow::queue as claims;
+use crate::workflow::zones;
 use crate::workflow::{
     parse, view, DocumentId, DocumentKind, RequestId, RequestKind, RequestState, REJECTION_REASONS,
     REQUESTER_DOCUMENTS,
@@ -77,7 +79,20 @@ pub(super) async fn review_page(
 ) -> Result<Template, Error> {
     let me = &session.0.reviewer;
     let id = RequestId(id.ok_or(Error::NotFound)?);
-    let view = view::review_view(services, id, me, Utc::now()).await?;
+    let now = Utc::now();
+    let view = view::review_view(services, id, me, now).await?;
+    let zones: std::collections::HashMap<String, Zone> =
+        zones::zones_for_review(services, id.0, &me.name)
+            .await?
+            .into_iter()
+            .map(|(document, zone)| (document.to_string(), zone))
+            .collect();
+    let stamp = format!(
+        "{} · {} · #{}",
+        me.name,
+        now.format("%Y-%m-%d %H:%M UTC"),
+        view.short_id
+    );
     let kinds = REQUESTER_DOCUMENTS;
     let earlier_reasons: Vec<String> = view
         .earlier_rejections
@@ -94,7 +109,7 @@ pub(super) async fn review_page(
         context! {
             me: &me.name, is_admin: me.is_admin, csrf_token: &session.0.csrf_token,
             contested: view.domain_contested(), decidable, view, kinds, reasons: REJECTION_REASONS,
-            earlier_reasons,
+            earlier_reasons, zones, stamp,
             flash: flash.map(|f| (f.kind().to_owned(), f.message().to_owned())),
             max_message_chars: messages::MAX_MESSAGE_CHARS,
         },

@@ -36,6 +36,8 @@ pub struct TypedValues {
     pub holder_verifies: bool,
     pub holder_name: String,
     pub holder_email: String,
+    /// `passport`, `identity_card` or `other`; empty when the requester did not say.
+    pub id_document_type: String,
     /// Send photos that fail a quality check (too small, dark, bright or blurred) anyway.
     pub send_anyway: bool,
     pub consent: bool,
@@ -111,6 +113,7 @@ pub enum FieldProblem {
     HolderEmailMissing,
     HolderEmailInvalid,
     ConsentMissing,
+    IdDocumentTypeInvalid,
     FrontMissing,
     AuthorizationMissing,
     Image(IntakeError),
@@ -136,6 +139,7 @@ pub enum Field {
     HolderVerifies,
     HolderName,
     HolderEmail,
+    IdDocumentType,
     IdFront,
     IdBack,
     Authorization,
@@ -162,6 +166,7 @@ impl Field {
             Field::HolderVerifies => "holder_verifies",
             Field::HolderName => "holder_name",
             Field::HolderEmail => "holder_email",
+            Field::IdDocumentType => "id_document_type",
             Field::IdFront => "id_front",
             Field::IdBack => "id_back",
             Field::Authorization => "authorization",

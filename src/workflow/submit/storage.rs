@@ -76,6 +76,7 @@ pub(super) async fn store(
             code_recipient_key: Set(Some(recipient_key.0.to_vec())),
             personal_data_erased_at: Set(None),
             company_uid: Set(fields.company_uid),
+            id_document_type: Set(fields.id_document_type),
             kind: Set(fields.kind),
             nameservers: Set(fields.nameservers),
             holder_name: Set(holder_name),

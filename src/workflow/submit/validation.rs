@@ -4,7 +4,7 @@
 use super::input::{FieldErrors, FieldProblem, TypedValues};
 use crate::domains::{is_plausible_email, normalize_domain, parse_nameservers, DomainError};
 use crate::workflow::Field;
-use crate::workflow::{parse, RequestKind, RequesterRelation};
+use crate::workflow::{parse, IdDocumentType, RequestKind, RequesterRelation};
 
 const MAX_NAME_CHARS: usize = 200;
 const MAX_PHONE_CHARS: usize = 32;
@@ -21,6 +21,7 @@ pub(super) struct ValidFields {
     pub(super) nameservers: Option<String>,
     /// The holder's name and address, when they verify directly.
     pub(super) holder: Option<(String, String)>,
+    pub(super) id_document_type: Option<IdDocumentType>,
 }
 
 /// What this service offers besides the plain transfer-code request.
@@ -134,6 +135,16 @@ pub(super) fn validate_fields(
     } else {
         None
     };
+    let id_document_type = match input.id_document_type.trim() {
+        "" => None,
+        typed => {
+            let parsed = parse::<IdDocumentType>(typed);
+            if parsed.is_none() {
+                errors.insert(Field::IdDocumentType, FieldProblem::IdDocumentTypeInvalid);
+            }
+            parsed
+        }
+    };
     if !input.consent {
         errors.insert(Field::Consent, FieldProblem::ConsentMissing);
     }
@@ -148,6 +159,7 @@ pub(super) fn validate_fields(
             kind,
             nameservers,
             holder,
+            id_document_type,
         }),
         _ => None,
     }

@@ -20,8 +20,8 @@ use super::rules;
 use super::state::is_pending;
 use super::tracking::timeline;
 use super::{
-    parse_signals, short_id, DocumentKind, Reason, RequestKind, RequestState, RequesterRelation,
-    ReviewError, TimelineEntry,
+    parse_signals, short_id, DocumentKind, IdDocumentType, Reason, RequestKind, RequestState,
+    RequesterRelation, ReviewError, TimelineEntry, ZoneStatus,
 };
 use crate::intake::Signals;
 use crate::services::Services;
@@ -36,6 +36,8 @@ pub struct DocumentSummary {
     /// What the quality checks found (the requester may have sent the photo anyway).
     pub quality_problems: Vec<crate::intake::QualityProblem>,
     pub readable: bool,
+    /// How far reading its machine-readable zone got (none for a letter).
+    pub zone_status: Option<ZoneStatus>,
 }
 
 /// Another request that shares something with this one.
@@ -65,6 +67,8 @@ pub struct ReviewView {
     pub requester_email: String,
     pub requester_phone: Option<String>,
     pub relation: RequesterRelation,
+    /// The kind of identity document the requester said they photographed.
+    pub id_document_type: Option<IdDocumentType>,
     /// For a signatory: the company's UID, and where the public register shows it.
     pub company_uid: Option<String>,
     pub register_url: Option<String>,
@@ -214,6 +218,7 @@ pub async fn review_view(
                 quality_problems: signals.quality.map(|q| q.problems()).unwrap_or_default(),
                 signals,
                 readable: d.wrapped_key.is_some(),
+                zone_status: d.zone_status,
             }
         })
         .collect();
@@ -305,6 +310,7 @@ pub async fn review_view(
         requester_email: found.requester_email,
         requester_phone: found.requester_phone,
         relation: found.relation,
+        id_document_type: found.id_document_type,
         register_url: found.company_uid.as_deref().map(register_url),
         company_uid: found.company_uid,
         created_at: found.created_at,

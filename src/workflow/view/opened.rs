@@ -8,8 +8,8 @@ use sea_orm::{ActiveEnum, ColumnTrait, EntityTrait, QueryFilter};
 use crate::workflow::ids::{DocumentId, RequestId};
 
 use crate::audit::{self, Action, Actor};
-use crate::crypto::DocumentBinding;
 use crate::services::Services;
+use crate::workflow::documents::data_key_of;
 use crate::workflow::queue::renew;
 use crate::workflow::{short_id, ReviewError};
 
@@ -31,23 +31,11 @@ pub async fn view_document(
         .one(&services.db)
         .await?
         .ok_or(ReviewError::NotFound)?;
-    let wrapped = found.wrapped_key.as_ref().ok_or(ReviewError::NotFound)?;
-    let binding = DocumentBinding {
-        request_id,
-        document_id,
-        key_version: u32::try_from(found.key_version).map_err(|_| ReviewError::Unreadable)?,
-    };
-    // After a rotation the data key is wrapped under a later version than the document
-    // was sealed under.
+    if found.wrapped_key.is_none() {
+        return Err(ReviewError::NotFound);
+    }
+    let (data_key, binding) = data_key_of(services, &found).map_err(|_| ReviewError::Unreadable)?;
     let wrap_version = found.wrap_version.unwrap_or(found.key_version);
-    let wrapping = DocumentBinding {
-        key_version: u32::try_from(wrap_version).map_err(|_| ReviewError::Unreadable)?,
-        ..binding
-    };
-    let data_key = services
-        .master_key
-        .unwrap(wrapped, &wrapping)
-        .map_err(|_| ReviewError::Unreadable)?;
     let kind = found.kind.to_value();
     let audited = |action: Action, detail: String| {
         let actor = Actor::Reviewer(&viewer.name);

@@ -5,6 +5,7 @@ pub mod s3;
 pub mod server;
 pub mod smtp;
 pub mod soft_passkey;
+pub mod specimen;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -592,6 +593,8 @@ async fn test_settings(dir: &Path) -> Settings {
     // Tests submit many requests from one (unknown) address; the limits have their own tests.
     settings.submissions_per_hour = 0;
     settings.submissions_per_domain_per_day = 0;
+    // Reading document zones has its own tests (`zones`); elsewhere it would only cost time.
+    settings.ocr_command = None;
     if let Some(url) = fresh_postgres_database().await {
         settings.database_url = url;
     }

@@ -77,6 +77,8 @@ impl Server {
             // As operators run it: Rocket's release profile makes checks (a secret key for
             // every instance) that the debug profile skips.
             ("ROCKET_PROFILE".into(), "release".into()),
+            // Reading document zones has its own tests; elsewhere it would only cost time.
+            ("TRANSFER_DESK_OCR_COMMAND".into(), "off".into()),
         ];
         let shares_a_database = settings.iter().any(|(name, _)| *name == "DATABASE_URL");
         if !shares_a_database {

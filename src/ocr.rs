@@ -1,0 +1,415 @@
+//! Reading an identity document's machine-readable zone with an external OCR program
+//! (tesseract by default). It only ever sees images this service produced: the sanitised
+//! JPEG, decoded here, cropped, binarised and handed over as PNG on its standard input. No
+//! OCR library is linked into the service.
+
+use std::io::Cursor;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use image::{GrayImage, ImageBuffer, ImageFormat, Luma, Pixel};
+use tokio::io::AsyncWriteExt;
+use tokio::process::Command;
+
+use crate::intake::mrz::{self, Zone};
+
+/// How long one OCR run may take before it is stopped.
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Width the crops are brought to: the zone's characters come out some 40 pixels tall,
+/// which tesseract reads well, and a run stays well under a second.
+const CROP_WIDTH: u32 = 1400;
+
+const ZONE_ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<";
+
+#[derive(Debug, thiserror::Error)]
+pub enum OcrError {
+    #[error("the document could not be prepared for OCR")]
+    Image,
+    #[error("the OCR program could not be started: {0}")]
+    Start(std::io::Error),
+    #[error("the OCR program took longer than {} seconds", TIMEOUT.as_secs())]
+    Timeout,
+    #[error("the OCR program failed ({0})")]
+    Failed(std::process::ExitStatus),
+    #[error("waiting for the OCR program failed: {0}")]
+    Wait(std::io::Error),
+}
+
+/// Variables the OCR program may see: the service's own secrets never reach it.
+fn allowed_variable(name: &str) -> bool {
+    matches!(
+        name,
+        "PATH" | "HOME" | "LANG" | "LC_ALL" | "TZ" | "TESSDATA_PREFIX"
+    )
+}
+
+/// Reads the zone of `jpeg` (a sanitised document): first in its lower part, where
+/// passports and cards print it, then in the whole image. The reading whose check digits
+/// hold best wins; `None` when neither shows a zone.
+pub async fn read_zone(
+    program: &Path,
+    jpeg: &[u8],
+    today: NaiveDate,
+) -> Result<Option<Zone>, OcrError> {
+    let jpeg = zeroize::Zeroizing::new(jpeg.to_vec());
+    let crops = tokio::task::spawn_blocking(move || prepared_crops(&jpeg))
+        .await
+        .map_err(|_| OcrError::Image)??;
+    let mut best: Option<Zone> = None;
+    for crop in crops {
+        let text = run(program, &crop).await?;
+        let Some(zone) = mrz::find(&text, today) else {
+            continue;
+        };
+        let holding = |z: &Zone| z.checks.iter().filter(|c| c.holds).count();
+        if zone.all_checks_hold() {
+            return Ok(Some(zone));
+        }
+        if best.as_ref().is_none_or(|b| holding(&zone) > holding(b)) {
+            best = Some(zone);
+        }
+    }
+    Ok(best)
+}
+
+/// What tesseract is shown, in order: the lower part (where passports and cards print the
+/// zone) straightened and binarised, the same in grey, then the whole image straightened and
+/// binarised, as PNG.
+fn prepared_crops(jpeg: &[u8]) -> Result<Vec<zeroize::Zeroizing<Vec<u8>>>, OcrError> {
+    let image = image::load_from_memory_with_format(jpeg, ImageFormat::Jpeg)
+        .map_err(|_| OcrError::Image)?
+        .into_luma8();
+    let (width, height) = image.dimensions();
+    // A card's three lines take more than its bottom third.
+    let lower = height * 45 / 100;
+    let bottom = image::imageops::crop_imm(&image, 0, height - lower, width, lower).to_image();
+    let bottom = straightened(&scale_to_width(&bottom, CROP_WIDTH));
+    let whole = straightened(&scale_to_width(&image, CROP_WIDTH));
+    [binarised(bottom.clone()), bottom, binarised(whole)]
+        .iter()
+        .map(png)
+        .collect()
+}
+
+/// The image turned so that its lines of text run level: the angle (within ±5°) at which
+/// the dark pixels' rows are most sharply concentrated (a projection profile).
+fn straightened(image: &GrayImage) -> GrayImage {
+    let angle = skew_angle(image);
+    if angle.abs() < 0.2 {
+        return image.clone();
+    }
+    rotated(image, -angle, Luma([255]))
+}
+
+fn skew_angle(image: &GrayImage) -> f32 {
+    let threshold = otsu_threshold(image);
+    let mut ink = image.clone();
+    for Luma([value]) in ink.pixels_mut() {
+        *value = if *value > threshold { 255 } else { 0 };
+    }
+    // The desk around a photographed document is dark too, and not text.
+    clear_from_edges(&mut ink);
+    let (w, h) = image.dimensions();
+    let dark: Vec<(f32, f32)> = ink
+        .enumerate_pixels()
+        .filter(|(x, y, Luma([v]))| *v == 0 && x % 2 == 0 && y % 2 == 0)
+        .map(|(x, y, _)| (x as f32, y as f32))
+        .collect();
+    if dark.is_empty() {
+        return 0.0;
+    }
+    let rows = (h + w / 5 + 2) as usize;
+    let mut best = (0.0f32, 0u64);
+    for step in -20..=20 {
+        let angle = step as f32 * 0.25;
+        let slope = angle.to_radians().tan();
+        let mut histogram = vec![0u64; rows];
+        for &(x, y) in &dark {
+            // Rows of two pixels: the pixels sampled are every other row's.
+            let row = (y - x * slope + (w as f32 / 10.0)) / 2.0;
+            if row >= 0.0 && (row as usize) < rows {
+                histogram[row as usize] += 1;
+            }
+        }
+        let score: u64 = histogram.iter().map(|c| c * c).sum();
+        if score > best.1 {
+            best = (angle, score);
+        }
+    }
+    best.0
+}
+
+/// `image` turned by `degrees` about its centre (bilinear), the corners filled with `fill`.
+pub fn rotated<P>(image: &ImageBuffer<P, Vec<u8>>, degrees: f32, fill: P) -> ImageBuffer<P, Vec<u8>>
+where
+    P: Pixel<Subpixel = u8>,
+{
+    let (w, h) = image.dimensions();
+    let (sin, cos) = degrees.to_radians().sin_cos();
+    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+    ImageBuffer::from_fn(w, h, |x, y| {
+        let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+        let sx = cos * dx + sin * dy + cx;
+        let sy = -sin * dx + cos * dy + cy;
+        if sx < 0.0 || sy < 0.0 || sx >= (w - 1) as f32 || sy >= (h - 1) as f32 {
+            return fill;
+        }
+        let (x0, y0) = (sx as u32, sy as u32);
+        let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
+        let mut out = fill;
+        for (c, value) in out.channels_mut().iter_mut().enumerate() {
+            let at = |x: u32, y: u32| f32::from(image.get_pixel(x, y).channels()[c]);
+            let top = at(x0, y0) * (1.0 - fx) + at(x0 + 1, y0) * fx;
+            let bottom = at(x0, y0 + 1) * (1.0 - fx) + at(x0 + 1, y0 + 1) * fx;
+            *value = (top * (1.0 - fy) + bottom * fy).round() as u8;
+        }
+        out
+    })
+}
+
+fn scale_to_width(image: &GrayImage, width: u32) -> GrayImage {
+    let (w, h) = image.dimensions();
+    if w == 0 || h == 0 {
+        return image.clone();
+    }
+    let height = ((u64::from(h) * u64::from(width)) / u64::from(w)).max(1) as u32;
+    image::imageops::resize(image, width, height, image::imageops::FilterType::Triangle)
+}
+
+/// Black text on white: each pixel against Otsu's threshold of the whole crop; what is dark
+/// and touches the edge (the desk around the document, a shadow) becomes white, with a white
+/// margin around it all.
+fn binarised(mut image: GrayImage) -> GrayImage {
+    let threshold = otsu_threshold(&image);
+    for Luma([value]) in image.pixels_mut() {
+        *value = if *value > threshold { 255 } else { 0 };
+    }
+    clear_from_edges(&mut image);
+    let (w, h) = image.dimensions();
+    let mut framed = GrayImage::from_pixel(w + 2 * MARGIN, h + 2 * MARGIN, Luma([255]));
+    image::imageops::replace(&mut framed, &image, i64::from(MARGIN), i64::from(MARGIN));
+    framed
+}
+
+const MARGIN: u32 = 24;
+
+/// Turns white every black pixel connected to the image's edge.
+fn clear_from_edges(image: &mut GrayImage) {
+    let (w, h) = image.dimensions();
+    let mut stack: Vec<(u32, u32)> = (0..w)
+        .flat_map(|x| [(x, 0), (x, h.saturating_sub(1))])
+        .chain((0..h).flat_map(|y| [(0, y), (w.saturating_sub(1), y)]))
+        .collect();
+    while let Some((x, y)) = stack.pop() {
+        if x >= w || y >= h || image.get_pixel(x, y).0[0] != 0 {
+            continue;
+        }
+        image.put_pixel(x, y, Luma([255]));
+        stack.extend([
+            (x + 1, y),
+            (x.wrapping_sub(1), y),
+            (x, y + 1),
+            (x, y.wrapping_sub(1)),
+        ]);
+    }
+}
+
+/// The grey level that best splits the histogram into two classes (Otsu, 1979).
+fn otsu_threshold(image: &GrayImage) -> u8 {
+    let mut histogram = [0u64; 256];
+    for Luma([value]) in image.pixels() {
+        histogram[usize::from(*value)] += 1;
+    }
+    let total: u64 = histogram.iter().sum();
+    let sum: f64 = histogram
+        .iter()
+        .enumerate()
+        .map(|(level, count)| level as f64 * *count as f64)
+        .sum();
+    let (mut below_count, mut below_sum) = (0u64, 0f64);
+    let (mut best_level, mut best_variance) = (0u8, -1f64);
+    for (level, count) in histogram.iter().enumerate() {
+        below_count += count;
+        below_sum += level as f64 * *count as f64;
+        let above_count = total - below_count;
+        if below_count == 0 || above_count == 0 {
+            continue;
+        }
+        let below_mean = below_sum / below_count as f64;
+        let above_mean = (sum - below_sum) / above_count as f64;
+        let variance = below_count as f64 * above_count as f64 * (below_mean - above_mean).powi(2);
+        if variance > best_variance {
+            best_variance = variance;
+            best_level = level as u8;
+        }
+    }
+    best_level
+}
+
+fn png(image: &GrayImage) -> Result<zeroize::Zeroizing<Vec<u8>>, OcrError> {
+    let mut out = Vec::new();
+    image
+        .write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+        .map_err(|_| OcrError::Image)?;
+    Ok(zeroize::Zeroizing::new(out))
+}
+
+/// One run of the program on one PNG: what it printed.
+async fn run(program: &Path, png: &[u8]) -> Result<zeroize::Zeroizing<String>, OcrError> {
+    let mut child = Command::new(program)
+        .args(["-", "-", "--psm", "6", "-c"])
+        .arg(format!("tessedit_char_whitelist={ZONE_ALPHABET}"))
+        .args(["-c", "load_system_dawg=0", "-c", "load_freq_dawg=0"])
+        .env_clear()
+        .envs(std::env::vars().filter(|(name, _)| allowed_variable(name)))
+        .env("OMP_THREAD_LIMIT", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(OcrError::Start)?;
+    let mut stdin = child.stdin.take();
+    let writing = async {
+        if let Some(stdin) = stdin.as_mut() {
+            // A program that stops reading early says so by its exit status.
+            let _ = stdin.write_all(png).await;
+        }
+        drop(stdin);
+    };
+    let output = tokio::time::timeout(TIMEOUT, async {
+        let (_, output) = tokio::join!(writing, child.wait_with_output());
+        output
+    })
+    .await
+    .map_err(|_| OcrError::Timeout)?
+    .map_err(OcrError::Wait)?;
+    if !output.status.success() {
+        return Err(OcrError::Failed(output.status));
+    }
+    Ok(zeroize::Zeroizing::new(
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn otsu_splits_two_grey_levels_between_them() {
+        let image = GrayImage::from_fn(100, 10, |x, _| Luma([if x < 30 { 40 } else { 200 }]));
+        let threshold = otsu_threshold(&image);
+        assert!((40..200).contains(&threshold), "{threshold}");
+    }
+
+    /// Text stays black; the dark desk along an edge becomes white; a white margin frames it.
+    #[test]
+    fn binarising_keeps_the_text_and_clears_the_desk() {
+        let image = GrayImage::from_fn(200, 100, |x, y| {
+            let desk = y >= 90;
+            let text = (40..60).contains(&x) && (30..50).contains(&y);
+            Luma([if desk || text { 30 } else { 220 }])
+        });
+        let binary = binarised(image);
+        assert_eq!(binary.dimensions(), (200 + 2 * MARGIN, 100 + 2 * MARGIN));
+        let at = |x: u32, y: u32| binary.get_pixel(x + MARGIN, y + MARGIN).0[0];
+        assert_eq!(at(50, 40), 0, "the text");
+        assert_eq!(at(100, 95), 255, "the desk");
+        assert_eq!(at(10, 10), 255, "the paper");
+        assert_eq!(binary.get_pixel(0, 0).0[0], 255, "the margin");
+    }
+
+    /// A page photographed 2° askew is turned back level.
+    #[test]
+    fn the_skew_of_lines_of_text_is_found() {
+        let lines = GrayImage::from_fn(800, 300, |x, y| {
+            let rise = x as f32 * 2f32.to_radians().tan();
+            let row = (y as f32 - rise).rem_euclid(60.0);
+            Luma([if row < 12.0 && x % 20 < 14 { 20 } else { 230 }])
+        });
+        let angle = skew_angle(&lines);
+        assert!((angle - 2.0).abs() <= 0.25, "{angle}");
+        assert!(skew_angle(&straightened(&lines)).abs() <= 0.25);
+    }
+
+    #[test]
+    fn the_program_sees_only_allowed_variables() {
+        assert!(allowed_variable("PATH") && allowed_variable("TESSDATA_PREFIX"));
+        assert!(!allowed_variable("TRANSFER_DESK_MASTER_KEY"));
+        assert!(!allowed_variable("DATABASE_URL"));
+    }
+
+    fn script(dir: &Path, name: &str, body: &str) -> std::path::PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\ncat >/dev/null\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    fn blank_jpeg() -> Vec<u8> {
+        let mut jpeg = Vec::new();
+        image::RgbImage::from_pixel(300, 200, image::Rgb([250, 250, 250]))
+            .write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg)
+            .unwrap();
+        jpeg
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_program_that_fails_or_hangs_is_an_error_not_a_zone() {
+        let dir = tempfile::tempdir().unwrap();
+        let failing = script(dir.path(), "failing", "exit 3");
+        let hanging = script(dir.path(), "hanging", "sleep 30");
+        assert!(matches!(
+            read_zone(&failing, &blank_jpeg(), today()).await,
+            Err(OcrError::Failed(_))
+        ));
+        let started = std::time::Instant::now();
+        assert!(matches!(
+            read_zone(&hanging, &blank_jpeg(), today()).await,
+            Err(OcrError::Timeout)
+        ));
+        assert!(started.elapsed() < Duration::from_secs(15));
+    }
+
+    #[tokio::test]
+    async fn a_program_that_prints_a_zone_gives_it_and_sees_no_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let seen = dir.path().join("environment");
+        let printing = script(
+            dir.path(),
+            "printing",
+            &format!(
+                "env > {}\necho 'P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<'\necho 'L898902C36UTO7408122F1204159ZE184226B<<<<<10'",
+                seen.display()
+            ),
+        );
+        let zone = read_zone(&printing, &blank_jpeg(), today())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(zone.document_number, "L898902C3");
+        let environment = std::fs::read_to_string(seen).unwrap();
+        assert!(environment.contains("OMP_THREAD_LIMIT=1"));
+        // `cargo test` runs tests with CARGO_* variables: none may reach the program.
+        assert!(!environment.contains("CARGO"), "{environment}");
+    }
+
+    #[tokio::test]
+    async fn a_program_that_prints_no_zone_gives_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let printing = script(dir.path(), "printing", "echo 'IDENTITY CARD'");
+        assert_eq!(
+            read_zone(&printing, &blank_jpeg(), today()).await.unwrap(),
+            None
+        );
+    }
+}

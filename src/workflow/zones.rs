@@ -1,0 +1,327 @@
+//! Reading identity documents' machine-readable zones, after intake: the requester does
+//! not wait for it, and a request can be decided before it is done. What a zone says is
+//! sealed under its document's data key and shredded with it; only which signals fired
+//! stays in the document's signals (the evidence).
+
+use chrono::{DateTime, Duration, Utc};
+use entities::{document, domain, request};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use super::documents::data_key_of;
+use super::rules::live_documents;
+use super::{parse_signals, DocumentKind, IdDocumentType, RequesterRelation, ZoneStatus};
+use crate::audit::{self, Action, Actor};
+use crate::intake::mrz::Zone;
+use crate::intake::ZoneSignals;
+use crate::services::Services;
+
+/// A reading that has not finished after this long was interrupted (a restart): it is
+/// taken up again.
+const READING_ABANDONED_AFTER: Duration = Duration::minutes(2);
+
+/// How many waiting documents one pass takes.
+const BATCH: u64 = 20;
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ZoneReport {
+    pub read: usize,
+    pub not_found: usize,
+    pub failed: usize,
+}
+
+/// Reads the zones of the documents waiting for it, at most `TRANSFER_DESK_OCR_SLOTS` at
+/// once.
+pub async fn read_waiting(services: &Services, now: DateTime<Utc>) -> Result<ZoneReport, DbErr> {
+    let waiting: Vec<Uuid> = document::Entity::find()
+        .select_only()
+        .column(document::Column::Id)
+        .filter(waiting(now))
+        .filter(live_documents())
+        .order_by_asc(document::Column::CreatedAt)
+        .limit(BATCH)
+        .into_tuple()
+        .all(&services.db)
+        .await?;
+    let mut readings = tokio::task::JoinSet::new();
+    for id in waiting {
+        let Ok(slot) = services.ocr_slots.clone().acquire_owned().await else {
+            break;
+        };
+        let services = services.clone();
+        readings.spawn(async move {
+            let outcome = read_one(&services, id, now).await;
+            drop(slot);
+            outcome
+        });
+    }
+    let mut report = ZoneReport::default();
+    while let Some(done) = readings.join_next().await {
+        match done {
+            Ok(Ok(Some(ZoneStatus::Read))) => report.read += 1,
+            Ok(Ok(Some(ZoneStatus::NotFound))) => report.not_found += 1,
+            Ok(Ok(Some(_))) => report.failed += 1,
+            Ok(Ok(None)) => {}
+            Ok(Err(error)) => return Err(error),
+            Err(_) => report.failed += 1,
+        }
+    }
+    Ok(report)
+}
+
+fn waiting(now: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(document::Column::ZoneStatus.eq(ZoneStatus::Pending))
+        .add(
+            Condition::all()
+                .add(document::Column::ZoneStatus.eq(ZoneStatus::Reading))
+                .add(document::Column::ZoneUpdatedAt.lt(now - READING_ABANDONED_AFTER)),
+        )
+}
+
+/// Reads one document's zone, unless another instance took it first or it was shredded.
+/// Returns how far it got.
+async fn read_one(
+    services: &Services,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<ZoneStatus>, DbErr> {
+    let claimed = document::Entity::update_many()
+        .col_expr(
+            document::Column::ZoneStatus,
+            Expr::value(ZoneStatus::Reading),
+        )
+        .col_expr(document::Column::ZoneUpdatedAt, Expr::value(now))
+        .filter(document::Column::Id.eq(id))
+        .filter(waiting(now))
+        .filter(live_documents())
+        .exec(&services.db)
+        .await?;
+    if claimed.rows_affected == 0 {
+        return Ok(None);
+    }
+    let Some(found) = document::Entity::find_by_id(id).one(&services.db).await? else {
+        return Ok(None);
+    };
+    let Some(program) = services.settings.ocr_command.as_deref() else {
+        return finish(services, &found, Reading::NoOcr, now).await;
+    };
+    let Ok((data_key, binding)) = data_key_of(services, &found) else {
+        return finish(services, &found, Reading::Failed, now).await;
+    };
+    let kind = sea_orm::ActiveEnum::to_value(&found.kind);
+    let detail = format!("{kind} zone read (key version {})", binding.key_version);
+    audit::record(
+        &services.db,
+        Actor::System,
+        Action::KeyUse,
+        Some(found.request_id),
+        Some(&detail),
+    )
+    .await?;
+    let plain = match services.store.get(&found.storage_name).await {
+        Ok(sealed) => data_key.open_document(&binding, &sealed).ok(),
+        Err(_) => None,
+    };
+    let Some(plain) = plain else {
+        return finish(services, &found, Reading::Failed, now).await;
+    };
+    let reading = match crate::ocr::read_zone(program, &plain, now.date_naive()).await {
+        Ok(Some(zone)) => {
+            let sealed = serde_json::to_vec(&zone)
+                .ok()
+                .and_then(|json| data_key.seal_zone(&binding, &json).ok());
+            match sealed {
+                Some(sealed) => Reading::Read {
+                    zone: Box::new(zone),
+                    sealed,
+                },
+                None => Reading::Failed,
+            }
+        }
+        Ok(None) => Reading::NotFound,
+        Err(error) => {
+            tracing::warn!(%error, document = %found.id, "cannot read a document's zone");
+            Reading::Failed
+        }
+    };
+    finish(services, &found, reading, now).await
+}
+
+enum Reading {
+    Read { zone: Box<Zone>, sealed: Vec<u8> },
+    NotFound,
+    NoOcr,
+    Failed,
+}
+
+/// Records a reading, with the signals it fired, if the document is still live and still
+/// being read; then settles the request's "no zone found" signal.
+async fn finish(
+    services: &Services,
+    found: &document::Model,
+    reading: Reading,
+    now: DateTime<Utc>,
+) -> Result<Option<ZoneStatus>, DbErr> {
+    let (status, sealed, outcome) = match reading {
+        Reading::Read { zone, sealed } => {
+            let outcome = zone_signals(services, found, &zone, now).await?;
+            (ZoneStatus::Read, Some(sealed), Some(outcome))
+        }
+        Reading::NotFound => (ZoneStatus::NotFound, None, None),
+        Reading::NoOcr => (ZoneStatus::NoOcr, None, None),
+        Reading::Failed => (ZoneStatus::Failed, None, None),
+    };
+    let mut signals = parse_signals(&found.signals);
+    signals.zone = outcome;
+    let recorded = document::Entity::update_many()
+        .col_expr(document::Column::ZoneStatus, Expr::value(status))
+        .col_expr(document::Column::SealedZone, Expr::value(sealed))
+        .col_expr(document::Column::ZoneUpdatedAt, Expr::value(now))
+        .col_expr(
+            document::Column::Signals,
+            Expr::value(serde_json::to_string(&signals).unwrap_or_default()),
+        )
+        .filter(document::Column::Id.eq(found.id))
+        .filter(document::Column::ZoneStatus.eq(ZoneStatus::Reading))
+        .filter(live_documents())
+        .exec(&services.db)
+        .await?;
+    if recorded.rows_affected == 0 {
+        return Ok(None);
+    }
+    settle_not_found(services, found.request_id).await?;
+    Ok(Some(status))
+}
+
+/// Which signals a zone fires for its request: check digits, expiry, the name against the
+/// one typed (and the registrant's, where the person should be the registrant), and the
+/// kind of document against what the requester said.
+async fn zone_signals(
+    services: &Services,
+    found: &document::Model,
+    zone: &Zone,
+    now: DateTime<Utc>,
+) -> Result<ZoneSignals, DbErr> {
+    let Some(request) = request::Entity::find_by_id(found.request_id)
+        .one(&services.db)
+        .await?
+    else {
+        return Ok(ZoneSignals::default());
+    };
+    let registrant = domain::Entity::find_by_id(request.domain.clone())
+        .one(&services.db)
+        .await?
+        .map(|d| d.registrant_name);
+    let holders_own = matches!(
+        found.kind,
+        DocumentKind::HolderIdFront | DocumentKind::HolderIdBack
+    );
+    let should_be_registrant = holders_own || request.relation == RequesterRelation::Holder;
+    let typed_name = if holders_own {
+        request.holder_name.clone()
+    } else {
+        Some(request.requester_name.clone())
+    };
+    let type_differs = match (holders_own, request.id_document_type) {
+        (false, Some(IdDocumentType::Passport)) => !zone.is_passport(),
+        (false, Some(IdDocumentType::IdentityCard)) => !zone.is_identity_card(),
+        _ => false,
+    };
+    Ok(ZoneSignals {
+        check_digits_fail: !zone.all_checks_hold(),
+        expired: zone.expired_on(now.date_naive()),
+        name_differs_from_requester: typed_name.is_some_and(|n| !zone.names_agree_with(&n)),
+        name_differs_from_registrant: should_be_registrant
+            && registrant.is_some_and(|n| !zone.names_agree_with(&n)),
+        type_differs,
+        not_found: false,
+    })
+}
+
+/// When the requester said passport or identity card and every photo of it has been read
+/// without finding a zone, the front carries the "no zone found" signal.
+async fn settle_not_found(services: &Services, request_id: Uuid) -> Result<(), DbErr> {
+    let Some(request) = request::Entity::find_by_id(request_id)
+        .one(&services.db)
+        .await?
+    else {
+        return Ok(());
+    };
+    if !matches!(
+        request.id_document_type,
+        Some(IdDocumentType::Passport | IdDocumentType::IdentityCard)
+    ) {
+        return Ok(());
+    }
+    let own = document::Entity::find()
+        .filter(document::Column::RequestId.eq(request_id))
+        .filter(document::Column::Kind.is_in([DocumentKind::IdFront, DocumentKind::IdBack]))
+        .filter(live_documents())
+        .all(&services.db)
+        .await?;
+    let statuses: Vec<Option<ZoneStatus>> = own.iter().map(|d| d.zone_status).collect();
+    let none_found =
+        !statuses.is_empty() && statuses.iter().all(|s| *s == Some(ZoneStatus::NotFound));
+    let Some(front) = own.iter().find(|d| d.kind == DocumentKind::IdFront) else {
+        return Ok(());
+    };
+    let mut signals = parse_signals(&front.signals);
+    let mut zone = signals.zone.clone().unwrap_or_default();
+    if zone.not_found == none_found {
+        return Ok(());
+    }
+    zone.not_found = none_found;
+    signals.zone = Some(zone);
+    document::Entity::update_many()
+        .col_expr(
+            document::Column::Signals,
+            Expr::value(serde_json::to_string(&signals).unwrap_or_default()),
+        )
+        .filter(document::Column::Id.eq(front.id))
+        .filter(live_documents())
+        .exec(&services.db)
+        .await?;
+    Ok(())
+}
+
+/// What the zones of a request's live documents say, for a reviewer's page: opened from
+/// their seals, each opening audited as a view of that document.
+pub async fn zones_for_review(
+    services: &Services,
+    request_id: Uuid,
+    viewer: &str,
+) -> Result<Vec<(Uuid, Zone)>, DbErr> {
+    let sealed = document::Entity::find()
+        .filter(document::Column::RequestId.eq(request_id))
+        .filter(document::Column::SealedZone.is_not_null())
+        .filter(live_documents())
+        .all(&services.db)
+        .await?;
+    let mut zones = Vec::new();
+    for found in sealed {
+        let Some(zone) = open_zone(services, &found) else {
+            continue;
+        };
+        let detail = format!("{} zone", sea_orm::ActiveEnum::to_value(&found.kind));
+        audit::record(
+            &services.db,
+            Actor::Reviewer(viewer),
+            Action::DocumentView,
+            Some(request_id),
+            Some(&detail),
+        )
+        .await?;
+        zones.push((found.id, zone));
+    }
+    Ok(zones)
+}
+
+fn open_zone(services: &Services, found: &document::Model) -> Option<Zone> {
+    let (data_key, binding) = data_key_of(services, found).ok()?;
+    let plain = data_key
+        .open_zone(&binding, found.sealed_zone.as_deref()?)
+        .ok()?;
+    serde_json::from_slice(&plain).ok()
+}

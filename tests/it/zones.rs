@@ -1,0 +1,303 @@
+//! The machine-readable zone: specimens drawn in OCR-B, degraded like phone photos, read by
+//! tesseract after intake and shown to reviewers beside the photo, with the signals they
+//! fire; and what stays of them on disk, in logs and in the evidence.
+//!
+//! Without tesseract and the OCR-B font a plain `cargo test` skips the OCR stories with one
+//! line; `.ci/run` installs both and sets `TRANSFER_DESK_OCR_TESTS=required`, so that there
+//! a missing tool fails.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use ab_glyph::FontVec;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::common::specimen::{self, Degradation};
+use crate::common::{
+    camera_photo, captured_logs, files_under, review_uri, Multipart, Staff, TestApp,
+};
+
+/// The OCR program and the font, or `None` (with one line) where a plain `cargo test` may
+/// skip; with `TRANSFER_DESK_OCR_TESTS=required` a missing one fails the test.
+pub(crate) fn ocr_tools() -> Option<(PathBuf, FontVec)> {
+    let tool = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join("tesseract"))
+        .find(|path| path.is_file());
+    let font = specimen::ocr_b();
+    match (tool, font) {
+        (Some(tool), Some(font)) => Some((tool, font)),
+        _ if std::env::var("TRANSFER_DESK_OCR_TESTS").as_deref() == Ok("required") => {
+            panic!("TRANSFER_DESK_OCR_TESTS=required, but tesseract or {} is missing (apt-get install tesseract-ocr tesseract-ocr-eng fonts-ocr-b)", specimen::OCR_B)
+        }
+        _ => {
+            eprintln!("skipped: no tesseract or OCR-B font (set TRANSFER_DESK_OCR_TESTS=required to fail instead)");
+            None
+        }
+    }
+}
+
+const TD3_SPECIMEN: [&str; 2] = [
+    "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+    "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
+];
+const TD1_SPECIMEN: [&str; 3] = [
+    "I<UTOD231458907<<<<<<<<<<<<<<<",
+    "7408122F1204159UTO<<<<<<<<<<<6",
+    "ERIKSSON<<ANNA<MARIA<<<<<<<<<<",
+];
+
+/// A valid passport zone for Anna Maria Eriksson, expiring in 2034.
+fn current_passport() -> [String; 2] {
+    let zone = mrz::format_td3(&mrz::Td3Fields {
+        issuing_country: "UTO".into(),
+        document_number: "X4R7Q2M81".into(),
+        surname: "ERIKSSON".into(),
+        given_names: "ANNA MARIA".into(),
+        nationality: "UTO".into(),
+        date_of_birth: mrz::MrzDate::Calendar(mrz::Date::new(1974, 8, 12)),
+        sex: mrz::Sex::Female,
+        date_of_expiry: mrz::MrzDate::Calendar(mrz::Date::new(2034, 3, 9)),
+        ..Default::default()
+    });
+    let mut lines = zone.lines().map(str::to_owned);
+    [lines.next().unwrap(), lines.next().unwrap()]
+}
+
+async fn app_reading_zones(tool: PathBuf) -> TestApp {
+    let app = TestApp::with_staff(|settings| settings.ocr_command = Some(tool)).await;
+    app.add_domain(
+        "eriksson.example",
+        "Anna Maria Eriksson",
+        "anna@eriksson.example",
+    )
+    .await;
+    app
+}
+
+fn request(kind: &str, front: &[u8]) -> Multipart {
+    Multipart::new()
+        .text("domain", "eriksson.example")
+        .text("full_name", "Anna Eriksson")
+        .text("email", "anna@eriksson.example")
+        .text("relation", "holder")
+        .text("id_document_type", kind)
+        .text("consent", "yes")
+        .file("id_front", "front.jpg", "image/jpeg", front)
+}
+
+/// The review page once every zone of the request has been read.
+async fn page_once_read(app: &TestApp, staff: &Staff, id: uuid::Uuid) -> String {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let page = app.staff_page(staff, review_uri(id, "")).await;
+        if !page.contains("MRZ: reading") {
+            return page;
+        }
+        assert!(Instant::now() < deadline, "the zone was never read");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_passport_zone_is_read_and_shown_beside_the_photo() {
+    let Some((tool, font)) = ocr_tools() else {
+        return;
+    };
+    let app = app_reading_zones(tool).await;
+    let zone = current_passport();
+    let lines: Vec<&str> = zone.iter().map(String::as_str).collect();
+    let photo = specimen::document_with_zone(&font, &lines, Degradation::default());
+    let (id, _) = app.submit_by_api(request("passport", &photo)).await;
+    let alice = app.sign_in("alice").await;
+    let page = page_once_read(&app, &alice, id).await;
+    assert!(page.contains("X4R7Q2M81"), "the number: {page}");
+    assert!(page.contains("2034-03-09") && page.contains("1974-08-12"));
+    assert!(page.contains("<td>ERIKSSON</td>"), "{page}");
+    assert_eq!(
+        page.matches("data-check=").count(),
+        5,
+        "TD3 has five check digits"
+    );
+    assert!(!page.contains("FAILS"), "every check digit holds");
+    for signal in [
+        "check digits fail",
+        "document expired",
+        "MRZ name differs",
+        "another kind",
+    ] {
+        assert!(!page.contains(signal), "{signal} fired on a good passport");
+    }
+    // The page is stamped with who sees it, and the view is audited.
+    assert!(page.contains("data-stamp=\"alice ·"));
+    let views = app.audit_details("document_view").await;
+    assert!(views.iter().any(|d| d == "id_front zone"), "{views:?}");
+}
+
+#[tokio::test]
+async fn an_expired_card_fires_the_expiry_signal() {
+    let Some((tool, font)) = ocr_tools() else {
+        return;
+    };
+    let app = app_reading_zones(tool).await;
+    let back = specimen::document_with_zone(
+        &font,
+        &TD1_SPECIMEN,
+        Degradation {
+            angle_degrees: -1.2,
+            seed: 7,
+            ..Default::default()
+        },
+    );
+    let form =
+        request("identity_card", &camera_photo()).file("id_back", "back.jpg", "image/jpeg", &back);
+    let (id, _) = app.submit_by_api(form).await;
+    let alice = app.sign_in("alice").await;
+    let page = page_once_read(&app, &alice, id).await;
+    assert!(page.contains("D23145890"), "{page}");
+    assert!(page.contains("2012-04-15"));
+    assert!(page.contains("document expired"));
+    assert!(!page.contains("FAILS"));
+    // The front shows no zone, the back does: no "not found" signal for the card.
+    assert!(page.contains("MRZ not found in this photo"));
+    assert!(!page.contains("no MRZ found on a passport or identity card"));
+}
+
+#[tokio::test]
+async fn an_altered_digit_fires_the_check_digit_signal() {
+    let Some((tool, font)) = ocr_tools() else {
+        return;
+    };
+    let app = app_reading_zones(tool).await;
+    let [first, second] = current_passport();
+    // The expiry moved from 2034 to 2039, its check digit left as it was.
+    let forged = format!("{}9{}", &second[..22], &second[23..]);
+    assert_ne!(forged, second);
+    let photo = specimen::document_with_zone(&font, &[&first, &forged], Degradation::default());
+    let (id, _) = app.submit_by_api(request("passport", &photo)).await;
+    let alice = app.sign_in("alice").await;
+    let page = page_once_read(&app, &alice, id).await;
+    assert!(page.contains("2039-03-09"), "{page}");
+    assert!(page.contains("MRZ check digits fail"));
+    assert!(page.contains("FAILS"));
+}
+
+#[tokio::test]
+async fn a_passport_photo_without_a_zone_and_a_wrong_kind_are_signals() {
+    let Some((tool, font)) = ocr_tools() else {
+        return;
+    };
+    let app = app_reading_zones(tool).await;
+    let (id, _) = app
+        .submit_by_api(request("passport", &camera_photo()))
+        .await;
+    let alice = app.sign_in("alice").await;
+    let page = page_once_read(&app, &alice, id).await;
+    assert!(page.contains("MRZ not found in this photo"), "{page}");
+    assert!(page.contains("no MRZ found on a passport or identity card"));
+
+    // An identity card's zone, said to be a passport.
+    let card = specimen::document_with_zone(&font, &TD1_SPECIMEN, Degradation::default());
+    let (id, _) = app.submit_by_api(request("passport", &card)).await;
+    let page = page_once_read(&app, &alice, id).await;
+    assert!(
+        page.contains("MRZ shows another kind of document"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn without_an_ocr_program_the_page_says_the_zone_was_not_read() {
+    let app = TestApp::with_staff(|settings| settings.ocr_command = None).await;
+    let (id, _) = app.submit_example().await;
+    let alice = app.sign_in("alice").await;
+    let page = app.staff_page(&alice, review_uri(id, "")).await;
+    assert!(page.contains("MRZ not read (no OCR installed)"), "{page}");
+}
+
+/// What the zone said is sealed with its document: never in clear in the database, the
+/// store or the logs, gone with the document at the decision; the evidence keeps only
+/// which signals fired.
+#[tokio::test]
+async fn the_zone_text_is_never_in_clear_and_goes_with_the_document() {
+    let Some((tool, font)) = ocr_tools() else {
+        return;
+    };
+    let app = app_reading_zones(tool).await;
+    let photo = specimen::document_with_zone(&font, &TD3_SPECIMEN, Degradation::default());
+    let (id, _) = app.submit_by_api(request("passport", &photo)).await;
+    let alice = app.sign_in("alice").await;
+    let page = page_once_read(&app, &alice, id).await;
+    assert!(page.contains("L898902C3"), "the zone was read: {page}");
+    let secrets = ["L898902C3", "ZE184226B", "P<UTOERIKSSON", "7408122"];
+    let in_clear = |what: &str, haystack: &[u8]| {
+        for secret in secrets {
+            assert!(
+                !haystack
+                    .windows(secret.len())
+                    .any(|w| w == secret.as_bytes()),
+                "{secret} in clear in {what}"
+            );
+        }
+    };
+    let everywhere = async || {
+        for path in files_under(app.dir.path()) {
+            in_clear(&path.display().to_string(), &std::fs::read(&path).unwrap());
+        }
+        let documents = entities::document::Entity::find()
+            .filter(entities::document::Column::RequestId.eq(id))
+            .all(app.db())
+            .await
+            .unwrap();
+        for document in &documents {
+            in_clear("the signals", document.signals.as_bytes());
+            in_clear(
+                "the sealed zone",
+                document.sealed_zone.as_deref().unwrap_or_default(),
+            );
+        }
+        let audit = format!(
+            "{:?}",
+            entities::audit_event::Entity::find()
+                .all(app.db())
+                .await
+                .unwrap()
+        );
+        in_clear("the audit trail", audit.as_bytes());
+        let events = format!(
+            "{:?}",
+            entities::request_event::Entity::find()
+                .all(app.db())
+                .await
+                .unwrap()
+        );
+        in_clear("the timeline", events.as_bytes());
+        let mails = format!(
+            "{:?}",
+            entities::outbox_mail::Entity::find()
+                .all(app.db())
+                .await
+                .unwrap()
+        );
+        in_clear("the outbox", mails.as_bytes());
+        in_clear("the logs", captured_logs().as_bytes());
+        documents
+    };
+    let before = everywhere().await;
+    assert!(before.iter().any(|d| d.sealed_zone.is_some()));
+
+    // The photo fired signals: two reviewers approve.
+    for staff in [&alice, &app.sign_in("bob").await] {
+        let answer = app.claim_and_approve(staff, id).await;
+        assert_eq!(answer.status(), rocket::http::Status::SeeOther);
+    }
+    let after = everywhere().await;
+    for document in &after {
+        assert!(document.sealed_zone.is_none() && document.wrapped_key.is_none());
+    }
+    let evidence: serde_json::Value = serde_json::from_str(&after[0].signals).unwrap();
+    assert_eq!(
+        evidence["zone"]["expired"], true,
+        "the evidence keeps the outcome"
+    );
+    assert_eq!(evidence["zone"]["check_digits_fail"], false);
+}
