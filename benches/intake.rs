@@ -1,5 +1,9 @@
-//! Intake benchmark: ms per photo (sanitise + encrypt, one core) and peak memory with two
-//! concurrent 12 MP submissions. Uses ../shared/photos when present, else a generated photo.
+//! Intake benchmark: ms per photo (sanitise + encrypt, one core) beside libjpeg-turbo's own
+//! tools doing the same work on the same photo (`djpeg -scale 1/2 | cjpeg`, when installed:
+//! `apt-get install libjpeg-turbo-progs`), peak memory with two concurrent 12 MP submissions,
+//! and what the encoder change did to the output (libjpeg-turbo against the pure-Rust
+//! `jpeg-encoder` of earlier versions, on the same pixels). Uses ../shared/photos when
+//! present, else a generated photo.
 //!
 //! cargo bench --bench intake
 
@@ -35,40 +39,137 @@ fn main() {
     );
 
     println!(
-        "{:<28} {:>12} {:>10} {:>10} {:>10}",
-        "photo", "size", "median ms", "min ms", "out"
+        "\n{:<26} {:>9} {:>9} {:>9} {:>10} {:>12} {:>7}",
+        "photo", "size", "ours ms", "decode", "out", "turbo ms", "ratio"
     );
     for (name, bytes) in &photos {
         end_to_end(bytes, &limits);
-        let mut times: Vec<f64> = (0..ROUNDS)
-            .map(|_| {
-                let started = Instant::now();
-                end_to_end(bytes, &limits);
-                started.elapsed().as_secs_f64() * 1000.0
-            })
-            .collect();
-        times.sort_by(f64::total_cmp);
+        let times = median_ms(|| {
+            end_to_end(bytes, &limits);
+        });
         let clean = sanitize(bytes, &limits).expect("benchmark photo is valid");
         let (w, h) = dimensions(bytes).unwrap_or_default();
-        // The decoder alone: the floor under which intake cannot go on this machine.
-        let mut decode_only: Vec<f64> = (0..ROUNDS)
-            .map(|_| {
-                let started = Instant::now();
-                image::load_from_memory(bytes).expect("benchmark photo decodes");
-                started.elapsed().as_secs_f64() * 1000.0
-            })
-            .collect();
-        decode_only.sort_by(f64::total_cmp);
+        // The Rust decoder alone, at full size: what intake avoids with its scaled decode.
+        let decode_only = median_ms(|| {
+            image::load_from_memory(bytes).expect("benchmark photo decodes");
+        });
+        let turbo = turbo_pipeline_ms(bytes, w.max(h), limits.output_longest_side);
         println!(
-            "{:<28} {:>12} {:>10.1} {:>10.1} {:>10} {:>16.1}",
+            "{:<26} {:>9} {:>9.1} {:>9.1} {:>10} {:>12} {:>7}",
             name,
             format!("{w}x{h}"),
-            times[ROUNDS / 2],
-            times[0],
+            times,
+            decode_only,
             format!("{}x{}", clean.width, clean.height),
-            decode_only[ROUNDS / 2]
+            turbo.map_or("-".into(), |t| format!("{t:.1}")),
+            turbo.map_or("-".into(), |t| format!("{:.2}", times / t)),
         );
     }
+    if turbo_tools().is_some() {
+        println!("turbo ms: `djpeg -scale 1/N | cjpeg -quality 85` on the same file, as whole processes (their start-up included); ratio: ours / theirs");
+    }
+
+    println!(
+        "\n{:<26} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9}",
+        "encoder change", "old bytes", "new bytes", "size", "old MAD", "new MAD", "old-new"
+    );
+    for (name, bytes) in &photos {
+        encoder_change(name, bytes, &limits);
+    }
+    println!("MAD: mean absolute difference per channel (0-255) from the pixels encoded, and between the two outputs");
+}
+
+fn median_ms(mut work: impl FnMut()) -> f64 {
+    let mut times: Vec<f64> = (0..ROUNDS)
+        .map(|_| {
+            let started = Instant::now();
+            work();
+            started.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[ROUNDS / 2]
+}
+
+/// `djpeg` and `cjpeg` from libjpeg-turbo-progs, when installed.
+fn turbo_tools() -> Option<()> {
+    let runs = |tool: &str| {
+        std::process::Command::new(tool)
+            .arg("-version")
+            .output()
+            .is_ok_and(|out| String::from_utf8_lossy(&out.stderr).contains("libjpeg-turbo"))
+    };
+    (runs("djpeg") && runs("cjpeg")).then_some(())
+}
+
+/// libjpeg-turbo's tools doing intake's work on a JPEG: decoded at the scale that keeps the
+/// stored size, then encoded at quality 85; the median of whole runs, in ms.
+fn turbo_pipeline_ms(bytes: &[u8], longest: u32, target: u32) -> Option<f64> {
+    turbo_tools()?;
+    if !bytes.starts_with(b"\xff\xd8") {
+        return None;
+    }
+    let scale = [8, 4, 2, 1]
+        .into_iter()
+        .find(|n| longest / n >= target)
+        .unwrap_or(1);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jpg");
+    std::fs::write(&input, bytes).unwrap();
+    let script = format!(
+        "djpeg -scale 1/{scale} {} | cjpeg -quality 85 > /dev/null",
+        input.display()
+    );
+    Some(median_ms(|| {
+        let status = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }))
+}
+
+/// The same pixels (the photo resized to the stored size) through the old encoder and the
+/// new one: sizes, and the mean absolute difference of each from the pixels and of the two.
+fn encoder_change(name: &str, bytes: &[u8], limits: &IntakeLimits) {
+    let original = image::load_from_memory(bytes).unwrap();
+    let pixels = original
+        .resize(
+            limits.output_longest_side,
+            limits.output_longest_side,
+            image::imageops::FilterType::Triangle,
+        )
+        .into_rgb8();
+    let (w, h) = pixels.dimensions();
+    let mut old = Vec::new();
+    jpeg_encoder::Encoder::new(&mut old, limits.jpeg_quality)
+        .encode(
+            pixels.as_raw(),
+            w as u16,
+            h as u16,
+            jpeg_encoder::ColorType::Rgb,
+        )
+        .unwrap();
+    let new = transfer_desk::jpeg::encode_rgb(pixels.as_raw(), w, h, limits.jpeg_quality).unwrap();
+    let decoded_old = image::load_from_memory(&old).unwrap().into_rgb8();
+    let decoded_new = image::load_from_memory(&new).unwrap().into_rgb8();
+    let mad = |a: &[u8], b: &[u8]| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| f64::from(x.abs_diff(*y)))
+            .sum::<f64>()
+            / a.len() as f64
+    };
+    println!(
+        "{:<26} {:>10} {:>10} {:>8.1}% {:>9.2} {:>9.2} {:>9.2}",
+        name,
+        old.len(),
+        new.len(),
+        (new.len() as f64 / old.len() as f64 - 1.0) * 100.0,
+        mad(pixels.as_raw(), decoded_old.as_raw()),
+        mad(pixels.as_raw(), decoded_new.as_raw()),
+        mad(decoded_old.as_raw(), decoded_new.as_raw()),
+    );
 }
 
 /// What intake does per document: sanitise, then seal under a fresh data key.

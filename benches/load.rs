@@ -199,19 +199,12 @@ async fn view_stages(services: &Services, document: &entities::document::Model) 
             .unwrap();
         let plain = key.open_document(&binding, &sealed).unwrap();
         lap(2, &mut stages);
-        let mut pixels = image::load_from_memory(&plain).unwrap().into_rgb8();
+        let mut pixels = transfer_desk::jpeg::decode_own_rgb(&plain).unwrap();
         lap(3, &mut stages);
         transfer_desk::watermark::stamp(&mut pixels, "bench 2026-11-26 10:00 UTC #12345678");
         lap(4, &mut stages);
-        let mut out = Vec::new();
-        jpeg_encoder::Encoder::new(&mut out, 85)
-            .encode(
-                pixels.as_raw(),
-                pixels.width() as u16,
-                pixels.height() as u16,
-                jpeg_encoder::ColorType::Rgb,
-            )
-            .unwrap();
+        let (width, height) = pixels.dimensions();
+        transfer_desk::jpeg::encode_rgb(pixels.as_raw(), width, height, 85).unwrap();
         lap(5, &mut stages);
     }
     stages

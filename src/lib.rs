@@ -15,6 +15,7 @@ pub mod domains;
 pub mod i18n;
 pub mod intake;
 pub mod jobs;
+pub mod jpeg;
 pub mod keyring;
 pub mod mail;
 pub mod meters;

@@ -97,6 +97,9 @@ impl Services {
             }
             KeySource::File { path, .. } => tracing::info!("master key: {}", path.display()),
         }
+        if !crate::jpeg::SIMD {
+            tracing::warn!("built without libjpeg-turbo's SIMD code (no nasm at build time): documents are encoded several times slower; install nasm and rebuild");
+        }
         tracing::info!(
             data_dir = %settings.data_dir.display(),
             documents = %store.describe(),

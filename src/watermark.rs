@@ -12,23 +12,16 @@ pub enum WatermarkError {
     Encode,
 }
 
-/// Decodes `jpeg`, writes `text` in diagonal-staggered rows across the whole image, and
-/// re-encodes it.
+/// Decodes `jpeg` (a document this service wrote, opened from its authenticated seal: only
+/// then may libjpeg-turbo's decoder read it), writes `text` in diagonal-staggered rows
+/// across the whole image, and re-encodes it.
 pub fn watermark_jpeg(jpeg: &[u8], text: &str) -> Result<Vec<u8>, WatermarkError> {
-    let mut pixels = image::load_from_memory_with_format(jpeg, image::ImageFormat::Jpeg)
-        .map_err(|_| WatermarkError::Decode)?
-        .into_rgb8();
+    let mut pixels = crate::jpeg::decode_own_rgb(jpeg).map_err(|_| WatermarkError::Decode)?;
     stamp(&mut pixels, text);
-    let mut out = Vec::with_capacity(jpeg.len() + jpeg.len() / 4);
-    jpeg_encoder::Encoder::new(&mut out, 85)
-        .encode(
-            pixels.as_raw(),
-            pixels.width() as u16,
-            pixels.height() as u16,
-            jpeg_encoder::ColorType::Rgb,
-        )
+    let (width, height) = pixels.dimensions();
+    let mut out = crate::jpeg::encode_rgb(pixels.as_raw(), width, height, 85)
         .map_err(|_| WatermarkError::Encode)?;
-    Ok(out)
+    Ok(std::mem::take(&mut *out))
 }
 
 /// Draws `text` repeatedly over `image`: light glyphs with a dark shadow, readable on any

@@ -188,15 +188,8 @@ fn sanitize_image(
         signals.original_width.min(signals.original_height),
     ));
 
-    let mut jpeg = Zeroizing::new(Vec::with_capacity((w * h / 4) as usize));
-    let encoder = jpeg_encoder::Encoder::new(&mut *jpeg, limits.jpeg_quality);
-    encoder
-        .encode(
-            upright.as_raw(),
-            w as u16,
-            h as u16,
-            jpeg_encoder::ColorType::Rgb,
-        )
+    // The pixels are our decoder's: libjpeg-turbo never sees the upload itself.
+    let jpeg = crate::jpeg::encode_rgb(upright.as_raw(), w, h, limits.jpeg_quality)
         .map_err(|_| IntakeError::Processing)?;
     Ok(CleanImage {
         jpeg,
