@@ -109,11 +109,20 @@ fn main() {
         "GET /review/requests/{request_id}/documents/{document_id} HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\n\r\n"
     );
     let mut times = timed(&mut client, &view, VIEW_ROUNDS);
+    let view_p50 = {
+        let mut sorted = times.clone();
+        sorted.sort_by(f64::total_cmp);
+        sorted[sorted.len() / 2]
+    };
     println!("document view (2,000 px): {}", summary(&mut times));
-    println!(
-        "  of which: {}",
-        runtime.block_on(view_stages(&services, &document))
-    );
+    let (stages, stored) = runtime.block_on(view_stages(&services, &document));
+    println!("  of which: {stages}");
+    if let Some(turbo) = turbo_tools_on(&stored) {
+        println!(
+            "  libjpeg-turbo's own tools on the same stored JPEG (whole processes): {turbo}; ours / theirs: {:.2}",
+            view_p50 / turbo_pipeline_ms(&stored).unwrap_or(f64::NAN)
+        );
+    }
 
     // The queue page with 100,000 requests.
     let started = Instant::now();
@@ -155,8 +164,13 @@ async fn queue_queries(services: &Services) -> Vec<f64> {
     times
 }
 
-/// Where a document view's time goes, each stage's median over 20 rounds.
-async fn view_stages(services: &Services, document: &entities::document::Model) -> String {
+/// Where a document view's time goes, each stage's median over 20 rounds; and the stored
+/// JPEG it opened.
+async fn view_stages(
+    services: &Services,
+    document: &entities::document::Model,
+) -> (String, Vec<u8>) {
+    let mut stored = Vec::new();
     use transfer_desk::crypto::DocumentBinding;
     let binding = DocumentBinding {
         request_id: document.request_id,
@@ -199,6 +213,7 @@ async fn view_stages(services: &Services, document: &entities::document::Model) 
             .unwrap();
         let plain = key.open_document(&binding, &sealed).unwrap();
         lap(2, &mut stages);
+        stored = plain.to_vec();
         let mut pixels = transfer_desk::jpeg::decode_own_rgb(&plain).unwrap();
         lap(3, &mut stages);
         transfer_desk::watermark::stamp(&mut pixels, "bench 2026-11-26 10:00 UTC #12345678");
@@ -207,14 +222,76 @@ async fn view_stages(services: &Services, document: &entities::document::Model) 
         transfer_desk::jpeg::encode_rgb(pixels.as_raw(), width, height, 85).unwrap();
         lap(5, &mut stages);
     }
-    stages
+    let stages = stages
         .iter_mut()
         .map(|(name, ms)| {
             ms.sort_by(f64::total_cmp);
             format!("{name} {:.1} ms", ms[ms.len() / 2])
         })
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    (stages, stored)
+}
+
+/// `script` run by `sh` 20 times: the median, in ms.
+fn shell_ms(script: &str) -> f64 {
+    let mut times: Vec<f64> = (0..20)
+        .map(|_| {
+            let started = Instant::now();
+            let status = std::process::Command::new("sh")
+                .args(["-c", script])
+                .status()
+                .unwrap();
+            assert!(status.success(), "{script}");
+            started.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// djpeg and cjpeg (libjpeg-turbo-progs) doing the view's decode, encode and both on `jpeg`,
+/// when installed.
+fn turbo_tools_on(jpeg: &[u8]) -> Option<String> {
+    let dir = turbo_files(jpeg)?;
+    let (input, pixels) = (dir.path().join("in.jpg"), dir.path().join("in.ppm"));
+    Some(format!(
+        "djpeg {:.1} ms, cjpeg -quality 85 {:.1} ms, djpeg | cjpeg {:.1} ms",
+        shell_ms(&format!("djpeg {} > /dev/null", input.display())),
+        shell_ms(&format!(
+            "cjpeg -quality 85 {} > /dev/null",
+            pixels.display()
+        )),
+        turbo_pipeline_ms(jpeg)?,
+    ))
+}
+
+fn turbo_pipeline_ms(jpeg: &[u8]) -> Option<f64> {
+    let dir = turbo_files(jpeg)?;
+    let input = dir.path().join("in.jpg");
+    Some(shell_ms(&format!(
+        "djpeg {} | cjpeg -quality 85 > /dev/null",
+        input.display()
+    )))
+}
+
+/// A directory with `jpeg` as in.jpg and its pixels as in.ppm; `None` without djpeg.
+fn turbo_files(jpeg: &[u8]) -> Option<tempfile::TempDir> {
+    let dir = tempfile::tempdir().ok()?;
+    let input = dir.path().join("in.jpg");
+    std::fs::write(&input, jpeg).ok()?;
+    let decoded = std::process::Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "djpeg {} > {}",
+                input.display(),
+                dir.path().join("in.ppm").display()
+            ),
+        ])
+        .status()
+        .ok()?;
+    decoded.success().then_some(dir)
 }
 
 /// The benchmark photo: the real 12 MP one when present.

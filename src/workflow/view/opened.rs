@@ -41,31 +41,33 @@ pub async fn view_document(
         let actor = Actor::Reviewer(&viewer.name);
         async move { audit::record(&services.db, actor, action, Some(request_id), Some(&detail)).await }
     };
-    audited(
-        Action::KeyUse,
-        format!("{kind} (key version {wrap_version})"),
-    )
-    .await?;
-    let sealed = services
-        .store
-        .get(&found.storage_name)
-        .await
-        .map_err(|_| ReviewError::Unreadable)?;
+    // The key use is recorded before the key is used; the file is read meanwhile.
+    let (recorded, sealed) = tokio::join!(
+        audited(
+            Action::KeyUse,
+            format!("{kind} (key version {wrap_version})"),
+        ),
+        services.store.get(&found.storage_name)
+    );
+    recorded?;
+    let sealed = sealed.map_err(|_| ReviewError::Unreadable)?;
     let stamp = format!(
         "{} {} #{}",
         viewer.name,
         now.format("%Y-%m-%d %H:%M UTC"),
         short_id(request_id)
     );
-    let viewed = tokio::task::spawn_blocking(move || {
+    // Decoding, stamping and encoding take most of the time; the claim is renewed meanwhile.
+    let watermarking = tokio::task::spawn_blocking(move || {
         let plain = data_key
             .open_document(&binding, &sealed)
             .map_err(|_| ReviewError::Unreadable)?;
         crate::watermark::watermark_jpeg(&plain, &stamp).map_err(|_| ReviewError::Unreadable)
-    })
-    .await
-    .map_err(|_| ReviewError::Unreadable)??;
+    });
+    let (viewed, renewed) =
+        tokio::join!(watermarking, renew(&services.db, request_id, viewer, now));
+    let viewed = viewed.map_err(|_| ReviewError::Unreadable)??;
+    renewed?;
     audited(Action::DocumentView, kind).await?;
-    renew(&services.db, request_id, viewer, now).await?;
     Ok(viewed)
 }
