@@ -47,8 +47,9 @@ fn allowed_variable(name: &str) -> bool {
 }
 
 /// Reads the zone of `jpeg` (a sanitised document): first in its lower part, where
-/// passports and cards print it, then in the whole image. The reading whose check digits
-/// hold best wins; `None` when neither shows a zone.
+/// passports and cards print it, then in the whole image, until every check digit holds.
+/// The lines are taken from whichever reading gives the zone whose check digits hold best;
+/// `None` when none shows a zone.
 pub async fn read_zone(
     program: &Path,
     jpeg: &[u8],
@@ -58,21 +59,17 @@ pub async fn read_zone(
     let crops = tokio::task::spawn_blocking(move || prepared_crops(&jpeg))
         .await
         .map_err(|_| OcrError::Image)??;
-    let mut best: Option<Zone> = None;
+    let mut readings: Vec<zeroize::Zeroizing<String>> = Vec::new();
+    let mut found = None;
     for crop in crops {
-        let text = run(program, &crop).await?;
-        let Some(zone) = mrz::find(&text, today) else {
-            continue;
-        };
-        let holding = |z: &Zone| z.checks.iter().filter(|c| c.holds).count();
-        if zone.all_checks_hold() {
-            return Ok(Some(zone));
-        }
-        if best.as_ref().is_none_or(|b| holding(&zone) > holding(b)) {
-            best = Some(zone);
+        readings.push(run(program, &crop).await?);
+        let texts: Vec<&str> = readings.iter().map(|text| text.as_str()).collect();
+        found = mrz::find_in_readings(&texts, today);
+        if found.as_ref().is_some_and(Zone::all_checks_hold) {
+            break;
         }
     }
-    Ok(best)
+    Ok(found)
 }
 
 /// What tesseract is shown, in order: the lower part (where passports and cards print the

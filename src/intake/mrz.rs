@@ -186,8 +186,55 @@ fn fold_german(name: &str) -> String {
 /// Finds the zone in `ocr_text` (lines as an OCR tool printed them), the one whose check
 /// digits hold best. `today` sets the century of two-digit years.
 pub fn find(ocr_text: &str, today: NaiveDate) -> Option<Zone> {
-    let lines: Vec<String> = ocr_text
-        .lines()
+    find_in_readings(&[ocr_text], today)
+}
+
+/// Most combinations of lines tried in one search.
+const MOST_COMBINATIONS: usize = 512;
+
+/// Finds the zone in several readings of one document (OCR of differently prepared images
+/// of it). Each line of a zone may read best in a different reading, so the lines that fit
+/// each position of a layout are combined across readings; the combination whose check
+/// digits hold best wins, the earliest reading first among equals.
+pub fn find_in_readings(readings: &[&str], today: NaiveDate) -> Option<Zone> {
+    let readings: Vec<Vec<String>> = readings.iter().map(|text| cleaned_lines(text)).collect();
+    let mut best: Option<(usize, Zone)> = None;
+    for layout in Layout::ALL {
+        let (count, width) = layout.shape();
+        let mut at: Vec<Vec<String>> = vec![Vec::new(); count];
+        for lines in &readings {
+            for window in lines.windows(count) {
+                let fitted: Vec<Vec<String>> =
+                    window.iter().map(|line| fit_line(line, width)).collect();
+                if fitted.iter().any(Vec::is_empty) {
+                    continue;
+                }
+                for (position, options) in fitted.into_iter().enumerate() {
+                    for option in options {
+                        if !at[position].contains(&option) {
+                            at[position].push(option);
+                        }
+                    }
+                }
+            }
+        }
+        for candidate in combinations(&at) {
+            let Some(zone) = read_zone(layout, &candidate, today) else {
+                continue;
+            };
+            let holding = zone.checks.iter().filter(|c| c.holds).count();
+            if best.as_ref().is_none_or(|(score, _)| holding > *score) {
+                best = Some((holding, zone));
+            }
+        }
+    }
+    best.map(|(_, zone)| zone)
+}
+
+/// The lines of an OCR tool's output in the zone's alphabet, without spaces; lines too short
+/// to be a zone's are left out.
+fn cleaned_lines(text: &str) -> Vec<String> {
+    text.lines()
         .map(|line| {
             line.chars()
                 .filter(|c| !c.is_whitespace())
@@ -196,31 +243,13 @@ pub fn find(ocr_text: &str, today: NaiveDate) -> Option<Zone> {
                 .collect::<String>()
         })
         .filter(|line| line.len() >= 20)
-        .collect();
-    let mut best: Option<(usize, Zone)> = None;
-    for layout in Layout::ALL {
-        let (count, width) = layout.shape();
-        for window in lines.windows(count) {
-            for candidate in width_candidates(window, width) {
-                let Some(zone) = read_zone(layout, &candidate, today) else {
-                    continue;
-                };
-                let holding = zone.checks.iter().filter(|c| c.holds).count();
-                if best.as_ref().is_none_or(|(score, _)| holding > *score) {
-                    best = Some((holding, zone));
-                }
-            }
-        }
-    }
-    best.map(|(_, zone)| zone)
+        .collect()
 }
 
-/// Each line brought to `width`: OCR often reads one filler more or less in a long run of
-/// them, so a line a few characters off gets or loses fillers in each of its runs in turn.
-fn width_candidates(window: &[String], width: usize) -> Vec<Vec<String>> {
-    let per_line: Vec<Vec<String>> = window.iter().map(|l| fit_line(l, width)).collect();
+/// One line from each position, every way, in order, at most [`MOST_COMBINATIONS`].
+fn combinations(at: &[Vec<String>]) -> Vec<Vec<String>> {
     let mut combined: Vec<Vec<String>> = vec![Vec::new()];
-    for options in per_line {
+    for options in at {
         combined = combined
             .into_iter()
             .flat_map(|prefix| {
@@ -230,14 +259,14 @@ fn width_candidates(window: &[String], width: usize) -> Vec<Vec<String>> {
                     next
                 })
             })
+            .take(MOST_COMBINATIONS)
             .collect();
-        if combined.is_empty() {
-            break;
-        }
     }
     combined
 }
 
+/// A line brought to `width`: OCR often reads one filler more or less in a long run of
+/// them, so a line a few characters off gets or loses fillers in each of its runs in turn.
 fn fit_line(line: &str, width: usize) -> Vec<String> {
     const MOST_OFF: usize = 3;
     if line.len() == width {
@@ -445,6 +474,15 @@ fn refill_trailing_fillers(field: &str) -> String {
     String::from_utf8(bytes).unwrap_or(field)
 }
 
+/// Optional data, which only the composite check digit covers: its trailing fillers
+/// refilled when repairing (the composite then decides).
+fn optional_data(field: &str, repair: Repair) -> String {
+    match repair {
+        Repair::None => field.to_owned(),
+        Repair::WhereDigitsAgree => refill_trailing_fillers(field),
+    }
+}
+
 fn composite_digit(digit: u8, repair: Repair) -> u8 {
     match repair {
         Repair::None => digit,
@@ -597,7 +635,7 @@ fn parse(layout: Layout, lines: &[String], today: NaiveDate, repair: Repair) -> 
         }
         Layout::Td2 => {
             let number_part = format!("{}{}", &number, number_digit as char);
-            let optional = &lines[1][28..35];
+            let optional = optional_data(&lines[1][28..35], repair);
             let composite = composite_digit(byte(&lines[1], 35), repair);
             repaired[1] = format!(
                 "{number_part}{nationality}{birth_part}{sex}{expiry_part}{optional}{}",
@@ -608,24 +646,20 @@ fn parse(layout: Layout, lines: &[String], today: NaiveDate, repair: Repair) -> 
         }
         Layout::Td1 => {
             if number.len() <= 9 {
+                let optional = optional_data(&lines[0][15..], repair);
                 repaired[0] = format!(
-                    "{}{number}{}{}",
+                    "{}{number}{}{optional}",
                     &lines[0][..5],
                     number_digit as char,
-                    &lines[0][15..]
                 );
             }
             let composite = composite_digit(byte(&lines[1], 29), repair);
+            let optional = optional_data(&lines[1][18..29], repair);
             repaired[1] = format!(
-                "{birth_part}{sex}{expiry_part}{}{}",
-                &lines[1][15..29],
+                "{birth_part}{sex}{expiry_part}{nationality}{optional}{}",
                 composite as char
             );
-            let covered = format!(
-                "{}{birth_part}{expiry_part}{}",
-                &repaired[0][5..],
-                &lines[1][18..29]
-            );
+            let covered = format!("{}{birth_part}{expiry_part}{optional}", &repaired[0][5..]);
             digit_holds(&covered, composite)
         }
     };

@@ -156,7 +156,7 @@ async fn an_expired_card_fires_the_expiry_signal() {
     assert!(page.contains("D23145890"), "{page}");
     assert!(page.contains("2012-04-15"));
     assert!(page.contains("document expired"));
-    assert!(!page.contains("FAILS"));
+    assert!(!page.contains("FAILS"), "{page}");
     // The front shows no zone, the back does: no "not found" signal for the card.
     assert!(page.contains("MRZ not found in this photo"));
     assert!(!page.contains("no MRZ found on a passport or identity card"));

@@ -159,6 +159,17 @@ fn fillers_read_as_k_s_or_x_are_fillers_again() {
 }
 
 #[test]
+fn noise_in_optional_data_is_filler_where_the_composite_agrees() {
+    let zone = read(&[
+        "I<UTOD231458907<<<<<<<<<EKKKKK",
+        "7408122F1204159UTO<<<<K<<<<<<6",
+        TD1[2],
+    ]);
+    assert!(zone.all_checks_hold(), "{:?}", zone.checks);
+    assert_eq!(zone.lines, TD1);
+}
+
+#[test]
 fn a_given_name_that_looks_like_a_filler_stays() {
     let zone = read(&["P<UTOSMITH<<MAX<<<<<<<<<<<<<<<<<<<<<<<<<<<<<", TD3[1]]);
     assert_eq!(zone.surname, "SMITH");
