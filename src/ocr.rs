@@ -56,12 +56,25 @@ pub async fn read_zone(
     today: NaiveDate,
 ) -> Result<Option<Zone>, OcrError> {
     let jpeg = zeroize::Zeroizing::new(jpeg.to_vec());
-    let crops = tokio::task::spawn_blocking(move || prepared_crops(&jpeg))
-        .await
-        .map_err(|_| OcrError::Image)??;
+    let image = tokio::task::spawn_blocking(move || {
+        image::load_from_memory_with_format(&jpeg, ImageFormat::Jpeg).map(|i| i.into_luma8())
+    })
+    .await
+    .map_err(|_| OcrError::Image)?
+    .map_err(|_| OcrError::Image)?;
+    let image = std::sync::Arc::new(image);
     let mut readings: Vec<zeroize::Zeroizing<String>> = Vec::new();
     let mut found = None;
-    for crop in crops {
+    // Each preparation is made only when the ones before it did not give the whole zone.
+    for preparation in [
+        Preparation::LowerBinarised,
+        Preparation::LowerGrey,
+        Preparation::WholeBinarised,
+    ] {
+        let image = std::sync::Arc::clone(&image);
+        let crop = tokio::task::spawn_blocking(move || png(&preparation.apply(&image)))
+            .await
+            .map_err(|_| OcrError::Image)??;
         readings.push(run(program, &crop).await?);
         let texts: Vec<&str> = readings.iter().map(|text| text.as_str()).collect();
         found = mrz::find_in_readings(&texts, today);
@@ -72,23 +85,35 @@ pub async fn read_zone(
     Ok(found)
 }
 
-/// What tesseract is shown, in order: the lower part (where passports and cards print the
-/// zone) straightened and binarised, the same in grey, then the whole image straightened and
-/// binarised, as PNG.
-fn prepared_crops(jpeg: &[u8]) -> Result<Vec<zeroize::Zeroizing<Vec<u8>>>, OcrError> {
-    let image = image::load_from_memory_with_format(jpeg, ImageFormat::Jpeg)
-        .map_err(|_| OcrError::Image)?
-        .into_luma8();
-    let (width, height) = image.dimensions();
-    // A card's three lines take more than its bottom third.
-    let lower = height * 45 / 100;
-    let bottom = image::imageops::crop_imm(&image, 0, height - lower, width, lower).to_image();
-    let bottom = straightened(&scale_to_width(&bottom, CROP_WIDTH));
-    let whole = straightened(&scale_to_width(&image, CROP_WIDTH));
-    [binarised(bottom.clone()), bottom, binarised(whole)]
-        .iter()
-        .map(png)
-        .collect()
+/// What tesseract is shown, in this order.
+#[derive(Clone, Copy, Debug)]
+enum Preparation {
+    /// The lower part, where passports and cards print the zone, straightened and binarised.
+    LowerBinarised,
+    /// The same in grey.
+    LowerGrey,
+    /// The whole image, straightened and binarised.
+    WholeBinarised,
+}
+
+impl Preparation {
+    fn apply(self, image: &GrayImage) -> GrayImage {
+        let (width, height) = image.dimensions();
+        // A card's three lines take more than its bottom third.
+        let lower = height * 45 / 100;
+        let part = match self {
+            Preparation::WholeBinarised => scale_to_width(image, CROP_WIDTH),
+            _ => {
+                let bottom = image::imageops::crop_imm(image, 0, height - lower, width, lower);
+                scale_to_width(&bottom.to_image(), CROP_WIDTH)
+            }
+        };
+        let level = straightened(&part);
+        match self {
+            Preparation::LowerGrey => level,
+            _ => binarised(level),
+        }
+    }
 }
 
 /// The image turned so that its lines of text run level: the angle (within ±5°) at which

@@ -164,14 +164,18 @@ async fn finish(
     reading: Reading,
     now: DateTime<Utc>,
 ) -> Result<Option<ZoneStatus>, DbErr> {
-    let (status, sealed, outcome) = match reading {
-        Reading::Read { zone, sealed } => {
-            let outcome = zone_signals(services, found, &zone, now).await?;
+    let request = request::Entity::find_by_id(found.request_id)
+        .one(&services.db)
+        .await?;
+    let (status, sealed, outcome) = match (reading, &request) {
+        (Reading::Read { zone, sealed }, Some(request)) => {
+            let outcome = zone_signals(services, found, request, &zone, now).await?;
             (ZoneStatus::Read, Some(sealed), Some(outcome))
         }
-        Reading::NotFound => (ZoneStatus::NotFound, None, None),
-        Reading::NoOcr => (ZoneStatus::NoOcr, None, None),
-        Reading::Failed => (ZoneStatus::Failed, None, None),
+        (Reading::Read { sealed, .. }, None) => (ZoneStatus::Read, Some(sealed), None),
+        (Reading::NotFound, _) => (ZoneStatus::NotFound, None, None),
+        (Reading::NoOcr, _) => (ZoneStatus::NoOcr, None, None),
+        (Reading::Failed, _) => (ZoneStatus::Failed, None, None),
     };
     let mut signals = parse_signals(&found.signals);
     signals.zone = outcome;
@@ -191,7 +195,9 @@ async fn finish(
     if recorded.rows_affected == 0 {
         return Ok(None);
     }
-    settle_not_found(services, found.request_id).await?;
+    if let Some(request) = &request {
+        settle_not_found(services, request).await?;
+    }
     Ok(Some(status))
 }
 
@@ -201,15 +207,10 @@ async fn finish(
 async fn zone_signals(
     services: &Services,
     found: &document::Model,
+    request: &request::Model,
     zone: &Zone,
     now: DateTime<Utc>,
 ) -> Result<ZoneSignals, DbErr> {
-    let Some(request) = request::Entity::find_by_id(found.request_id)
-        .one(&services.db)
-        .await?
-    else {
-        return Ok(ZoneSignals::default());
-    };
     let registrant = domain::Entity::find_by_id(request.domain.clone())
         .one(&services.db)
         .await?
@@ -242,13 +243,8 @@ async fn zone_signals(
 
 /// When the requester said passport or identity card and every photo of it has been read
 /// without finding a zone, the front carries the "no zone found" signal.
-async fn settle_not_found(services: &Services, request_id: Uuid) -> Result<(), DbErr> {
-    let Some(request) = request::Entity::find_by_id(request_id)
-        .one(&services.db)
-        .await?
-    else {
-        return Ok(());
-    };
+async fn settle_not_found(services: &Services, request: &request::Model) -> Result<(), DbErr> {
+    let request_id = request.id;
     if !matches!(
         request.id_document_type,
         Some(IdDocumentType::Passport | IdDocumentType::IdentityCard)
