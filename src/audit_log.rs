@@ -13,7 +13,6 @@ use ring::signature::{Ed25519KeyPair, KeyPair, UnparsedPublicKey, ED25519};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
     EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, Statement,
-    TransactionTrait,
 };
 
 use crate::crypto::{sha256, CryptoError};
@@ -376,7 +375,7 @@ pub async fn proof_document(
 /// the log's size.
 pub async fn sequence(db: &DatabaseConnection) -> Result<u64, DbErr> {
     loop {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_writing(db).await?;
         if txn.get_database_backend() == DbBackend::Postgres {
             txn.execute_raw(Statement::from_string(
                 DbBackend::Postgres,

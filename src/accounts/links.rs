@@ -7,7 +7,7 @@ use entities::{reviewer, setup_token};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, Set, TransactionTrait,
+    IntoActiveModel, QueryFilter, Set,
 };
 use uuid::Uuid;
 
@@ -58,7 +58,7 @@ pub async fn invite_reviewer(
     is_admin: bool,
     actor: &str,
 ) -> Result<PasswordLinkToken, AccountError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_writing(db).await?;
     let created = insert_reviewer(&txn, name, NO_PASSWORD.into(), is_admin, actor).await?;
     let token = issue_link(&txn, created.id).await?;
     txn.commit().await?;
@@ -80,7 +80,7 @@ pub async fn reset_password(
 ) -> Result<Reset, AccountError> {
     let found = existing(db, name).await?;
     let target = found.clone();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_writing(db).await?;
     let id = found.id;
     let mut active = found.into_active_model();
     active.password_hash = Set(NO_PASSWORD.into());
@@ -138,7 +138,7 @@ pub async fn complete_password_link(
 ) -> Result<Option<reviewer::Model>, AccountError> {
     password::check_length(new_password)?;
     let hash = password::hash(new_password)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_writing(db).await?;
     let Some(holder) = password_link_holder(&txn, token).await? else {
         return Ok(None);
     };

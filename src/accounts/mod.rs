@@ -559,7 +559,7 @@ pub async fn complete_setup(
 ) -> Result<Option<reviewer::Model>, AccountError> {
     check_name(name)?;
     password::check_length(password)?;
-    let txn = sea_orm::TransactionTrait::begin(db).await?;
+    let txn = crate::db::begin_writing(db).await?;
     if !setup_link_valid(&txn, token).await? {
         return Ok(None);
     }

@@ -5,7 +5,10 @@ mod migrations;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DbErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
 use sea_orm_migration::MigratorTrait;
 
 pub use migrations::Migrator;
@@ -37,11 +40,23 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr>
     Ok(db)
 }
 
+/// Begins a transaction that will write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`, waiting up to the busy timeout): a deferred transaction that read first
+/// fails with "database is locked" when another connection commits in between, and no waiting
+/// helps it. PostgreSQL ignores the mode.
+pub async fn begin_writing<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
 /// Brings the schema up to date. On PostgreSQL under an advisory lock, in one transaction:
 /// instances started together (a rolling deploy) migrate one after the other, and the later
 /// ones find nothing left to do.
 async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, TransactionTrait};
+    use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
     if db.get_database_backend() != DatabaseBackend::Postgres {
         return Migrator::up(db, None).await;
     }
@@ -130,6 +145,46 @@ mod tests {
             0o600
         );
         drop(db);
+    }
+
+    /// A deferred transaction that read first would fail on its write with "database is
+    /// locked" here, whatever the busy timeout: the other connection's commit made its
+    /// snapshot stale.
+    #[tokio::test]
+    async fn a_writing_transaction_that_read_first_outlives_a_write_committed_meanwhile() {
+        use sea_orm::ConnectionTrait;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("w.sqlite3").display()
+        );
+        let db = connect_and_migrate(&url).await.unwrap();
+        db.execute_unprepared("CREATE TABLE t (n INTEGER)")
+            .await
+            .unwrap();
+        let txn = begin_writing(&db).await.unwrap();
+        txn.execute_unprepared("SELECT count(*) FROM t")
+            .await
+            .unwrap();
+        let other = {
+            let db = db.clone();
+            tokio::spawn(async move { db.execute_unprepared("INSERT INTO t VALUES (2)").await })
+        };
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        txn.execute_unprepared("INSERT INTO t VALUES (1)")
+            .await
+            .unwrap();
+        txn.commit().await.unwrap();
+        other.await.unwrap().unwrap();
+        let rows = db
+            .query_all_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "SELECT n FROM t ORDER BY rowid",
+            ))
+            .await
+            .unwrap();
+        let order: Vec<i32> = rows.iter().map(|r| r.try_get("", "n").unwrap()).collect();
+        assert_eq!(order, [1, 2], "the other write waited for the transaction");
     }
 
     #[tokio::test]

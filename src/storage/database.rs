@@ -8,7 +8,6 @@ use chrono::{DateTime, Utc};
 use entities::document_blob;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
-    TransactionTrait,
 };
 
 #[derive(Clone, Debug)]
@@ -73,7 +72,7 @@ impl DatabaseStore {
 
     /// Inserts a row and rolls it back.
     pub async fn probe(&self) -> io::Result<()> {
-        let txn = self.db.begin().await.map_err(failed)?;
+        let txn = crate::db::begin_writing(&self.db).await.map_err(failed)?;
         Self::row(&format!("probe-{}", uuid::Uuid::new_v4()), Vec::new())
             .insert(&txn)
             .await

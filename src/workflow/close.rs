@@ -112,7 +112,7 @@ pub async fn close(
 #[cfg(test)]
 mod tests {
     use entities::{audit_event, decision, deletion, document, outbox_mail};
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
     use super::*;
     use crate::workflow::testing;
@@ -125,7 +125,7 @@ mod tests {
         reason: Reason,
         now: DateTime<Utc>,
     ) {
-        let txn = services.db.begin().await.unwrap();
+        let txn = crate::db::begin_writing(&services.db).await.unwrap();
         let audit = (Action::Decision, None);
         let closing = Closing {
             found,

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use entities::request;
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::close::{close, Closing, Decider};
@@ -78,7 +78,7 @@ async fn expire(
     cause: Cause,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let txn = services.db.begin().await?;
+    let txn = crate::db::begin_writing(&services.db).await?;
     let (guard, reason) = match cause {
         Cause::Retention => (
             Guard {

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use entities::{decision, document, request};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 use super::close::{close, Closing, Decider};
 use super::documents::{sanitize_all, write_then};
@@ -142,7 +142,7 @@ pub async fn confirm(
     }
     let now = Utc::now();
     write_then(services, found.id, &clean, now, async |documents| {
-        let txn = services.db.begin().await?;
+        let txn = crate::db::begin_writing(&services.db).await?;
         let step = Step::HolderConfirms;
         if !state::apply(&txn, found.id, step, &guard(services, now), None).await? {
             return Err(invalid(Field::HolderIdFront, FieldProblem::NothingAsked));
@@ -186,7 +186,7 @@ pub async fn refuse(
         key: Some(super::reason::HOLDER_REFUSED.to_owned()),
         text: (!words.is_empty()).then_some(words),
     };
-    let txn = services.db.begin().await?;
+    let txn = crate::db::begin_writing(&services.db).await?;
     if !state::apply(
         &txn,
         found.id,

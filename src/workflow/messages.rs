@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use entities::{request, reviewer};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
 use crate::workflow::ids::RequestId;
 
@@ -68,7 +68,7 @@ pub async fn from_requester(
         .one(&services.db)
         .await?
         .ok_or(MessageError::NotFound)?;
-    let txn = services.db.begin().await?;
+    let txn = crate::db::begin_writing(&services.db).await?;
     // Counted and checked in one guarded update, in the transaction that stores the message:
     // of many concurrent posts, exactly the allowed number go through.
     let counted = request::Entity::update_many()
@@ -119,7 +119,7 @@ pub async fn from_staff(
         .one(&services.db)
         .await?
         .ok_or(MessageError::NotFound)?;
-    let txn = services.db.begin().await?;
+    let txn = crate::db::begin_writing(&services.db).await?;
     record_event(&txn, found.id, Event::MessageFromStaff, Some(text), now).await?;
     request::Entity::update_many()
         .col_expr(

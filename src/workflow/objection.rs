@@ -10,7 +10,7 @@
 use chrono::{DateTime, Duration, Utc};
 use entities::{request, reviewer, transfer_code};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
 use crate::workflow::ids::RequestId;
 
@@ -134,7 +134,7 @@ async fn undo(
     by: Undoer<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let txn = services.db.begin().await?;
+    let txn = crate::db::begin_writing(&services.db).await?;
     let mut flag = request::Entity::update_many()
         .col_expr(request::Column::ObjectedAt, Expr::value(Some(now)))
         // A waiting nameserver change is never handed over.
@@ -332,7 +332,7 @@ pub async fn mark_handled(
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let request_id = request_id.0;
-    let txn = services.db.begin().await?;
+    let txn = crate::db::begin_writing(&services.db).await?;
     let done = request::Entity::update_many()
         .col_expr(request::Column::ObjectionHandledAt, Expr::value(Some(now)))
         .filter(request::Column::Id.eq(request_id))

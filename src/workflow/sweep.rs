@@ -9,7 +9,6 @@ use entities::{approval, document, request, request_event, transfer_code};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -82,7 +81,7 @@ impl SweepLock {
         if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
             return Ok(Some(Self(None)));
         }
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_writing(db).await?;
         let row = txn
             .query_one_raw(sea_orm::Statement::from_sql_and_values(
                 sea_orm::DatabaseBackend::Postgres,
@@ -233,7 +232,7 @@ async fn abandon_stale_issuing(services: &Services, now: DateTime<Utc>) -> Resul
         .await?;
     let mut abandoned = 0;
     for id in stale {
-        let txn = services.db.begin().await?;
+        let txn = crate::db::begin_writing(&services.db).await?;
         if !state::apply(&txn, id, Step::AbandonIssuing, &Guard::system(now), None).await? {
             continue;
         }
@@ -279,7 +278,7 @@ async fn erase_personal_data(services: &Services, now: DateTime<Utc>) -> Result<
     if due.is_empty() {
         return Ok(0);
     }
-    let txn = services.db.begin().await?;
+    let txn = crate::db::begin_writing(&services.db).await?;
     let erased = request::Entity::update_many()
         .col_expr(request::Column::RequesterName, Expr::value(""))
         .col_expr(request::Column::RequesterEmail, Expr::value(""))
@@ -385,7 +384,7 @@ async fn erase_expired_codes(
         .await?;
     let mut erased = 0;
     for request_id in &due {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_writing(db).await?;
         let done = transfer_code::Entity::update_many()
             .col_expr(
                 transfer_code::Column::SealedCode,

@@ -5,7 +5,6 @@ use chrono::{DateTime, Utc};
 use entities::{approval, document, request, reviewer};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -77,7 +76,7 @@ pub async fn approve(
         ));
     }
     if have < need {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_writing(db).await?;
         // Hand the request back so that a second reviewer can claim it. Guarded by the
         // claim, so a double click records one approval.
         if !give_back_claim(&txn, request_id, me, now).await? {
@@ -88,7 +87,7 @@ pub async fn approve(
         return Ok(ApproveOutcome::ApprovalRecorded { have, need });
     }
 
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_writing(db).await?;
     if !state::apply(
         &txn,
         request_id,

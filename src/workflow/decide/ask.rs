@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use entities::{approval, document, request, reviewer};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::workflow::ids::RequestId;
 
@@ -38,7 +38,7 @@ pub async fn request_document(
     }
     let note = text_for_requester(note, ReviewError::MissingNote)?;
     let found = held_request(services, request_id, me, now).await?;
-    let txn = services.db.begin().await?;
+    let txn = crate::db::begin_writing(&services.db).await?;
     let guard = reviewer_guard(services, me, now);
     if !state::apply(
         &txn,
@@ -119,7 +119,7 @@ pub async fn provide_document(
     let now = Utc::now();
     let clean = [(kind, image)];
     write_then(services, found.id, &clean, now, async |mut documents| {
-        let txn = services.db.begin().await?;
+        let txn = crate::db::begin_writing(&services.db).await?;
         let guard = Guard {
             created_after: Some(retention_cutoff(&services.settings, now)),
             ..Guard::system(now)

@@ -8,7 +8,6 @@ use entities::{approval, domain, request, reviewer, transfer_code};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -73,7 +72,7 @@ pub(super) async fn issue_code(approval: Approval<'_>) -> Result<(), ReviewError
         None => "tracking link",
     };
 
-    let txn = services.db.begin().await?;
+    let txn = crate::db::begin_writing(&services.db).await?;
     if !state::apply(
         &txn,
         request_id,
@@ -210,7 +209,7 @@ pub(super) async fn set_nameservers(approval: Approval<'_>) -> Result<(), Review
         .one(&services.db)
         .await?
         .and_then(|d| d.nameservers);
-    let txn = services.db.begin().await?;
+    let txn = crate::db::begin_writing(&services.db).await?;
     if !state::apply(
         &txn,
         found.id,
@@ -277,7 +276,7 @@ pub(super) async fn abandon_issuing(
     error: &ReviewError,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let txn = services.db.begin().await?;
+    let txn = crate::db::begin_writing(&services.db).await?;
     if state::apply(
         &txn,
         request_id,

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use entities::reviewer;
-use sea_orm::TransactionTrait;
 
 use crate::workflow::ids::RequestId;
 
@@ -34,7 +33,7 @@ pub async fn reject(
         return Err(ReviewError::MissingReason);
     }
     let found = held_request(services, request_id, me, now).await?;
-    let txn = services.db.begin().await?;
+    let txn = crate::db::begin_writing(&services.db).await?;
     let guard = reviewer_guard(services, me, now);
     if !state::apply(&txn, request_id, Step::Reject, &guard, None).await? {
         return Err(ReviewError::AlreadyDecided);

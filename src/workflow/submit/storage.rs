@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use entities::{document, request};
-use sea_orm::{ActiveModelTrait, EntityTrait, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use uuid::Uuid;
 
 use super::input::{SubmitError, Submitted, HOLDER_LINK_DAYS};
@@ -54,7 +54,7 @@ pub(super) async fn store(
     let document_count = clean.len();
     let token = &tracking_token;
     write_then(services, request_id, &clean, now, async move |documents| {
-        let txn = services.db.begin().await?;
+        let txn = crate::db::begin_writing(&services.db).await?;
         request::ActiveModel {
             id: Set(request_id),
             domain: Set(fields.domain),
