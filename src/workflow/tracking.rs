@@ -3,7 +3,10 @@
 use chrono::{DateTime, Utc};
 use entities::{decision, request, request_event, transfer_code};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait,
+};
 use uuid::Uuid;
 
 use super::{DocumentKind, Reason, RequestKind, RequestState};
@@ -92,6 +95,87 @@ pub async fn first_tracking_view(
     Ok(updated.rows_affected == 1)
 }
 
+/// What a status answer shows of a request: the columns it reads, none of the person's.
+#[derive(Debug, FromQueryResult)]
+struct RequestStatus {
+    id: Uuid,
+    domain: String,
+    state: RequestState,
+    created_at: DateTime<Utc>,
+    kind: RequestKind,
+    requested_document: Option<DocumentKind>,
+    requested_note: Option<String>,
+    nameservers: Option<String>,
+    nameservers_set_at: Option<DateTime<Utc>>,
+    hand_off_due_at: Option<DateTime<Utc>>,
+    holder_name: Option<String>,
+    holder_link_expires_at: Option<DateTime<Utc>>,
+    objected_at: Option<DateTime<Utc>>,
+}
+
+/// One row per event (one without, for a request with no events yet).
+#[derive(Debug, FromQueryResult)]
+struct StatusRow {
+    #[sea_orm(nested)]
+    request: RequestStatus,
+    event_at: Option<DateTime<Utc>>,
+    event_kind: Option<String>,
+    event_note: Option<String>,
+}
+
+/// The request and its timeline in one query of only the columns shown: status polls are the
+/// busiest path, and each event's row would otherwise repeat the whole request.
+async fn status_of(
+    db: &impl ConnectionTrait,
+    token: &TrackingToken,
+    request_id: Option<Uuid>,
+) -> Result<Option<(RequestStatus, Vec<TimelineEntry>)>, DbErr> {
+    use request::Column as R;
+    let mut query = request::Entity::find()
+        .select_only()
+        .columns([
+            R::Id,
+            R::Domain,
+            R::State,
+            R::CreatedAt,
+            R::Kind,
+            R::RequestedDocument,
+            R::RequestedNote,
+            R::Nameservers,
+            R::NameserversSetAt,
+            R::HandOffDueAt,
+            R::HolderName,
+            R::HolderLinkExpiresAt,
+            R::ObjectedAt,
+        ])
+        .column_as(request_event::Column::At, "event_at")
+        .column_as(request_event::Column::Kind, "event_kind")
+        .column_as(request_event::Column::Note, "event_note")
+        .join(JoinType::LeftJoin, request::Relation::RequestEvent.def())
+        .filter(R::TrackingTokenHash.eq(token.hash().to_vec()))
+        .order_by_asc(request_event::Column::At)
+        .order_by_asc(request_event::Column::Id);
+    if let Some(id) = request_id {
+        query = query.filter(R::Id.eq(id));
+    }
+    let mut rows = query.into_model::<StatusRow>().all(db).await?.into_iter();
+    let Some(first) = rows.next() else {
+        return Ok(None);
+    };
+    let events = std::iter::once((first.event_at, first.event_kind, first.event_note))
+        .chain(rows.map(|row| (row.event_at, row.event_kind, row.event_note)));
+    let timeline = events
+        .filter_map(|(at, kind, note)| {
+            Some(TimelineEntry {
+                at: at?,
+                event: kind?,
+                note,
+            })
+        })
+        .collect();
+    Ok(Some((first.request, timeline)))
+}
+
 /// The request that `token` opens, optionally required to be `request_id`. Every miss —
 /// unknown token, token of another request — is the same `None`. A request past its
 /// retention is expired first.
@@ -101,21 +185,7 @@ pub async fn find_for_requester(
     request_id: Option<Uuid>,
 ) -> Result<Option<TrackingView>, DbErr> {
     let db = &services.db;
-    let mut query = request::Entity::find()
-        .filter(request::Column::TrackingTokenHash.eq(token.hash().to_vec()));
-    if let Some(id) = request_id {
-        query = query.filter(request::Column::Id.eq(id));
-    }
-    // The request and its timeline in one query: status polls are the busiest path.
-    let Some((found, events)) = query
-        .find_with_related(request_event::Entity)
-        .order_by_asc(request_event::Column::At)
-        .order_by_asc(request_event::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .next()
-    else {
+    let Some((found, timeline)) = status_of(db, token, request_id).await? else {
         return Ok(None);
     };
     // Only a request already past its retention costs a write here: status polls stay reads.
@@ -124,14 +194,11 @@ pub async fn find_for_requester(
         && super::state::is_pending(found.state)
         && super::expiry::expire_if_due(services, found.id, Utc::now()).await?
     {
-        let expired = request::Entity::find_by_id(found.id)
-            .one(db)
+        status_of(db, token, request_id)
             .await?
-            .unwrap_or(found);
-        let timeline = timeline(db, expired.id).await?;
-        (expired, timeline)
+            .unwrap_or((found, timeline))
     } else {
-        (found, events.into_iter().map(TimelineEntry::from).collect())
+        (found, timeline)
     };
     // Issuing lasts seconds and is not yet a decision: the requester still sees "submitted".
     let state = match found.state {
