@@ -54,10 +54,14 @@ pub fn encode_rgb(
     })
 }
 
-/// Decodes a JPEG this service wrote (and authenticated) to 8-bit RGB.
+/// Decodes a JPEG this service wrote (and authenticated) to 8-bit RGB, for a view that is
+/// watermarked and encoded again: with the fast integer IDCT and plain chroma upsampling
+/// (about 2 ms less for 2,000 px; the difference is below what the next encode keeps).
 pub fn decode_own_rgb(jpeg: &[u8]) -> Result<RgbImage, JpegError> {
     caught(|| {
-        let decompress = mozjpeg::Decompress::new_mem(jpeg).ok()?;
+        let mut decompress = mozjpeg::Decompress::new_mem(jpeg).ok()?;
+        decompress.dct_method(mozjpeg::DctMethod::IntegerFast);
+        decompress.do_fancy_upsampling(false);
         let mut started = decompress.rgb().ok()?;
         let (width, height) = (started.width() as u32, started.height() as u32);
         let pixels = started.read_scanlines::<u8>().ok()?;
