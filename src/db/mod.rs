@@ -147,6 +147,62 @@ mod tests {
         drop(db);
     }
 
+    /// Released migrations are never edited: a fresh database gets the schema recorded in
+    /// `schema-sqlite.txt` (after adding a migration, record the new one: the failure prints
+    /// it), under the names that databases have recorded as applied.
+    #[tokio::test]
+    async fn the_migrations_make_the_recorded_schema() {
+        use sea_orm::ConnectionTrait;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("s.sqlite3").display()
+        );
+        let db = connect_and_migrate(&url).await.unwrap();
+        let rows = db
+            .query_all_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "SELECT type, name, sql FROM sqlite_master \
+                 WHERE name NOT LIKE 'sqlite_%' AND name NOT LIKE 'seaql_%' ORDER BY type, name",
+            ))
+            .await
+            .unwrap();
+        let schema: Vec<String> = rows
+            .iter()
+            .map(|row| {
+                let kind: String = row.try_get("", "type").unwrap();
+                let name: String = row.try_get("", "name").unwrap();
+                let sql: Option<String> = row.try_get("", "sql").unwrap();
+                format!("{kind} {name}: {}", sql.unwrap_or_default())
+            })
+            .collect();
+        let schema = schema.join("\n");
+        assert_eq!(
+            schema,
+            include_str!("schema-sqlite.txt").trim_end(),
+            "the migrations make another schema:\n{schema}"
+        );
+        let names: Vec<String> = Migrator::migrations()
+            .iter()
+            .map(|m| m.name().to_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "m0001_requests",
+                "m0002_review",
+                "m0003_evidence_links_notices",
+                "m0004_kinds_holders_messages",
+                "m0005_document_blobs_queue_indexes",
+                "m0006_side_doors",
+                "m0007_tracking_welcome",
+                "m0008_passkeys",
+                "m0009_audit_log",
+                "m0010_document_zones",
+            ]
+        );
+    }
+
     /// A deferred transaction that read first would fail on its write with "database is
     /// locked" here, whatever the busy timeout: the other connection's commit made its
     /// snapshot stale.

@@ -29,12 +29,7 @@ async fn set_password(app: &TestApp, link: &str, password: &str) -> Status {
     if page.status() != Status::Ok {
         return page.status();
     }
-    let csrf = page
-        .cookies()
-        .get_private("td_csrf")
-        .unwrap()
-        .value()
-        .to_owned();
+    let csrf = form_token(&page);
     app.client
         .post(path.to_owned())
         .header(ContentType::Form)

@@ -779,12 +779,7 @@ async fn behind_a_proxy_with_an_https_public_url_every_cookie_is_secure_and_the_
         csrf_cookie.iter().all(|c| c.contains("Secure")),
         "{csrf_cookie:?}"
     );
-    let token = page
-        .cookies()
-        .get_private("td_csrf")
-        .unwrap()
-        .value()
-        .to_owned();
+    let token = form_token(&page);
     let login = app
         .client
         .post("/review/login")

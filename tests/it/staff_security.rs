@@ -328,12 +328,7 @@ async fn unknown_and_known_names_get_the_same_answer() {
         let app = &app;
         async move {
             let csrf_page = app.client.get("/review/login").dispatch().await;
-            let csrf = csrf_page
-                .cookies()
-                .get_private("td_csrf")
-                .unwrap()
-                .value()
-                .to_owned();
+            let csrf = form_token(&csrf_page);
             let response = app
                 .client
                 .post("/review/login")
@@ -369,12 +364,7 @@ async fn the_setup_link_creates_the_first_admin_once() {
     let uri = format!("/review/setup/{}", token.expose());
     let page = app.client.get(uri.clone()).dispatch().await;
     assert_eq!(page.status(), Status::Ok);
-    let csrf = page
-        .cookies()
-        .get_private("td_csrf")
-        .unwrap()
-        .value()
-        .to_owned();
+    let csrf = form_token(&page);
     let post = |password: &'static str| {
         let (uri, csrf) = (uri.clone(), csrf.clone());
         let app = &app;

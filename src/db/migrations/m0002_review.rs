@@ -2,8 +2,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
+use super::{columns, index, Change};
 
 #[derive(DeriveIden)]
 enum Requests {
@@ -110,30 +109,21 @@ enum AuditEvents {
     Detail,
 }
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // SQLite adds one column per statement.
-        for column in [
-            uuid_null(Requests::ClaimedBy),
-            timestamp_with_time_zone_null(Requests::ClaimExpiresAt),
-            string_null(Requests::RequestedDocument),
-            text_null(Requests::RequestedNote),
-            timestamp_with_time_zone_null(Requests::DecidedAt),
-            blob_null(Requests::CodeRecipientKey),
-        ] {
-            let mut column = column;
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(Requests::Table)
-                        .add_column(&mut column)
-                        .to_owned(),
-                )
-                .await?;
-        }
-        manager
-            .create_table(
+pub(super) fn changes() -> Vec<Change> {
+    [
+        columns(
+            Requests::Table,
+            [
+                uuid_null(Requests::ClaimedBy),
+                timestamp_with_time_zone_null(Requests::ClaimExpiresAt),
+                string_null(Requests::RequestedDocument),
+                text_null(Requests::RequestedNote),
+                timestamp_with_time_zone_null(Requests::DecidedAt),
+                blob_null(Requests::CodeRecipientKey),
+            ],
+        ),
+        vec![
+            Change::Table(
                 Table::create()
                     .table(Reviewers::Table)
                     .col(pk_uuid(Reviewers::Id))
@@ -144,10 +134,8 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Reviewers::CreatedAt))
                     .col(timestamp_with_time_zone(Reviewers::PasswordChangedAt))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
+            ),
+            Change::Table(
                 Table::create()
                     .table(Sessions::Table)
                     .col(blob(Sessions::IdHash).primary_key())
@@ -156,19 +144,13 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Sessions::CreatedAt))
                     .col(timestamp_with_time_zone(Sessions::LastSeenAt))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_sessions_reviewer")
-                    .table(Sessions::Table)
-                    .col(Sessions::ReviewerId)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
+            ),
+            index(
+                "idx_sessions_reviewer",
+                Sessions::Table,
+                [Sessions::ReviewerId],
+            ),
+            Change::Table(
                 Table::create()
                     .table(LoginThrottle::Table)
                     .col(string(LoginThrottle::Key).primary_key())
@@ -176,20 +158,16 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(LoginThrottle::WindowStartedAt))
                     .col(timestamp_with_time_zone_null(LoginThrottle::LockedUntil))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
+            ),
+            Change::Table(
                 Table::create()
                     .table(SetupTokens::Table)
                     .col(blob(SetupTokens::TokenHash).primary_key())
                     .col(timestamp_with_time_zone(SetupTokens::ExpiresAt))
                     .col(timestamp_with_time_zone_null(SetupTokens::UsedAt))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
+            ),
+            Change::Table(
                 Table::create()
                     .table(Decisions::Table)
                     .col(big_pk_auto(Decisions::Id))
@@ -201,19 +179,13 @@ impl MigrationTrait for Migration {
                     .col(string(Decisions::DocumentKinds))
                     .col(timestamp_with_time_zone(Decisions::DecidedAt))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_decisions_request")
-                    .table(Decisions::Table)
-                    .col(Decisions::RequestId)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
+            ),
+            index(
+                "idx_decisions_request",
+                Decisions::Table,
+                [Decisions::RequestId],
+            ),
+            Change::Table(
                 Table::create()
                     .table(Approvals::Table)
                     .col(uuid(Approvals::RequestId))
@@ -225,10 +197,8 @@ impl MigrationTrait for Migration {
                             .col(Approvals::ReviewerId),
                     )
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
+            ),
+            Change::Table(
                 Table::create()
                     .table(TransferCodes::Table)
                     .col(pk_uuid(TransferCodes::RequestId))
@@ -241,10 +211,8 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(TransferCodes::IssuedAt))
                     .col(timestamp_with_time_zone(TransferCodes::ExpiresAt))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
+            ),
+            Change::Table(
                 Table::create()
                     .table(DeletionOutbox::Table)
                     .col(big_pk_auto(DeletionOutbox::Id))
@@ -252,10 +220,8 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(DeletionOutbox::CreatedAt))
                     .col(integer(DeletionOutbox::Attempts))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
+            ),
+            Change::Table(
                 Table::create()
                     .table(AuditEvents::Table)
                     .col(big_pk_auto(AuditEvents::Id))
@@ -265,52 +231,9 @@ impl MigrationTrait for Migration {
                     .col(uuid_null(AuditEvents::RequestId))
                     .col(text_null(AuditEvents::Detail))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_audit_events_at")
-                    .table(AuditEvents::Table)
-                    .col(AuditEvents::At)
-                    .to_owned(),
-            )
-            .await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            AuditEvents::Table.into_iden(),
-            DeletionOutbox::Table.into_iden(),
-            TransferCodes::Table.into_iden(),
-            Approvals::Table.into_iden(),
-            Decisions::Table.into_iden(),
-            SetupTokens::Table.into_iden(),
-            LoginThrottle::Table.into_iden(),
-            Sessions::Table.into_iden(),
-            Reviewers::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        for column in [
-            Requests::ClaimedBy.into_iden(),
-            Requests::ClaimExpiresAt.into_iden(),
-            Requests::RequestedDocument.into_iden(),
-            Requests::RequestedNote.into_iden(),
-            Requests::DecidedAt.into_iden(),
-            Requests::CodeRecipientKey.into_iden(),
-        ] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(Requests::Table)
-                        .drop_column(column)
-                        .to_owned(),
-                )
-                .await?;
-        }
-        Ok(())
-    }
+            ),
+            index("idx_audit_events_at", AuditEvents::Table, [AuditEvents::At]),
+        ],
+    ]
+    .concat()
 }

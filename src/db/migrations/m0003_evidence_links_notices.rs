@@ -4,8 +4,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
+use super::{columns, index, Change};
 
 #[derive(DeriveIden)]
 enum Requests {
@@ -35,39 +34,19 @@ enum IncidentNotices {
 
 const DECIDED_INDEX: &str = "idx_requests_decided_at";
 
-/// The added columns, one statement each (SQLite alters one column at a time).
-fn added_columns() -> Vec<(DynIden, ColumnDef)> {
-    vec![
-        (
-            Requests::Table.into_iden(),
-            timestamp_with_time_zone_null(Requests::PersonalDataErasedAt),
+pub(super) fn changes() -> Vec<Change> {
+    [
+        columns(
+            Requests::Table,
+            [
+                timestamp_with_time_zone_null(Requests::PersonalDataErasedAt),
+                string_null(Requests::CompanyUid),
+            ],
         ),
-        (
-            Requests::Table.into_iden(),
-            string_null(Requests::CompanyUid),
-        ),
-        (
-            SetupTokens::Table.into_iden(),
-            uuid_null(SetupTokens::ReviewerId),
-        ),
-    ]
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        super::add_columns(manager, added_columns()).await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name(DECIDED_INDEX)
-                    .table(Requests::Table)
-                    .col(Requests::DecidedAt)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
+        columns(SetupTokens::Table, [uuid_null(SetupTokens::ReviewerId)]),
+        vec![
+            index(DECIDED_INDEX, Requests::Table, [Requests::DecidedAt]),
+            Change::Table(
                 Table::create()
                     .table(IncidentNotices::Table)
                     .col(uuid(IncidentNotices::Id).primary_key())
@@ -78,22 +57,8 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(IncidentNotices::UpdatedAt))
                     .col(string(IncidentNotices::CreatedBy))
                     .to_owned(),
-            )
-            .await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(IncidentNotices::Table).to_owned())
-            .await?;
-        manager
-            .drop_index(
-                Index::drop()
-                    .name(DECIDED_INDEX)
-                    .table(Requests::Table)
-                    .to_owned(),
-            )
-            .await?;
-        super::drop_columns(manager, added_columns()).await
-    }
+            ),
+        ],
+    ]
+    .concat()
 }

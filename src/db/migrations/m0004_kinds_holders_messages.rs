@@ -8,8 +8,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
+use super::{columns, index, Change};
 
 #[derive(DeriveIden)]
 enum Requests {
@@ -69,76 +68,42 @@ const HOLDER_TOKEN_INDEX: &str = "idx_requests_holder_token_hash";
 const OBJECTION_TOKEN_INDEX: &str = "idx_requests_objection_token_hash";
 const OUTBOX_DUE_INDEX: &str = "idx_outbox_mails_due";
 
-/// The added columns, one statement each (SQLite alters one column at a time).
-fn added_columns() -> Vec<(DynIden, ColumnDef)> {
-    let requests = || Requests::Table.into_iden();
-    vec![
-        (
-            requests(),
-            string(Requests::Kind).default("transfer_code").to_owned(),
+pub(super) fn changes() -> Vec<Change> {
+    [
+        columns(
+            Requests::Table,
+            [
+                string(Requests::Kind).default("transfer_code").to_owned(),
+                text_null(Requests::Nameservers),
+                string_null(Requests::HolderName),
+                string_null(Requests::HolderEmail),
+                blob_null(Requests::HolderTokenHash),
+                timestamp_with_time_zone_null(Requests::HolderLinkExpiresAt),
+                timestamp_with_time_zone_null(Requests::HolderAnsweredAt),
+                timestamp_with_time_zone_null(Requests::AwaitingReplySince),
+                string(Requests::Language).default("en").to_owned(),
+                blob_null(Requests::ObjectionTokenHash),
+                timestamp_with_time_zone_null(Requests::ObjectedAt),
+                timestamp_with_time_zone_null(Requests::ObjectionHandledAt),
+            ],
         ),
-        (requests(), text_null(Requests::Nameservers)),
-        (requests(), string_null(Requests::HolderName)),
-        (requests(), string_null(Requests::HolderEmail)),
-        (requests(), blob_null(Requests::HolderTokenHash)),
-        (
-            requests(),
-            timestamp_with_time_zone_null(Requests::HolderLinkExpiresAt),
-        ),
-        (
-            requests(),
-            timestamp_with_time_zone_null(Requests::HolderAnsweredAt),
-        ),
-        (
-            requests(),
-            timestamp_with_time_zone_null(Requests::AwaitingReplySince),
-        ),
-        (
-            requests(),
-            string(Requests::Language).default("en").to_owned(),
-        ),
-        (requests(), blob_null(Requests::ObjectionTokenHash)),
-        (
-            requests(),
-            timestamp_with_time_zone_null(Requests::ObjectedAt),
-        ),
-        (
-            requests(),
-            timestamp_with_time_zone_null(Requests::ObjectionHandledAt),
-        ),
-        (Domains::Table.into_iden(), text_null(Domains::Nameservers)),
-        (
-            Decisions::Table.into_iden(),
-            string_null(Decisions::ReasonKey),
-        ),
-        (
-            Documents::Table.into_iden(),
-            integer_null(Documents::WrapVersion),
-        ),
-    ]
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        super::add_columns(manager, added_columns()).await?;
-        for (name, column) in [
-            (HOLDER_TOKEN_INDEX, Requests::HolderTokenHash),
-            (OBJECTION_TOKEN_INDEX, Requests::ObjectionTokenHash),
-        ] {
-            manager
-                .create_index(
-                    Index::create()
-                        .name(name)
-                        .table(Requests::Table)
-                        .col(column)
-                        .unique()
-                        .to_owned(),
-                )
-                .await?;
-        }
-        manager
-            .create_table(
+        columns(Domains::Table, [text_null(Domains::Nameservers)]),
+        columns(Decisions::Table, [string_null(Decisions::ReasonKey)]),
+        columns(Documents::Table, [integer_null(Documents::WrapVersion)]),
+        vec![
+            index(
+                HOLDER_TOKEN_INDEX,
+                Requests::Table,
+                [Requests::HolderTokenHash],
+            )
+            .unique(),
+            index(
+                OBJECTION_TOKEN_INDEX,
+                Requests::Table,
+                [Requests::ObjectionTokenHash],
+            )
+            .unique(),
+            Change::Table(
                 Table::create()
                     .table(OutboxMails::Table)
                     .col(uuid(OutboxMails::Id).primary_key())
@@ -156,29 +121,13 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null(OutboxMails::FailedAt))
                     .col(text_null(OutboxMails::LastError))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name(OUTBOX_DUE_INDEX)
-                    .table(OutboxMails::Table)
-                    .col(OutboxMails::SentAt)
-                    .col(OutboxMails::NextAttemptAt)
-                    .to_owned(),
-            )
-            .await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(OutboxMails::Table).to_owned())
-            .await?;
-        for name in [HOLDER_TOKEN_INDEX, OBJECTION_TOKEN_INDEX] {
-            manager
-                .drop_index(Index::drop().name(name).table(Requests::Table).to_owned())
-                .await?;
-        }
-        super::drop_columns(manager, added_columns()).await
-    }
+            ),
+            index(
+                OUTBOX_DUE_INDEX,
+                OutboxMails::Table,
+                [OutboxMails::SentAt, OutboxMails::NextAttemptAt],
+            ),
+        ],
+    ]
+    .concat()
 }

@@ -6,8 +6,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
+use super::{columns, index, Change};
 
 #[derive(DeriveIden)]
 enum Requests {
@@ -33,77 +32,42 @@ enum OutboxMails {
 
 const HAND_OFF_DUE_INDEX: &str = "idx_requests_hand_off_due";
 
-/// The added columns.
-fn added_columns() -> Vec<(DynIden, ColumnDef)> {
-    let requests = || Requests::Table.into_iden();
-    vec![
-        (
-            requests(),
-            timestamp_with_time_zone_null(Requests::HolderLinkSentAt),
+pub(super) fn changes() -> Vec<Change> {
+    [
+        columns(
+            Requests::Table,
+            [
+                timestamp_with_time_zone_null(Requests::HolderLinkSentAt),
+                timestamp_with_time_zone_null(Requests::HandOffDueAt),
+                timestamp_with_time_zone_null(Requests::NameserversSetAt),
+                text_null(Requests::PreviousNameservers),
+                integer(Requests::RequesterMessages).default(0).to_owned(),
+            ],
         ),
-        (
-            requests(),
-            timestamp_with_time_zone_null(Requests::HandOffDueAt),
+        columns(Domains::Table, [string_null(Domains::Language)]),
+        columns(
+            OutboxMails::Table,
+            [integer_null(OutboxMails::LinkParagraph)],
         ),
-        (
-            requests(),
-            timestamp_with_time_zone_null(Requests::NameserversSetAt),
-        ),
-        (requests(), text_null(Requests::PreviousNameservers)),
-        (
-            requests(),
-            integer(Requests::RequesterMessages).default(0).to_owned(),
-        ),
-        (Domains::Table.into_iden(), string_null(Domains::Language)),
-        (
-            OutboxMails::Table.into_iden(),
-            integer_null(OutboxMails::LinkParagraph),
-        ),
-    ]
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        super::add_columns(manager, added_columns()).await?;
-        // Messages sent before this migration count against the limit too.
-        manager
-            .get_connection()
-            .execute_unprepared(
+        vec![
+            // Messages sent before this migration count against the limit too.
+            Change::Data(
                 "UPDATE requests SET requester_messages = (SELECT COUNT(*) FROM request_events \
                  WHERE request_events.request_id = requests.id \
                  AND request_events.kind = 'message_from_requester')",
-            )
-            .await?;
-        // Nameserver changes already carried out were set when they were decided.
-        manager
-            .get_connection()
-            .execute_unprepared(
+            ),
+            // Nameserver changes already carried out were set when they were decided.
+            Change::Data(
                 "UPDATE requests SET nameservers_set_at = decided_at \
                  WHERE kind = 'nameservers' AND state = 'approved'",
+            ),
+            index(
+                HAND_OFF_DUE_INDEX,
+                Requests::Table,
+                [Requests::HandOffDueAt],
             )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name(HAND_OFF_DUE_INDEX)
-                    .table(Requests::Table)
-                    .col(Requests::HandOffDueAt)
-                    .and_where(Expr::col(Requests::HandOffDueAt).is_not_null())
-                    .to_owned(),
-            )
-            .await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_index(
-                Index::drop()
-                    .name(HAND_OFF_DUE_INDEX)
-                    .table(Requests::Table)
-                    .to_owned(),
-            )
-            .await?;
-        super::drop_columns(manager, added_columns()).await
-    }
+            .where_set(Requests::HandOffDueAt),
+        ],
+    ]
+    .concat()
 }

@@ -3,8 +3,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
+use super::{columns, Change};
 
 #[derive(DeriveIden)]
 enum Requests {
@@ -12,26 +11,12 @@ enum Requests {
     WelcomedAt,
 }
 
-fn added_columns() -> Vec<(DynIden, ColumnDef)> {
-    vec![(
-        Requests::Table.into_iden(),
-        timestamp_with_time_zone_null(Requests::WelcomedAt),
-    )]
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        super::add_columns(manager, added_columns()).await?;
-        // Requests made before this migration had their first view already.
-        manager
-            .get_connection()
-            .execute_unprepared("UPDATE requests SET welcomed_at = created_at")
-            .await?;
-        Ok(())
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        super::drop_columns(manager, added_columns()).await
-    }
+pub(super) fn changes() -> Vec<Change> {
+    let mut changes = columns(
+        Requests::Table,
+        [timestamp_with_time_zone_null(Requests::WelcomedAt)],
+    );
+    // Requests made before this migration had their first view already.
+    changes.push(Change::Data("UPDATE requests SET welcomed_at = created_at"));
+    changes
 }

@@ -4,8 +4,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
+use super::{columns, index, Change};
 
 #[derive(DeriveIden)]
 enum Passkeys {
@@ -40,21 +39,10 @@ enum Sessions {
 
 const REVIEWER_INDEX: &str = "idx_passkeys_reviewer";
 
-fn added_columns() -> Vec<(DynIden, ColumnDef)> {
-    vec![
-        (
-            Sessions::Table.into_iden(),
-            timestamp_with_time_zone_null(Sessions::PasskeyAt),
-        ),
-        (Sessions::Table.into_iden(), uuid_null(Sessions::PasskeyId)),
-    ]
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
+pub(super) fn changes() -> Vec<Change> {
+    [
+        vec![
+            Change::Table(
                 Table::create()
                     .table(Passkeys::Table)
                     .col(pk_uuid(Passkeys::Id))
@@ -66,19 +54,9 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Passkeys::CreatedAt))
                     .col(timestamp_with_time_zone_null(Passkeys::LastUsedAt))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name(REVIEWER_INDEX)
-                    .table(Passkeys::Table)
-                    .col(Passkeys::ReviewerId)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
+            ),
+            index(REVIEWER_INDEX, Passkeys::Table, [Passkeys::ReviewerId]),
+            Change::Table(
                 Table::create()
                     .table(PasskeyCeremonies::Table)
                     .col(blob(PasskeyCeremonies::IdHash).primary_key())
@@ -88,21 +66,15 @@ impl MigrationTrait for Migration {
                     .col(text(PasskeyCeremonies::State))
                     .col(timestamp_with_time_zone(PasskeyCeremonies::ExpiresAt))
                     .to_owned(),
-            )
-            .await?;
-        super::add_columns(manager, added_columns()).await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        super::drop_columns(manager, added_columns()).await?;
-        for table in [
-            PasskeyCeremonies::Table.into_iden(),
-            Passkeys::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
-    }
+            ),
+        ],
+        columns(
+            Sessions::Table,
+            [
+                timestamp_with_time_zone_null(Sessions::PasskeyAt),
+                uuid_null(Sessions::PasskeyId),
+            ],
+        ),
+    ]
+    .concat()
 }

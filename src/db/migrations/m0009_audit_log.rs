@@ -6,8 +6,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
+use super::{columns, index, Change};
 
 #[derive(DeriveIden)]
 enum AuditEvents {
@@ -51,35 +50,20 @@ enum LogKeys {
 
 const LEAF_INDEX: &str = "idx_audit_events_leaf";
 
-fn added_columns() -> Vec<(DynIden, ColumnDef)> {
-    let events = || AuditEvents::Table.into_iden();
-    vec![
-        (events(), big_integer_null(AuditEvents::LeafIndex)),
-        (events(), blob_null(AuditEvents::LeafHash)),
-        (events(), blob_null(AuditEvents::DetailSalt)),
-        (
-            Documents::Table.into_iden(),
-            blob_null(Documents::SealedSha256),
+pub(super) fn changes() -> Vec<Change> {
+    [
+        columns(
+            AuditEvents::Table,
+            [
+                big_integer_null(AuditEvents::LeafIndex),
+                blob_null(AuditEvents::LeafHash),
+                blob_null(AuditEvents::DetailSalt),
+            ],
         ),
-    ]
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        super::add_columns(manager, added_columns()).await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name(LEAF_INDEX)
-                    .table(AuditEvents::Table)
-                    .col(AuditEvents::LeafIndex)
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
+        columns(Documents::Table, [blob_null(Documents::SealedSha256)]),
+        vec![
+            index(LEAF_INDEX, AuditEvents::Table, [AuditEvents::LeafIndex]).unique(),
+            Change::Table(
                 Table::create()
                     .table(AuditNodes::Table)
                     .col(integer(AuditNodes::Level))
@@ -91,10 +75,8 @@ impl MigrationTrait for Migration {
                             .col(AuditNodes::Position),
                     )
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
+            ),
+            Change::Table(
                 Table::create()
                     .table(AuditCheckpoints::Table)
                     .col(big_integer(AuditCheckpoints::Size).primary_key())
@@ -102,10 +84,8 @@ impl MigrationTrait for Migration {
                     .col(text(AuditCheckpoints::Note))
                     .col(timestamp_with_time_zone(AuditCheckpoints::CreatedAt))
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
+            ),
+            Change::Table(
                 Table::create()
                     .table(LogKeys::Table)
                     .col(string(LogKeys::Name).primary_key())
@@ -113,28 +93,8 @@ impl MigrationTrait for Migration {
                     .col(blob(LogKeys::SealedPrivate))
                     .col(timestamp_with_time_zone(LogKeys::CreatedAt))
                     .to_owned(),
-            )
-            .await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            LogKeys::Table.into_iden(),
-            AuditCheckpoints::Table.into_iden(),
-            AuditNodes::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        manager
-            .drop_index(
-                Index::drop()
-                    .name(LEAF_INDEX)
-                    .table(AuditEvents::Table)
-                    .to_owned(),
-            )
-            .await?;
-        super::drop_columns(manager, added_columns()).await
-    }
+            ),
+        ],
+    ]
+    .concat()
 }

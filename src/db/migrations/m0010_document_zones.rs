@@ -4,8 +4,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
+use super::{columns, Change};
 
 #[derive(DeriveIden)]
 enum Documents {
@@ -21,29 +20,17 @@ enum Requests {
     IdDocumentType,
 }
 
-fn added_columns() -> Vec<(DynIden, ColumnDef)> {
-    let documents = || Documents::Table.into_iden();
-    vec![
-        (documents(), string_null(Documents::ZoneStatus)),
-        (documents(), blob_null(Documents::SealedZone)),
-        (
-            documents(),
-            timestamp_with_time_zone_null(Documents::ZoneUpdatedAt),
+pub(super) fn changes() -> Vec<Change> {
+    [
+        columns(
+            Documents::Table,
+            [
+                string_null(Documents::ZoneStatus),
+                blob_null(Documents::SealedZone),
+                timestamp_with_time_zone_null(Documents::ZoneUpdatedAt),
+            ],
         ),
-        (
-            Requests::Table.into_iden(),
-            string_null(Requests::IdDocumentType),
-        ),
+        columns(Requests::Table, [string_null(Requests::IdDocumentType)]),
     ]
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        super::add_columns(manager, added_columns()).await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        super::drop_columns(manager, added_columns()).await
-    }
+    .concat()
 }

@@ -1,4 +1,6 @@
-//! One migration per schema change; never edited once released.
+//! One migration per schema change; never edited once released (`db::tests` holds the schema
+//! they make). Each is a list of changes: `up` makes them in order, `down` undoes them in
+//! reverse order.
 
 use sea_orm_migration::prelude::*;
 
@@ -15,56 +17,159 @@ mod m0010_document_zones;
 
 pub struct Migrator;
 
-/// Adds each column with its own statement (SQLite alters one column at a time).
-async fn add_columns(
-    manager: &SchemaManager<'_>,
-    columns: Vec<(DynIden, ColumnDef)>,
-) -> Result<(), DbErr> {
-    for (table, mut column) in columns {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(table)
-                    .add_column(&mut column)
-                    .to_owned(),
-            )
-            .await?;
-    }
-    Ok(())
-}
-
-/// Drops the columns [`add_columns`] added.
-async fn drop_columns(
-    manager: &SchemaManager<'_>,
-    columns: Vec<(DynIden, ColumnDef)>,
-) -> Result<(), DbErr> {
-    for (table, column) in columns {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(table)
-                    .drop_column(column.get_column_name())
-                    .to_owned(),
-            )
-            .await?;
-    }
-    Ok(())
-}
-
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![
-            Box::new(m0001_requests::Migration),
-            Box::new(m0002_review::Migration),
-            Box::new(m0003_evidence_links_notices::Migration),
-            Box::new(m0004_kinds_holders_messages::Migration),
-            Box::new(m0005_document_blobs_queue_indexes::Migration),
-            Box::new(m0006_side_doors::Migration),
-            Box::new(m0007_tracking_welcome::Migration),
-            Box::new(m0008_passkeys::Migration),
-            Box::new(m0009_audit_log::Migration),
-            Box::new(m0010_document_zones::Migration),
+        macro_rules! planned {
+            ($($module:ident),*) => {
+                vec![$(Box::new(Planned {
+                    name: stringify!($module),
+                    changes: $module::changes,
+                }) as Box<dyn MigrationTrait>),*]
+            };
+        }
+        planned![
+            m0001_requests,
+            m0002_review,
+            m0003_evidence_links_notices,
+            m0004_kinds_holders_messages,
+            m0005_document_blobs_queue_indexes,
+            m0006_side_doors,
+            m0007_tracking_welcome,
+            m0008_passkeys,
+            m0009_audit_log,
+            m0010_document_zones
         ]
+    }
+}
+
+/// A migration: its name as databases record it (the module's), and its changes.
+struct Planned {
+    name: &'static str,
+    changes: fn() -> Vec<Change>,
+}
+
+impl MigrationName for Planned {
+    fn name(&self) -> &str {
+        self.name
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Planned {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for change in (self.changes)() {
+            change.make(manager).await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for change in (self.changes)().into_iter().rev() {
+            change.undo(manager).await?;
+        }
+        Ok(())
+    }
+}
+
+/// One change to the schema.
+#[derive(Clone)]
+enum Change {
+    Table(TableCreateStatement),
+    Index {
+        name: &'static str,
+        table: DynIden,
+        create: IndexCreateStatement,
+    },
+    /// One column added to a table (SQLite alters one column per statement).
+    Column(DynIden, ColumnDef),
+    /// Brings the rows already there in line with columns just added; undone with them.
+    Data(&'static str),
+}
+
+/// `definitions` added to `table`, one change each.
+fn columns(table: impl IntoIden, definitions: impl IntoIterator<Item = ColumnDef>) -> Vec<Change> {
+    let table = table.into_iden();
+    definitions
+        .into_iter()
+        .map(|definition| Change::Column(table.clone(), definition))
+        .collect()
+}
+
+/// An index named `name` on `columns` of `table`.
+fn index<C: IntoIndexColumn>(
+    name: &'static str,
+    table: impl IntoIden,
+    columns: impl IntoIterator<Item = C>,
+) -> Change {
+    let table = table.into_iden();
+    let mut create = Index::create();
+    create.name(name).table(table.clone());
+    for column in columns {
+        create.col(column);
+    }
+    Change::Index {
+        name,
+        table,
+        create,
+    }
+}
+
+impl Change {
+    /// The index allows each value once.
+    fn unique(mut self) -> Self {
+        if let Change::Index { create, .. } = &mut self {
+            create.unique();
+        }
+        self
+    }
+
+    /// The index holds only the rows where `column` is set (a partial index).
+    fn where_set(mut self, column: impl IntoIden) -> Self {
+        if let Change::Index { create, .. } = &mut self {
+            create.and_where(Expr::col(column.into_iden()).is_not_null());
+        }
+        self
+    }
+
+    async fn make(self, manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+        match self {
+            Change::Table(create) => manager.create_table(create).await,
+            Change::Index { create, .. } => manager.create_index(create).await,
+            Change::Column(table, mut column) => {
+                let mut alter = Table::alter();
+                alter.table(table).add_column(&mut column);
+                manager.alter_table(alter).await
+            }
+            Change::Data(statement) => manager
+                .get_connection()
+                .execute_unprepared(statement)
+                .await
+                .map(|_| ()),
+        }
+    }
+
+    async fn undo(self, manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+        match self {
+            Change::Table(create) => {
+                let name = create
+                    .get_table_name()
+                    .ok_or_else(|| DbErr::Migration("a table without a name".into()))?;
+                manager
+                    .drop_table(Table::drop().table(name.clone()).to_owned())
+                    .await
+            }
+            Change::Index { name, table, .. } => {
+                manager
+                    .drop_index(Index::drop().name(name).table(table).to_owned())
+                    .await
+            }
+            Change::Column(table, column) => {
+                let mut alter = Table::alter();
+                alter.table(table).drop_column(column.get_column_name());
+                manager.alter_table(alter).await
+            }
+            Change::Data(_) => Ok(()),
+        }
     }
 }

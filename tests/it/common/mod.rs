@@ -337,12 +337,7 @@ impl TestApp {
         remote: Option<std::net::SocketAddr>,
     ) -> (Status, Option<String>) {
         let page = self.client.get("/review/login").dispatch().await;
-        let csrf = page
-            .cookies()
-            .get_private("td_csrf")
-            .unwrap()
-            .value()
-            .to_owned();
+        let csrf = form_token(&page);
         let mut request = self
             .client
             .post("/review/login")
@@ -402,12 +397,7 @@ impl TestApp {
     /// The requester sends the document asked for, from the tracking page's form.
     pub async fn provide_document(&self, token: &str, photo: &[u8]) {
         let page = self.client.get(format!("/track/{token}")).dispatch().await;
-        let cookie = page
-            .cookies()
-            .get_private("td_csrf")
-            .unwrap()
-            .value()
-            .to_owned();
+        let cookie = form_token(&page);
         let (content_type, body) = Multipart::new()
             .text("csrf_token", &cookie)
             .file("document", "again.jpg", "image/jpeg", photo)
@@ -470,11 +460,7 @@ impl TestApp {
     pub async fn page_token(&self, path: &str) -> String {
         let page = self.client.get(path).dispatch().await;
         assert_eq!(page.status(), Status::Ok, "{path}");
-        page.cookies()
-            .get_private("td_csrf")
-            .expect("the page sets its form token")
-            .value()
-            .to_owned()
+        form_token(&page)
     }
 
     /// A page's HTML, with the slashes that Tera escapes in values put back.
@@ -801,4 +787,13 @@ pub fn files_under(root: &Path) -> Vec<PathBuf> {
         }
     }
     found
+}
+
+/// The form token (CSRF cookie) a page set, to send its form back as a browser would.
+pub fn form_token(page: &LocalResponse<'_>) -> String {
+    page.cookies()
+        .get_private("td_csrf")
+        .expect("the page sets its form token")
+        .value()
+        .to_owned()
 }
