@@ -5,9 +5,10 @@ mod migrations;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use sea_orm::sea_query::{Expr, Keyword};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DbErr, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    ConnectOptions, Database, DatabaseConnection, DbErr, EntityTrait, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait, UpdateMany,
 };
 use sea_orm_migration::MigratorTrait;
 
@@ -50,6 +51,20 @@ pub async fn begin_writing<C: TransactionTrait>(db: &C) -> Result<C::Transaction
         ..Default::default()
     })
     .await
+}
+
+/// `SET column = NULL` for columns of any type (a literal NULL, which needs no type where a
+/// bound parameter would).
+pub trait SetNull<E: EntityTrait> {
+    fn set_null(self, columns: impl IntoIterator<Item = E::Column>) -> Self;
+}
+
+impl<E: EntityTrait> SetNull<E> for UpdateMany<E> {
+    fn set_null(self, columns: impl IntoIterator<Item = E::Column>) -> Self {
+        columns.into_iter().fold(self, |update, column| {
+            update.col_expr(column, Expr::Keyword(Keyword::Null))
+        })
+    }
 }
 
 /// Brings the schema up to date. On PostgreSQL under an advisory lock, in one transaction:

@@ -2,6 +2,7 @@
 //! growing pauses, and given up after a day. A row's secret link is sealed under the master
 //! key and erased once sent (or given up); without SMTP no link is kept at all.
 
+use crate::db::SetNull;
 use chrono::{DateTime, Duration, Utc};
 use entities::outbox_mail;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
@@ -142,14 +143,10 @@ pub async fn deliver_due(services: &Services, now: DateTime<Utc>) -> Result<Deli
                 outbox_mail::Entity::update_many()
                     .col_expr(outbox_mail::Column::SentAt, Expr::value(Some(now)))
                     .col_expr(outbox_mail::Column::Attempts, Expr::value(attempts))
-                    .col_expr(
+                    .set_null([
                         outbox_mail::Column::SealedLink,
-                        Expr::value(Option::<Vec<u8>>::None),
-                    )
-                    .col_expr(
                         outbox_mail::Column::LastError,
-                        Expr::value(Option::<String>::None),
-                    )
+                    ])
                     .filter(outbox_mail::Column::Id.eq(mail.id))
                     .exec(&services.db)
                     .await?;
@@ -174,10 +171,7 @@ pub async fn deliver_due(services: &Services, now: DateTime<Utc>) -> Result<Deli
                 if give_up {
                     update = update
                         .col_expr(outbox_mail::Column::FailedAt, Expr::value(Some(now)))
-                        .col_expr(
-                            outbox_mail::Column::SealedLink,
-                            Expr::value(Option::<Vec<u8>>::None),
-                        );
+                        .set_null([outbox_mail::Column::SealedLink]);
                     report.given_up += 1;
                 } else {
                     report.failed += 1;

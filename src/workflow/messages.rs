@@ -1,6 +1,7 @@
 //! Short messages between the requester (tracking page) and the reviewers (review page),
 //! kept in the request's timeline and erased with its personal data.
 
+use crate::db::SetNull;
 use chrono::{DateTime, Utc};
 use entities::{request, reviewer};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -122,10 +123,7 @@ pub async fn from_staff(
     let txn = crate::db::begin_writing(&services.db).await?;
     record_event(&txn, found.id, Event::MessageFromStaff, Some(text), now).await?;
     request::Entity::update_many()
-        .col_expr(
-            request::Column::AwaitingReplySince,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
+        .set_null([request::Column::AwaitingReplySince])
         .filter(request::Column::Id.eq(found.id))
         .exec(&txn)
         .await?;

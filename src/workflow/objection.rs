@@ -7,6 +7,7 @@
 //! An admin can do the same from the review page (whatever the mail setup), and the sweeper
 //! hands over nameserver changes whose window has passed without an objection.
 
+use crate::db::SetNull;
 use chrono::{DateTime, Duration, Utc};
 use entities::{request, reviewer, transfer_code};
 use sea_orm::sea_query::Expr;
@@ -138,10 +139,7 @@ async fn undo(
     let mut flag = request::Entity::update_many()
         .col_expr(request::Column::ObjectedAt, Expr::value(Some(now)))
         // A waiting nameserver change is never handed over.
-        .col_expr(
-            request::Column::HandOffDueAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        );
+        .set_null([request::Column::HandOffDueAt]);
     if let Undoer::Admin(_) = by {
         // An admin's own action needs no one else to deal with it.
         flag = flag.col_expr(request::Column::ObjectionHandledAt, Expr::value(Some(now)));
@@ -155,10 +153,7 @@ async fn undo(
         return Ok(false);
     }
     transfer_code::Entity::update_many()
-        .col_expr(
-            transfer_code::Column::SealedCode,
-            Expr::value(Option::<Vec<u8>>::None),
-        )
+        .set_null([transfer_code::Column::SealedCode])
         .col_expr(transfer_code::Column::ExpiresAt, Expr::value(now))
         .filter(transfer_code::Column::RequestId.eq(found.id))
         .exec(&txn)
@@ -284,10 +279,7 @@ pub async fn hand_off_due(services: &Services, now: DateTime<Utc>) -> Result<usi
             Ok(()) => {
                 let set = request::Entity::update_many()
                     .col_expr(request::Column::NameserversSetAt, Expr::value(Some(now)))
-                    .col_expr(
-                        request::Column::HandOffDueAt,
-                        Expr::value(Option::<DateTime<Utc>>::None),
-                    )
+                    .set_null([request::Column::HandOffDueAt])
                     .filter(request::Column::Id.eq(found.id))
                     .exec(&services.db)
                     .await?;

@@ -5,6 +5,7 @@
 //! the outbox; the sweeper (`sweep`) retries what a crash interrupted and removes any file
 //! in the store that no live document refers to.
 
+use crate::db::SetNull;
 use chrono::{DateTime, Utc};
 use entities::{deletion, document};
 use sea_orm::sea_query::Expr;
@@ -38,14 +39,7 @@ pub(crate) async fn shred_documents(
     }
     let ids: Vec<Uuid> = live.iter().map(|d| d.id).collect();
     document::Entity::update_many()
-        .col_expr(
-            document::Column::WrappedKey,
-            Expr::value(Option::<Vec<u8>>::None),
-        )
-        .col_expr(
-            document::Column::SealedZone,
-            Expr::value(Option::<Vec<u8>>::None),
-        )
+        .set_null([document::Column::WrappedKey, document::Column::SealedZone])
         .col_expr(document::Column::ShreddedAt, Expr::value(now))
         .filter(document::Column::Id.is_in(ids))
         .exec(txn)

@@ -18,6 +18,7 @@
 //! Every step clears the review claim; every step but "ask for document" clears what the
 //! requester was asked for. Approved, rejected and expired are final.
 
+use crate::db::SetNull;
 use chrono::{DateTime, Utc};
 use entities::enums::RequestState::{self, *};
 use entities::{request, request_event};
@@ -251,15 +252,10 @@ pub async fn apply(
         update = update.col_expr(request::Column::DecidedAt, Expr::value(Some(now)));
     }
     if step != Step::AskForDocument {
-        update = update
-            .col_expr(
-                request::Column::RequestedDocument,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                request::Column::RequestedNote,
-                Expr::value(Option::<String>::None),
-            );
+        update = update.set_null([
+            request::Column::RequestedDocument,
+            request::Column::RequestedNote,
+        ]);
     }
     if let Some(holder) = guard.claim_holder {
         update = update
@@ -294,15 +290,7 @@ pub async fn apply(
 
 /// An update that also ends the review claim.
 pub fn without_claim(update: UpdateMany<request::Entity>) -> UpdateMany<request::Entity> {
-    update
-        .col_expr(
-            request::Column::ClaimedBy,
-            Expr::value(Option::<Uuid>::None),
-        )
-        .col_expr(
-            request::Column::ClaimExpiresAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
+    update.set_null([request::Column::ClaimedBy, request::Column::ClaimExpiresAt])
 }
 
 /// Appends an event to the request's timeline.

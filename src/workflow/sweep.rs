@@ -2,6 +2,7 @@
 //! issuing, the code TTL, the deletion outbox and orphaned files. Each stage runs on its
 //! own: one that fails is logged and the others still run.
 
+use crate::db::SetNull;
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
@@ -282,34 +283,15 @@ async fn erase_personal_data(services: &Services, now: DateTime<Utc>) -> Result<
     let erased = request::Entity::update_many()
         .col_expr(request::Column::RequesterName, Expr::value(""))
         .col_expr(request::Column::RequesterEmail, Expr::value(""))
-        .col_expr(
+        .set_null([
             request::Column::RequesterPhone,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
             request::Column::ClientAddr,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
             request::Column::RequestedNote,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
             request::Column::HolderName,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
             request::Column::HolderEmail,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
             request::Column::AwaitingReplySince,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(
             request::Column::CodeRecipientKey,
-            Expr::value(Option::<Vec<u8>>::None),
-        )
+        ])
         .col_expr(
             request::Column::PersonalDataErasedAt,
             Expr::value(Some(now)),
@@ -325,19 +307,13 @@ async fn erase_personal_data(services: &Services, now: DateTime<Utc>) -> Result<
     }
     transfer_code::Entity::update_many()
         .col_expr(transfer_code::Column::Recipient, Expr::value(""))
-        .col_expr(
-            transfer_code::Column::SealedCode,
-            Expr::value(Option::<Vec<u8>>::None),
-        )
+        .set_null([transfer_code::Column::SealedCode])
         .filter(transfer_code::Column::RequestId.is_in(due.clone()))
         .exec(&txn)
         .await?;
     // What the requester and reviewers wrote to each other is personal data too.
     request_event::Entity::update_many()
-        .col_expr(
-            request_event::Column::Note,
-            Expr::value(Option::<String>::None),
-        )
+        .set_null([request_event::Column::Note])
         .filter(request_event::Column::RequestId.is_in(due.clone()))
         .filter(request_event::Column::Kind.is_in([
             Event::MessageFromRequester.as_str(),
@@ -386,10 +362,7 @@ async fn erase_expired_codes(
     for request_id in &due {
         let txn = crate::db::begin_writing(db).await?;
         let done = transfer_code::Entity::update_many()
-            .col_expr(
-                transfer_code::Column::SealedCode,
-                Expr::value(Option::<Vec<u8>>::None),
-            )
+            .set_null([transfer_code::Column::SealedCode])
             .filter(transfer_code::Column::RequestId.eq(*request_id))
             .filter(transfer_code::Column::SealedCode.is_not_null())
             .exec(&txn)
