@@ -153,6 +153,25 @@ impl DocumentBinding {
     }
 }
 
+/// A stored document's bytes once AES-GCM has authenticated them: what this service wrote.
+/// Only [`DataKey::open_document`] makes one, and libjpeg-turbo's decoder takes nothing else
+/// (`jpeg::decode_own_rgb`), so an upload cannot reach C code. Zeroed on drop.
+pub struct OpenedDocument(Zeroizing<Vec<u8>>);
+
+impl fmt::Debug for OpenedDocument {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "OpenedDocument({} bytes)", self.0.len())
+    }
+}
+
+impl std::ops::Deref for OpenedDocument {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 /// A document's own key. Zeroed on drop; `Debug` prints nothing of it.
 pub struct DataKey(Zeroizing<[u8; KEY_LEN]>);
 
@@ -173,8 +192,8 @@ impl DataKey {
         &self,
         binding: &DocumentBinding,
         sealed: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        open(&self.0, &binding.document_aad(), sealed)
+    ) -> Result<OpenedDocument, CryptoError> {
+        open(&self.0, &binding.document_aad(), sealed).map(OpenedDocument)
     }
 
     pub fn seal_zone(
@@ -392,7 +411,7 @@ mod tests {
             let b = binding();
             let sealed = key.seal_document(&b, &plaintext).unwrap();
             let opened = key.open_document(&b, &sealed).unwrap();
-            prop_assert_eq!(opened.as_slice(), plaintext.as_slice());
+            prop_assert_eq!(&*opened, plaintext.as_slice());
         }
 
         #[test]
@@ -413,7 +432,7 @@ mod tests {
             let b = binding();
             let sealed = key.seal_zone(&b, &plaintext).unwrap();
             let opened = key.open_zone(&b, &sealed).unwrap();
-            prop_assert_eq!(opened.as_slice(), plaintext.as_slice());
+            prop_assert_eq!(&*opened, plaintext.as_slice());
             prop_assert!(key.open_document(&b, &sealed).is_err());
             let other = DocumentBinding { document_id: Uuid::new_v4(), ..b };
             prop_assert!(key.open_zone(&other, &sealed).is_err());

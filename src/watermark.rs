@@ -4,6 +4,8 @@
 use font8x8::{UnicodeFonts, BASIC_FONTS};
 use image::RgbImage;
 
+use crate::crypto::OpenedDocument;
+
 #[derive(Debug, thiserror::Error)]
 pub enum WatermarkError {
     #[error("the stored document is not a readable JPEG")]
@@ -13,9 +15,9 @@ pub enum WatermarkError {
 }
 
 /// Decodes `jpeg` (a document this service wrote, opened from its authenticated seal: only
-/// then may libjpeg-turbo's decoder read it), writes `text` in diagonal-staggered rows
+/// such may libjpeg-turbo's decoder read), writes `text` in diagonal-staggered rows
 /// across the whole image, and re-encodes it.
-pub fn watermark_jpeg(jpeg: &[u8], text: &str) -> Result<Vec<u8>, WatermarkError> {
+pub fn watermark_jpeg(jpeg: &OpenedDocument, text: &str) -> Result<Vec<u8>, WatermarkError> {
     let mut pixels = crate::jpeg::decode_own_rgb(jpeg).map_err(|_| WatermarkError::Decode)?;
     stamp(&mut pixels, text);
     let (width, height) = pixels.dimensions();
@@ -110,6 +112,7 @@ fn blend(image: &mut RgbImage, x: i64, y: i64, tint: Tint) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jpeg::tests::authenticated;
 
     #[test]
     fn the_stamp_changes_pixels_all_over_the_image() {
@@ -130,9 +133,9 @@ mod tests {
         jpeg_encoder::Encoder::new(&mut jpeg, 90)
             .encode(image.as_raw(), 320, 200, jpeg_encoder::ColorType::Rgb)
             .unwrap();
-        let marked = watermark_jpeg(&jpeg, "alice").unwrap();
+        let marked = watermark_jpeg(&authenticated(&jpeg), "alice").unwrap();
         let decoded = image::load_from_memory(&marked).unwrap();
         assert_eq!((decoded.width(), decoded.height()), (320, 200));
-        assert!(watermark_jpeg(b"not a jpeg", "x").is_err());
+        assert!(watermark_jpeg(&authenticated(b"not a jpeg"), "x").is_err());
     }
 }
