@@ -37,7 +37,7 @@ pub async fn read_waiting(services: &Services, now: DateTime<Utc>) -> Result<Zon
     let waiting: Vec<Uuid> = document::Entity::find()
         .select_only()
         .column(document::Column::Id)
-        .filter(waiting(now))
+        .filter(waiting(services, now))
         .filter(live_documents())
         .order_by_asc(document::Column::CreatedAt)
         .limit(BATCH)
@@ -70,14 +70,19 @@ pub async fn read_waiting(services: &Services, now: DateTime<Utc>) -> Result<Zon
     Ok(report)
 }
 
-fn waiting(now: DateTime<Utc>) -> Condition {
-    Condition::any()
+fn waiting(services: &Services, now: DateTime<Utc>) -> Condition {
+    let waiting = Condition::any()
         .add(document::Column::ZoneStatus.eq(ZoneStatus::Pending))
         .add(
             Condition::all()
                 .add(document::Column::ZoneStatus.eq(ZoneStatus::Reading))
                 .add(document::Column::ZoneUpdatedAt.lt(now - READING_ABANDONED_AFTER)),
-        )
+        );
+    // What came in while no OCR program was installed is read once one is.
+    match services.settings.ocr_command {
+        Some(_) => waiting.add(document::Column::ZoneStatus.eq(ZoneStatus::NoOcr)),
+        None => waiting,
+    }
 }
 
 /// Reads one document's zone, unless another instance took it first or it was shredded.
@@ -94,7 +99,7 @@ async fn read_one(
         )
         .col_expr(document::Column::ZoneUpdatedAt, Expr::value(now))
         .filter(document::Column::Id.eq(id))
-        .filter(waiting(now))
+        .filter(waiting(services, now))
         .filter(live_documents())
         .exec(&services.db)
         .await?;

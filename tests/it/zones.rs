@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use ab_glyph::FontVec;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use transfer_desk::workflow::zones::read_waiting;
 
 use crate::common::specimen::{self, Degradation};
 use crate::common::{
@@ -212,6 +213,35 @@ async fn without_an_ocr_program_the_page_says_the_zone_was_not_read() {
     let alice = app.sign_in("alice").await;
     let page = app.staff_page(&alice, review_uri(id, "")).await;
     assert!(page.contains("MRZ not read (no OCR installed)"), "{page}");
+}
+
+/// A photo that came in while no OCR program was installed is read once one is (after the
+/// operator installs it and the service starts again).
+#[tokio::test]
+async fn zones_left_unread_without_ocr_are_read_once_it_is_installed() {
+    let Some((tool, font)) = ocr_tools() else {
+        return;
+    };
+    let app = TestApp::with_staff(|settings| settings.ocr_command = None).await;
+    app.add_domain(
+        "eriksson.example",
+        "Anna Maria Eriksson",
+        "anna@eriksson.example",
+    )
+    .await;
+    let photo = specimen::document_with_zone(&font, &TD3_SPECIMEN, Degradation::default());
+    let (id, _) = app.submit_by_api(request("passport", &photo)).await;
+    let alice = app.sign_in("alice").await;
+    let page = page_once_read(&app, &alice, id).await;
+    assert!(page.contains("MRZ not read (no OCR installed)"), "{page}");
+    let mut installed = app.services().clone();
+    installed.settings.ocr_command = Some(tool);
+    let report = read_waiting(&installed, chrono::Utc::now()).await.unwrap();
+    assert_eq!(report.read, 1, "{report:?}");
+    let page = app.staff_page(&alice, review_uri(id, "")).await;
+    assert!(page.contains("L898902C3"), "{page}");
+    let again = read_waiting(&installed, chrono::Utc::now()).await.unwrap();
+    assert_eq!(again, Default::default(), "a zone is read once");
 }
 
 /// What the zone said is sealed with its document: never in clear in the database, the
