@@ -467,6 +467,7 @@ async fn seed(services: &Services, count: usize) {
             requester_messages: Set(0),
             welcomed_at: Set(Some(created)),
             id_document_type: Set(None),
+            holder_id_document_type: Set(None),
         });
         if batch.len() == 500 || n + 1 == count {
             request::Entity::insert_many(std::mem::take(&mut batch))

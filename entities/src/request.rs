@@ -67,6 +67,8 @@ pub struct Model {
     pub welcomed_at: Option<DateTimeUtc>,
     /// The kind of identity document the requester said they photographed, if they said.
     pub id_document_type: Option<crate::enums::IdDocumentType>,
+    /// The kind of identity document the holder said they photographed, if they said.
+    pub holder_id_document_type: Option<crate::enums::IdDocumentType>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -214,6 +214,7 @@ mod tests {
                 "m0008_passkeys",
                 "m0009_audit_log",
                 "m0010_document_zones",
+                "m0011_holder_document_type",
             ]
         );
     }

@@ -44,7 +44,7 @@ pub(super) const FILE_FIELDS: [&str; 6] = [
 
 /// Caps of the text fields, in bytes: generous for any real value (a name of 200
 /// characters of up to 4 bytes each), tiny against an attack.
-const TEXT_FIELDS: [(&str, u64); 15] = [
+const TEXT_FIELDS: [(&str, u64); 16] = [
     ("csrf_token", 128),
     ("domain", 1024),
     ("full_name", 1024),
@@ -59,6 +59,7 @@ const TEXT_FIELDS: [(&str, u64); 15] = [
     ("holder_name", 1024),
     ("holder_email", 1024),
     ("id_document_type", 64),
+    ("holder_id_document_type", 64),
     ("send_anyway", 16),
 ];
 
@@ -248,9 +249,10 @@ impl RequestForm {
 }
 
 impl HolderDocumentsForm {
-    /// The front and the back of the holder's identity document.
-    pub fn into_uploads(mut self) -> (Option<Upload>, Option<Upload>) {
+    /// Which document the holder says it is, and its front and back.
+    pub fn into_answer(mut self) -> (String, Option<Upload>, Option<Upload>) {
         (
+            self.parts.text("holder_id_document_type"),
             self.parts.file("holder_id_front"),
             self.parts.file("holder_id_back"),
         )

@@ -27,7 +27,7 @@ async fn holder_template(
     token: &HolderToken,
     csrf: &FormToken,
     errors: &FieldErrors,
-    reason: &str,
+    typed: &Typed<'_>,
 ) -> Result<Template, Error> {
     let view = holder::find_for_holder(services, token)
         .await?
@@ -37,8 +37,8 @@ async fn holder_template(
         "holder",
         chosen,
         context! {
-            view, token: token.expose(), csrf_token: csrf.as_str(), errors, reason,
-            max_reason_chars: MAX_REFUSAL_CHARS,
+            view, token: token.expose(), csrf_token: csrf.as_str(), errors,
+            reason: typed.reason, said_type: typed.said_type, max_reason_chars: MAX_REFUSAL_CHARS,
         },
     ))
 }
@@ -51,7 +51,22 @@ async fn holder_page(
     services: &State<Services>,
 ) -> Result<Template, Error> {
     let token = token.ok_or(Error::NotFound)?;
-    holder_template(services, &chosen, &token, &csrf, &FieldErrors::new(), "").await
+    holder_template(
+        services,
+        &chosen,
+        &token,
+        &csrf,
+        &FieldErrors::new(),
+        &Typed::default(),
+    )
+    .await
+}
+
+/// What the holder typed, shown again with the problems.
+#[derive(Default)]
+struct Typed<'a> {
+    reason: &'a str,
+    said_type: &'a str,
 }
 
 /// The holder's answer is shown again on their page, or the form with what went wrong.
@@ -61,7 +76,7 @@ async fn answered(
     chosen: &Chosen,
     token: &HolderToken,
     csrf: &FormToken,
-    reason: &str,
+    typed: Typed<'_>,
 ) -> Result<FormAnswer, Error> {
     match result {
         Ok(()) => Ok(FormAnswer::Next(Redirect::to(format!(
@@ -71,7 +86,7 @@ async fn answered(
         Err(SubmitError::NotFound) => Err(Error::NotFound),
         Err(SubmitError::Invalid(errors)) => Ok(FormAnswer::Again((
             Status::UnprocessableEntity,
-            holder_template(services, chosen, token, csrf, &errors, reason).await?,
+            holder_template(services, chosen, token, csrf, &errors, &typed).await?,
         ))),
         Err(other) => Err(other.into()),
     }
@@ -88,10 +103,14 @@ async fn confirm(
     services: &State<Services>,
 ) -> Result<FormAnswer, Error> {
     let token = token.ok_or(Error::NotFound)?;
-    let (front, back) = form?.0.into_uploads();
+    let (said_type, front, back) = form?.0.into_answer();
     let address = client.0.unwrap_or_else(|| "unknown".into());
-    let result = holder::confirm(services, &token, front, back, &address).await;
-    answered(result, services, &chosen, &token, &csrf, "").await
+    let result = holder::confirm(services, &token, &said_type, front, back, &address).await;
+    let typed = Typed {
+        said_type: &said_type,
+        ..Typed::default()
+    };
+    answered(result, services, &chosen, &token, &csrf, typed).await
 }
 
 #[derive(FromForm)]
@@ -114,5 +133,9 @@ async fn refuse(
     let token = token.ok_or(Error::NotFound)?;
     let reason = form.0.into_inner().reason;
     let result = holder::refuse(services, &token, &reason).await;
-    answered(result, services, &chosen, &token, &csrf, &reason).await
+    let typed = Typed {
+        reason: &reason,
+        ..Typed::default()
+    };
+    answered(result, services, &chosen, &token, &csrf, typed).await
 }

@@ -12,8 +12,8 @@ use super::documents::{sanitize_all, write_then};
 use super::shred::unlink_after_commit;
 use super::state::{self, Guard, HolderLink, Step};
 use super::{
-    retention_cutoff, DocumentKind, FieldErrors, FieldProblem, Reason, RequestKind, RequestState,
-    SubmitError, Upload,
+    parse, retention_cutoff, DocumentKind, FieldErrors, FieldProblem, IdDocumentType, Reason,
+    RequestKind, RequestState, SubmitError, Upload,
 };
 use crate::audit::{self, Action, Actor};
 use crate::crypto::HolderToken;
@@ -116,6 +116,7 @@ fn invalid(field: Field, problem: FieldProblem) -> SubmitError {
 pub async fn confirm(
     services: &Services,
     token: &HolderToken,
+    said_type: &str,
     front: Option<Upload>,
     back: Option<Upload>,
     client_addr: &str,
@@ -126,6 +127,15 @@ pub async fn confirm(
     if !is_open(services, &found, Utc::now()) {
         return Err(invalid(Field::HolderIdFront, FieldProblem::NothingAsked));
     }
+    let said_type = match said_type.trim() {
+        "" => None,
+        typed => Some(parse::<IdDocumentType>(typed).ok_or_else(|| {
+            invalid(
+                Field::HolderIdDocumentType,
+                FieldProblem::IdDocumentTypeInvalid,
+            )
+        })?),
+    };
     let front = front.ok_or_else(|| invalid(Field::HolderIdFront, FieldProblem::FrontMissing))?;
     if let Some(retry_after) =
         super::limits::count_intake(services, client_addr, Utc::now()).await?
@@ -147,7 +157,7 @@ pub async fn confirm(
         if !state::apply(&txn, found.id, step, &guard(services, now), None).await? {
             return Err(invalid(Field::HolderIdFront, FieldProblem::NothingAsked));
         }
-        mark_answered(&txn, found.id, now).await?;
+        mark_answered(&txn, found.id, now, said_type).await?;
         document::Entity::insert_many(documents)
             .exec_without_returning(&txn)
             .await?;
@@ -198,7 +208,7 @@ pub async fn refuse(
     {
         return Err(invalid(Field::Reason, FieldProblem::NothingAsked));
     }
-    mark_answered(&txn, found.id, now).await?;
+    mark_answered(&txn, found.id, now, None).await?;
     let detail = reason.in_lang(crate::i18n::Lang::En);
     let closing = Closing {
         found: &found,
@@ -216,13 +226,19 @@ pub async fn refuse(
     Ok(())
 }
 
+/// The holder answered, at `now`, saying their document is `said_type` when they confirmed.
 async fn mark_answered(
     txn: &impl ConnectionTrait,
     request_id: uuid::Uuid,
     now: DateTime<Utc>,
+    said_type: Option<IdDocumentType>,
 ) -> Result<(), DbErr> {
     request::Entity::update_many()
         .col_expr(request::Column::HolderAnsweredAt, Expr::value(Some(now)))
+        .col_expr(
+            request::Column::HolderIdDocumentType,
+            Expr::value(said_type),
+        )
         .filter(request::Column::Id.eq(request_id))
         .exec(txn)
         .await

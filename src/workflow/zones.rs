@@ -200,15 +200,15 @@ async fn finish(
     if recorded.rows_affected == 0 {
         return Ok(None);
     }
-    if let Some(request) = &request {
-        settle_not_found(services, request).await?;
+    if let (Some(request), Some(person)) = (&request, Person::of(found.kind)) {
+        settle_not_found(services, request, person).await?;
     }
     Ok(Some(status))
 }
 
 /// Which signals a zone fires for its request: check digits, expiry, the name against the
 /// one typed (and the registrant's, where the person should be the registrant), and the
-/// kind of document against what the requester said.
+/// kind of document against what its person said.
 async fn zone_signals(
     services: &Services,
     found: &document::Model,
@@ -220,19 +220,17 @@ async fn zone_signals(
         .one(&services.db)
         .await?
         .map(|d| d.registrant_name);
-    let holders_own = matches!(
-        found.kind,
-        DocumentKind::HolderIdFront | DocumentKind::HolderIdBack
-    );
+    let person = Person::of(found.kind).unwrap_or(Person::Requester);
+    let holders_own = person == Person::Holder;
     let should_be_registrant = holders_own || request.relation == RequesterRelation::Holder;
     let typed_name = if holders_own {
         request.holder_name.clone()
     } else {
         Some(request.requester_name.clone())
     };
-    let type_differs = match (holders_own, request.id_document_type) {
-        (false, Some(IdDocumentType::Passport)) => !zone.is_passport(),
-        (false, Some(IdDocumentType::IdentityCard)) => !zone.is_identity_card(),
+    let type_differs = match person.said_type(request) {
+        Some(IdDocumentType::Passport) => !zone.is_passport(),
+        Some(IdDocumentType::IdentityCard) => !zone.is_identity_card(),
         _ => false,
     };
     Ok(ZoneSignals {
@@ -246,26 +244,63 @@ async fn zone_signals(
     })
 }
 
-/// When the requester said passport or identity card and every photo of it has been read
+/// Whose identity document it is: the requester's, or the holder's who verifies directly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Person {
+    Requester,
+    Holder,
+}
+
+impl Person {
+    fn of(kind: DocumentKind) -> Option<Person> {
+        match kind {
+            DocumentKind::IdFront | DocumentKind::IdBack => Some(Person::Requester),
+            DocumentKind::HolderIdFront | DocumentKind::HolderIdBack => Some(Person::Holder),
+            _ => None,
+        }
+    }
+
+    /// The front and the back of this person's document.
+    fn documents(self) -> [DocumentKind; 2] {
+        match self {
+            Person::Requester => [DocumentKind::IdFront, DocumentKind::IdBack],
+            Person::Holder => [DocumentKind::HolderIdFront, DocumentKind::HolderIdBack],
+        }
+    }
+
+    /// The kind of document this person said it is.
+    fn said_type(self, request: &request::Model) -> Option<IdDocumentType> {
+        match self {
+            Person::Requester => request.id_document_type,
+            Person::Holder => request.holder_id_document_type,
+        }
+    }
+}
+
+/// When the person said passport or identity card and every photo of it has been read
 /// without finding a zone, the front carries the "no zone found" signal.
-async fn settle_not_found(services: &Services, request: &request::Model) -> Result<(), DbErr> {
-    let request_id = request.id;
+async fn settle_not_found(
+    services: &Services,
+    request: &request::Model,
+    person: Person,
+) -> Result<(), DbErr> {
     if !matches!(
-        request.id_document_type,
+        person.said_type(request),
         Some(IdDocumentType::Passport | IdDocumentType::IdentityCard)
     ) {
         return Ok(());
     }
+    let [front_kind, _] = person.documents();
     let own = document::Entity::find()
-        .filter(document::Column::RequestId.eq(request_id))
-        .filter(document::Column::Kind.is_in([DocumentKind::IdFront, DocumentKind::IdBack]))
+        .filter(document::Column::RequestId.eq(request.id))
+        .filter(document::Column::Kind.is_in(person.documents()))
         .filter(live_documents())
         .all(&services.db)
         .await?;
     let statuses: Vec<Option<ZoneStatus>> = own.iter().map(|d| d.zone_status).collect();
     let none_found =
         !statuses.is_empty() && statuses.iter().all(|s| *s == Some(ZoneStatus::NotFound));
-    let Some(front) = own.iter().find(|d| d.kind == DocumentKind::IdFront) else {
+    let Some(front) = own.iter().find(|d| d.kind == front_kind) else {
         return Ok(());
     };
     let mut signals = parse_signals(&front.signals);
@@ -325,4 +360,90 @@ fn open_zone(services: &Services, found: &document::Model) -> Option<Zone> {
         .open_zone(&binding, found.sealed_zone.as_deref()?)
         .ok()?;
     serde_json::from_slice(&plain).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+
+    use super::*;
+    use crate::workflow::testing;
+    use crate::workflow::RequestState;
+
+    /// A holder who verifies directly and said `said`, with their front photo being read.
+    async fn holder_document(
+        services: &Services,
+        said: IdDocumentType,
+    ) -> (request::Model, document::Model) {
+        let now = Utc::now();
+        let requester = testing::request(services, RequestState::Submitted, now).await;
+        let mut request = requester.into_active_model();
+        request.holder_name = Set(Some("Anna Maria Eriksson".into()));
+        request.holder_id_document_type = Set(Some(said));
+        let request = request.update(&services.db).await.unwrap();
+        let requesters_front = document::Entity::find()
+            .filter(document::Column::RequestId.eq(request.id))
+            .one(&services.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut front = requesters_front.into_active_model();
+        front.id = Set(Uuid::new_v4());
+        front.kind = Set(DocumentKind::HolderIdFront);
+        front.zone_status = Set(Some(ZoneStatus::Reading));
+        front.storage_name = Set(format!("{}.sealed", Uuid::new_v4()));
+        let front = front.insert(&services.db).await.unwrap();
+        (request, front)
+    }
+
+    fn zone_signals_of(found: &document::Model) -> ZoneSignals {
+        parse_signals(&found.signals).zone.unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn a_holders_passport_without_a_zone_is_a_signal_on_their_front() {
+        let (services, _dir) = testing::services().await;
+        let (request, front) = holder_document(&services, IdDocumentType::Passport).await;
+        let done = finish(&services, &front, Reading::NotFound, Utc::now()).await;
+        assert_eq!(done.unwrap(), Some(ZoneStatus::NotFound));
+        let documents = document::Entity::find()
+            .filter(document::Column::RequestId.eq(request.id))
+            .all(&services.db)
+            .await
+            .unwrap();
+        for found in documents {
+            let holders = found.kind == DocumentKind::HolderIdFront;
+            assert_eq!(
+                zone_signals_of(&found).not_found,
+                holders,
+                "{:?}",
+                found.kind
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_card_the_holder_called_a_passport_is_a_signal() {
+        let (services, _dir) = testing::services().await;
+        let (request, front) = holder_document(&services, IdDocumentType::Passport).await;
+        let card = [
+            "I<UTOD231458907<<<<<<<<<<<<<<<",
+            "7408122F1204159UTO<<<<<<<<<<<6",
+            "ERIKSSON<<ANNA<MARIA<<<<<<<<<<",
+        ];
+        let now = Utc::now();
+        let zone = crate::intake::mrz::find(&card.join("\n"), now.date_naive()).unwrap();
+        let fired = zone_signals(&services, &front, &request, &zone, now)
+            .await
+            .unwrap();
+        assert!(fired.type_differs, "{fired:?}");
+        assert!(!fired.name_differs_from_requester, "{fired:?}");
+        let mut card_said = request.clone().into_active_model();
+        card_said.holder_id_document_type = Set(Some(IdDocumentType::IdentityCard));
+        let request = card_said.update(&services.db).await.unwrap();
+        let fired = zone_signals(&services, &front, &request, &zone, now)
+            .await
+            .unwrap();
+        assert!(!fired.type_differs, "{fired:?}");
+    }
 }

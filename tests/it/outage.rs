@@ -263,8 +263,23 @@ async fn the_holder_confirms_with_their_own_document_and_the_reviewer_sees_both(
         "{}",
         missing.1
     );
-    let confirm =
-        Multipart::new().file("holder_id_front", "mine.jpg", "image/jpeg", &camera_photo());
+    let unknown_kind = Multipart::new()
+        .text("holder_id_document_type", "library card")
+        .file("holder_id_front", "mine.jpg", "image/jpeg", &camera_photo());
+    let refused = app
+        .post_public_multipart(&format!("{holder_path}/confirm"), &csrf, unknown_kind)
+        .await;
+    assert_eq!(refused.0, Status::UnprocessableEntity);
+    assert!(
+        refused
+            .1
+            .contains("Choose passport, identity card or other document."),
+        "{}",
+        refused.1
+    );
+    let confirm = Multipart::new()
+        .text("holder_id_document_type", "passport")
+        .file("holder_id_front", "mine.jpg", "image/jpeg", &camera_photo());
     let confirmed = app
         .post_public_multipart(&format!("{holder_path}/confirm"), &csrf, confirm)
         .await;
@@ -301,6 +316,10 @@ async fn the_holder_confirms_with_their_own_document_and_the_reviewer_sees_both(
 
     let page = app.staff_page(&alice, review_uri(id, "")).await;
     assert!(page.contains("The holder, verifying directly"));
+    assert!(
+        page.contains("document: Passport"),
+        "what the holder said: {page}"
+    );
     assert!(
         page.contains("holder&#x27;s identity document (front)")
             || page.contains("holder's identity document (front)")

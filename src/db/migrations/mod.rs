@@ -14,6 +14,7 @@ mod m0007_tracking_welcome;
 mod m0008_passkeys;
 mod m0009_audit_log;
 mod m0010_document_zones;
+mod m0011_holder_document_type;
 
 pub struct Migrator;
 
@@ -38,7 +39,8 @@ impl MigratorTrait for Migrator {
             m0007_tracking_welcome,
             m0008_passkeys,
             m0009_audit_log,
-            m0010_document_zones
+            m0010_document_zones,
+            m0011_holder_document_type
         ]
     }
 }

@@ -77,6 +77,7 @@ pub(super) async fn store(
             personal_data_erased_at: Set(None),
             company_uid: Set(fields.company_uid),
             id_document_type: Set(fields.id_document_type),
+            holder_id_document_type: Set(None),
             kind: Set(fields.kind),
             nameservers: Set(fields.nameservers),
             holder_name: Set(holder_name),

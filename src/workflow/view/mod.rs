@@ -121,6 +121,8 @@ pub struct HolderPart {
     pub sent_to_registrant: bool,
     pub answered_at: Option<DateTime<Utc>>,
     pub link_expires_at: Option<DateTime<Utc>>,
+    /// The kind of identity document the holder said they photographed.
+    pub id_document_type: Option<IdDocumentType>,
 }
 
 fn host_lines(hosts: Option<&str>) -> Vec<String> {
@@ -198,6 +200,7 @@ pub async fn review_view(
             email: email.clone(),
             answered_at: found.holder_answered_at,
             link_expires_at: found.holder_link_expires_at,
+            id_document_type: found.holder_id_document_type,
         }),
         _ => None,
     };

@@ -505,6 +505,7 @@ async fn an_agent_asks_for_new_nameservers_the_holder_confirms_and_they_exchange
     assert!(text.contains("Rita Agent asks to act for you"), "{text}");
     assert!(text.contains("ns2.new-host.ch"), "{text}");
     let own = server.write_file("anna.jpg", &common::camera_photo());
+    anna.select("Which document is it?", "Identity card").await;
     anna.attach("Your identity document, front", &own).await;
     anna.press("I confirm: Rita Agent acts for me", "confirmed")
         .await;
@@ -535,6 +536,7 @@ async fn an_agent_asks_for_new_nameservers_the_holder_confirms_and_they_exchange
         review.contains("holder's identity document (front)"),
         "{review}"
     );
+    assert!(review.contains("document: Identity card"), "{review}");
     assert!(review.contains("please call 079 000 00 00"), "{review}");
     erin.fill(
         "Message (the requester reads it",
