@@ -142,6 +142,16 @@ mod tests {
         assert_eq!(sqlite_path("postgres://db/x"), None);
     }
 
+    /// A migrated SQLite database in a file of a temporary directory (kept while it lives).
+    async fn fresh_sqlite() -> (DatabaseConnection, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("t.sqlite3").display()
+        );
+        (connect_and_migrate(&url).await.unwrap(), dir)
+    }
+
     #[tokio::test]
     async fn the_database_and_its_journal_are_private() {
         use std::os::unix::fs::PermissionsExt;
@@ -168,12 +178,7 @@ mod tests {
     #[tokio::test]
     async fn the_migrations_make_the_recorded_schema() {
         use sea_orm::ConnectionTrait;
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("s.sqlite3").display()
-        );
-        let db = connect_and_migrate(&url).await.unwrap();
+        let (db, _dir) = fresh_sqlite().await;
         let rows = db
             .query_all_raw(sea_orm::Statement::from_string(
                 db.get_database_backend(),
@@ -225,12 +230,7 @@ mod tests {
     #[tokio::test]
     async fn a_writing_transaction_that_read_first_outlives_a_write_committed_meanwhile() {
         use sea_orm::ConnectionTrait;
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("w.sqlite3").display()
-        );
-        let db = connect_and_migrate(&url).await.unwrap();
+        let (db, _dir) = fresh_sqlite().await;
         db.execute_unprepared("CREATE TABLE t (n INTEGER)")
             .await
             .unwrap();
@@ -261,12 +261,7 @@ mod tests {
 
     #[tokio::test]
     async fn every_migration_can_be_undone_and_done_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("m.sqlite3").display()
-        );
-        let db = connect_and_migrate(&url).await.unwrap();
+        let (db, _dir) = fresh_sqlite().await;
         let all = Migrator::migrations().len();
         Migrator::down(&db, None).await.unwrap();
         assert_eq!(
