@@ -95,7 +95,7 @@ pub async fn first_tracking_view(
     Ok(updated.rows_affected == 1)
 }
 
-/// What a status answer shows of a request: the columns it reads, none of the person's.
+/// The columns of a request that a status answer reads (the tracking view, not the review).
 #[derive(Debug, FromQueryResult)]
 struct RequestStatus {
     id: Uuid,
