@@ -5,14 +5,13 @@
 
 use std::io::Cursor;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use chrono::NaiveDate;
 use image::{GrayImage, ImageBuffer, ImageFormat, Luma, Pixel};
-use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 
+use crate::external::Environment;
 use crate::intake::mrz::{self, Zone};
 
 /// How long one OCR run may take before it is stopped.
@@ -28,14 +27,10 @@ const ZONE_ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<";
 pub enum OcrError {
     #[error("the document could not be prepared for OCR")]
     Image,
-    #[error("the OCR program could not be started: {0}")]
-    Start(std::io::Error),
-    #[error("the OCR program took longer than {} seconds", TIMEOUT.as_secs())]
-    Timeout,
+    #[error("the OCR program {0}")]
+    Run(#[from] crate::external::RunError),
     #[error("the OCR program failed ({0})")]
     Failed(std::process::ExitStatus),
-    #[error("waiting for the OCR program failed: {0}")]
-    Wait(std::io::Error),
 }
 
 /// Variables the OCR program may see: the service's own secrets never reach it.
@@ -281,34 +276,16 @@ fn png(image: &GrayImage) -> Result<zeroize::Zeroizing<Vec<u8>>, OcrError> {
 
 /// One run of the program on one PNG: what it printed.
 async fn run(program: &Path, png: &[u8]) -> Result<zeroize::Zeroizing<String>, OcrError> {
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(["-", "-", "--psm", "6", "-c"])
         .arg(format!("tessedit_char_whitelist={ZONE_ALPHABET}"))
-        .args(["-c", "load_system_dawg=0", "-c", "load_freq_dawg=0"])
-        .env_clear()
-        .envs(std::env::vars().filter(|(name, _)| allowed_variable(name)))
-        .env("OMP_THREAD_LIMIT", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(OcrError::Start)?;
-    let mut stdin = child.stdin.take();
-    let writing = async {
-        if let Some(stdin) = stdin.as_mut() {
-            // A program that stops reading early says so by its exit status.
-            let _ = stdin.write_all(png).await;
-        }
-        drop(stdin);
+        .args(["-c", "load_system_dawg=0", "-c", "load_freq_dawg=0"]);
+    let environment = Environment {
+        inherited: allowed_variable,
+        set: &[("OMP_THREAD_LIMIT", "1")],
     };
-    let output = tokio::time::timeout(TIMEOUT, async {
-        let (_, output) = tokio::join!(writing, child.wait_with_output());
-        output
-    })
-    .await
-    .map_err(|_| OcrError::Timeout)?
-    .map_err(OcrError::Wait)?;
+    let output = crate::external::run(command, environment, png, TIMEOUT).await?;
     if !output.status.success() {
         return Err(OcrError::Failed(output.status));
     }
@@ -397,7 +374,7 @@ mod tests {
         let started = std::time::Instant::now();
         assert!(matches!(
             read_zone(&hanging, &blank_jpeg(), today()).await,
-            Err(OcrError::Timeout)
+            Err(OcrError::Run(crate::external::RunError::Timeout(_)))
         ));
         assert!(started.elapsed() < Duration::from_secs(15));
     }

@@ -26,15 +26,14 @@
 //! (the last when the registrant on file objects to an issued code). Every line is a key, one space and a value; unknown keys are to be ignored, so that
 //! later versions can add lines. Host names are lowercase ASCII (IDN in punycode).
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 
 use zeroize::Zeroizing;
 
 use crate::codes::TransferCode;
+use crate::external::Environment;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -81,12 +80,8 @@ fn input(domain: &str, action: &Action) -> Zeroizing<String> {
 /// Why a hand-off did not happen, in words a reviewer can act on; a code never appears in it.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
-    #[error("the registry command could not be started: {0}")]
-    Start(#[source] std::io::Error),
-    #[error("the registry command did not finish within 30 seconds")]
-    Timeout,
-    #[error("the registry command failed: {0}")]
-    Wait(#[source] std::io::Error),
+    #[error("the registry command {0}")]
+    Run(#[from] crate::external::RunError),
     /// It ran and refused: its exit status and the start of what it said on stderr.
     #[error("the registry command failed ({status}){}", said.as_deref().map(|s| format!(": {s}")).unwrap_or_default())]
     Refused {
@@ -105,26 +100,14 @@ pub async fn hand_off(
     domain: &str,
     action: &Action<'_>,
 ) -> Result<(), RegistryError> {
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .env_clear()
-        .envs(std::env::vars().filter(|(name, _)| allowed_variable(name)))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(RegistryError::Start)?;
-    if let Some(mut stdin) = child.stdin.take() {
-        let input = input(domain, action);
-        // A command that does not read its input is its own business; its exit status decides.
-        let _ = stdin.write_all(input.as_bytes()).await;
-    }
-    let output = tokio::time::timeout(TIMEOUT, child.wait_with_output())
-        .await
-        .map_err(|_| RegistryError::Timeout)?
-        .map_err(RegistryError::Wait)?;
+    let mut shell = Command::new("sh");
+    shell.arg("-c").arg(command);
+    let input = input(domain, action);
+    let environment = Environment {
+        inherited: allowed_variable,
+        set: &[],
+    };
+    let output = crate::external::run(shell, environment, input.as_bytes(), TIMEOUT).await?;
     if output.status.success() {
         return Ok(());
     }
