@@ -298,40 +298,26 @@ proptest! {
     ) {
         let (by, bm, bd) = birth;
         let (ey, em, ed) = expiry;
+        // The three layouts' fields differ only in their type.
+        macro_rules! fields {
+            ($layout:ident, $sex:ident) => {
+                mrz::$layout {
+                    issuing_country: "CHE".into(),
+                    document_number: number.clone(),
+                    surname: surname.clone(),
+                    given_names: given.clone(),
+                    nationality: "CHE".into(),
+                    date_of_birth: mrz_date(by, bm, bd),
+                    sex: mrz::Sex::$sex,
+                    date_of_expiry: mrz_date(ey, em, ed),
+                    ..Default::default()
+                }
+            };
+        }
         let zone_text = match layout {
-            0 => mrz::format_td3(&mrz::Td3Fields {
-                issuing_country: "CHE".into(),
-                document_number: number.clone(),
-                surname: surname.clone(),
-                given_names: given.clone(),
-                nationality: "CHE".into(),
-                date_of_birth: mrz_date(by, bm, bd),
-                sex: mrz::Sex::Female,
-                date_of_expiry: mrz_date(ey, em, ed),
-                ..Default::default()
-            }),
-            1 => mrz::format_td2(&mrz::Td2Fields {
-                issuing_country: "CHE".into(),
-                document_number: number.clone(),
-                surname: surname.clone(),
-                given_names: given.clone(),
-                nationality: "CHE".into(),
-                date_of_birth: mrz_date(by, bm, bd),
-                sex: mrz::Sex::Male,
-                date_of_expiry: mrz_date(ey, em, ed),
-                ..Default::default()
-            }),
-            _ => mrz::format_td1(&mrz::Td1Fields {
-                issuing_country: "CHE".into(),
-                document_number: number.clone(),
-                surname: surname.clone(),
-                given_names: given.clone(),
-                nationality: "CHE".into(),
-                date_of_birth: mrz_date(by, bm, bd),
-                sex: mrz::Sex::Male,
-                date_of_expiry: mrz_date(ey, em, ed),
-                ..Default::default()
-            }),
+            0 => mrz::format_td3(&fields!(Td3Fields, Female)),
+            1 => mrz::format_td2(&fields!(Td2Fields, Male)),
+            _ => mrz::format_td1(&fields!(Td1Fields, Male)),
         };
         let zone = find(&zone_text, today()).expect("a zone");
         prop_assert!(zone.all_checks_hold(), "{:?}", zone.checks);
