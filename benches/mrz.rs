@@ -41,40 +41,26 @@ fn zone(n: usize) -> (String, String) {
         1 + (n as u32 * 11) % 12,
         1 + (n as u32 * 3) % 28,
     );
+    // The three layouts' fields differ only in their type.
+    macro_rules! fields {
+        ($layout:ident, $country:literal, $sex:ident) => {
+            mrz::$layout {
+                issuing_country: $country.into(),
+                document_number: number.clone(),
+                surname: surname.into(),
+                given_names: given.into(),
+                nationality: $country.into(),
+                date_of_birth: birth,
+                sex: mrz::Sex::$sex,
+                date_of_expiry: expiry,
+                ..Default::default()
+            }
+        };
+    }
     let text = match n % 3 {
-        0 => mrz::format_td3(&mrz::Td3Fields {
-            issuing_country: "CHE".into(),
-            document_number: number.clone(),
-            surname: surname.into(),
-            given_names: given.into(),
-            nationality: "CHE".into(),
-            date_of_birth: birth,
-            sex: mrz::Sex::Female,
-            date_of_expiry: expiry,
-            ..Default::default()
-        }),
-        1 => mrz::format_td2(&mrz::Td2Fields {
-            issuing_country: "FRA".into(),
-            document_number: number.clone(),
-            surname: surname.into(),
-            given_names: given.into(),
-            nationality: "FRA".into(),
-            date_of_birth: birth,
-            sex: mrz::Sex::Male,
-            date_of_expiry: expiry,
-            ..Default::default()
-        }),
-        _ => mrz::format_td1(&mrz::Td1Fields {
-            issuing_country: "D".into(),
-            document_number: number.clone(),
-            surname: surname.into(),
-            given_names: given.into(),
-            nationality: "D".into(),
-            date_of_birth: birth,
-            sex: mrz::Sex::Female,
-            date_of_expiry: expiry,
-            ..Default::default()
-        }),
+        0 => mrz::format_td3(&fields!(Td3Fields, "CHE", Female)),
+        1 => mrz::format_td2(&fields!(Td2Fields, "FRA", Male)),
+        _ => mrz::format_td1(&fields!(Td1Fields, "D", Female)),
     };
     (text, number)
 }
