@@ -5,6 +5,7 @@
 
 use std::io::Cursor;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -57,19 +58,28 @@ pub async fn read_zone(
     .await
     .map_err(|_| OcrError::Image)?
     .map_err(|_| OcrError::Image)?;
-    let image = std::sync::Arc::new(image);
+    let image = Arc::new(image);
     let mut readings: Vec<zeroize::Zeroizing<String>> = Vec::new();
     let mut found = None;
+    // The lower part, straightened, serves both of its preparations.
+    let mut lower: Option<Arc<GrayImage>> = None;
     // Each preparation is made only when the ones before it did not give the whole zone.
     for preparation in [
         Preparation::LowerBinarised,
         Preparation::LowerGrey,
         Preparation::WholeBinarised,
     ] {
-        let image = std::sync::Arc::clone(&image);
-        let crop = tokio::task::spawn_blocking(move || png(&preparation.apply(&image)))
-            .await
-            .map_err(|_| OcrError::Image)??;
+        let image = Arc::clone(&image);
+        let known = lower.clone().filter(|_| preparation.is_lower());
+        let (crop, level) = tokio::task::spawn_blocking(move || {
+            let level = known.unwrap_or_else(|| Arc::new(preparation.level(&image)));
+            png(&preparation.finish(&level)).map(|crop| (crop, level))
+        })
+        .await
+        .map_err(|_| OcrError::Image)??;
+        if preparation.is_lower() {
+            lower = Some(level);
+        }
         readings.push(run(program, &crop).await?);
         let texts: Vec<&str> = readings.iter().map(|text| text.as_str()).collect();
         found = mrz::find_in_readings(&texts, today);
@@ -92,21 +102,29 @@ enum Preparation {
 }
 
 impl Preparation {
-    fn apply(self, image: &GrayImage) -> GrayImage {
+    fn is_lower(self) -> bool {
+        !matches!(self, Preparation::WholeBinarised)
+    }
+
+    /// The part of `image` it shows, scaled and straightened.
+    fn level(self, image: &GrayImage) -> GrayImage {
         let (width, height) = image.dimensions();
         // A card's three lines take more than its bottom third.
         let lower = height * 45 / 100;
-        let part = match self {
-            Preparation::WholeBinarised => scale_to_width(image, CROP_WIDTH),
-            _ => {
-                let bottom = image::imageops::crop_imm(image, 0, height - lower, width, lower);
-                scale_to_width(&bottom.to_image(), CROP_WIDTH)
-            }
+        let part = if self.is_lower() {
+            let bottom = image::imageops::crop_imm(image, 0, height - lower, width, lower);
+            scale_to_width(&bottom.to_image(), CROP_WIDTH)
+        } else {
+            scale_to_width(image, CROP_WIDTH)
         };
-        let level = straightened(&part);
+        straightened(&part)
+    }
+
+    /// What tesseract is shown of the straightened part.
+    fn finish(self, level: &GrayImage) -> GrayImage {
         match self {
-            Preparation::LowerGrey => level,
-            _ => binarised(level),
+            Preparation::LowerGrey => level.clone(),
+            _ => binarised(level.clone()),
         }
     }
 }
