@@ -1,7 +1,7 @@
 //! The background jobs, started once the service listens: the sweeper (expiry, interrupted
 //! issuing, code expiry, nameserver hand-offs, file deletion, orphans, old personal data),
-//! the mail sender, the zone reader, and the incident notices' refresher. Each is a plain loop over a
-//! workflow function.
+//! the mail sender, the zone reader, and the incident notices' refresher. Each is a plain
+//! loop over a workflow function.
 
 use crate::services::Services;
 

@@ -215,6 +215,14 @@ async fn without_an_ocr_program_the_page_says_the_zone_was_not_read() {
     assert!(page.contains("MRZ not read (no OCR installed)"), "{page}");
 }
 
+/// Every row of a table, as `Debug` prints them.
+async fn all_rows<E: EntityTrait>(db: &sea_orm::DatabaseConnection) -> String
+where
+    E::Model: std::fmt::Debug,
+{
+    format!("{:?}", E::find().all(db).await.unwrap())
+}
+
 /// A photo that came in while no OCR program was installed is read once one is (after the
 /// operator installs it and the service starts again).
 #[tokio::test]
@@ -285,29 +293,11 @@ async fn the_zone_text_is_never_in_clear_and_goes_with_the_document() {
                 document.sealed_zone.as_deref().unwrap_or_default(),
             );
         }
-        let audit = format!(
-            "{:?}",
-            entities::audit_event::Entity::find()
-                .all(app.db())
-                .await
-                .unwrap()
-        );
+        let audit = all_rows::<entities::audit_event::Entity>(app.db()).await;
         in_clear("the audit trail", audit.as_bytes());
-        let events = format!(
-            "{:?}",
-            entities::request_event::Entity::find()
-                .all(app.db())
-                .await
-                .unwrap()
-        );
+        let events = all_rows::<entities::request_event::Entity>(app.db()).await;
         in_clear("the timeline", events.as_bytes());
-        let mails = format!(
-            "{:?}",
-            entities::outbox_mail::Entity::find()
-                .all(app.db())
-                .await
-                .unwrap()
-        );
+        let mails = all_rows::<entities::outbox_mail::Entity>(app.db()).await;
         in_clear("the outbox", mails.as_bytes());
         in_clear("the logs", captured_logs().as_bytes());
         documents
