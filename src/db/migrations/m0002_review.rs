@@ -1,238 +1,121 @@
 //! Reviewers, sessions, throttling, claims, decisions, transfer codes, deletion outbox, audit.
 
-use sea_orm_migration::{prelude::*, schema::*};
+use sea_orm_migration::schema::*;
 
-use super::{columns, index, Change};
-
-#[derive(DeriveIden)]
-enum Requests {
-    Table,
-    ClaimedBy,
-    ClaimExpiresAt,
-    RequestedDocument,
-    RequestedNote,
-    DecidedAt,
-    CodeRecipientKey,
-}
-
-#[derive(DeriveIden)]
-enum Reviewers {
-    Table,
-    Id,
-    Name,
-    PasswordHash,
-    IsAdmin,
-    Disabled,
-    CreatedAt,
-    PasswordChangedAt,
-}
-
-#[derive(DeriveIden)]
-enum Sessions {
-    Table,
-    IdHash,
-    ReviewerId,
-    CsrfToken,
-    CreatedAt,
-    LastSeenAt,
-}
-
-#[derive(DeriveIden)]
-enum LoginThrottle {
-    Table,
-    Key,
-    Failures,
-    WindowStartedAt,
-    LockedUntil,
-}
-
-#[derive(DeriveIden)]
-enum SetupTokens {
-    Table,
-    TokenHash,
-    ExpiresAt,
-    UsedAt,
-}
-
-#[derive(DeriveIden)]
-enum Decisions {
-    Table,
-    Id,
-    RequestId,
-    ReviewerId,
-    ReviewerName,
-    Outcome,
-    Reason,
-    DocumentKinds,
-    DecidedAt,
-}
-
-#[derive(DeriveIden)]
-enum Approvals {
-    Table,
-    RequestId,
-    ReviewerId,
-    ApprovedAt,
-}
-
-#[derive(DeriveIden)]
-enum TransferCodes {
-    Table,
-    RequestId,
-    Domain,
-    Salt,
-    CodeHash,
-    SealedCode,
-    Recipient,
-    Means,
-    IssuedAt,
-    ExpiresAt,
-}
-
-#[derive(DeriveIden)]
-enum DeletionOutbox {
-    Table,
-    Id,
-    StorageName,
-    CreatedAt,
-    Attempts,
-}
-
-#[derive(DeriveIden)]
-enum AuditEvents {
-    Table,
-    Id,
-    At,
-    Actor,
-    Action,
-    RequestId,
-    Detail,
-}
+use super::{columns, index, table, Change};
 
 pub(super) fn changes() -> Vec<Change> {
     [
         columns(
-            Requests::Table,
+            "requests",
             [
-                uuid_null(Requests::ClaimedBy),
-                timestamp_with_time_zone_null(Requests::ClaimExpiresAt),
-                string_null(Requests::RequestedDocument),
-                text_null(Requests::RequestedNote),
-                timestamp_with_time_zone_null(Requests::DecidedAt),
-                blob_null(Requests::CodeRecipientKey),
+                uuid_null("claimed_by"),
+                timestamp_with_time_zone_null("claim_expires_at"),
+                string_null("requested_document"),
+                text_null("requested_note"),
+                timestamp_with_time_zone_null("decided_at"),
+                blob_null("code_recipient_key"),
             ],
         ),
         vec![
-            Change::Table(
-                Table::create()
-                    .table(Reviewers::Table)
-                    .col(pk_uuid(Reviewers::Id))
-                    .col(string_uniq(Reviewers::Name))
-                    .col(string(Reviewers::PasswordHash))
-                    .col(boolean(Reviewers::IsAdmin))
-                    .col(boolean(Reviewers::Disabled))
-                    .col(timestamp_with_time_zone(Reviewers::CreatedAt))
-                    .col(timestamp_with_time_zone(Reviewers::PasswordChangedAt))
-                    .to_owned(),
+            table(
+                "reviewers",
+                [
+                    pk_uuid("id"),
+                    string_uniq("name"),
+                    string("password_hash"),
+                    boolean("is_admin"),
+                    boolean("disabled"),
+                    timestamp_with_time_zone("created_at"),
+                    timestamp_with_time_zone("password_changed_at"),
+                ],
             ),
-            Change::Table(
-                Table::create()
-                    .table(Sessions::Table)
-                    .col(blob(Sessions::IdHash).primary_key())
-                    .col(uuid(Sessions::ReviewerId))
-                    .col(string(Sessions::CsrfToken))
-                    .col(timestamp_with_time_zone(Sessions::CreatedAt))
-                    .col(timestamp_with_time_zone(Sessions::LastSeenAt))
-                    .to_owned(),
+            table(
+                "sessions",
+                [
+                    blob("id_hash").primary_key().to_owned(),
+                    uuid("reviewer_id"),
+                    string("csrf_token"),
+                    timestamp_with_time_zone("created_at"),
+                    timestamp_with_time_zone("last_seen_at"),
+                ],
             ),
-            index(
-                "idx_sessions_reviewer",
-                Sessions::Table,
-                [Sessions::ReviewerId],
+            index("idx_sessions_reviewer", "sessions", ["reviewer_id"]),
+            table(
+                "login_throttle",
+                [
+                    string("key").primary_key().to_owned(),
+                    integer("failures"),
+                    timestamp_with_time_zone("window_started_at"),
+                    timestamp_with_time_zone_null("locked_until"),
+                ],
             ),
-            Change::Table(
-                Table::create()
-                    .table(LoginThrottle::Table)
-                    .col(string(LoginThrottle::Key).primary_key())
-                    .col(integer(LoginThrottle::Failures))
-                    .col(timestamp_with_time_zone(LoginThrottle::WindowStartedAt))
-                    .col(timestamp_with_time_zone_null(LoginThrottle::LockedUntil))
-                    .to_owned(),
+            table(
+                "setup_tokens",
+                [
+                    blob("token_hash").primary_key().to_owned(),
+                    timestamp_with_time_zone("expires_at"),
+                    timestamp_with_time_zone_null("used_at"),
+                ],
             ),
-            Change::Table(
-                Table::create()
-                    .table(SetupTokens::Table)
-                    .col(blob(SetupTokens::TokenHash).primary_key())
-                    .col(timestamp_with_time_zone(SetupTokens::ExpiresAt))
-                    .col(timestamp_with_time_zone_null(SetupTokens::UsedAt))
-                    .to_owned(),
+            table(
+                "decisions",
+                [
+                    big_pk_auto("id"),
+                    uuid("request_id"),
+                    uuid_null("reviewer_id"),
+                    string("reviewer_name"),
+                    string("outcome"),
+                    text_null("reason"),
+                    string("document_kinds"),
+                    timestamp_with_time_zone("decided_at"),
+                ],
             ),
-            Change::Table(
-                Table::create()
-                    .table(Decisions::Table)
-                    .col(big_pk_auto(Decisions::Id))
-                    .col(uuid(Decisions::RequestId))
-                    .col(uuid_null(Decisions::ReviewerId))
-                    .col(string(Decisions::ReviewerName))
-                    .col(string(Decisions::Outcome))
-                    .col(text_null(Decisions::Reason))
-                    .col(string(Decisions::DocumentKinds))
-                    .col(timestamp_with_time_zone(Decisions::DecidedAt))
-                    .to_owned(),
+            index("idx_decisions_request", "decisions", ["request_id"]),
+            table(
+                "approvals",
+                [
+                    uuid("request_id"),
+                    uuid("reviewer_id"),
+                    timestamp_with_time_zone("approved_at"),
+                ],
+            )
+            .keyed_by(["request_id", "reviewer_id"]),
+            table(
+                "transfer_codes",
+                [
+                    pk_uuid("request_id"),
+                    string("domain"),
+                    blob("salt"),
+                    blob("code_hash"),
+                    blob_null("sealed_code"),
+                    string("recipient"),
+                    string("means"),
+                    timestamp_with_time_zone("issued_at"),
+                    timestamp_with_time_zone("expires_at"),
+                ],
             ),
-            index(
-                "idx_decisions_request",
-                Decisions::Table,
-                [Decisions::RequestId],
+            table(
+                "deletion_outbox",
+                [
+                    big_pk_auto("id"),
+                    string("storage_name"),
+                    timestamp_with_time_zone("created_at"),
+                    integer("attempts"),
+                ],
             ),
-            Change::Table(
-                Table::create()
-                    .table(Approvals::Table)
-                    .col(uuid(Approvals::RequestId))
-                    .col(uuid(Approvals::ReviewerId))
-                    .col(timestamp_with_time_zone(Approvals::ApprovedAt))
-                    .primary_key(
-                        Index::create()
-                            .col(Approvals::RequestId)
-                            .col(Approvals::ReviewerId),
-                    )
-                    .to_owned(),
+            table(
+                "audit_events",
+                [
+                    big_pk_auto("id"),
+                    timestamp_with_time_zone("at"),
+                    string("actor"),
+                    string("action"),
+                    uuid_null("request_id"),
+                    text_null("detail"),
+                ],
             ),
-            Change::Table(
-                Table::create()
-                    .table(TransferCodes::Table)
-                    .col(pk_uuid(TransferCodes::RequestId))
-                    .col(string(TransferCodes::Domain))
-                    .col(blob(TransferCodes::Salt))
-                    .col(blob(TransferCodes::CodeHash))
-                    .col(blob_null(TransferCodes::SealedCode))
-                    .col(string(TransferCodes::Recipient))
-                    .col(string(TransferCodes::Means))
-                    .col(timestamp_with_time_zone(TransferCodes::IssuedAt))
-                    .col(timestamp_with_time_zone(TransferCodes::ExpiresAt))
-                    .to_owned(),
-            ),
-            Change::Table(
-                Table::create()
-                    .table(DeletionOutbox::Table)
-                    .col(big_pk_auto(DeletionOutbox::Id))
-                    .col(string(DeletionOutbox::StorageName))
-                    .col(timestamp_with_time_zone(DeletionOutbox::CreatedAt))
-                    .col(integer(DeletionOutbox::Attempts))
-                    .to_owned(),
-            ),
-            Change::Table(
-                Table::create()
-                    .table(AuditEvents::Table)
-                    .col(big_pk_auto(AuditEvents::Id))
-                    .col(timestamp_with_time_zone(AuditEvents::At))
-                    .col(string(AuditEvents::Actor))
-                    .col(string(AuditEvents::Action))
-                    .col(uuid_null(AuditEvents::RequestId))
-                    .col(text_null(AuditEvents::Detail))
-                    .to_owned(),
-            ),
-            index("idx_audit_events_at", AuditEvents::Table, [AuditEvents::At]),
+            index("idx_audit_events_at", "audit_events", ["at"]),
         ],
     ]
     .concat()

@@ -2,61 +2,35 @@
 //! find those due), one-time password links for named reviewers, the company UID of a
 //! signatory, and the host's incident notices.
 
-use sea_orm_migration::{prelude::*, schema::*};
+use sea_orm_migration::schema::*;
 
-use super::{columns, index, Change};
-
-#[derive(DeriveIden)]
-enum Requests {
-    Table,
-    DecidedAt,
-    PersonalDataErasedAt,
-    CompanyUid,
-}
-
-#[derive(DeriveIden)]
-enum SetupTokens {
-    Table,
-    ReviewerId,
-}
-
-#[derive(DeriveIden)]
-enum IncidentNotices {
-    Table,
-    Id,
-    Severity,
-    Texts,
-    StartsAt,
-    EndsAt,
-    UpdatedAt,
-    CreatedBy,
-}
+use super::{columns, index, table, Change};
 
 const DECIDED_INDEX: &str = "idx_requests_decided_at";
 
 pub(super) fn changes() -> Vec<Change> {
     [
         columns(
-            Requests::Table,
+            "requests",
             [
-                timestamp_with_time_zone_null(Requests::PersonalDataErasedAt),
-                string_null(Requests::CompanyUid),
+                timestamp_with_time_zone_null("personal_data_erased_at"),
+                string_null("company_uid"),
             ],
         ),
-        columns(SetupTokens::Table, [uuid_null(SetupTokens::ReviewerId)]),
+        columns("setup_tokens", [uuid_null("reviewer_id")]),
         vec![
-            index(DECIDED_INDEX, Requests::Table, [Requests::DecidedAt]),
-            Change::Table(
-                Table::create()
-                    .table(IncidentNotices::Table)
-                    .col(uuid(IncidentNotices::Id).primary_key())
-                    .col(string(IncidentNotices::Severity))
-                    .col(text(IncidentNotices::Texts))
-                    .col(timestamp_with_time_zone(IncidentNotices::StartsAt))
-                    .col(timestamp_with_time_zone(IncidentNotices::EndsAt))
-                    .col(timestamp_with_time_zone(IncidentNotices::UpdatedAt))
-                    .col(string(IncidentNotices::CreatedBy))
-                    .to_owned(),
+            index(DECIDED_INDEX, "requests", ["decided_at"]),
+            table(
+                "incident_notices",
+                [
+                    uuid("id").primary_key().to_owned(),
+                    string("severity"),
+                    text("texts"),
+                    timestamp_with_time_zone("starts_at"),
+                    timestamp_with_time_zone("ends_at"),
+                    timestamp_with_time_zone("updated_at"),
+                    string("created_by"),
+                ],
             ),
         ],
     ]

@@ -6,63 +6,9 @@
 //! not me" objection of the registrant on file; the outbox of mails; and the master-key
 //! version a document's key is wrapped under after a rotation.
 
-use sea_orm_migration::{prelude::*, schema::*};
+use sea_orm_migration::schema::*;
 
-use super::{columns, index, Change};
-
-#[derive(DeriveIden)]
-enum Requests {
-    Table,
-    Kind,
-    Nameservers,
-    HolderName,
-    HolderEmail,
-    HolderTokenHash,
-    HolderLinkExpiresAt,
-    HolderAnsweredAt,
-    AwaitingReplySince,
-    Language,
-    ObjectionTokenHash,
-    ObjectedAt,
-    ObjectionHandledAt,
-}
-
-#[derive(DeriveIden)]
-enum OutboxMails {
-    Table,
-    Id,
-    RequestId,
-    Kind,
-    Recipient,
-    Language,
-    Subject,
-    Body,
-    SealedLink,
-    CreatedAt,
-    NextAttemptAt,
-    Attempts,
-    SentAt,
-    FailedAt,
-    LastError,
-}
-
-#[derive(DeriveIden)]
-enum Decisions {
-    Table,
-    ReasonKey,
-}
-
-#[derive(DeriveIden)]
-enum Documents {
-    Table,
-    WrapVersion,
-}
-
-#[derive(DeriveIden)]
-enum Domains {
-    Table,
-    Nameservers,
-}
+use super::{columns, index, table, Change};
 
 const HOLDER_TOKEN_INDEX: &str = "idx_requests_holder_token_hash";
 const OBJECTION_TOKEN_INDEX: &str = "idx_requests_objection_token_hash";
@@ -71,61 +17,51 @@ const OUTBOX_DUE_INDEX: &str = "idx_outbox_mails_due";
 pub(super) fn changes() -> Vec<Change> {
     [
         columns(
-            Requests::Table,
+            "requests",
             [
-                string(Requests::Kind).default("transfer_code").to_owned(),
-                text_null(Requests::Nameservers),
-                string_null(Requests::HolderName),
-                string_null(Requests::HolderEmail),
-                blob_null(Requests::HolderTokenHash),
-                timestamp_with_time_zone_null(Requests::HolderLinkExpiresAt),
-                timestamp_with_time_zone_null(Requests::HolderAnsweredAt),
-                timestamp_with_time_zone_null(Requests::AwaitingReplySince),
-                string(Requests::Language).default("en").to_owned(),
-                blob_null(Requests::ObjectionTokenHash),
-                timestamp_with_time_zone_null(Requests::ObjectedAt),
-                timestamp_with_time_zone_null(Requests::ObjectionHandledAt),
+                string("kind").default("transfer_code").to_owned(),
+                text_null("nameservers"),
+                string_null("holder_name"),
+                string_null("holder_email"),
+                blob_null("holder_token_hash"),
+                timestamp_with_time_zone_null("holder_link_expires_at"),
+                timestamp_with_time_zone_null("holder_answered_at"),
+                timestamp_with_time_zone_null("awaiting_reply_since"),
+                string("language").default("en").to_owned(),
+                blob_null("objection_token_hash"),
+                timestamp_with_time_zone_null("objected_at"),
+                timestamp_with_time_zone_null("objection_handled_at"),
             ],
         ),
-        columns(Domains::Table, [text_null(Domains::Nameservers)]),
-        columns(Decisions::Table, [string_null(Decisions::ReasonKey)]),
-        columns(Documents::Table, [integer_null(Documents::WrapVersion)]),
+        columns("domains", [text_null("nameservers")]),
+        columns("decisions", [string_null("reason_key")]),
+        columns("documents", [integer_null("wrap_version")]),
         vec![
-            index(
-                HOLDER_TOKEN_INDEX,
-                Requests::Table,
-                [Requests::HolderTokenHash],
-            )
-            .unique(),
-            index(
-                OBJECTION_TOKEN_INDEX,
-                Requests::Table,
-                [Requests::ObjectionTokenHash],
-            )
-            .unique(),
-            Change::Table(
-                Table::create()
-                    .table(OutboxMails::Table)
-                    .col(uuid(OutboxMails::Id).primary_key())
-                    .col(uuid_null(OutboxMails::RequestId))
-                    .col(string(OutboxMails::Kind))
-                    .col(string(OutboxMails::Recipient))
-                    .col(string(OutboxMails::Language))
-                    .col(string(OutboxMails::Subject))
-                    .col(text(OutboxMails::Body))
-                    .col(blob_null(OutboxMails::SealedLink))
-                    .col(timestamp_with_time_zone(OutboxMails::CreatedAt))
-                    .col(timestamp_with_time_zone(OutboxMails::NextAttemptAt))
-                    .col(integer(OutboxMails::Attempts))
-                    .col(timestamp_with_time_zone_null(OutboxMails::SentAt))
-                    .col(timestamp_with_time_zone_null(OutboxMails::FailedAt))
-                    .col(text_null(OutboxMails::LastError))
-                    .to_owned(),
+            index(HOLDER_TOKEN_INDEX, "requests", ["holder_token_hash"]).unique(),
+            index(OBJECTION_TOKEN_INDEX, "requests", ["objection_token_hash"]).unique(),
+            table(
+                "outbox_mails",
+                [
+                    uuid("id").primary_key().to_owned(),
+                    uuid_null("request_id"),
+                    string("kind"),
+                    string("recipient"),
+                    string("language"),
+                    string("subject"),
+                    text("body"),
+                    blob_null("sealed_link"),
+                    timestamp_with_time_zone("created_at"),
+                    timestamp_with_time_zone("next_attempt_at"),
+                    integer("attempts"),
+                    timestamp_with_time_zone_null("sent_at"),
+                    timestamp_with_time_zone_null("failed_at"),
+                    text_null("last_error"),
+                ],
             ),
             index(
                 OUTBOX_DUE_INDEX,
-                OutboxMails::Table,
-                [OutboxMails::SentAt, OutboxMails::NextAttemptAt],
+                "outbox_mails",
+                ["sent_at", "next_attempt_at"],
             ),
         ],
     ]

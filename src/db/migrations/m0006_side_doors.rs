@@ -4,51 +4,26 @@
 //! messages, bumped by one guarded update; the registrant's language in the portfolio; and
 //! where a mail's link goes, as a paragraph number instead of a marker in the text.
 
-use sea_orm_migration::{prelude::*, schema::*};
+use sea_orm_migration::schema::*;
 
 use super::{columns, index, Change};
-
-#[derive(DeriveIden)]
-enum Requests {
-    Table,
-    HolderLinkSentAt,
-    HandOffDueAt,
-    NameserversSetAt,
-    PreviousNameservers,
-    RequesterMessages,
-}
-
-#[derive(DeriveIden)]
-enum Domains {
-    Table,
-    Language,
-}
-
-#[derive(DeriveIden)]
-enum OutboxMails {
-    Table,
-    LinkParagraph,
-}
 
 const HAND_OFF_DUE_INDEX: &str = "idx_requests_hand_off_due";
 
 pub(super) fn changes() -> Vec<Change> {
     [
         columns(
-            Requests::Table,
+            "requests",
             [
-                timestamp_with_time_zone_null(Requests::HolderLinkSentAt),
-                timestamp_with_time_zone_null(Requests::HandOffDueAt),
-                timestamp_with_time_zone_null(Requests::NameserversSetAt),
-                text_null(Requests::PreviousNameservers),
-                integer(Requests::RequesterMessages).default(0).to_owned(),
+                timestamp_with_time_zone_null("holder_link_sent_at"),
+                timestamp_with_time_zone_null("hand_off_due_at"),
+                timestamp_with_time_zone_null("nameservers_set_at"),
+                text_null("previous_nameservers"),
+                integer("requester_messages").default(0).to_owned(),
             ],
         ),
-        columns(Domains::Table, [string_null(Domains::Language)]),
-        columns(
-            OutboxMails::Table,
-            [integer_null(OutboxMails::LinkParagraph)],
-        ),
+        columns("domains", [string_null("language")]),
+        columns("outbox_mails", [integer_null("link_paragraph")]),
         vec![
             // Messages sent before this migration count against the limit too.
             Change::Data(
@@ -61,12 +36,7 @@ pub(super) fn changes() -> Vec<Change> {
                 "UPDATE requests SET nameservers_set_at = decided_at \
                  WHERE kind = 'nameservers' AND state = 'approved'",
             ),
-            index(
-                HAND_OFF_DUE_INDEX,
-                Requests::Table,
-                [Requests::HandOffDueAt],
-            )
-            .where_set(Requests::HandOffDueAt),
+            index(HAND_OFF_DUE_INDEX, "requests", ["hand_off_due_at"]).where_set("hand_off_due_at"),
         ],
     ]
     .concat()

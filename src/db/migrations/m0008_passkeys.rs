@@ -2,77 +2,46 @@
 //! passkey ceremonies under way (kept here, never in a cookie), and when a session last
 //! proved itself with a passkey, and with which.
 
-use sea_orm_migration::{prelude::*, schema::*};
+use sea_orm_migration::schema::*;
 
-use super::{columns, index, Change};
-
-#[derive(DeriveIden)]
-enum Passkeys {
-    Table,
-    Id,
-    ReviewerId,
-    Name,
-    CredentialId,
-    Credential,
-    SignCount,
-    CreatedAt,
-    LastUsedAt,
-}
-
-#[derive(DeriveIden)]
-enum PasskeyCeremonies {
-    Table,
-    IdHash,
-    Purpose,
-    ReviewerId,
-    SessionHash,
-    State,
-    ExpiresAt,
-}
-
-#[derive(DeriveIden)]
-enum Sessions {
-    Table,
-    PasskeyAt,
-    PasskeyId,
-}
+use super::{columns, index, table, Change};
 
 const REVIEWER_INDEX: &str = "idx_passkeys_reviewer";
 
 pub(super) fn changes() -> Vec<Change> {
     [
         vec![
-            Change::Table(
-                Table::create()
-                    .table(Passkeys::Table)
-                    .col(pk_uuid(Passkeys::Id))
-                    .col(uuid(Passkeys::ReviewerId))
-                    .col(string(Passkeys::Name))
-                    .col(blob(Passkeys::CredentialId).unique_key())
-                    .col(text(Passkeys::Credential))
-                    .col(big_integer(Passkeys::SignCount))
-                    .col(timestamp_with_time_zone(Passkeys::CreatedAt))
-                    .col(timestamp_with_time_zone_null(Passkeys::LastUsedAt))
-                    .to_owned(),
+            table(
+                "passkeys",
+                [
+                    pk_uuid("id"),
+                    uuid("reviewer_id"),
+                    string("name"),
+                    blob("credential_id").unique_key().to_owned(),
+                    text("credential"),
+                    big_integer("sign_count"),
+                    timestamp_with_time_zone("created_at"),
+                    timestamp_with_time_zone_null("last_used_at"),
+                ],
             ),
-            index(REVIEWER_INDEX, Passkeys::Table, [Passkeys::ReviewerId]),
-            Change::Table(
-                Table::create()
-                    .table(PasskeyCeremonies::Table)
-                    .col(blob(PasskeyCeremonies::IdHash).primary_key())
-                    .col(string(PasskeyCeremonies::Purpose))
-                    .col(uuid_null(PasskeyCeremonies::ReviewerId))
-                    .col(blob_null(PasskeyCeremonies::SessionHash))
-                    .col(text(PasskeyCeremonies::State))
-                    .col(timestamp_with_time_zone(PasskeyCeremonies::ExpiresAt))
-                    .to_owned(),
+            index(REVIEWER_INDEX, "passkeys", ["reviewer_id"]),
+            table(
+                "passkey_ceremonies",
+                [
+                    blob("id_hash").primary_key().to_owned(),
+                    string("purpose"),
+                    uuid_null("reviewer_id"),
+                    blob_null("session_hash"),
+                    text("state"),
+                    timestamp_with_time_zone("expires_at"),
+                ],
             ),
         ],
         columns(
-            Sessions::Table,
+            "sessions",
             [
-                timestamp_with_time_zone_null(Sessions::PasskeyAt),
-                uuid_null(Sessions::PasskeyId),
+                timestamp_with_time_zone_null("passkey_at"),
+                uuid_null("passkey_id"),
             ],
         ),
     ]

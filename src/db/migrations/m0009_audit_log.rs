@@ -4,95 +4,47 @@
 //! (sealed under the master key); and each document's SHA-256 as sealed, which the deletion
 //! receipt names.
 
-use sea_orm_migration::{prelude::*, schema::*};
+use sea_orm_migration::schema::*;
 
-use super::{columns, index, Change};
-
-#[derive(DeriveIden)]
-enum AuditEvents {
-    Table,
-    LeafIndex,
-    LeafHash,
-    DetailSalt,
-}
-
-#[derive(DeriveIden)]
-enum Documents {
-    Table,
-    SealedSha256,
-}
-
-#[derive(DeriveIden)]
-enum AuditNodes {
-    Table,
-    Level,
-    Position,
-    Hash,
-}
-
-#[derive(DeriveIden)]
-enum AuditCheckpoints {
-    Table,
-    Size,
-    Root,
-    Note,
-    CreatedAt,
-}
-
-#[derive(DeriveIden)]
-enum LogKeys {
-    Table,
-    Name,
-    PublicKey,
-    SealedPrivate,
-    CreatedAt,
-}
+use super::{columns, index, table, Change};
 
 const LEAF_INDEX: &str = "idx_audit_events_leaf";
 
 pub(super) fn changes() -> Vec<Change> {
     [
         columns(
-            AuditEvents::Table,
+            "audit_events",
             [
-                big_integer_null(AuditEvents::LeafIndex),
-                blob_null(AuditEvents::LeafHash),
-                blob_null(AuditEvents::DetailSalt),
+                big_integer_null("leaf_index"),
+                blob_null("leaf_hash"),
+                blob_null("detail_salt"),
             ],
         ),
-        columns(Documents::Table, [blob_null(Documents::SealedSha256)]),
+        columns("documents", [blob_null("sealed_sha256")]),
         vec![
-            index(LEAF_INDEX, AuditEvents::Table, [AuditEvents::LeafIndex]).unique(),
-            Change::Table(
-                Table::create()
-                    .table(AuditNodes::Table)
-                    .col(integer(AuditNodes::Level))
-                    .col(big_integer(AuditNodes::Position))
-                    .col(blob(AuditNodes::Hash))
-                    .primary_key(
-                        Index::create()
-                            .col(AuditNodes::Level)
-                            .col(AuditNodes::Position),
-                    )
-                    .to_owned(),
+            index(LEAF_INDEX, "audit_events", ["leaf_index"]).unique(),
+            table(
+                "audit_nodes",
+                [integer("level"), big_integer("position"), blob("hash")],
+            )
+            .keyed_by(["level", "position"]),
+            table(
+                "audit_checkpoints",
+                [
+                    big_integer("size").primary_key().to_owned(),
+                    blob("root"),
+                    text("note"),
+                    timestamp_with_time_zone("created_at"),
+                ],
             ),
-            Change::Table(
-                Table::create()
-                    .table(AuditCheckpoints::Table)
-                    .col(big_integer(AuditCheckpoints::Size).primary_key())
-                    .col(blob(AuditCheckpoints::Root))
-                    .col(text(AuditCheckpoints::Note))
-                    .col(timestamp_with_time_zone(AuditCheckpoints::CreatedAt))
-                    .to_owned(),
-            ),
-            Change::Table(
-                Table::create()
-                    .table(LogKeys::Table)
-                    .col(string(LogKeys::Name).primary_key())
-                    .col(blob(LogKeys::PublicKey))
-                    .col(blob(LogKeys::SealedPrivate))
-                    .col(timestamp_with_time_zone(LogKeys::CreatedAt))
-                    .to_owned(),
+            table(
+                "log_keys",
+                [
+                    string("name").primary_key().to_owned(),
+                    blob("public_key"),
+                    blob("sealed_private"),
+                    timestamp_with_time_zone("created_at"),
+                ],
             ),
         ],
     ]

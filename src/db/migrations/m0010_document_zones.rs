@@ -2,35 +2,21 @@
 //! (sealed under the document's own data key, so it is shredded with the document), and the
 //! kind of document the requester said they photographed.
 
-use sea_orm_migration::{prelude::*, schema::*};
+use sea_orm_migration::schema::*;
 
 use super::{columns, Change};
-
-#[derive(DeriveIden)]
-enum Documents {
-    Table,
-    ZoneStatus,
-    SealedZone,
-    ZoneUpdatedAt,
-}
-
-#[derive(DeriveIden)]
-enum Requests {
-    Table,
-    IdDocumentType,
-}
 
 pub(super) fn changes() -> Vec<Change> {
     [
         columns(
-            Documents::Table,
+            "documents",
             [
-                string_null(Documents::ZoneStatus),
-                blob_null(Documents::SealedZone),
-                timestamp_with_time_zone_null(Documents::ZoneUpdatedAt),
+                string_null("zone_status"),
+                blob_null("sealed_zone"),
+                timestamp_with_time_zone_null("zone_updated_at"),
             ],
         ),
-        columns(Requests::Table, [string_null(Requests::IdDocumentType)]),
+        columns("requests", [string_null("id_document_type")]),
     ]
     .concat()
 }

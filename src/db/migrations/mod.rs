@@ -1,6 +1,7 @@
 //! One migration per schema change; never edited once released (`db::tests` holds the schema
 //! they make). Each is a list of changes: `up` makes them in order, `down` undoes them in
-//! reverse order.
+//! reverse order. Tables and columns are named as the database names them, once each: a
+//! migration is history, so it does not follow the entities' later names.
 
 use sea_orm_migration::prelude::*;
 
@@ -89,6 +90,16 @@ enum Change {
     Data(&'static str),
 }
 
+/// A table named `name` with `columns`.
+fn table(name: &'static str, columns: impl IntoIterator<Item = ColumnDef>) -> Change {
+    let mut create = Table::create();
+    create.table(name);
+    for mut column in columns {
+        create.col(&mut column);
+    }
+    Change::Table(create)
+}
+
 /// `definitions` added to `table`, one change each.
 fn columns(table: impl IntoIden, definitions: impl IntoIterator<Item = ColumnDef>) -> Vec<Change> {
     let table = table.into_iden();
@@ -130,6 +141,32 @@ impl Change {
     fn where_set(mut self, column: impl IntoIden) -> Self {
         if let Change::Index { create, .. } = &mut self {
             create.and_where(Expr::col(column.into_iden()).is_not_null());
+        }
+        self
+    }
+
+    /// The table's key is `columns` together.
+    fn keyed_by<const N: usize>(mut self, columns: [&'static str; N]) -> Self {
+        if let Change::Table(create) = &mut self {
+            let mut key = Index::create();
+            for column in columns {
+                key.col(column);
+            }
+            create.primary_key(&mut key);
+        }
+        self
+    }
+
+    /// The table's `column` holds the `id` of a row of `parent`.
+    fn refers(mut self, column: &'static str, parent: &'static str) -> Self {
+        if let Change::Table(create) = &mut self {
+            let table = create.get_table_name().cloned();
+            let mut key = ForeignKey::create();
+            if let Some(table) = table {
+                key.from_tbl(table);
+            }
+            key.from_col(column).to(parent, "id");
+            create.foreign_key(&mut key);
         }
         self
     }
