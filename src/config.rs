@@ -245,67 +245,61 @@ impl Settings {
                 })?)
             }
         }
-        if let Some(v) = var("TRANSFER_DESK_OCR_SLOTS") {
-            settings.ocr_slots = v
-                .trim()
-                .parse()
-                .ok()
-                .filter(|n| (1..=16).contains(n))
-                .ok_or_else(|| invalid("TRANSFER_DESK_OCR_SLOTS must be 1 to 16"))?;
+        let one_to_sixteen: fn(&usize) -> bool = |n| (1..=16).contains(n);
+        for (name, slots) in [
+            ("TRANSFER_DESK_OCR_SLOTS", &mut settings.ocr_slots),
+            (
+                "TRANSFER_DESK_UPLOADS_PER_CLIENT",
+                &mut settings.uploads_per_client,
+            ),
+        ] {
+            if let Some(n) = number(name, var(name), one_to_sixteen, "1 to 16")? {
+                *slots = n;
+            }
         }
         if let Some(v) = var("TRANSFER_DESK_DECODE_MEMORY") {
             settings.decode_memory_bytes = parse_size(&v)
                 .filter(|n| *n >= 64 * 1024 * 1024)
                 .ok_or_else(|| invalid("TRANSFER_DESK_DECODE_MEMORY must be a size of at least 64 MiB, e.g. 512MiB or 1GiB"))?;
         }
-        let days = |name: &str| {
-            let positive: fn(&i64) -> bool = |d| *d > 0;
-            number(name, var(name), positive, "a positive number of days")
-        };
-        if let Some(d) = days("TRANSFER_DESK_RETENTION_DAYS")? {
-            settings.retention_days = d;
-        }
-        if let Some(d) = days("TRANSFER_DESK_EVIDENCE_DAYS")? {
-            settings.evidence_days = d;
+        let positive: fn(&i64) -> bool = |d| *d > 0;
+        for (name, days) in [
+            ("TRANSFER_DESK_RETENTION_DAYS", &mut settings.retention_days),
+            ("TRANSFER_DESK_EVIDENCE_DAYS", &mut settings.evidence_days),
+        ] {
+            if let Some(d) = number(name, var(name), positive, "a positive number of days")? {
+                *days = d;
+            }
         }
         if let Some(v) = var("TRANSFER_DESK_APPROVALS_REQUIRED") {
             settings.approvals = ApprovalPolicy::parse(v.trim()).ok_or_else(|| {
                 invalid("TRANSFER_DESK_APPROVALS_REQUIRED must be auto or 1 to 5")
             })?;
         }
-        let count = |name: &str| {
-            let any: fn(&u32) -> bool = |_| true;
-            number(name, var(name), any, "a whole number (0 for no limit)")
-        };
-        if let Some(n) = count("TRANSFER_DESK_SUBMISSIONS_PER_HOUR")? {
-            settings.submissions_per_hour = n;
-        }
-        if let Some(n) = count("TRANSFER_DESK_SUBMISSIONS_PER_DOMAIN_PER_DAY")? {
-            settings.submissions_per_domain_per_day = n;
+        let any: fn(&u32) -> bool = |_| true;
+        for (name, limit) in [
+            (
+                "TRANSFER_DESK_SUBMISSIONS_PER_HOUR",
+                &mut settings.submissions_per_hour,
+            ),
+            (
+                "TRANSFER_DESK_SUBMISSIONS_PER_DOMAIN_PER_DAY",
+                &mut settings.submissions_per_domain_per_day,
+            ),
+        ] {
+            if let Some(n) = number(name, var(name), any, "a whole number (0 for no limit)")? {
+                *limit = n;
+            }
         }
         if let Some(v) = var("TRANSFER_DESK_UPLOAD_MIN_RATE") {
             settings.upload_pace.min_bytes_per_second = parse_size(&v)
                 .filter(|n| *n >= 1)
                 .ok_or_else(|| invalid("TRANSFER_DESK_UPLOAD_MIN_RATE must be a size a second of at least 1 byte, e.g. 2KiB"))?;
         }
-        if let Some(v) = var("TRANSFER_DESK_UPLOAD_DEADLINE_SECONDS") {
-            settings.upload_pace.deadline = v
-                .trim()
-                .parse()
-                .ok()
-                .filter(|s| (10..=3600).contains(s))
-                .map(std::time::Duration::from_secs)
-                .ok_or_else(|| {
-                    invalid("TRANSFER_DESK_UPLOAD_DEADLINE_SECONDS must be 10 to 3600 seconds")
-                })?;
-        }
-        if let Some(v) = var("TRANSFER_DESK_UPLOADS_PER_CLIENT") {
-            settings.uploads_per_client = v
-                .trim()
-                .parse()
-                .ok()
-                .filter(|n| (1..=16).contains(n))
-                .ok_or_else(|| invalid("TRANSFER_DESK_UPLOADS_PER_CLIENT must be 1 to 16"))?;
+        let name = "TRANSFER_DESK_UPLOAD_DEADLINE_SECONDS";
+        let ten_to_3600: fn(&u64) -> bool = |s| (10..=3600).contains(s);
+        if let Some(s) = number(name, var(name), ten_to_3600, "10 to 3600 seconds")? {
+            settings.upload_pace.deadline = std::time::Duration::from_secs(s);
         }
         if let Some(list) = var("TRANSFER_DESK_ALLOWED_HOSTS") {
             settings.allowed_hosts = list

@@ -3,6 +3,11 @@
 //! the mail sender, the zone reader, and the incident notices' refresher. Each is a plain
 //! loop over a workflow function.
 
+use std::fmt::{Debug, Display};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
 use crate::services::Services;
 
 /// Starts every job on the runtime.
@@ -20,16 +25,9 @@ async fn zone_reader(services: Services) {
         tracing::info!("no OCR program (TRANSFER_DESK_OCR_COMMAND): document zones are not read");
     }
     loop {
-        match crate::workflow::zones::read_waiting(&services, chrono::Utc::now()).await {
-            Ok(report) if report != Default::default() => tracing::info!(?report, "zones"),
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "cannot read document zones; will retry"),
-        }
-        let _ = tokio::time::timeout(
-            std::time::Duration::from_secs(60),
-            services.zone_wake.notified(),
-        )
-        .await;
+        let round = crate::workflow::zones::read_waiting(&services, chrono::Utc::now()).await;
+        log_round("zones", round, "cannot read document zones");
+        until_woken(&services.zone_wake, Duration::from_secs(60)).await;
     }
 }
 
@@ -42,7 +40,7 @@ async fn sweeper(services: Services) {
         } else if report != Default::default() {
             tracing::info!(?report, "sweep");
         }
-        tokio::time::sleep(std::time::Duration::from_secs(300)).await;
+        tokio::time::sleep(Duration::from_secs(300)).await;
     }
 }
 
@@ -57,16 +55,9 @@ async fn mail_sender(services: Services) {
         return;
     }
     loop {
-        match crate::mail::deliver_due(&services, chrono::Utc::now()).await {
-            Ok(report) if report != Default::default() => tracing::info!(?report, "mail"),
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "cannot read the outbox; will retry"),
-        }
-        let _ = tokio::time::timeout(
-            std::time::Duration::from_secs(20),
-            services.mail_wake.notified(),
-        )
-        .await;
+        let round = crate::mail::deliver_due(&services, chrono::Utc::now()).await;
+        log_round("mail", round, "cannot read the outbox");
+        until_woken(&services.mail_wake, Duration::from_secs(20)).await;
     }
 }
 
@@ -74,7 +65,7 @@ async fn mail_sender(services: Services) {
 /// here too.
 async fn notice_refresher(services: Services) {
     loop {
-        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        tokio::time::sleep(Duration::from_secs(60)).await;
         if let Err(error) = services
             .notices
             .refresh(&services.db, chrono::Utc::now())
@@ -83,4 +74,22 @@ async fn notice_refresher(services: Services) {
             tracing::warn!(%error, "cannot reload the incident notices; will retry");
         }
     }
+}
+
+/// Logs what one round did, when it did anything, or why it failed (`failing`).
+fn log_round<R: Debug + Default + PartialEq, E: Display>(
+    job: &str,
+    round: Result<R, E>,
+    failing: &str,
+) {
+    match round {
+        Ok(report) if report != R::default() => tracing::info!(?report, "{job}"),
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "{failing}; will retry"),
+    }
+}
+
+/// Waits for `period`, or less when the workflow wakes the job.
+async fn until_woken(wake: &Notify, period: Duration) {
+    let _ = tokio::time::timeout(period, wake.notified()).await;
 }

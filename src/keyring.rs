@@ -223,32 +223,27 @@ pub struct RotationReport {
 }
 
 use entities::document;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect,
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
 };
 
-/// Live document keys wrapped under `version` (the wrap version, else the sealing version).
-fn under(version: u32) -> Condition {
-    let version = version as i32;
-    Condition::any()
-        .add(document::Column::WrapVersion.eq(version))
-        .add(
-            Condition::all()
-                .add(document::Column::WrapVersion.is_null())
-                .add(document::Column::KeyVersion.eq(version)),
-        )
+/// The version a live document's key is wrapped under: its wrap version, or the version it
+/// was sealed under while it was never wrapped again.
+fn wrapped_under() -> SimpleExpr {
+    Func::coalesce([
+        Expr::col(document::Column::WrapVersion),
+        Expr::col(document::Column::KeyVersion),
+    ])
+    .into()
 }
 
-fn not_under(version: u32) -> Condition {
-    let version = version as i32;
-    Condition::any()
-        .add(document::Column::WrapVersion.ne(version))
-        .add(
-            Condition::all()
-                .add(document::Column::WrapVersion.is_null())
-                .add(document::Column::KeyVersion.ne(version)),
-        )
+fn under(version: u32) -> SimpleExpr {
+    wrapped_under().eq(version as i32)
+}
+
+fn not_under(version: u32) -> SimpleExpr {
+    wrapped_under().ne(version as i32)
 }
 
 async fn left_behind(db: &DatabaseConnection, current: u32) -> Result<u64, sea_orm::DbErr> {

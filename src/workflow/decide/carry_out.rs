@@ -7,7 +7,8 @@ use chrono::{DateTime, Duration, Utc};
 use entities::{approval, domain, request, reviewer, transfer_code};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, Set,
 };
 use uuid::Uuid;
 
@@ -35,18 +36,81 @@ pub(super) struct Approval<'a> {
     pub now: DateTime<Utc>,
 }
 
+impl Approval<'_> {
+    /// Begins the transaction that carries the approval out: the request leaves `issuing`
+    /// for `approved` and the decision is recorded. `AlreadyDecided` when it had left
+    /// `issuing` already.
+    async fn begin_closing(&self) -> Result<DatabaseTransaction, ReviewError> {
+        let txn = crate::db::begin_writing(&self.services.db).await?;
+        let guard = Guard::system(self.now);
+        if !state::apply(&txn, self.found.id, Step::FinishIssuing, &guard, None).await? {
+            return Err(ReviewError::AlreadyDecided);
+        }
+        let reason = self.contested_reason.clone().map(Reason::written);
+        let closing = reviewer_closing(
+            self.found,
+            self.me,
+            RequestState::Approved,
+            reason.unwrap_or_default(),
+            self.now,
+        );
+        close(self.services, &txn, closing).await?;
+        Ok(txn)
+    }
+
+    /// Tells the registrant on file what was approved, in their own language, with the link
+    /// that undoes it ("this was not me").
+    async fn tell_registrant(
+        &self,
+        txn: &impl ConnectionTrait,
+        approved: Approved,
+        objection: &ObjectionToken,
+    ) -> Result<(), DbErr> {
+        let (services, found, now) = (self.services, self.found, self.now);
+        let Some(registrant) = domain::Entity::find_by_id(found.domain.clone())
+            .one(txn)
+            .await?
+        else {
+            return Ok(());
+        };
+        request::Entity::update_many()
+            .col_expr(
+                request::Column::ObjectionTokenHash,
+                Expr::value(Some(objection.hash().to_vec())),
+            )
+            .filter(request::Column::Id.eq(found.id))
+            .exec(txn)
+            .await?;
+        let lang = registrant
+            .language
+            .as_deref()
+            .and_then(Lang::from_code)
+            .unwrap_or(services.settings.default_language);
+        let notice = Mail::ApprovalNotice {
+            domain: found.domain.clone(),
+            requester: found.requester_name.clone(),
+            approved_at: now,
+            approved,
+            link: format!("{}/objection/{}", self.link_base, objection.expose()),
+        };
+        notify(
+            services,
+            txn,
+            found.id,
+            &registrant.registrant_email,
+            lang,
+            notice,
+            now,
+        )
+        .await
+    }
+}
+
 /// Generates the code, hands it to the registry (when configured), then records it with the
 /// decision and shreds the documents. The request is in `issuing`, which only this caller
 /// could make it.
 pub(super) async fn issue_code(approval: Approval<'_>) -> Result<(), ReviewError> {
-    let Approval {
-        services,
-        found,
-        me,
-        contested_reason,
-        link_base,
-        now,
-    } = approval;
+    let (services, found, now) = (approval.services, approval.found, approval.now);
     let objection = ObjectionToken::generate().map_err(|_| ReviewError::Unreadable)?;
     let request_id = found.id;
     let recipient = found
@@ -72,21 +136,7 @@ pub(super) async fn issue_code(approval: Approval<'_>) -> Result<(), ReviewError
         None => "tracking link",
     };
 
-    let txn = crate::db::begin_writing(&services.db).await?;
-    if !state::apply(
-        &txn,
-        request_id,
-        Step::FinishIssuing,
-        &Guard::system(now),
-        None,
-    )
-    .await?
-    {
-        return Err(ReviewError::AlreadyDecided);
-    }
-    let reason = contested_reason.map(Reason::written).unwrap_or_default();
-    let closing = reviewer_closing(found, me, RequestState::Approved, reason, now);
-    close(services, &txn, closing).await?;
+    let txn = approval.begin_closing().await?;
     transfer_code::ActiveModel {
         request_id: Set(request_id),
         domain: Set(found.domain.clone()),
@@ -106,10 +156,10 @@ pub(super) async fn issue_code(approval: Approval<'_>) -> Result<(), ReviewError
     let approved = Approved::Code {
         expires_at: now + Duration::days(VALIDITY_DAYS),
     };
-    tell_registrant(services, &txn, found, approved, &objection, link_base, now).await?;
+    approval.tell_registrant(&txn, approved, &objection).await?;
     audit::record(
         &txn,
-        Actor::Reviewer(&me.name),
+        Actor::Reviewer(&approval.me.name),
         Action::CodeIssued,
         Some(request_id),
         Some(means),
@@ -119,69 +169,13 @@ pub(super) async fn issue_code(approval: Approval<'_>) -> Result<(), ReviewError
     Ok(())
 }
 
-/// Tells the registrant on file what was approved, in their own language, with the link that
-/// undoes it ("this was not me").
-async fn tell_registrant(
-    services: &Services,
-    txn: &impl ConnectionTrait,
-    found: &request::Model,
-    approved: Approved,
-    objection: &ObjectionToken,
-    link_base: &str,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    let Some(registrant) = domain::Entity::find_by_id(found.domain.clone())
-        .one(txn)
-        .await?
-    else {
-        return Ok(());
-    };
-    request::Entity::update_many()
-        .col_expr(
-            request::Column::ObjectionTokenHash,
-            Expr::value(Some(objection.hash().to_vec())),
-        )
-        .filter(request::Column::Id.eq(found.id))
-        .exec(txn)
-        .await?;
-    let lang = registrant
-        .language
-        .as_deref()
-        .and_then(Lang::from_code)
-        .unwrap_or(services.settings.default_language);
-    let notice = Mail::ApprovalNotice {
-        domain: found.domain.clone(),
-        requester: found.requester_name.clone(),
-        approved_at: now,
-        approved,
-        link: format!("{link_base}/objection/{}", objection.expose()),
-    };
-    notify(
-        services,
-        txn,
-        found.id,
-        &registrant.registrant_email,
-        lang,
-        notice,
-        now,
-    )
-    .await
-}
-
 /// Approves a nameserver change: records the decision, tells the registrant on file (with
 /// the link that undoes it) and shreds the documents. Without an objection window the
 /// registry command sets the nameservers at once; with one, the sweeper hands them over once
 /// the window has passed without an objection. The request is in `issuing`, which only this
 /// caller could make it.
 pub(super) async fn set_nameservers(approval: Approval<'_>) -> Result<(), ReviewError> {
-    let Approval {
-        services,
-        found,
-        me,
-        contested_reason,
-        link_base,
-        now,
-    } = approval;
+    let (services, found, now) = (approval.services, approval.found, approval.now);
     let hosts: Vec<String> = found
         .nameservers
         .as_deref()
@@ -209,18 +203,7 @@ pub(super) async fn set_nameservers(approval: Approval<'_>) -> Result<(), Review
         .one(&services.db)
         .await?
         .and_then(|d| d.nameservers);
-    let txn = crate::db::begin_writing(&services.db).await?;
-    if !state::apply(
-        &txn,
-        found.id,
-        Step::FinishIssuing,
-        &Guard::system(now),
-        None,
-    )
-    .await?
-    {
-        return Err(ReviewError::AlreadyDecided);
-    }
+    let txn = approval.begin_closing().await?;
     let takes_effect_at = now + window;
     request::Entity::update_many()
         .col_expr(request::Column::PreviousNameservers, Expr::value(previous))
@@ -235,9 +218,6 @@ pub(super) async fn set_nameservers(approval: Approval<'_>) -> Result<(), Review
         .filter(request::Column::Id.eq(found.id))
         .exec(&txn)
         .await?;
-    let reason = contested_reason.map(Reason::written).unwrap_or_default();
-    let closing = reviewer_closing(found, me, RequestState::Approved, reason, now);
-    close(services, &txn, closing).await?;
     let detail = match deferred {
         false => hosts.join(" "),
         true => format!(
@@ -252,7 +232,7 @@ pub(super) async fn set_nameservers(approval: Approval<'_>) -> Result<(), Review
     };
     audit::record(
         &txn,
-        Actor::Reviewer(&me.name),
+        Actor::Reviewer(&approval.me.name),
         action,
         Some(found.id),
         Some(&detail),
@@ -262,7 +242,7 @@ pub(super) async fn set_nameservers(approval: Approval<'_>) -> Result<(), Review
         hosts,
         takes_effect_at,
     };
-    tell_registrant(services, &txn, found, approved, &objection, link_base, now).await?;
+    approval.tell_registrant(&txn, approved, &objection).await?;
     txn.commit().await?;
     Ok(())
 }
