@@ -1,8 +1,21 @@
 use super::*;
 
-fn validate(input: &TypedValues, offers: &Offers, errors: &mut FieldErrors) -> Option<ValidFields> {
-    let domain = check_domain(input, errors);
-    validate_fields(input, domain, offers, errors)
+/// The fields of `input`, which must pass with no problem.
+fn accepted(input: &TypedValues, offers: &Offers) -> ValidFields {
+    let mut errors = FieldErrors::new();
+    let domain = check_domain(input, &mut errors);
+    let fields = validate_fields(input, domain, offers, &mut errors);
+    assert!(errors.is_empty(), "{errors:?}");
+    fields.expect("valid fields")
+}
+
+/// The problems of `input`, which must be refused.
+fn refused(input: &TypedValues, offers: &Offers) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    let domain = check_domain(input, &mut errors);
+    assert!(validate_fields(input, domain, offers, &mut errors).is_none());
+    assert!(!errors.is_empty());
+    errors
 }
 
 fn valid_input() -> TypedValues {
@@ -19,9 +32,7 @@ fn valid_input() -> TypedValues {
 
 #[test]
 fn valid_fields_are_normalised() {
-    let mut errors = FieldErrors::new();
-    let fields = validate(&valid_input(), &Offers::ALL, &mut errors).unwrap();
-    assert!(errors.is_empty());
+    let fields = accepted(&valid_input(), &Offers::ALL);
     assert_eq!(fields.domain, "example.com");
     assert_eq!(fields.full_name, "Anna Muster");
     assert_eq!(fields.relation, RequesterRelation::Holder);
@@ -38,8 +49,7 @@ fn every_bad_field_gets_its_own_message() {
         consent: false,
         ..Default::default()
     };
-    let mut errors = FieldErrors::new();
-    assert!(validate(&input, &Offers::ALL, &mut errors).is_none());
+    let errors = refused(&input, &Offers::ALL);
     let fields: Vec<_> = errors.keys().copied().collect();
     assert_eq!(
         fields,
@@ -62,15 +72,13 @@ fn a_signatory_gives_a_uid_with_a_right_check_digit() {
         company_uid: uid.into(),
         ..valid_input()
     };
-    let mut errors = FieldErrors::new();
-    let fields = validate(&signatory("che 123 456 788"), &Offers::ALL, &mut errors).unwrap();
+    let fields = accepted(&signatory("che 123 456 788"), &Offers::ALL);
     assert_eq!(fields.company_uid.as_deref(), Some("CHE-123.456.788"));
     for (uid, problem) in [
         ("CHE-123.456.789", FieldProblem::UidInvalid),
         ("", FieldProblem::UidMissing),
     ] {
-        let mut errors = FieldErrors::new();
-        assert!(validate(&signatory(uid), &Offers::ALL, &mut errors).is_none());
+        let errors = refused(&signatory(uid), &Offers::ALL);
         assert_eq!(errors.get(&Field::CompanyUid), Some(&problem));
     }
 }
@@ -82,47 +90,33 @@ fn a_nameserver_change_lists_its_hosts_and_needs_a_registry_command() {
         nameservers: hosts.into(),
         ..valid_input()
     };
-    let mut errors = FieldErrors::new();
-    let fields = validate(
-        &change("ns1.new.ch, NS2.new.ch."),
-        &Offers::ALL,
-        &mut errors,
-    )
-    .unwrap();
+    let fields = accepted(&change("ns1.new.ch, NS2.new.ch."), &Offers::ALL);
     assert_eq!(fields.kind, RequestKind::Nameservers);
     assert_eq!(
         fields.nameservers.as_deref(),
         Some("ns1.new.ch\nns2.new.ch")
     );
-    let mut errors = FieldErrors::new();
-    assert!(validate(&change("ns1.new.ch"), &Offers::ALL, &mut errors).is_none());
+    let errors = refused(&change("ns1.new.ch"), &Offers::ALL);
     assert!(matches!(
         errors.get(&Field::Nameservers),
         Some(FieldProblem::Nameservers(_))
     ));
-    let mut errors = FieldErrors::new();
-    assert!(validate(
-        &change("ns1.new.ch ns2.new.ch"),
-        &Offers {
-            nameservers: false,
-            ..Offers::ALL
-        },
-        &mut errors
-    )
-    .is_none());
+    let no_registry = Offers {
+        nameservers: false,
+        ..Offers::ALL
+    };
+    let errors = refused(&change("ns1.new.ch ns2.new.ch"), &no_registry);
     assert_eq!(
         errors.get(&Field::Kind),
         Some(&FieldProblem::NameserversNotOffered)
     );
-    let mut errors = FieldErrors::new();
     let odd = TypedValues {
         kind: "dns".into(),
         ..valid_input()
     };
-    assert!(validate(&odd, &Offers::ALL, &mut errors).is_none());
+    let errors = refused(&odd, &Offers::ALL);
     assert_eq!(errors.get(&Field::Kind), Some(&FieldProblem::KindInvalid));
-    let mut errors = FieldErrors::new();
-    let plain = validate(&valid_input(), &Offers::ALL, &mut errors).unwrap();
+    let plain = accepted(&valid_input(), &Offers::ALL);
     assert_eq!(plain.kind, RequestKind::TransferCode);
     assert_eq!(plain.nameservers, None);
 }
@@ -136,35 +130,18 @@ fn only_a_representative_asks_the_holder_with_a_name_and_an_address() {
         holder_email: email.into(),
         ..valid_input()
     };
-    let mut errors = FieldErrors::new();
-    let fields = validate(
-        &asking("representative", " Hans  Halter", "hans@example.net"),
-        &Offers::ALL,
-        &mut errors,
-    )
-    .unwrap();
+    let representative = asking("representative", " Hans  Halter", "hans@example.net");
+    let fields = accepted(&representative, &Offers::ALL);
     assert_eq!(
         fields.holder,
         Some(("Hans Halter".into(), "hans@example.net".into()))
     );
-    let mut errors = FieldErrors::new();
-    assert!(validate(
-        &asking("holder", "Hans", "h@example.net"),
-        &Offers::ALL,
-        &mut errors
-    )
-    .is_none());
+    let errors = refused(&asking("holder", "Hans", "h@example.net"), &Offers::ALL);
     assert_eq!(
         errors.get(&Field::HolderVerifies),
         Some(&FieldProblem::HolderVerifiesNotForRelation)
     );
-    let mut errors = FieldErrors::new();
-    assert!(validate(
-        &asking("representative", "", "hans"),
-        &Offers::ALL,
-        &mut errors
-    )
-    .is_none());
+    let errors = refused(&asking("representative", "", "hans"), &Offers::ALL);
     assert_eq!(
         errors.get(&Field::HolderName),
         Some(&FieldProblem::HolderNameMissing)
@@ -188,8 +165,7 @@ fn without_mail_the_holder_cannot_be_asked_to_verify() {
         holder_verification: false,
         ..Offers::ALL
     };
-    let mut errors = FieldErrors::new();
-    assert!(validate(&input, &no_mail, &mut errors).is_none());
+    let errors = refused(&input, &no_mail);
     assert_eq!(
         errors.get(&Field::HolderVerifies),
         Some(&FieldProblem::HolderVerificationNeedsMail)
@@ -205,35 +181,26 @@ fn one_bad_field_is_enough_to_refuse() {
     ] {
         let mut input = valid_input();
         change(&mut input);
-        let mut errors = FieldErrors::new();
-        assert!(validate(&input, &Offers::ALL, &mut errors).is_none());
-        assert_eq!(errors.len(), 1);
+        assert_eq!(refused(&input, &Offers::ALL).len(), 1);
     }
 }
 
 #[test]
 fn the_kind_of_identity_document_is_one_of_three_or_unsaid() {
+    let saying = |typed: &str| TypedValues {
+        id_document_type: typed.into(),
+        ..valid_input()
+    };
     for (typed, expected) in [
         ("", None),
         ("passport", Some(IdDocumentType::Passport)),
         (" identity_card ", Some(IdDocumentType::IdentityCard)),
         ("other", Some(IdDocumentType::Other)),
     ] {
-        let input = TypedValues {
-            id_document_type: typed.into(),
-            ..valid_input()
-        };
-        let mut errors = FieldErrors::new();
-        let fields = validate(&input, &Offers::ALL, &mut errors);
-        assert!(errors.is_empty(), "{typed}: {errors:?}");
-        assert_eq!(fields.unwrap().id_document_type, expected);
+        let fields = accepted(&saying(typed), &Offers::ALL);
+        assert_eq!(fields.id_document_type, expected, "{typed}");
     }
-    let input = TypedValues {
-        id_document_type: "library card".into(),
-        ..valid_input()
-    };
-    let mut errors = FieldErrors::new();
-    assert!(validate(&input, &Offers::ALL, &mut errors).is_none());
+    let errors = refused(&saying("library card"), &Offers::ALL);
     assert_eq!(
         errors.get(&Field::IdDocumentType),
         Some(&FieldProblem::IdDocumentTypeInvalid)
