@@ -87,9 +87,6 @@ pub async fn address_over_limit(
     now: DateTime<Utc>,
 ) -> Result<Option<Duration>, DbErr> {
     let limit = services.settings.submissions_per_hour;
-    if limit == 0 {
-        return Ok(None);
-    }
     let client = client_key(address);
     let mut wait = None;
     for (kind, allowed) in [(INTAKE, limit), (REFUSED, limit * REFUSED_FACTOR)] {
@@ -99,7 +96,8 @@ pub async fn address_over_limit(
     Ok(wait)
 }
 
-/// `Some(wait)` when the count of `key` in its window has reached `allowed`.
+/// `Some(wait)` when the count of `key` in its window has reached `allowed`; never while
+/// the limit is off (0).
 async fn at_limit(
     services: &Services,
     key: &str,
@@ -107,6 +105,9 @@ async fn at_limit(
     allowed: u32,
     now: DateTime<Utc>,
 ) -> Result<Option<Duration>, DbErr> {
+    if allowed == 0 {
+        return Ok(None);
+    }
     let (count, started) = counters::current(&services.db, key, window, now).await?;
     Ok((count >= allowed as i32).then(|| wait_until(started, window, now)))
 }
@@ -118,9 +119,6 @@ pub async fn domain_over_limit(
     now: DateTime<Utc>,
 ) -> Result<Option<Duration>, DbErr> {
     let limit = services.settings.submissions_per_domain_per_day;
-    if limit == 0 {
-        return Ok(None);
-    }
     at_limit(services, &key(DOMAIN, domain), DOMAIN_WINDOW, limit, now).await
 }
 
