@@ -148,11 +148,7 @@ mod tests {
         let rejected = (RequestState::Rejected, Decider::Reviewer(&me));
         close_now(&services, &found, rejected, reason, now).await;
 
-        let decided = decision::Entity::find()
-            .one(&services.db)
-            .await
-            .unwrap()
-            .unwrap();
+        let decided = testing::first::<decision::Entity>(&services).await;
         assert_eq!(decided.outcome, RequestState::Rejected);
         assert_eq!(decided.reviewer_name, "alice");
         assert_eq!(decided.document_kinds, "id_front");
@@ -173,11 +169,7 @@ mod tests {
                 .len(),
             1
         );
-        let mail = outbox_mail::Entity::find()
-            .one(&services.db)
-            .await
-            .unwrap()
-            .unwrap();
+        let mail = testing::first::<outbox_mail::Entity>(&services).await;
         assert_eq!(
             (mail.kind.as_str(), mail.recipient.as_str()),
             ("decided", "anna@example.org")
@@ -198,11 +190,7 @@ mod tests {
         let reason = Reason::written("another request for the domain was withdrawn");
         let approved = (RequestState::Approved, Decider::System);
         close_now(&services, &found, approved, reason, now).await;
-        let mail = outbox_mail::Entity::find()
-            .one(&services.db)
-            .await
-            .unwrap()
-            .unwrap();
+        let mail = testing::first::<outbox_mail::Entity>(&services).await;
         assert!(
             !mail.body.contains("withdrawn"),
             "the reviewer's note stays in the evidence"

@@ -137,11 +137,7 @@ mod tests {
             "once"
         );
         assert!(!expire_if_due(&services, young.id, now).await.unwrap());
-        let expired = request::Entity::find_by_id(old.id)
-            .one(&services.db)
-            .await
-            .unwrap()
-            .unwrap();
+        let expired = testing::request_now(&services, old.id).await;
         assert_eq!(expired.state, RequestState::Expired);
         let decided = decision::Entity::find().all(&services.db).await.unwrap();
         assert_eq!(decided.len(), 1);

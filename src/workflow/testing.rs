@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use entities::{document, request, reviewer};
-use sea_orm::{ActiveModelTrait, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use uuid::Uuid;
 
 use super::{DocumentKind, RequestKind, RequestState, RequesterRelation};
@@ -95,4 +95,18 @@ pub async fn reviewer(services: &Services, name: &str) -> reviewer::Model {
     crate::accounts::add_reviewer(&services.db, name, "a long enough password", false)
         .await
         .unwrap()
+}
+
+/// The first row of `E`, which the test must have made.
+pub async fn first<E: EntityTrait>(services: &Services) -> E::Model {
+    E::find().one(&services.db).await.unwrap().expect("a row")
+}
+
+/// The request `id` as it stands now.
+pub async fn request_now(services: &Services, id: Uuid) -> request::Model {
+    request::Entity::find_by_id(id)
+        .one(&services.db)
+        .await
+        .unwrap()
+        .expect("the request")
 }

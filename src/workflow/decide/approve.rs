@@ -240,11 +240,7 @@ mod tests {
             second.unwrap(),
             ApproveOutcome::Approved(RequestKind::TransferCode)
         );
-        let approved = request::Entity::find_by_id(found.id)
-            .one(&services.db)
-            .await
-            .unwrap()
-            .unwrap();
+        let approved = testing::request_now(&services, found.id).await;
         assert_eq!(approved.state, RequestState::Approved);
         assert!(transfer_code::Entity::find()
             .one(&services.db)
