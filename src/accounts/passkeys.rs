@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, Utc};
 use entities::{passkey, passkey_ceremony, reviewer, session};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, DerivePartialModel, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::{de::DeserializeOwned, Serialize};
 use uuid::Uuid;
@@ -102,8 +102,9 @@ pub struct Started<T> {
     pub ceremony: CeremonyToken,
 }
 
-/// A passkey as its owner sees it in the list.
-#[derive(Debug, serde::Serialize)]
+/// A passkey as its owner sees it in the list (its credential is not read).
+#[derive(Debug, serde::Serialize, DerivePartialModel)]
+#[sea_orm(entity = "passkey::Entity")]
 pub struct PasskeyEntry {
     pub id: Uuid,
     pub name: String,
@@ -115,19 +116,12 @@ pub async fn list(
     db: &impl ConnectionTrait,
     reviewer_id: Uuid,
 ) -> Result<Vec<PasskeyEntry>, DbErr> {
-    Ok(passkey::Entity::find()
+    passkey::Entity::find()
         .filter(passkey::Column::ReviewerId.eq(reviewer_id))
         .order_by_asc(passkey::Column::CreatedAt)
+        .into_partial_model::<PasskeyEntry>()
         .all(db)
-        .await?
-        .into_iter()
-        .map(|p| PasskeyEntry {
-            id: p.id,
-            name: p.name,
-            created_at: p.created_at,
-            last_used_at: p.last_used_at,
-        })
-        .collect())
+        .await
 }
 
 pub async fn count(db: &impl ConnectionTrait, reviewer_id: Uuid) -> Result<u64, DbErr> {
