@@ -167,12 +167,7 @@ pub fn verify_inclusion(
         }
         if fn_ & 1 == 1 || fn_ == sn {
             hash = node_hash(sibling, &hash);
-            if fn_ & 1 == 0 {
-                while fn_ & 1 == 0 && fn_ != 0 {
-                    fn_ >>= 1;
-                    sn >>= 1;
-                }
-            }
+            shift_until_set(&mut fn_, &mut sn);
         } else {
             hash = node_hash(&hash, sibling);
         }
@@ -180,6 +175,15 @@ pub fn verify_inclusion(
         sn >>= 1;
     }
     sn == 0 && hash == *root
+}
+
+/// The proofs' climb past the levels where the node has no sibling to its right: "right-shift
+/// both fn and sn equally until either LSB(fn) is set or fn is 0" (RFC 9162 §2.1.3.2).
+fn shift_until_set(fn_: &mut u64, sn: &mut u64) {
+    while *fn_ & 1 == 0 && *fn_ != 0 {
+        *fn_ >>= 1;
+        *sn >>= 1;
+    }
 }
 
 /// The consistency proof from the first `old_size` of `leaves`, computed from the leaves.
@@ -225,10 +229,7 @@ pub fn verify_consistency(
         if fn_ & 1 == 1 || fn_ == sn {
             fr = node_hash(c, &fr);
             sr = node_hash(c, &sr);
-            while fn_ & 1 == 0 && fn_ != 0 {
-                fn_ >>= 1;
-                sn >>= 1;
-            }
+            shift_until_set(&mut fn_, &mut sn);
         } else {
             sr = node_hash(&sr, c);
         }
