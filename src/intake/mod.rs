@@ -183,14 +183,16 @@ fn sanitize_image(
     let upright = small.into_rgb8();
     let (w, h) = upright.dimensions();
     let mut signals = signals;
-    signals.quality = Some(Quality::measure(
-        &upright,
-        signals.original_width.min(signals.original_height),
-    ));
-
-    // The pixels are our decoder's: libjpeg-turbo never sees the upload itself.
-    let jpeg = crate::jpeg::encode_rgb(upright.as_raw(), w, h, limits.jpeg_quality)
-        .map_err(|_| IntakeError::Processing)?;
+    let shorter_side = signals.original_width.min(signals.original_height);
+    // The quality is measured while the photo is encoded: each reads the pixels only.
+    let (quality, jpeg) = std::thread::scope(|scope| {
+        let measuring = scope.spawn(|| Quality::measure(&upright, shorter_side));
+        // The pixels are our decoder's: libjpeg-turbo never sees the upload itself.
+        let jpeg = crate::jpeg::encode_rgb(upright.as_raw(), w, h, limits.jpeg_quality);
+        (measuring.join(), jpeg)
+    });
+    signals.quality = Some(quality.map_err(|_| IntakeError::Processing)?);
+    let jpeg = jpeg.map_err(|_| IntakeError::Processing)?;
     Ok(CleanImage {
         jpeg,
         width: w,

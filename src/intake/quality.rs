@@ -78,52 +78,62 @@ fn greyscale_at(image: &image::RgbImage, longest: u32) -> image::GrayImage {
     let (width, height) = image.dimensions();
     let factor = width.max(height).div_ceil(longest).max(1);
     let (out_w, out_h) = (width / factor, height / factor);
-    let raw = image.as_raw();
-    let stride = width as usize * 3;
-    let mut out = Vec::with_capacity(out_w as usize * out_h as usize);
-    for y in 0..out_h as usize {
-        for x in 0..out_w as usize {
-            let mut sum = 0u32;
-            for dy in 0..factor as usize {
-                let row = (y * factor as usize + dy) * stride;
-                for dx in 0..factor as usize {
-                    let i = row + (x * factor as usize + dx) * 3;
+    if out_w == 0 || out_h == 0 {
+        return image::GrayImage::new(out_w, out_h);
+    }
+    let (f, stride) = (factor as usize, width as usize * 3);
+    let mut out = vec![0u8; out_w as usize * out_h as usize];
+    let mut sums = vec![0u32; out_w as usize];
+    for (y, out_row) in out.chunks_exact_mut(out_w as usize).enumerate() {
+        sums.fill(0);
+        for dy in 0..f {
+            let start = (y * f + dy) * stride;
+            let row = &image.as_raw()[start..start + out_row.len() * f * 3];
+            for (sum, block) in sums.iter_mut().zip(row.chunks_exact(f * 3)) {
+                for rgb in block.chunks_exact(3) {
                     // ITU-R BT.601 luma, in integers.
-                    sum += (299 * u32::from(raw[i])
-                        + 587 * u32::from(raw[i + 1])
-                        + 114 * u32::from(raw[i + 2]))
+                    *sum += (299 * u32::from(rgb[0])
+                        + 587 * u32::from(rgb[1])
+                        + 114 * u32::from(rgb[2]))
                         / 1000;
                 }
             }
-            out.push((sum / (factor * factor)) as u8);
+        }
+        for (grey, sum) in out_row.iter_mut().zip(&sums) {
+            *grey = (sum / (factor * factor)) as u8;
         }
     }
     image::GrayImage::from_raw(out_w, out_h, out).unwrap_or_default()
 }
 
-/// Variance of the 4-neighbour Laplacian over the interior pixels.
+/// Variance of the 4-neighbour Laplacian over the interior pixels. The sums are integers,
+/// exact at any size this is measured at.
 fn laplacian_variance(pixels: &[u8], width: usize, height: usize) -> f32 {
     if width < 3 || height < 3 {
         return 0.0;
     }
-    let (mut sum, mut sum_sq, mut n) = (0f64, 0f64, 0f64);
-    for y in 1..height - 1 {
-        let row = y * width;
-        for x in 1..width - 1 {
-            let i = row + x;
-            let value = 4 * i32::from(pixels[i])
-                - i32::from(pixels[i - 1])
-                - i32::from(pixels[i + 1])
-                - i32::from(pixels[i - width])
-                - i32::from(pixels[i + width]);
-            let value = f64::from(value);
+    let (mut sum, mut sum_sq) = (0i64, 0i64);
+    let rows: Vec<&[u8]> = pixels.chunks_exact(width).take(height).collect();
+    for lines in rows.windows(3) {
+        let (above, row, below) = (lines[0], lines[1], lines[2]);
+        let neighbours = row[..width - 2]
+            .iter()
+            .zip(&row[2..])
+            .zip(&above[1..width - 1])
+            .zip(&below[1..width - 1]);
+        for (centre, (((left, right), up), down)) in row[1..width - 1].iter().zip(neighbours) {
+            let value = 4 * i64::from(*centre)
+                - i64::from(*left)
+                - i64::from(*right)
+                - i64::from(*up)
+                - i64::from(*down);
             sum += value;
             sum_sq += value * value;
-            n += 1.0;
         }
     }
-    let mean = sum / n;
-    (sum_sq / n - mean * mean) as f32
+    let n = ((width - 2) * (height - 2)) as f64;
+    let mean = sum as f64 / n;
+    (sum_sq as f64 / n - mean * mean) as f32
 }
 
 #[cfg(test)]
