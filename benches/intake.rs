@@ -1,4 +1,6 @@
-//! Intake benchmark: ms per photo (sanitise + encrypt, one core) beside libjpeg-turbo's own
+//! Intake benchmark: ms per photo (sanitise + encrypt: the time a requester waits, and the
+//! CPU time of all the threads it used, as the decoder and the quality measure run beside the
+//! main thread) beside libjpeg-turbo's own
 //! tools doing the same work on the same photo (`djpeg -scale 1/2 | cjpeg`, when installed:
 //! `apt-get install libjpeg-turbo-progs`), peak memory with two concurrent 12 MP submissions,
 //! and what the encoder change did to the output (libjpeg-turbo against the pure-Rust
@@ -39,14 +41,16 @@ fn main() {
     );
 
     println!(
-        "\n{:<26} {:>9} {:>9} {:>9} {:>10} {:>12} {:>7}",
-        "photo", "size", "ours ms", "decode", "out", "turbo ms", "ratio"
+        "\n{:<26} {:>9} {:>9} {:>8} {:>9} {:>10} {:>12} {:>7}",
+        "photo", "size", "ours ms", "cpu ms", "decode", "out", "turbo ms", "ratio"
     );
     for (name, bytes) in &photos {
         end_to_end(bytes, &limits);
+        let cpu_before = cpu_ms();
         let times = median_ms(|| {
             end_to_end(bytes, &limits);
         });
+        let cpu = (cpu_ms() - cpu_before) / ROUNDS as f64;
         let clean = sanitize(bytes, &limits).expect("benchmark photo is valid");
         let (w, h) = dimensions(bytes).unwrap_or_default();
         // The Rust decoder alone, at full size: what intake avoids with its scaled decode.
@@ -55,10 +59,11 @@ fn main() {
         });
         let turbo = turbo_pipeline_ms(bytes, w.max(h), limits.output_longest_side);
         println!(
-            "{:<26} {:>9} {:>9.1} {:>9.1} {:>10} {:>12} {:>7}",
+            "{:<26} {:>9} {:>9.1} {:>8.1} {:>9.1} {:>10} {:>12} {:>7}",
             name,
             format!("{w}x{h}"),
             times,
+            cpu,
             decode_only,
             format!("{}x{}", clean.width, clean.height),
             turbo.map_or("-".into(), |t| format!("{t:.1}")),
@@ -66,7 +71,7 @@ fn main() {
         );
     }
     if turbo_tools().is_some() {
-        println!("turbo ms: `djpeg -scale 1/N | cjpeg -quality 85` on the same file, as whole processes (their start-up included); ratio: ours / theirs");
+        println!("turbo ms: `djpeg -scale 1/N | cjpeg -quality 85` on the same file, as whole processes (their start-up included); ratio: ours / theirs; cpu ms: the CPU time of all the threads intake used, per photo");
     }
 
     println!(
@@ -77,6 +82,18 @@ fn main() {
         encoder_change(name, bytes, &limits);
     }
     println!("MAD: mean absolute difference per channel (0-255) from the pixels encoded, and between the two outputs");
+}
+
+/// The CPU time this process has used so far, all its threads together.
+fn cpu_ms() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let ms = |t: libc::timeval| t.tv_sec as f64 * 1000.0 + t.tv_usec as f64 / 1000.0;
+    ms(usage.ru_utime) + ms(usage.ru_stime)
 }
 
 fn median_ms(mut work: impl FnMut()) -> f64 {
