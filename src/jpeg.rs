@@ -103,36 +103,6 @@ pub(crate) mod tests {
         .into_raw()
     }
 
-    /// An upload never reaches C code: this module is the only one that calls libjpeg-turbo,
-    /// and its decoder takes only an [`OpenedDocument`], which only AES-GCM's opening of a
-    /// stored document makes.
-    #[test]
-    fn only_this_module_calls_libjpeg_turbo() {
-        fn sources(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    sources(&path, found);
-                } else if path.extension().is_some_and(|e| e == "rs") {
-                    found.push(path);
-                }
-            }
-        }
-        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let mut found = Vec::new();
-        sources(&src, &mut found);
-        assert!(found.len() > 50, "the sources were not found in {src:?}");
-        let callers: Vec<_> = found
-            .iter()
-            .filter(|path| *path != &src.join("jpeg.rs"))
-            .filter(|path| {
-                let text = std::fs::read_to_string(path).unwrap();
-                text.contains("mozjpeg") || text.contains("jpeg_sys")
-            })
-            .collect();
-        assert!(callers.is_empty(), "{callers:?}");
-    }
-
     #[test]
     fn what_it_encodes_decodes_to_about_the_same_pixels() {
         let source = pixels(320, 200);
