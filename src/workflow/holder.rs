@@ -12,8 +12,8 @@ use super::documents::{sanitize_all, write_then};
 use super::shred::unlink_after_commit;
 use super::state::{self, Guard, HolderLink, Step};
 use super::{
-    parse, retention_cutoff, DocumentKind, FieldErrors, FieldProblem, IdDocumentType, Reason,
-    RequestKind, RequestState, SubmitError, Upload,
+    retention_cutoff, said_document_type, DocumentKind, FieldErrors, FieldProblem, IdDocumentType,
+    Reason, RequestKind, RequestState, SubmitError, Upload,
 };
 use crate::audit::{self, Action, Actor};
 use crate::crypto::HolderToken;
@@ -127,15 +127,8 @@ pub async fn confirm(
     if !is_open(services, &found, Utc::now()) {
         return Err(invalid(Field::HolderIdFront, FieldProblem::NothingAsked));
     }
-    let said_type = match said_type.trim() {
-        "" => None,
-        typed => Some(parse::<IdDocumentType>(typed).ok_or_else(|| {
-            invalid(
-                Field::HolderIdDocumentType,
-                FieldProblem::IdDocumentTypeInvalid,
-            )
-        })?),
-    };
+    let said_type = said_document_type(said_type)
+        .map_err(|problem| invalid(Field::HolderIdDocumentType, problem))?;
     let front = front.ok_or_else(|| invalid(Field::HolderIdFront, FieldProblem::FrontMissing))?;
     if let Some(retry_after) =
         super::limits::count_intake(services, client_addr, Utc::now()).await?

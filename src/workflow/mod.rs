@@ -93,6 +93,17 @@ pub fn parse<E: ActiveEnum<Value = String>>(text: &str) -> Option<E> {
     E::try_from_value(&text.to_owned()).ok()
 }
 
+/// Which identity document a person said they photographed: nothing said, or one of the
+/// kinds the form offers.
+pub fn said_document_type(typed: &str) -> Result<Option<IdDocumentType>, FieldProblem> {
+    match typed.trim() {
+        "" => Ok(None),
+        typed => parse(typed)
+            .map(Some)
+            .ok_or(FieldProblem::IdDocumentTypeInvalid),
+    }
+}
+
 /// The documents a requester provides (and can be asked for again); the holder's own are
 /// uploaded on the holder's page.
 pub const REQUESTER_DOCUMENTS: [DocumentKind; 3] = [

@@ -4,7 +4,7 @@
 use super::input::{FieldErrors, FieldProblem, TypedValues};
 use crate::domains::{is_plausible_email, normalize_domain, parse_nameservers, DomainError};
 use crate::workflow::Field;
-use crate::workflow::{parse, IdDocumentType, RequestKind, RequesterRelation};
+use crate::workflow::{parse, said_document_type, IdDocumentType, RequestKind, RequesterRelation};
 
 const MAX_NAME_CHARS: usize = 200;
 const MAX_PHONE_CHARS: usize = 32;
@@ -135,16 +135,10 @@ pub(super) fn validate_fields(
     } else {
         None
     };
-    let id_document_type = match input.id_document_type.trim() {
-        "" => None,
-        typed => {
-            let parsed = parse::<IdDocumentType>(typed);
-            if parsed.is_none() {
-                errors.insert(Field::IdDocumentType, FieldProblem::IdDocumentTypeInvalid);
-            }
-            parsed
-        }
-    };
+    let id_document_type = said_document_type(&input.id_document_type).unwrap_or_else(|problem| {
+        errors.insert(Field::IdDocumentType, problem);
+        None
+    });
     if !input.consent {
         errors.insert(Field::Consent, FieldProblem::ConsentMissing);
     }
