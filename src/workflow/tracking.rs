@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use entities::{decision, request, request_event, transfer_code};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait,
+    ColumnTrait, ConnectionTrait, DbErr, DerivePartialModel, EntityTrait, FromQueryResult,
+    JoinType, PartialModelTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
 use uuid::Uuid;
 
@@ -96,7 +96,8 @@ pub async fn first_tracking_view(
 }
 
 /// The columns of a request that a status answer reads (the tracking view, not the review).
-#[derive(Debug, FromQueryResult)]
+#[derive(Debug, DerivePartialModel)]
+#[sea_orm(entity = "request::Entity")]
 struct RequestStatus {
     id: Uuid,
     domain: String,
@@ -131,23 +132,7 @@ async fn status_of(
     request_id: Option<Uuid>,
 ) -> Result<Option<(RequestStatus, Vec<TimelineEntry>)>, DbErr> {
     use request::Column as R;
-    let mut query = request::Entity::find()
-        .select_only()
-        .columns([
-            R::Id,
-            R::Domain,
-            R::State,
-            R::CreatedAt,
-            R::Kind,
-            R::RequestedDocument,
-            R::RequestedNote,
-            R::Nameservers,
-            R::NameserversSetAt,
-            R::HandOffDueAt,
-            R::HolderName,
-            R::HolderLinkExpiresAt,
-            R::ObjectedAt,
-        ])
+    let mut query = RequestStatus::select_cols(request::Entity::find().select_only())
         .column_as(request_event::Column::At, "event_at")
         .column_as(request_event::Column::Kind, "event_kind")
         .column_as(request_event::Column::Note, "event_note")
