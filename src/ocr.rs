@@ -121,10 +121,10 @@ impl Preparation {
     }
 
     /// What tesseract is shown of the straightened part.
-    fn finish(self, level: &GrayImage) -> GrayImage {
+    fn finish(self, level: &GrayImage) -> std::borrow::Cow<'_, GrayImage> {
         match self {
-            Preparation::LowerGrey => level.clone(),
-            _ => binarised(level.clone()),
+            Preparation::LowerGrey => std::borrow::Cow::Borrowed(level),
+            _ => std::borrow::Cow::Owned(binarised(level.clone())),
         }
     }
 }
