@@ -2,7 +2,6 @@
 //! growing pauses, and given up after a day. A row's secret link is sealed under the master
 //! key and erased once sent (or given up); without SMTP no link is kept at all.
 
-use crate::db::SetNull;
 use chrono::{DateTime, Duration, Utc};
 use entities::outbox_mail;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
@@ -15,6 +14,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::compose::{html, paragraphs_with_link, text, Mail, LINK_MARKER};
+use crate::db::SetNull;
 use crate::i18n::Lang;
 use crate::keyring::KeyRing;
 use crate::services::Services;

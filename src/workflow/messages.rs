@@ -1,12 +1,12 @@
 //! Short messages between the requester (tracking page) and the reviewers (review page),
 //! kept in the request's timeline and erased with its personal data.
 
-use crate::db::SetNull;
 use chrono::{DateTime, Utc};
 use entities::{request, reviewer};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
+use crate::db::SetNull;
 use crate::workflow::ids::RequestId;
 
 use super::state::{record_event, Event};

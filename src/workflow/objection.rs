@@ -7,12 +7,12 @@
 //! An admin can do the same from the review page (whatever the mail setup), and the sweeper
 //! hands over nameserver changes whose window has passed without an objection.
 
-use crate::db::SetNull;
 use chrono::{DateTime, Duration, Utc};
 use entities::{request, reviewer, transfer_code};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
+use crate::db::SetNull;
 use crate::workflow::ids::RequestId;
 
 use super::state::{record_event, Event};

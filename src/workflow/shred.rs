@@ -5,7 +5,6 @@
 //! the outbox; the sweeper (`sweep`) retries what a crash interrupted and removes any file
 //! in the store that no live document refers to.
 
-use crate::db::SetNull;
 use chrono::{DateTime, Utc};
 use entities::{deletion, document};
 use sea_orm::sea_query::Expr;
@@ -16,6 +15,7 @@ use uuid::Uuid;
 
 use super::rules;
 use crate::audit::{self, Action, Actor};
+use crate::db::SetNull;
 use crate::services::Services;
 
 /// Deletes the wrapped keys of a request's live documents (or of one of them) and queues

@@ -18,7 +18,6 @@
 //! Every step clears the review claim; every step but "ask for document" clears what the
 //! requester was asked for. Approved, rejected and expired are final.
 
-use crate::db::SetNull;
 use chrono::{DateTime, Utc};
 use entities::enums::RequestState::{self, *};
 use entities::{request, request_event};
@@ -28,6 +27,8 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
 use uuid::Uuid;
+
+use crate::db::SetNull;
 
 /// States in which a request waits for a decision and still has documents.
 pub const PENDING: [RequestState; 4] = [Submitted, NeedsDocument, AwaitingHolder, Issuing];

@@ -2,7 +2,6 @@
 //! issuing, the code TTL, the deletion outbox and orphaned files. Each stage runs on its
 //! own: one that fails is logged and the others still run.
 
-use crate::db::SetNull;
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
@@ -18,6 +17,7 @@ use super::shred::process_outbox;
 use super::state::{self, record_event, Event, Guard, Step};
 use super::RequestState;
 use crate::audit::{self, Action, Actor};
+use crate::db::SetNull;
 use crate::services::Services;
 
 /// How long a request may stay in `issuing` before the sweeper returns it to review: the
