@@ -58,6 +58,7 @@ pub enum Action {
     LoginWithPasskey,
     PasskeyStepUp,
     PasskeyRefused,
+    PasskeyLinkIssued,
 }
 
 impl Action {
@@ -111,6 +112,7 @@ impl Action {
             Action::LoginWithPasskey => "login_with_passkey",
             Action::PasskeyStepUp => "passkey_step_up",
             Action::PasskeyRefused => "passkey_refused",
+            Action::PasskeyLinkIssued => "passkey_link_issued",
         }
     }
 }
@@ -199,6 +201,28 @@ pub async fn list(
         query = query.filter(audit_event::Column::RequestId.eq(id));
     }
     query
+        .order_by_desc(audit_event::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Passkeys added, removed and enrolment links issued since `since`, newest first: what
+/// admins see on the reviewers page, so that a passkey nobody meant to add is noticed.
+pub async fn passkey_changes(
+    db: &impl ConnectionTrait,
+    since: chrono::DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<audit_event::Model>, DbErr> {
+    let changes = [
+        Action::PasskeyAdded,
+        Action::PasskeyRemoved,
+        Action::PasskeysRemoved,
+        Action::PasskeyLinkIssued,
+    ];
+    audit_event::Entity::find()
+        .filter(audit_event::Column::Action.is_in(changes.map(Action::as_str)))
+        .filter(audit_event::Column::At.gte(since))
         .order_by_desc(audit_event::Column::Id)
         .limit(limit)
         .all(db)

@@ -77,6 +77,11 @@ pub enum ReviewerCommand {
         #[arg(long)]
         remove_all: bool,
     },
+    /// Print a one-time link (valid 24 hours) that adds a passkey to a reviewer's account:
+    /// where passkeys are required, the only way to an account's first one.
+    PasskeyLink { name: String },
+    /// Set the address a reviewer is told of every change to their passkeys at.
+    Email { name: String, email: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -361,7 +366,24 @@ async fn manage_reviewers(settings: Settings, command: ReviewerCommand) -> ExitC
                 Err(error) => Err(error),
             }
         }
-        ReviewerCommand::Passkeys { name, remove_all } => passkeys(&db, &name, remove_all).await,
+        ReviewerCommand::Passkeys { name, remove_all } if remove_all => {
+            remove_passkeys(settings, &name).await
+        }
+        ReviewerCommand::Passkeys { name, .. } => passkeys(&db, &name).await,
+        ReviewerCommand::PasskeyLink { name } => {
+            crate::accounts::issue_enrolment_link(&db, &name, "cli")
+                .await
+                .map(|link| {
+                    let base = settings.public_url.as_deref().unwrap_or("");
+                    println!("{base}/review/enrol/{}", link.expose());
+                    eprintln!("pass this link to {name} only; it works once, for 24 hours");
+                })
+                .map_err(|e| e.to_string())
+        }
+        ReviewerCommand::Email { name, email } => crate::accounts::set_email(&db, &name, &email)
+            .await
+            .map(|()| println!("{name} is told of changes to their passkeys at {email}"))
+            .map_err(|e| e.to_string()),
         ReviewerCommand::List => crate::accounts::list_reviewers(&db)
             .await
             .map(|reviewers| {
@@ -482,23 +504,40 @@ async fn import_domains(settings: Settings, file: PathBuf) -> ExitCode {
     }
 }
 /// Lists, or removes, a reviewer's passkeys (the operator acts as `cli` in the audit trail).
-async fn passkeys(
+async fn reviewer_named(
     db: &sea_orm::DatabaseConnection,
     name: &str,
-    remove_all: bool,
-) -> Result<(), String> {
-    use crate::accounts::passkeys;
-    let reviewer = crate::accounts::find_by_name(db, name)
+) -> Result<entities::reviewer::Model, String> {
+    crate::accounts::find_by_name(db, name)
         .await
         .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("no reviewer is named “{name}”"))?;
-    if remove_all {
-        let removed = passkeys::remove_all(db, &reviewer, "cli")
-            .await
-            .map_err(|e| e.to_string())?;
-        println!("removed {removed} passkey(s) of {name}");
+        .ok_or_else(|| format!("no reviewer is named “{name}”"))
+}
+
+/// Removes every passkey of a reviewer, and tells them and the staff address.
+async fn remove_passkeys(settings: Settings, name: &str) -> Result<(), String> {
+    let (services, _) = crate::Services::start(settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    let reviewer = reviewer_named(&services.db, name).await?;
+    let change = crate::accounts::passkeys::remove_all(&services.db, &reviewer, "cli")
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(change) = change else {
+        println!("removed 0 passkey(s) of {name}");
         return Ok(());
+    };
+    if let crate::accounts::passkeys::ChangeKind::AllRemoved(count) = change.what {
+        println!("removed {count} passkey(s) of {name}");
     }
+    crate::mail::tell_passkey_change(&services, &change)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn passkeys(db: &sea_orm::DatabaseConnection, name: &str) -> Result<(), String> {
+    use crate::accounts::passkeys;
+    let reviewer = reviewer_named(db, name).await?;
     let list = passkeys::list(db, reviewer.id)
         .await
         .map_err(|e| e.to_string())?;

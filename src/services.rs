@@ -118,8 +118,11 @@ impl Services {
             zone_wake: Arc::new(tokio::sync::Notify::new()),
             ocr_slots: Arc::new(tokio::sync::Semaphore::new(settings.ocr_slots)),
             passkeys: Arc::new(
-                crate::accounts::passkeys::Passkeys::new(settings.public_url.as_deref())
-                    .map_err(|e| StartError::Passkeys(e.to_string()))?,
+                crate::accounts::passkeys::Passkeys::new(
+                    settings.public_url.as_deref(),
+                    settings.staff_passkeys,
+                )
+                .map_err(|e| StartError::Passkeys(e.to_string()))?,
             ),
             settings,
         };

@@ -12,6 +12,8 @@ pub struct Model {
     pub disabled: bool,
     pub created_at: DateTimeUtc,
     pub password_changed_at: DateTimeUtc,
+    /// Where the reviewer is told of changes to their passkeys, if anywhere.
+    pub email: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,8 @@ pub struct Model {
     pub used_at: Option<DateTimeUtc>,
     /// The reviewer whose password the link sets; `None` for the first-admin link.
     pub reviewer_id: Option<Uuid>,
+    /// What the link does: `password` (sets the password) or `passkey` (enrols a passkey).
+    pub purpose: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,8 +14,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 pub use links::{
-    complete_password_link, invite_reviewer, password_link_holder, reset_password, set_disabled,
-    Reset, PASSWORD_LINK_VALIDITY,
+    complete_password_link, enrolment_link_holder, invite_reviewer, issue_enrolment_link,
+    password_link_holder, reset_password, set_disabled, LinkPurpose, Reset, PASSWORD_LINK_VALIDITY,
 };
 pub use password::PasswordError;
 pub use throttle::{LoginThrottle, ThrottlePolicy, Verdict};
@@ -41,6 +41,8 @@ pub enum AccountError {
     UnknownReviewer(String),
     #[error("a reviewer name has 1 to 64 letters, digits, dots, dashes or underscores")]
     InvalidName,
+    #[error("“{0}” is not an email address")]
+    InvalidEmail(String),
     #[error(transparent)]
     Password(#[from] PasswordError),
     #[error("database error: {0}")]
@@ -119,6 +121,7 @@ async fn insert_reviewer(
         disabled: Set(false),
         created_at: Set(now),
         password_changed_at: Set(now),
+        email: Set(None),
     }
     .insert(db)
     .await?;
@@ -131,6 +134,22 @@ async fn insert_reviewer(
     )
     .await?;
     Ok(created)
+}
+
+/// Sets the address a reviewer is told of changes to their passkeys at.
+pub async fn set_email(
+    db: &impl ConnectionTrait,
+    name: &str,
+    email: &str,
+) -> Result<(), AccountError> {
+    let email = email.trim();
+    if !crate::domains::is_plausible_email(email) {
+        return Err(AccountError::InvalidEmail(email.to_owned()));
+    }
+    let mut active = existing(db, name).await?.into_active_model();
+    active.email = Set(Some(email.to_owned()));
+    active.update(db).await?;
+    Ok(())
 }
 
 /// The reviewer named `name`, or the error that says there is none.
@@ -196,8 +215,6 @@ pub enum LoginOutcome {
     Throttled {
         retry_after_minutes: i64,
     },
-    /// The password was right, but passkeys are required and this reviewer has one.
-    UsePasskey,
 }
 
 /// Checks a login, throttled per account and client address (see `throttle`). The
@@ -253,18 +270,22 @@ pub async fn login(
             return Ok(LoginOutcome::Refused);
         }
     };
-    throttle.succeeded(db, name, client_addr).await?;
-    if passkeys_required && passkeys::count(db, reviewer.id).await? > 0 {
+    if passkeys_required {
+        // Answered, counted and throttled as a wrong password: the answer must not tell
+        // whoever tries passwords that this one was right.
+        throttle.failed(db, name, now).await?;
         audit::record(
             db,
             Actor::Reviewer(&reviewer.name),
             Action::PasskeyRefused,
             None,
-            Some("a password alone does not sign in a reviewer who has a passkey"),
+            Some("a password alone does not sign in where passkeys are required"),
         )
         .await?;
-        return Ok(LoginOutcome::UsePasskey);
+        crate::meters::failed_sign_in();
+        return Ok(LoginOutcome::Refused);
     }
+    throttle.succeeded(db, name, client_addr).await?;
     let reviewer = if rehash {
         let mut active = reviewer.into_active_model();
         active.password_hash = Set(password::hash(password)?);
@@ -529,6 +550,7 @@ pub async fn setup_token_if_needed(
         expires_at: Set(Utc::now() + SETUP_LINK_VALIDITY),
         used_at: Set(None),
         reviewer_id: Set(None),
+        purpose: Set(LinkPurpose::Password.as_str().to_owned()),
     }
     .insert(db)
     .await?;
@@ -550,13 +572,14 @@ pub async fn setup_link_valid(
 }
 
 /// Uses a setup link to create the first admin. Works once: the token is marked used with
-/// a guarded update, so two concurrent uses create one admin.
+/// a guarded update, so two concurrent uses create one admin. The admin gets a passkey
+/// enrolment link to go on with.
 pub async fn complete_setup(
     db: &sea_orm::DatabaseConnection,
     token: &PasswordLinkToken,
     name: &str,
     password: &str,
-) -> Result<Option<reviewer::Model>, AccountError> {
+) -> Result<Option<(reviewer::Model, PasswordLinkToken)>, AccountError> {
     check_name(name)?;
     password::check_length(password)?;
     let txn = crate::db::begin_writing(db).await?;
@@ -567,9 +590,10 @@ pub async fn complete_setup(
         return Ok(None);
     }
     let admin = add_reviewer(&txn, name, password, true).await?;
+    let enrolment = links::issue_link(&txn, admin.id, LinkPurpose::Passkey).await?;
     audit::record(&txn, Actor::Reviewer(name), Action::Setup, None, None).await?;
     txn.commit().await?;
-    Ok(Some(admin))
+    Ok(Some((admin, enrolment)))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::accounts::passkeys::ChangeKind;
 use crate::i18n::{local_time, Arg, Lang};
 use crate::reason::Reason;
 use entities::enums::{DocumentKind, RequestKind, RequestState};
@@ -101,6 +102,14 @@ pub enum Mail {
     },
     /// To the staff address: the audit log's new signed checkpoint, to keep as a witness.
     StaffCheckpoint { size: usize, note: String },
+    /// To a reviewer and the staff address: a passkey was added to or removed from the
+    /// reviewer's account (a passkey passes every step-up, so nobody must add one unseen).
+    PasskeyChanged {
+        reviewer: String,
+        what: ChangeKind,
+        by: String,
+        at: DateTime<Utc>,
+    },
 }
 
 /// A mail ready for the outbox: its text, and the secret link apart with the number of the
@@ -302,6 +311,42 @@ impl Mail {
                     vec![t("mail-staff-body", &[]).into(), review_url.into()],
                     None,
                 ),
+                Mail::PasskeyChanged {
+                    reviewer,
+                    what,
+                    by,
+                    at: when,
+                } => {
+                    let (subject, body, passkey) = match what {
+                        ChangeKind::Added(name) => (
+                            "mail-passkey-added-subject",
+                            "mail-passkey-added-body",
+                            Arg::from(name),
+                        ),
+                        ChangeKind::Removed(name) => (
+                            "mail-passkey-removed-subject",
+                            "mail-passkey-removed-body",
+                            Arg::from(name),
+                        ),
+                        ChangeKind::AllRemoved(count) => (
+                            "mail-passkey-removed-subject",
+                            "mail-passkeys-removed-body",
+                            Arg::from(count as i64),
+                        ),
+                    };
+                    let args = [
+                        ("reviewer", Arg::from(reviewer.as_str())),
+                        ("passkey", passkey),
+                        ("by", Arg::from(by.as_str())),
+                        ("time", at(when)),
+                    ];
+                    (
+                        "passkey_changed",
+                        t(subject, &args),
+                        vec![t(body, &args).into(), t("mail-passkey-not-you", &[]).into()],
+                        None,
+                    )
+                }
                 Mail::StaffCheckpoint { size, note } => (
                     "staff_checkpoint",
                     t("mail-checkpoint-subject", &[("size", size.into())]),

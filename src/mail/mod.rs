@@ -7,3 +7,46 @@ mod outbox;
 
 pub use compose::{quoted, Approved, Mail, LINK_MARKER};
 pub use outbox::{deliver_due, enqueue, purge_old, recent, DeliveryReport, Queued};
+
+use crate::accounts::passkeys::PasskeyChange;
+use crate::services::Services;
+
+/// Tells the reviewer (where their address is known) and the staff address that a passkey
+/// was added to or removed from the reviewer's account.
+pub async fn tell_passkey_change(
+    services: &Services,
+    change: &PasskeyChange,
+) -> Result<(), sea_orm::DbErr> {
+    let mut recipients = vec![];
+    for address in [&change.reviewer.email, &services.settings.staff_mail]
+        .into_iter()
+        .flatten()
+    {
+        if !recipients.contains(address) {
+            recipients.push(address.clone());
+        }
+    }
+    for recipient in &recipients {
+        let mail = Mail::PasskeyChanged {
+            reviewer: change.reviewer.name.clone(),
+            what: change.what.clone(),
+            by: change.by.clone(),
+            at: change.at,
+        };
+        enqueue(
+            &services.db,
+            &services.master_key,
+            services.settings.smtp_url.is_some(),
+            None,
+            recipient,
+            crate::i18n::Lang::En,
+            mail,
+            change.at,
+        )
+        .await?;
+    }
+    if !recipients.is_empty() {
+        services.mail_wake.notify_one();
+    }
+    Ok(())
+}

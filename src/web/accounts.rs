@@ -31,6 +31,7 @@ pub fn routes() -> Vec<Route> {
         invite,
         switch_account,
         reset,
+        passkey_link,
         password_link_page,
         use_password_link,
     ]
@@ -54,6 +55,8 @@ struct Invitation {
     csrf_token: String,
     #[field(validate = len(..=accounts::MAX_NAME_CHARS * 4))]
     name: String,
+    #[field(validate = len(..=254))]
+    email: Option<String>,
     admin: bool,
 }
 
@@ -145,36 +148,61 @@ async fn change_password(
     }
 }
 
-/// Each reviewer with how many passkeys they have.
-async fn reviewer_rows(services: &Services) -> Result<Vec<(reviewer::Model, u64)>, Error> {
-    let mut rows = Vec::new();
+/// How far back the reviewers page lists changes to passkeys.
+const PASSKEY_CHANGE_DAYS: i64 = 30;
+
+/// What the reviewers page shows: each reviewer with how many passkeys they have, and the
+/// recent changes to passkeys.
+struct ReviewerRows {
+    reviewers: Vec<(reviewer::Model, u64)>,
+    passkey_changes: Vec<entities::audit_event::Model>,
+}
+
+async fn reviewer_rows(services: &Services) -> Result<ReviewerRows, Error> {
+    let mut reviewers = Vec::new();
     for reviewer in accounts::list_reviewers(&services.db).await? {
         let passkeys = accounts::passkeys::count(&services.db, reviewer.id).await?;
-        rows.push((reviewer, passkeys));
+        reviewers.push((reviewer, passkeys));
     }
-    Ok(rows)
+    let since = chrono::Utc::now() - chrono::Duration::days(PASSKEY_CHANGE_DAYS);
+    let passkey_changes = crate::audit::passkey_changes(&services.db, since, 50).await?;
+    Ok(ReviewerRows {
+        reviewers,
+        passkey_changes,
+    })
 }
+
+/// A one-time link shown once on the reviewers page: for whom, the link, how many passkeys
+/// a reset removed, and whether it enrols a passkey (rather than setting a password).
+type ShownLink = (String, String, u64, bool);
 
 fn reviewers_template(
     session: &AdminSession,
     chosen: &Chosen,
-    reviewers: Vec<(reviewer::Model, u64)>,
-    link: Option<(String, String, u64)>,
+    shown: ReviewerRows,
+    link: Option<ShownLink>,
     flash: Option<(String, String)>,
 ) -> Template {
     let me = &session.0.reviewer;
-    let rows: Vec<_> = reviewers
+    let rows: Vec<_> = shown
+        .reviewers
         .into_iter()
         .map(|(r, passkeys)| {
             context! { name: r.name, is_admin: r.is_admin, disabled: r.disabled, passkeys }
         })
+        .collect();
+    let passkey_changes: Vec<_> = shown
+        .passkey_changes
+        .into_iter()
+        .map(|e| context! { at: e.at, actor: e.actor, action: e.action, detail: e.detail })
         .collect();
     page(
         "review_reviewers",
         chosen,
         context! {
             me: &me.name, is_admin: true, csrf_token: &session.0.csrf_token, rows, link, flash,
-            link_hours: accounts::PASSWORD_LINK_VALIDITY.num_hours(),
+            link_hours: accounts::PASSWORD_LINK_VALIDITY.num_hours(), passkey_changes,
+            passkey_change_days: PASSKEY_CHANGE_DAYS,
         },
     )
 }
@@ -193,6 +221,14 @@ async fn reviewers_page(
     ))
 }
 
+/// What a one-time link shown to an admin does.
+enum Shown {
+    /// Sets the password (an invitation, or a reset that removed this many passkeys).
+    Password { passkeys_removed: u64 },
+    /// Enrols a passkey.
+    Passkey,
+}
+
 /// The reviewers page again, showing a one-time link once, to pass on.
 async fn show_link(
     session: &AdminSession,
@@ -200,15 +236,19 @@ async fn show_link(
     services: &Services,
     host: &HostUrl,
     name: &str,
-    (token, passkeys_removed): (&PasswordLinkToken, u64),
+    (token, shown): (&PasswordLinkToken, Shown),
 ) -> Result<(Status, Template), Error> {
-    let link = format!("{}/review/password/{}", host.0, token.expose());
-    let reviewers = reviewer_rows(services).await?;
+    let (path, passkeys_removed, enrols) = match shown {
+        Shown::Password { passkeys_removed } => ("password", passkeys_removed, false),
+        Shown::Passkey => ("enrol", 0, true),
+    };
+    let link = format!("{}/review/{path}/{}", host.0, token.expose());
+    let rows = reviewer_rows(services).await?;
     let page = reviewers_template(
         session,
         chosen,
-        reviewers,
-        Some((name.to_owned(), link, passkeys_removed)),
+        rows,
+        Some((name.to_owned(), link, passkeys_removed, enrols)),
         None,
     );
     Ok((Status::Ok, page))
@@ -249,8 +289,10 @@ async fn invite(
     services: &State<Services>,
 ) -> Result<Result<(Status, Template), Flash<Redirect>>, Error> {
     let form = form.0.into_inner();
+    let email = form.email.as_deref().map(str::trim).unwrap_or_default();
     let fields = vec![
         ("name", form.name.clone()),
+        ("email", email.to_owned()),
         ("admin", form.admin.to_string()),
     ];
     if let Some(page) = step_up_first(&session, &chosen, &token, "/review/reviewers", fields) {
@@ -258,14 +300,20 @@ async fn invite(
     }
     let name = form.name.trim();
     let actor = &session.0.reviewer.name;
-    match accounts::invite_reviewer(&services.db, name, form.admin, actor).await {
+    let email = (!email.is_empty()).then_some(email);
+    match accounts::invite_reviewer(&services.db, name, email, form.admin, actor).await {
         Ok(token) => Ok(Ok(show_link(
             &session,
             &chosen,
             services,
             &host,
             name,
-            (&token, 0),
+            (
+                &token,
+                Shown::Password {
+                    passkeys_removed: 0,
+                },
+            ),
         )
         .await?)),
         Err(error) => back(Err(error), String::new(), chosen.lang).map(Err),
@@ -333,13 +381,54 @@ async fn reset(
     }
     let actor = &session.0.reviewer.name;
     match accounts::reset_password(&services.db, name, actor).await {
-        Ok(reset) => Ok(Ok(show_link(
+        Ok(reset) => {
+            let removed = reset.passkeys_removed.as_ref();
+            if let Some(change) = removed {
+                super::passkeys::tell(services, change).await;
+            }
+            let passkeys_removed = match removed.map(|c| &c.what) {
+                Some(accounts::passkeys::ChangeKind::AllRemoved(count)) => *count,
+                _ => 0,
+            };
+            Ok(Ok(show_link(
+                &session,
+                &chosen,
+                services,
+                &host,
+                name,
+                (&reset.token, Shown::Password { passkeys_removed }),
+            )
+            .await?))
+        }
+        Err(error) => back(Err(error), String::new(), chosen.lang).map(Err),
+    }
+}
+
+/// A one-time link that enrols a passkey for a reviewer (their first, where passkeys are
+/// required, or one to replace a lost device).
+#[post("/reviewers/<name>/passkey-link", data = "<_form>")]
+async fn passkey_link(
+    name: &str,
+    session: AdminSession,
+    _form: UrlEncoded<Plain>,
+    host: HostUrl,
+    chosen: Chosen,
+    token: FormToken,
+    services: &State<Services>,
+) -> Result<Result<(Status, Template), Flash<Redirect>>, Error> {
+    let action = format!("/review/reviewers/{name}/passkey-link");
+    if let Some(page) = step_up_first(&session, &chosen, &token, &action, vec![]) {
+        return Ok(Ok(page));
+    }
+    let actor = &session.0.reviewer.name;
+    match accounts::issue_enrolment_link(&services.db, name, actor).await {
+        Ok(link) => Ok(Ok(show_link(
             &session,
             &chosen,
             services,
             &host,
             name,
-            (&reset.token, reset.passkeys_removed),
+            (&link, Shown::Passkey),
         )
         .await?)),
         Err(error) => back(Err(error), String::new(), chosen.lang).map(Err),
@@ -403,9 +492,15 @@ async fn use_password_link(
         return again(&chosen.lang.t("password-differ"));
     }
     match accounts::complete_password_link(&services.db, &link, &form.password).await {
-        Ok(Some(_)) => Ok(FormAnswer::Next(Redirect::to("/review/login"))),
+        Ok(Some((_, enrolment))) => Ok(FormAnswer::Next(enrol_next(&enrolment))),
         Ok(None) => Err(Error::NotFound),
         Err(AccountError::Database(e)) => Err(e.into()),
         Err(other) => again(&account_message(&other, chosen.lang)),
     }
+}
+
+/// Where a password just set through a one-time link leads: to adding a passkey, through the
+/// enrolment link made for the same person.
+pub(in crate::web) fn enrol_next(enrolment: &PasswordLinkToken) -> Redirect {
+    Redirect::to(format!("/review/enrol/{}", enrolment.expose()))
 }

@@ -57,6 +57,7 @@ pub fn account_message(error: &crate::accounts::AccountError, lang: crate::i18n:
             .with("name", name.as_str())
             .with("existing", existing.as_str()),
         AccountError::InvalidName => Text::new("account-invalid-name"),
+        AccountError::InvalidEmail(_) => Text::new("account-invalid-email"),
         AccountError::Password(PasswordError::Length) => Text::new("account-password-length"),
         AccountError::UnknownReviewer(name) => {
             Text::new("account-unknown").with("name", name.as_str())

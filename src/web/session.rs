@@ -77,7 +77,16 @@ impl<'r> FromRequest<'r> for SignedIn {
                     .cookies()
                     .get_private(SESSION_COOKIE)
                     .ok_or("no session cookie")?;
+                let required = services.settings.staff_passkeys == PasskeyPolicy::Required;
                 match accounts::load_session(&services.db, cookie.value(), Utc::now()).await {
+                    // Where passkeys are required, a session that never proved itself with
+                    // one (begun with a password before the switch) ends.
+                    Ok(Some(session)) if required && session.passkey_at.is_none() => {
+                        if let Err(error) = accounts::logout(&services.db, &session).await {
+                            tracing::error!(%error, "cannot end a password-only session");
+                        }
+                        Err("a password-only session where passkeys are required")
+                    }
                     Ok(Some(session)) => Ok(session),
                     Ok(None) => Err("the session ended or never existed"),
                     Err(error) => {

@@ -72,13 +72,14 @@ pub(super) async fn login(
     let form = form.0.into_inner();
     let name = form.name.trim();
     let address = client.0.unwrap_or_else(|| "unknown".into());
+    let passkeys_required = services.settings.staff_passkeys == PasskeyPolicy::Required;
     let outcome = accounts::login(
         &services.db,
         &services.throttle,
         name,
         &form.password,
         &address,
-        services.settings.staff_passkeys == PasskeyPolicy::Required,
+        passkeys_required,
     )
     .await
     .map_err(|e| Error::Internal(e.to_string()))?;
@@ -90,10 +91,13 @@ pub(super) async fn login(
             set_session_cookie(jar, &session_id, secure.0);
             FormAnswer::Next(Redirect::to("/review"))
         }
+        // Where passkeys are required a password never signs in, right or wrong, and the
+        // one answer says both.
+        LoginOutcome::Refused if passkeys_required => again(
+            Status::Unauthorized,
+            &chosen.lang.t("login-refused-passkeys"),
+        ),
         LoginOutcome::Refused => again(Status::Unauthorized, &chosen.lang.t("login-refused")),
-        LoginOutcome::UsePasskey => {
-            again(Status::Unauthorized, &chosen.lang.t("login-use-passkey"))
-        }
         LoginOutcome::Throttled {
             retry_after_minutes,
         } => again(
@@ -170,10 +174,12 @@ pub(super) async fn setup(
         return again(&chosen.lang.t("password-differ"));
     }
     match accounts::complete_setup(&services.db, &link, name, &form.password).await {
-        Ok(Some(_)) => {
+        Ok(Some((_, enrolment))) => {
             let _ =
                 std::fs::remove_file(services.settings.data_dir.join(crate::web::SETUP_LINK_FILE));
-            Ok(FormAnswer::Next(Redirect::to("/review/login")))
+            Ok(FormAnswer::Next(crate::web::accounts::enrol_next(
+                &enrolment,
+            )))
         }
         Ok(None) => Err(Error::NotFound),
         Err(accounts::AccountError::Database(e)) => Err(e.into()),

@@ -22,10 +22,19 @@ async fn sign_in_with_passkey(reviewer: &mut Page, shot: &str) {
     assert_eq!(reviewer.passkey_refusal().await, None);
 }
 
-/// Adds a passkey named `name` on the account page, as the reviewer's device answers.
-async fn add_passkey(reviewer: &mut Page, name: &str) {
+/// Adds a passkey named `name` on the account page, as the reviewer's device answers: the
+/// first with the password typed again, a further one after a step-up with an existing one.
+async fn add_passkey(reviewer: &mut Page, name: &str, first: bool) {
     reviewer.open("/review/account", "account").await;
     reviewer.fill("Name of the new passkey", name).await;
+    if first {
+        reviewer
+            .fill(
+                "Your current password (asked for the first passkey)",
+                super::PASSWORD,
+            )
+            .await;
+    }
     reviewer
         .press_for_passkey("Add a passkey", "account-with-passkey")
         .await;
@@ -51,15 +60,16 @@ async fn reviewers_sign_in_with_passkeys_and_approving_asks_for_one_again() {
     let mut alice = browser.person(&base, test, "alice", DESKTOP).await;
     let alices_device = alice.add_passkey_authenticator().await;
     sign_in(&mut alice, "alice").await;
-    add_passkey(&mut alice, "work laptop").await;
+    add_passkey(&mut alice, "work laptop", true).await;
     sign_out(&mut alice).await;
     sign_in_with_passkey(&mut alice, "signed-in-with-passkey").await;
     assert_eq!(alice.path().await, "/review", "signed in with the passkey");
 
-    // Signed in with a password, approving asks for the passkey first; the device answers
-    // and the approval goes through as chosen.
     sign_out(&mut alice).await;
     sign_in(&mut alice, "alice").await;
+
+    // Signed in with a password, approving asks for the passkey first; the device answers
+    // and the approval goes through as chosen.
     claim_next_and_see_the_document(&mut alice).await;
     alice.press("Approve", "step-up-prompt").await;
     assert!(alice.text().await.contains("Confirm with your passkey"));
@@ -80,9 +90,11 @@ async fn reviewers_sign_in_with_passkeys_and_approving_asks_for_one_again() {
         "the credential used is named: {audit}"
     );
     alice.open("/review/reviewers", "reviewers").await;
+    let reviewers = alice.text().await;
+    assert!(reviewers.contains("yes (1)"), "admins see who has one");
     assert!(
-        alice.text().await.contains("yes (1)"),
-        "admins see who has one"
+        reviewers.contains("Passkey changes") && reviewers.contains("“work laptop”"),
+        "and each passkey added: {reviewers}"
     );
 
     // Without user verification on her device, the step-up is refused and nothing happens.
@@ -110,33 +122,30 @@ async fn reviewers_sign_in_with_passkeys_and_approving_asks_for_one_again() {
     sign_in_with_passkey(&mut alice, "signed-in-with-passkey").await;
     assert_eq!(alice.path().await, "/review");
 
-    // Bob, who has none, is sent to add one right after his password, and can do nothing
-    // else until he has.
+    // Bob, who has none, cannot sign in with his password; an admin's one-time link adds
+    // his first passkey, and he signs in with it.
     let mut bob = browser.person(&base, test, "bob", DESKTOP).await;
     bob.add_passkey_authenticator().await;
     bob.open("/review/login", "sign-in").await;
     bob.fill("Name", "bob").await;
     bob.fill("Password", super::PASSWORD).await;
-    bob.press("Sign in", "passkey-required").await;
-    assert_eq!(bob.path().await, "/review/account");
-    assert!(bob.text().await.contains("Passkeys are required here"));
-    bob.open("/review", "queue-refused").await;
-    assert_eq!(
-        bob.path().await,
-        "/review/account",
-        "nothing else until then"
-    );
-    add_passkey(&mut bob, "bob's phone").await;
+    bob.press("Sign in", "password-refused").await;
+    assert_eq!(bob.path().await, "/review/login");
+    alice.open("/review/reviewers", "reviewers").await;
+    alice.press("Passkey link for bob", "passkey-link").await;
+    let link = alice.value("Link for bob").await;
+    assert!(link.contains("/review/enrol/"), "{link}");
+    bob.open(&link, "enrol").await;
+    bob.fill("Name of the new passkey", "bob's phone").await;
+    bob.press_for_passkey("Add a passkey", "enrolled").await;
+    assert_eq!(bob.passkey_refusal().await, None);
+    assert_eq!(bob.path().await, "/review/login");
+    sign_in_with_passkey(&mut bob, "signed-in-with-passkey").await;
     bob.open("/review", "queue").await;
     assert_eq!(bob.path().await, "/review");
 
     // A removed passkey no longer signs in, though the device still holds it.
     bob.open("/review/account", "account").await;
-    bob.fill(
-        "Current password (to remove “bob's phone”)",
-        super::PASSWORD,
-    )
-    .await;
     bob.press("Remove “bob's phone”", "passkey-removed").await;
     assert!(bob.text().await.contains("The passkey was removed."));
     sign_out(&mut bob).await;
@@ -159,6 +168,6 @@ async fn sign_in_page_refuses(alice: &mut Page) {
     alice.fill("Password", super::PASSWORD).await;
     alice.press("Sign in", "password-refused").await;
     let text = alice.text().await;
-    assert!(text.contains("sign in with your passkey"), "{text}");
+    assert!(text.contains("signs in only with its passkey"), "{text}");
     assert_eq!(alice.path().await, "/review/login");
 }
