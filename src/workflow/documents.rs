@@ -117,6 +117,7 @@ async fn seal_and_write(
         )),
         sealed_zone: Set(None),
         zone_updated_at: Set(kind.is_identity().then_some(now)),
+        zone_attempts: Set(0),
     };
     Ok((document, storage_name))
 }

@@ -618,6 +618,7 @@ signal-zone-name-requester = MRZ name differs from the name in the request
 signal-zone-name-registrant = MRZ name differs from the registrant's
 signal-zone-type = MRZ shows another kind of document than the requester said
 signal-zone-not-found = no MRZ found on a passport or identity card
+signal-zone-interrupted = reading the MRZ was interrupted twice (the service stopped while reading this photo): not read again
 zone-title = Machine-readable zone (MRZ)
 zone-type = Document
 zone-issuing-state = Issuing state

@@ -618,6 +618,7 @@ signal-zone-name-requester = Le nom de la ZLA diffère du nom indiqué dans la d
 signal-zone-name-registrant = Le nom de la ZLA diffère de celui du titulaire enregistré
 signal-zone-type = La ZLA indique un autre type de document que celui déclaré
 signal-zone-not-found = aucune ZLA trouvée sur un passeport ou une carte d'identité
+signal-zone-interrupted = la lecture de la ZLA a été interrompue deux fois (le service s'est arrêté en lisant cette photo) : elle n'est plus relue
 zone-title = Zone de lecture automatique (ZLA)
 zone-type = Document
 zone-issuing-state = État émetteur

@@ -618,6 +618,7 @@ signal-zone-name-requester = Il nome nella MRZ è diverso dal nome nella richies
 signal-zone-name-registrant = Il nome nella MRZ è diverso da quello dell'intestatario registrato
 signal-zone-type = La MRZ indica un tipo di documento diverso da quello dichiarato
 signal-zone-not-found = nessuna MRZ trovata su un passaporto o una carta d'identità
+signal-zone-interrupted = la lettura della MRZ è stata interrotta due volte (il servizio si è fermato leggendo questa foto): non viene più letta
 zone-title = Zona a lettura ottica (MRZ)
 zone-type = Documento
 zone-issuing-state = Stato di rilascio
