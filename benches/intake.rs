@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use transfer_desk::crypto::{DataKey, DocumentBinding};
-use transfer_desk::intake::{sanitize, IntakeLimits};
+use transfer_desk::intake::{sanitize, IntakeLimits, Subject};
 
 const ROUNDS: usize = 10;
 
@@ -51,7 +51,8 @@ fn main() {
             end_to_end(bytes, &limits);
         });
         let cpu = (cpu_ms() - cpu_before) / ROUNDS as f64;
-        let clean = sanitize(bytes, &limits).expect("benchmark photo is valid");
+        let clean =
+            sanitize(bytes, Subject::IdentityDocument, &limits).expect("benchmark photo is valid");
         let (w, h) = dimensions(bytes).unwrap_or_default();
         // The Rust decoder alone, at full size: what intake avoids with its scaled decode.
         let decode_only = median_ms(|| {
@@ -191,7 +192,8 @@ fn encoder_change(name: &str, bytes: &[u8], limits: &IntakeLimits) {
 
 /// What intake does per document: sanitise, then seal under a fresh data key.
 fn end_to_end(bytes: &[u8], limits: &IntakeLimits) -> usize {
-    let clean = sanitize(bytes, limits).expect("benchmark photo is valid");
+    let clean =
+        sanitize(bytes, Subject::IdentityDocument, limits).expect("benchmark photo is valid");
     let binding = DocumentBinding {
         request_id: uuid::Uuid::new_v4(),
         document_id: uuid::Uuid::new_v4(),

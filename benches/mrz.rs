@@ -11,7 +11,7 @@ mod specimen;
 use std::time::Instant;
 
 use specimen::Degradation;
-use transfer_desk::intake::{sanitize, IntakeLimits};
+use transfer_desk::intake::{sanitize, IntakeLimits, Subject};
 
 fn date(y: i32, m: u32, d: u32) -> mrz::MrzDate {
     mrz::MrzDate::Calendar(mrz::Date::new(y, m, d))
@@ -100,7 +100,8 @@ async fn main() {
         let lines: Vec<&str> = text.lines().collect();
         let how = degradation(n);
         let upload = specimen::document_with_zone(&font, &lines, how);
-        let clean = sanitize(&upload, &limits).expect("intake takes the specimen");
+        let clean = sanitize(&upload, Subject::IdentityDocument, &limits)
+            .expect("intake takes the specimen");
         let started = Instant::now();
         let zone = transfer_desk::ocr::read_zone(&tesseract, &clean.jpeg, today)
             .await

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use transfer_desk::intake::{sanitize, IntakeLimits, Quality, QualityProblem};
+use transfer_desk::intake::{sanitize, IntakeLimits, Quality, QualityProblem, Subject};
 
 fn main() {
     let limits = IntakeLimits::default();
@@ -19,7 +19,7 @@ fn main() {
     let mut sharp_min = f32::MAX;
     let mut blurred_max = 0f32;
     for (name, bytes) in &photos {
-        let clean = sanitize(bytes, &limits).expect("a photo");
+        let clean = sanitize(bytes, Subject::IdentityDocument, &limits).expect("a photo");
         let upright = image::load_from_memory(&clean.jpeg).unwrap().into_rgb8();
         for sigma in [0.0f32, 1.0, 2.0, 3.0, 5.0] {
             let image = if sigma == 0.0 {
@@ -66,7 +66,7 @@ fn main() {
         .find(|(_, b)| image_size(b) >= 11_000_000)
         .map(|(_, b)| b.clone());
     if let Some(bytes) = twelve {
-        let clean = sanitize(&bytes, &limits).unwrap();
+        let clean = sanitize(&bytes, Subject::IdentityDocument, &limits).unwrap();
         let upright = image::load_from_memory(&clean.jpeg).unwrap().into_rgb8();
         let mut times: Vec<f64> = (0..30)
             .map(|_| {

@@ -23,6 +23,8 @@ pub enum JpegError {
     Library,
     #[error("the image is larger than a JPEG can hold")]
     TooLarge,
+    #[error("the image is over the pixel budget: {0}")]
+    OverBudget(#[from] crate::intake::OverPixelBudget),
 }
 
 /// Whether the binary holds libjpeg-turbo's SIMD code (it does when `nasm` was present at
@@ -62,14 +64,18 @@ pub fn encode_rgb(
 pub fn decode_own_rgb(jpeg: &OpenedDocument) -> Result<RgbImage, JpegError> {
     caught(|| {
         let mut decompress = mozjpeg::Decompress::new_mem(jpeg).ok()?;
+        let (width, height) = decompress.size();
+        if let Err(over) = crate::intake::within_pixel_budget(width as u64, height as u64) {
+            return Some(Err(over.into()));
+        }
         decompress.dct_method(mozjpeg::DctMethod::IntegerFast);
         decompress.do_fancy_upsampling(false);
         let mut started = decompress.rgb().ok()?;
         let (width, height) = (started.width() as u32, started.height() as u32);
         let pixels = started.read_scanlines::<u8>().ok()?;
         started.finish().ok()?;
-        RgbImage::from_raw(width, height, pixels)
-    })
+        RgbImage::from_raw(width, height, pixels).map(Ok)
+    })?
 }
 
 /// Runs `work` (calls into libjpeg), turning its unwinding and its `None` into an error.

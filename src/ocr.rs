@@ -1,7 +1,8 @@
 //! Reading an identity document's machine-readable zone with an external OCR program
 //! (tesseract by default). It only ever sees images this service produced: the sanitised
 //! JPEG, decoded here, cropped, binarised and handed over as PNG on its standard input. No
-//! OCR library is linked into the service.
+//! OCR library is linked into the service. Every image made on the way is sized first and
+//! kept within the pixel budget (`intake::PIXEL_BUDGET`).
 
 use std::io::Cursor;
 use std::path::Path;
@@ -9,11 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use image::{GrayImage, ImageBuffer, ImageFormat, Luma, Pixel};
+use image::{DynamicImage, GrayImage, ImageBuffer, ImageDecoder, ImageFormat, Luma, Pixel};
 use tokio::process::Command;
 
 use crate::external::Environment;
 use crate::intake::mrz::{self, Zone};
+use crate::intake::{within_pixel_budget, OverPixelBudget};
 
 /// How long one OCR run may take before it is stopped.
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -22,12 +24,19 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 /// which tesseract reads well, and a run stays well under a second.
 const CROP_WIDTH: u32 = 1400;
 
+/// Tallest a crop is made: twice its width, more than a passport page photographed upright
+/// with its margins needs. A strip that no document is (one pixel by two thousand) comes out
+/// narrower instead of billions of pixels tall.
+const CROP_MAX_HEIGHT: u32 = 2 * CROP_WIDTH;
+
 const ZONE_ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<";
 
 #[derive(Debug, thiserror::Error)]
 pub enum OcrError {
     #[error("the document could not be prepared for OCR")]
     Image,
+    #[error("the document could not be prepared for OCR: {0}")]
+    TooLarge(#[from] OverPixelBudget),
     #[error("the OCR program {0}")]
     Run(#[from] crate::external::RunError),
     #[error("the OCR program failed ({0})")]
@@ -52,12 +61,9 @@ pub async fn read_zone(
     today: NaiveDate,
 ) -> Result<Option<Zone>, OcrError> {
     let jpeg = zeroize::Zeroizing::new(jpeg.to_vec());
-    let image = tokio::task::spawn_blocking(move || {
-        image::load_from_memory_with_format(&jpeg, ImageFormat::Jpeg).map(|i| i.into_luma8())
-    })
-    .await
-    .map_err(|_| OcrError::Image)?
-    .map_err(|_| OcrError::Image)?;
+    let image = tokio::task::spawn_blocking(move || decoded_grey(&jpeg))
+        .await
+        .map_err(|_| OcrError::Image)??;
     let image = Arc::new(image);
     let mut readings: Vec<zeroize::Zeroizing<String>> = Vec::new();
     let mut found = None;
@@ -72,8 +78,14 @@ pub async fn read_zone(
         let image = Arc::clone(&image);
         let known = lower.clone().filter(|_| preparation.is_lower());
         let (crop, level) = tokio::task::spawn_blocking(move || {
-            let level = known.unwrap_or_else(|| Arc::new(preparation.level(&image)));
-            png(&preparation.finish(&level)).map(|crop| (crop, level))
+            let level = match known {
+                Some(level) => level,
+                None => Arc::new(preparation.level(&image)?),
+            };
+            let shown = preparation.finish(&level)?;
+            let crop = png(&shown)?;
+            drop(shown);
+            Ok::<_, OcrError>((crop, level))
         })
         .await
         .map_err(|_| OcrError::Image)??;
@@ -88,6 +100,16 @@ pub async fn read_zone(
         }
     }
     Ok(found)
+}
+
+/// The sanitised JPEG in grey, once its size is known to be within the budget.
+fn decoded_grey(jpeg: &[u8]) -> Result<GrayImage, OcrError> {
+    let decoder =
+        image::codecs::jpeg::JpegDecoder::new(Cursor::new(jpeg)).map_err(|_| OcrError::Image)?;
+    let (width, height) = decoder.dimensions();
+    within_pixel_budget(width, height)?;
+    let image = DynamicImage::from_decoder(decoder).map_err(|_| OcrError::Image)?;
+    Ok(image.into_luma8())
 }
 
 /// What tesseract is shown, in this order.
@@ -107,34 +129,34 @@ impl Preparation {
     }
 
     /// The part of `image` it shows, scaled and straightened.
-    fn level(self, image: &GrayImage) -> GrayImage {
+    fn level(self, image: &GrayImage) -> Result<GrayImage, OverPixelBudget> {
         let (width, height) = image.dimensions();
         // A card's three lines take more than its bottom third.
         let lower = height * 45 / 100;
         let part = if self.is_lower() {
             let bottom = image::imageops::crop_imm(image, 0, height - lower, width, lower);
-            scale_to_width(&bottom.to_image(), CROP_WIDTH)
+            scaled_for_reading(&bottom.to_image())?
         } else {
-            scale_to_width(image, CROP_WIDTH)
+            scaled_for_reading(image)?
         };
         straightened(&part)
     }
 
     /// What tesseract is shown of the straightened part.
-    fn finish(self, level: &GrayImage) -> std::borrow::Cow<'_, GrayImage> {
-        match self {
+    fn finish(self, level: &GrayImage) -> Result<std::borrow::Cow<'_, GrayImage>, OverPixelBudget> {
+        Ok(match self {
             Preparation::LowerGrey => std::borrow::Cow::Borrowed(level),
-            _ => std::borrow::Cow::Owned(binarised(level.clone())),
-        }
+            _ => std::borrow::Cow::Owned(binarised(level.clone())?),
+        })
     }
 }
 
 /// The image turned so that its lines of text run level: the angle (within ±5°) at which
 /// the dark pixels' rows are most sharply concentrated (a projection profile).
-fn straightened(image: &GrayImage) -> GrayImage {
+fn straightened(image: &GrayImage) -> Result<GrayImage, OverPixelBudget> {
     let angle = skew_angle(image);
     if angle.abs() < 0.2 {
-        return image.clone();
+        return Ok(image.clone());
     }
     rotated(image, -angle, Luma([255]))
 }
@@ -178,14 +200,19 @@ fn skew_angle(image: &GrayImage) -> f32 {
 }
 
 /// `image` turned by `degrees` about its centre (bilinear), the corners filled with `fill`.
-pub fn rotated<P>(image: &ImageBuffer<P, Vec<u8>>, degrees: f32, fill: P) -> ImageBuffer<P, Vec<u8>>
+pub fn rotated<P>(
+    image: &ImageBuffer<P, Vec<u8>>,
+    degrees: f32,
+    fill: P,
+) -> Result<ImageBuffer<P, Vec<u8>>, OverPixelBudget>
 where
     P: Pixel<Subpixel = u8>,
 {
     let (w, h) = image.dimensions();
+    within_pixel_budget(w, h)?;
     let (sin, cos) = degrees.to_radians().sin_cos();
     let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
-    ImageBuffer::from_fn(w, h, |x, y| {
+    Ok(ImageBuffer::from_fn(w, h, |x, y| {
         let (dx, dy) = (x as f32 - cx, y as f32 - cy);
         let sx = cos * dx + sin * dy + cx;
         let sy = -sin * dx + cos * dy + cy;
@@ -202,31 +229,54 @@ where
             *value = (top * (1.0 - fy) + bottom * fy).round() as u8;
         }
         out
-    })
+    }))
 }
 
-fn scale_to_width(image: &GrayImage, width: u32) -> GrayImage {
+/// `image` brought to the crop width, or narrower where it would then be taller than
+/// `CROP_MAX_HEIGHT`.
+fn scaled_for_reading(image: &GrayImage) -> Result<GrayImage, OverPixelBudget> {
     let (w, h) = image.dimensions();
     if w == 0 || h == 0 {
-        return image.clone();
+        return Ok(image.clone());
     }
-    let height = ((u64::from(h) * u64::from(width)) / u64::from(w)).max(1) as u32;
-    image::imageops::resize(image, width, height, image::imageops::FilterType::Triangle)
+    let (width, height) = crop_size(w, h);
+    // The resize goes through an image of the old width and the new height first.
+    within_pixel_budget(w, height)?;
+    within_pixel_budget(width, height)?;
+    Ok(image::imageops::resize(
+        image,
+        width,
+        height,
+        image::imageops::FilterType::Triangle,
+    ))
+}
+
+/// The size an image of `w` × `h` (neither zero) is scaled to for reading.
+fn crop_size(w: u32, h: u32) -> (u32, u32) {
+    let (w, h) = (u64::from(w), u64::from(h));
+    let (width, max_height) = (u64::from(CROP_WIDTH), u64::from(CROP_MAX_HEIGHT));
+    let height = h * width / w;
+    if height <= max_height {
+        return (CROP_WIDTH, height.max(1) as u32);
+    }
+    ((w * max_height / h).max(1) as u32, CROP_MAX_HEIGHT)
 }
 
 /// Black text on white: each pixel against Otsu's threshold of the whole crop; what is dark
 /// and touches the edge (the desk around the document, a shadow) becomes white, with a white
 /// margin around it all.
-fn binarised(mut image: GrayImage) -> GrayImage {
+fn binarised(mut image: GrayImage) -> Result<GrayImage, OverPixelBudget> {
+    let (w, h) = image.dimensions();
+    let (framed_w, framed_h) = (w + 2 * MARGIN, h + 2 * MARGIN);
+    within_pixel_budget(framed_w, framed_h)?;
     let threshold = otsu_threshold(&image);
     for Luma([value]) in image.pixels_mut() {
         *value = if *value > threshold { 255 } else { 0 };
     }
     clear_from_edges(&mut image);
-    let (w, h) = image.dimensions();
-    let mut framed = GrayImage::from_pixel(w + 2 * MARGIN, h + 2 * MARGIN, Luma([255]));
+    let mut framed = GrayImage::from_pixel(framed_w, framed_h, Luma([255]));
     image::imageops::replace(&mut framed, &image, i64::from(MARGIN), i64::from(MARGIN));
-    framed
+    Ok(framed)
 }
 
 const MARGIN: u32 = 24;
@@ -331,7 +381,7 @@ mod tests {
             let text = (40..60).contains(&x) && (30..50).contains(&y);
             Luma([if desk || text { 30 } else { 220 }])
         });
-        let binary = binarised(image);
+        let binary = binarised(image).unwrap();
         assert_eq!(binary.dimensions(), (200 + 2 * MARGIN, 100 + 2 * MARGIN));
         let at = |x: u32, y: u32| binary.get_pixel(x + MARGIN, y + MARGIN).0[0];
         assert_eq!(at(50, 40), 0, "the text");
@@ -350,7 +400,25 @@ mod tests {
         });
         let angle = skew_angle(&lines);
         assert!((angle - 2.0).abs() <= 0.25, "{angle}");
-        assert!(skew_angle(&straightened(&lines)).abs() <= 0.25);
+        assert!(skew_angle(&straightened(&lines).unwrap()).abs() <= 0.25);
+    }
+
+    /// Crops are brought to the crop width, except strips no document is: those come out
+    /// narrower, never taller than the bound.
+    #[test]
+    fn crops_are_scaled_to_the_width_within_a_bounded_height() {
+        assert_eq!(crop_size(2000, 1500), (1400, 1050));
+        assert_eq!(crop_size(300, 200), (1400, 933));
+        assert_eq!(crop_size(2000, 1), (1400, 1));
+        assert_eq!(crop_size(1, 900), (3, CROP_MAX_HEIGHT));
+        assert_eq!(crop_size(1, 2000), (1, CROP_MAX_HEIGHT));
+        let strip = GrayImage::from_pixel(1, 900, Luma([200]));
+        let level = Preparation::LowerBinarised.level(&strip).unwrap();
+        assert!(
+            level.height() <= CROP_MAX_HEIGHT,
+            "{:?}",
+            level.dimensions()
+        );
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub struct Model {
     pub sealed_zone: Option<Vec<u8>>,
     /// When `zone_status` last changed.
     pub zone_updated_at: Option<DateTimeUtc>,
+    /// Readings of the zone begun since one last finished: counted as each begins, so that a
+    /// reading the service did not live to finish counts too.
+    pub zone_attempts: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

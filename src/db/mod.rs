@@ -221,6 +221,7 @@ mod tests {
                 "m0010_document_zones",
                 "m0011_holder_document_type",
                 "m0012_passkey_enrolment",
+                "m0013_zone_attempts",
             ]
         );
     }

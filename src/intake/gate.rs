@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 
-use super::{memory_needed, sanitize, CleanImage, IntakeError, IntakeLimits};
+use super::{memory_needed, sanitize, CleanImage, IntakeError, IntakeLimits, Subject};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -29,10 +29,14 @@ impl IntakeGate {
         }
     }
 
-    /// Sanitises `bytes` on a blocking thread once its memory fits in the budget.
-    /// The original bytes are zeroed when this returns.
-    pub async fn sanitize(&self, bytes: Zeroizing<Vec<u8>>) -> Result<CleanImage, IntakeError> {
-        let need = memory_needed(&bytes, &self.limits)?;
+    /// Sanitises `bytes`, a photo of `subject`, on a blocking thread once its memory fits in
+    /// the budget. The original bytes are zeroed when this returns.
+    pub async fn sanitize(
+        &self,
+        bytes: Zeroizing<Vec<u8>>,
+        subject: Subject,
+    ) -> Result<CleanImage, IntakeError> {
+        let need = memory_needed(&bytes, subject, &self.limits)?;
         let need_mib = u32::try_from(need.div_ceil(MIB)).unwrap_or(u32::MAX);
         if need_mib > self.budget_mib {
             return Err(IntakeError::TooMuchImageData);
@@ -44,7 +48,7 @@ impl IntakeGate {
             .map_err(|_| IntakeError::Processing)?;
         let limits = Arc::clone(&self.limits);
         let started = std::time::Instant::now();
-        let result = tokio::task::spawn_blocking(move || sanitize(&bytes, &limits))
+        let result = tokio::task::spawn_blocking(move || sanitize(&bytes, subject, &limits))
             .await
             .unwrap_or(Err(IntakeError::Processing));
         crate::meters::intake_took(started.elapsed().as_secs_f64());

@@ -1,12 +1,15 @@
 //! Intake: turn an untrusted upload into a clean, small, metadata-free JPEG.
 //!
-//! Pure functions over bytes: sniff by magic bytes, check the declared dimensions before
-//! decoding, decode under limits (decoder panics contained), apply EXIF orientation,
-//! downscale, re-encode. Signals about the original are recorded before it is dropped.
+//! Pure functions over bytes: sniff by magic bytes, check the declared dimensions (and that
+//! a document can have that shape) before decoding, decode under limits (decoder panics
+//! contained), apply EXIF orientation, downscale, re-encode. Signals about the original are
+//! recorded before it is dropped.
 
+mod budget;
 mod gate;
 pub mod mrz;
 mod quality;
+mod shape;
 mod signals;
 mod sniff;
 
@@ -17,8 +20,10 @@ use fast_image_resize as fr;
 use image::{DynamicImage, ImageDecoder, ImageReader};
 use zeroize::Zeroizing;
 
+pub use budget::{within_pixel_budget, OverPixelBudget, PIXEL_BUDGET};
 pub use gate::IntakeGate;
 pub use quality::{Quality, QualityProblem, MIN_SHARPNESS};
+pub use shape::{ShapeProblem, Subject};
 pub use signals::{Signals, ZoneSignals};
 pub use sniff::{sniff, AcceptedFormat};
 
@@ -42,7 +47,7 @@ impl Default for IntakeLimits {
     fn default() -> Self {
         Self {
             max_side: 10_000,
-            max_pixels: 50_000_000,
+            max_pixels: PIXEL_BUDGET,
             output_longest_side: 2_000,
             jpeg_quality: 85,
             max_decoder_alloc: 200_000_000,
@@ -58,6 +63,18 @@ pub enum IntakeError {
     NotAnAcceptedImage,
     #[error("the photo is too large ({width} × {height} pixels); the limit is 10,000 pixels a side and 50 megapixels")]
     TooManyPixels { width: u32, height: u32 },
+    #[error("this picture ({width} × {height} pixels) is too narrow to be a photo of {subject}")]
+    TooNarrow {
+        subject: Subject,
+        width: u32,
+        height: u32,
+    },
+    #[error("this picture ({width} × {height} pixels) is too small to show {subject}")]
+    TooSmallToShow {
+        subject: Subject,
+        width: u32,
+        height: u32,
+    },
     #[error("this photo could not be read: it may be damaged or incomplete")]
     Undecodable,
     #[error(
@@ -66,6 +83,12 @@ pub enum IntakeError {
     TooMuchImageData,
     #[error("this photo could not be processed")]
     Processing,
+}
+
+impl From<OverPixelBudget> for IntakeError {
+    fn from(_: OverPixelBudget) -> Self {
+        IntakeError::TooMuchImageData
+    }
 }
 
 /// A sanitised document: a re-encoded JPEG with no metadata, and what the original showed.
@@ -90,14 +113,19 @@ impl std::fmt::Debug for CleanImage {
 
 /// The memory one upload's intake needs at its peak, read from its headers alone: the
 /// decoded image, its 8-bit RGB copy (unless it decodes to that already) and the output.
-/// Refuses what is not an accepted image or would decode to more than the limits allow.
-pub fn memory_needed(bytes: &[u8], limits: &IntakeLimits) -> Result<u64, IntakeError> {
+/// Refuses what is not an accepted image, has a shape no photo of `subject` has, or would
+/// decode to more than the limits allow.
+pub fn memory_needed(
+    bytes: &[u8],
+    subject: Subject,
+    limits: &IntakeLimits,
+) -> Result<u64, IntakeError> {
     if bytes.is_empty() {
         return Err(IntakeError::Empty);
     }
     let format = sniff(bytes).ok_or(IntakeError::NotAnAcceptedImage)?;
     if let Some((width, height)) = sniff::png_declared_dimensions(bytes) {
-        check_dimensions(width, height, limits)?;
+        check_dimensions(width, height, subject, limits)?;
     }
     let decoder = catch_unwind(AssertUnwindSafe(|| {
         ImageReader::with_format(Cursor::new(bytes), format.image_format()).into_decoder()
@@ -105,7 +133,7 @@ pub fn memory_needed(bytes: &[u8], limits: &IntakeLimits) -> Result<u64, IntakeE
     .map_err(|_| IntakeError::Undecodable)?
     .map_err(decode_error)?;
     let (width, height) = decoder.dimensions();
-    check_dimensions(width, height, limits)?;
+    check_dimensions(width, height, subject, limits)?;
     let decoded = decoder.total_bytes();
     if decoded > limits.max_decoder_alloc {
         return Err(IntakeError::TooMuchImageData);
@@ -120,8 +148,13 @@ pub fn memory_needed(bytes: &[u8], limits: &IntakeLimits) -> Result<u64, IntakeE
     Ok(decoded + rgb_copy + side * side * 3)
 }
 
-/// Validates and sanitises one upload. Never panics: a decoder panic becomes `Undecodable`.
-pub fn sanitize(bytes: &[u8], limits: &IntakeLimits) -> Result<CleanImage, IntakeError> {
+/// Validates and sanitises one upload, a photo of `subject`. Never panics: a decoder panic
+/// becomes `Undecodable`.
+pub fn sanitize(
+    bytes: &[u8],
+    subject: Subject,
+    limits: &IntakeLimits,
+) -> Result<CleanImage, IntakeError> {
     if bytes.is_empty() {
         return Err(IntakeError::Empty);
     }
@@ -129,18 +162,21 @@ pub fn sanitize(bytes: &[u8], limits: &IntakeLimits) -> Result<CleanImage, Intak
     if format == AcceptedFormat::Jpeg && !sniff::jpeg_is_complete(bytes) {
         return Err(IntakeError::Undecodable);
     }
-    catch_unwind(AssertUnwindSafe(|| sanitize_image(bytes, format, limits)))
-        .unwrap_or(Err(IntakeError::Undecodable))
+    catch_unwind(AssertUnwindSafe(|| {
+        sanitize_image(bytes, format, subject, limits)
+    }))
+    .unwrap_or(Err(IntakeError::Undecodable))
 }
 
 fn sanitize_image(
     bytes: &[u8],
     format: AcceptedFormat,
+    subject: Subject,
     limits: &IntakeLimits,
 ) -> Result<CleanImage, IntakeError> {
     // A PNG's IHDR is checked from the bytes: the decoder would read on to the pixel data.
     if let Some((width, height)) = sniff::png_declared_dimensions(bytes) {
-        check_dimensions(width, height, limits)?;
+        check_dimensions(width, height, subject, limits)?;
     }
     // Opening the decoder reads only the headers; the pixels are decoded further down,
     // after the declared dimensions have passed and under the decoder limits.
@@ -148,7 +184,7 @@ fn sanitize_image(
         .into_decoder()
         .map_err(decode_error)?;
     let (width, height) = decoder.dimensions();
-    check_dimensions(width, height, limits)?;
+    check_dimensions(width, height, subject, limits)?;
     if decoder.total_bytes() > limits.max_decoder_alloc {
         return Err(IntakeError::TooMuchImageData);
     }
@@ -237,6 +273,9 @@ fn decode_jpeg_scaled(
         Ok(size) => size,
         Err(_) => return Some(Err(IntakeError::Undecodable)),
     };
+    if let Err(over) = within_pixel_budget(w, h) {
+        return Some(Err(over.into()));
+    }
     let Ok(pixels) = decoder.decode() else {
         return Some(Err(IntakeError::Undecodable));
     };
@@ -248,16 +287,34 @@ fn decode_jpeg_scaled(
     Some(image::RgbImage::from_raw(w, h, rgb).ok_or(IntakeError::Undecodable))
 }
 
-fn check_dimensions(width: u32, height: u32, limits: &IntakeLimits) -> Result<(), IntakeError> {
+fn check_dimensions(
+    width: u32,
+    height: u32,
+    subject: Subject,
+    limits: &IntakeLimits,
+) -> Result<(), IntakeError> {
     if width.max(height) > limits.max_side
         || u64::from(width) * u64::from(height) > limits.max_pixels
+        || within_pixel_budget(width, height).is_err()
     {
         return Err(IntakeError::TooManyPixels { width, height });
     }
     if width == 0 || height == 0 {
         return Err(IntakeError::Undecodable);
     }
-    Ok(())
+    match subject.shape_problem(width, height) {
+        Some(ShapeProblem::TooNarrow) => Err(IntakeError::TooNarrow {
+            subject,
+            width,
+            height,
+        }),
+        Some(ShapeProblem::TooSmall) => Err(IntakeError::TooSmallToShow {
+            subject,
+            width,
+            height,
+        }),
+        None => Ok(()),
+    }
 }
 
 fn oriented_signals(
@@ -295,6 +352,7 @@ fn downscale(image: image::RgbImage, longest: u32) -> Result<image::RgbImage, In
     let scale = f64::from(longest) / f64::from(current);
     let out_w = ((f64::from(width) * scale).round() as u32).clamp(1, longest);
     let out_h = ((f64::from(height) * scale).round() as u32).clamp(1, longest);
+    within_pixel_budget(out_w, out_h)?;
     let src = fr::images::ImageRef::new(width, height, image.as_raw(), fr::PixelType::U8x3)
         .map_err(|_| IntakeError::Processing)?;
     let mut dst = fr::images::Image::new(out_w, out_h, fr::PixelType::U8x3);
@@ -309,6 +367,10 @@ fn downscale(image: image::RgbImage, longest: u32) -> Result<image::RgbImage, In
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sanitize_id(bytes: &[u8], limits: &IntakeLimits) -> Result<CleanImage, IntakeError> {
+        sanitize(bytes, Subject::IdentityDocument, limits)
+    }
 
     fn encode(raw: &[u8], width: u32, height: u32, color: jpeg_encoder::ColorType) -> Vec<u8> {
         let mut out = Vec::new();
@@ -327,13 +389,13 @@ mod tests {
 
     #[test]
     fn large_photos_are_scaled_down_to_the_output_size() {
-        let clean = sanitize(&jpeg(3000, 1500), &IntakeLimits::default()).unwrap();
+        let clean = sanitize_id(&jpeg(3000, 1500), &IntakeLimits::default()).unwrap();
         assert_eq!((clean.width, clean.height), (2000, 1000));
         let limits = IntakeLimits {
             output_longest_side: 2400,
             ..IntakeLimits::default()
         };
-        let clean = sanitize(&jpeg(1500, 3000), &limits).unwrap();
+        let clean = sanitize_id(&jpeg(1500, 3000), &limits).unwrap();
         assert_eq!((clean.width, clean.height), (1200, 2400));
         assert_eq!(sniff(&clean.jpeg), Some(AcceptedFormat::Jpeg));
     }
@@ -369,7 +431,7 @@ mod tests {
         let apart = difference(&scaled, &resized);
         assert!(apart < 8.0, "{apart}");
         // Half of 5000 is 2,500: resized on to the stored size afterwards.
-        let clean = sanitize(&jpeg(5000, 2000), &limits).unwrap();
+        let clean = sanitize_id(&jpeg(5000, 2000), &limits).unwrap();
         assert_eq!((clean.width, clean.height), (2000, 800));
         // Grey photos come out as RGB; smaller ones take the general decoder.
         let gray = decode_jpeg_scaled(&gray_jpeg(4200, 2000), 4200, 2000, &limits)
@@ -379,14 +441,14 @@ mod tests {
         assert_eq!(gray.get_pixel(10, 0).0[0], gray.get_pixel(10, 0).0[2]);
         assert!(decode_jpeg_scaled(&bytes, 3999, 3000, &limits).is_none());
         assert_eq!(
-            sanitize(&bytes[..bytes.len() / 2], &limits).err(),
+            sanitize_id(&bytes[..bytes.len() / 2], &limits).err(),
             Some(IntakeError::Undecodable)
         );
     }
 
     #[test]
     fn small_photos_are_never_scaled_up() {
-        let clean = sanitize(&jpeg(800, 600), &IntakeLimits::default()).unwrap();
+        let clean = sanitize_id(&jpeg(800, 600), &IntakeLimits::default()).unwrap();
         assert_eq!((clean.width, clean.height), (800, 600));
         assert!(clean.signals.low_resolution);
     }
@@ -398,7 +460,7 @@ mod tests {
             ..IntakeLimits::default()
         };
         assert_eq!(
-            sanitize(&jpeg(600, 100), &limits).unwrap_err(),
+            sanitize_id(&jpeg(600, 100), &limits).unwrap_err(),
             IntakeError::TooManyPixels {
                 width: 600,
                 height: 100
@@ -409,17 +471,43 @@ mod tests {
             ..IntakeLimits::default()
         };
         assert!(matches!(
-            sanitize(&jpeg(200, 200), &limits),
+            sanitize_id(&jpeg(200, 200), &limits),
             Err(IntakeError::TooManyPixels { .. })
+        ));
+    }
+
+    #[test]
+    fn shapes_no_document_has_are_refused_before_decoding() {
+        let limits = IntakeLimits::default();
+        let strip = jpeg(1, 2000);
+        let narrow = IntakeError::TooNarrow {
+            subject: Subject::IdentityDocument,
+            width: 1,
+            height: 2000,
+        };
+        assert_eq!(sanitize_id(&strip, &limits).unwrap_err(), narrow);
+        assert_eq!(
+            memory_needed(&strip, Subject::IdentityDocument, &limits),
+            Err(narrow)
+        );
+        assert!(matches!(
+            sanitize_id(&jpeg(150, 150), &limits),
+            Err(IntakeError::TooSmallToShow { .. })
+        ));
+        let long_page = jpeg(400, 2000);
+        assert!(sanitize(&long_page, Subject::Page, &limits).is_ok());
+        assert!(matches!(
+            sanitize_id(&long_page, &limits),
+            Err(IntakeError::TooNarrow { .. })
         ));
     }
 
     #[test]
     fn empty_and_foreign_files_are_refused() {
         let limits = IntakeLimits::default();
-        assert_eq!(sanitize(b"", &limits).unwrap_err(), IntakeError::Empty);
+        assert_eq!(sanitize_id(b"", &limits).unwrap_err(), IntakeError::Empty);
         assert_eq!(
-            sanitize(b"<svg/>", &limits).unwrap_err(),
+            sanitize_id(b"<svg/>", &limits).unwrap_err(),
             IntakeError::NotAnAcceptedImage
         );
     }
@@ -428,7 +516,7 @@ mod tests {
     fn truncated_photos_are_undecodable() {
         let whole = jpeg(400, 300);
         for cut in [4, 20, 200, whole.len() / 2] {
-            assert!(sanitize(&whole[..cut], &IntakeLimits::default()).is_err());
+            assert!(sanitize_id(&whole[..cut], &IntakeLimits::default()).is_err());
         }
     }
 }

@@ -57,6 +57,10 @@ pub struct ZoneSignals {
     pub type_differs: bool,
     /// The requester said passport or identity card, and no photo of it shows a zone.
     pub not_found: bool,
+    /// Reading the zone was begun twice and never finished (the service stopped during it,
+    /// as a photo built to exhaust its memory makes it): the photo is not read again.
+    #[serde(default)]
+    pub reading_interrupted: bool,
 }
 
 impl ZoneSignals {
@@ -68,6 +72,7 @@ impl ZoneSignals {
             self.name_differs_from_registrant,
             self.type_differs,
             self.not_found,
+            self.reading_interrupted,
         ]
         .into_iter()
         .filter(|fired| *fired)

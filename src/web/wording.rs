@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::domains::{NameserverError, MAX_NAMESERVERS, MIN_NAMESERVERS};
 use crate::i18n::{Lang, Text};
-use crate::intake::{IntakeError, QualityProblem};
+use crate::intake::{IntakeError, QualityProblem, ShapeProblem, Subject};
 use crate::workflow::messages::{MessageError, MAX_MESSAGE_CHARS};
 use crate::workflow::{FieldErrors, FieldProblem};
 
@@ -71,14 +71,43 @@ fn image_text(error: &IntakeError) -> Text {
         IntakeError::Empty => Text::new("problem-image-empty"),
         IntakeError::NotAnAcceptedImage => Text::new("problem-image-type"),
         IntakeError::TooManyPixels { width, height } if *width > 0 => {
-            Text::new("problem-image-too-many-pixels-sized")
-                .with("width", *width as i64)
-                .with("height", *height as i64)
+            sized("problem-image-too-many-pixels-sized", *width, *height)
         }
         IntakeError::TooManyPixels { .. } => Text::new("problem-image-too-many-pixels"),
+        IntakeError::TooNarrow {
+            subject,
+            width,
+            height,
+        } => sized(
+            shape_key(*subject, ShapeProblem::TooNarrow),
+            *width,
+            *height,
+        ),
+        IntakeError::TooSmallToShow {
+            subject,
+            width,
+            height,
+        } => sized(shape_key(*subject, ShapeProblem::TooSmall), *width, *height),
         IntakeError::TooMuchImageData => Text::new("problem-image-too-much-data"),
         IntakeError::Undecodable => Text::new("problem-image-undecodable"),
         IntakeError::Processing => Text::new("problem-image-processing"),
+    }
+}
+
+/// A message about a picture of `width` × `height` pixels.
+fn sized(key: &'static str, width: u32, height: u32) -> Text {
+    Text::new(key)
+        .with("width", i64::from(width))
+        .with("height", i64::from(height))
+}
+
+/// The message for a picture whose shape no photo of `subject` has.
+fn shape_key(subject: Subject, problem: ShapeProblem) -> &'static str {
+    match (subject, problem) {
+        (Subject::IdentityDocument, ShapeProblem::TooNarrow) => "problem-image-narrow-identity",
+        (Subject::Page, ShapeProblem::TooNarrow) => "problem-image-narrow-page",
+        (Subject::IdentityDocument, ShapeProblem::TooSmall) => "problem-image-small-identity",
+        (Subject::Page, ShapeProblem::TooSmall) => "problem-image-small-page",
     }
 }
 

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{DocumentKind, Field, FieldErrors, FieldProblem, SubmitError, Upload, ZoneStatus};
 use crate::crypto::{self, CryptoError, DataKey, DocumentBinding};
-use crate::intake::CleanImage;
+use crate::intake::{CleanImage, Subject};
 use crate::services::Services;
 
 /// Sanitises each upload (none where `None`); what fails intake is a problem of its field.
@@ -21,7 +21,11 @@ pub(super) async fn sanitize_all(
     let mut errors = FieldErrors::new();
     for (kind, upload) in uploads {
         let Some(upload) = upload else { continue };
-        match services.intake.sanitize(upload.bytes).await {
+        match services
+            .intake
+            .sanitize(upload.bytes, subject_of(kind))
+            .await
+        {
             Ok(image) => clean.push((kind, image)),
             Err(error) => {
                 errors.insert(field_name(kind), FieldProblem::Image(error));
@@ -113,8 +117,18 @@ async fn seal_and_write(
         )),
         sealed_zone: Set(None),
         zone_updated_at: Set(kind.is_identity().then_some(now)),
+        zone_attempts: Set(0),
     };
     Ok((document, storage_name))
+}
+
+/// What a photo of a document kind shows, for intake to check its shape against.
+pub(crate) fn subject_of(kind: DocumentKind) -> Subject {
+    if kind.is_identity() {
+        Subject::IdentityDocument
+    } else {
+        Subject::Page
+    }
 }
 
 /// The form field (and stored value) of a document kind.

@@ -74,6 +74,7 @@ pub async fn request(
         zone_status: Set(None),
         sealed_zone: Set(None),
         zone_updated_at: Set(None),
+        zone_attempts: Set(0),
     }
     .insert(&services.db)
     .await

@@ -438,3 +438,100 @@ async fn the_error_summary_follows_the_order_of_the_page() {
         "{listed:?} at {on_the_page:?}"
     );
 }
+
+/// What a person typed beside a picture no document has: the refusal keeps it.
+fn strip_submission(front: &[u8]) -> Multipart {
+    Multipart::new()
+        .text("domain", "example.com")
+        .text("full_name", "Anna Muster")
+        .text("email", "anna@example.org")
+        .text("phone", "+41 44 000 00 00")
+        .text("relation", "holder")
+        .text("consent", "yes")
+        .file("id_front", "front.png", "image/png", front)
+}
+
+/// A PNG of 1 × 2,000 px takes a few hundred bytes; read as a document it once took the service
+/// down. Pictures whose shape no identity document has are refused in plain words, by form and by
+/// API, what was typed is kept, and nothing is stored.
+#[rocket::async_test]
+async fn pictures_no_identity_document_has_are_refused_in_plain_words() {
+    let app = app_with_example().await;
+    let cases = [
+        (
+            (1, 2000),
+            "too narrow to be a photo of an identity document",
+        ),
+        (
+            (2000, 1),
+            "too narrow to be a photo of an identity document",
+        ),
+        (
+            (400, 2000),
+            "too narrow to be a photo of an identity document",
+        ),
+        ((150, 150), "too small to show an identity document"),
+        (
+            (1600, 120),
+            "too narrow to be a photo of an identity document",
+        ),
+    ];
+    for ((width, height), expected) in cases {
+        let picture = png_photo(width, height);
+        let response = app.submit_form(strip_submission(&picture)).await;
+        assert_status(&response, Status::UnprocessableEntity);
+        let html = response.into_string().await.unwrap();
+        assert!(html.contains(expected), "{width} × {height}: {html}");
+        for typed in ["Anna Muster", "anna@example.org", "+41 44 000 00 00"] {
+            assert!(html.contains(&format!("value=\"{typed}\"")), "{typed} kept");
+        }
+
+        let form = valid_submission("example.com", &camera_photo()).file(
+            "id_back",
+            "back.png",
+            "image/png",
+            &picture,
+        );
+        let api = app.post_multipart("/api/v1/requests", form).await;
+        assert_status(&api, Status::UnprocessableEntity);
+        let body: serde_json::Value = api.into_json().await.unwrap();
+        let message = body["errors"]["id_back"].as_str().unwrap();
+        assert!(message.contains(expected), "{width} × {height}: {message}");
+    }
+    assert_eq!(app.count(request::Entity).await, 0, "no request row");
+    assert_eq!(app.count(document::Entity).await, 0, "no document row");
+    assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
+}
+
+/// A letter is a page: a long screenshot of one goes through, a strip does not.
+#[rocket::async_test]
+async fn an_authorisation_letter_may_be_a_long_page_but_not_a_strip() {
+    let app = app_with_example().await;
+    let with_letter = |letter: &[u8]| {
+        Multipart::new()
+            .text("domain", "example.com")
+            .text("full_name", "Rita Agent")
+            .text("email", "rita@agency.example")
+            .text("relation", "representative")
+            .text("consent", "yes")
+            .text("send_anyway", "yes")
+            .file("id_front", "front.jpg", "image/jpeg", &camera_photo())
+            .file("authorization", "letter.png", "image/png", letter)
+    };
+    let strip = app
+        .post_multipart("/api/v1/requests", with_letter(&png_photo(2000, 1)))
+        .await;
+    assert_status(&strip, Status::UnprocessableEntity);
+    let body: serde_json::Value = strip.into_json().await.unwrap();
+    let message = body["errors"]["authorization"].as_str().unwrap();
+    assert!(
+        message.contains("too narrow to be a photo of a page"),
+        "{message}"
+    );
+    assert_eq!(app.count(request::Entity).await, 0);
+    assert!(app.stored_files().is_empty());
+
+    let long_page = with_letter(&png_photo(400, 2000));
+    let (_, _) = app.submit_by_api(long_page).await;
+    assert_eq!(app.count(document::Entity).await, 2);
+}

@@ -22,6 +22,7 @@ mod notices;
 mod outage;
 mod passkeys;
 mod privacy;
+mod reading_memory;
 mod review;
 mod side_doors;
 mod staff_security;

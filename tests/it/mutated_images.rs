@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 use proptest::prelude::*;
-use transfer_desk::intake::{sanitize, IntakeLimits};
+use transfer_desk::intake::{sanitize, IntakeLimits, Subject};
 
 /// The three accepted formats, each a small document photo.
 fn originals() -> [Vec<u8>; 3] {
@@ -29,7 +29,7 @@ const BOUND: Duration = Duration::from_secs(5);
 
 fn assert_clean_or_refused(bytes: &[u8]) {
     let started = Instant::now();
-    match sanitize(bytes, &IntakeLimits::default()) {
+    match sanitize(bytes, Subject::IdentityDocument, &IntakeLimits::default()) {
         Ok(clean) => {
             assert_eq!(&clean.jpeg[..2], &[0xFF, 0xD8], "a JPEG comes out");
             assert!(

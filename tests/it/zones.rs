@@ -321,3 +321,77 @@ async fn the_zone_text_is_never_in_clear_and_goes_with_the_document() {
     );
     assert_eq!(evidence["zone"]["check_digits_fail"], false);
 }
+
+/// An OCR program that notes each run in `runs` and then hangs, as a reading does that the
+/// service does not live to finish.
+fn hanging_ocr_program(dir: &std::path::Path, runs: &std::path::Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("hanging-ocr");
+    let script = format!(
+        "#!/bin/sh\ncat >/dev/null\necho run >> '{}'\nexec sleep 30\n",
+        runs.display()
+    );
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+fn runs_so_far(runs: &std::path::Path) -> usize {
+    std::fs::read_to_string(runs)
+        .unwrap_or_default()
+        .lines()
+        .count()
+}
+
+/// A reading that the service did not live to finish (a picture built to exhaust its memory
+/// takes it down) counts: a document whose reading was interrupted twice is marked failed,
+/// with a signal reviewers see, and is not read a third time.
+#[tokio::test]
+async fn a_document_whose_reading_was_interrupted_twice_is_not_read_again() {
+    let app = TestApp::with_staff(|settings| settings.ocr_command = None).await;
+    let (id, _) = app.submit_example().await;
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let mut installed = app.services().clone();
+    installed.settings.ocr_command = Some(hanging_ocr_program(dir.path(), &runs));
+    let started = chrono::Utc::now();
+    // Each reading is cut off while the program runs, as a crash would; the next pass comes
+    // once the reading counts as abandoned.
+    for (interrupted, at) in [(1, started), (2, started + chrono::Duration::minutes(3))] {
+        let services = installed.clone();
+        let reading = tokio::spawn(async move { read_waiting(&services, at).await });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while runs_so_far(&runs) < interrupted {
+            assert!(
+                Instant::now() < deadline,
+                "reading {interrupted} never began"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        reading.abort();
+        let _ = reading.await;
+    }
+    let later = started + chrono::Duration::minutes(6);
+    read_waiting(&installed, later).await.unwrap();
+    assert_eq!(runs_so_far(&runs), 2, "not read a third time");
+    let [front] = &app.live_documents(id).await[..] else {
+        panic!("one document");
+    };
+    assert_eq!(
+        front.zone_status,
+        Some(transfer_desk::workflow::ZoneStatus::Failed)
+    );
+    let signals: serde_json::Value = serde_json::from_str(&front.signals).unwrap();
+    assert_eq!(signals["zone"]["reading_interrupted"], true, "{signals}");
+    let again = read_waiting(&installed, later + chrono::Duration::minutes(3))
+        .await
+        .unwrap();
+    assert_eq!(again, Default::default(), "given up for good");
+    assert_eq!(runs_so_far(&runs), 2);
+    let alice = app.sign_in("alice").await;
+    let page = app.staff_page(&alice, review_uri(id, "")).await;
+    assert!(
+        page.contains("reading the MRZ was interrupted twice"),
+        "{page}"
+    );
+}

@@ -17,6 +17,7 @@ mod m0009_audit_log;
 mod m0010_document_zones;
 mod m0011_holder_document_type;
 mod m0012_passkey_enrolment;
+mod m0013_zone_attempts;
 
 pub struct Migrator;
 
@@ -43,7 +44,8 @@ impl MigratorTrait for Migrator {
             m0009_audit_log,
             m0010_document_zones,
             m0011_holder_document_type,
-            m0012_passkey_enrolment
+            m0012_passkey_enrolment,
+            m0013_zone_attempts
         ]
     }
 }

@@ -13,7 +13,7 @@ use crate::audit::{self, Action, Actor};
 use crate::crypto::TrackingToken;
 use crate::mail::Mail;
 use crate::services::Services;
-use crate::workflow::documents::{field_name, write_then};
+use crate::workflow::documents::{field_name, subject_of, write_then};
 use crate::workflow::shred::{shred_documents, unlink_after_commit};
 use crate::workflow::state::{self, Guard, Step};
 use crate::workflow::Field;
@@ -113,7 +113,7 @@ pub async fn provide_document(
     }
     let image = services
         .intake
-        .sanitize(upload.bytes)
+        .sanitize(upload.bytes, subject_of(kind))
         .await
         .map_err(|error| invalid(FieldProblem::Image(error)))?;
     let now = Utc::now();

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use entities::{document, domain, request};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
@@ -21,6 +21,10 @@ use crate::services::Services;
 /// taken up again.
 const READING_ABANDONED_AFTER: Duration = Duration::minutes(2);
 
+/// Readings of one document begun without one finishing, after which it is not taken up
+/// again: a photo whose reading took the service down twice would do it again.
+const MAX_ATTEMPTS: i32 = 2;
+
 /// How many waiting documents one pass takes.
 const BATCH: u64 = 20;
 
@@ -32,8 +36,12 @@ pub struct ZoneReport {
 }
 
 /// Reads the zones of the documents waiting for it, at most `TRANSFER_DESK_OCR_SLOTS` at
-/// once.
+/// once; first gives up on those whose readings were interrupted too often.
 pub async fn read_waiting(services: &Services, now: DateTime<Utc>) -> Result<ZoneReport, DbErr> {
+    let mut report = ZoneReport {
+        failed: give_up_interrupted(services, now).await?,
+        ..ZoneReport::default()
+    };
     let waiting: Vec<Uuid> = document::Entity::find()
         .select_only()
         .column(document::Column::Id)
@@ -56,7 +64,6 @@ pub async fn read_waiting(services: &Services, now: DateTime<Utc>) -> Result<Zon
             outcome
         });
     }
-    let mut report = ZoneReport::default();
     while let Some(done) = readings.join_next().await {
         match done {
             Ok(Ok(Some(ZoneStatus::Read))) => report.read += 1,
@@ -73,16 +80,40 @@ pub async fn read_waiting(services: &Services, now: DateTime<Utc>) -> Result<Zon
 fn waiting(services: &Services, now: DateTime<Utc>) -> Condition {
     let waiting = Condition::any()
         .add(document::Column::ZoneStatus.eq(ZoneStatus::Pending))
-        .add(
-            Condition::all()
-                .add(document::Column::ZoneStatus.eq(ZoneStatus::Reading))
-                .add(document::Column::ZoneUpdatedAt.lt(now - READING_ABANDONED_AFTER)),
-        );
+        .add(abandoned(now).add(document::Column::ZoneAttempts.lt(MAX_ATTEMPTS)));
     // What came in while no OCR program was installed is read once one is.
     match services.settings.ocr_command {
         Some(_) => waiting.add(document::Column::ZoneStatus.eq(ZoneStatus::NoOcr)),
         None => waiting,
     }
+}
+
+/// Readings begun that did not finish in time: the service stopped during them.
+fn abandoned(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(document::Column::ZoneStatus.eq(ZoneStatus::Reading))
+        .add(document::Column::ZoneUpdatedAt.lt(now - READING_ABANDONED_AFTER))
+}
+
+/// Marks failed, with their signal, the documents whose readings were interrupted
+/// `MAX_ATTEMPTS` times, instead of taking them up again. Returns how many.
+async fn give_up_interrupted(services: &Services, now: DateTime<Utc>) -> Result<usize, DbErr> {
+    let interrupted = document::Entity::find()
+        .filter(abandoned(now).add(document::Column::ZoneAttempts.gte(MAX_ATTEMPTS)))
+        .filter(live_documents())
+        .all(&services.db)
+        .await?;
+    let mut given_up = 0;
+    for found in interrupted {
+        tracing::warn!(document = %found.id, attempts = found.zone_attempts, "a document's zone reading was interrupted too often: not read again");
+        if finish(services, &found, Reading::Interrupted, now)
+            .await?
+            .is_some()
+        {
+            given_up += 1;
+        }
+    }
+    Ok(given_up)
 }
 
 /// Reads one document's zone, unless another instance took it first or it was shredded.
@@ -98,6 +129,11 @@ async fn read_one(
             Expr::value(ZoneStatus::Reading),
         )
         .col_expr(document::Column::ZoneUpdatedAt, Expr::value(now))
+        // Counted before the reading begins: a reading the service does not survive counts.
+        .col_expr(
+            document::Column::ZoneAttempts,
+            Expr::col(document::Column::ZoneAttempts).add(1),
+        )
         .filter(document::Column::Id.eq(id))
         .filter(waiting(services, now))
         .filter(live_documents())
@@ -155,10 +191,15 @@ async fn read_one(
 }
 
 enum Reading {
-    Read { zone: Box<Zone>, sealed: Vec<u8> },
+    Read {
+        zone: Box<Zone>,
+        sealed: Vec<u8>,
+    },
     NotFound,
     NoOcr,
     Failed,
+    /// Begun `MAX_ATTEMPTS` times, never finished.
+    Interrupted,
 }
 
 /// Records a reading, with the signals it fired, if the document is still live and still
@@ -181,6 +222,13 @@ async fn finish(
         (Reading::NotFound, _) => (ZoneStatus::NotFound, None, None),
         (Reading::NoOcr, _) => (ZoneStatus::NoOcr, None, None),
         (Reading::Failed, _) => (ZoneStatus::Failed, None, None),
+        (Reading::Interrupted, _) => {
+            let signals = ZoneSignals {
+                reading_interrupted: true,
+                ..ZoneSignals::default()
+            };
+            (ZoneStatus::Failed, None, Some(signals))
+        }
     };
     let mut signals = parse_signals(&found.signals);
     signals.zone = outcome;
@@ -188,6 +236,7 @@ async fn finish(
         .col_expr(document::Column::ZoneStatus, Expr::value(status))
         .col_expr(document::Column::SealedZone, Expr::value(sealed))
         .col_expr(document::Column::ZoneUpdatedAt, Expr::value(now))
+        .col_expr(document::Column::ZoneAttempts, Expr::value(0))
         .col_expr(
             document::Column::Signals,
             Expr::value(serde_json::to_string(&signals).unwrap_or_default()),
@@ -241,6 +290,7 @@ async fn zone_signals(
             && registrant.is_some_and(|n| !zone.names_agree_with(&n)),
         type_differs,
         not_found: false,
+        reading_interrupted: false,
     })
 }
 
