@@ -3,33 +3,44 @@
 //! SHA-256(0x01 ‖ left ‖ right). The sweeper sequences new events (one writer at a time) and
 //! signs checkpoints (C2SP `tlog-checkpoint` in a `signed-note`, Ed25519), so that a copy of a
 //! checkpoint kept elsewhere proves later that no earlier event was edited, removed or
-//! reordered. `verify` recomputes everything from the stored events.
+//! reordered. The key is pinned outside the database, and so is the last checkpoint signed:
+//! a database writer can neither bring a key of their own nor have a rewritten log signed.
+//! `verify` recomputes everything from the stored events.
+//!
+//! Here: the stored tree (events' places, subtrees, proofs from them). Apart: the tree math
+//! (`tree`), the events' encoding (`encoding`), the key and signed notes (`note`, `keys`,
+//! `pins`), signing (`sign`) and checking (`verify`).
 
 mod encoding;
+mod keys;
 mod note;
+pub mod pins;
+mod sign;
 mod tree;
 mod verify;
 
-pub use encoding::{canonical, ENCODING};
-pub use note::{open_note, verifier_key, Checkpoint, LogKey, NoteError};
+pub use encoding::{canonical, new_salt, ENCODING, ENCODING_V1};
+pub use keys::{establish, signing_key, Established};
+pub use note::{
+    open_note, verifier_key, Checkpoint, KeyTextError, LogKey, NoteError, PublicLogKey,
+};
+pub use sign::checkpoint_if_due;
 pub use tree::{
     consistency_proof, consistency_ranges, inclusion_proof, inclusion_ranges, leaf_hash, root,
     verify_consistency, verify_inclusion,
 };
-pub use verify::{verify, Finding};
+pub use verify::{verify, Expected, Problem, Report};
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use chrono::{DateTime, Duration, Utc};
-use entities::{audit_checkpoint, audit_event, audit_node, log_key};
-use ring::signature::{Ed25519KeyPair, KeyPair};
+use entities::{audit_checkpoint, audit_event, audit_node};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
     EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, Statement,
 };
 
 use crate::crypto::{sha256, CryptoError};
-use crate::keyring::{KeyRing, LOG_KEY_CONTEXT};
+use pins::PinError;
 use tree::{node_hash, split_of};
 
 /// Events sequenced per transaction.
@@ -42,10 +53,28 @@ const SEQUENCER_LOCK: i64 = 0x5444_4c4f_4731;
 pub enum LogError {
     #[error("database error: {0}")]
     Database(#[from] DbErr),
-    #[error("the log's signing key cannot be made or opened: {0}")]
+    #[error("the log's signing key cannot be opened: {0}")]
     Key(#[from] CryptoError),
     #[error("the log's signing key is unreadable")]
     KeyUnreadable,
+    #[error("the database holds no signing key for the audit log {0}, whose key is pinned outside it: the key was deleted, or this is not the log's database; nothing is signed")]
+    KeyMissing(String),
+    #[error("the key of the audit log {0} in the database is not the key pinned outside it: it was replaced; nothing is signed")]
+    KeyChanged(String),
+    #[error("no key of the audit log is pinned (the service said why when it started): nothing is signed")]
+    NotPinned,
+    #[error(transparent)]
+    Pin(#[from] PinError),
+    #[error("the log holds {size} events, fewer than the {signed} of {what}: events were deleted; nothing is signed")]
+    Shrunk {
+        size: u64,
+        signed: u64,
+        what: String,
+    },
+    #[error("the first {signed} events no longer give the root of {what}: events were changed, removed or reordered; nothing is signed")]
+    Rewritten { signed: u64, what: String },
+    #[error("{what} is not signed by the log's key ({why}); nothing is signed")]
+    Unsigned { what: String, why: NoteError },
 }
 
 /// The proof that the log of `old_size` events is a prefix of the latest checkpoint's, for a
@@ -210,6 +239,16 @@ pub async fn sequence(db: &DatabaseConnection) -> Result<u64, DbErr> {
             .paginate(&txn, BATCH)
             .fetch_page(0)
             .await?;
+        let taken = audit_node::Entity::find_by_id((0, next as i64))
+            .one(&txn)
+            .await?;
+        if !waiting.is_empty() && taken.is_some() {
+            return Err(DbErr::Custom(format!(
+                "the log's tree already holds a leaf at place {next}, past its last event: \
+                 events were deleted from its end; no new event is placed until that is \
+                 looked into"
+            )));
+        }
         let done = (waiting.len() as u64) < BATCH;
         for event in waiting {
             let leaf = leaf_hash(&canonical(&event, next));
@@ -244,80 +283,6 @@ pub fn origin(public_url: Option<&str>) -> String {
         .filter(|host| !host.is_empty())
         .unwrap_or("localhost");
     format!("{host}/transfer-desk/audit")
-}
-
-/// The log's signing key, made on first use and kept sealed under the master key.
-pub async fn signing_key(
-    db: &impl ConnectionTrait,
-    keys: &KeyRing,
-    name: &str,
-) -> Result<LogKey, LogError> {
-    if let Some(stored) = log_key::Entity::find_by_id(name.to_owned()).one(db).await? {
-        let pkcs8 = keys.open_secret(LOG_KEY_CONTEXT, &stored.sealed_private)?;
-        let pair = Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|_| LogError::KeyUnreadable)?;
-        return Ok(LogKey {
-            name: name.to_owned(),
-            pair,
-        });
-    }
-    let rng = ring::rand::SystemRandom::new();
-    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| LogError::KeyUnreadable)?;
-    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(|_| LogError::KeyUnreadable)?;
-    let row = log_key::ActiveModel {
-        name: Set(name.to_owned()),
-        public_key: Set(pair.public_key().as_ref().to_vec()),
-        sealed_private: Set(keys.seal_secret(LOG_KEY_CONTEXT, pkcs8.as_ref())?),
-        created_at: Set(Utc::now()),
-    };
-    if row.insert(db).await.is_err() {
-        // Another instance made it first: theirs is the log's key.
-        return Box::pin(signing_key(db, keys, name)).await;
-    }
-    Ok(LogKey {
-        name: name.to_owned(),
-        pair,
-    })
-}
-
-/// Sequences new events and, when the log has grown and the last checkpoint is older than
-/// `every`, signs a new one. Returns the new checkpoint's size.
-pub async fn checkpoint_if_due(
-    db: &DatabaseConnection,
-    keys: &KeyRing,
-    origin: &str,
-    every: Duration,
-    now: DateTime<Utc>,
-) -> Result<Option<u64>, LogError> {
-    let size = sequence(db).await?;
-    let last = latest_checkpoint(db).await?;
-    let grown = last.as_ref().map_or(size > 0, |l| (l.size as u64) < size);
-    let due = last.as_ref().is_none_or(|l| now - l.created_at >= every);
-    if !grown || !due {
-        return Ok(None);
-    }
-    let checkpoint = Checkpoint {
-        origin: origin.to_owned(),
-        size,
-        root: subtree_hash(db, 0, size).await?,
-    };
-    let key = signing_key(db, keys, origin).await?;
-    let row = audit_checkpoint::ActiveModel {
-        size: Set(checkpoint.size as i64),
-        root: Set(checkpoint.root.to_vec()),
-        note: Set(checkpoint.sign(&key)),
-        created_at: Set(now),
-    };
-    // Another instance sweeping at the same moment may have signed this very size first:
-    // its checkpoint stands, and this one is not needed.
-    let inserted = audit_checkpoint::Entity::insert(row)
-        .on_conflict(
-            sea_orm::sea_query::OnConflict::column(audit_checkpoint::Column::Size)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
-    Ok((inserted == 1).then_some(checkpoint.size))
 }
 
 pub async fn latest_checkpoint(

@@ -20,9 +20,27 @@ impl LogKey {
         key
     }
 
+    /// Its public half, with the log's name.
+    pub fn public(&self) -> PublicLogKey {
+        PublicLogKey {
+            name: self.name.clone(),
+            key: self.public_key(),
+        }
+    }
+}
+
+/// The log's public key with the log's name: what verifiers hold, and what the data
+/// directory pins.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicLogKey {
+    pub name: String,
+    pub key: [u8; 32],
+}
+
+impl PublicLogKey {
     /// The key as signed-note verifiers write it: `name+keyid+base64(0x01 ‖ key)`.
     pub fn verifier_key(&self) -> String {
-        verifier_key(&self.name, &self.public_key())
+        verifier_key(&self.name, &self.key)
     }
 
     /// The public key as PEM (SubjectPublicKeyInfo), for `openssl`.
@@ -30,12 +48,42 @@ impl LogKey {
         let mut der = vec![
             0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
         ];
-        der.extend_from_slice(&self.public_key());
+        der.extend_from_slice(&self.key);
         format!(
             "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
             BASE64.encode(der)
         )
     }
+
+    /// Reads a verifier key, `name+keyid+base64(0x01 ‖ key)`, as `verifier_key` writes it.
+    pub fn parse(text: &str) -> Result<PublicLogKey, KeyTextError> {
+        let mut parts = text.trim().splitn(3, '+');
+        let (Some(name), Some(id), Some(typed)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(KeyTextError::Malformed);
+        };
+        let typed = BASE64.decode(typed).map_err(|_| KeyTextError::Malformed)?;
+        let Some((1, key)) = typed.split_first() else {
+            return Err(KeyTextError::NotEd25519);
+        };
+        let key: [u8; 32] = key.try_into().map_err(|_| KeyTextError::NotEd25519)?;
+        if name.is_empty() || id != crate::crypto::hex(&key_id(name, &key)) {
+            return Err(KeyTextError::WrongId);
+        }
+        Ok(PublicLogKey {
+            name: name.to_owned(),
+            key,
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum KeyTextError {
+    #[error("it is not a log key written as name+id+key, as `transfer-desk audit key` prints it")]
+    Malformed,
+    #[error("it is not an Ed25519 key")]
+    NotEd25519,
+    #[error("its key id does not match its name and key (a character was changed)")]
+    WrongId,
 }
 
 /// The signed-note key id: the first four bytes of SHA-256(name ‖ "\n" ‖ 0x01 ‖ key).
@@ -186,12 +234,33 @@ mod tests {
             root: [9; 32],
         }
         .sign(&key);
-        let verifier = signed_note::StandardVerifier::new(&key.verifier_key()).unwrap();
+        let verifier = signed_note::StandardVerifier::new(&key.public().verifier_key()).unwrap();
         let parsed = signed_note::Note::from_bytes(note.as_bytes()).unwrap();
         let (verified, unverified) = parsed
             .verify(&signed_note::VerifierList::new(vec![Box::new(verifier)]))
             .unwrap();
         assert_eq!(verified.len(), 1);
         assert!(unverified.is_empty());
+    }
+
+    #[test]
+    fn a_verifier_key_reads_back_and_a_changed_one_is_refused() {
+        let public = test_key().public();
+        let text = public.verifier_key();
+        assert_eq!(
+            PublicLogKey::parse(&format!("{text}\n")),
+            Ok(public.clone())
+        );
+        let other = test_key().public();
+        let ours: Vec<&str> = text.splitn(3, '+').collect();
+        let other = other.verifier_key();
+        let theirs: Vec<&str> = other.splitn(3, '+').collect();
+        let swapped = format!("{}+{}+{}", ours[0], ours[1], theirs[2]);
+        assert_eq!(PublicLogKey::parse(&swapped), Err(KeyTextError::WrongId));
+        assert_eq!(
+            PublicLogKey::parse("localhost/transfer-desk/audit"),
+            Err(KeyTextError::Malformed)
+        );
+        assert!(PublicLogKey::parse(&public.pem()).is_err());
     }
 }

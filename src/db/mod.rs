@@ -220,6 +220,7 @@ mod tests {
                 "m0009_audit_log",
                 "m0010_document_zones",
                 "m0011_holder_document_type",
+                "m0014_event_salts",
             ]
         );
     }

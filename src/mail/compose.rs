@@ -99,8 +99,13 @@ pub enum Mail {
         short_id: String,
         review_url: String,
     },
-    /// To the staff address: the audit log's new signed checkpoint, to keep as a witness.
-    StaffCheckpoint { size: usize, note: String },
+    /// To the staff address: the audit log's new signed checkpoint, to keep as a witness,
+    /// and the log's key (as pinned), so that a key that changed shows in the archive.
+    StaffCheckpoint {
+        size: usize,
+        note: String,
+        key: String,
+    },
 }
 
 /// A mail ready for the outbox: its text, and the secret link apart with the number of the
@@ -302,12 +307,14 @@ impl Mail {
                     vec![t("mail-staff-body", &[]).into(), review_url.into()],
                     None,
                 ),
-                Mail::StaffCheckpoint { size, note } => (
+                Mail::StaffCheckpoint { size, note, key } => (
                     "staff_checkpoint",
                     t("mail-checkpoint-subject", &[("size", size.into())]),
                     vec![
                         t("mail-checkpoint-body", &[]).into(),
                         note.trim_end().to_owned().into(),
+                        t("mail-checkpoint-key", &[]).into(),
+                        key.into(),
                     ],
                     None,
                 ),

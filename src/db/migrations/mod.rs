@@ -16,6 +16,7 @@ mod m0008_passkeys;
 mod m0009_audit_log;
 mod m0010_document_zones;
 mod m0011_holder_document_type;
+mod m0014_event_salts;
 
 pub struct Migrator;
 
@@ -41,7 +42,8 @@ impl MigratorTrait for Migrator {
             m0008_passkeys,
             m0009_audit_log,
             m0010_document_zones,
-            m0011_holder_document_type
+            m0011_holder_document_type,
+            m0014_event_salts
         ]
     }
 }
