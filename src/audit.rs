@@ -155,21 +155,17 @@ pub async fn record(
     // the same whichever database it is read back from.
     let now = Utc::now();
     let at = now - chrono::Duration::nanoseconds(i64::from(now.timestamp_subsec_nanos() % 1000));
-    let salt = match detail {
-        Some(_) => Some(
-            crate::crypto::random_bytes::<16>()
-                .map_err(|_| DbErr::Custom("no randomness for the audit log".into()))?
-                .to_vec(),
-        ),
-        None => None,
-    };
+    // Every event's own salt, never published: the log commits to its actor and detail only
+    // through it, so that a leaf hash that a proof shows gives nothing away.
+    let salt = crate::audit_log::new_salt()
+        .map_err(|_| DbErr::Custom("no randomness for the audit log".into()))?;
     audit_event::ActiveModel {
         at: Set(at),
         actor: Set(actor.name().chars().take(64).collect()),
         action: Set(action.as_str().to_owned()),
         request_id: Set(request_id),
         detail: Set(detail.map(|d| d.chars().take(500).collect())),
-        detail_salt: Set(salt),
+        salt: Set(Some(salt)),
         ..Default::default()
     }
     .insert(db)

@@ -86,15 +86,20 @@ pub enum ReviewerCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Print the log's public key, as a signed-note verifier key and as PEM.
+    /// Print the log's public key as pinned (on the first start, in the data directory or
+    /// TRANSFER_DESK_LOG_KEY), as a signed-note verifier key and as PEM.
     Key,
-    /// Recompute the log from the stored events and check every stored checkpoint (and the
-    /// one given, kept elsewhere); exit 1 naming the first event or checkpoint that does not
-    /// fit.
+    /// Recompute the log from the stored events and check them against the pinned key (or
+    /// the one given), every stored checkpoint, the last checkpoint the service signed and
+    /// the one given; exit 1 saying each thing that does not fit.
     Verify {
         /// An older checkpoint (a signed note) kept outside this service.
         #[arg(long)]
         since: Option<PathBuf>,
+        /// The log's key as `audit key` printed it (name+id+key), or a file holding it,
+        /// instead of the pinned one.
+        #[arg(long)]
+        public_key: Option<String>,
     },
 }
 
@@ -150,63 +155,112 @@ pub async fn run(cli: Cli) -> ExitCode {
 }
 
 async fn audit(settings: Settings, command: AuditCommand) -> ExitCode {
-    use crate::audit_log::{self, Finding};
-    let since = match &command {
-        AuditCommand::Verify { since: Some(file) } => match std::fs::read_to_string(file) {
-            Ok(note) => Some(note),
-            Err(error) => {
-                eprintln!("error: cannot read {}: {error}", file.display());
-                return ExitCode::from(2);
-            }
-        },
-        _ => None,
+    let (since, given) = match command {
+        AuditCommand::Key => return print_log_key(&settings),
+        AuditCommand::Verify { since, public_key } => (since, public_key),
     };
-    let services = match crate::Services::start(settings).await {
-        Ok((services, _)) => services,
+    match verify_log(&settings, since, given).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
         Err(error) => {
             eprintln!("error: {error}");
-            return ExitCode::from(2);
+            ExitCode::from(2)
         }
-    };
-    let origin = audit_log::origin(services.settings.public_url.as_deref());
-    let key = match audit_log::signing_key(&services.db, &services.master_key, &origin).await {
-        Ok(key) => key,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    if let AuditCommand::Key = command {
-        println!("{}", key.verifier_key());
-        print!("{}", key.pem());
-        return ExitCode::SUCCESS;
     }
-    let checked = async {
-        audit_log::sequence(&services.db).await?;
-        audit_log::verify(&services.db, &origin, &key.public_key(), since.as_deref()).await
-    };
-    match checked.await {
-        Ok(Finding::Consistent {
-            events,
-            checkpoints,
-        }) => {
-            println!("the audit log is consistent: {events} event(s), {checkpoints} checkpoint(s)");
+}
+
+/// The key the log is checked against: the one given, or the pinned one; with where it
+/// comes from, in words.
+fn expected_log_key(
+    settings: &Settings,
+    given: Option<String>,
+) -> Result<(crate::audit_log::PublicLogKey, String), String> {
+    use crate::audit_log::{pins, PublicLogKey};
+    if let Some(given) = given {
+        let text = std::fs::read_to_string(&given).unwrap_or_else(|_| given.clone());
+        return PublicLogKey::parse(text.lines().next().unwrap_or_default())
+            .map(|key| (key, "given with --public-key".to_owned()))
+            .map_err(|why| format!("--public-key: {why}"));
+    }
+    if let Some(key) = &settings.log_key {
+        return Ok((key.clone(), "pinned in TRANSFER_DESK_LOG_KEY".to_owned()));
+    }
+    let file = settings.data_dir.join(pins::KEY_FILE);
+    match pins::pinned_key(&settings.data_dir).map_err(|e| e.to_string())? {
+        Some(key) => Ok((key, format!("pinned in {}", file.display()))),
+        None => Err(format!(
+            "no key of the audit log is pinned in {}: the service pins it when it starts; give \
+             the key you kept with --public-key",
+            file.display()
+        )),
+    }
+}
+
+fn print_log_key(settings: &Settings) -> ExitCode {
+    match expected_log_key(settings, None) {
+        Ok((key, _)) => {
+            println!("{}", key.verifier_key());
+            print!("{}", key.pem());
             ExitCode::SUCCESS
-        }
-        Ok(Finding::EventDoesNotFit { index, id, why }) => {
-            let id = id.map_or_else(String::new, |id| format!(" (audit event id {id})"));
-            eprintln!("event {index} of the log{id} does not fit: {why}");
-            ExitCode::FAILURE
-        }
-        Ok(Finding::CheckpointDoesNotFit { size, why }) => {
-            eprintln!("the checkpoint of {size} event(s) does not fit: {why}");
-            ExitCode::FAILURE
         }
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::from(2)
         }
     }
+}
+
+/// Checks the log, saying every problem; never makes or pins a key. Whether it fits.
+async fn verify_log(
+    settings: &Settings,
+    since: Option<PathBuf>,
+    given: Option<String>,
+) -> Result<bool, String> {
+    use crate::audit_log::{self, pins, Expected};
+    let (key, key_from) = expected_log_key(settings, given)?;
+    let mut kept = Vec::new();
+    if let Some(note) = pins::last_signed(&settings.data_dir).map_err(|e| e.to_string())? {
+        let file = settings.data_dir.join(pins::CHECKPOINT_FILE);
+        let what = format!(
+            "the last checkpoint the service signed (kept in {})",
+            file.display()
+        );
+        kept.push((what, note));
+    }
+    if let Some(file) = since {
+        let note = std::fs::read_to_string(&file)
+            .map_err(|error| format!("cannot read {}: {error}", file.display()))?;
+        kept.push((format!("the checkpoint in {}", file.display()), note));
+    }
+    let db = open_database(settings).await?;
+    // New events are placed first, so that they are checked too; when they cannot be, that
+    // is a finding of its own and the rest is still checked.
+    let placed = audit_log::sequence(&db).await;
+    if let Err(error) = &placed {
+        eprintln!("{error}");
+    }
+    // The sweeper signs once the interval has passed, at its next pass.
+    let wait = settings.checkpoint_every
+        + chrono::Duration::from_std(crate::jobs::SWEEP_EVERY).unwrap_or_default();
+    let expected = Expected {
+        key: &key,
+        key_from: &key_from,
+        kept,
+        covered_before: chrono::Utc::now() - wait,
+    };
+    let report = audit_log::verify(&db, &expected)
+        .await
+        .map_err(|e| e.to_string())?;
+    for problem in &report.problems {
+        eprintln!("{problem}");
+    }
+    if report.problems.is_empty() && placed.is_ok() {
+        println!(
+            "the audit log is consistent: {} event(s), {} checkpoint(s), with the key {key_from}",
+            report.events, report.checkpoints
+        );
+    }
+    Ok(report.problems.is_empty() && placed.is_ok())
 }
 
 async fn manage_keys(settings: Settings, command: KeysCommand) -> ExitCode {

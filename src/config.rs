@@ -100,6 +100,9 @@ pub struct Settings {
     pub staff_passkeys: PasskeyPolicy,
     /// How often the sweeper signs a checkpoint of the audit log, when it has grown.
     pub checkpoint_every: chrono::Duration,
+    /// The audit log's public key, pinned here instead of in the data directory (for
+    /// instances whose data directory does not last).
+    pub log_key: Option<crate::audit_log::PublicLogKey>,
     /// Host names (with an optional port) the service answers to besides loopback and the
     /// public URL's host.
     pub allowed_hosts: Vec<String>,
@@ -196,6 +199,7 @@ impl Settings {
             objection_hours: 0,
             staff_passkeys: PasskeyPolicy::Optional,
             checkpoint_every: chrono::Duration::minutes(60),
+            log_key: None,
             allowed_hosts: Vec::new(),
             submissions_per_hour: 10,
             submissions_per_domain_per_day: 5,
@@ -347,6 +351,11 @@ impl Settings {
         };
         if let Some(m) = minutes("TRANSFER_DESK_CHECKPOINT_MINUTES")? {
             settings.checkpoint_every = chrono::Duration::minutes(m);
+        }
+        if let Some(key) = var("TRANSFER_DESK_LOG_KEY") {
+            let key = crate::audit_log::PublicLogKey::parse(&key)
+                .map_err(|why| ConfigError::Invalid(format!("TRANSFER_DESK_LOG_KEY: {why}")))?;
+            settings.log_key = Some(key);
         }
         if let Some(policy) = var("TRANSFER_DESK_STAFF_PASSKEYS") {
             settings.staff_passkeys = match policy.trim() {
@@ -509,7 +518,7 @@ fn create_private_dir(path: &Path) -> Result<(), ConfigError> {
 
 /// Creates `path` with mode 0600 holding `make()`, unless it already exists. Returns whether
 /// it was created. The file appears whole or not at all: a crash never leaves it empty.
-fn write_new_secret(
+pub(crate) fn write_new_secret(
     path: &Path,
     make: impl FnOnce() -> Result<Zeroizing<String>, CryptoError>,
 ) -> Result<bool, ConfigError> {

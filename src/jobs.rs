@@ -10,6 +10,9 @@ use tokio::sync::Notify;
 
 use crate::services::Services;
 
+/// How often the sweeper runs (after its pass at start-up).
+pub const SWEEP_EVERY: Duration = Duration::from_secs(300);
+
 /// Starts every job on the runtime.
 pub fn start(services: &Services) {
     tokio::spawn(sweeper(services.clone()));
@@ -40,7 +43,7 @@ async fn sweeper(services: Services) {
         } else if report != Default::default() {
             tracing::info!(?report, "sweep");
         }
-        tokio::time::sleep(Duration::from_secs(300)).await;
+        tokio::time::sleep(SWEEP_EVERY).await;
     }
 }
 

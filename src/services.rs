@@ -31,6 +31,9 @@ pub struct Services {
     pub ocr_slots: Arc<tokio::sync::Semaphore>,
     /// The relying party reviewers' passkeys belong to.
     pub passkeys: Arc<crate::accounts::passkeys::Passkeys>,
+    /// The audit log's public key as pinned outside the database; `None` when none could be
+    /// pinned (the start said why), and then nothing is signed.
+    pub log_key: Option<crate::audit_log::PublicLogKey>,
     pub settings: Settings,
 }
 
@@ -54,6 +57,8 @@ pub enum StartError {
     KeyRing(crate::crypto::CryptoError),
     #[error("cannot unpack the templates and static files into the data directory: {0}")]
     Assets(std::io::Error),
+    #[error("cannot establish the audit log's key: {0}")]
+    LogKey(crate::audit_log::LogError),
 }
 
 /// The ring of master keys: version 1 from the file or the environment, later versions from
@@ -106,9 +111,11 @@ impl Services {
             database = %settings.database_for_log(),
             "storage ready"
         );
+        let master_key = Arc::new(key_ring(prepared.master_key, &prepared.master_key_source)?);
+        let log_key = pin_log_key(&db, &master_key, &settings).await?;
         let services = Self {
             db,
-            master_key: Arc::new(key_ring(prepared.master_key, &prepared.master_key_source)?),
+            master_key,
             store,
             intake: IntakeGate::new(settings.decode_memory_bytes, IntakeLimits::default()),
             throttle: LoginThrottle::default(),
@@ -124,6 +131,7 @@ impl Services {
                 )
                 .map_err(|e| StartError::Passkeys(e.to_string()))?,
             ),
+            log_key,
             settings,
         };
         if let Err(error) = services
@@ -135,4 +143,54 @@ impl Services {
         }
         Ok((services, prepared.rocket_secret))
     }
+}
+
+/// The audit log's key, pinned (made on the very first start), and checked against the
+/// database: every way it can fail is said loudly, and then nothing is signed.
+async fn pin_log_key(
+    db: &DatabaseConnection,
+    ring: &KeyRing,
+    settings: &Settings,
+) -> Result<Option<crate::audit_log::PublicLogKey>, StartError> {
+    use crate::audit_log::{self, Established};
+    let origin = audit_log::origin(settings.public_url.as_deref());
+    let established = audit_log::establish(
+        db,
+        ring,
+        &settings.data_dir,
+        settings.log_key.clone(),
+        &origin,
+    )
+    .await
+    .map_err(StartError::LogKey)?;
+    let pin = settings.data_dir.join(audit_log::pins::KEY_FILE);
+    let key = match established {
+        Established::Made(key) => {
+            tracing::warn!(
+                key = %key.verifier_key(),
+                pinned = %pin.display(),
+                "made the audit log's signing key (first start) and pinned it; keep a copy of the key elsewhere"
+            );
+            key
+        }
+        Established::PinnedFromDatabase(key) => {
+            tracing::warn!(
+                key = %key.verifier_key(),
+                pinned = %pin.display(),
+                "pinned the audit log's key found in the database: compare it with a checkpoint mail or a copy kept elsewhere"
+            );
+            key
+        }
+        Established::Pinned(key) => key,
+        Established::Refused(why) => {
+            tracing::error!(
+                "the audit log's key cannot be pinned: {why}; no checkpoint will be signed"
+            );
+            return Ok(None);
+        }
+    };
+    if let Err(error) = audit_log::signing_key(db, ring, &key).await {
+        tracing::error!("the audit log cannot be signed: {error}");
+    }
+    Ok(Some(key))
 }

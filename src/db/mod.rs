@@ -222,6 +222,7 @@ mod tests {
                 "m0011_holder_document_type",
                 "m0012_passkey_enrolment",
                 "m0013_zone_attempts",
+                "m0014_event_salts",
             ]
         );
     }

@@ -100,8 +100,13 @@ pub enum Mail {
         short_id: String,
         review_url: String,
     },
-    /// To the staff address: the audit log's new signed checkpoint, to keep as a witness.
-    StaffCheckpoint { size: usize, note: String },
+    /// To the staff address: the audit log's new signed checkpoint, to keep as a witness,
+    /// and the log's key (as pinned), so that a key that changed shows in the archive.
+    StaffCheckpoint {
+        size: usize,
+        note: String,
+        key: String,
+    },
     /// To a reviewer and the staff address: a passkey was added to or removed from the
     /// reviewer's account (a passkey passes every step-up, so nobody must add one unseen).
     PasskeyChanged {
@@ -347,12 +352,14 @@ impl Mail {
                         None,
                     )
                 }
-                Mail::StaffCheckpoint { size, note } => (
+                Mail::StaffCheckpoint { size, note, key } => (
                     "staff_checkpoint",
                     t("mail-checkpoint-subject", &[("size", size.into())]),
                     vec![
                         t("mail-checkpoint-body", &[]).into(),
                         note.trim_end().to_owned().into(),
+                        t("mail-checkpoint-key", &[]).into(),
+                        key.into(),
                     ],
                     None,
                 ),

@@ -44,11 +44,10 @@ async fn consistency(
     Ok((ContentType::Plain, text))
 }
 
-async fn key(services: &Services) -> Result<audit_log::LogKey, Error> {
-    let origin = audit_log::origin(services.settings.public_url.as_deref());
-    audit_log::signing_key(&services.db, &services.master_key, &origin)
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))
+/// The key pinned outside the database, never one the database holds unpinned: a key put
+/// there by a database writer is not what the world is told to check with.
+fn key(services: &Services) -> Result<&audit_log::PublicLogKey, Error> {
+    services.log_key.as_ref().ok_or(Error::NotFound)
 }
 
 /// The key as signed-note verifiers take it (`name+keyid+base64`).
@@ -56,12 +55,12 @@ async fn key(services: &Services) -> Result<audit_log::LogKey, Error> {
 async fn log_key(services: &State<Services>) -> Result<(ContentType, String), Error> {
     Ok((
         ContentType::Plain,
-        format!("{}\n", key(services).await?.verifier_key()),
+        format!("{}\n", key(services)?.verifier_key()),
     ))
 }
 
 /// The key as PEM, for `openssl pkeyutl -verify`.
 #[get("/.well-known/transfer-desk/log-key.pem")]
 async fn log_key_pem(services: &State<Services>) -> Result<(ContentType, String), Error> {
-    Ok((ContentType::Plain, key(services).await?.pem()))
+    Ok((ContentType::Plain, key(services)?.pem()))
 }

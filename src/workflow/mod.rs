@@ -25,7 +25,7 @@ pub mod view;
 pub mod zones;
 
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveEnum, DbErr};

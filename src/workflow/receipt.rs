@@ -1,8 +1,9 @@
 //! The requester's deletion receipt: a text signed with the audit log's key (a C2SP signed
 //! note) saying which documents of the request were destroyed and when, the SHA-256 of each
 //! as it was sealed, and where the shred stands in the audit log, with the proof that the
-//! log's signed checkpoint includes it. Never the tracking token, the code, or anything read
-//! from the documents.
+//! log's signed checkpoint includes it, and what the shred event's leaf commits to, so that a
+//! verifier ties the proof to this request. Never the tracking token, the code, or anything
+//! read from the documents.
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
@@ -16,7 +17,7 @@ use crate::crypto::TrackingToken;
 use crate::services::Services;
 
 /// The first line of every receipt; a new layout gets a new version.
-pub const RECEIPT_VERSION: &str = "transfer-desk deletion receipt v1";
+pub const RECEIPT_VERSION: &str = "transfer-desk deletion receipt v2";
 
 /// The receipt for the request the token opens, once its documents are destroyed; `None`
 /// for an unknown token or documents still kept.
@@ -44,7 +45,7 @@ pub async fn deletion_receipt(
     let Some(shred) = last_shred(db, found.id).await? else {
         return Ok(None);
     };
-    let origin = audit_log::origin(services.settings.public_url.as_deref());
+    let pinned = services.log_key.as_ref().ok_or(LogError::NotPinned)?;
     let covered = |index: Option<i64>| async move {
         match index {
             Some(index) => audit_log::inclusion(db, index as u64).await,
@@ -54,7 +55,8 @@ pub async fn deletion_receipt(
     let mut index = shred.leaf_index;
     if covered(index).await?.is_none() {
         // Not in a checkpoint yet: sign one now rather than make the requester wait.
-        audit_log::checkpoint_if_due(db, &services.master_key, &origin, Duration::zero(), now)
+        let dir = &services.settings.data_dir;
+        audit_log::checkpoint_if_due(db, &services.master_key, pinned, dir, Duration::zero(), now)
             .await?;
         index = last_shred(db, found.id).await?.and_then(|e| e.leaf_index);
     }
@@ -87,8 +89,17 @@ pub async fn deletion_receipt(
         .and_then(|line| line.rsplit(' ').next())
         .unwrap_or_default()
         .to_owned();
+    body.push_str(&format!("log {}\nshred-event {index}\n", pinned.name));
+    // What the shred event's leaf commits to, line by line: whoever recomputes the leaf
+    // from them sees this request's id in it (and no reviewer's name, only its salted hash;
+    // events recorded before salts name theirs, so their lines are left out).
+    if event.starts_with(audit_log::ENCODING.as_bytes()) {
+        for line in String::from_utf8_lossy(&event).lines() {
+            body.push_str(&format!("shred-event-line {line}\n"));
+        }
+    }
     body.push_str(&format!(
-        "log {origin}\nshred-event {index}\nshred-event-leaf {}\ncheckpoint-size {}\ncheckpoint-root {}\ncheckpoint-signature {checkpoint_signature}\n",
+        "shred-event-leaf {}\ncheckpoint-size {}\ncheckpoint-root {}\ncheckpoint-signature {checkpoint_signature}\n",
         BASE64.encode(audit_log::leaf_hash(&event)),
         checkpoint.size,
         BASE64.encode(&checkpoint.root),
@@ -96,7 +107,7 @@ pub async fn deletion_receipt(
     for hash in proof {
         body.push_str(&format!("proof {}\n", BASE64.encode(hash)));
     }
-    let key = audit_log::signing_key(db, &services.master_key, &origin).await?;
+    let key = audit_log::signing_key(db, &services.master_key, pinned).await?;
     Ok(Some(key.sign_note(&body)))
 }
 

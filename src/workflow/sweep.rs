@@ -144,21 +144,27 @@ async fn sweep_stages(services: &Services, now: DateTime<Utc>) -> SweepReport {
 }
 
 async fn sign_checkpoint(services: &Services, now: DateTime<Utc>) -> Result<usize, DbErr> {
-    let origin = crate::audit_log::origin(services.settings.public_url.as_deref());
-    let every = services.settings.checkpoint_every;
-    let signed = match crate::audit_log::checkpoint_if_due(
+    use crate::audit_log::{checkpoint_if_due, LogError};
+    let refused = |error: LogError| match error {
+        LogError::Database(error) => error,
+        other => DbErr::Custom(other.to_string()),
+    };
+    let pinned = services
+        .log_key
+        .as_ref()
+        .ok_or_else(|| refused(LogError::NotPinned))?;
+    let signed = checkpoint_if_due(
         &services.db,
         &services.master_key,
-        &origin,
-        every,
+        pinned,
+        &services.settings.data_dir,
+        services.settings.checkpoint_every,
         now,
     )
     .await
-    {
-        Ok(Some(size)) => size as usize,
-        Ok(None) => return Ok(0),
-        Err(crate::audit_log::LogError::Database(error)) => return Err(error),
-        Err(other) => return Err(DbErr::Custom(other.to_string())),
+    .map_err(refused)?;
+    let Some(signed) = signed.map(|size| size as usize) else {
+        return Ok(0);
     };
     // A checkpoint protects only once it has left the operator's hands: the staff address
     // (a mail archive) keeps each one as a witness.
@@ -169,6 +175,7 @@ async fn sign_checkpoint(services: &Services, now: DateTime<Utc>) -> Result<usiz
         let mail = crate::mail::Mail::StaffCheckpoint {
             size: signed,
             note: latest.note,
+            key: pinned.verifier_key(),
         };
         crate::mail::enqueue(
             &services.db,

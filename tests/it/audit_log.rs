@@ -36,6 +36,17 @@ async fn tamper(server: &Server, sql: &str) {
         .unwrap();
 }
 
+/// An Ed25519 key that is not the log's, and its verifier key under the log's name.
+fn another_key() -> (ring::signature::Ed25519KeyPair, String) {
+    use ring::signature::KeyPair;
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+    let pair = ring::signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+    let public: [u8; 32] = pair.public_key().as_ref().try_into().unwrap();
+    let verifier = transfer_desk::audit_log::verifier_key("localhost/transfer-desk/audit", &public);
+    (pair, verifier)
+}
+
 #[rocket::async_test]
 async fn a_fresh_log_verifies_and_its_key_and_checkpoint_are_served() {
     let server = server_with_a_checkpoint().await;
@@ -148,9 +159,7 @@ async fn a_checkpoint_kept_elsewhere_fits_and_a_forged_one_is_refused() {
     assert_eq!(code, Some(0), "{said}");
 
     // The same text signed by a key that is not the log's.
-    let rng = ring::rand::SystemRandom::new();
-    let other = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
-    let other = ring::signature::Ed25519KeyPair::from_pkcs8(other.as_ref()).unwrap();
+    let (other, _) = another_key();
     let body = kept.split("\n\n").next().unwrap().to_owned() + "\n";
     use base64::Engine;
     let mut signed = vec![0u8; 4];
@@ -271,6 +280,16 @@ async fn each_new_checkpoint_is_mailed_to_the_staff_address() {
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].recipient, "security@host.example");
     assert!(mails[0].body.contains(note.trim_end()), "{}", mails[0].body);
+    // With the log's public key, so that a key that changed shows in the mail archive.
+    let key = app
+        .client
+        .get("/.well-known/transfer-desk/log-key")
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(mails[0].body.contains(key.trim()), "{}", mails[0].body);
 
     // Nothing new, nothing signed, nothing mailed.
     let again = transfer_desk::workflow::sweep::sweep(app.services(), chrono::Utc::now()).await;
@@ -315,7 +334,7 @@ async fn a_deletion_receipt_verifies_with_openssl_and_one_changed_byte_breaks_it
     assert_eq!(response.status(), Status::Ok);
     let receipt = response.into_string().await.unwrap();
     assert!(
-        receipt.starts_with("transfer-desk deletion receipt v1\n"),
+        receipt.starts_with("transfer-desk deletion receipt v2\n"),
         "{receipt}"
     );
     assert!(receipt.contains(&format!("request {id}\n")));
@@ -379,10 +398,7 @@ async fn a_deletion_receipt_verifies_with_openssl_and_one_changed_byte_breaks_it
         "{origin}\n{size}\n{root}\n\n\u{2014} {origin} {}\n",
         field("checkpoint-signature")[0]
     );
-    let key = transfer_desk::audit_log::signing_key(app.db(), &app.services().master_key, &origin)
-        .await
-        .unwrap()
-        .public_key();
+    let key = app.services().log_key.as_ref().unwrap().key;
     let checkpoint = transfer_desk::audit_log::open_note(&note, &origin, &key).unwrap();
     let proof: Vec<[u8; 32]> = field("proof").iter().map(|p| hash(p)).collect();
     assert!(transfer_desk::audit_log::verify_inclusion(
@@ -392,6 +408,23 @@ async fn a_deletion_receipt_verifies_with_openssl_and_one_changed_byte_breaks_it
         &proof,
         &checkpoint.root,
     ));
+    // The receipt carries what the shred event's leaf commits to: a verifier recomputes the
+    // leaf from it and finds this request in it (and not the reviewer's name).
+    let committed: String = field("shred-event-line")
+        .iter()
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert_eq!(
+        transfer_desk::audit_log::leaf_hash(committed.as_bytes()),
+        hash(&field("shred-event-leaf")[0]),
+        "{receipt}"
+    );
+    assert!(
+        committed.contains(&format!("\nrequest {id}\n")),
+        "{committed}"
+    );
+    assert!(committed.contains("\naction shred\n"), "{committed}");
+    assert!(!committed.contains("bob"), "{committed}");
 
     // Before the decision there is nothing to receipt.
     let (_, pending) = app.submit_example().await;
@@ -411,12 +444,14 @@ async fn a_consistency_proof_between_two_checkpoints_verifies() {
     let b64 = base64::engine::general_purpose::STANDARD;
     let app = crate::common::TestApp::with_staff(|_| {}).await;
     let services = app.services();
-    let origin = "localhost/transfer-desk/audit";
+    let pinned = services.log_key.as_ref().unwrap();
+    let origin = pinned.name.as_str();
     let sign_now = || {
         transfer_desk::audit_log::checkpoint_if_due(
             app.db(),
             &services.master_key,
-            origin,
+            pinned,
+            &services.settings.data_dir,
             chrono::Duration::zero(),
             chrono::Utc::now(),
         )
@@ -440,10 +475,7 @@ async fn a_consistency_proof_between_two_checkpoints_verifies() {
         .await
         .unwrap();
     let note = served.split("The signed checkpoint:\n").nth(1).unwrap();
-    let key = transfer_desk::audit_log::signing_key(app.db(), &services.master_key, origin)
-        .await
-        .unwrap()
-        .public_key();
+    let key = pinned.key;
     let new = transfer_desk::audit_log::open_note(note, origin, &key).unwrap();
     assert_eq!(new.size, new_size);
     let proof: Vec<[u8; 32]> = served
@@ -460,4 +492,261 @@ async fn a_consistency_proof_between_two_checkpoints_verifies() {
     assert!(!transfer_desk::audit_log::verify_consistency(
         old_size, new_size, &rewritten, &new.root, &proof
     ));
+}
+
+async fn count_rows(server: &Server, table: &str) -> i64 {
+    use sea_orm::Statement;
+    let db = server.database().await;
+    let backend = db.get_database_backend();
+    let row = db
+        .query_one_raw(Statement::from_string(
+            backend,
+            format!("SELECT COUNT(*) AS n FROM {table}"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "n").unwrap()
+}
+
+/// What a database writer can do to the log: edit an event, delete the checkpoints (and, with
+/// `without_key`, the log's key), and recompute every public hash (the leaf hashes and the
+/// subtrees) just as the service itself computes them.
+async fn rewrite(server: &Server, without_key: bool) {
+    if without_key {
+        tamper(server, "DELETE FROM log_keys").await;
+    }
+    for sql in [
+        "DELETE FROM audit_checkpoints",
+        "DELETE FROM audit_nodes",
+        "UPDATE audit_events SET actor = 'mallory' WHERE leaf_index = 1",
+        "UPDATE audit_events SET leaf_index = NULL, leaf_hash = NULL",
+    ] {
+        tamper(server, sql).await;
+    }
+    transfer_desk::audit_log::sequence(&server.database().await)
+        .await
+        .unwrap();
+}
+
+/// The attack of issue 28: the key row and the checkpoints deleted, an event edited and the
+/// hashes recomputed. `audit verify` says so and makes no key, the sweeper signs nothing
+/// over the rewritten rows, and the service still serves the key it was started with.
+#[rocket::async_test]
+async fn a_log_rewritten_without_its_key_is_refused_everywhere() {
+    let server = server_with_a_checkpoint().await;
+    let mut client = crate::common::server::WebClient::default();
+    let (_, served_before) = client.get(&server, "/.well-known/transfer-desk/log-key");
+    rewrite(&server, true).await;
+
+    let (code, said) = verify(&server, None);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("no signing key"), "{said}");
+    assert_eq!(
+        count_rows(&server, "log_keys").await,
+        0,
+        "verify made a key"
+    );
+
+    let (code, said) = server.run_for_status(&["sweep"]);
+    assert_eq!(code, Some(1), "{said}");
+    assert_eq!(
+        count_rows(&server, "audit_checkpoints").await,
+        0,
+        "a checkpoint was signed over the rewritten rows"
+    );
+    assert_eq!(
+        count_rows(&server, "log_keys").await,
+        0,
+        "the sweep made a key"
+    );
+
+    let (status, served_after) = client.get(&server, "/.well-known/transfer-desk/log-key");
+    assert_eq!(status, 200);
+    assert_eq!(
+        served_after, served_before,
+        "the service serves another key"
+    );
+}
+
+/// The same rewrite with the key left in place: the events no longer give the root of the
+/// last checkpoint the service signed (kept outside the database), so `audit verify` fails
+/// and the sweeper refuses to sign.
+#[rocket::async_test]
+async fn a_log_rewritten_under_its_own_key_is_not_signed_again() {
+    let server = server_with_a_checkpoint().await;
+    rewrite(&server, false).await;
+
+    let (code, said) = verify(&server, None);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains("last checkpoint the service signed"),
+        "{said}"
+    );
+
+    let (code, said) = server.run_for_status(&["sweep"]);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("audit checkpoint"), "{said}");
+    assert_eq!(count_rows(&server, "audit_checkpoints").await, 0, "{said}");
+}
+
+/// Events deleted from the end of the log, and the checkpoints with them: the log is smaller
+/// than the last checkpoint the service signed.
+#[rocket::async_test]
+async fn a_log_smaller_than_the_last_signed_checkpoint_fails_verification() {
+    let server = server_with_a_checkpoint().await;
+    tamper(&server, "DELETE FROM audit_checkpoints").await;
+    tamper(
+        &server,
+        "DELETE FROM audit_events WHERE leaf_index = (SELECT MAX(leaf_index) FROM audit_events)",
+    )
+    .await;
+    let (code, said) = verify(&server, None);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("smaller than"), "{said}");
+    let (code, said) = server.run_for_status(&["sweep"]);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("fewer than"), "{said}");
+
+    // A new event does not take the deleted one's place either.
+    server.add_reviewer("dave", PASSWORD, false);
+    let (code, said) = server.run_for_status(&["sweep"]);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("events were deleted from its end"), "{said}");
+    assert_eq!(count_rows(&server, "audit_checkpoints").await, 0, "{said}");
+    let (code, said) = verify(&server, None);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("events were deleted from its end"), "{said}");
+}
+
+/// Events recorded longer ago than the checkpoint interval (60 minutes here) that no
+/// checkpoint covers: the service stopped signing, or its checkpoints were removed.
+#[rocket::async_test]
+async fn events_older_than_the_checkpoint_interval_that_no_checkpoint_covers_fail() {
+    use sea_orm::{ActiveModelTrait, Set};
+    let server = server_with_a_checkpoint().await;
+    entities::audit_event::ActiveModel {
+        at: Set(chrono::Utc::now() - chrono::Duration::hours(2)),
+        actor: Set("alice".into()),
+        action: Set("logout".into()),
+        ..Default::default()
+    }
+    .insert(&server.database().await)
+    .await
+    .unwrap();
+    let (code, said) = verify(&server, None);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("no checkpoint covers"), "{said}");
+}
+
+/// An event without detail (a sign-out) is not recovered from its leaf hash, which proofs
+/// make public (a consistency proof from one event to two is the second leaf hash), by
+/// trying every actor and action at its known time and place.
+#[rocket::async_test]
+async fn a_sign_out_is_not_recovered_from_its_leaf_hash() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use transfer_desk::audit::{Action, Actor};
+    let app = crate::common::TestApp::start().await;
+    transfer_desk::audit::record(
+        app.db(),
+        Actor::Reviewer("alice"),
+        Action::Logout,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    transfer_desk::audit_log::sequence(app.db()).await.unwrap();
+    let event = entities::audit_event::Entity::find()
+        .filter(entities::audit_event::Column::Action.eq("logout"))
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let public_leaf = event.leaf_hash.clone().unwrap();
+    let index = event.leaf_index.unwrap();
+    let at = event
+        .at
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let actors = ["alice", "bob", "carol", "admin", "system", "requester"];
+    let actions = [
+        "login",
+        "logout",
+        "login_failed",
+        "claim",
+        "release",
+        "approval",
+    ];
+    let mut recovered = Vec::new();
+    for actor in actors {
+        for action in actions {
+            let guess = format!(
+                "transfer-desk-audit-event/v1\nindex {index}\nat {at}\nactor {actor}\naction {action}\nrequest -\ndetail -\n"
+            );
+            if transfer_desk::audit_log::leaf_hash(guess.as_bytes()).as_slice() == public_leaf {
+                recovered.push((actor, action));
+            }
+        }
+    }
+    assert_eq!(recovered, [], "the leaf hash gives the event away");
+}
+
+/// The data directory pins the log's key on first start; `audit verify` checks the database
+/// against it, or against a key given on the command line, and names a key that changed.
+#[rocket::async_test]
+async fn verify_checks_the_key_pinned_on_first_start_or_given() {
+    let server = server_with_a_checkpoint().await;
+    let mut client = crate::common::server::WebClient::default();
+    let (_, served) = client.get(&server, "/.well-known/transfer-desk/log-key");
+    let pinned = std::fs::read_to_string(server.data_dir().join("log-key.pub"))
+        .expect("the key is pinned beside the master key");
+    assert_eq!(pinned.trim(), served.trim());
+
+    let (code, said) = server.run_for_status(&["audit", "verify", "--public-key", served.trim()]);
+    assert_eq!(code, Some(0), "{said}");
+
+    let (other, other_key) = another_key();
+    let (code, said) = server.run_for_status(&["audit", "verify", "--public-key", &other_key]);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("not the key"), "{said}");
+
+    // A database writer puts another public key into the key's row.
+    use ring::signature::KeyPair;
+    let hex = transfer_desk::crypto::hex(other.public_key().as_ref());
+    let sql = match server.database().await.get_database_backend() {
+        sea_orm::DbBackend::Postgres => format!("UPDATE log_keys SET public_key = '\\x{hex}'"),
+        _ => format!("UPDATE log_keys SET public_key = X'{hex}'"),
+    };
+    tamper(&server, &sql).await;
+    let (code, said) = verify(&server, None);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("not the key"), "{said}");
+}
+
+/// Instances whose data directory does not last are given the key in the environment: it is
+/// the pin, served to the world and checked by `audit verify`, whatever the database holds.
+#[rocket::async_test]
+async fn a_key_given_in_the_environment_is_the_pin() {
+    let mut server = server_with_a_checkpoint().await;
+    let mut client = crate::common::server::WebClient::default();
+    let (_, served) = client.get(&server, "/.well-known/transfer-desk/log-key");
+    server.restart_with(&[("TRANSFER_DESK_LOG_KEY", served.trim())]);
+    let (code, said) = verify(&server, None);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("TRANSFER_DESK_LOG_KEY"), "{said}");
+
+    let (_, other_key) = another_key();
+    server.restart_with(&[("TRANSFER_DESK_LOG_KEY", &other_key)]);
+    let (_, served) = client.get(&server, "/.well-known/transfer-desk/log-key");
+    assert_eq!(served.trim(), other_key);
+    let (code, said) = verify(&server, None);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains("not the key pinned in TRANSFER_DESK_LOG_KEY"),
+        "{said}"
+    );
+    server.add_reviewer("dave", PASSWORD, false);
+    let (code, said) = server.run_for_status(&["sweep"]);
+    assert_eq!(code, Some(1), "{said}");
+    assert_eq!(count_rows(&server, "audit_checkpoints").await, 1, "{said}");
 }

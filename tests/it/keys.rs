@@ -40,8 +40,9 @@ async fn an_interrupted_rotation_finishes_on_a_rerun_and_documents_open_througho
     let cli_ring =
         transfer_desk::services::key_ring(prepared.master_key, &prepared.master_key_source)
             .unwrap();
-    // The audit log's signing key, sealed under version 1 for now.
-    let log_key = |ring| transfer_desk::audit_log::signing_key(app.db(), ring, "test/log");
+    // The audit log's signing key, made on the first start and sealed under version 1.
+    let pinned = app.services().log_key.clone().unwrap();
+    let log_key = |ring| transfer_desk::audit_log::signing_key(app.db(), ring, &pinned);
     let public_key = log_key(&cli_ring).await.unwrap().public_key();
 
     let first = keyring::rotate(app.db(), &cli_ring, 1, Some(1))

@@ -18,6 +18,7 @@ mod m0010_document_zones;
 mod m0011_holder_document_type;
 mod m0012_passkey_enrolment;
 mod m0013_zone_attempts;
+mod m0014_event_salts;
 
 pub struct Migrator;
 
@@ -45,7 +46,8 @@ impl MigratorTrait for Migrator {
             m0010_document_zones,
             m0011_holder_document_type,
             m0012_passkey_enrolment,
-            m0013_zone_attempts
+            m0013_zone_attempts,
+            m0014_event_salts
         ]
     }
 }

@@ -608,6 +608,7 @@ audit-log-place = Im Protokoll
 audit-proof = Nachweis
 mail-checkpoint-subject = Prüfpunkt des Audit-Protokolls: { $size } Ereignisse
 mail-checkpoint-body = Das Audit-Protokoll hat diesen Prüfpunkt signiert. Bewahren Sie diese E-Mail auf: Damit kann später jeder prüfen (transfer-desk audit verify --since), dass kein Ereignis bis hierher verändert, entfernt oder verschoben wurde.
+mail-checkpoint-key = Der öffentliche Schlüssel des Protokolls, wie der Dienst ihn beim ersten Start festgelegt hat (weicht er von dem in früheren E-Mails ab, wurde das Protokoll ersetzt: klären Sie, warum):
 track-receipt = Vernichtungsbeleg herunterladen
 track-receipt-hint = Ein von diesem Dienst signierter Text: welche Ihrer Dokumente wann vernichtet wurden, nachprüfbar an seinem öffentlichen Audit-Protokoll.
 signal-zone-check-digits = MRZ-Prüfziffern stimmen nicht

@@ -608,6 +608,7 @@ audit-log-place = In the log
 audit-proof = proof
 mail-checkpoint-subject = Audit log checkpoint: { $size } events
 mail-checkpoint-body = The audit log signed this checkpoint. Keep this mail: with it, anyone can later check (transfer-desk audit verify --since) that no event up to here was changed, removed or moved.
+mail-checkpoint-key = The log's public key, as the service pinned it on its first start (if it differs from the one in earlier mails, the log was replaced: find out why):
 track-receipt = Download the deletion receipt
 track-receipt-hint = A text signed by this service: which of your documents were destroyed and when, provable against its public audit log.
 signal-zone-check-digits = MRZ check digits fail

@@ -608,6 +608,7 @@ audit-log-place = Dans le journal
 audit-proof = preuve
 mail-checkpoint-subject = Point de contrôle du journal d'audit : { $size } événements
 mail-checkpoint-body = Le journal d'audit a signé ce point de contrôle. Gardez ce courriel : grâce à lui, chacun pourra vérifier plus tard (transfer-desk audit verify --since) qu'aucun événement jusqu'ici n'a été modifié, supprimé ou déplacé.
+mail-checkpoint-key = La clé publique du journal, telle que le service l'a fixée à son premier démarrage (si elle diffère de celle des courriels précédents, le journal a été remplacé : cherchez pourquoi) :
 track-receipt = Télécharger le reçu de destruction
 track-receipt-hint = Un texte signé par ce service : lesquels de vos documents ont été détruits et quand, vérifiable dans son journal d'audit public.
 signal-zone-check-digits = Les chiffres de contrôle de la ZLA sont faux

@@ -608,6 +608,7 @@ audit-log-place = Nel registro
 audit-proof = prova
 mail-checkpoint-subject = Punto di controllo del registro di controllo: { $size } eventi
 mail-checkpoint-body = Il registro di controllo ha firmato questo punto di controllo. Conservi questa e-mail: con essa chiunque potrà verificare in seguito (transfer-desk audit verify --since) che nessun evento fino a qui è stato modificato, rimosso o spostato.
+mail-checkpoint-key = La chiave pubblica del registro, come il servizio l'ha fissata al primo avvio (se differisce da quella delle e-mail precedenti, il registro è stato sostituito: scopra perché):
 track-receipt = Scarica la ricevuta di distruzione
 track-receipt-hint = Un testo firmato da questo servizio: quali dei suoi documenti sono stati distrutti e quando, verificabile nel suo registro di controllo pubblico.
 signal-zone-check-digits = Le cifre di controllo della MRZ non tornano
