@@ -111,7 +111,8 @@ pub struct Settings {
     pub submissions_per_domain_per_day: u32,
     /// How slow and how long an upload may be before it is cut off.
     pub upload_pace: UploadPace,
-    /// Bodies with documents one client address (an IPv6 client by its /64) may send at once.
+    /// Bodies with documents one client address (an IPv6 client by its /64, by its /48 while
+    /// half the upload slots are busy) may send at once.
     pub uploads_per_client: usize,
     /// How old an unreferenced file in uploads/ must be before the sweeper removes it.
     pub sweep_grace: chrono::Duration,

@@ -9,11 +9,14 @@ use crate::services::Services;
 
 /// A turn to send a request body with documents: at most a few bodies are read at once, a
 /// client address sends at most a few of them, each start counts against the address, and
-/// an address already at its limit is refused before its body is read.
+/// an address already at its limit is refused before its body is read. When every slot is
+/// taken, a client with none takes the slowest body's (`slots`).
 pub struct UploadSlot {
-    _slot: tokio::sync::OwnedSemaphorePermit,
-    _client_turn: super::pacing::ClientTurn,
+    _slot: super::slots::Slot,
 }
+
+/// The progress of this request's body in its slot, for the body's reader.
+pub struct SlotProgress(pub Option<std::sync::Arc<super::slots::Progress>>);
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for UploadSlot {
@@ -35,12 +38,11 @@ impl<'r> FromRequest<'r> for UploadSlot {
             tracing::info!(route = %super::route_name(req), why, "refused an upload");
             Outcome::Error((Status::TooManyRequests, super::Error::TooMany(wait)))
         };
-        let client = crate::counters::client_key(&address);
-        let turn = req
+        let queued = req
             .rocket()
-            .state::<super::pacing::ClientUploads>()
-            .and_then(|uploads| uploads.take(&client, services.settings.uploads_per_client));
-        let Some(client_turn) = turn else {
+            .state::<super::slots::UploadSlots>()
+            .and_then(|slots| slots.queue(&address, services.settings.uploads_per_client));
+        let Some(mut slot) = queued else {
             return too_many(
                 chrono::Duration::seconds(30),
                 "the address is sending other uploads",
@@ -58,16 +60,9 @@ impl<'r> FromRequest<'r> for UploadSlot {
                 return Outcome::Error((Status::InternalServerError, error.into()));
             }
         }
-        match services.uploads.clone().acquire_owned().await {
-            Ok(permit) => Outcome::Success(UploadSlot {
-                _slot: permit,
-                _client_turn: client_turn,
-            }),
-            Err(_) => Outcome::Error((
-                Status::ServiceUnavailable,
-                super::Error::Internal("upload slots closed".into()),
-            )),
-        }
+        slot.turn().await;
+        req.local_cache(|| SlotProgress(slot.progress()));
+        Outcome::Success(UploadSlot { _slot: slot })
     }
 }
 
