@@ -89,6 +89,9 @@ token_in_path!(
 
 /// The client's address: the socket's peer, unless that peer is a configured trusted proxy,
 /// in which case the nearest `X-Forwarded-For` entry that is not itself a trusted proxy.
+/// Entries may carry a port (`198.51.100.7:4711`, `[2001:db8::1]:443`). An entry that
+/// cannot be read ends the walk at the trusted hop that wrote it: the entries before it are
+/// the client's own claims, and believing them would let anyone choose their address.
 pub struct ClientAddr(pub Option<String>);
 
 #[rocket::async_trait]
@@ -117,14 +120,24 @@ fn client_ip<'a>(
     if !trusted.contains(&peer) {
         return peer;
     }
-    let hops: Vec<std::net::IpAddr> = forwarded
-        .flat_map(|value| value.split(','))
-        .filter_map(|hop| hop.trim().parse().ok())
-        .collect();
-    hops.into_iter()
-        .rev()
-        .find(|hop| !trusted.contains(hop))
-        .unwrap_or(peer)
+    let hops: Vec<&str> = forwarded.flat_map(|value| value.split(',')).collect();
+    let mut nearest = peer;
+    for hop in hops.into_iter().rev() {
+        match forwarded_address(hop.trim()) {
+            Some(address) if trusted.contains(&address) => nearest = address,
+            Some(address) => return address,
+            None => return nearest,
+        }
+    }
+    nearest
+}
+
+/// One `X-Forwarded-For` entry: an address, with or without a port.
+fn forwarded_address(hop: &str) -> Option<std::net::IpAddr> {
+    hop.parse()
+        .ok()
+        .or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| hop.strip_prefix('[')?.strip_suffix(']')?.parse().ok())
 }
 
 /// The tracking token from `Authorization: Bearer …`; anything else is a 404, like an
@@ -162,5 +175,23 @@ mod tests {
             client_ip(proxy, header.into_iter(), &[proxy]),
             "198.51.100.7".parse::<std::net::IpAddr>().unwrap()
         );
+    }
+
+    #[test]
+    fn forwarded_entries_with_ports_are_read_and_an_unreadable_one_believes_nothing_before_it() {
+        let ip = |text: &str| text.parse::<std::net::IpAddr>().unwrap();
+        let proxy = ip("10.0.0.1");
+        let inner = ip("10.0.0.2");
+        let client = |header: &str| client_ip(proxy, [header].into_iter(), &[proxy, inner]);
+        assert_eq!(client("198.51.100.7:4711"), ip("198.51.100.7"));
+        assert_eq!(client("[2001:db8::1]:443"), ip("2001:db8::1"));
+        assert_eq!(client("[2001:db8::1]"), ip("2001:db8::1"));
+        assert_eq!(client("6.6.6.6, 198.51.100.7:4711"), ip("198.51.100.7"));
+        // What the proxy appended cannot be read: whatever stands before it is the client's
+        // own claim, so the request is the proxy's.
+        assert_eq!(client("6.6.6.6, unknown"), proxy);
+        assert_eq!(client("6.6.6.6, 198.51.100.7:port"), proxy);
+        assert_eq!(client("6.6.6.6, [2001:db8::1"), proxy);
+        assert_eq!(client("6.6.6.6, unknown, 10.0.0.2"), inner);
     }
 }
