@@ -647,7 +647,7 @@ async fn eight_addresses_trickling_two_uploads_each_do_not_stop_a_submission_fro
 // 7 and 8. Refused submissions cost the domain nothing, and nothing is decoded for them.
 
 #[rocket::async_test]
-async fn junk_submissions_do_not_use_up_the_real_owners_requests_for_the_day() {
+async fn others_requests_never_lock_the_real_owner_out_past_the_budget_they_are_flagged() {
     let app = TestApp::start_for_staff(|s| {
         s.submissions_per_hour = 100;
         s.submissions_per_domain_per_day = 5;
@@ -661,29 +661,27 @@ async fn junk_submissions_do_not_use_up_the_real_owners_requests_for_the_day() {
         let response = app.post_multipart("/api/v1/requests", junk).await;
         assert_eq!(response.status(), Status::UnprocessableEntity);
     }
+    let mut stored = Vec::new();
     for _ in 0..5 {
-        app.submit_example().await;
+        stored.push(app.submit_example().await.0);
     }
-    let sixth = app
+    let owners = app
         .post_multipart(
             "/api/v1/requests",
             valid_submission("example.com", &camera_photo()),
         )
         .await;
-    assert_eq!(sixth.status(), Status::TooManyRequests, "stored ones count");
+    assert_eq!(owners.status(), Status::Created, "the sixth is taken too");
+    let owners: serde_json::Value = owners.into_json().await.unwrap();
+    let owners: uuid::Uuid = owners["request_id"].as_str().unwrap().parse().unwrap();
     let alice = app.sign_in("alice").await;
-    let cleared = app
-        .staff_post(
-            &alice,
-            "/review/limits/domain".into(),
-            &[("domain", "Example.COM")],
-        )
-        .await;
-    assert_eq!(cleared.status(), Status::SeeOther);
-    app.submit_example().await;
-    assert_eq!(
-        app.audit_details("domain_limit_cleared").await,
-        ["example.com"]
+    let flag = "other requests for this domain in the 24 hours before this one";
+    let sixth = app.staff_page(&alice, review_uri(owners, "")).await;
+    assert!(sixth.contains(flag), "{sixth}");
+    let first = app.staff_page(&alice, review_uri(stored[0], "")).await;
+    assert!(
+        !first.contains(flag),
+        "refused ones cost the domain nothing"
     );
 }
 
