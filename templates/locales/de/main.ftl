@@ -280,6 +280,7 @@ audit-title = Protokoll
 audit-actor = Wer
 audit-action = Aktion
 audit-request = Antrags-ID
+audit-request-not-an-id = Das ist keine Antrags-ID: Es werden keine Ereignisse angezeigt.
 audit-time = Zeit
 audit-detail = Detail
 audit-none = Keine Ereignisse.
@@ -378,11 +379,11 @@ request-history = Vorgeschichte
 request-same-address = Gleiche Adresse, andere Domain in 24 h: { $domain }
 request-same-email = Gleiche E-Mail, andere Domain in 24 h: { $domain }
 request-earlier-rejection = Frühere Ablehnung für diese Domain am { $day }:
-request-nothing-notable = Nichts Auffälliges.
 request-past-domain-budget = { $count ->
     [one] 1 weiterer Antrag
    *[other] { $count } weitere Anträge
 } für diese Domain in den 24 Stunden vor diesem, erwartet werden { $budget } pro Tag: Vielleicht versucht jemand, die Domain zu übernehmen oder den Antrag ihres Inhabers unter seinen zu verstecken.
+request-nothing-notable = Nichts Auffälliges.
 request-documents = Dokumente
 signal-edited = bearbeitet mit { $software }
 signal-no-camera = keine Kameradaten

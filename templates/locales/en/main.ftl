@@ -280,6 +280,7 @@ audit-title = Audit trail
 audit-actor = Actor
 audit-action = Action
 audit-request = Request id
+audit-request-not-an-id = This is not a request id: no events are shown.
 audit-time = Time
 audit-detail = Detail
 audit-none = No events.
@@ -378,11 +379,11 @@ request-history = History
 request-same-address = Same address, other domain in 24 h: { $domain }
 request-same-email = Same email, other domain in 24 h: { $domain }
 request-earlier-rejection = Earlier rejection for this domain on { $day }:
-request-nothing-notable = Nothing notable.
 request-past-domain-budget = { $count ->
     [one] 1 other request
    *[other] { $count } other requests
 } for this domain in the 24 hours before this one, where { $budget } a day are expected: someone may be trying to take the domain, or to hide its owner's request among theirs.
+request-nothing-notable = Nothing notable.
 request-documents = Documents
 signal-edited = edited with { $software }
 signal-no-camera = no camera data

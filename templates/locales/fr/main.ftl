@@ -280,6 +280,7 @@ audit-title = Journal d'audit
 audit-actor = Acteur
 audit-action = Action
 audit-request = Identifiant de la demande
+audit-request-not-an-id = Ce n'est pas un identifiant de demande : aucun événement n'est affiché.
 audit-time = Heure
 audit-detail = Détail
 audit-none = Aucun événement.
@@ -378,11 +379,11 @@ request-history = Historique
 request-same-address = Même adresse, autre domaine en 24 h : { $domain }
 request-same-email = Même e-mail, autre domaine en 24 h : { $domain }
 request-earlier-rejection = Refus antérieur pour ce domaine le { $day } :
-request-nothing-notable = Rien de notable.
 request-past-domain-budget = { $count ->
     [one] 1 autre demande
    *[other] { $count } autres demandes
 } pour ce domaine dans les 24 heures précédant celle-ci, alors que { $budget } par jour sont attendues : quelqu'un essaie peut-être de prendre le domaine, ou de cacher la demande de son titulaire parmi les siennes.
+request-nothing-notable = Rien de notable.
 request-documents = Documents
 signal-edited = modifiée avec { $software }
 signal-no-camera = pas de données d'appareil photo

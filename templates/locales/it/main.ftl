@@ -280,6 +280,7 @@ audit-title = Registro di audit
 audit-actor = Autore
 audit-action = Azione
 audit-request = ID della richiesta
+audit-request-not-an-id = Questo non è un ID di richiesta: nessun evento è mostrato.
 audit-time = Ora
 audit-detail = Dettaglio
 audit-none = Nessun evento.
@@ -378,11 +379,11 @@ request-history = Cronistoria
 request-same-address = Stesso indirizzo, altro dominio in 24 h: { $domain }
 request-same-email = Stessa e-mail, altro dominio in 24 h: { $domain }
 request-earlier-rejection = Rifiuto precedente per questo dominio il { $day }:
-request-nothing-notable = Nulla di rilevante.
 request-past-domain-budget = { $count ->
     [one] 1 altra richiesta
    *[other] { $count } altre richieste
 } per questo dominio nelle 24 ore prima di questa, mentre se ne attendono { $budget } al giorno: forse qualcuno cerca di prendere il dominio o di nascondere la richiesta del titolare tra le sue.
+request-nothing-notable = Nulla di rilevante.
 request-documents = Documenti
 signal-edited = modificata con { $software }
 signal-no-camera = nessun dato della fotocamera
