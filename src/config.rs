@@ -110,11 +110,13 @@ pub struct Settings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Submissions accepted per client address (or IPv6 /64) an hour; 0 for no limit.
     pub submissions_per_hour: u32,
-    /// Submissions accepted per domain a day; 0 for no limit.
+    /// Stored requests a domain is expected to get in a day; past them requests are taken
+    /// and flagged for the reviewers (never refused). 0 for no flag.
     pub submissions_per_domain_per_day: u32,
     /// How slow and how long an upload may be before it is cut off.
     pub upload_pace: UploadPace,
-    /// Bodies with documents one client address (an IPv6 client by its /64) may send at once.
+    /// Bodies with documents one client address (an IPv6 client by its /64, by its /48 while
+    /// half the upload slots are busy) may send at once.
     pub uploads_per_client: usize,
     /// How old an unreferenced file in uploads/ must be before the sweeper removes it.
     pub sweep_grace: chrono::Duration,

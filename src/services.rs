@@ -19,8 +19,6 @@ pub struct Services {
     pub store: DocumentStore,
     pub intake: IntakeGate,
     pub throttle: LoginThrottle,
-    /// Request bodies with documents being read at once (each up to 45 MiB in memory).
-    pub uploads: Arc<tokio::sync::Semaphore>,
     /// The live incident notices, served from memory.
     pub notices: crate::notices::NoticeBoard,
     /// Wakes the mail sender when a mail was added to the outbox.
@@ -36,9 +34,6 @@ pub struct Services {
     pub log_key: Option<crate::audit_log::PublicLogKey>,
     pub settings: Settings,
 }
-
-/// How many request bodies with documents are read at the same time.
-const CONCURRENT_UPLOADS: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -119,7 +114,6 @@ impl Services {
             store,
             intake: IntakeGate::new(settings.decode_memory_bytes, IntakeLimits::default()),
             throttle: LoginThrottle::default(),
-            uploads: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_UPLOADS)),
             notices: crate::notices::NoticeBoard::default(),
             mail_wake: Arc::new(tokio::sync::Notify::new()),
             zone_wake: Arc::new(tokio::sync::Notify::new()),

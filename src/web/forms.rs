@@ -100,7 +100,12 @@ impl Parts {
             .state::<crate::services::Services>()
             .map(|services| services.settings.upload_pace)
             .unwrap_or_default();
-        let reader = super::pacing::PacedReader::new(data.open(body_limit + 1.bytes()), pace);
+        let progress = req
+            .local_cache(|| super::guards::SlotProgress(None))
+            .0
+            .clone();
+        let body = data.open(body_limit + 1.bytes());
+        let reader = super::pacing::PacedReader::new(body, pace, progress);
         let mut multipart =
             multer::Multipart::with_reader_with_constraints(reader, boundary, constraints);
         let mut parts = Parts::default();

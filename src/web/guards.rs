@@ -9,11 +9,14 @@ use crate::services::Services;
 
 /// A turn to send a request body with documents: at most a few bodies are read at once, a
 /// client address sends at most a few of them, each start counts against the address, and
-/// an address already at its limit is refused before its body is read.
+/// an address already at its limit is refused before its body is read. When every slot is
+/// taken, a client with none takes the slowest body's (`slots`).
 pub struct UploadSlot {
-    _slot: tokio::sync::OwnedSemaphorePermit,
-    _client_turn: super::pacing::ClientTurn,
+    _slot: super::slots::Slot,
 }
+
+/// The progress of this request's body in its slot, for the body's reader.
+pub struct SlotProgress(pub Option<std::sync::Arc<super::slots::Progress>>);
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for UploadSlot {
@@ -35,12 +38,11 @@ impl<'r> FromRequest<'r> for UploadSlot {
             tracing::info!(route = %super::route_name(req), why, "refused an upload");
             Outcome::Error((Status::TooManyRequests, super::Error::TooMany(wait)))
         };
-        let client = crate::counters::client_key(&address);
-        let turn = req
+        let queued = req
             .rocket()
-            .state::<super::pacing::ClientUploads>()
-            .and_then(|uploads| uploads.take(&client, services.settings.uploads_per_client));
-        let Some(client_turn) = turn else {
+            .state::<super::slots::UploadSlots>()
+            .and_then(|slots| slots.queue(&address, services.settings.uploads_per_client));
+        let Some(mut slot) = queued else {
             return too_many(
                 chrono::Duration::seconds(30),
                 "the address is sending other uploads",
@@ -58,16 +60,9 @@ impl<'r> FromRequest<'r> for UploadSlot {
                 return Outcome::Error((Status::InternalServerError, error.into()));
             }
         }
-        match services.uploads.clone().acquire_owned().await {
-            Ok(permit) => Outcome::Success(UploadSlot {
-                _slot: permit,
-                _client_turn: client_turn,
-            }),
-            Err(_) => Outcome::Error((
-                Status::ServiceUnavailable,
-                super::Error::Internal("upload slots closed".into()),
-            )),
-        }
+        slot.turn().await;
+        req.local_cache(|| SlotProgress(slot.progress()));
+        Outcome::Success(UploadSlot { _slot: slot })
     }
 }
 
@@ -94,6 +89,9 @@ token_in_path!(
 
 /// The client's address: the socket's peer, unless that peer is a configured trusted proxy,
 /// in which case the nearest `X-Forwarded-For` entry that is not itself a trusted proxy.
+/// Entries may carry a port (`198.51.100.7:4711`, `[2001:db8::1]:443`). An entry that
+/// cannot be read ends the walk at the trusted hop that wrote it: the entries before it are
+/// the client's own claims, and believing them would let anyone choose their address.
 pub struct ClientAddr(pub Option<String>);
 
 #[rocket::async_trait]
@@ -122,14 +120,24 @@ fn client_ip<'a>(
     if !trusted.contains(&peer) {
         return peer;
     }
-    let hops: Vec<std::net::IpAddr> = forwarded
-        .flat_map(|value| value.split(','))
-        .filter_map(|hop| hop.trim().parse().ok())
-        .collect();
-    hops.into_iter()
-        .rev()
-        .find(|hop| !trusted.contains(hop))
-        .unwrap_or(peer)
+    let hops: Vec<&str> = forwarded.flat_map(|value| value.split(',')).collect();
+    let mut nearest = peer;
+    for hop in hops.into_iter().rev() {
+        match forwarded_address(hop.trim()) {
+            Some(address) if trusted.contains(&address) => nearest = address,
+            Some(address) => return address,
+            None => return nearest,
+        }
+    }
+    nearest
+}
+
+/// One `X-Forwarded-For` entry: an address, with or without a port.
+fn forwarded_address(hop: &str) -> Option<std::net::IpAddr> {
+    hop.parse()
+        .ok()
+        .or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| hop.strip_prefix('[')?.strip_suffix(']')?.parse().ok())
 }
 
 /// The tracking token from `Authorization: Bearer …`; anything else is a 404, like an
@@ -167,5 +175,23 @@ mod tests {
             client_ip(proxy, header.into_iter(), &[proxy]),
             "198.51.100.7".parse::<std::net::IpAddr>().unwrap()
         );
+    }
+
+    #[test]
+    fn forwarded_entries_with_ports_are_read_and_an_unreadable_one_believes_nothing_before_it() {
+        let ip = |text: &str| text.parse::<std::net::IpAddr>().unwrap();
+        let proxy = ip("10.0.0.1");
+        let inner = ip("10.0.0.2");
+        let client = |header: &str| client_ip(proxy, [header].into_iter(), &[proxy, inner]);
+        assert_eq!(client("198.51.100.7:4711"), ip("198.51.100.7"));
+        assert_eq!(client("[2001:db8::1]:443"), ip("2001:db8::1"));
+        assert_eq!(client("[2001:db8::1]"), ip("2001:db8::1"));
+        assert_eq!(client("6.6.6.6, 198.51.100.7:4711"), ip("198.51.100.7"));
+        // What the proxy appended cannot be read: whatever stands before it is the client's
+        // own claim, so the request is the proxy's.
+        assert_eq!(client("6.6.6.6, unknown"), proxy);
+        assert_eq!(client("6.6.6.6, 198.51.100.7:port"), proxy);
+        assert_eq!(client("6.6.6.6, [2001:db8::1"), proxy);
+        assert_eq!(client("6.6.6.6, unknown, 10.0.0.2"), inner);
     }
 }

@@ -20,6 +20,7 @@ mod passkeys;
 mod public;
 mod review;
 mod session;
+mod slots;
 mod wording;
 
 use std::io::IsTerminal;
@@ -72,7 +73,7 @@ use crate::services::Services;
 /// Mounts every audience under its prefix, with the fairings every response passes through.
 pub fn mount(rocket: Rocket<Build>, assets: &crate::assets::Unpacked) -> Rocket<Build> {
     rocket
-        .manage(pacing::ClientUploads::default())
+        .manage(slots::UploadSlots::default())
         .mount("/", in_request_spans(public::routes()))
         .mount("/", in_request_spans(holder::routes()))
         .mount("/", in_request_spans(objection::routes()))

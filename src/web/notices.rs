@@ -24,7 +24,7 @@ pub fn public_routes() -> Vec<Route> {
 }
 
 pub fn staff_routes() -> Vec<Route> {
-    routes![notices_page, post_notice, end_notice, clear_domain_limit]
+    routes![notices_page, post_notice, end_notice]
 }
 
 /// A live notice as a page shows it, in one language.
@@ -101,7 +101,6 @@ fn notices_page(
             me: &me.name, is_admin: true, csrf_token: &session.0.csrf_token,
             live: services.notices.live(Utc::now()), severities: SEVERITIES,
             notice_languages: LANGUAGES,
-            per_domain_per_day: services.settings.submissions_per_domain_per_day,
             flash: flash.map(|f| (f.kind().to_owned(), f.message().to_owned())),
         },
     )
@@ -153,34 +152,6 @@ async fn post_notice(
     {
         Ok(_) => Ok(Flash::success(back, chosen.lang.t("notices-posted"))),
         Err(error) => Ok(Flash::error(back, chosen.lang.t(notice_message(error)))),
-    }
-}
-
-#[derive(FromForm)]
-struct DomainLimitForm {
-    csrf_token: String,
-    #[field(validate = len(..=1000))]
-    domain: String,
-}
-
-carries_csrf!(DomainLimitForm);
-
-/// During an outage, junk requests (or many real ones) may have used up a domain's requests
-/// for the day: an admin lets its owner ask again.
-#[post("/limits/domain", format = "form", data = "<form>")]
-async fn clear_domain_limit(
-    session: AdminSession,
-    form: CsrfForm<Form<DomainLimitForm>>,
-    chosen: Chosen,
-    services: &State<Services>,
-) -> Result<Flash<Redirect>, Error> {
-    let domain = form.0.into_inner().domain;
-    let actor = &session.0.reviewer.name;
-    let back = Redirect::to("/review/notices#limits");
-    if crate::workflow::limits::clear_domain(services, &domain, actor).await? {
-        Ok(Flash::success(back, chosen.lang.t("limits-cleared")))
-    } else {
-        Ok(Flash::error(back, chosen.lang.t("limits-not-a-domain")))
     }
 }
 

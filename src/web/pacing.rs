@@ -1,22 +1,22 @@
-//! Uploads that cannot hold the service hostage: a client address reads at most a few
-//! bodies at once, and a body that arrives slower than a minimum rate (after a short grace)
-//! or takes longer than a total deadline is cut off. Without this, 16 connections trickling
+//! Uploads that cannot hold the service hostage: a body that arrives slower than a minimum
+//! rate (after a short grace) or takes longer than a total deadline is cut off, and so is one
+//! whose slot was given to another client (`slots`). Without this, 16 connections trickling
 //! a byte every few seconds held every upload slot and no one else could submit.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
+use super::slots::Progress;
 pub use crate::config::UploadPace as Pace;
 
 /// Time an upload gets before its rate counts (TLS, a slow start on a mobile line).
-const GRACE: Duration = Duration::from_secs(10);
+pub(super) const GRACE: Duration = Duration::from_secs(10);
 
 /// The error a cut-off body reads as; `is_too_slow` recognises it after multer wrapped it.
 const TOO_SLOW: &str = "the upload was too slow or took too long";
@@ -40,10 +40,12 @@ pub struct PacedReader<R> {
     received: u64,
     /// When the next byte is due at the latest.
     due: Pin<Box<Sleep>>,
+    /// The slot's, when the body holds one.
+    progress: Option<Arc<Progress>>,
 }
 
 impl<R> PacedReader<R> {
-    pub fn new(inner: R, pace: Pace) -> Self {
+    pub fn new(inner: R, pace: Pace, progress: Option<Arc<Progress>>) -> Self {
         let started = Instant::now();
         let mut reader = PacedReader {
             inner,
@@ -51,9 +53,21 @@ impl<R> PacedReader<R> {
             started,
             received: 0,
             due: Box::pin(tokio::time::sleep_until(started)),
+            progress,
         };
         reader.set_due();
         reader
+    }
+
+    fn evicted(&self) -> bool {
+        self.progress.as_ref().is_some_and(|p| p.is_evicted())
+    }
+
+    /// Whether the slot was given away; if not yet, `cx` is woken when it is.
+    fn evicted_or_wake(&self, cx: &Context<'_>) -> bool {
+        self.progress
+            .as_ref()
+            .is_some_and(|p| p.wake_on_eviction(cx.waker()))
     }
 
     /// The latest time the next byte may arrive: the grace, plus the time the minimum rate
@@ -76,10 +90,17 @@ impl<R: AsyncRead + Unpin> AsyncRead for PacedReader<R> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
+        if self.evicted() {
+            return Poll::Ready(Err(too_slow()));
+        }
         let before = buf.filled().len();
         match Pin::new(&mut self.inner).poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {
-                self.received += (buf.filled().len() - before) as u64;
+                let read = (buf.filled().len() - before) as u64;
+                self.received += read;
+                if let Some(progress) = &self.progress {
+                    progress.received(read);
+                }
                 if self.started.elapsed() > self.pace.deadline {
                     return Poll::Ready(Err(too_slow()));
                 }
@@ -87,6 +108,7 @@ impl<R: AsyncRead + Unpin> AsyncRead for PacedReader<R> {
                 Poll::Ready(Ok(()))
             }
             Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+            Poll::Pending if self.evicted_or_wake(cx) => Poll::Ready(Err(too_slow())),
             Poll::Pending => match self.due.as_mut().poll(cx) {
                 Poll::Ready(()) => Poll::Ready(Err(too_slow())),
                 Poll::Pending => Poll::Pending,
@@ -99,68 +121,10 @@ fn too_slow() -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::TimedOut, TOO_SLOW)
 }
 
-/// Bodies being read, by client (an IPv4 address or an IPv6 /64), in this instance.
-#[derive(Clone, Default)]
-pub struct ClientUploads {
-    reading: Arc<Mutex<HashMap<String, usize>>>,
-}
-
-/// A client's turn to send a body; the count goes down when it is dropped.
-pub struct ClientTurn {
-    uploads: ClientUploads,
-    client: String,
-}
-
-impl ClientUploads {
-    /// A turn for `client`, unless it already sends `most` bodies.
-    pub fn take(&self, client: &str, most: usize) -> Option<ClientTurn> {
-        let mut reading = self.reading.lock().unwrap_or_else(|e| e.into_inner());
-        let count = reading.entry(client.to_owned()).or_default();
-        if *count >= most {
-            return None;
-        }
-        *count += 1;
-        Some(ClientTurn {
-            uploads: self.clone(),
-            client: client.to_owned(),
-        })
-    }
-}
-
-impl Drop for ClientTurn {
-    fn drop(&mut self) {
-        let mut reading = self
-            .uploads
-            .reading
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(count) = reading.get_mut(&self.client) {
-            *count -= 1;
-            if *count == 0 {
-                reading.remove(&self.client);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use tokio::io::AsyncReadExt;
-
-    #[test]
-    fn a_client_gets_a_few_turns_and_gets_them_back() {
-        let uploads = ClientUploads::default();
-        let first = uploads.take("203.0.113.7", 2).unwrap();
-        let _second = uploads.take("203.0.113.7", 2).unwrap();
-        assert!(uploads.take("203.0.113.7", 2).is_none());
-        assert!(
-            uploads.take("198.51.100.1", 2).is_some(),
-            "others are not held up"
-        );
-        drop(first);
-        assert!(uploads.take("203.0.113.7", 2).is_some());
-    }
 
     #[tokio::test(start_paused = true)]
     async fn a_trickling_body_is_cut_off_after_the_grace() {
@@ -178,11 +142,31 @@ mod tests {
                 tokio::time::sleep(Duration::from_secs(2)).await;
             }
         });
-        let mut paced = PacedReader::new(reader, pace);
+        let mut paced = PacedReader::new(reader, pace, None);
         let mut body = Vec::new();
         let error = paced.read_to_end(&mut body).await.unwrap_err();
         assert!(is_too_slow(&error));
         assert!(body.len() < 10, "cut off within the grace: {}", body.len());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_whose_slot_was_given_to_another_client_is_cut_off() {
+        let slots = super::super::slots::UploadSlots::new(1);
+        let mut held = slots.queue("192.0.2.1", 2).unwrap();
+        held.turn().await;
+        let (mut writer, reader) = tokio::io::duplex(64 * 1024);
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            while writer.write_all(&[7u8; 4096]).await.is_ok() {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+        let mut paced = PacedReader::new(reader, Pace::default(), held.progress());
+        let reading = tokio::spawn(async move { paced.read_to_end(&mut Vec::new()).await });
+        let mut newcomer = slots.queue("198.51.100.9", 2).unwrap();
+        newcomer.turn().await;
+        let error = reading.await.unwrap().unwrap_err();
+        assert!(is_too_slow(&error));
     }
 
     #[tokio::test(start_paused = true)]
@@ -200,7 +184,7 @@ mod tests {
             }
         });
         let mut body = Vec::new();
-        PacedReader::new(reader, pace)
+        PacedReader::new(reader, pace, None)
             .read_to_end(&mut body)
             .await
             .unwrap();

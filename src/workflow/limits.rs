@@ -5,15 +5,16 @@
 //!   holder's confirmation, a requested document) counts against its address, an hour;
 //! - refused submissions count against their address too, apart and with more room, so
 //!   that one person's typing mistakes do not lock them out but a flood is stopped;
-//! - only a stored request spends its domain's daily budget, so that junk submissions
-//!   cannot block the real owner; an admin can clear a domain's count.
+//! - a domain's daily budget refuses nothing: others' requests must never lock the real
+//!   owner out, so a request past the budget is taken and flagged for the reviewers.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::DbErr;
+use entities::request;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
+use uuid::Uuid;
 
-use crate::audit::{self, Action, Actor};
+use crate::config::Settings;
 use crate::counters::{self, client_key, key};
-use crate::domains::normalize_domain;
 use crate::services::Services;
 
 const ADDRESS_WINDOW: Duration = Duration::hours(1);
@@ -24,7 +25,6 @@ pub const REFUSED_FACTOR: u32 = 3;
 const INTAKE: &str = "submit-address";
 const REFUSED: &str = "refused-address";
 const STARTED: &str = "upload-started-address";
-const DOMAIN: &str = "submit-domain";
 
 fn wait_until(started: DateTime<Utc>, window: Duration, now: DateTime<Utc>) -> Duration {
     started + window - now
@@ -112,44 +112,25 @@ async fn at_limit(
     Ok((count >= allowed as i32).then(|| wait_until(started, window, now)))
 }
 
-/// Whether `domain` (normalised) has had its requests for the day.
-pub async fn domain_over_limit(
-    services: &Services,
+/// The other requests for `domain` in the day before `request` (made at `at`), when they
+/// are as many as its daily budget or more: the reviewers are told.
+pub async fn past_domain_budget(
+    db: &impl ConnectionTrait,
+    settings: &Settings,
     domain: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<Duration>, DbErr> {
-    let limit = services.settings.submissions_per_domain_per_day;
-    at_limit(services, &key(DOMAIN, domain), DOMAIN_WINDOW, limit, now).await
-}
-
-/// Counts a stored request against its domain's daily budget.
-pub async fn count_stored(
-    services: &Services,
-    domain: &str,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    if services.settings.submissions_per_domain_per_day == 0 {
-        return Ok(());
+    request: Uuid,
+    at: DateTime<Utc>,
+) -> Result<Option<u64>, DbErr> {
+    let budget = u64::from(settings.submissions_per_domain_per_day);
+    if budget == 0 {
+        return Ok(None);
     }
-    counters::bump(&services.db, &key(DOMAIN, domain), DOMAIN_WINDOW, now)
-        .await
-        .map(|_| ())
-}
-
-/// An admin lets a domain be asked for again today (the real owner was blocked by others'
-/// requests). `Ok(false)` when `typed` is not a domain name.
-pub async fn clear_domain(services: &Services, typed: &str, actor: &str) -> Result<bool, DbErr> {
-    let Ok(domain) = normalize_domain(typed) else {
-        return Ok(false);
-    };
-    counters::forget(&services.db, &key(DOMAIN, &domain)).await?;
-    audit::record(
-        &services.db,
-        Actor::Reviewer(actor),
-        Action::DomainLimitCleared,
-        None,
-        Some(&domain),
-    )
-    .await?;
-    Ok(true)
+    let before = request::Entity::find()
+        .filter(request::Column::Domain.eq(domain))
+        .filter(request::Column::Id.ne(request))
+        .filter(request::Column::CreatedAt.gte(at - DOMAIN_WINDOW))
+        .filter(request::Column::CreatedAt.lt(at))
+        .count(db)
+        .await?;
+    Ok((before >= budget).then_some(before))
 }

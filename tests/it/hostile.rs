@@ -471,29 +471,6 @@ async fn one_address_cannot_flood_the_queue() {
 }
 
 #[rocket::async_test]
-async fn one_domain_takes_a_bounded_number_of_requests_a_day() {
-    let app = TestApp::start_with(|s| s.submissions_per_domain_per_day = 2).await;
-    app.add_domain("example.com", "Anna Muster", "anna@example.com")
-        .await;
-    app.add_domain("example.org", "Anna Muster", "anna@example.com")
-        .await;
-    for _ in 0..2 {
-        app.submit_example().await;
-    }
-    let refused = app
-        .post_multipart(
-            "/api/v1/requests",
-            valid_submission("example.com", &camera_photo()),
-        )
-        .await;
-    assert_status(&refused, Status::TooManyRequests);
-    assert!(refused.headers().get_one("Retry-After").is_some());
-    app.submit_by_api(valid_submission("example.org", &camera_photo()))
-        .await;
-    assert_eq!(app.count(request::Entity).await, 3);
-}
-
-#[rocket::async_test]
 async fn nothing_is_decoded_for_a_domain_we_do_not_manage() {
     let app = app_with_example().await;
     let response = app

@@ -465,6 +465,20 @@ async fn the_admin_sees_and_filters_the_audit_trail_and_reviewers_do_not() {
 }
 
 #[rocket::async_test]
+async fn an_audit_filter_by_something_that_is_no_request_id_shows_nothing_and_says_so() {
+    let app = TestApp::with_staff(|_| {}).await;
+    let alice = app.sign_in("alice").await;
+    let page = app
+        .staff_get(&alice, "/review/audit?request=not-an-id".into())
+        .await;
+    assert_eq!(page.status(), Status::Ok);
+    let html = page.into_string().await.unwrap();
+    assert!(html.contains("is not a request id"), "{html}");
+    assert!(!html.contains(">login<"), "no event is shown: {html}");
+    assert!(html.contains("value=\"not-an-id\""), "what was typed stays");
+}
+
+#[rocket::async_test]
 async fn a_forwarded_header_is_ignored_without_a_trusted_proxy() {
     let app = TestApp::with_staff(|_| {}).await;
     let (status, _) = app

@@ -43,12 +43,19 @@ pub(super) async fn audit_trail(
             .filter(|t| !t.is_empty())
             .map(str::to_owned)
     };
+    let request_id = given(request).map(|r| Uuid::parse_str(&r).ok());
+    // A filter by something that is no request id shows nothing, rather than everything.
+    let not_an_id = request_id == Some(None);
     let filter = AuditFilter {
         actor: given(actor),
         action: given(action),
-        request_id: request.and_then(|r| Uuid::parse_str(r.trim()).ok()),
+        request_id: request_id.flatten(),
     };
-    let events = audit::list(&services.db, &filter, 500).await?;
+    let events = if not_an_id {
+        Vec::new()
+    } else {
+        audit::list(&services.db, &filter, 500).await?
+    };
     let checkpoint = crate::audit_log::latest_checkpoint(&services.db).await?;
     let covered = checkpoint.as_ref().map_or(0, |c| c.size);
     let checkpoint = checkpoint.map(|c| c.note);
@@ -58,7 +65,7 @@ pub(super) async fn audit_trail(
         context! {
             me: &session.0.reviewer.name, is_admin: true, csrf_token: &session.0.csrf_token, events,
             actor: actor.unwrap_or(""), action: action.unwrap_or(""), request: request.unwrap_or(""),
-            checkpoint, covered,
+            not_an_id, checkpoint, covered,
         },
     ))
 }

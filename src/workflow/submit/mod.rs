@@ -1,6 +1,6 @@
 //! Submitting a request: the typed fields checked first (`validation`), then every document
 //! sanitised (`documents`), then everything stored at once (`storage`); the limits on what
-//! one address and one domain may ask for are in `limits`.
+//! one address may ask for are in `limits`.
 
 mod input;
 mod storage;
@@ -62,9 +62,6 @@ pub async fn submit(
             return Err(SubmitError::Invalid(errors));
         }
     };
-    if let Some(retry_after) = limits::domain_over_limit(services, &fields.domain, now).await? {
-        return Err(SubmitError::TooMany { retry_after });
-    }
     if let Some(retry_after) = limits::count_intake(services, &address, now).await? {
         return Err(SubmitError::TooMany { retry_after });
     }
@@ -96,10 +93,5 @@ pub async fn submit(
         language: input.language,
         link_base: input.link_base,
     };
-    let domain = fields.domain.clone();
-    let submitted = storage::store(services, fields, origin, clean).await?;
-    // Only what was stored spends the domain's budget: refused attempts cannot block the
-    // real owner.
-    limits::count_stored(services, &domain, now).await?;
-    Ok(submitted)
+    storage::store(services, fields, origin, clean).await
 }

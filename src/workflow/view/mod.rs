@@ -83,6 +83,10 @@ pub struct ReviewView {
     pub same_address_elsewhere: Vec<OtherRequest>,
     pub same_email_elsewhere: Vec<OtherRequest>,
     pub earlier_rejections: Vec<Rejection>,
+    /// The other requests for this domain in the day before this one, when they are as
+    /// many as its daily budget (`domain_budget`) or more.
+    pub past_domain_budget: Option<u64>,
+    pub domain_budget: u32,
     /// Other pending requests for this domain, and its live codes: approving this one would
     /// compete with them, so the reviewer must confirm.
     pub same_domain_pending: Vec<OtherRequest>,
@@ -263,6 +267,10 @@ pub async fn review_view(
         })
         .collect();
     let earlier_rejections = earlier_rejections(db, &found).await?;
+    let settings = &services.settings;
+    let past_domain_budget =
+        super::limits::past_domain_budget(db, settings, &found.domain, found.id, found.created_at)
+            .await?;
     let approvers: Vec<Uuid> = approval::Entity::find()
         .select_only()
         .column(approval::Column::ReviewerId)
@@ -296,6 +304,8 @@ pub async fn review_view(
         same_address_elsewhere,
         same_email_elsewhere,
         earlier_rejections,
+        past_domain_budget,
+        domain_budget: settings.submissions_per_domain_per_day,
         same_domain_pending,
         same_domain_live_codes,
         approvals,

@@ -280,6 +280,7 @@ audit-title = Protokoll
 audit-actor = Wer
 audit-action = Aktion
 audit-request = Antrags-ID
+audit-request-not-an-id = Das ist keine Antrags-ID: Es werden keine Ereignisse angezeigt.
 audit-time = Zeit
 audit-detail = Detail
 audit-none = Keine Ereignisse.
@@ -378,6 +379,10 @@ request-history = Vorgeschichte
 request-same-address = Gleiche Adresse, andere Domain in 24 h: { $domain }
 request-same-email = Gleiche E-Mail, andere Domain in 24 h: { $domain }
 request-earlier-rejection = Frühere Ablehnung für diese Domain am { $day }:
+request-past-domain-budget = { $count ->
+    [one] 1 weiterer Antrag
+   *[other] { $count } weitere Anträge
+} für diese Domain in den 24 Stunden vor diesem, erwartet werden { $budget } pro Tag: Vielleicht versucht jemand, die Domain zu übernehmen oder den Antrag ihres Inhabers unter seinen zu verstecken.
 request-nothing-notable = Nichts Auffälliges.
 request-documents = Dokumente
 signal-edited = bearbeitet mit { $software }
@@ -564,12 +569,6 @@ account-name-looks-like = „{ $name }“ sieht aus wie die bestehende prüfende
 notices-too-many = Es sind bereits 5 Hinweise aktiv, so viele wie die Seiten auf einmal zeigen. Beenden Sie zuerst einen davon.
 error-upload-too-slow = Der Upload kam zu langsam an und wurde abgebrochen. Bitte versuchen Sie es mit einer besseren Verbindung oder kleineren Fotos erneut.
 error-408-title = Der Upload dauerte zu lange
-limits-heading = Anträge pro Domain
-limits-lead = Eine Domain nimmt { $per_day } gespeicherte Anträge pro Tag an (abgelehnte zählen nicht). Ist ihr Inhaber durch Anträge anderer blockiert, lassen Sie ihn heute erneut beantragen:
-limits-domain = Domain
-limits-clear = Heute wieder Anträge zulassen
-limits-cleared = Für die Domain kann heute wieder beantragt werden.
-limits-not-a-domain = Das ist kein Domainname.
 form-holder-confirms = Wie der Inhaber zustimmt
 form-holder-confirms-letter = mit seiner unterschriebenen Vollmacht, die Sie unten beifügen
 form-holder-confirms-directly = selbst: Der Inhaber erhält per E-Mail einen privaten Link und bestätigt mit seinem eigenen Ausweis. Sie sehen sein Dokument nie.

@@ -280,6 +280,7 @@ audit-title = Audit trail
 audit-actor = Actor
 audit-action = Action
 audit-request = Request id
+audit-request-not-an-id = This is not a request id: no events are shown.
 audit-time = Time
 audit-detail = Detail
 audit-none = No events.
@@ -378,6 +379,10 @@ request-history = History
 request-same-address = Same address, other domain in 24 h: { $domain }
 request-same-email = Same email, other domain in 24 h: { $domain }
 request-earlier-rejection = Earlier rejection for this domain on { $day }:
+request-past-domain-budget = { $count ->
+    [one] 1 other request
+   *[other] { $count } other requests
+} for this domain in the 24 hours before this one, where { $budget } a day are expected: someone may be trying to take the domain, or to hide its owner's request among theirs.
 request-nothing-notable = Nothing notable.
 request-documents = Documents
 signal-edited = edited with { $software }
@@ -564,12 +569,6 @@ account-name-looks-like = “{ $name }” looks like the existing reviewer “{ 
 notices-too-many = 5 notices are live already, the most the pages show at once. End one of them first.
 error-upload-too-slow = The upload arrived too slowly and was stopped. Please try again on a better connection, or with smaller photos.
 error-408-title = The upload took too long
-limits-heading = Requests per domain
-limits-lead = A domain takes { $per_day } stored requests a day (refused ones do not count). If its owner is blocked by others' requests, let them ask again today:
-limits-domain = Domain
-limits-clear = Allow requests again today
-limits-cleared = The domain can be asked for again today.
-limits-not-a-domain = This is not a domain name.
 form-holder-confirms = How the holder agrees
 form-holder-confirms-letter = with their signed authorisation letter, which you add below
 form-holder-confirms-directly = directly: the holder gets a private link by email and confirms with their own identity document. You never see their document.

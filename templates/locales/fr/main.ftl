@@ -280,6 +280,7 @@ audit-title = Journal d'audit
 audit-actor = Acteur
 audit-action = Action
 audit-request = Identifiant de la demande
+audit-request-not-an-id = Ce n'est pas un identifiant de demande : aucun événement n'est affiché.
 audit-time = Heure
 audit-detail = Détail
 audit-none = Aucun événement.
@@ -378,6 +379,10 @@ request-history = Historique
 request-same-address = Même adresse, autre domaine en 24 h : { $domain }
 request-same-email = Même e-mail, autre domaine en 24 h : { $domain }
 request-earlier-rejection = Refus antérieur pour ce domaine le { $day } :
+request-past-domain-budget = { $count ->
+    [one] 1 autre demande
+   *[other] { $count } autres demandes
+} pour ce domaine dans les 24 heures précédant celle-ci, alors que { $budget } par jour sont attendues : quelqu'un essaie peut-être de prendre le domaine, ou de cacher la demande de son titulaire parmi les siennes.
 request-nothing-notable = Rien de notable.
 request-documents = Documents
 signal-edited = modifiée avec { $software }
@@ -564,12 +569,6 @@ account-name-looks-like = « { $name } » ressemble au réviseur existant « { $
 notices-too-many = 5 avis sont déjà en ligne, le maximum que les pages affichent à la fois. Terminez-en d'abord un.
 error-upload-too-slow = L'envoi arrivait trop lentement et a été interrompu. Veuillez réessayer avec une meilleure connexion, ou des photos plus petites.
 error-408-title = L'envoi a pris trop de temps
-limits-heading = Demandes par domaine
-limits-lead = Un domaine accepte { $per_day } demandes enregistrées par jour (les demandes refusées ne comptent pas). Si son titulaire est bloqué par les demandes d'autres personnes, permettez-lui de redemander aujourd'hui :
-limits-domain = Domaine
-limits-clear = Autoriser à nouveau les demandes aujourd'hui
-limits-cleared = Le domaine peut à nouveau faire l'objet de demandes aujourd'hui.
-limits-not-a-domain = Ce n'est pas un nom de domaine.
 form-holder-confirms = Comment le titulaire donne son accord
 form-holder-confirms-letter = par sa lettre d'autorisation signée, que vous joignez plus bas
 form-holder-confirms-directly = lui-même : le titulaire reçoit un lien privé par e-mail et confirme avec sa propre pièce d'identité. Vous ne voyez jamais son document.

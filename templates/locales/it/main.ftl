@@ -280,6 +280,7 @@ audit-title = Registro di audit
 audit-actor = Autore
 audit-action = Azione
 audit-request = ID della richiesta
+audit-request-not-an-id = Questo non è un ID di richiesta: nessun evento è mostrato.
 audit-time = Ora
 audit-detail = Dettaglio
 audit-none = Nessun evento.
@@ -378,6 +379,10 @@ request-history = Cronistoria
 request-same-address = Stesso indirizzo, altro dominio in 24 h: { $domain }
 request-same-email = Stessa e-mail, altro dominio in 24 h: { $domain }
 request-earlier-rejection = Rifiuto precedente per questo dominio il { $day }:
+request-past-domain-budget = { $count ->
+    [one] 1 altra richiesta
+   *[other] { $count } altre richieste
+} per questo dominio nelle 24 ore prima di questa, mentre se ne attendono { $budget } al giorno: forse qualcuno cerca di prendere il dominio o di nascondere la richiesta del titolare tra le sue.
 request-nothing-notable = Nulla di rilevante.
 request-documents = Documenti
 signal-edited = modificata con { $software }
@@ -564,12 +569,6 @@ account-name-looks-like = «{ $name }» somiglia al revisore esistente «{ $exis
 notices-too-many = Sono già attivi 5 avvisi, il massimo che le pagine mostrano insieme. Ne termini prima uno.
 error-upload-too-slow = Il caricamento arrivava troppo lentamente ed è stato interrotto. Riprovi con una connessione migliore, o con foto più piccole.
 error-408-title = Il caricamento ha richiesto troppo tempo
-limits-heading = Richieste per dominio
-limits-lead = Un dominio accetta { $per_day } richieste registrate al giorno (quelle respinte non contano). Se il titolare è bloccato dalle richieste di altri, gli permetta di chiedere di nuovo oggi:
-limits-domain = Dominio
-limits-clear = Consentire di nuovo le richieste oggi
-limits-cleared = Per il dominio si può di nuovo fare richiesta oggi.
-limits-not-a-domain = Questo non è un nome di dominio.
 form-holder-confirms = Come il titolare dà il suo consenso
 form-holder-confirms-letter = con la sua lettera di autorizzazione firmata, che lei allega più sotto
 form-holder-confirms-directly = personalmente: il titolare riceve per e-mail un link privato e conferma con il proprio documento d'identità. Lei non vede mai il suo documento.

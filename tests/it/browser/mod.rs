@@ -852,3 +852,35 @@ async fn with_scripts_off_a_representative_still_sends_a_letter() {
     assert!(text.contains("waiting for review"), "{text}");
     rita.close().await;
 }
+
+#[tokio::test]
+async fn password_fields_look_like_every_other_field() {
+    let test = "password-fields";
+    let Some((server, browser)) = start(&[]).await else {
+        return;
+    };
+    let mut alice = browser.person(&server.base, test, "alice", DESKTOP).await;
+    let looks = |id: &str| {
+        format!(
+            "const s = getComputedStyle(document.getElementById('{id}')); \
+             return [s.width, s.padding, s.fontSize, s.borderTop, s.borderRadius].join(' / ');"
+        )
+    };
+    alice.open(&server.setup_link(), "setup").await;
+    assert_eq!(
+        alice.script(&looks("password")).await,
+        alice.script(&looks("name")).await,
+        "setting the first password"
+    );
+    alice.fill("Name", "alice").await;
+    alice.fill("Password (12 to 128", PASSWORD).await;
+    alice.fill("The same password again", PASSWORD).await;
+    alice.press("Create admin", "after-setup").await;
+    alice.open("/review/login", "sign-in").await;
+    assert_eq!(
+        alice.script(&looks("password")).await,
+        alice.script(&looks("name")).await,
+        "signing in"
+    );
+    alice.close().await;
+}

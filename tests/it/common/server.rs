@@ -276,12 +276,15 @@ impl Server {
     /// Sends raw bytes over HTTP/1.1 (the body written from another thread, so that a server
     /// that answers early is not stuck behind it) and returns the status and the whole answer.
     pub fn raw_http(&self, head: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
+        self.raw_http_within(head, body, Duration::from_secs(60))
+    }
+
+    /// Like [`Server::raw_http`], giving up (status 0) when no answer came within `limit`.
+    pub fn raw_http_within(&self, head: &str, body: Vec<u8>, limit: Duration) -> (u16, Vec<u8>) {
         use std::io::Read;
         let address = self.base.trim_start_matches("http://").to_owned();
         let mut stream = TcpStream::connect(&address).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(60)))
-            .unwrap();
+        stream.set_read_timeout(Some(limit)).unwrap();
         stream.write_all(head.as_bytes()).unwrap();
         let mut writer = stream.try_clone().unwrap();
         let sender = std::thread::spawn(move || {
