@@ -57,6 +57,10 @@ pub struct ZoneSignals {
     pub type_differs: bool,
     /// The requester said passport or identity card, and no photo of it shows a zone.
     pub not_found: bool,
+    /// The requester said passport or identity card, and no zone of it was read: the OCR
+    /// program failed on a photo of it (and found none on the others).
+    #[serde(default)]
+    pub not_read: bool,
 }
 
 impl ZoneSignals {
@@ -68,6 +72,7 @@ impl ZoneSignals {
             self.name_differs_from_registrant,
             self.type_differs,
             self.not_found,
+            self.not_read,
         ]
         .into_iter()
         .filter(|fired| *fired)

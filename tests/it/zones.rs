@@ -297,6 +297,27 @@ async fn check_digits_that_hold_are_said_not_to_prove_the_document_genuine() {
     assert!(page.contains("they do not prove that the document is genuine"));
 }
 
+/// The OCR program fails on the photo of a passport: a signal, as when no zone is found.
+#[tokio::test]
+async fn an_ocr_program_that_fails_on_a_passport_is_a_signal() {
+    let (_program_dir, failing) = ocr_printing("exit 3");
+    let app = app_reading_zones(failing).await;
+    let (id, _) = app
+        .submit_by_api(request("passport", &camera_photo()))
+        .await;
+    let alice = app.sign_in("alice").await;
+    let page = page_once_read(&app, &alice, id).await;
+    assert!(
+        page.contains("MRZ not read (the OCR program failed)"),
+        "{page}"
+    );
+    assert!(
+        page.contains("MRZ not read: the OCR program failed on a passport or identity card"),
+        "{page}"
+    );
+    assert!(!page.contains("no MRZ found on a passport"));
+}
+
 #[tokio::test]
 async fn without_an_ocr_program_the_page_says_the_zone_was_not_read() {
     let app = TestApp::with_staff(|settings| settings.ocr_command = None).await;

@@ -614,6 +614,7 @@ signal-zone-name-requester = Name in der MRZ weicht vom Namen im Antrag ab
 signal-zone-name-registrant = Name in der MRZ weicht vom eingetragenen Inhaber ab
 signal-zone-type = MRZ zeigt eine andere Dokumentart als angegeben
 signal-zone-not-found = keine MRZ auf Pass oder Identitätskarte gefunden
+signal-zone-not-read = MRZ nicht gelesen: Die Texterkennung ist bei einem Pass oder einer Identitätskarte fehlgeschlagen
 zone-title = Maschinenlesbare Zone (MRZ)
 zone-type = Dokument
 zone-issuing-state = Ausstellender Staat

@@ -614,6 +614,7 @@ signal-zone-name-requester = MRZ name differs from the name in the request
 signal-zone-name-registrant = MRZ name differs from the registrant's
 signal-zone-type = MRZ shows another kind of document than the requester said
 signal-zone-not-found = no MRZ found on a passport or identity card
+signal-zone-not-read = MRZ not read: the OCR program failed on a passport or identity card
 zone-title = Machine-readable zone (MRZ)
 zone-type = Document
 zone-issuing-state = Issuing state

@@ -614,6 +614,7 @@ signal-zone-name-requester = Le nom de la ZLA diffère du nom indiqué dans la d
 signal-zone-name-registrant = Le nom de la ZLA diffère de celui du titulaire enregistré
 signal-zone-type = La ZLA indique un autre type de document que celui déclaré
 signal-zone-not-found = aucune ZLA trouvée sur un passeport ou une carte d'identité
+signal-zone-not-read = ZLA non lue : le programme d'OCR a échoué sur un passeport ou une carte d'identité
 zone-title = Zone de lecture automatique (ZLA)
 zone-type = Document
 zone-issuing-state = État émetteur

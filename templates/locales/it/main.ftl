@@ -614,6 +614,7 @@ signal-zone-name-requester = Il nome nella MRZ è diverso dal nome nella richies
 signal-zone-name-registrant = Il nome nella MRZ è diverso da quello dell'intestatario registrato
 signal-zone-type = La MRZ indica un tipo di documento diverso da quello dichiarato
 signal-zone-not-found = nessuna MRZ trovata su un passaporto o una carta d'identità
+signal-zone-not-read = MRZ non letta: il programma OCR non è riuscito su un passaporto o una carta d'identità
 zone-title = Zona a lettura ottica (MRZ)
 zone-type = Documento
 zone-issuing-state = Stato di rilascio
