@@ -112,7 +112,12 @@ async fn main() {
         let result = match &zone {
             Some(z) if z.all_checks_hold() && z.document_number == number => {
                 read += 1;
-                "all check digits hold, number right".to_owned()
+                match z.checks.iter().filter(|c| c.read_as.is_some()).count() {
+                    0 => "all check digits hold, number right".to_owned(),
+                    corrected => {
+                        format!("all check digits hold ({corrected} once corrected), number right")
+                    }
+                }
             }
             Some(z) => format!(
                 "read {} with {} of {} check digits holding",

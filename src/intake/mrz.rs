@@ -1,7 +1,12 @@
 //! The machine-readable zone of passports and identity cards (ICAO Doc 9303): found in OCR
-//! output, repaired only where a check digit then agrees, and every check digit checked.
+//! output, every check digit checked. A misread is corrected only where nothing but a digit
+//! can stand (dates, check digits) and the check digits then agree, and such a check says it
+//! holds once corrected. Document numbers and optional data hold letters and digits alike:
+//! they are never changed, so a changed character there stays a failing check.
 //!
 //! Layouts: TD1 (cards, three lines of 30), TD2 (two of 36), TD3 (passports, two of 44).
+
+use std::ops::Range;
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -56,10 +61,14 @@ pub enum Checked {
     Composite,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Check {
     pub field: Checked,
     pub holds: bool,
+    /// What the check covers and its digit as read, where that differs from what was
+    /// checked: the check holds once corrected, not on what was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_as: Option<String>,
 }
 
 /// A zone as read: its fields, and whether each check digit holds.
@@ -77,7 +86,8 @@ pub struct Zone {
     pub sex: String,
     pub expiry_date: Option<NaiveDate>,
     pub checks: Vec<Check>,
-    /// The zone's lines after repair.
+    /// The zone's lines as checked: as read, but for the corrections its checks name and
+    /// the names' trailing fillers.
     pub lines: Vec<String>,
 }
 
@@ -337,110 +347,12 @@ fn as_digit(c: u8) -> u8 {
     }
 }
 
-/// The other reading of a character OCR tools confuse, in a field of letters and digits.
-fn confused_with(c: u8) -> Option<u8> {
-    Some(match c {
-        b'O' => b'0',
-        b'0' => b'O',
-        b'I' => b'1',
-        b'1' => b'I',
-        b'B' => b'8',
-        b'8' => b'B',
-        b'S' => b'5',
-        b'5' => b'S',
-        b'Z' => b'2',
-        b'2' => b'Z',
-        _ => return None,
-    })
-}
-
 fn digit_holds(field: &str, digit: u8) -> bool {
     match digit {
         b'0'..=b'9' => check_digit(field) == u32::from(digit - b'0'),
         // Doc 9303 lets an empty optional field carry a filler as its check digit.
         b'<' => field.bytes().all(|c| c == b'<'),
         _ => false,
-    }
-}
-
-/// A field of digits (a date) and its check digit, with letters read as the digits they
-/// resemble where the check digit then agrees; otherwise as read.
-fn repair_digits(field: &str, digit: u8, repair: Repair) -> (String, u8, bool) {
-    if repair == Repair::None {
-        return (field.to_owned(), digit, digit_holds(field, digit));
-    }
-    let repaired: String = field.bytes().map(|c| as_digit(c) as char).collect();
-    let repaired_digit = as_digit(digit);
-    if digit_holds(field, digit) {
-        (field.to_owned(), digit, true)
-    } else if digit_holds(&repaired, repaired_digit) {
-        (repaired, repaired_digit, true)
-    } else {
-        (field.to_owned(), digit, false)
-    }
-}
-
-/// A field of letters and digits (a document or personal number) and its check digit: as
-/// read when the digit holds (trailing fillers refilled); otherwise the one reading, among those with the fewest
-/// confused characters swapped (at most two) and trailing `K`, `S` or `X` read as fillers,
-/// for which it holds. Two readings that both hold are a tie the digit cannot settle: the
-/// field stays as read.
-fn repair_alphanumeric(field: &str, digit: u8, repair: Repair) -> (String, u8, bool) {
-    if repair == Repair::None {
-        return (field.to_owned(), digit, digit_holds(field, digit));
-    }
-    let digit = as_digit(digit);
-    // A letter alone among the trailing fillers is a filler misread, even where the check
-    // digit cannot tell (a `K` weighed 7 counts as much as a `<`).
-    let refilled = refill_trailing_fillers(field);
-    for reading in [&refilled, field] {
-        if digit_holds(reading, digit) {
-            return (reading.to_owned(), digit, true);
-        }
-    }
-    let mut bases = vec![field.to_owned()];
-    if refilled != field {
-        bases.push(refilled);
-    }
-    for swaps in 0..=2 {
-        let mut holding: Vec<String> = Vec::new();
-        for base in &bases {
-            for candidate in with_swaps(base, swaps) {
-                if digit_holds(&candidate, digit) && !holding.contains(&candidate) {
-                    holding.push(candidate);
-                }
-            }
-        }
-        match holding.len() {
-            0 => continue,
-            1 => return (holding.remove(0), digit, true),
-            _ => break,
-        }
-    }
-    (field.to_owned(), digit, false)
-}
-
-fn with_swaps(field: &str, swaps: usize) -> Vec<String> {
-    let bytes = field.as_bytes();
-    let positions: Vec<usize> = (0..bytes.len())
-        .filter(|&i| confused_with(bytes[i]).is_some())
-        .collect();
-    let swap = |at: &[usize]| {
-        let mut changed = bytes.to_vec();
-        for &i in at {
-            changed[i] = confused_with(changed[i]).unwrap_or(changed[i]);
-        }
-        String::from_utf8(changed).unwrap_or_default()
-    };
-    match swaps {
-        0 => vec![field.to_owned()],
-        1 => positions.iter().map(|&i| swap(&[i])).collect(),
-        _ => positions
-            .iter()
-            .enumerate()
-            .flat_map(|(n, &i)| positions[n + 1..].iter().map(move |&j| (i, j)))
-            .map(|(i, j)| swap(&[i, j]))
-            .collect(),
     }
 }
 
@@ -474,22 +386,6 @@ fn refill_trailing_fillers(field: &str) -> String {
     String::from_utf8(bytes).unwrap_or(field)
 }
 
-/// Optional data, which only the composite check digit covers: its trailing fillers
-/// refilled when repairing (the composite then decides).
-fn optional_data(field: &str, repair: Repair) -> String {
-    match repair {
-        Repair::None => field.to_owned(),
-        Repair::WhereDigitsAgree => refill_trailing_fillers(field),
-    }
-}
-
-fn composite_digit(digit: u8, repair: Repair) -> u8 {
-    match repair {
-        Repair::None => digit,
-        Repair::WhereDigitsAgree => as_digit(digit),
-    }
-}
-
 fn split_names(field: &str) -> (String, String) {
     let field = names_without_trailing_noise(field);
     let (surname, given) = field.split_once("<<").unwrap_or((&field, ""));
@@ -516,7 +412,7 @@ fn date(field: &str, is_birth: bool, today: NaiveDate) -> Option<NaiveDate> {
     if !field.bytes().all(|c| c.is_ascii_digit()) || field.len() != 6 {
         return None;
     }
-    let number = |range: std::ops::Range<usize>| field[range].parse::<u32>().ok();
+    let number = |range: Range<usize>| field[range].parse::<u32>().ok();
     let (yy, month, day) = (number(0..2)?, number(2..4)?, number(4..6)?);
     let this_century = today.year() - today.year() % 100;
     let in_this_century = NaiveDate::from_ymd_opt(this_century + yy as i32, month, day)?;
@@ -537,12 +433,12 @@ fn code(field: &str) -> String {
     field.trim_end_matches('<').replace('<', " ")
 }
 
-/// Reads one candidate zone, repaired where the field's check digit and the composite check
-/// digit then both agree, else as read. `None` when its lines do not have the layout's shape.
+/// Reads one candidate zone, corrected where the fields' check digits and the composite check
+/// digit then all agree, else as read. `None` when its lines do not have the layout's shape.
 fn read_zone(layout: Layout, lines: &[String], today: NaiveDate) -> Option<Zone> {
-    let repaired = parse(layout, lines, today, Repair::WhereDigitsAgree)?;
-    if repaired.checks.last().is_some_and(|c| c.holds) {
-        Some(repaired)
+    let corrected = parse(layout, lines, today, Repair::WhereOnlyDigitsStand)?;
+    if corrected.checks.last().is_some_and(|c| c.holds) {
+        Some(corrected)
     } else {
         parse(layout, lines, today, Repair::None)
     }
@@ -551,7 +447,121 @@ fn read_zone(layout: Layout, lines: &[String], today: NaiveDate) -> Option<Zone>
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Repair {
     None,
-    WhereDigitsAgree,
+    WhereOnlyDigitsStand,
+}
+
+/// Characters of a zone: a line and a range in it.
+type Span = (usize, Range<usize>);
+
+/// Where a check digit stands and what it covers, in a zone's lines.
+struct Place {
+    field: Checked,
+    covers: Vec<Span>,
+    digit: (usize, usize),
+}
+
+impl Place {
+    fn new(field: Checked, covers: &[Span], digit: (usize, usize)) -> Self {
+        Place {
+            field,
+            covers: covers.to_vec(),
+            digit,
+        }
+    }
+
+    /// What it covers, and its digit, in `lines`.
+    fn read(&self, lines: &[String]) -> (String, u8) {
+        let covered = self
+            .covers
+            .iter()
+            .map(|(line, range)| &lines[*line][range.clone()])
+            .collect();
+        (covered, lines[self.digit.0].as_bytes()[self.digit.1])
+    }
+
+    fn holds(&self, lines: &[String]) -> bool {
+        let (covered, digit) = self.read(lines);
+        digit_holds(&covered, digit)
+    }
+
+    /// A date holds nothing but digits; a number or optional data holds letters and digits.
+    fn covers_only_digits(&self) -> bool {
+        matches!(self.field, Checked::BirthDate | Checked::ExpiryDate)
+    }
+}
+
+/// The check digits of `layout`, the composite last (it covers the others).
+fn places(layout: Layout, lines: &[String]) -> Vec<Place> {
+    use Checked::*;
+    match layout {
+        Layout::Td3 => vec![
+            Place::new(DocumentNumber, &[(1, 0..9)], (1, 9)),
+            Place::new(BirthDate, &[(1, 13..19)], (1, 19)),
+            Place::new(ExpiryDate, &[(1, 21..27)], (1, 27)),
+            Place::new(PersonalNumber, &[(1, 28..42)], (1, 42)),
+            Place::new(Composite, &[(1, 0..10), (1, 13..20), (1, 21..43)], (1, 43)),
+        ],
+        Layout::Td2 => vec![
+            Place::new(DocumentNumber, &[(1, 0..9)], (1, 9)),
+            Place::new(BirthDate, &[(1, 13..19)], (1, 19)),
+            Place::new(ExpiryDate, &[(1, 21..27)], (1, 27)),
+            Place::new(Composite, &[(1, 0..10), (1, 13..20), (1, 21..35)], (1, 35)),
+        ],
+        Layout::Td1 => {
+            let (number, digit) = td1_number(&lines[0]);
+            vec![
+                Place::new(DocumentNumber, &number, digit),
+                Place::new(BirthDate, &[(1, 0..6)], (1, 6)),
+                Place::new(ExpiryDate, &[(1, 8..14)], (1, 14)),
+                Place::new(
+                    Composite,
+                    &[(0, 5..30), (1, 0..7), (1, 8..15), (1, 18..29)],
+                    (1, 29),
+                ),
+            ]
+        }
+    }
+}
+
+/// Where a TD1 document number stands, and its check digit: a number longer than nine
+/// characters goes on in the optional data, its check digit after it, with a filler where
+/// the digit would be.
+fn td1_number(line: &str) -> (Vec<Span>, (usize, usize)) {
+    let bytes = line.as_bytes();
+    if bytes[14] == b'<' && bytes[15] != b'<' {
+        let digit = line.trim_end_matches('<').len() - 1;
+        return (vec![(0, 5..14), (0, 15..digit)], (0, digit));
+    }
+    (vec![(0, 5..14)], (0, 14))
+}
+
+/// `lines` with the misreads their check digits settle corrected: where nothing but a digit
+/// can stand (a date, a check digit), letters taken for the digits they resemble, when the
+/// check digit then holds. The composite, last, sees the fields' corrections.
+fn corrected(places: &[Place], lines: &[String]) -> Vec<String> {
+    let mut taken = lines.to_vec();
+    for place in places {
+        if place.holds(&taken) {
+            continue;
+        }
+        let (line, at) = place.digit;
+        let mut only_digits = vec![(line, at..at + 1)];
+        if place.covers_only_digits() {
+            only_digits.extend(place.covers.iter().cloned());
+        }
+        let mut trial = taken.clone();
+        for (line, range) in only_digits {
+            let digits: String = trial[line][range.clone()]
+                .bytes()
+                .map(|c| as_digit(c) as char)
+                .collect();
+            trial[line].replace_range(range, &digits);
+        }
+        if place.holds(&trial) {
+            taken = trial;
+        }
+    }
+    taken
 }
 
 fn parse(layout: Layout, lines: &[String], today: NaiveDate, repair: Repair) -> Option<Zone> {
@@ -563,129 +573,45 @@ fn parse(layout: Layout, lines: &[String], today: NaiveDate, repair: Repair) -> 
     if !matches!(first, b'P' | b'I' | b'A' | b'C') {
         return None;
     }
-    let (number_line, dates_line, names, state, nationality) = match layout {
-        Layout::Td1 => (
-            &lines[0][5..],
-            lines[1].as_str(),
-            &lines[2][..],
-            &lines[0][2..5],
-            &lines[1][15..18],
-        ),
-        Layout::Td2 | Layout::Td3 => (
-            &lines[1][..],
-            &lines[1][13..],
-            &lines[0][5..],
-            &lines[0][2..5],
-            &lines[1][10..13],
-        ),
+    let places = places(layout, lines);
+    let mut taken = match repair {
+        Repair::None => lines.to_vec(),
+        Repair::WhereOnlyDigitsStand => corrected(&places, lines),
     };
-    let byte = |s: &str, i: usize| s.as_bytes()[i];
-    let (number, number_digit, number_holds) = match layout {
-        // A TD1 number longer than nine characters goes on in the optional data, its check
-        // digit after it, with a filler where the digit would be.
-        Layout::Td1 if byte(number_line, 9) == b'<' && byte(number_line, 10) != b'<' => {
-            let rest = number_line[10..].trim_end_matches('<');
-            let (more, digit) = rest.split_at(rest.len().saturating_sub(1));
-            let full = format!("{}{}", &number_line[..9], more);
-            repair_alphanumeric(&full, digit.bytes().next().unwrap_or(b'<'), repair)
-        }
-        _ => repair_alphanumeric(&number_line[..9], byte(number_line, 9), repair),
-    };
-    let (birth, birth_digit, birth_holds) =
-        repair_digits(&dates_line[..6], byte(dates_line, 6), repair);
-    let sex = dates_line[7..8].to_owned();
-    let (expiry, expiry_digit, expiry_holds) =
-        repair_digits(&dates_line[8..14], byte(dates_line, 14), repair);
-    let mut checks = vec![
-        Check {
-            field: Checked::DocumentNumber,
-            holds: number_holds,
-        },
-        Check {
-            field: Checked::BirthDate,
-            holds: birth_holds,
-        },
-        Check {
-            field: Checked::ExpiryDate,
-            holds: expiry_holds,
-        },
-    ];
-    let birth_part = format!("{birth}{}", birth_digit as char);
-    let expiry_part = format!("{expiry}{}", expiry_digit as char);
-    let mut repaired = lines.to_vec();
-    let composite_holds = match layout {
-        Layout::Td3 => {
-            let (personal, personal_digit, personal_holds) =
-                repair_alphanumeric(&lines[1][28..42], byte(&lines[1], 42), repair);
-            checks.push(Check {
-                field: Checked::PersonalNumber,
-                holds: personal_holds,
-            });
-            let number_part = format!("{}{}", &number, number_digit as char);
-            let covered = format!(
-                "{number_part}{birth_part}{expiry_part}{personal}{}",
-                personal_digit as char
-            );
-            let composite = composite_digit(byte(&lines[1], 43), repair);
-            repaired[1] = format!(
-                "{number_part}{nationality}{birth_part}{sex}{expiry_part}{personal}{}{}",
-                personal_digit as char, composite as char
-            );
-            digit_holds(&covered, composite)
-        }
-        Layout::Td2 => {
-            let number_part = format!("{}{}", &number, number_digit as char);
-            let optional = optional_data(&lines[1][28..35], repair);
-            let composite = composite_digit(byte(&lines[1], 35), repair);
-            repaired[1] = format!(
-                "{number_part}{nationality}{birth_part}{sex}{expiry_part}{optional}{}",
-                composite as char
-            );
-            let covered = format!("{number_part}{birth_part}{expiry_part}{optional}");
-            digit_holds(&covered, composite)
-        }
-        Layout::Td1 => {
-            if number.len() <= 9 {
-                let optional = optional_data(&lines[0][15..], repair);
-                repaired[0] = format!(
-                    "{}{number}{}{optional}",
-                    &lines[0][..5],
-                    number_digit as char,
-                );
+    let checks: Vec<Check> = places
+        .iter()
+        .map(|place| {
+            let (read, read_digit) = place.read(lines);
+            let changed = place.read(&taken) != (read.clone(), read_digit);
+            Check {
+                field: place.field,
+                holds: place.holds(&taken),
+                read_as: changed.then(|| format!("{read}{}", read_digit as char)),
             }
-            let composite = composite_digit(byte(&lines[1], 29), repair);
-            let optional = optional_data(&lines[1][18..29], repair);
-            repaired[1] = format!(
-                "{birth_part}{sex}{expiry_part}{nationality}{optional}{}",
-                composite as char
-            );
-            let covered = format!("{}{birth_part}{expiry_part}{optional}", &repaired[0][5..]);
-            digit_holds(&covered, composite)
-        }
+        })
+        .collect();
+    let (number, _) = places[0].read(&taken);
+    let (names_line, names_at, dates_at, nationality_at) = match layout {
+        Layout::Td1 => (2, 0, 0, 15),
+        Layout::Td2 | Layout::Td3 => (0, 5, 13, 10),
     };
-    checks.push(Check {
-        field: Checked::Composite,
-        holds: composite_holds,
-    });
-    let names_width = names.len();
-    let (surname, given_names) = split_names(names);
-    let names_repaired = names_without_trailing_noise(names);
-    let names_line = if layout == Layout::Td1 { 2 } else { 0 };
-    let prefix_len = repaired[names_line].len() - names_width;
-    repaired[names_line] = format!("{}{names_repaired}", &repaired[names_line][..prefix_len]);
+    let names = names_without_trailing_noise(&taken[names_line][names_at..]);
+    taken[names_line].replace_range(names_at.., &names);
+    let (surname, given_names) = split_names(&names);
+    let dates = &taken[1][dates_at..];
     Some(Zone {
         layout,
-        document_code: code(&lines[0][..2]),
-        issuing_state: code(state),
+        document_code: code(&taken[0][..2]),
+        issuing_state: code(&taken[0][2..5]),
         document_number: number.trim_end_matches('<').to_owned(),
         surname,
         given_names,
-        nationality: code(nationality),
-        birth_date: date(&birth, true, today),
-        sex,
-        expiry_date: date(&expiry, false, today),
+        nationality: code(&taken[1][nationality_at..nationality_at + 3]),
+        birth_date: date(&dates[..6], true, today),
+        sex: dates[7..8].to_owned(),
+        expiry_date: date(&dates[8..14], false, today),
         checks,
-        lines: repaired,
+        lines: taken,
     })
 }
 

@@ -61,6 +61,10 @@ pub struct ZoneSignals {
     /// as a photo built to exhaust its memory makes it): the photo is not read again.
     #[serde(default)]
     pub reading_interrupted: bool,
+    /// The requester said passport or identity card, and no zone of it was read: the OCR
+    /// program failed on a photo of it (and found none on the others).
+    #[serde(default)]
+    pub not_read: bool,
 }
 
 impl ZoneSignals {
@@ -73,6 +77,7 @@ impl ZoneSignals {
             self.type_differs,
             self.not_found,
             self.reading_interrupted,
+            self.not_read,
         ]
         .into_iter()
         .filter(|fired| *fired)

@@ -291,6 +291,7 @@ async fn zone_signals(
         type_differs,
         not_found: false,
         reading_interrupted: false,
+        not_read: false,
     })
 }
 
@@ -328,7 +329,8 @@ impl Person {
 }
 
 /// When the person said passport or identity card and every photo of it has been read
-/// without finding a zone, the front carries the "no zone found" signal.
+/// without finding a zone, the front carries the "no zone found" signal; when the OCR
+/// program failed on one of them (and found none on the others), the "not read" signal.
 async fn settle_not_found(
     services: &Services,
     request: &request::Model,
@@ -348,17 +350,22 @@ async fn settle_not_found(
         .all(&services.db)
         .await?;
     let statuses: Vec<Option<ZoneStatus>> = own.iter().map(|d| d.zone_status).collect();
-    let none_found =
-        !statuses.is_empty() && statuses.iter().all(|s| *s == Some(ZoneStatus::NotFound));
+    let none_read = !statuses.is_empty()
+        && statuses
+            .iter()
+            .all(|s| matches!(s, Some(ZoneStatus::NotFound | ZoneStatus::Failed)));
+    let failed = statuses.contains(&Some(ZoneStatus::Failed));
     let Some(front) = own.iter().find(|d| d.kind == front_kind) else {
         return Ok(());
     };
     let mut signals = parse_signals(&front.signals);
     let mut zone = signals.zone.clone().unwrap_or_default();
-    if zone.not_found == none_found {
+    let (not_found, not_read) = (none_read && !failed, none_read && failed);
+    if (zone.not_found, zone.not_read) == (not_found, not_read) {
         return Ok(());
     }
-    zone.not_found = none_found;
+    zone.not_found = not_found;
+    zone.not_read = not_read;
     signals.zone = Some(zone);
     document::Entity::update_many()
         .col_expr(

@@ -34,25 +34,36 @@ fn zone_signals_of(found: &document::Model) -> ZoneSignals {
     parse_signals(&found.signals).zone.unwrap_or_default()
 }
 
+/// The holder said passport: no zone found on their front, or the OCR program failed on it,
+/// is a signal on their front, and only there.
 #[tokio::test]
-async fn a_holders_passport_without_a_zone_is_a_signal_on_their_front() {
+async fn a_holders_passport_without_a_zone_or_not_read_is_a_signal_on_their_front() {
     let (services, _dir) = testing::services().await;
-    let (request, front) = holder_document(&services, IdDocumentType::Passport).await;
-    let done = finish(&services, &front, Reading::NotFound, Utc::now()).await;
-    assert_eq!(done.unwrap(), Some(ZoneStatus::NotFound));
-    let documents = document::Entity::find()
-        .filter(document::Column::RequestId.eq(request.id))
-        .all(&services.db)
-        .await
-        .unwrap();
-    for found in documents {
-        let holders = found.kind == DocumentKind::HolderIdFront;
-        assert_eq!(
-            zone_signals_of(&found).not_found,
-            holders,
-            "{:?}",
-            found.kind
-        );
+    for (reading, status) in [
+        (Reading::NotFound, ZoneStatus::NotFound),
+        (Reading::Failed, ZoneStatus::Failed),
+    ] {
+        let (request, front) = holder_document(&services, IdDocumentType::Passport).await;
+        let done = finish(&services, &front, reading, Utc::now()).await;
+        assert_eq!(done.unwrap(), Some(status));
+        let documents = document::Entity::find()
+            .filter(document::Column::RequestId.eq(request.id))
+            .all(&services.db)
+            .await
+            .unwrap();
+        for found in documents {
+            let holders = found.kind == DocumentKind::HolderIdFront;
+            let fired = zone_signals_of(&found);
+            assert_eq!(
+                (fired.not_found, fired.not_read),
+                (
+                    holders && status == ZoneStatus::NotFound,
+                    holders && status == ZoneStatus::Failed
+                ),
+                "{:?}",
+                found.kind
+            );
+        }
     }
 }
 
