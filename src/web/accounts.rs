@@ -13,7 +13,7 @@ use super::csrf::{carries_csrf, CsrfForm, FormToken};
 use super::error::Error;
 use super::guards::ClientAddr;
 use super::passkeys::{step_up_needed, step_up_page};
-use super::review::link_page;
+use super::review::{enrol_next, link_page};
 use super::session::{clear_session_cookie, AdminSession, SignedIn};
 use super::{account_message, page, Chosen, FormAnswer, HostUrl};
 use crate::accounts::{self, AccountError, PasswordChange};
@@ -497,10 +497,4 @@ async fn use_password_link(
         Err(AccountError::Database(e)) => Err(e.into()),
         Err(other) => again(&account_message(&other, chosen.lang)),
     }
-}
-
-/// Where a password just set through a one-time link leads: to adding a passkey, through the
-/// enrolment link made for the same person.
-pub(in crate::web) fn enrol_next(enrolment: &PasswordLinkToken) -> Redirect {
-    Redirect::to(format!("/review/enrol/{}", enrolment.expose()))
 }

@@ -21,7 +21,7 @@ use super::Chosen;
 use crate::i18n::Lang;
 use crate::workflow::{RequestId, ReviewError};
 
-pub(super) use sign_in::link_page;
+pub(super) use sign_in::{enrol_next, link_page};
 
 pub fn routes() -> Vec<Route> {
     routes![

@@ -177,12 +177,16 @@ pub(super) async fn setup(
         Ok(Some((_, enrolment))) => {
             let _ =
                 std::fs::remove_file(services.settings.data_dir.join(crate::web::SETUP_LINK_FILE));
-            Ok(FormAnswer::Next(crate::web::accounts::enrol_next(
-                &enrolment,
-            )))
+            Ok(FormAnswer::Next(enrol_next(&enrolment)))
         }
         Ok(None) => Err(Error::NotFound),
         Err(accounts::AccountError::Database(e)) => Err(e.into()),
         Err(other) => again(&crate::web::account_message(&other, chosen.lang)),
     }
+}
+
+/// Where a password just set through a one-time link leads: to adding a passkey, through the
+/// enrolment link made for the same person.
+pub(in crate::web) fn enrol_next(enrolment: &PasswordLinkToken) -> Redirect {
+    Redirect::to(format!("/review/enrol/{}", enrolment.expose()))
 }
