@@ -14,8 +14,8 @@ use super::forms::{RequestForm, UploadError};
 use super::guards::{BearerTracking, ClientAddr, UploadSlot};
 use super::origin::SameOrigin;
 use super::{Chosen, HostUrl};
-use crate::services::Services;
 use crate::workflow;
+use crate::workflow::services::Services;
 use answers::{Created, ErrorAnswer, FieldErrorsAnswer, RequestAnswer};
 
 pub fn routes() -> Vec<Route> {

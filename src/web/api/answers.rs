@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::i18n::Lang;
+use crate::platform::i18n::Lang;
 use crate::workflow::{self, DocumentKind, RequestKind, RequestState, TimelineEntry, TrackingView};
 
 /// `201`: the request is stored.

@@ -1,13 +1,13 @@
 //! `transfer-desk backup DIR`: a consistent copy of the database (SQLite's `VACUUM INTO`; for
 //! PostgreSQL, the `pg_dump` command to run) and of the document store, which holds
 //! ciphertext only. Never the master key: without it the copy's documents cannot be read, so
-//! it is kept apart (see the README's "Backup and restore").
+//! it is kept apart (see the book's "Backup and restore").
 
 use std::path::{Path, PathBuf};
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
 
-use crate::config::Settings;
+use crate::platform::config::Settings;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
@@ -66,7 +66,7 @@ pub async fn backup(
         ),
     };
     // The `db` store is inside the snapshot; an `s3` bucket is backed up where it lives.
-    if settings.document_store != crate::storage::StoreChoice::Files {
+    if settings.document_store != crate::platform::storage::StoreChoice::Files {
         return Ok(BackupReport {
             database,
             pg_dump,
