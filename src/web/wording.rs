@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::domains::{NameserverError, MAX_NAMESERVERS, MIN_NAMESERVERS};
+use crate::registry::domains::{NameserverError, MAX_NAMESERVERS, MIN_NAMESERVERS};
 use crate::i18n::{Lang, Text};
 use crate::intake::{IntakeError, QualityProblem, ShapeProblem, Subject};
 use crate::workflow::messages::{MessageError, MAX_MESSAGE_CHARS};

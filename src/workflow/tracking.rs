@@ -10,7 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{DocumentKind, Reason, RequestKind, RequestState};
-use crate::codes::TransferCode;
+use crate::registry::codes::TransferCode;
 use crate::crypto::TrackingToken;
 use crate::services::Services;
 

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::input::{SubmitError, Submitted, HOLDER_LINK_DAYS};
 use super::validation::ValidFields;
-use crate::codes::RecipientKey;
+use crate::registry::codes::RecipientKey;
 use crate::crypto::{HolderToken, TrackingToken};
 use crate::i18n::Lang;
 use crate::intake::CleanImage;
