@@ -245,9 +245,11 @@ impl Settings {
             var("TRANSFER_DESK_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned());
         settings.master_key_base64 = var("TRANSFER_DESK_MASTER_KEY").map(Secret::new);
         settings.registry_command = var("TRANSFER_DESK_REGISTRY_COMMAND");
-        settings.epp =
-            crate::registry::epp::settings::from_vars(&var, settings.registry_command.is_some())
-                .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        settings.epp = crate::registry::epp::settings::from_vars(
+            |name| var(name),
+            settings.registry_command.is_some(),
+        )
+        .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         match var("TRANSFER_DESK_OCR_COMMAND").as_deref().map(str::trim) {
             None => {}
             Some("off") => settings.ocr_command = None,

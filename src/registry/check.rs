@@ -33,7 +33,10 @@ pub async fn run(
     let mut session = match Session::open(settings, TrIds::for_check()).await {
         Ok(session) => session,
         Err(error) => {
-            say(format!("connect and log in to {}:{}: failed: {error}", settings.host, settings.port));
+            say(format!(
+                "connect and log in to {}:{}: failed: {error}",
+                settings.host, settings.port
+            ));
             return Ok(false);
         }
     };
@@ -56,7 +59,10 @@ pub async fn run(
         });
     let worked = match info {
         Ok(hosts) => {
-            say(format!("domain:info {domain}: ok; nameservers: {}", hosts.join(" ")));
+            say(format!(
+                "domain:info {domain}: ok; nameservers: {}",
+                hosts.join(" ")
+            ));
             true
         }
         Err(error) => {
@@ -64,7 +70,11 @@ pub async fn run(
             false
         }
     };
-    let ids: Vec<String> = session.sent.iter().map(|(c, id)| format!("{c} {id}")).collect();
+    let ids: Vec<String> = session
+        .sent
+        .iter()
+        .map(|(c, id)| format!("{c} {id}"))
+        .collect();
     session.close().await;
     say(format!("log out: done (clTRIDs: {})", ids.join(", ")));
     Ok(worked)
@@ -82,7 +92,10 @@ pub enum RegistryCommand {
 }
 
 /// The command line's handler.
-pub async fn command(settings: &crate::config::Settings, command: RegistryCommand) -> std::process::ExitCode {
+pub async fn command(
+    settings: &crate::config::Settings,
+    command: RegistryCommand,
+) -> std::process::ExitCode {
     let RegistryCommand::Check { domain } = command;
     match run(settings.epp.as_ref(), &domain, &mut std::io::stdout()).await {
         Ok(true) => std::process::ExitCode::SUCCESS,

@@ -10,8 +10,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{DocumentKind, Reason, RequestKind, RequestState};
-use crate::registry::codes::TransferCode;
 use crate::crypto::TrackingToken;
+use crate::registry::codes::TransferCode;
 use crate::services::Services;
 
 #[derive(Debug, serde::Serialize)]

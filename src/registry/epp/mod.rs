@@ -75,7 +75,10 @@ async fn set_code(
 /// Unsets the code with `<domain:null/>`; where the registry refuses that as written (it
 /// implements RFC 5731 without RFC 9154), a fresh random code that nobody is told.
 async fn unset_code(session: &mut Session<'_>, domain: &str) -> Result<Done, EppError> {
-    match session.send("domain:update", &UnsetAuthInfo::new(domain)).await {
+    match session
+        .send("domain:update", &UnsetAuthInfo::new(domain))
+        .await
+    {
         Err(EppError::Refused {
             refusal: Refusal::Syntax,
             ..

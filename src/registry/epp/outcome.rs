@@ -128,9 +128,9 @@ impl EppError {
             return EppError::Unreachable(error.to_string());
         };
         match io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
-            Some(
-                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented,
-            ) => EppError::UntrustedServer(io.to_string()),
+            Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented) => {
+                EppError::UntrustedServer(io.to_string())
+            }
             Some(_) => EppError::TlsRefused(io.to_string()),
             None => EppError::Unreachable(io.to_string()),
         }

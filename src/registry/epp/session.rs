@@ -64,13 +64,23 @@ impl<'a> TrIds<'a> {
         }
     }
 
-    async fn next(&mut self, db: Option<&impl ConnectionTrait>, command: &str) -> Result<String, EppError> {
+    async fn next(
+        &mut self,
+        db: Option<&impl ConnectionTrait>,
+        command: &str,
+    ) -> Result<String, EppError> {
         let id = format!("{}-{}", self.prefix, self.next);
         self.next += 1;
         if let (Some(db), Some((_, request))) = (db, self.journal) {
             let detail = format!("{command} {id}");
-            audit::record(db, Actor::System, Action::RegistryCommand, Some(request), Some(&detail))
-                .await?;
+            audit::record(
+                db,
+                Actor::System,
+                Action::RegistryCommand,
+                Some(request),
+                Some(&detail),
+            )
+            .await?;
         }
         Ok(id)
     }
@@ -147,7 +157,10 @@ impl<'a> Session<'a> {
         if let Err(error) = self.send("logout", &Logout).await {
             tracing::info!(%error, "the EPP logout failed; the session ends anyway");
         }
-        let _ = tokio::time::timeout(self.settings.command_timeout, quietly(self.client.shutdown()))
-            .await;
+        let _ = tokio::time::timeout(
+            self.settings.command_timeout,
+            quietly(self.client.shutdown()),
+        )
+        .await;
     }
 }

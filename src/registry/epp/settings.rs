@@ -134,7 +134,10 @@ pub fn from_vars(
 }
 
 fn parse_server(text: &str) -> Result<(String, u16), EppSettingsError> {
-    let (host, port) = text.trim().rsplit_once(':').ok_or(EppSettingsError::Server)?;
+    let (host, port) = text
+        .trim()
+        .rsplit_once(':')
+        .ok_or(EppSettingsError::Server)?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let port: u16 = port.parse().map_err(|_| EppSettingsError::Server)?;
     if host.is_empty() || port == 0 || ServerName::try_from(host).is_err() {
@@ -157,7 +160,11 @@ fn read_password(path: &Path) -> Result<Secret, EppSettingsError> {
     let text = zeroize::Zeroizing::new(
         std::fs::read_to_string(path).map_err(|e| file_error(PASSWORD_FILE, path, e))?,
     );
-    let line = text.lines().next().unwrap_or_default().trim_end_matches('\r');
+    let line = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('\r');
     if !(6..=16).contains(&line.chars().count()) {
         return Err(EppSettingsError::PasswordLength);
     }
@@ -179,9 +186,8 @@ fn read_certificates(
 }
 
 fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, EppSettingsError> {
-    let bytes = zeroize::Zeroizing::new(
-        std::fs::read(path).map_err(|e| file_error(CLIENT_KEY, path, e))?,
-    );
+    let bytes =
+        zeroize::Zeroizing::new(std::fs::read(path).map_err(|e| file_error(CLIENT_KEY, path, e))?);
     PrivateKeyDer::from_pem_slice(&bytes).map_err(|_| EppSettingsError::NoKey)
 }
 
@@ -263,7 +269,14 @@ mod tests {
             ("epp.nic.ch".to_owned(), 700)
         );
         assert_eq!(parse_server("[::1]:700").unwrap(), ("::1".to_owned(), 700));
-        for bad in ["epp.nic.ch", "epp.nic.ch:", ":700", "epp.nic.ch:0", "a b:700", "x:99999"] {
+        for bad in [
+            "epp.nic.ch",
+            "epp.nic.ch:",
+            ":700",
+            "epp.nic.ch:0",
+            "a b:700",
+            "x:99999",
+        ] {
             assert_eq!(parse_server(bad), Err(EppSettingsError::Server), "{bad}");
         }
     }

@@ -14,10 +14,10 @@ use uuid::Uuid;
 
 use super::reviewer_closing;
 use crate::audit::{self, Action, Actor};
-use crate::registry::codes::{RecipientKey, TransferCode, SALT_LEN, VALIDITY_DAYS};
 use crate::crypto::{self, ObjectionToken};
 use crate::i18n::Lang;
 use crate::mail::{Approved, Mail};
+use crate::registry::codes::{RecipientKey, TransferCode, SALT_LEN, VALIDITY_DAYS};
 use crate::registry::{self, HandOff, Registry};
 use crate::services::Services;
 use crate::workflow::close::close;

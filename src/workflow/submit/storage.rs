@@ -8,11 +8,11 @@ use uuid::Uuid;
 
 use super::input::{SubmitError, Submitted, HOLDER_LINK_DAYS};
 use super::validation::ValidFields;
-use crate::registry::codes::RecipientKey;
 use crate::crypto::{HolderToken, TrackingToken};
 use crate::i18n::Lang;
 use crate::intake::CleanImage;
 use crate::mail::Mail;
+use crate::registry::codes::RecipientKey;
 use crate::services::Services;
 use crate::workflow::documents::write_then;
 use crate::workflow::state::{record_event, Event};

@@ -2,7 +2,9 @@
 //! recorded under its field, so that the form shows them all at once.
 
 use super::input::{FieldErrors, FieldProblem, TypedValues};
-use crate::registry::domains::{is_plausible_email, normalize_domain, parse_nameservers, DomainError};
+use crate::registry::domains::{
+    is_plausible_email, normalize_domain, parse_nameservers, DomainError,
+};
 use crate::workflow::Field;
 use crate::workflow::{parse, said_document_type, IdDocumentType, RequestKind, RequesterRelation};
 

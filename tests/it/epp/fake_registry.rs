@@ -68,11 +68,14 @@ impl FakeRegistry {
     /// from `client_ca` only.
     pub async fn start(server: &Leaf, client_ca: &Authority, nameservers: &[&str]) -> Self {
         let mut roots = RootCertStore::empty();
-        roots.add(CertificateDer::from(client_ca.der.clone())).unwrap();
-        let provider = Arc::new(ring::default_provider());
-        let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-            .build()
+        roots
+            .add(CertificateDer::from(client_ca.der.clone()))
             .unwrap();
+        let provider = Arc::new(ring::default_provider());
+        let verifier =
+            WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .build()
+                .unwrap();
         let config = ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .unwrap()
@@ -149,10 +152,7 @@ fn capture(pattern: &str, xml: &str) -> Vec<String> {
         .collect()
 }
 
-async fn write_frame(
-    tls: &mut (impl AsyncWriteExt + Unpin),
-    xml: &str,
-) -> std::io::Result<()> {
+async fn write_frame(tls: &mut (impl AsyncWriteExt + Unpin), xml: &str) -> std::io::Result<()> {
     let length = u32::try_from(xml.len() + 4).unwrap();
     tls.write_all(&length.to_be_bytes()).await?;
     tls.write_all(xml.as_bytes()).await?;
@@ -226,7 +226,9 @@ fn answer(state: &Mutex<Registry>, xml: String) -> Option<String> {
                 .iter()
                 .map(|h| format!("<domain:hostObj>{h}</domain:hostObj>"))
                 .collect();
-            let name = capture("<name[^>]*>([^<]*)</name>", &xml).pop().unwrap_or_default();
+            let name = capture("<name[^>]*>([^<]*)</name>", &xml)
+                .pop()
+                .unwrap_or_default();
             let data = format!(
                 r#"<resData><domain:infData xmlns:domain="urn:ietf:params:xml:ns:domain-1.0"><domain:name>{name}</domain:name><domain:roid>EXAMPLE1-REP</domain:roid><domain:status s="ok"/><domain:ns>{hosts}</domain:ns><domain:clID>desk</domain:clID></domain:infData></resData>"#
             );
