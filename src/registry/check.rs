@@ -93,7 +93,7 @@ pub enum RegistryCommand {
 
 /// The command line's handler.
 pub async fn command(
-    settings: &crate::config::Settings,
+    settings: &crate::platform::config::Settings,
     command: RegistryCommand,
 ) -> std::process::ExitCode {
     let RegistryCommand::Check { domain } = command;

@@ -33,7 +33,7 @@ use tokio::process::Command;
 use zeroize::Zeroizing;
 
 use super::{Action, RegistryError};
-use crate::external::Environment;
+use crate::platform::external::Environment;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -83,7 +83,8 @@ pub async fn hand_off(
         inherited: allowed_variable,
         set: &[],
     };
-    let output = crate::external::run(shell, environment, input.as_bytes(), TIMEOUT).await?;
+    let output =
+        crate::platform::external::run(shell, environment, input.as_bytes(), TIMEOUT).await?;
     if output.status.success() {
         return Ok(());
     }

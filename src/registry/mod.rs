@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use self::codes::TransferCode;
 use self::epp::EppSettings;
-use crate::config::Settings;
+use crate::platform::config::Settings;
 
 /// What the registry is asked to do.
 pub enum Action<'a> {
@@ -90,7 +90,7 @@ impl<'a> Registry<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
     #[error("the registry command {0}")]
-    Run(#[from] crate::external::RunError),
+    Run(#[from] crate::platform::external::RunError),
     /// It ran and refused: its exit status and the start of what it said on stderr.
     #[error("the registry command failed ({status}){}", said.as_deref().map(|s| format!(": {s}")).unwrap_or_default())]
     CommandRefused {

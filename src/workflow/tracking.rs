@@ -10,9 +10,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{DocumentKind, Reason, RequestKind, RequestState};
-use crate::crypto::TrackingToken;
+use crate::platform::crypto::TrackingToken;
 use crate::registry::codes::TransferCode;
-use crate::services::Services;
+use crate::workflow::services::Services;
 
 #[derive(Debug, serde::Serialize)]
 pub struct TrackingView {

@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use super::outcome::EppError;
 use super::settings::EppSettings;
-use crate::audit::{self, Action, Actor};
+use crate::evidence::audit::{self, Action, Actor};
 
 /// Runs one of instant-epp's futures with logging off (see the module documentation).
 async fn quietly<T>(future: impl Future<Output = T>) -> T {

@@ -14,7 +14,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
 use rustls_platform_verifier::BuilderVerifierExt;
 
-use crate::config::Secret;
+use crate::platform::config::Secret;
 
 pub const SERVER: &str = "TRANSFER_DESK_EPP_SERVER";
 pub const CA_FILE: &str = "TRANSFER_DESK_EPP_CA_FILE";
