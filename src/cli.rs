@@ -53,6 +53,11 @@ pub enum Command {
         /// A new or empty directory.
         dir: PathBuf,
     },
+    /// The registry account (EPP): check it before going live.
+    Registry {
+        #[command(subcommand)]
+        command: crate::registry::check::RegistryCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -151,6 +156,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::SystemdUnit => ExitCode::SUCCESS,
         Command::Keys { command } => manage_keys(settings, command).await,
         Command::Audit { command } => audit(settings, command).await,
+        Command::Registry { command } => crate::registry::check::command(&settings, command).await,
     }
 }
 
@@ -537,7 +543,7 @@ async fn import_domains(settings: Settings, file: PathBuf) -> ExitCode {
         Ok(db) => db,
         Err(code) => return code,
     };
-    match crate::domains::import_csv(&db, input).await {
+    match crate::registry::domains::import_csv(&db, input).await {
         Ok(report) => {
             for row in &report.rejected {
                 eprintln!("{}: line {}: {}", file.display(), row.line, row.reason);

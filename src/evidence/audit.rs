@@ -59,6 +59,8 @@ pub enum Action {
     PasskeyStepUp,
     PasskeyRefused,
     PasskeyLinkIssued,
+    /// A command sent to the registry in EPP, with its clTRID (recorded before it is sent).
+    RegistryCommand,
 }
 
 impl Action {
@@ -113,6 +115,7 @@ impl Action {
             Action::PasskeyStepUp => "passkey_step_up",
             Action::PasskeyRefused => "passkey_refused",
             Action::PasskeyLinkIssued => "passkey_link_issued",
+            Action::RegistryCommand => "registry_command",
         }
     }
 }

@@ -55,7 +55,7 @@ fn form_page(
             csrf_token: csrf.as_str(), values, errors: &errors, error_list, first_error,
             notices: super::notices::shown(services, chosen.lang),
             error_count: errors.len(), quality_warning,
-            offers_nameservers: services.settings.registry_command.is_some(),
+            offers_nameservers: crate::registry::Registry::configured(&services.settings).is_some(),
             offers_holder_verification: services.settings.smtp_url.is_some(),
             retention_days: services.settings.retention_days,
         },

@@ -11,6 +11,7 @@ mod browser;
 mod cli;
 mod decisions;
 mod deploy;
+mod epp;
 mod hostile;
 mod instances;
 mod intake;

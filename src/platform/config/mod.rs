@@ -72,6 +72,8 @@ pub struct Settings {
     pub approvals: ApprovalPolicy,
     /// Shell command that receives what to do (see `registry`) on stdin at approval.
     pub registry_command: Option<String>,
+    /// The registry account, when the registry is reached in EPP (`TRANSFER_DESK_EPP_*`).
+    pub epp: Option<crate::registry::epp::EppSettings>,
     /// The OCR program that reads identity documents' machine-readable zones
     /// (`TRANSFER_DESK_OCR_COMMAND`): `tesseract` when it is on the PATH, else none.
     pub ocr_command: Option<PathBuf>,
@@ -190,6 +192,7 @@ impl Settings {
             evidence_days: 365,
             approvals: ApprovalPolicy::FourEyesOnSignals,
             registry_command: None,
+            epp: None,
             ocr_command: on_path("tesseract"),
             ocr_slots: 1,
             time_zone: chrono_tz::Europe::Zurich,
@@ -245,6 +248,11 @@ impl Settings {
             var("TRANSFER_DESK_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned());
         settings.master_key_base64 = var("TRANSFER_DESK_MASTER_KEY").map(Secret::new);
         settings.registry_command = var("TRANSFER_DESK_REGISTRY_COMMAND");
+        settings.epp = crate::registry::epp::settings::from_vars(
+            |name| var(name),
+            settings.registry_command.is_some(),
+        )
+        .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         match var("TRANSFER_DESK_OCR_COMMAND").as_deref().map(str::trim) {
             None => {}
             Some("off") => settings.ocr_command = None,

@@ -104,7 +104,7 @@ pub enum FieldProblem {
     KindInvalid,
     /// Nameserver changes need a registry command to carry them out.
     NameserversNotOffered,
-    Nameservers(crate::domains::NameserverError),
+    Nameservers(crate::registry::domains::NameserverError),
     /// Only a representative can ask the holder to verify.
     HolderVerifiesNotForRelation,
     /// The holder's link goes only by mail, and no mail is configured.

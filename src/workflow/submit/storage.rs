@@ -8,11 +8,11 @@ use uuid::Uuid;
 
 use super::input::{SubmitError, Submitted, HOLDER_LINK_DAYS};
 use super::validation::ValidFields;
-use crate::codes::RecipientKey;
 use crate::intake::CleanImage;
 use crate::mail::Mail;
 use crate::platform::crypto::{HolderToken, TrackingToken};
 use crate::platform::i18n::Lang;
+use crate::registry::codes::RecipientKey;
 use crate::workflow::documents::write_then;
 use crate::workflow::services::Services;
 use crate::workflow::state::{record_event, Event};

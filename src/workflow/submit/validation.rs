@@ -2,7 +2,9 @@
 //! recorded under its field, so that the form shows them all at once.
 
 use super::input::{FieldErrors, FieldProblem, TypedValues};
-use crate::domains::{is_plausible_email, normalize_domain, parse_nameservers, DomainError};
+use crate::registry::domains::{
+    is_plausible_email, normalize_domain, parse_nameservers, DomainError,
+};
 use crate::workflow::Field;
 use crate::workflow::{parse, said_document_type, IdDocumentType, RequestKind, RequesterRelation};
 
@@ -41,7 +43,7 @@ impl Offers {
 
     pub fn of(settings: &crate::platform::config::Settings) -> Offers {
         Offers {
-            nameservers: settings.registry_command.is_some(),
+            nameservers: crate::registry::Registry::configured(settings).is_some(),
             holder_verification: settings.smtp_url.is_some(),
         }
     }
