@@ -25,7 +25,7 @@ use webauthn_rs::prelude::{
 
 use super::{create_session_with, use_link, ActiveSession};
 use crate::evidence::audit::{self, Action, Actor};
-use crate::platform::config::PasskeyPolicy;
+use crate::platform::config::review::PasskeyPolicy;
 use crate::platform::crypto::{CeremonyToken, PasswordLinkToken, SessionToken};
 
 /// How long a ceremony may take, from the options to the passkey's answer.

@@ -263,7 +263,8 @@ async fn enrol_page(
     services: &State<Services>,
 ) -> Result<Template, Error> {
     let (link, holder) = enrolment_link(services, Some(link)).await?;
-    let optional = services.passkeys.policy == crate::platform::config::PasskeyPolicy::Optional;
+    let optional =
+        services.passkeys.policy == crate::platform::config::review::PasskeyPolicy::Optional;
     Ok(page(
         "review_enrol",
         &chosen,

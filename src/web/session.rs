@@ -8,7 +8,7 @@ use rocket::request::{FromRequest, Outcome, Request};
 use rocket::State;
 
 use crate::accounts::{self, ActiveSession};
-use crate::platform::config::PasskeyPolicy;
+use crate::platform::config::review::PasskeyPolicy;
 use crate::platform::crypto::SessionToken;
 use crate::workflow::services::Services;
 

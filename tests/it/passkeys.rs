@@ -217,7 +217,7 @@ async fn a_disabled_reviewers_passkey_signs_nobody_in() {
 #[rocket::async_test]
 async fn a_step_up_lasts_five_minutes_and_needs_user_verification() {
     let app = TestApp::with_staff(|s| {
-        s.approvals = transfer_desk::platform::config::ApprovalPolicy::Fixed(1)
+        s.approvals = transfer_desk::platform::config::review::ApprovalPolicy::Fixed(1)
     })
     .await;
     let (alice, mut device) = alice_with_passkey(&app).await;
@@ -387,7 +387,7 @@ async fn the_cli_lists_a_reviewers_passkeys_and_removes_them_all() {
         .unwrap();
     let relying_party = passkeys::Passkeys::new(
         None,
-        transfer_desk::platform::config::PasskeyPolicy::Optional,
+        transfer_desk::platform::config::review::PasskeyPolicy::Optional,
     )
     .unwrap();
     let mut device = SoftPasskey::new(ORIGIN);
@@ -418,7 +418,7 @@ async fn the_cli_lists_a_reviewers_passkeys_and_removes_them_all() {
 #[rocket::async_test]
 async fn cancelling_a_code_and_changing_a_reviewer_wait_for_the_passkey() {
     let app = TestApp::with_staff(|s| {
-        s.approvals = transfer_desk::platform::config::ApprovalPolicy::Fixed(1);
+        s.approvals = transfer_desk::platform::config::review::ApprovalPolicy::Fixed(1);
     })
     .await;
     let (id, _) = app.submit_example().await;
@@ -591,7 +591,7 @@ async fn the_first_passkey_needs_the_current_password_typed_again() {
 #[rocket::async_test]
 async fn where_passkeys_are_required_a_password_adds_nothing_and_signs_nobody_in() {
     let app = TestApp::start_for_staff(|s| {
-        s.staff_passkeys = transfer_desk::platform::config::PasskeyPolicy::Required;
+        s.staff_passkeys = transfer_desk::platform::config::review::PasskeyPolicy::Required;
     })
     .await;
     app.add_reviewer("alice", true).await;
