@@ -13,7 +13,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::compose::{html, paragraphs_with_link, text, Mail, LINK_MARKER};
+use super::body::{html, paragraphs_with_link, text, LINK_MARKER};
+use super::compose::Mail;
 use super::Mailer;
 use crate::platform::db::SetNull;
 use crate::platform::i18n::Lang;
