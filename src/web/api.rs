@@ -11,6 +11,7 @@ use super::forms::{RequestForm, UploadError};
 use super::guards::{BearerTracking, ClientAddr, UploadSlot};
 use super::origin::SameOrigin;
 use super::{Chosen, HostUrl};
+use crate::web::links::PageLinks;
 use crate::workflow;
 use crate::workflow::services::Services;
 
@@ -28,8 +29,8 @@ async fn create_request(
     services: &State<Services>,
     form: Result<RequestForm, UploadError>,
 ) -> Result<(Status, Json<Value>), Error> {
-    let input = form?.into_input(client.0, chosen.lang, host.0.clone());
-    let submitted = workflow::submit(services, input).await?;
+    let input = form?.into_input(client.0, chosen.lang);
+    let submitted = workflow::submit(services, input, &PageLinks(host.0.clone())).await?;
     let token = submitted.tracking_token.expose();
     // The holder's link, when the holder verifies, went to the holder's mailbox alone.
     let answer = json!({

@@ -10,6 +10,7 @@ mod guards;
 mod holder;
 mod hosts;
 mod language;
+pub mod links;
 mod log;
 pub mod metrics;
 mod notices;

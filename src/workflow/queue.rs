@@ -15,9 +15,11 @@ use crate::workflow::ids::RequestId;
 
 use super::rules;
 use super::state::{self, is_pending};
-use super::{parse_signals, retention_cutoff, short_id, RequestKind, RequestState, ReviewError};
+use super::{short_id, RequestKind, RequestState, ReviewError};
 use crate::evidence::audit::{self, Action, Actor};
 use crate::platform::config::Settings;
+use crate::workflow::documents::parse_signals;
+use crate::workflow::rules::retention_cutoff;
 
 pub const CLAIM_LEASE: Duration = Duration::minutes(15);
 pub const ISSUANCE_DEADLINE: Duration = Duration::hours(120);

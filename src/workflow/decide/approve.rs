@@ -9,15 +9,17 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::workflow::ids::RequestId;
+use crate::workflow::links::Links;
 
 use super::carry_out::{abandon_issuing, issue_code, set_nameservers, Approval};
 use super::{held_request, reviewer_guard, ApprovalInput, ApproveOutcome, MAX_TEXT_CHARS};
 use crate::evidence::audit::{self, Action, Actor};
+use crate::workflow::documents::parse_signals;
 use crate::workflow::rules;
 use crate::workflow::services::Services;
 use crate::workflow::shred::unlink_after_commit;
 use crate::workflow::state::{self, Step};
-use crate::workflow::{parse_signals, RequestKind, RequestState, RequesterRelation, ReviewError};
+use crate::workflow::{RequestKind, RequestState, RequesterRelation, ReviewError};
 
 /// Approves: records this reviewer's approval and, once enough different reviewers have
 /// approved, issues the code. The final approval first wins the request (a committed move
@@ -28,6 +30,7 @@ pub async fn approve(
     request_id: RequestId,
     me: &reviewer::Model,
     input: &ApprovalInput,
+    links: &dyn Links,
     now: DateTime<Utc>,
 ) -> Result<ApproveOutcome, ReviewError> {
     let request_id = request_id.0;
@@ -107,7 +110,7 @@ pub async fn approve(
         found: &found,
         me,
         contested_reason,
-        link_base: &input.link_base,
+        links,
         now,
     };
     let carried_out = match found.kind {
@@ -217,13 +220,29 @@ mod tests {
         let input = ApprovalInput::default();
 
         claim(&services, found.id, &alice).await;
-        let first = approve(&services, RequestId(found.id), &alice, &input, Utc::now()).await;
+        let first = approve(
+            &services,
+            RequestId(found.id),
+            &alice,
+            &input,
+            &testing::NamedLinks,
+            Utc::now(),
+        )
+        .await;
         assert_eq!(
             first.unwrap(),
             ApproveOutcome::ApprovalRecorded { have: 1, need: 2 }
         );
         claim(&services, found.id, &alice).await;
-        let again = approve(&services, RequestId(found.id), &alice, &input, Utc::now()).await;
+        let again = approve(
+            &services,
+            RequestId(found.id),
+            &alice,
+            &input,
+            &testing::NamedLinks,
+            Utc::now(),
+        )
+        .await;
         assert!(matches!(again, Err(ReviewError::AlreadyApproved)));
         assert!(transfer_code::Entity::find()
             .one(&services.db)
@@ -235,7 +254,15 @@ mod tests {
             .await
             .unwrap();
         claim(&services, found.id, &bob).await;
-        let second = approve(&services, RequestId(found.id), &bob, &input, Utc::now()).await;
+        let second = approve(
+            &services,
+            RequestId(found.id),
+            &bob,
+            &input,
+            &testing::NamedLinks,
+            Utc::now(),
+        )
+        .await;
         assert_eq!(
             second.unwrap(),
             ApproveOutcome::Approved(RequestKind::TransferCode)
@@ -259,6 +286,7 @@ mod tests {
             RequestId(found.id),
             &alice,
             &ApprovalInput::default(),
+            &testing::NamedLinks,
             Utc::now(),
         )
         .await;

@@ -6,7 +6,6 @@ use entities::{document, request};
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use uuid::Uuid;
 
-use super::input::{SubmitError, Submitted, HOLDER_LINK_DAYS};
 use super::validation::ValidFields;
 use crate::codes::RecipientKey;
 use crate::intake::CleanImage;
@@ -14,15 +13,18 @@ use crate::mail::Mail;
 use crate::platform::crypto::{HolderToken, TrackingToken};
 use crate::platform::i18n::Lang;
 use crate::workflow::documents::write_then;
+use crate::workflow::input::{SubmitError, Submitted, HOLDER_LINK_DAYS};
+use crate::workflow::links::Links;
+use crate::workflow::notify::notify;
 use crate::workflow::services::Services;
 use crate::workflow::state::{record_event, Event};
-use crate::workflow::{notify, DocumentKind, RequestState};
+use crate::workflow::{DocumentKind, RequestState};
 
 /// Where a submission came from: the client, the requester's language, the service's address.
-pub(super) struct Origin {
+pub(super) struct Origin<'a> {
     pub(super) client_addr: Option<String>,
     pub(super) language: Lang,
-    pub(super) link_base: String,
+    pub(super) links: &'a dyn Links,
 }
 
 /// Encrypts and writes every document, then records the request, its documents and its
@@ -30,7 +32,7 @@ pub(super) struct Origin {
 pub(super) async fn store(
     services: &Services,
     fields: ValidFields,
-    origin: Origin,
+    origin: Origin<'_>,
     clean: Vec<(DocumentKind, CleanImage)>,
 ) -> Result<Submitted, SubmitError> {
     let client_addr = origin.client_addr;
@@ -105,7 +107,7 @@ pub(super) async fn store(
             .exec_without_returning(&txn)
             .await?;
         record_event(&txn, request_id, Event::Submitted, None, now).await?;
-        let link = format!("{}/track/{}", origin.link_base, token.expose());
+        let link = origin.links.tracking(token.expose());
         let receipt = Mail::Receipt {
             domain: domain.clone(),
             link,
@@ -126,7 +128,7 @@ pub(super) async fn store(
                 kind,
                 requester: requester_name.clone(),
                 holder: holder.clone(),
-                link: format!("{}/holder/{}", origin.link_base, token.expose()),
+                link: origin.links.holder(token.expose()),
             };
             notify(
                 services,

@@ -20,10 +20,11 @@ use super::rules;
 use super::state::is_pending;
 use super::tracking::timeline;
 use super::{
-    parse_signals, short_id, DocumentKind, IdDocumentType, Reason, RequestKind, RequestState,
-    RequesterRelation, ReviewError, TimelineEntry, ZoneStatus,
+    short_id, DocumentKind, IdDocumentType, Reason, RequestKind, RequestState, RequesterRelation,
+    ReviewError, TimelineEntry, ZoneStatus,
 };
 use crate::intake::Signals;
+use crate::workflow::documents::parse_signals;
 use crate::workflow::services::Services;
 
 #[derive(Debug, serde::Serialize)]
