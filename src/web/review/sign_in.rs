@@ -117,7 +117,7 @@ pub(super) async fn logout(
     jar: &CookieJar<'_>,
     services: &State<Services>,
 ) -> Result<Redirect, Error> {
-    accounts::logout(&services.db, &session.0).await?;
+    accounts::sessions::logout(&services.db, &session.0).await?;
     clear_session_cookie(jar);
     Ok(Redirect::to("/review/login"))
 }
