@@ -39,12 +39,7 @@ pub async fn approve(
     if found.state != RequestState::Submitted {
         return Err(ReviewError::WaitingForDocument);
     }
-    let contested_reason = input
-        .contested_reason
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .map(|r| r.chars().take(MAX_TEXT_CHARS).collect::<String>());
+    let contested_reason = given_reason(input);
     if contested_reason.is_none()
         && rules::domain_contested(db, &found.domain, found.id, now).await?
     {
@@ -66,18 +61,7 @@ pub async fn approve(
         .approvals
         .required(live_signal_count(db, request_id).await?);
     let have = approvals.len() + 1;
-    let mut detail = format!("approval {have} of {need}");
-    if signatory {
-        let uid = found.company_uid.as_deref().unwrap_or("?");
-        detail.push_str(&format!(
-            "; signatory of {uid} confirmed in the commercial register"
-        ));
-    }
-    if let Some(reason) = &contested_reason {
-        detail.push_str(&format!(
-            "; other request or code for this domain: {reason}"
-        ));
-    }
+    let detail = detail(have, need, &found, contested_reason.as_deref());
     if have < need {
         let txn = crate::platform::db::begin_writing(db).await?;
         // Hand the request back so that a second reviewer can claim it. Guarded by the
@@ -113,7 +97,56 @@ pub async fn approve(
         links,
         now,
     };
-    let carried_out = match found.kind {
+    carry_out(approval).await
+}
+
+/// The reason given for approving a contested domain, trimmed and cut to length; none when
+/// blank.
+fn given_reason(input: &ApprovalInput) -> Option<String> {
+    input
+        .contested_reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(|r| r.chars().take(MAX_TEXT_CHARS).collect::<String>())
+}
+
+/// What the audit trail records of an approval: which of how many, and what the approver
+/// confirmed.
+fn detail(
+    have: usize,
+    need: usize,
+    found: &request::Model,
+    contested_reason: Option<&str>,
+) -> String {
+    let mut detail = format!("approval {have} of {need}");
+    if found.relation == RequesterRelation::Signatory {
+        let uid = found.company_uid.as_deref().unwrap_or("?");
+        detail.push_str(&format!(
+            "; signatory of {uid} confirmed in the commercial register"
+        ));
+    }
+    if let Some(reason) = contested_reason {
+        detail.push_str(&format!(
+            "; other request or code for this domain: {reason}"
+        ));
+    }
+    detail
+}
+
+/// Issues the code or sets the nameservers of a request now `issuing`; a refused hand-off
+/// returns it to review.
+async fn carry_out(approval: Approval<'_>) -> Result<ApproveOutcome, ReviewError> {
+    let Approval {
+        services,
+        found,
+        me,
+        now,
+        ..
+    } = approval;
+    let kind = found.kind;
+    let request_id = found.id;
+    let carried_out = match kind {
         RequestKind::TransferCode => issue_code(approval).await,
         RequestKind::Nameservers => set_nameservers(approval).await,
     };
@@ -121,7 +154,7 @@ pub async fn approve(
         Ok(()) => {
             services.mail_wake.notify_one();
             unlink_after_commit(services).await;
-            Ok(ApproveOutcome::Approved(found.kind))
+            Ok(ApproveOutcome::Approved(kind))
         }
         Err(error) => {
             abandon_issuing(services, request_id, me, &error, now).await?;
