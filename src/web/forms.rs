@@ -233,14 +233,8 @@ impl RequestForm {
         }
     }
 
-    /// The workflow's input, from `client_addr`, whose requester reads `language` and whose
-    /// mails link to `link_base`.
-    pub fn into_input(
-        mut self,
-        client_addr: Option<String>,
-        language: Lang,
-        link_base: String,
-    ) -> SubmissionInput {
+    /// The workflow's input, from `client_addr`, whose requester reads `language`.
+    pub fn into_input(mut self, client_addr: Option<String>, language: Lang) -> SubmissionInput {
         SubmissionInput {
             typed: self.typed_values(),
             id_front: self.parts.file("id_front"),
@@ -248,7 +242,6 @@ impl RequestForm {
             authorization: self.parts.file("authorization"),
             client_addr,
             language,
-            link_base,
         }
     }
 }

@@ -10,6 +10,7 @@ mod guards;
 mod holder;
 mod hosts;
 mod language;
+pub mod links;
 mod log;
 pub mod metrics;
 mod notices;
@@ -142,7 +143,7 @@ async fn announce_setup_link(services: &Services, base: &str) {
             if std::io::stderr().is_terminal() {
                 eprintln!("\nNo reviewer exists yet. Create the first admin within one hour at\n  {link}\n");
             } else {
-                match crate::platform::config::write_private_file(&file, format!("{link}\n").as_bytes()) {
+                match crate::platform::config::data_dir::write_private_file(&file, format!("{link}\n").as_bytes()) {
                     Ok(()) => tracing::warn!(
                         "no reviewer exists yet: the one-time link that creates the first admin (valid one hour) is in {}",
                         file.display()

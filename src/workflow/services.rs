@@ -6,7 +6,8 @@ use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::accounts::LoginThrottle;
 use crate::intake::{IntakeGate, IntakeLimits};
-use crate::platform::config::{ConfigError, KeySource, Settings};
+use crate::platform::config::keys::KeySource;
+use crate::platform::config::{ConfigError, Settings};
 use crate::platform::crypto::MasterKey;
 use crate::platform::keyring::KeyRing;
 use crate::platform::storage::DocumentStore;

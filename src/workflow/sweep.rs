@@ -343,7 +343,7 @@ async fn erase_personal_data(services: &Services, now: DateTime<Utc>) -> Result<
 
 /// Sessions past their limits and attempt counters whose windows ended a day ago.
 async fn purge_stale_rows(services: &Services, now: DateTime<Utc>) -> Result<usize, DbErr> {
-    let sessions = crate::accounts::purge_sessions(&services.db, now).await?;
+    let sessions = crate::accounts::sessions::purge_sessions(&services.db, now).await?;
     let counters = crate::platform::counters::purge(&services.db, now - Duration::days(2)).await?;
     let mails = crate::mail::purge_old(&services.db, now, MAILS_KEPT).await?;
     Ok(usize::try_from(sessions + counters + mails).unwrap_or(usize::MAX))

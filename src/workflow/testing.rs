@@ -111,3 +111,24 @@ pub async fn request_now(services: &Services, id: Uuid) -> request::Model {
         .unwrap()
         .expect("the request")
 }
+
+/// Links that name what they point to, for tests that never follow them.
+pub struct NamedLinks;
+
+impl crate::workflow::links::Links for NamedLinks {
+    fn tracking(&self, token: &str) -> String {
+        format!("tracking {token}")
+    }
+
+    fn holder(&self, token: &str) -> String {
+        format!("holder {token}")
+    }
+
+    fn objection(&self, token: &str) -> String {
+        format!("objection {token}")
+    }
+
+    fn review_request(&self, id: Uuid) -> String {
+        format!("review {id}")
+    }
+}

@@ -9,6 +9,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::platform::i18n::Lang;
+use crate::web::links::PageLinks;
+use crate::workflow::links::Links;
 use crate::workflow::{self, DocumentKind, RequestKind, RequestState, TimelineEntry, TrackingView};
 
 /// `201`: the request is stored.
@@ -26,12 +28,12 @@ pub struct Created {
 }
 
 impl Created {
-    pub fn new(submitted: &workflow::Submitted, link_base: &str) -> Self {
+    pub fn new(submitted: &workflow::Submitted, links: &PageLinks) -> Self {
         let token = submitted.tracking_token.expose();
         Created {
             request_id: submitted.request_id,
             tracking_token: token.to_owned(),
-            tracking_url: format!("{link_base}/track/{token}"),
+            tracking_url: links.tracking(token),
             status: submitted.state.into(),
         }
     }

@@ -20,9 +20,11 @@ use crate::platform::i18n::Lang;
 use crate::registry::codes::{RecipientKey, TransferCode, SALT_LEN, VALIDITY_DAYS};
 use crate::registry::{self, HandOff, Registry};
 use crate::workflow::close::close;
+use crate::workflow::links::Links;
+use crate::workflow::notify::notify;
 use crate::workflow::services::Services;
 use crate::workflow::state::{self, Guard, Step};
-use crate::workflow::{notify, Reason, RequestState, ReviewError};
+use crate::workflow::{Reason, RequestState, ReviewError};
 
 /// The final approval being carried out: by `me`, on `found` (in `issuing`), at `now`.
 pub(super) struct Approval<'a> {
@@ -31,8 +33,8 @@ pub(super) struct Approval<'a> {
     pub me: &'a reviewer::Model,
     /// Why the reviewer approved although the domain is contested.
     pub contested_reason: Option<String>,
-    /// Where the links in mails point.
-    pub link_base: &'a str,
+    /// The pages the mails link to.
+    pub links: &'a dyn Links,
     pub now: DateTime<Utc>,
 }
 
@@ -91,7 +93,7 @@ impl Approval<'_> {
             requester: found.requester_name.clone(),
             approved_at: now,
             approved,
-            link: format!("{}/objection/{}", self.link_base, objection.expose()),
+            link: self.links.objection(objection.expose()),
         };
         notify(
             services,

@@ -1,12 +1,11 @@
 //! The typed fields of a submission, checked before any photo is decoded: each problem is
 //! recorded under its field, so that the form shows them all at once.
 
-use super::input::{FieldErrors, FieldProblem, TypedValues};
-use crate::registry::domains::{
-    is_plausible_email, normalize_domain, parse_nameservers, DomainError,
-};
+use crate::registry::domains::{is_plausible_email, normalize_domain, parse_nameservers, DomainError};
+use crate::workflow::input::said_document_type;
+use crate::workflow::input::{FieldErrors, FieldProblem, TypedValues};
 use crate::workflow::Field;
-use crate::workflow::{parse, said_document_type, IdDocumentType, RequestKind, RequesterRelation};
+use crate::workflow::{parse, IdDocumentType, RequestKind, RequesterRelation};
 
 const MAX_NAME_CHARS: usize = 200;
 const MAX_PHONE_CHARS: usize = 32;

@@ -1,4 +1,5 @@
-//! What a requester sends, from the form or the API alike, and what can be wrong with it.
+//! What a requester or holder sends, from the form or the API alike, read as the workflow's
+//! values, and what can be wrong with it.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +10,9 @@ use zeroize::Zeroizing;
 use crate::intake::{IntakeError, QualityProblem};
 use crate::platform::crypto::{CryptoError, TrackingToken};
 use crate::platform::i18n::Lang;
-use crate::workflow::{parse, RequestKind, RequestState, RequesterRelation};
+use sea_orm::ActiveEnum;
+
+use crate::workflow::{DocumentKind, IdDocumentType, RequestKind, RequestState, RequesterRelation};
 
 /// One uploaded file, held in memory only and zeroed when dropped.
 pub struct Upload {
@@ -49,8 +52,6 @@ pub struct SubmissionInput {
     pub typed: TypedValues,
     /// The requester's language, for the mails they receive.
     pub language: Lang,
-    /// Where the links in mails point (`https://desk.example`).
-    pub link_base: String,
     pub id_front: Option<Upload>,
     pub id_back: Option<Upload>,
     pub authorization: Option<Upload>,
@@ -210,9 +211,44 @@ pub struct Submitted {
 /// How long the holder's private link stays valid.
 pub const HOLDER_LINK_DAYS: i64 = 7;
 
+/// A value as stored (`"needs_document"`, `"id_front"`), if it is one.
+pub fn parse<E: ActiveEnum<Value = String>>(text: &str) -> Option<E> {
+    E::try_from_value(&text.to_owned()).ok()
+}
+
+/// Which identity document a person said they photographed: nothing said, or one of the
+/// kinds the form offers.
+pub fn said_document_type(typed: &str) -> Result<Option<IdDocumentType>, FieldProblem> {
+    match typed.trim() {
+        "" => Ok(None),
+        typed => parse(typed)
+            .map(Some)
+            .ok_or(FieldProblem::IdDocumentTypeInvalid),
+    }
+}
+
+/// The documents a requester provides (and can be asked for again); the holder's own are
+/// uploaded on the holder's page.
+pub const REQUESTER_DOCUMENTS: [DocumentKind; 3] = [
+    DocumentKind::IdFront,
+    DocumentKind::IdBack,
+    DocumentKind::Authorization,
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_values_parse_back_and_nothing_else_does() {
+        assert_eq!(
+            parse::<RequestState>("needs_document"),
+            Some(RequestState::NeedsDocument)
+        );
+        assert_eq!(parse::<DocumentKind>("id_back"), Some(DocumentKind::IdBack));
+        assert_eq!(parse::<RequestState>("Submitted"), None);
+        assert_eq!(parse::<RequesterRelation>(""), None);
+    }
 
     fn upload() -> Option<Upload> {
         Some(Upload {
