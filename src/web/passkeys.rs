@@ -20,11 +20,12 @@ use super::guards::ClientAddr;
 use super::session::{clear_session_cookie, set_session_cookie, ReviewerSession, SignedIn};
 use super::{page, Chosen};
 use crate::accounts::passkeys::{self, ChangeKind, Enroller, PasskeyChange, PasskeyError};
-use crate::accounts::{self, ActiveSession, CurrentPassword};
-use crate::audit::Action;
-use crate::crypto::{CeremonyToken, PasswordLinkToken};
-use crate::i18n::Lang;
-use crate::services::Services;
+use crate::accounts::sessions::ActiveSession;
+use crate::accounts::{self, CurrentPassword};
+use crate::evidence::audit::Action;
+use crate::platform::crypto::{CeremonyToken, PasswordLinkToken};
+use crate::platform::i18n::Lang;
+use crate::workflow::services::Services;
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -131,7 +132,7 @@ fn started<T: serde::Serialize>(started: passkeys::Started<T>) -> Value {
 /// Tells the reviewer and the staff address that a passkey was added or removed: a passkey
 /// nobody meant to add is seen the same day.
 pub(super) async fn tell(services: &Services, change: &PasskeyChange) {
-    if let Err(error) = crate::mail::tell_passkey_change(services, change).await {
+    if let Err(error) = crate::mail::tell_passkey_change(services.mailer(), change).await {
         tracing::error!(%error, "cannot queue the passkey notice");
     }
 }
@@ -263,7 +264,8 @@ async fn enrol_page(
     services: &State<Services>,
 ) -> Result<Template, Error> {
     let (link, holder) = enrolment_link(services, Some(link)).await?;
-    let optional = services.passkeys.policy == crate::config::PasskeyPolicy::Optional;
+    let optional =
+        services.passkeys.policy == crate::platform::config::review::PasskeyPolicy::Optional;
     Ok(page(
         "review_enrol",
         &chosen,
@@ -361,7 +363,8 @@ async fn sign_in_start(
     chosen: Chosen,
     services: &State<Services>,
 ) -> Result<(Status, Json<Value>), Error> {
-    let outcome = passkeys::start_sign_in(&services.passkeys, &services.db, Utc::now()).await;
+    let outcome =
+        passkeys::sign_in::start_sign_in(&services.passkeys, &services.db, Utc::now()).await;
     answer(outcome, chosen.lang, started)
 }
 
@@ -377,7 +380,7 @@ async fn sign_in_finish(
     let form = form.0.into_inner();
     let address = client.0.unwrap_or_else(|| "unknown".into());
     let signed_in = async {
-        passkeys::finish_sign_in(
+        passkeys::sign_in::finish_sign_in(
             &services.passkeys,
             &services.db,
             &ceremony_of(&form)?,
@@ -394,7 +397,7 @@ async fn sign_in_finish(
             Ok((Status::Ok, Json(json!({ "next": "/review" }))))
         }
         Err(PasskeyError::UnknownPasskey) => {
-            crate::meters::failed_sign_in();
+            crate::platform::meters::failed_sign_in();
             let (status, Json(mut body)) = refusal(PasskeyError::UnknownPasskey, chosen.lang)?;
             // The browser may tell the device to forget a passkey this desk does not know
             // (WebAuthn's signalUnknownCredential), so it stops offering it.
@@ -405,7 +408,7 @@ async fn sign_in_finish(
             Ok((status, Json(body)))
         }
         Err(error) => {
-            crate::meters::failed_sign_in();
+            crate::platform::meters::failed_sign_in();
             refusal(error, chosen.lang)
         }
     }
@@ -427,7 +430,8 @@ async fn step_up_start(
     services: &State<Services>,
 ) -> Result<(Status, Json<Value>), Error> {
     let outcome =
-        passkeys::start_step_up(&services.passkeys, &services.db, &session.0, Utc::now()).await;
+        passkeys::sign_in::start_step_up(&services.passkeys, &services.db, &session.0, Utc::now())
+            .await;
     answer(outcome, chosen.lang, started)
 }
 
@@ -440,7 +444,7 @@ async fn step_up_finish(
 ) -> Result<(Status, Json<Value>), Error> {
     let form = form.0.into_inner();
     let finished = async {
-        passkeys::finish_step_up(
+        passkeys::sign_in::finish_step_up(
             &services.passkeys,
             &services.db,
             &session.0,

@@ -14,9 +14,10 @@ use super::forms::{DocumentForm, RequestForm, UploadError};
 use super::guards::{ClientAddr, UploadSlot};
 use super::language::Visitor;
 use super::{page, wording, Chosen, FormAnswer, HostUrl};
-use crate::crypto::TrackingToken;
-use crate::services::Services;
+use crate::platform::crypto::TrackingToken;
+use crate::web::links::PageLinks;
 use crate::workflow::messages::{self, MessageError, MAX_MESSAGE_CHARS};
+use crate::workflow::services::Services;
 use crate::workflow::Field;
 use crate::workflow::TypedValues;
 use crate::workflow::{self, FieldErrors, SubmitError};
@@ -55,7 +56,7 @@ fn form_page(
             csrf_token: csrf.as_str(), values, errors: &errors, error_list, first_error,
             notices: super::notices::shown(services, chosen.lang),
             error_count: errors.len(), quality_warning,
-            offers_nameservers: services.settings.registry_command.is_some(),
+            offers_nameservers: crate::registry::Registry::configured(&services.settings).is_some(),
             offers_holder_verification: services.settings.smtp_url.is_some(),
             retention_days: services.settings.retention_days,
         },
@@ -91,11 +92,11 @@ async fn submit_request(
 ) -> Result<FormAnswer, Error> {
     let form = form?.0;
     let typed = form.typed_values();
-    let mut input = form.into_input(client.0, visitor.chosen.lang, visitor.host.0.clone());
+    let mut input = form.into_input(client.0, visitor.chosen.lang);
     // The page hides what does not apply to the person's choices; what those fields still
     // hold (typed before a change of mind) is not theirs to answer for.
     input.keep_only_what_applies();
-    match workflow::submit(services, input).await {
+    match workflow::submit(services, input, &PageLinks(visitor.host.0.clone())).await {
         Ok(submitted) => {
             let tracking = submitted.tracking_token.expose();
             Ok(FormAnswer::Next(Redirect::to(format!(
@@ -234,7 +235,15 @@ async fn send_message(
 ) -> Result<FormAnswer, Error> {
     let token = token.ok_or(Error::NotFound)?;
     let text = form.0.into_inner().message;
-    match messages::from_requester(services, &token, &text, &host.0, Utc::now()).await {
+    match messages::from_requester(
+        services,
+        &token,
+        &text,
+        &PageLinks(host.0.clone()),
+        Utc::now(),
+    )
+    .await
+    {
         Ok(()) => Ok(FormAnswer::Next(Redirect::to(format!(
             "/track/{}?sent=message#messages",
             token.expose()

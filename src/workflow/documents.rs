@@ -7,10 +7,11 @@ use entities::document;
 use sea_orm::Set;
 use uuid::Uuid;
 
-use super::{DocumentKind, Field, FieldErrors, FieldProblem, SubmitError, Upload, ZoneStatus};
-use crate::crypto::{self, CryptoError, DataKey, DocumentBinding};
-use crate::intake::{CleanImage, Subject};
-use crate::services::Services;
+use super::{DocumentKind, ZoneStatus};
+use crate::intake::{CleanImage, Signals, Subject};
+use crate::platform::crypto::{self, CryptoError, DataKey, DocumentBinding};
+use crate::workflow::input::{Field, FieldErrors, FieldProblem, SubmitError, Upload};
+use crate::workflow::services::Services;
 
 /// Sanitises each upload (none where `None`); what fails intake is a problem of its field.
 pub(super) async fn sanitize_all(
@@ -88,7 +89,7 @@ async fn seal_and_write(
     let data_key = DataKey::generate()?;
     let sealed = data_key.seal_document(&binding, &image.jpeg)?;
     let wrapped_key = services.master_key.wrap(&data_key, &binding)?;
-    let storage_name = crate::storage::name_for(document_id);
+    let storage_name = crate::platform::storage::name_for(document_id);
     let sealed_sha256 = crypto::sha256(&sealed).to_vec();
     services.store.put(&storage_name, sealed).await?;
     let document = document::ActiveModel {
@@ -161,4 +162,31 @@ pub(crate) fn data_key_of(
     };
     let data_key = services.master_key.unwrap(wrapped, &wrapping)?;
     Ok((data_key, binding))
+}
+
+/// A document's stored signals. Unreadable signals count as fired, so that they can only
+/// make the four-eyes rule stricter, never looser.
+pub(crate) fn parse_signals(json: &str) -> Signals {
+    serde_json::from_str(json).unwrap_or(Signals {
+        no_camera_data: true,
+        ..Signals::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreadable_signals_count_as_fired() {
+        assert_eq!(parse_signals("not json").fired(), 1);
+        let clean = Signals {
+            camera: Some("FP5".into()),
+            ..Signals::default()
+        };
+        assert_eq!(
+            parse_signals(&serde_json::to_string(&clean).unwrap()).fired(),
+            0
+        );
+    }
 }

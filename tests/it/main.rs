@@ -6,10 +6,12 @@ mod common;
 
 mod accounts;
 mod audit_log;
+mod book;
 mod browser;
 mod cli;
 mod decisions;
 mod deploy;
+mod epp;
 mod hostile;
 mod instances;
 mod intake;

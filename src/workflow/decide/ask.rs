@@ -9,18 +9,19 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
 use crate::workflow::ids::RequestId;
 
 use super::{held_request, reviewer_guard, text_for_requester};
-use crate::audit::{self, Action, Actor};
-use crate::crypto::TrackingToken;
+use crate::evidence::audit::{self, Action, Actor};
 use crate::mail::Mail;
-use crate::services::Services;
+use crate::platform::crypto::TrackingToken;
 use crate::workflow::documents::{field_name, subject_of, write_then};
+use crate::workflow::input::{
+    Field, FieldErrors, FieldProblem, SubmitError, Upload, REQUESTER_DOCUMENTS,
+};
+use crate::workflow::notify::notify_requester;
+use crate::workflow::rules::retention_cutoff;
+use crate::workflow::services::Services;
 use crate::workflow::shred::{shred_documents, unlink_after_commit};
 use crate::workflow::state::{self, Guard, Step};
-use crate::workflow::Field;
-use crate::workflow::{
-    limits, notify_requester, retention_cutoff, rules, DocumentKind, FieldErrors, FieldProblem,
-    RequestState, ReviewError, SubmitError, Upload, REQUESTER_DOCUMENTS,
-};
+use crate::workflow::{limits, rules, DocumentKind, RequestState, ReviewError};
 
 /// Asks the requester for a new document of `kind`; they see `note` on their tracking page.
 /// Approvals given so far were given on the old document, so they are withdrawn.
@@ -38,7 +39,7 @@ pub async fn request_document(
     }
     let note = text_for_requester(note, ReviewError::MissingNote)?;
     let found = held_request(services, request_id, me, now).await?;
-    let txn = crate::db::begin_writing(&services.db).await?;
+    let txn = crate::platform::db::begin_writing(&services.db).await?;
     let guard = reviewer_guard(services, me, now);
     if !state::apply(
         &txn,
@@ -119,7 +120,7 @@ pub async fn provide_document(
     let now = Utc::now();
     let clean = [(kind, image)];
     write_then(services, found.id, &clean, now, async |mut documents| {
-        let txn = crate::db::begin_writing(&services.db).await?;
+        let txn = crate::platform::db::begin_writing(&services.db).await?;
         let guard = Guard {
             created_after: Some(retention_cutoff(&services.settings, now)),
             ..Guard::system(now)

@@ -2,7 +2,6 @@
 //! sanitised (`documents`), then everything stored at once (`storage`); the limits on what
 //! one address may ask for are in `limits`.
 
-mod input;
 mod storage;
 mod validation;
 
@@ -10,23 +9,25 @@ use chrono::Utc;
 use entities::domain;
 use sea_orm::EntityTrait;
 
-pub use input::{
-    Field, FieldErrors, FieldProblem, SubmissionInput, SubmitError, Submitted, TypedValues, Upload,
-    HOLDER_LINK_DAYS,
-};
 pub use validation::Offers;
 
 use super::documents::{field_name, sanitize_all};
+use super::input::{
+    parse, Field, FieldErrors, FieldProblem, SubmissionInput, SubmitError, Submitted,
+};
 use super::limits;
-use super::{parse, DocumentKind, RequesterRelation};
-use crate::services::Services;
+use super::{DocumentKind, RequesterRelation};
+use crate::workflow::links::Links;
+use crate::workflow::services::Services;
 
 /// Validates every typed field first, then sanitises every document, and only then stores
 /// anything: a submission with one error leaves no row and no file, and no photo is decoded
 /// while a typed field is wrong or for a domain we do not manage.
+/// The mails link to the pages `links` names.
 pub async fn submit(
     services: &Services,
     mut input: SubmissionInput,
+    links: &dyn Links,
 ) -> Result<Submitted, SubmitError> {
     let now = Utc::now();
     let mut errors = FieldErrors::new();
@@ -91,7 +92,7 @@ pub async fn submit(
     let origin = storage::Origin {
         client_addr: input.client_addr,
         language: input.language,
-        link_base: input.link_base,
+        links,
     };
     storage::store(services, fields, origin, clean).await
 }

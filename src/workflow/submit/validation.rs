@@ -1,10 +1,11 @@
 //! The typed fields of a submission, checked before any photo is decoded: each problem is
 //! recorded under its field, so that the form shows them all at once.
 
-use super::input::{FieldErrors, FieldProblem, TypedValues};
-use crate::domains::{is_plausible_email, normalize_domain, parse_nameservers, DomainError};
+use crate::registry::domains::{is_plausible_email, normalize_domain, parse_nameservers, DomainError};
+use crate::workflow::input::said_document_type;
+use crate::workflow::input::{FieldErrors, FieldProblem, TypedValues};
 use crate::workflow::Field;
-use crate::workflow::{parse, said_document_type, IdDocumentType, RequestKind, RequesterRelation};
+use crate::workflow::{parse, IdDocumentType, RequestKind, RequesterRelation};
 
 const MAX_NAME_CHARS: usize = 200;
 const MAX_PHONE_CHARS: usize = 32;
@@ -39,9 +40,9 @@ impl Offers {
         holder_verification: true,
     };
 
-    pub fn of(settings: &crate::config::Settings) -> Offers {
+    pub fn of(settings: &crate::platform::config::Settings) -> Offers {
         Offers {
-            nameservers: settings.registry_command.is_some(),
+            nameservers: crate::registry::Registry::configured(settings).is_some(),
             holder_verification: settings.smtp_url.is_some(),
         }
     }
@@ -94,7 +95,7 @@ pub(super) fn validate_fields(
             None
         }
         Some(RequesterRelation::Signatory) => {
-            let uid = crate::uid::normalize(&input.company_uid);
+            let uid = crate::platform::uid::normalize(&input.company_uid);
             if uid.is_none() {
                 errors.insert(Field::CompanyUid, FieldProblem::UidInvalid);
             }
