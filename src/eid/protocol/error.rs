@@ -129,6 +129,9 @@ mod tests {
         assert_eq!(Refusal::WrongState.oauth_error(), "invalid_request");
         assert_eq!(Refusal::Revoked.oauth_error(), "invalid_credential");
         assert_eq!(Refusal::WrongNonce.oauth_error(), "invalid_credential");
-        assert_eq!(Refusal::StatusUnavailable("x".into()).oauth_error(), "server_error");
+        assert_eq!(
+            Refusal::StatusUnavailable("x".into()).oauth_error(),
+            "server_error"
+        );
     }
 }
