@@ -22,6 +22,9 @@ fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 12, 7, 10, 0, 0).unwrap()
 }
 
+/// A change the test wallet makes to a part of its answer.
+type Edit<'a, T> = Box<dyn Fn(&mut T) + 'a>;
+
 /// What the test wallet sends; each test changes one part before it is assembled.
 struct Answer<'a> {
     issuer_header: Value,
@@ -29,7 +32,7 @@ struct Answer<'a> {
     /// Top-level disclosures `[salt, name, value]`.
     disclosed: Vec<Value>,
     /// Applied to the encoded disclosures after the digests were put in `_sd`.
-    tamper: Box<dyn Fn(&mut Vec<String>) + 'a>,
+    tamper: Edit<'a, Vec<String>>,
     issuer_signer: &'a Signer,
     kb_header: Value,
     kb_claims: Map<String, Value>,
