@@ -47,6 +47,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The e-ID verifier: its public key for the DID document.
+    Eid {
+        #[command(subcommand)]
+        command: crate::eid::command::EidCommand,
+    },
     /// Copy the database (SQLite; for PostgreSQL, print the pg_dump command) and the
     /// encrypted documents into a new directory. The master key is never copied.
     Backup {
@@ -151,6 +156,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::SystemdUnit => ExitCode::SUCCESS,
         Command::Keys { command } => manage_keys(settings, command).await,
         Command::Audit { command } => audit(settings, command).await,
+        Command::Eid { command } => crate::eid::command::run(settings, command).await,
     }
 }
 

@@ -120,6 +120,8 @@ pub struct Settings {
     pub uploads_per_client: usize,
     /// How old an unreferenced file in uploads/ must be before the sweeper removes it.
     pub sweep_grace: chrono::Duration,
+    /// Proving who one is with the e-ID (`TRANSFER_DESK_EID_*`); `None`: not offered.
+    pub eid: Option<crate::eid::EidSettings>,
 }
 
 /// How fast and how long an upload may be.
@@ -209,6 +211,7 @@ impl Settings {
             upload_pace: UploadPace::default(),
             uploads_per_client: 2,
             sweep_grace: chrono::Duration::minutes(10),
+            eid: None,
         }
     }
 
@@ -387,6 +390,7 @@ impl Settings {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|_| invalid("TRANSFER_DESK_TRUSTED_PROXIES must be a comma-separated list of IP addresses"))?;
         }
+        settings.eid = crate::eid::settings::from_vars(&var)?;
         Ok(settings)
     }
 

@@ -4,6 +4,7 @@ mod accounts;
 mod api;
 mod cookies;
 mod csrf;
+mod eid;
 mod error;
 mod forms;
 mod guards;
@@ -76,6 +77,7 @@ pub fn mount(rocket: Rocket<Build>, assets: &crate::assets::Unpacked) -> Rocket<
         .manage(slots::UploadSlots::default())
         .mount("/", in_request_spans(public::routes()))
         .mount("/", in_request_spans(holder::routes()))
+        .mount("/", in_request_spans(eid::routes()))
         .mount("/", in_request_spans(objection::routes()))
         .mount("/", in_request_spans(rocket::routes![hosts::misdirected]))
         .mount("/", in_request_spans(ops::routes()))

@@ -163,7 +163,7 @@ pub async fn queue(
     let has_next = requests.len() as u64 > QUEUE_PAGE;
     requests.truncate(QUEUE_PAGE as usize);
     let ids: Vec<Uuid> = requests.iter().map(|r| r.id).collect();
-    let mut signals: HashMap<Uuid, usize> = HashMap::new();
+    let mut signals: HashMap<Uuid, usize> = super::eid::signal_counts(db, ids.clone()).await?;
     for (request_id, json) in document::Entity::find()
         .select_only()
         .column(document::Column::RequestId)

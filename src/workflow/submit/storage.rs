@@ -46,14 +46,16 @@ pub(super) async fn store(
     let requester_email = fields.email.clone();
     let requester_name = fields.full_name.clone();
     let kind = fields.kind;
-    let state = match holder_token {
-        Some(_) => RequestState::AwaitingHolder,
-        None => RequestState::Submitted,
+    let with_eid = fields.eid;
+    let state = match (&holder_token, with_eid) {
+        (_, true) => RequestState::AwaitingEid,
+        (Some(_), false) => RequestState::AwaitingHolder,
+        (None, false) => RequestState::Submitted,
     };
     let now = Utc::now();
     let document_count = clean.len();
     let token = &tracking_token;
-    write_then(services, request_id, &clean, now, async move |documents| {
+    let eid_session = write_then(services, request_id, &clean, now, async move |documents| {
         let txn = crate::db::begin_writing(&services.db).await?;
         request::ActiveModel {
             id: Set(request_id),
@@ -105,6 +107,19 @@ pub(super) async fn store(
             .exec_without_returning(&txn)
             .await?;
         record_event(&txn, request_id, Event::Submitted, None, now).await?;
+        let eid_session = match with_eid {
+            true => Some(
+                crate::eid::sessions::create(
+                    &txn,
+                    services,
+                    request_id,
+                    entities::enums::EidSubject::Requester,
+                    now,
+                )
+                .await?,
+            ),
+            false => None,
+        };
         let link = format!("{}/track/{}", origin.link_base, token.expose());
         let receipt = Mail::Receipt {
             domain: domain.clone(),
@@ -140,7 +155,7 @@ pub(super) async fn store(
             .await?;
         }
         txn.commit().await?;
-        Ok(())
+        Ok(eid_session)
     })
     .await?;
     tracing::info!(request = %request_id, documents = document_count, "request submitted");
@@ -151,5 +166,6 @@ pub(super) async fn store(
         request_id,
         tracking_token,
         state,
+        eid_session,
     })
 }

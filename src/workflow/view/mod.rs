@@ -110,6 +110,39 @@ pub struct ReviewView {
     /// with it.
     pub objected_at: Option<DateTime<Utc>>,
     pub objection_handled_at: Option<DateTime<Utc>>,
+    /// Who proved who they are with the e-ID, and what it disclosed.
+    pub eid_proofs: Vec<EidProofView>,
+}
+
+/// An e-ID proof as a reviewer sees it: the disclosed names beside what the comparison with
+/// the name typed and the registrant on file found.
+#[derive(Debug, serde::Serialize)]
+pub struct EidProofView {
+    pub subject: entities::enums::EidSubject,
+    pub given_name: String,
+    pub family_name: String,
+    pub issuer_did: String,
+    pub vct: String,
+    pub proven_at: DateTime<Utc>,
+    pub credential_digest: String,
+    pub name_differs_from_typed: bool,
+    pub name_differs_from_registrant: bool,
+}
+
+impl From<entities::eid_proof::Model> for EidProofView {
+    fn from(proof: entities::eid_proof::Model) -> Self {
+        EidProofView {
+            subject: proof.subject,
+            credential_digest: crate::crypto::hex(&proof.credential_digest),
+            given_name: proof.given_name,
+            family_name: proof.family_name,
+            issuer_did: proof.issuer_did,
+            vct: proof.vct,
+            proven_at: proof.proven_at,
+            name_differs_from_typed: proof.name_differs_from_typed,
+            name_differs_from_registrant: proof.name_differs_from_registrant,
+        }
+    }
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -229,11 +262,23 @@ pub async fn review_view(
             }
         })
         .collect();
+    let eid_proofs: Vec<EidProofView> = super::eid::accepted_proofs(db, request_id)
+        .await?
+        .into_iter()
+        .map(EidProofView::from)
+        .collect();
+    let eid_signals: usize = eid_proofs
+        .iter()
+        .map(|p| {
+            usize::from(p.name_differs_from_typed) + usize::from(p.name_differs_from_registrant)
+        })
+        .sum();
     let signal_count = documents
         .iter()
         .filter(|d| d.readable)
         .map(|d| d.signals.fired())
-        .sum();
+        .sum::<usize>()
+        + eid_signals;
     let since = now - Duration::hours(24);
     let same_address_elsewhere = match &found.client_addr {
         Some(addr) => {
@@ -334,6 +379,7 @@ pub async fn review_view(
         awaiting_reply_since: found.awaiting_reply_since,
         objected_at: found.objected_at,
         objection_handled_at: found.objection_handled_at,
+        eid_proofs,
     })
 }
 
