@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod decisions;
 mod deploy;
+mod eid;
 mod hostile;
 mod instances;
 mod intake;
