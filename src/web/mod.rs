@@ -34,6 +34,7 @@ use rocket::request::Request;
 use rocket::{Build, Data, Response, Rocket};
 use rocket_dyn_templates::Template;
 
+pub use eid::CSRF_EXEMPT;
 pub use error::Error;
 pub use hosts::HostUrl;
 pub use language::{page, Chosen};

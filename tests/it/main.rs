@@ -11,6 +11,7 @@ mod cli;
 mod decisions;
 mod deploy;
 mod eid;
+mod eid_flow;
 mod hostile;
 mod instances;
 mod intake;
