@@ -11,8 +11,8 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use super::protocol::{ProtocolError, SessionKey, VerifierKey};
-use crate::crypto::CryptoError;
-use crate::keyring::{KeyRing, RotateError};
+use crate::platform::crypto::CryptoError;
+use crate::platform::keyring::{KeyRing, RotateError};
 
 /// What the sealed verifier key is bound to.
 pub const VERIFIER_KEY_CONTEXT: &[u8] = b"transfer-desk e-ID verifier key v1";

@@ -15,7 +15,7 @@ pub use settings::EidSettings;
 
 use sea_orm::ConnectionTrait;
 
-use crate::keyring::KeyRing;
+use crate::platform::keyring::KeyRing;
 
 /// What the desk needs to verify e-ID answers, built once at start when the e-ID is on.
 pub struct Eid {

@@ -20,10 +20,10 @@ use super::protocol::{
     self, AuthorizationRequest, Expectations, ProtocolError, Refusal, SessionKey,
 };
 use super::Eid;
-use crate::audit::{self, Action, Actor};
-use crate::crypto::{random_bytes, sha256, CryptoError, EidBrowserBinding, EidResponseCode};
-use crate::i18n::{Lang, Text};
-use crate::services::Services;
+use crate::evidence::audit::{self, Action, Actor};
+use crate::platform::crypto::{random_bytes, sha256, CryptoError, EidBrowserBinding, EidResponseCode};
+use crate::platform::i18n::{Lang, Text};
+use crate::workflow::services::Services;
 use crate::workflow::eid as flow;
 
 /// How long a wallet may take to answer a session.
@@ -265,7 +265,7 @@ pub async fn answer(
     } else {
         None
     };
-    let txn = crate::db::begin_writing(&services.db).await?;
+    let txn = crate::platform::db::begin_writing(&services.db).await?;
     // The one answer: the key goes with the update that marks the session answered.
     let taken = eid_session::Entity::update_many()
         .col_expr(eid_session::Column::AnsweredAt, Expr::value(Some(now)))
@@ -308,7 +308,7 @@ pub async fn answer(
         short(session.id),
         proven.issuer_did,
         proven.vct,
-        crate::crypto::hex(&proven.credential_digest)
+        crate::platform::crypto::hex(&proven.credential_digest)
     );
     audit::record(
         &txn,
@@ -379,7 +379,7 @@ pub async fn confirm(
     if proof.accepted_at.is_some() {
         return Ok(confirmed);
     }
-    let txn = crate::db::begin_writing(&services.db).await?;
+    let txn = crate::platform::db::begin_writing(&services.db).await?;
     if !flow::accept(&txn, services, &proof, now).await? {
         return Err(SessionError::Expired);
     }

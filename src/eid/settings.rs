@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::protocol::TrustList;
-use crate::config::ConfigError;
+use crate::platform::config::ConfigError;
 
 /// The Beta-ID's credential types (swiyu's public beta issuer), accepted unless
 /// `TRANSFER_DESK_EID_VCT` says otherwise.

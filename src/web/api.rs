@@ -11,8 +11,8 @@ use super::forms::{RequestForm, UploadError};
 use super::guards::{BearerTracking, ClientAddr, UploadSlot};
 use super::origin::SameOrigin;
 use super::{Chosen, HostUrl};
-use crate::services::Services;
 use crate::workflow;
+use crate::workflow::services::Services;
 
 pub fn routes() -> Vec<Route> {
     routes![create_request, request_status]

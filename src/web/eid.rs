@@ -21,10 +21,10 @@ use super::error::Error;
 use super::forms::{PhotosForm, UploadError};
 use super::guards::{ClientAddr, UploadSlot};
 use super::{page, Chosen, HostUrl};
-use crate::crypto::{EidBrowserBinding, EidResponseCode, HolderToken, TrackingToken};
+use crate::platform::crypto::{EidBrowserBinding, EidResponseCode, HolderToken, TrackingToken};
 use crate::eid::sessions::{self, NewSession, SessionError};
 use crate::eid::Eid;
-use crate::services::Services;
+use crate::workflow::services::Services;
 use crate::workflow::{self, eid as flow, SubmitError};
 
 /// The largest answer read from a wallet: the protocol refuses a `response` over 256 KiB

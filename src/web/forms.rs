@@ -15,7 +15,7 @@ use rocket::request::Request;
 use zeroize::Zeroizing;
 
 use super::csrf::CarriesCsrf;
-use crate::i18n::Lang;
+use crate::platform::i18n::Lang;
 use crate::workflow::{SubmissionInput, TypedValues, Upload};
 
 /// Why a multipart form was refused; nothing was stored.
@@ -98,7 +98,7 @@ impl Parts {
         let constraints = multer::Constraints::new().size_limit(sizes);
         let pace = req
             .rocket()
-            .state::<crate::services::Services>()
+            .state::<crate::workflow::services::Services>()
             .map(|services| services.settings.upload_pace)
             .unwrap_or_default();
         let progress = req

@@ -4,7 +4,7 @@ use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::State;
 
-use crate::services::Services;
+use crate::workflow::services::Services;
 
 /// Refuses a POST that a browser sent from another site. Clients that send neither
 /// `Sec-Fetch-Site` nor `Origin` (scripts, the API's integrators) pass: the CSRF token is the

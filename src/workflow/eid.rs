@@ -20,12 +20,12 @@ use super::{
     retention_cutoff, said_document_type, DocumentKind, Field, FieldErrors, FieldProblem,
     RequestState, RequesterRelation, SubmitError, Upload,
 };
-use crate::audit::{self, Action, Actor};
-use crate::crypto::{HolderToken, TrackingToken};
+use crate::evidence::audit::{self, Action, Actor};
+use crate::platform::crypto::{HolderToken, TrackingToken};
 use crate::eid::protocol::ProvenIdentity;
 use crate::eid::sessions::{self, NewSession, SessionError};
 use crate::intake::mrz::disclosed_names_agree_with;
-use crate::services::Services;
+use crate::workflow::services::Services;
 
 /// Whether the e-ID is offered at all (`TRANSFER_DESK_EID_VERIFIER_DID`).
 pub fn offered(services: &Services) -> bool {
@@ -321,7 +321,7 @@ pub async fn photos_instead(
         return Err(SubmitError::Invalid(errors));
     }
     write_then(services, found.id, &clean, now, async |documents| {
-        let txn = crate::db::begin_writing(&services.db).await?;
+        let txn = crate::platform::db::begin_writing(&services.db).await?;
         let guard = Guard {
             created_after: Some(retention_cutoff(&services.settings, now)),
             ..Guard::system(now)

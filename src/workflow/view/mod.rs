@@ -24,7 +24,7 @@ use super::{
     RequesterRelation, ReviewError, TimelineEntry, ZoneStatus,
 };
 use crate::intake::Signals;
-use crate::services::Services;
+use crate::workflow::services::Services;
 
 #[derive(Debug, serde::Serialize)]
 pub struct DocumentSummary {
@@ -133,7 +133,7 @@ impl From<entities::eid_proof::Model> for EidProofView {
     fn from(proof: entities::eid_proof::Model) -> Self {
         EidProofView {
             subject: proof.subject,
-            credential_digest: crate::crypto::hex(&proof.credential_digest),
+            credential_digest: crate::platform::crypto::hex(&proof.credential_digest),
             given_name: proof.given_name,
             family_name: proof.family_name,
             issuer_did: proof.issuer_did,

@@ -5,11 +5,11 @@ use std::sync::Arc;
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::accounts::LoginThrottle;
-use crate::config::{ConfigError, KeySource, Settings};
-use crate::crypto::MasterKey;
 use crate::intake::{IntakeGate, IntakeLimits};
-use crate::keyring::KeyRing;
-use crate::storage::DocumentStore;
+use crate::platform::config::{ConfigError, KeySource, Settings};
+use crate::platform::crypto::MasterKey;
+use crate::platform::keyring::KeyRing;
+use crate::platform::storage::DocumentStore;
 
 #[derive(Clone)]
 pub struct Services {
@@ -20,7 +20,7 @@ pub struct Services {
     pub intake: IntakeGate,
     pub throttle: LoginThrottle,
     /// The live incident notices, served from memory.
-    pub notices: crate::notices::NoticeBoard,
+    pub notices: crate::workflow::notices::NoticeBoard,
     /// Wakes the mail sender when a mail was added to the outbox.
     pub mail_wake: Arc<tokio::sync::Notify>,
     /// Wakes the zone reader when identity documents came in.
@@ -31,7 +31,7 @@ pub struct Services {
     pub passkeys: Arc<crate::accounts::passkeys::Passkeys>,
     /// The audit log's public key as pinned outside the database; `None` when none could be
     /// pinned (the start said why), and then nothing is signed.
-    pub log_key: Option<crate::audit_log::PublicLogKey>,
+    pub log_key: Option<crate::platform::config::log_key::PublicLogKey>,
     /// The e-ID verifier (its key and status list client); `None` when not offered.
     pub eid: Option<Arc<crate::eid::Eid>>,
     pub settings: Settings,
@@ -51,11 +51,11 @@ pub enum StartError {
     #[error("cannot open the database {url}: {source}")]
     Database { url: String, source: DbErr },
     #[error("cannot read the master key versions: {0}")]
-    KeyRing(crate::crypto::CryptoError),
+    KeyRing(crate::platform::crypto::CryptoError),
     #[error("cannot unpack the templates and static files into the data directory: {0}")]
     Assets(std::io::Error),
     #[error("cannot establish the audit log's key: {0}")]
-    LogKey(crate::audit_log::LogError),
+    LogKey(crate::evidence::log::LogError),
     #[error("cannot set up the e-ID verifier: {0}")]
     Eid(#[from] crate::eid::StartError),
 }
@@ -71,13 +71,23 @@ pub fn key_ring(first: MasterKey, source: &KeySource) -> Result<KeyRing, StartEr
 }
 
 impl Services {
+    /// What the mail needs of these services.
+    pub fn mailer(&self) -> crate::mail::Mailer<'_> {
+        crate::mail::Mailer {
+            db: &self.db,
+            keys: &self.master_key,
+            settings: &self.settings,
+            wake: &self.mail_wake,
+        }
+    }
+
     /// Prepares the data directory and keys, connects and migrates the database.
     /// Returns the services and Rocket's secret key.
     pub async fn start(
         settings: Settings,
     ) -> Result<(Self, zeroize::Zeroizing<String>), StartError> {
         let prepared = settings.prepare()?;
-        let db = crate::db::connect_and_migrate(&settings.database_url)
+        let db = crate::platform::db::connect_and_migrate(&settings.database_url)
             .await
             .map_err(|source| StartError::Database {
                 url: settings.database_for_log(),
@@ -101,7 +111,7 @@ impl Services {
             }
             KeySource::File { path, .. } => tracing::info!("master key: {}", path.display()),
         }
-        if !crate::jpeg::SIMD {
+        if !crate::intake::jpeg::SIMD {
             tracing::warn!("built without libjpeg-turbo's SIMD code (no nasm at build time): documents are encoded several times slower; install nasm and rebuild");
         }
         tracing::info!(
@@ -119,7 +129,7 @@ impl Services {
             store,
             intake: IntakeGate::new(settings.decode_memory_bytes, IntakeLimits::default()),
             throttle: LoginThrottle::default(),
-            notices: crate::notices::NoticeBoard::default(),
+            notices: crate::workflow::notices::NoticeBoard::default(),
             mail_wake: Arc::new(tokio::sync::Notify::new()),
             zone_wake: Arc::new(tokio::sync::Notify::new()),
             ocr_slots: Arc::new(tokio::sync::Semaphore::new(settings.ocr_slots)),
@@ -151,10 +161,10 @@ async fn pin_log_key(
     db: &DatabaseConnection,
     ring: &KeyRing,
     settings: &Settings,
-) -> Result<Option<crate::audit_log::PublicLogKey>, StartError> {
-    use crate::audit_log::{self, Established};
-    let origin = audit_log::origin(settings.public_url.as_deref());
-    let established = audit_log::establish(
+) -> Result<Option<crate::platform::config::log_key::PublicLogKey>, StartError> {
+    use crate::evidence::log::{self, Established};
+    let origin = log::origin(settings.public_url.as_deref());
+    let established = log::establish(
         db,
         ring,
         &settings.data_dir,
@@ -163,7 +173,7 @@ async fn pin_log_key(
     )
     .await
     .map_err(StartError::LogKey)?;
-    let pin = settings.data_dir.join(audit_log::pins::KEY_FILE);
+    let pin = settings.data_dir.join(log::pins::KEY_FILE);
     let key = match established {
         Established::Made(key) => {
             tracing::warn!(
@@ -189,7 +199,7 @@ async fn pin_log_key(
             return Ok(None);
         }
     };
-    if let Err(error) = audit_log::signing_key(db, ring, &key).await {
+    if let Err(error) = log::signing_key(db, ring, &key).await {
         tracing::error!("the audit log cannot be signed: {error}");
     }
     Ok(Some(key))

@@ -72,7 +72,9 @@ impl DatabaseStore {
 
     /// Inserts a row and rolls it back.
     pub async fn probe(&self) -> io::Result<()> {
-        let txn = crate::db::begin_writing(&self.db).await.map_err(failed)?;
+        let txn = crate::platform::db::begin_writing(&self.db)
+            .await
+            .map_err(failed)?;
         Self::row(&format!("probe-{}", uuid::Uuid::new_v4()), Vec::new())
             .insert(&txn)
             .await

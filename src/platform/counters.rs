@@ -9,12 +9,12 @@ use entities::login_throttle as counter;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 
-use crate::crypto::sha256;
+use crate::platform::crypto::sha256;
 
 /// The stored key for `value` counted as `kind`.
 pub fn key(kind: &str, value: &str) -> String {
     let digest = sha256(format!("{kind}\0{value}").as_bytes());
-    crate::crypto::hex(&digest)
+    crate::platform::crypto::hex(&digest)
 }
 
 /// The part of an address that identifies one client: the whole IPv4 address, or the /64

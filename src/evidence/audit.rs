@@ -167,7 +167,7 @@ pub async fn record(
     let at = now - chrono::Duration::nanoseconds(i64::from(now.timestamp_subsec_nanos() % 1000));
     // Every event's own salt, never published: the log commits to its actor and detail only
     // through it, so that a leaf hash that a proof shows gives nothing away.
-    let salt = crate::audit_log::new_salt()
+    let salt = crate::evidence::log::new_salt()
         .map_err(|_| DbErr::Custom("no randomness for the audit log".into()))?;
     audit_event::ActiveModel {
         at: Set(at),

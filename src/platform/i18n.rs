@@ -343,10 +343,10 @@ mod tests {
             used.insert(format!("event-{}", event.as_str()));
             used.insert(format!("staff-event-{}", event.as_str()));
         }
-        for severity in crate::notices::SEVERITIES {
+        for severity in crate::workflow::notices::SEVERITIES {
             used.insert(format!("severity-{severity}"));
         }
-        for language in crate::notices::LANGUAGES {
+        for language in crate::workflow::notices::LANGUAGES {
             used.insert(format!("notices-in-{language}"));
         }
         used.extend(crate::workflow::REJECTION_REASONS.map(str::to_owned));

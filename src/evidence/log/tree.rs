@@ -2,7 +2,7 @@
 //! proofs, and their verification (RFC 9162 §2.1). Pure functions; the stored tree is in the
 //! parent module.
 
-use crate::crypto::sha256;
+use crate::platform::crypto::sha256;
 
 pub fn leaf_hash(encoded: &[u8]) -> [u8; 32] {
     let mut prefixed = Vec::with_capacity(encoded.len() + 1);
@@ -188,7 +188,7 @@ mod tests {
     use super::*;
 
     fn hex(bytes: &[u8]) -> String {
-        crate::crypto::hex(bytes)
+        crate::platform::crypto::hex(bytes)
     }
 
     /// The leaves of RFC 6962's test tree (from its reference implementation's tests).

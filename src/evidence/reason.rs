@@ -2,7 +2,7 @@
 //! reads it in their own language) and the decider's own words. A room of its own, so that
 //! the mail and the workflow both use it without one reaching up to the other.
 
-use crate::i18n::Lang;
+use crate::platform::i18n::Lang;
 
 /// Why a request was rejected or expired: a standard reason, stored as its message key so
 /// that each reader reads it in their own language, and the decider's own words as written.

@@ -13,9 +13,9 @@ use chrono::NaiveDate;
 use image::{DynamicImage, GrayImage, ImageBuffer, ImageDecoder, ImageFormat, Luma, Pixel};
 use tokio::process::Command;
 
-use crate::external::Environment;
-use crate::intake::mrz::{self, Zone};
-use crate::intake::{within_pixel_budget, OverPixelBudget};
+use super::budget::{within_pixel_budget, OverPixelBudget};
+use super::mrz::{self, Zone};
+use crate::platform::external::Environment;
 
 /// How long one OCR run may take before it is stopped.
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -38,7 +38,7 @@ pub enum OcrError {
     #[error("the document could not be prepared for OCR: {0}")]
     TooLarge(#[from] OverPixelBudget),
     #[error("the OCR program {0}")]
-    Run(#[from] crate::external::RunError),
+    Run(#[from] crate::platform::external::RunError),
     #[error("the OCR program failed ({0})")]
     Failed(std::process::ExitStatus),
 }
@@ -353,7 +353,7 @@ async fn run(program: &Path, png: &[u8]) -> Result<zeroize::Zeroizing<String>, O
         inherited: allowed_variable,
         set: &[("OMP_THREAD_LIMIT", "1")],
     };
-    let output = crate::external::run(command, environment, png, TIMEOUT).await?;
+    let output = crate::platform::external::run(command, environment, png, TIMEOUT).await?;
     if !output.status.success() {
         return Err(OcrError::Failed(output.status));
     }
@@ -460,7 +460,9 @@ mod tests {
         let started = std::time::Instant::now();
         assert!(matches!(
             read_zone(&hanging, &blank_jpeg(), today()).await,
-            Err(OcrError::Run(crate::external::RunError::Timeout(_)))
+            Err(OcrError::Run(crate::platform::external::RunError::Timeout(
+                _
+            )))
         ));
         assert!(started.elapsed() < Duration::from_secs(15));
     }

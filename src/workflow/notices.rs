@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::audit::{self, Action, Actor};
+use crate::evidence::audit::{self, Action, Actor};
 
 pub const SEVERITIES: [&str; 3] = ["info", "warning", "outage"];
 pub const LANGUAGES: [&str; 4] = ["en", "fr", "de", "it"];

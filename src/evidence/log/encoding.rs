@@ -3,7 +3,7 @@
 use chrono::SecondsFormat;
 use entities::audit_event;
 
-use crate::crypto::sha256;
+use crate::platform::crypto::sha256;
 
 /// The first line of every event's encoding; a new encoding gets a new version.
 pub const ENCODING: &str = "transfer-desk-audit-event/v2";
@@ -30,7 +30,7 @@ fn v2(event: &audit_event::Model, index: u64, salt: &[u8]) -> Vec<u8> {
         input.extend_from_slice(field.as_bytes());
         input.push(b' ');
         input.extend_from_slice(value.as_bytes());
-        crate::crypto::hex(&sha256(&input))
+        crate::platform::crypto::hex(&sha256(&input))
     };
     let detail = event
         .detail
@@ -52,9 +52,9 @@ fn v1(event: &audit_event::Model, index: u64) -> Vec<u8> {
         (Some(detail), Some(salt)) => {
             let mut salted = salt.clone();
             salted.extend_from_slice(detail.as_bytes());
-            crate::crypto::hex(&sha256(&salted))
+            crate::platform::crypto::hex(&sha256(&salted))
         }
-        (Some(detail), None) => crate::crypto::hex(&sha256(detail.as_bytes())),
+        (Some(detail), None) => crate::platform::crypto::hex(&sha256(detail.as_bytes())),
         (None, _) => "-".to_owned(),
     };
     format!(
@@ -78,8 +78,8 @@ fn request(event: &audit_event::Model) -> String {
 }
 
 /// A new event's salt.
-pub fn new_salt() -> Result<Vec<u8>, crate::crypto::CryptoError> {
-    Ok(crate::crypto::random_bytes::<SALT_BYTES>()?.to_vec())
+pub fn new_salt() -> Result<Vec<u8>, crate::platform::crypto::CryptoError> {
+    Ok(crate::platform::crypto::random_bytes::<SALT_BYTES>()?.to_vec())
 }
 
 #[cfg(test)]
@@ -87,10 +87,10 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     use super::*;
-    use crate::audit_log::leaf_hash;
+    use crate::evidence::log::leaf_hash;
 
     fn hex(bytes: &[u8]) -> String {
-        crate::crypto::hex(bytes)
+        crate::platform::crypto::hex(bytes)
     }
 
     fn known_event(detail_salt: Option<Vec<u8>>, salt: Option<Vec<u8>>) -> audit_event::Model {

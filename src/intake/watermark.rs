@@ -4,7 +4,7 @@
 use font8x8::{UnicodeFonts, BASIC_FONTS};
 use image::RgbImage;
 
-use crate::crypto::OpenedDocument;
+use crate::platform::crypto::OpenedDocument;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WatermarkError {
@@ -18,10 +18,10 @@ pub enum WatermarkError {
 /// such may libjpeg-turbo's decoder read), writes `text` in diagonal-staggered rows
 /// across the whole image, and re-encodes it.
 pub fn watermark_jpeg(jpeg: &OpenedDocument, text: &str) -> Result<Vec<u8>, WatermarkError> {
-    let mut pixels = crate::jpeg::decode_own_rgb(jpeg).map_err(|_| WatermarkError::Decode)?;
+    let mut pixels = super::jpeg::decode_own_rgb(jpeg).map_err(|_| WatermarkError::Decode)?;
     stamp(&mut pixels, text);
     let (width, height) = pixels.dimensions();
-    let mut out = crate::jpeg::encode_rgb(pixels.as_raw(), width, height, 85)
+    let mut out = super::jpeg::encode_rgb(pixels.as_raw(), width, height, 85)
         .map_err(|_| WatermarkError::Encode)?;
     Ok(std::mem::take(&mut *out))
 }
@@ -112,7 +112,7 @@ fn blend(image: &mut RgbImage, x: i64, y: i64, tint: Tint) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jpeg::tests::authenticated;
+    use crate::intake::jpeg::tests::authenticated;
 
     #[test]
     fn the_stamp_changes_pixels_all_over_the_image() {

@@ -119,7 +119,7 @@ mod tests {
     fn put_get_remove_round_trip_leaves_nothing_behind() {
         let dir = tempfile::tempdir().unwrap();
         let store = FileStore::open(dir.path()).unwrap();
-        let name = crate::storage::name_for(Uuid::new_v4());
+        let name = crate::platform::storage::name_for(Uuid::new_v4());
         store.put(&name, b"sealed bytes").unwrap();
         assert_eq!(store.get(&name).unwrap(), b"sealed bytes");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
@@ -135,7 +135,7 @@ mod tests {
         let store = FileStore::open(dir.path()).unwrap();
         let mode = fs::metadata(dir.path()).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);
-        let name = crate::storage::name_for(Uuid::new_v4());
+        let name = crate::platform::storage::name_for(Uuid::new_v4());
         store.put(&name, b"sealed").unwrap();
         let partial = format!("{PARTIAL_PREFIX}{name}-1234");
         fs::write(dir.path().join(&partial), b"half").unwrap();

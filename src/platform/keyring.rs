@@ -11,7 +11,7 @@ use std::sync::{Arc, RwLock};
 
 use zeroize::Zeroizing;
 
-use crate::crypto::{CryptoError, DataKey, DocumentBinding, MasterKey};
+use crate::platform::crypto::{CryptoError, DataKey, DocumentBinding, MasterKey};
 
 const VERSION_FILE_PREFIX: &str = "master-key.v";
 
@@ -165,7 +165,7 @@ impl KeyRing {
             return Err(RotateError::CannotRetire(version));
         }
         let file = if version == 1 {
-            dir.join(crate::config::MASTER_KEY_FILE)
+            dir.join(crate::platform::config::MASTER_KEY_FILE)
         } else {
             dir.join(format!("{VERSION_FILE_PREFIX}{version}"))
         };

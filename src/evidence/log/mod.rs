@@ -21,9 +21,7 @@ mod verify;
 
 pub use encoding::{canonical, new_salt, ENCODING, ENCODING_V1};
 pub use keys::{establish, signing_key, Established};
-pub use note::{
-    open_note, verifier_key, Checkpoint, KeyTextError, LogKey, NoteError, PublicLogKey,
-};
+pub use note::{open_note, Checkpoint, LogKey, NoteError};
 pub use sign::checkpoint_if_due;
 pub use tree::{
     consistency_proof, consistency_ranges, inclusion_proof, inclusion_ranges, leaf_hash, root,
@@ -39,7 +37,7 @@ use sea_orm::{
     EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, Statement,
 };
 
-use crate::crypto::{sha256, CryptoError};
+use crate::platform::crypto::{sha256, CryptoError};
 use pins::PinError;
 use tree::{node_hash, split_of};
 
@@ -214,7 +212,7 @@ pub async fn proof_document(
 /// the log's size.
 pub async fn sequence(db: &DatabaseConnection) -> Result<u64, DbErr> {
     loop {
-        let txn = crate::db::begin_writing(db).await?;
+        let txn = crate::platform::db::begin_writing(db).await?;
         if txn.get_database_backend() == DbBackend::Postgres {
             txn.execute_raw(Statement::from_string(
                 DbBackend::Postgres,

@@ -1,5 +1,7 @@
 //! Settings from the environment, and the data directory with its keys.
 
+pub mod log_key;
+
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -8,7 +10,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use zeroize::Zeroizing;
 
-use crate::crypto::{self, CryptoError, MasterKey};
+use crate::platform::crypto::{self, CryptoError, MasterKey};
 
 pub const MASTER_KEY_FILE: &str = "master.key";
 pub const ROCKET_SECRET_FILE: &str = "rocket-secret.key";
@@ -55,7 +57,7 @@ pub struct Settings {
     /// The directory of the `fs` document store.
     pub uploads_dir: PathBuf,
     /// Where sealed documents are kept (`TRANSFER_DESK_DOCUMENT_STORE`).
-    pub document_store: crate::storage::StoreChoice,
+    pub document_store: crate::platform::storage::StoreChoice,
     pub database_url: String,
     /// Base URL requesters reach the service at (for links in API answers and the origin check).
     pub public_url: Option<String>,
@@ -82,7 +84,7 @@ pub struct Settings {
     /// The time zone pages and emails show times in.
     pub time_zone: chrono_tz::Tz,
     /// The language of mails to registrants whose portfolio row names none.
-    pub default_language: crate::i18n::Lang,
+    pub default_language: crate::platform::i18n::Lang,
     /// Where mail goes (`smtps://user:pass@host:465`, `smtp://host:587?tls=required`); without
     /// it, mails stay in the outbox for admins to read.
     pub smtp_url: Option<Secret>,
@@ -102,7 +104,7 @@ pub struct Settings {
     pub checkpoint_every: chrono::Duration,
     /// The audit log's public key, pinned here instead of in the data directory (for
     /// instances whose data directory does not last).
-    pub log_key: Option<crate::audit_log::PublicLogKey>,
+    pub log_key: Option<log_key::PublicLogKey>,
     /// Host names (with an optional port) the service answers to besides loopback and the
     /// public URL's host.
     pub allowed_hosts: Vec<String>,
@@ -180,7 +182,7 @@ impl Settings {
             uploads_dir: data_dir
                 .parent()
                 .map_or_else(|| PathBuf::from("uploads"), |parent| parent.join("uploads")),
-            document_store: crate::storage::StoreChoice::Files,
+            document_store: crate::platform::storage::StoreChoice::Files,
             database_url: sqlite_url(&data_dir),
             data_dir,
             public_url: None,
@@ -193,7 +195,7 @@ impl Settings {
             ocr_command: on_path("tesseract"),
             ocr_slots: 1,
             time_zone: chrono_tz::Europe::Zurich,
-            default_language: crate::i18n::Lang::En,
+            default_language: crate::platform::i18n::Lang::En,
             templates_dir: None,
             metrics_address: None,
             smtp_url: None,
@@ -230,9 +232,10 @@ impl Settings {
             settings.uploads_dir = dir.into();
         }
         if let Some(store) = var("TRANSFER_DESK_DOCUMENT_STORE") {
-            let (choice, dir) = crate::storage::StoreChoice::parse(&store).map_err(|why| {
-                ConfigError::Invalid(format!("TRANSFER_DESK_DOCUMENT_STORE: {why}"))
-            })?;
+            let (choice, dir) =
+                crate::platform::storage::StoreChoice::parse(&store).map_err(|why| {
+                    ConfigError::Invalid(format!("TRANSFER_DESK_DOCUMENT_STORE: {why}"))
+                })?;
             settings.document_store = choice;
             if let Some(dir) = dir {
                 settings.uploads_dir = dir;
@@ -345,8 +348,8 @@ impl Settings {
                 .ok_or_else(|| invalid("TRANSFER_DESK_OBJECTION_HOURS must be 0 to 720 hours"))?;
         }
         if let Some(code) = var("TRANSFER_DESK_DEFAULT_LANGUAGE") {
-            settings.default_language =
-                crate::i18n::Lang::from_code(code.trim()).ok_or_else(|| {
+            settings.default_language = crate::platform::i18n::Lang::from_code(code.trim())
+                .ok_or_else(|| {
                     invalid("TRANSFER_DESK_DEFAULT_LANGUAGE must be en, fr, de or it")
                 })?;
         }
@@ -358,7 +361,7 @@ impl Settings {
             settings.checkpoint_every = chrono::Duration::minutes(m);
         }
         if let Some(key) = var("TRANSFER_DESK_LOG_KEY") {
-            let key = crate::audit_log::PublicLogKey::parse(&key)
+            let key = log_key::PublicLogKey::parse(&key)
                 .map_err(|why| ConfigError::Invalid(format!("TRANSFER_DESK_LOG_KEY: {why}")))?;
             settings.log_key = Some(key);
         }

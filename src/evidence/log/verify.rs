@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use entities::{audit_checkpoint, log_key};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryOrder};
 
-use super::note::PublicLogKey;
 use super::{canonical, leaf_hash, open_note, root, sequenced};
+use crate::platform::config::log_key::PublicLogKey;
 
 /// What the log is checked against.
 pub struct Expected<'a> {

@@ -155,7 +155,7 @@ impl DocumentBinding {
 
 /// A stored document's bytes once AES-GCM has authenticated them: what this service wrote.
 /// Only [`DataKey::open_document`] makes one, and libjpeg-turbo's decoder takes nothing else
-/// (`jpeg::decode_own_rgb`), so an upload cannot reach C code. Zeroed on drop.
+/// (`intake::jpeg::decode_own_rgb`), so an upload cannot reach C code. Zeroed on drop.
 pub struct OpenedDocument(Zeroizing<Vec<u8>>);
 
 impl fmt::Debug for OpenedDocument {

@@ -9,10 +9,11 @@ use chrono::{DateTime, Duration, Utc};
 use entities::audit_checkpoint;
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Set};
 
-use super::note::{open_note, Checkpoint, PublicLogKey};
+use super::note::{open_note, Checkpoint};
 use super::tree::{consistency_ranges, verify_consistency};
 use super::{hashes_of, latest_checkpoint, pins, sequence, signing_key, subtree_hash, LogError};
-use crate::keyring::KeyRing;
+use crate::platform::config::log_key::PublicLogKey;
+use crate::platform::keyring::KeyRing;
 
 /// Sequences new events and, when the log has grown and the last checkpoint is older than
 /// `every`, signs a new one with the `pinned` key and keeps it in `dir` as the last signed.

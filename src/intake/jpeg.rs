@@ -15,7 +15,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use image::RgbImage;
 use zeroize::Zeroizing;
 
-use crate::crypto::OpenedDocument;
+use crate::platform::crypto::OpenedDocument;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum JpegError {
@@ -24,7 +24,7 @@ pub enum JpegError {
     #[error("the image is larger than a JPEG can hold")]
     TooLarge,
     #[error("the image is over the pixel budget: {0}")]
-    OverBudget(#[from] crate::intake::OverPixelBudget),
+    OverBudget(#[from] super::budget::OverPixelBudget),
 }
 
 /// Whether the binary holds libjpeg-turbo's SIMD code (it does when `nasm` was present at
@@ -65,7 +65,7 @@ pub fn decode_own_rgb(jpeg: &OpenedDocument) -> Result<RgbImage, JpegError> {
     caught(|| {
         let mut decompress = mozjpeg::Decompress::new_mem(jpeg).ok()?;
         let (width, height) = decompress.size();
-        if let Err(over) = crate::intake::within_pixel_budget(width as u64, height as u64) {
+        if let Err(over) = super::budget::within_pixel_budget(width as u64, height as u64) {
             return Some(Err(over.into()));
         }
         decompress.dct_method(mozjpeg::DctMethod::IntegerFast);
@@ -92,8 +92,8 @@ pub(crate) mod tests {
 
     /// `bytes` sealed and opened again, as a stored document is before it is viewed.
     pub(crate) fn authenticated(bytes: &[u8]) -> OpenedDocument {
-        let key = crate::crypto::DataKey::generate().unwrap();
-        let binding = crate::crypto::DocumentBinding {
+        let key = crate::platform::crypto::DataKey::generate().unwrap();
+        let binding = crate::platform::crypto::DocumentBinding {
             request_id: uuid::Uuid::new_v4(),
             document_id: uuid::Uuid::new_v4(),
             key_version: 1,

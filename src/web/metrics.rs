@@ -10,11 +10,11 @@ use sea_orm::{
     ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::services::Services;
 use crate::workflow::rules;
+use crate::workflow::services::Services;
 use crate::workflow::{state, RequestState};
 
-use crate::meters::INTAKE_SECONDS;
+use crate::platform::meters::INTAKE_SECONDS;
 
 /// Rocket's template engine reports a template that cannot be rendered only through the
 /// `log` crate, whose output Rocket's own logger would print with request paths (which carry
@@ -133,7 +133,7 @@ pub async fn prepare(
         .map_err(|source| MetricsError::Bind { address, source })?;
     // This server sets no cookie, but the `secrets` feature makes a release build refuse to
     // start without a key: it gets a random one of its own.
-    let secret = crate::crypto::random_bytes::<64>()
+    let secret = crate::platform::crypto::random_bytes::<64>()
         .map_err(|error| MetricsError::Rocket(error.to_string()))?;
     let figment = rocket::Config::figment()
         .merge(("address", address.ip()))

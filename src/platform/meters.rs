@@ -1,6 +1,6 @@
 //! Metric names and the counts recorded where things happen. It imports nothing of the
 //! service's own, so that every room can count without reaching up to the metrics server
-//! (`observe`), which serves them.
+//! (`web::metrics`), which serves them.
 
 pub const DECISIONS: &str = "transfer_desk_decisions_total";
 pub const FAILED_SIGN_INS: &str = "transfer_desk_failed_sign_ins_total";

@@ -13,9 +13,10 @@ use sea_orm::{
     QueryOrder, Set,
 };
 
-use super::note::{LogKey, PublicLogKey};
+use super::note::LogKey;
 use super::{pins, LogError};
-use crate::keyring::{KeyRing, LOG_KEY_CONTEXT};
+use crate::platform::config::log_key::PublicLogKey;
+use crate::platform::keyring::{KeyRing, LOG_KEY_CONTEXT};
 
 /// The log's signing key, as the database holds it, once it is the pinned one.
 pub async fn signing_key(
@@ -150,8 +151,8 @@ async fn make_key(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::{self, Action, Actor};
-    use crate::audit_log::{pins::KEY_FILE, sequence};
+    use crate::evidence::audit::{self, Action, Actor};
+    use crate::evidence::log::{pins::KEY_FILE, sequence};
     use crate::workflow::testing;
 
     const NAME: &str = "localhost/transfer-desk/audit";

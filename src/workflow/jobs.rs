@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::services::Services;
+use crate::workflow::services::Services;
 
 /// How often the sweeper runs (after its pass at start-up).
 pub const SWEEP_EVERY: Duration = Duration::from_secs(300);
@@ -58,7 +58,7 @@ async fn mail_sender(services: Services) {
         return;
     }
     loop {
-        let round = crate::mail::deliver_due(&services, chrono::Utc::now()).await;
+        let round = crate::mail::deliver_due(services.mailer(), chrono::Utc::now()).await;
         log_round("mail", round, "cannot read the outbox");
         until_woken(&services.mail_wake, Duration::from_secs(20)).await;
     }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
 
-use crate::config::Settings;
+use crate::platform::config::Settings;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
@@ -66,7 +66,7 @@ pub async fn backup(
         ),
     };
     // The `db` store is inside the snapshot; an `s3` bucket is backed up where it lives.
-    if settings.document_store != crate::storage::StoreChoice::Files {
+    if settings.document_store != crate::platform::storage::StoreChoice::Files {
         return Ok(BackupReport {
             database,
             pg_dump,
