@@ -21,9 +21,9 @@ use super::error::Error;
 use super::forms::{PhotosForm, UploadError};
 use super::guards::{ClientAddr, UploadSlot};
 use super::{page, Chosen, HostUrl};
-use crate::platform::crypto::{EidBrowserBinding, EidResponseCode, HolderToken, TrackingToken};
 use crate::eid::sessions::{self, NewSession, SessionError};
 use crate::eid::Eid;
+use crate::platform::crypto::{EidBrowserBinding, EidResponseCode, HolderToken, TrackingToken};
 use crate::workflow::services::Services;
 use crate::workflow::{self, eid as flow, SubmitError};
 
@@ -428,11 +428,14 @@ pub(super) async fn panel(
 fn qr_svg(text: &str) -> Result<String, Error> {
     let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
         .map_err(|error| Error::Internal(format!("QR code: {error}")))?;
-    Ok(code
+    let svg = code
         .render::<qrcode::render::svg::Color<'_>>()
         .min_dimensions(240, 240)
         .quiet_zone(true)
-        .build())
+        .build();
+    // Inline in HTML: the XML declaration has no place there.
+    let start = svg.find("<svg").unwrap_or(0);
+    Ok(svg[start..].to_owned())
 }
 
 /// The e-ID part of a submission: the browser that submitted is the one that started the

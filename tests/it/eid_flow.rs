@@ -41,14 +41,20 @@ pub(crate) async fn eid_desk(extra: &[(&str, &str)]) -> EidDesk {
     settings.extend_from_slice(extra);
     let server = Server::start(&settings).await;
     server.import_domains(PORTFOLIO);
-    let printed = server.run(&["eid", "key"], "");
-    let jwk: Value = serde_json::from_str(&printed).expect("eid key prints a JWK");
+    let jwk = printed_key(&server);
     wallet.set_verifier_jwk(jwk);
     EidDesk {
         server,
         wallet,
         _trust: trust,
     }
+}
+
+/// The JWK that `transfer-desk eid key` prints on its standard output (the log follows).
+fn printed_key(server: &Server) -> Value {
+    let printed = server.run(&["eid", "key"], "");
+    let end = printed.find("\n}").expect("a JSON object") + 2;
+    serde_json::from_str(&printed[..end]).expect("eid key prints a JWK")
 }
 
 /// Submits an e-ID request for example.com through the API; returns its id and tracking
@@ -81,6 +87,7 @@ pub(crate) fn submit_eid_request(server: &Server) -> (uuid::Uuid, String) {
 /// The same-device link on a tracking page, and the QR code's request_uri (the same
 /// address without `/same-device`).
 pub(crate) fn links_on(page: &str) -> (String, String) {
+    let page = page.replace("&#x2F;", "/");
     let start = page
         .find("swiyu-verify://")
         .expect("a wallet link on the page");
@@ -88,6 +95,7 @@ pub(crate) fn links_on(page: &str) -> (String, String) {
         .chars()
         .take_while(|c| *c != '"')
         .collect::<String>()
+        .replace("&#x2F;", "/")
         .replace("&amp;", "&");
     let encoded = link.split("request_uri=").nth(1).unwrap();
     let same_device = percent_decode(encoded);
@@ -356,14 +364,13 @@ async fn an_unreadable_trust_file_stops_the_start() {
 #[tokio::test]
 async fn eid_key_prints_the_public_jwk_with_its_kid() {
     let desk = eid_desk(&[]).await;
-    let printed = desk.server.run(&["eid", "key"], "");
-    let jwk: Value = serde_json::from_str(&printed).unwrap();
+    let jwk = printed_key(&desk.server);
     assert_eq!(jwk["kty"], "EC");
     assert_eq!(jwk["crv"], "P-256");
     assert!(jwk.get("d").is_none(), "no private part");
     let kid = jwk["kid"].as_str().unwrap();
     assert!(kid.starts_with(&format!("{DID}#")), "{kid}");
-    let again: Value = serde_json::from_str(&desk.server.run(&["eid", "key"], "")).unwrap();
+    let again = printed_key(&desk.server);
     assert_eq!(jwk, again, "one key, made once");
 }
 
