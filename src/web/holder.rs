@@ -11,6 +11,7 @@ use super::csrf::{carries_csrf, CsrfForm, FormToken, Refusal};
 use super::error::Error;
 use super::forms::{HolderDocumentsForm, UploadError};
 use super::guards::{ClientAddr, UploadSlot};
+use super::language::Visitor;
 use super::{page, wording, Chosen, FormAnswer, HostUrl};
 use crate::platform::crypto::HolderToken;
 use crate::workflow::holder::{self, MAX_REFUSAL_CHARS};
@@ -108,12 +109,11 @@ async fn confirm(
     token: Option<HolderToken>,
     _slot: UploadSlot,
     form: Result<CsrfForm<HolderDocumentsForm>, Refusal<UploadError>>,
-    csrf: FormToken,
-    chosen: Chosen,
-    host: HostUrl,
+    visitor: Visitor,
     client: ClientAddr,
     services: &State<Services>,
 ) -> Result<FormAnswer, Error> {
+    let Visitor { csrf, chosen, host } = visitor;
     let token = token.ok_or(Error::NotFound)?;
     let (said_type, front, back) = form?.0.into_answer();
     let address = client.0.unwrap_or_else(|| "unknown".into());

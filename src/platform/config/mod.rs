@@ -393,7 +393,7 @@ impl Settings {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|_| invalid("TRANSFER_DESK_TRUSTED_PROXIES must be a comma-separated list of IP addresses"))?;
         }
-        settings.eid = crate::eid::settings::from_vars(&var)?;
+        settings.eid = crate::eid::settings::from_vars(var)?;
         Ok(settings)
     }
 
