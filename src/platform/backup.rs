@@ -1,7 +1,7 @@
 //! `transfer-desk backup DIR`: a consistent copy of the database (SQLite's `VACUUM INTO`; for
 //! PostgreSQL, the `pg_dump` command to run) and of the document store, which holds
 //! ciphertext only. Never the master key: without it the copy's documents cannot be read, so
-//! it is kept apart (see the README's "Backup and restore").
+//! it is kept apart (see the book's "Backup and restore").
 
 use std::path::{Path, PathBuf};
 

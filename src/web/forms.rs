@@ -44,7 +44,7 @@ pub(super) const FILE_FIELDS: [&str; 6] = [
 
 /// Caps of the text fields, in bytes: generous for any real value (a name of 200
 /// characters of up to 4 bytes each), tiny against an attack.
-const TEXT_FIELDS: [(&str, u64); 17] = [
+pub(super) const TEXT_FIELDS: [(&str, u64); 17] = [
     ("csrf_token", 128),
     ("domain", 1024),
     ("full_name", 1024),

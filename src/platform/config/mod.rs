@@ -217,7 +217,7 @@ impl Settings {
         }
     }
 
-    /// Reads the environment (see the README's configuration table).
+    /// Reads the environment (see the book's settings reference, docs/src/settings.md).
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_vars(|name| std::env::var(name).ok())
     }
