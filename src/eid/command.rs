@@ -33,8 +33,9 @@ async fn public_key(settings: &Settings) -> Result<String, String> {
         "the e-ID is off: set TRANSFER_DESK_EID_VERIFIER_DID (and TRANSFER_DESK_EID_TRUST_FILE)",
     )?;
     let prepared = settings.prepare().map_err(|e| e.to_string())?;
-    let ring = crate::workflow::services::key_ring(prepared.master_key, &prepared.master_key_source)
-        .map_err(|e| e.to_string())?;
+    let ring =
+        crate::workflow::services::key_ring(prepared.master_key, &prepared.master_key_source)
+            .map_err(|e| e.to_string())?;
     let db = crate::platform::db::connect_and_migrate(&settings.database_url)
         .await
         .map_err(|e| {

@@ -21,10 +21,12 @@ use super::protocol::{
 };
 use super::Eid;
 use crate::evidence::audit::{self, Action, Actor};
-use crate::platform::crypto::{random_bytes, sha256, CryptoError, EidBrowserBinding, EidResponseCode};
+use crate::platform::crypto::{
+    random_bytes, sha256, CryptoError, EidBrowserBinding, EidResponseCode,
+};
 use crate::platform::i18n::{Lang, Text};
-use crate::workflow::services::Services;
 use crate::workflow::eid as flow;
+use crate::workflow::services::Services;
 
 /// How long a wallet may take to answer a session.
 pub const SESSION_LIFETIME: Duration = Duration::minutes(15);

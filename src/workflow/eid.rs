@@ -20,11 +20,11 @@ use super::{
     retention_cutoff, said_document_type, DocumentKind, Field, FieldErrors, FieldProblem,
     RequestState, RequesterRelation, SubmitError, Upload,
 };
-use crate::evidence::audit::{self, Action, Actor};
-use crate::platform::crypto::{HolderToken, TrackingToken};
 use crate::eid::protocol::ProvenIdentity;
 use crate::eid::sessions::{self, NewSession, SessionError};
+use crate::evidence::audit::{self, Action, Actor};
 use crate::intake::mrz::disclosed_names_agree_with;
+use crate::platform::crypto::{HolderToken, TrackingToken};
 use crate::workflow::services::Services;
 
 /// Whether the e-ID is offered at all (`TRANSFER_DESK_EID_VERIFIER_DID`).
