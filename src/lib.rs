@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod cli;
+pub mod eid;
 pub mod evidence;
 pub mod intake;
 pub mod mail;

@@ -12,6 +12,8 @@ mod cli;
 mod decisions;
 mod deploy;
 mod epp;
+mod eid;
+mod eid_flow;
 mod hostile;
 mod instances;
 mod intake;
