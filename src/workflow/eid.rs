@@ -15,9 +15,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::documents::{sanitize_all, write_then};
-use super::state::{self, Guard, HolderLink, Step};
 use super::input::said_document_type;
 use super::rules::retention_cutoff;
+use super::state::{self, Guard, HolderLink, Step};
 use super::{
     DocumentKind, Field, FieldErrors, FieldProblem, RequestState, RequesterRelation, SubmitError,
     Upload,

@@ -1,7 +1,9 @@
 //! The typed fields of a submission, checked before any photo is decoded: each problem is
 //! recorded under its field, so that the form shows them all at once.
 
-use crate::registry::domains::{is_plausible_email, normalize_domain, parse_nameservers, DomainError};
+use crate::registry::domains::{
+    is_plausible_email, normalize_domain, parse_nameservers, DomainError,
+};
 use crate::workflow::input::said_document_type;
 use crate::workflow::input::{FieldErrors, FieldProblem, TypedValues};
 use crate::workflow::Field;
