@@ -12,6 +12,7 @@ pub mod counters;
 pub mod crypto;
 pub mod db;
 pub mod domains;
+pub mod eid;
 pub mod external;
 pub mod i18n;
 pub mod intake;
