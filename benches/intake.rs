@@ -12,8 +12,8 @@
 use std::path::Path;
 use std::time::Instant;
 
-use transfer_desk::crypto::{DataKey, DocumentBinding};
 use transfer_desk::intake::{sanitize, IntakeLimits, Subject};
+use transfer_desk::platform::crypto::{DataKey, DocumentBinding};
 
 const ROUNDS: usize = 10;
 
@@ -168,7 +168,8 @@ fn encoder_change(name: &str, bytes: &[u8], limits: &IntakeLimits) {
             jpeg_encoder::ColorType::Rgb,
         )
         .unwrap();
-    let new = transfer_desk::jpeg::encode_rgb(pixels.as_raw(), w, h, limits.jpeg_quality).unwrap();
+    let new = transfer_desk::intake::jpeg::encode_rgb(pixels.as_raw(), w, h, limits.jpeg_quality)
+        .unwrap();
     let decoded_old = image::load_from_memory(&old).unwrap().into_rgb8();
     let decoded_new = image::load_from_memory(&new).unwrap().into_rgb8();
     let mad = |a: &[u8], b: &[u8]| {

@@ -171,7 +171,7 @@ async fn view_stages(
     document: &entities::document::Model,
 ) -> (String, Vec<u8>) {
     let mut stored = Vec::new();
-    use transfer_desk::crypto::DocumentBinding;
+    use transfer_desk::platform::crypto::DocumentBinding;
     let binding = DocumentBinding {
         request_id: document.request_id,
         document_id: document.id,
@@ -194,7 +194,7 @@ async fn view_stages(
             stages[stage].1.push(clock.elapsed().as_secs_f64() * 1000.0);
             clock = Instant::now();
         };
-        use transfer_desk::audit::{record, Action, Actor};
+        use transfer_desk::evidence::audit::{record, Action, Actor};
         record(
             &services.db,
             Actor::Reviewer("bench"),
@@ -214,12 +214,15 @@ async fn view_stages(
         let plain = key.open_document(&binding, &sealed).unwrap();
         lap(2, &mut stages);
         stored = plain.to_vec();
-        let mut pixels = transfer_desk::jpeg::decode_own_rgb(&plain).unwrap();
+        let mut pixels = transfer_desk::intake::jpeg::decode_own_rgb(&plain).unwrap();
         lap(3, &mut stages);
-        transfer_desk::watermark::stamp(&mut pixels, "bench 2026-11-26 10:00 UTC #12345678");
+        transfer_desk::intake::watermark::stamp(
+            &mut pixels,
+            "bench 2026-11-26 10:00 UTC #12345678",
+        );
         lap(4, &mut stages);
         let (width, height) = pixels.dimensions();
-        transfer_desk::jpeg::encode_rgb(pixels.as_raw(), width, height, 85).unwrap();
+        transfer_desk::intake::jpeg::encode_rgb(pixels.as_raw(), width, height, 85).unwrap();
         lap(5, &mut stages);
     }
     let stages = stages

@@ -84,7 +84,8 @@ async fn main() {
         );
         return;
     };
-    let Some(tesseract) = transfer_desk::config::Settings::in_dir("/tmp").ocr_command else {
+    let Some(tesseract) = transfer_desk::platform::config::Settings::in_dir("/tmp").ocr_command
+    else {
         println!("no tesseract on the PATH: apt-get install tesseract-ocr tesseract-ocr-eng");
         return;
     };
@@ -103,7 +104,7 @@ async fn main() {
         let clean = sanitize(&upload, Subject::IdentityDocument, &limits)
             .expect("intake takes the specimen");
         let started = Instant::now();
-        let zone = transfer_desk::ocr::read_zone(&tesseract, &clean.jpeg, today)
+        let zone = transfer_desk::intake::ocr::read_zone(&tesseract, &clean.jpeg, today)
             .await
             .expect("tesseract runs");
         let ms = started.elapsed().as_secs_f64() * 1000.0;

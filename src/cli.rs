@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::Settings;
+use crate::platform::config::Settings;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -174,8 +174,9 @@ async fn audit(settings: Settings, command: AuditCommand) -> ExitCode {
 fn expected_log_key(
     settings: &Settings,
     given: Option<String>,
-) -> Result<(crate::audit_log::PublicLogKey, String), String> {
-    use crate::audit_log::{pins, PublicLogKey};
+) -> Result<(crate::platform::config::log_key::PublicLogKey, String), String> {
+    use crate::evidence::log::pins;
+    use crate::platform::config::log_key::PublicLogKey;
     if let Some(given) = given {
         let text = std::fs::read_to_string(&given).unwrap_or_else(|_| given.clone());
         return PublicLogKey::parse(text.lines().next().unwrap_or_default())
@@ -216,7 +217,7 @@ async fn verify_log(
     since: Option<PathBuf>,
     given: Option<String>,
 ) -> Result<bool, String> {
-    use crate::audit_log::{self, pins, Expected};
+    use crate::evidence::log::{self, pins, Expected};
     let (key, key_from) = expected_log_key(settings, given)?;
     let mut kept = Vec::new();
     if let Some(note) = pins::last_signed(&settings.data_dir).map_err(|e| e.to_string())? {
@@ -235,20 +236,20 @@ async fn verify_log(
     let db = open_database(settings).await?;
     // New events are placed first, so that they are checked too; when they cannot be, that
     // is a finding of its own and the rest is still checked.
-    let placed = audit_log::sequence(&db).await;
+    let placed = log::sequence(&db).await;
     if let Err(error) = &placed {
         eprintln!("{error}");
     }
     // The sweeper signs once the interval has passed, at its next pass.
     let wait = settings.checkpoint_every
-        + chrono::Duration::from_std(crate::jobs::SWEEP_EVERY).unwrap_or_default();
+        + chrono::Duration::from_std(crate::workflow::jobs::SWEEP_EVERY).unwrap_or_default();
     let expected = Expected {
         key: &key,
         key_from: &key_from,
         kept,
         covered_before: chrono::Utc::now() - wait,
     };
-    let report = audit_log::verify(&db, &expected)
+    let report = log::verify(&db, &expected)
         .await
         .map_err(|e| e.to_string())?;
     for problem in &report.problems {
@@ -264,9 +265,10 @@ async fn verify_log(
 }
 
 async fn manage_keys(settings: Settings, command: KeysCommand) -> ExitCode {
-    use crate::keyring;
+    use crate::platform::keyring;
     let ring = match settings.prepare().map_err(|e| e.to_string()).and_then(|p| {
-        crate::services::key_ring(p.master_key, &p.master_key_source).map_err(|e| e.to_string())
+        crate::workflow::services::key_ring(p.master_key, &p.master_key_source)
+            .map_err(|e| e.to_string())
     }) {
         Ok(ring) => ring,
         Err(error) => {
@@ -318,14 +320,14 @@ async fn manage_keys(settings: Settings, command: KeysCommand) -> ExitCode {
 
 /// The unit `transfer-desk systemd-unit` prints (`.ci/run` checks it with
 /// `systemd-analyze verify`).
-pub const SYSTEMD_UNIT: &str = include_str!("deploy/transfer-desk.service");
+pub const SYSTEMD_UNIT: &str = include_str!("platform/deploy/transfer-desk.service");
 
 async fn backup(settings: Settings, dir: PathBuf) -> ExitCode {
     let db = match database_or_exit(&settings).await {
         Ok(db) => db,
         Err(code) => return code,
     };
-    match crate::backup::backup(&settings, &db, &dir).await {
+    match crate::platform::backup::backup(&settings, &db, &dir).await {
         Ok(report) => {
             if let Some(file) = &report.database {
                 println!("database: {}", file.display());
@@ -336,9 +338,9 @@ async fn backup(settings: Settings, dir: PathBuf) -> ExitCode {
             match (report.documents, &settings.document_store) {
                 (Some(count), _) => println!(
                     "documents: {count} encrypted file(s) in {}",
-                    dir.join(crate::backup::DOCUMENTS_DIR).display()
+                    dir.join(crate::platform::backup::DOCUMENTS_DIR).display()
                 ),
-                (None, crate::storage::StoreChoice::Database) => {
+                (None, crate::platform::storage::StoreChoice::Database) => {
                     println!("documents: in the database, with it")
                 }
                 (None, _) => println!(
@@ -365,7 +367,7 @@ async fn database_or_exit(settings: &Settings) -> Result<sea_orm::DatabaseConnec
 
 async fn open_database(settings: &Settings) -> Result<sea_orm::DatabaseConnection, String> {
     settings.prepare().map_err(|e| e.to_string())?;
-    crate::db::connect_and_migrate(&settings.database_url)
+    crate::platform::db::connect_and_migrate(&settings.database_url)
         .await
         .map_err(|e| {
             format!(
@@ -468,9 +470,9 @@ async fn serve(settings: Settings) -> ExitCode {
         }
     };
     if let (Some(address), Some(services)) = (metrics_address, rocket.state::<crate::Services>()) {
-        match crate::observe::prepare(services.clone(), address).await {
+        match crate::web::metrics::prepare(services.clone(), address).await {
             Ok(metrics) => {
-                tokio::spawn(crate::observe::serve(metrics));
+                tokio::spawn(crate::web::metrics::serve(metrics));
             }
             Err(error) => {
                 tracing::error!("cannot start: {error}");
@@ -584,7 +586,7 @@ async fn remove_passkeys(settings: Settings, name: &str) -> Result<(), String> {
     if let crate::accounts::passkeys::ChangeKind::AllRemoved(count) = change.what {
         println!("removed {count} passkey(s) of {name}");
     }
-    crate::mail::tell_passkey_change(&services, &change)
+    crate::mail::tell_passkey_change(services.mailer(), &change)
         .await
         .map_err(|e| e.to_string())
 }

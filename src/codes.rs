@@ -12,7 +12,7 @@ use uuid::Uuid;
 use x25519_dalek::{PublicKey, StaticSecret};
 use zeroize::Zeroizing;
 
-use crate::crypto::{self, CryptoError, TrackingToken, KEY_LEN};
+use crate::platform::crypto::{self, CryptoError, TrackingToken, KEY_LEN};
 
 /// Letters and digits only: every registry accepts them.
 const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -130,7 +130,7 @@ fn derive(
     request_id: Uuid,
     info: &[u8],
 ) -> Result<Zeroizing<[u8; KEY_LEN]>, CryptoError> {
-    crate::crypto::hkdf_sha256(ikm, request_id.as_bytes(), info)
+    crate::platform::crypto::hkdf_sha256(ikm, request_id.as_bytes(), info)
 }
 
 #[cfg(test)]

@@ -227,7 +227,7 @@ fn parse_row(record: &csv::StringRecord, columns: &Columns) -> Result<PortfolioE
     };
     let language = match optional(columns.language) {
         Some(code) => Some(
-            crate::i18n::Lang::from_code(&code.to_ascii_lowercase())
+            crate::platform::i18n::Lang::from_code(&code.to_ascii_lowercase())
                 .ok_or_else(|| format!("language “{}” is not en, fr, de or it", truncate(code)))?
                 .code()
                 .to_owned(),

@@ -1,43 +1,23 @@
 //! Transfer Desk: identity-verified domain transfer-code requests.
 
 pub mod accounts;
-pub mod assets;
-pub mod audit;
-pub mod audit_log;
-pub mod backup;
 pub mod cli;
 pub mod codes;
-pub mod config;
-pub mod counters;
-pub mod crypto;
-pub mod db;
 pub mod domains;
 pub mod eid;
-pub mod external;
-pub mod i18n;
+pub mod evidence;
 pub mod intake;
-pub mod jobs;
-pub mod jpeg;
-pub mod keyring;
 pub mod mail;
-pub mod meters;
-pub mod notices;
-pub mod observe;
-pub mod ocr;
-pub mod reason;
+pub mod platform;
 pub mod registry;
-pub mod services;
-pub mod storage;
-pub mod uid;
-pub mod watermark;
 pub mod web;
 pub mod workflow;
 
 use rocket::data::{Limits, ToByteUnit};
 use rocket::{Build, Rocket};
 
-pub use config::Settings;
-pub use services::{Services, StartError};
+pub use platform::config::Settings;
+pub use workflow::services::{Services, StartError};
 
 /// Upload limits; `Rocket.toml` or `ROCKET_LIMITS` may change them.
 fn default_limits() -> Limits {
@@ -49,9 +29,9 @@ fn default_limits() -> Limits {
 
 /// Builds the whole application for `settings`: data directory, keys, database, routes.
 pub async fn rocket(settings: Settings) -> Result<Rocket<Build>, StartError> {
-    i18n::set_time_zone(settings.time_zone);
+    platform::i18n::set_time_zone(settings.time_zone);
     let (services, rocket_secret) = Services::start(settings).await?;
-    let assets = assets::unpack(
+    let assets = platform::assets::unpack(
         &services.settings.data_dir,
         services.settings.templates_dir.as_deref(),
     )

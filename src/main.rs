@@ -16,6 +16,6 @@ async fn main() -> ExitCode {
     } else {
         builder.with_ansi(std::io::stderr().is_terminal()).init();
     }
-    transfer_desk::observe::log_template_errors();
+    transfer_desk::web::metrics::log_template_errors();
     transfer_desk::cli::run(transfer_desk::cli::Cli::parse()).await
 }

@@ -33,7 +33,7 @@ use tokio::process::Command;
 use zeroize::Zeroizing;
 
 use crate::codes::TransferCode;
-use crate::external::Environment;
+use crate::platform::external::Environment;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -81,7 +81,7 @@ fn input(domain: &str, action: &Action) -> Zeroizing<String> {
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
     #[error("the registry command {0}")]
-    Run(#[from] crate::external::RunError),
+    Run(#[from] crate::platform::external::RunError),
     /// It ran and refused: its exit status and the start of what it said on stderr.
     #[error("the registry command failed ({status}){}", said.as_deref().map(|s| format!(": {s}")).unwrap_or_default())]
     Refused {
@@ -107,7 +107,8 @@ pub async fn hand_off(
         inherited: allowed_variable,
         set: &[],
     };
-    let output = crate::external::run(shell, environment, input.as_bytes(), TIMEOUT).await?;
+    let output =
+        crate::platform::external::run(shell, environment, input.as_bytes(), TIMEOUT).await?;
     if output.status.success() {
         return Ok(());
     }

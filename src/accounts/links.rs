@@ -12,8 +12,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{existing, insert_reviewer, password, revoke_all_sessions, AccountError};
-use crate::audit::{self, Action, Actor};
-use crate::crypto::PasswordLinkToken;
+use crate::evidence::audit::{self, Action, Actor};
+use crate::platform::crypto::PasswordLinkToken;
 
 /// How long an invitation or reset link works.
 pub const PASSWORD_LINK_VALIDITY: Duration = Duration::hours(24);
@@ -88,7 +88,7 @@ pub async fn issue_enrolment_link(
     if found.disabled {
         return Err(AccountError::UnknownReviewer(name.to_owned()));
     }
-    let txn = crate::db::begin_writing(db).await?;
+    let txn = crate::platform::db::begin_writing(db).await?;
     let token = issue_link(&txn, found.id, LinkPurpose::Passkey).await?;
     audit::record(
         &txn,
@@ -111,7 +111,7 @@ pub async fn invite_reviewer(
     is_admin: bool,
     actor: &str,
 ) -> Result<PasswordLinkToken, AccountError> {
-    let txn = crate::db::begin_writing(db).await?;
+    let txn = crate::platform::db::begin_writing(db).await?;
     let created = insert_reviewer(&txn, name, NO_PASSWORD.into(), is_admin, actor).await?;
     if let Some(email) = email {
         super::set_email(&txn, &created.name, email).await?;
@@ -137,7 +137,7 @@ pub async fn reset_password(
 ) -> Result<Reset, AccountError> {
     let found = existing(db, name).await?;
     let target = found.clone();
-    let txn = crate::db::begin_writing(db).await?;
+    let txn = crate::platform::db::begin_writing(db).await?;
     let id = found.id;
     let mut active = found.into_active_model();
     active.password_hash = Set(NO_PASSWORD.into());
@@ -211,7 +211,7 @@ pub async fn complete_password_link(
 ) -> Result<Option<(reviewer::Model, PasswordLinkToken)>, AccountError> {
     password::check_length(new_password)?;
     let hash = password::hash(new_password)?;
-    let txn = crate::db::begin_writing(db).await?;
+    let txn = crate::platform::db::begin_writing(db).await?;
     let Some(holder) = password_link_holder(&txn, token).await? else {
         return Ok(None);
     };

@@ -20,8 +20,8 @@ pub use links::{
 pub use password::PasswordError;
 pub use throttle::{LoginThrottle, ThrottlePolicy, Verdict};
 
-use crate::audit::{self, Action, Actor};
-use crate::crypto::{FormSecret, PasswordLinkToken, SessionToken};
+use crate::evidence::audit::{self, Action, Actor};
+use crate::platform::crypto::{FormSecret, PasswordLinkToken, SessionToken};
 
 pub const SESSION_IDLE: Duration = Duration::minutes(30);
 pub const SESSION_ABSOLUTE: Duration = Duration::hours(12);
@@ -269,7 +269,7 @@ pub async fn login(
                 Some(client_addr),
             )
             .await?;
-            crate::meters::failed_sign_in();
+            crate::platform::meters::failed_sign_in();
             return Ok(LoginOutcome::Refused);
         }
     };
@@ -285,7 +285,7 @@ pub async fn login(
             Some("a password alone does not sign in where passkeys are required"),
         )
         .await?;
-        crate::meters::failed_sign_in();
+        crate::platform::meters::failed_sign_in();
         return Ok(LoginOutcome::Refused);
     }
     throttle.succeeded(db, name, client_addr).await?;
@@ -373,10 +373,12 @@ pub async fn confirm_current_password(
     if !current_ok {
         throttle.failed(db, &me.name, now).await?;
         audit::record(db, Actor::Reviewer(&me.name), refused, None, None).await?;
-        let session_key =
-            crate::counters::key("current-password", &crate::crypto::hex(&session.id_hash));
+        let session_key = crate::platform::counters::key(
+            "current-password",
+            &crate::platform::crypto::hex(&session.id_hash),
+        );
         let (wrong, _) =
-            crate::counters::bump(db, &session_key, throttle.policy.window, now).await?;
+            crate::platform::counters::bump(db, &session_key, throttle.policy.window, now).await?;
         if wrong >= CURRENT_PASSWORD_TRIES {
             logout(db, session).await?;
             return Ok(CurrentPassword::SignedOut);
@@ -585,7 +587,7 @@ pub async fn complete_setup(
 ) -> Result<Option<(reviewer::Model, PasswordLinkToken)>, AccountError> {
     check_name(name)?;
     password::check_length(password)?;
-    let txn = crate::db::begin_writing(db).await?;
+    let txn = crate::platform::db::begin_writing(db).await?;
     if !setup_link_valid(&txn, token).await? {
         return Ok(None);
     }

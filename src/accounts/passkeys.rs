@@ -24,9 +24,9 @@ use webauthn_rs::prelude::{
 };
 
 use super::{create_session_with, use_link, ActiveSession};
-use crate::audit::{self, Action, Actor};
-use crate::config::PasskeyPolicy;
-use crate::crypto::{CeremonyToken, PasswordLinkToken, SessionToken};
+use crate::evidence::audit::{self, Action, Actor};
+use crate::platform::config::PasskeyPolicy;
+use crate::platform::crypto::{CeremonyToken, PasswordLinkToken, SessionToken};
 
 /// How long a ceremony may take, from the options to the passkey's answer.
 pub const CEREMONY_VALIDITY: Duration = Duration::minutes(5);
@@ -397,7 +397,7 @@ pub async fn finish_registration(
     answer: &str,
     now: DateTime<Utc>,
 ) -> Result<PasskeyChange, PasskeyError> {
-    let txn = crate::db::begin_writing(db).await?;
+    let txn = crate::platform::db::begin_writing(db).await?;
     let Registration { state, name } =
         take_ceremony(&txn, ceremony, enroller.purpose(), enroller.owner(), now).await?;
     let answer: RegisterPublicKeyCredential =
@@ -456,7 +456,7 @@ pub async fn finish_registration(
 
 /// How the audit trail names a passkey: its name and the start of its credential id.
 fn passkey_detail(row: &passkey::Model) -> String {
-    let id = crate::crypto::hex(&row.credential_id);
+    let id = crate::platform::crypto::hex(&row.credential_id);
     format!("“{}” ({})", row.name, &id[..id.len().min(16)])
 }
 

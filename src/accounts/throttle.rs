@@ -11,7 +11,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
-use crate::counters::{self, client_key, key};
+use crate::platform::counters::{self, client_key, key};
 
 #[derive(Clone, Debug)]
 pub struct ThrottlePolicy {

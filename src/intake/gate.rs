@@ -51,7 +51,7 @@ impl IntakeGate {
         let result = tokio::task::spawn_blocking(move || sanitize(&bytes, subject, &limits))
             .await
             .unwrap_or(Err(IntakeError::Processing));
-        crate::meters::intake_took(started.elapsed().as_secs_f64());
+        crate::platform::meters::intake_took(started.elapsed().as_secs_f64());
         result
     }
 }

@@ -7,11 +7,14 @@
 
 mod budget;
 mod gate;
+pub mod jpeg;
 pub mod mrz;
+pub mod ocr;
 mod quality;
 mod shape;
 mod signals;
 mod sniff;
+pub mod watermark;
 
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -224,7 +227,7 @@ fn sanitize_image(
     let (quality, jpeg) = std::thread::scope(|scope| {
         let measuring = scope.spawn(|| Quality::measure(&upright, shorter_side));
         // The pixels are our decoder's: libjpeg-turbo never sees the upload itself.
-        let jpeg = crate::jpeg::encode_rgb(upright.as_raw(), w, h, limits.jpeg_quality);
+        let jpeg = jpeg::encode_rgb(upright.as_raw(), w, h, limits.jpeg_quality);
         (measuring.join(), jpeg)
     });
     signals.quality = Some(quality.map_err(|_| IntakeError::Processing)?);

@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::accounts::passkeys::ChangeKind;
-use crate::i18n::{local_time, Arg, Lang};
-use crate::reason::Reason;
+use crate::evidence::reason::Reason;
+use crate::platform::i18n::{local_time, Arg, Lang};
 use entities::enums::{DocumentKind, RequestKind, RequestState};
 
 /// Where a mail's secret link went in mails queued before links were placed by paragraph

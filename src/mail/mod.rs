@@ -8,17 +8,30 @@ mod outbox;
 pub use compose::{quoted, Approved, Mail, LINK_MARKER};
 pub use outbox::{deliver_due, enqueue, purge_old, recent, DeliveryReport, Queued};
 
+use sea_orm::DatabaseConnection;
+
 use crate::accounts::passkeys::PasskeyChange;
-use crate::services::Services;
+use crate::platform::config::Settings;
+use crate::platform::keyring::KeyRing;
+
+/// What queueing and sending mail needs of the running service: the database holding the
+/// outbox, the keys that seal its links, the mail settings, and the sender's wake-up call.
+#[derive(Clone, Copy)]
+pub struct Mailer<'a> {
+    pub db: &'a DatabaseConnection,
+    pub keys: &'a KeyRing,
+    pub settings: &'a Settings,
+    pub wake: &'a tokio::sync::Notify,
+}
 
 /// Tells the reviewer (where their address is known) and the staff address that a passkey
 /// was added to or removed from the reviewer's account.
 pub async fn tell_passkey_change(
-    services: &Services,
+    mailer: Mailer<'_>,
     change: &PasskeyChange,
 ) -> Result<(), sea_orm::DbErr> {
     let mut recipients = vec![];
-    for address in [&change.reviewer.email, &services.settings.staff_mail]
+    for address in [&change.reviewer.email, &mailer.settings.staff_mail]
         .into_iter()
         .flatten()
     {
@@ -34,19 +47,19 @@ pub async fn tell_passkey_change(
             at: change.at,
         };
         enqueue(
-            &services.db,
-            &services.master_key,
-            services.settings.smtp_url.is_some(),
+            mailer.db,
+            mailer.keys,
+            mailer.settings.smtp_url.is_some(),
             None,
             recipient,
-            crate::i18n::Lang::En,
+            crate::platform::i18n::Lang::En,
             mail,
             change.at,
         )
         .await?;
     }
     if !recipients.is_empty() {
-        services.mail_wake.notify_one();
+        mailer.wake.notify_one();
     }
     Ok(())
 }

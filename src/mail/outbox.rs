@@ -14,10 +14,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::compose::{html, paragraphs_with_link, text, Mail, LINK_MARKER};
-use crate::db::SetNull;
-use crate::i18n::Lang;
-use crate::keyring::KeyRing;
-use crate::services::Services;
+use super::Mailer;
+use crate::platform::db::SetNull;
+use crate::platform::i18n::Lang;
+use crate::platform::keyring::KeyRing;
 
 /// Attempts before a mail is given up: with the pauses below, about a day.
 const MAX_ATTEMPTS: i32 = 12;
@@ -90,9 +90,9 @@ pub struct DeliveryReport {
 
 /// Sends the mails that are due. Each is first leased with a guarded update, so that two
 /// instances never send the same mail.
-pub async fn deliver_due(services: &Services, now: DateTime<Utc>) -> Result<DeliveryReport, DbErr> {
+pub async fn deliver_due(mailer: Mailer<'_>, now: DateTime<Utc>) -> Result<DeliveryReport, DbErr> {
     let mut report = DeliveryReport::default();
-    let Some(url) = &services.settings.smtp_url else {
+    let Some(url) = &mailer.settings.smtp_url else {
         return Ok(report);
     };
     let due = outbox_mail::Entity::find()
@@ -101,7 +101,7 @@ pub async fn deliver_due(services: &Services, now: DateTime<Utc>) -> Result<Deli
         .filter(outbox_mail::Column::NextAttemptAt.lte(now))
         .order_by_asc(outbox_mail::Column::NextAttemptAt)
         .limit(BATCH)
-        .all(&services.db)
+        .all(mailer.db)
         .await?;
     if due.is_empty() {
         return Ok(report);
@@ -115,7 +115,7 @@ pub async fn deliver_due(services: &Services, now: DateTime<Utc>) -> Result<Deli
             return Ok(report);
         }
     };
-    let from: Mailbox = services
+    let from: Mailbox = mailer
         .settings
         .mail_from
         .parse()
@@ -129,16 +129,16 @@ pub async fn deliver_due(services: &Services, now: DateTime<Utc>) -> Result<Deli
             .filter(outbox_mail::Column::Id.eq(mail.id))
             .filter(outbox_mail::Column::SentAt.is_null())
             .filter(outbox_mail::Column::NextAttemptAt.eq(mail.next_attempt_at))
-            .exec(&services.db)
+            .exec(mailer.db)
             .await?;
         if leased.rows_affected != 1 {
             continue;
         }
         let attempts = mail.attempts + 1;
-        match send(services, &transport, &from, &mail).await {
+        match send(mailer, &transport, &from, &mail).await {
             Ok(()) => {
                 if mail.kind == HOLDER_REQUEST {
-                    mark_holder_link_sent(services, &mail, now).await?;
+                    mark_holder_link_sent(mailer, &mail, now).await?;
                 }
                 outbox_mail::Entity::update_many()
                     .col_expr(outbox_mail::Column::SentAt, Expr::value(Some(now)))
@@ -148,7 +148,7 @@ pub async fn deliver_due(services: &Services, now: DateTime<Utc>) -> Result<Deli
                         outbox_mail::Column::LastError,
                     ])
                     .filter(outbox_mail::Column::Id.eq(mail.id))
-                    .exec(&services.db)
+                    .exec(mailer.db)
                     .await?;
                 report.sent += 1;
             }
@@ -178,7 +178,7 @@ pub async fn deliver_due(services: &Services, now: DateTime<Utc>) -> Result<Deli
                 }
                 update
                     .filter(outbox_mail::Column::Id.eq(mail.id))
-                    .exec(&services.db)
+                    .exec(mailer.db)
                     .await?;
             }
         }
@@ -199,7 +199,7 @@ const HOLDER_REQUEST: &str = "holder_request";
 
 /// The holder's link reached their mail server: the review page may say so.
 async fn mark_holder_link_sent(
-    services: &Services,
+    mailer: Mailer<'_>,
     mail: &outbox_mail::Model,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
@@ -213,7 +213,7 @@ async fn mark_holder_link_sent(
         )
         .filter(entities::request::Column::Id.eq(request_id))
         .filter(entities::request::Column::HolderEmail.eq(mail.recipient.as_str()))
-        .exec(&services.db)
+        .exec(mailer.db)
         .await
         .map(|_| ())
 }
@@ -221,15 +221,15 @@ async fn mark_holder_link_sent(
 /// Builds one mail (text and HTML parts, the link put back in) and hands it to SMTP. The
 /// error says what went wrong without the link.
 async fn send(
-    services: &Services,
+    mailer: Mailer<'_>,
     transport: &AsyncSmtpTransport<Tokio1Executor>,
     from: &Mailbox,
     mail: &outbox_mail::Model,
 ) -> Result<(), SendError> {
     let link = match &mail.sealed_link {
         Some(sealed) => Some(
-            services
-                .master_key
+            mailer
+                .keys
                 .open_secret(&link_context(mail.id), sealed)
                 .ok()
                 .and_then(|bytes| String::from_utf8(bytes.to_vec()).ok())

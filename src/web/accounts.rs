@@ -17,10 +17,10 @@ use super::review::{enrol_next, link_page};
 use super::session::{clear_session_cookie, AdminSession, SignedIn};
 use super::{account_message, page, Chosen, FormAnswer, HostUrl};
 use crate::accounts::{self, AccountError, PasswordChange};
-use crate::config::PasskeyPolicy;
-use crate::crypto::PasswordLinkToken;
-use crate::i18n::{Arg, Lang};
-use crate::services::Services;
+use crate::platform::config::PasskeyPolicy;
+use crate::platform::crypto::PasswordLinkToken;
+use crate::platform::i18n::{Arg, Lang};
+use crate::workflow::services::Services;
 use entities::reviewer;
 
 pub fn routes() -> Vec<Route> {
@@ -165,7 +165,7 @@ async fn reviewer_rows(services: &Services) -> Result<ReviewerRows, Error> {
         reviewers.push((reviewer, passkeys));
     }
     let since = chrono::Utc::now() - chrono::Duration::days(PASSKEY_CHANGE_DAYS);
-    let passkey_changes = crate::audit::passkey_changes(&services.db, since, 50).await?;
+    let passkey_changes = crate::evidence::audit::passkey_changes(&services.db, since, 50).await?;
     Ok(ReviewerRows {
         reviewers,
         passkey_changes,

@@ -2,7 +2,7 @@
 
 use rocket::request::{FromRequest, Outcome, Request};
 
-use crate::services::Services;
+use crate::workflow::services::Services;
 
 /// Whether cookies must be `Secure`: always with an `https://` public URL (a proxy that
 /// passes `Host: 127.0.0.1:8000` changes nothing), and otherwise unless this request reached

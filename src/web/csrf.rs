@@ -10,7 +10,7 @@ use rocket::request::{FromRequest, Outcome, Request};
 
 use super::origin::SameOrigin;
 use super::session::SignedIn;
-use crate::crypto::{sha256, FormSecret};
+use crate::platform::crypto::{sha256, FormSecret};
 
 const CSRF_COOKIE: &str = "td_csrf";
 

@@ -11,7 +11,7 @@ use serde_json::json;
 use super::forms::UploadError;
 use super::language::{chosen_lang, Chosen};
 use super::session::PasskeyFirst;
-use crate::i18n::Text;
+use crate::platform::i18n::Text;
 use crate::workflow::{FieldErrors, ReviewError, SubmitError};
 
 #[derive(Debug, thiserror::Error)]

@@ -15,7 +15,7 @@ use rocket::request::Request;
 use zeroize::Zeroizing;
 
 use super::csrf::CarriesCsrf;
-use crate::i18n::Lang;
+use crate::platform::i18n::Lang;
 use crate::workflow::{SubmissionInput, TypedValues, Upload};
 
 /// Why a multipart form was refused; nothing was stored.
@@ -44,7 +44,7 @@ pub(super) const FILE_FIELDS: [&str; 6] = [
 
 /// Caps of the text fields, in bytes: generous for any real value (a name of 200
 /// characters of up to 4 bytes each), tiny against an attack.
-const TEXT_FIELDS: [(&str, u64); 16] = [
+pub(super) const TEXT_FIELDS: [(&str, u64); 16] = [
     ("csrf_token", 128),
     ("domain", 1024),
     ("full_name", 1024),
@@ -97,7 +97,7 @@ impl Parts {
         let constraints = multer::Constraints::new().size_limit(sizes);
         let pace = req
             .rocket()
-            .state::<crate::services::Services>()
+            .state::<crate::workflow::services::Services>()
             .map(|services| services.settings.upload_pace)
             .unwrap_or_default();
         let progress = req

@@ -4,8 +4,8 @@ use rocket::http::Status;
 use rocket::request::{FromParam, FromRequest, Outcome, Request};
 use rocket::State;
 
-use crate::crypto::{HolderToken, ObjectionToken, PasswordLinkToken, TrackingToken};
-use crate::services::Services;
+use crate::platform::crypto::{HolderToken, ObjectionToken, PasswordLinkToken, TrackingToken};
+use crate::workflow::services::Services;
 
 /// A turn to send a request body with documents: at most a few bodies are read at once, a
 /// client address sends at most a few of them, each start counts against the address, and

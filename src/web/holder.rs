@@ -12,9 +12,9 @@ use super::error::Error;
 use super::forms::{HolderDocumentsForm, UploadError};
 use super::guards::{ClientAddr, UploadSlot};
 use super::{page, wording, Chosen, FormAnswer};
-use crate::crypto::HolderToken;
-use crate::services::Services;
+use crate::platform::crypto::HolderToken;
 use crate::workflow::holder::{self, MAX_REFUSAL_CHARS};
+use crate::workflow::services::Services;
 use crate::workflow::{FieldErrors, SubmitError};
 
 pub fn routes() -> Vec<Route> {

@@ -7,8 +7,8 @@ use rocket::http::{Method, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::{get, Data, State};
 
-use crate::config::Settings;
-use crate::services::Services;
+use crate::platform::config::Settings;
+use crate::workflow::services::Services;
 
 /// Where a refused request is sent (never reachable from outside with a good Host).
 pub const MISDIRECTED_PATH: &str = "/.misdirected";

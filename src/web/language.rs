@@ -6,7 +6,7 @@ use rocket::request::{FromRequest, Outcome, Request};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 
-use crate::i18n::Lang;
+use crate::platform::i18n::Lang;
 
 const LANG_COOKIE: &str = "td_lang";
 

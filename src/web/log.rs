@@ -5,8 +5,8 @@ use rocket::http::ContentType;
 use rocket::{get, routes, Route, State};
 
 use super::error::Error;
-use crate::audit_log;
-use crate::services::Services;
+use crate::evidence::log;
+use crate::workflow::services::Services;
 
 pub fn routes() -> Vec<Route> {
     routes![checkpoint, consistency, log_key, log_key_pem]
@@ -14,7 +14,7 @@ pub fn routes() -> Vec<Route> {
 
 #[get("/.well-known/transfer-desk/checkpoint")]
 async fn checkpoint(services: &State<Services>) -> Result<(ContentType, String), Error> {
-    let latest = audit_log::latest_checkpoint(&services.db)
+    let latest = log::latest_checkpoint(&services.db)
         .await?
         .ok_or(Error::NotFound)?;
     Ok((ContentType::Plain, latest.note))
@@ -28,7 +28,7 @@ async fn consistency(
     services: &State<Services>,
 ) -> Result<(ContentType, String), Error> {
     use base64::Engine;
-    let (latest, proof) = audit_log::consistency(&services.db, from)
+    let (latest, proof) = log::consistency(&services.db, from)
         .await?
         .ok_or(Error::NotFound)?;
     let mut text = format!(
@@ -46,7 +46,7 @@ async fn consistency(
 
 /// The key pinned outside the database, never one the database holds unpinned: a key put
 /// there by a database writer is not what the world is told to check with.
-fn key(services: &Services) -> Result<&audit_log::PublicLogKey, Error> {
+fn key(services: &Services) -> Result<&crate::platform::config::log_key::PublicLogKey, Error> {
     services.log_key.as_ref().ok_or(Error::NotFound)
 }
 

@@ -11,6 +11,7 @@ mod holder;
 mod hosts;
 mod language;
 mod log;
+pub mod metrics;
 mod notices;
 mod objection;
 mod ops;
@@ -46,10 +47,13 @@ pub enum FormAnswer {
 }
 
 /// Words for a reviewer-account problem shown on a page.
-pub fn account_message(error: &crate::accounts::AccountError, lang: crate::i18n::Lang) -> String {
+pub fn account_message(
+    error: &crate::accounts::AccountError,
+    lang: crate::platform::i18n::Lang,
+) -> String {
     use crate::accounts::AccountError;
     use crate::accounts::PasswordError;
-    use crate::i18n::Text;
+    use crate::platform::i18n::Text;
     let text = match error {
         AccountError::NameTaken(name) => {
             Text::new("account-name-taken").with("name", name.as_str())
@@ -68,10 +72,10 @@ pub fn account_message(error: &crate::accounts::AccountError, lang: crate::i18n:
     text.in_lang(lang)
 }
 
-use crate::services::Services;
+use crate::workflow::services::Services;
 
 /// Mounts every audience under its prefix, with the fairings every response passes through.
-pub fn mount(rocket: Rocket<Build>, assets: &crate::assets::Unpacked) -> Rocket<Build> {
+pub fn mount(rocket: Rocket<Build>, assets: &crate::platform::assets::Unpacked) -> Rocket<Build> {
     rocket
         .manage(slots::UploadSlots::default())
         .mount("/", in_request_spans(public::routes()))
@@ -92,7 +96,7 @@ pub fn mount(rocket: Rocket<Build>, assets: &crate::assets::Unpacked) -> Rocket<
         )
         .register("/", error::catchers())
         .register("/review", review::catchers())
-        .attach(Template::custom(|engines| crate::i18n::register(&mut engines.tera)))
+        .attach(Template::custom(|engines| crate::platform::i18n::register(&mut engines.tera)))
         .attach(hosts::HostCheck)
         .attach(AdHoc::on_response("security headers", |req, res| {
             Box::pin(async move { add_security_headers(req, res) })
@@ -116,7 +120,7 @@ pub fn mount(rocket: Rocket<Build>, assets: &crate::assets::Unpacked) -> Rocket<
                             "answering to loopback addresses, the public URL's host and the allowed hosts; any other Host gets 421"
                         );
                         announce_setup_link(services, &base).await;
-                        crate::jobs::start(services);
+                        crate::workflow::jobs::start(services);
                     }
                 })
             },
@@ -138,7 +142,7 @@ async fn announce_setup_link(services: &Services, base: &str) {
             if std::io::stderr().is_terminal() {
                 eprintln!("\nNo reviewer exists yet. Create the first admin within one hour at\n  {link}\n");
             } else {
-                match crate::config::write_private_file(&file, format!("{link}\n").as_bytes()) {
+                match crate::platform::config::write_private_file(&file, format!("{link}\n").as_bytes()) {
                     Ok(()) => tracing::warn!(
                         "no reviewer exists yet: the one-time link that creates the first admin (valid one hour) is in {}",
                         file.display()

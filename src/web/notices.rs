@@ -16,8 +16,8 @@ use super::csrf::{carries_csrf, CsrfForm};
 use super::error::Error;
 use super::session::AdminSession;
 use super::Chosen;
-use crate::notices::{NewNotice, Notice, NoticeError, Words, LANGUAGES, SEVERITIES};
-use crate::services::Services;
+use crate::workflow::notices::{NewNotice, Notice, NoticeError, Words, LANGUAGES, SEVERITIES};
+use crate::workflow::services::Services;
 
 pub fn public_routes() -> Vec<Route> {
     routes![status_page, status_json]
@@ -37,7 +37,7 @@ pub struct Shown {
 }
 
 /// The live notices in `language` (English where a notice has no text in it).
-pub fn shown(services: &Services, lang: crate::i18n::Lang) -> Vec<Shown> {
+pub fn shown(services: &Services, lang: crate::platform::i18n::Lang) -> Vec<Shown> {
     let language = lang.code();
     services
         .notices

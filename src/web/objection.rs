@@ -10,9 +10,9 @@ use super::csrf::{carries_csrf, CsrfForm};
 use super::error::Error;
 use super::language::Visitor;
 use super::page;
-use crate::crypto::ObjectionToken;
-use crate::services::Services;
+use crate::platform::crypto::ObjectionToken;
 use crate::workflow::objection;
+use crate::workflow::services::Services;
 
 pub fn routes() -> Vec<Route> {
     routes![objection_page, object]

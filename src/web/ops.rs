@@ -6,7 +6,7 @@ use rocket::serde::json::Json;
 use rocket::{get, routes, Route, State};
 use serde_json::{json, Value};
 
-use crate::services::Services;
+use crate::workflow::services::Services;
 
 pub fn routes() -> Vec<Route> {
     routes![healthz, readyz]

@@ -4,7 +4,7 @@ use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::State;
 
-use crate::services::Services;
+use crate::workflow::services::Services;
 
 /// Refuses a POST that a browser sent from another site. Clients that send neither
 /// `Sec-Fetch-Site` nor `Origin` (scripts, the API's integrators) pass: the CSRF token is the
@@ -118,7 +118,7 @@ mod tests {
         // Safari before 16.4: only the foreign origin tells.
         assert!(judge(None, Some("https://evil.example")).is_err());
         // `null` with no fetch metadata cannot be told apart from a sandboxed foreign page
-        // (Safari before 16.4 sends this under our policy; see the README).
+        // (Safari before 16.4 sends this under our policy; see the book's security chapter).
         assert!(judge(None, Some("null")).is_err());
         // A header says same-origin but the origin is foreign: the origin decides.
         assert!(judge(Some("same-origin"), Some("https://evil.example")).is_err());

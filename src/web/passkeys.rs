@@ -21,10 +21,10 @@ use super::session::{clear_session_cookie, set_session_cookie, ReviewerSession, 
 use super::{page, Chosen};
 use crate::accounts::passkeys::{self, ChangeKind, Enroller, PasskeyChange, PasskeyError};
 use crate::accounts::{self, ActiveSession, CurrentPassword};
-use crate::audit::Action;
-use crate::crypto::{CeremonyToken, PasswordLinkToken};
-use crate::i18n::Lang;
-use crate::services::Services;
+use crate::evidence::audit::Action;
+use crate::platform::crypto::{CeremonyToken, PasswordLinkToken};
+use crate::platform::i18n::Lang;
+use crate::workflow::services::Services;
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -131,7 +131,7 @@ fn started<T: serde::Serialize>(started: passkeys::Started<T>) -> Value {
 /// Tells the reviewer and the staff address that a passkey was added or removed: a passkey
 /// nobody meant to add is seen the same day.
 pub(super) async fn tell(services: &Services, change: &PasskeyChange) {
-    if let Err(error) = crate::mail::tell_passkey_change(services, change).await {
+    if let Err(error) = crate::mail::tell_passkey_change(services.mailer(), change).await {
         tracing::error!(%error, "cannot queue the passkey notice");
     }
 }
@@ -263,7 +263,7 @@ async fn enrol_page(
     services: &State<Services>,
 ) -> Result<Template, Error> {
     let (link, holder) = enrolment_link(services, Some(link)).await?;
-    let optional = services.passkeys.policy == crate::config::PasskeyPolicy::Optional;
+    let optional = services.passkeys.policy == crate::platform::config::PasskeyPolicy::Optional;
     Ok(page(
         "review_enrol",
         &chosen,
@@ -394,7 +394,7 @@ async fn sign_in_finish(
             Ok((Status::Ok, Json(json!({ "next": "/review" }))))
         }
         Err(PasskeyError::UnknownPasskey) => {
-            crate::meters::failed_sign_in();
+            crate::platform::meters::failed_sign_in();
             let (status, Json(mut body)) = refusal(PasskeyError::UnknownPasskey, chosen.lang)?;
             // The browser may tell the device to forget a passkey this desk does not know
             // (WebAuthn's signalUnknownCredential), so it stops offering it.
@@ -405,7 +405,7 @@ async fn sign_in_finish(
             Ok((status, Json(body)))
         }
         Err(error) => {
-            crate::meters::failed_sign_in();
+            crate::platform::meters::failed_sign_in();
             refusal(error, chosen.lang)
         }
     }

@@ -8,9 +8,9 @@ use rocket::request::{FromRequest, Outcome, Request};
 use rocket::State;
 
 use crate::accounts::{self, ActiveSession};
-use crate::config::PasskeyPolicy;
-use crate::crypto::SessionToken;
-use crate::services::Services;
+use crate::platform::config::PasskeyPolicy;
+use crate::platform::crypto::SessionToken;
+use crate::workflow::services::Services;
 
 pub const SESSION_COOKIE: &str = "td_session";
 

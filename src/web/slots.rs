@@ -180,7 +180,7 @@ impl UploadSlots {
     /// already sends `most` bodies.
     pub fn queue(&self, client: &str, most: usize) -> Option<Slot> {
         let network = network(client);
-        let key = crate::counters::client_key(client);
+        let key = crate::platform::counters::client_key(client);
         let mut pool = self.lock();
         let pressure = pool.under_pressure(self.size);
         let sending = pool
@@ -266,7 +266,7 @@ fn network(address: &str) -> String {
             let s = v6.segments();
             format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
         }
-        _ => crate::counters::client_key(address),
+        _ => crate::platform::counters::client_key(address),
     }
 }
 

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use crate::domains::{NameserverError, MAX_NAMESERVERS, MIN_NAMESERVERS};
-use crate::i18n::{Lang, Text};
 use crate::intake::{IntakeError, QualityProblem, ShapeProblem, Subject};
+use crate::platform::i18n::{Lang, Text};
 use crate::workflow::messages::{MessageError, MAX_MESSAGE_CHARS};
 use crate::workflow::{FieldErrors, FieldProblem};
 

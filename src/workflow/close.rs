@@ -10,9 +10,9 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
 
 use super::shred::{document_kinds, shred_documents};
 use super::{notify_requester, Reason, RequestState};
-use crate::audit::{self, Action, Actor};
+use crate::evidence::audit::{self, Action, Actor};
 use crate::mail::Mail;
-use crate::services::Services;
+use crate::workflow::services::Services;
 
 /// Who decided.
 #[derive(Clone, Copy)]
@@ -88,7 +88,7 @@ pub async fn close(
     }
     .insert(txn)
     .await?;
-    crate::meters::decision(sea_orm::ActiveEnum::to_value(&outcome));
+    crate::platform::meters::decision(sea_orm::ActiveEnum::to_value(&outcome));
     audit::record(
         txn,
         decider.actor(),
@@ -125,7 +125,9 @@ mod tests {
         reason: Reason,
         now: DateTime<Utc>,
     ) {
-        let txn = crate::db::begin_writing(&services.db).await.unwrap();
+        let txn = crate::platform::db::begin_writing(&services.db)
+            .await
+            .unwrap();
         let audit = (Action::Decision, None);
         let closing = Closing {
             found,

@@ -8,9 +8,9 @@ use sea_orm::Set;
 use uuid::Uuid;
 
 use super::{DocumentKind, Field, FieldErrors, FieldProblem, SubmitError, Upload, ZoneStatus};
-use crate::crypto::{self, CryptoError, DataKey, DocumentBinding};
 use crate::intake::{CleanImage, Subject};
-use crate::services::Services;
+use crate::platform::crypto::{self, CryptoError, DataKey, DocumentBinding};
+use crate::workflow::services::Services;
 
 /// Sanitises each upload (none where `None`); what fails intake is a problem of its field.
 pub(super) async fn sanitize_all(
@@ -88,7 +88,7 @@ async fn seal_and_write(
     let data_key = DataKey::generate()?;
     let sealed = data_key.seal_document(&binding, &image.jpeg)?;
     let wrapped_key = services.master_key.wrap(&data_key, &binding)?;
-    let storage_name = crate::storage::name_for(document_id);
+    let storage_name = crate::platform::storage::name_for(document_id);
     let sealed_sha256 = crypto::sha256(&sealed).to_vec();
     services.store.put(&storage_name, sealed).await?;
     let document = document::ActiveModel {

@@ -12,8 +12,8 @@ use uuid::Uuid;
 use super::close::{close, Closing, Decider};
 use super::state::{self, Guard, HolderLink, Step};
 use super::{retention_cutoff, RequestState};
-use crate::audit::Action;
-use crate::services::Services;
+use crate::evidence::audit::Action;
+use crate::workflow::services::Services;
 
 /// Expires requests left undecided past the retention period, and those whose holder did
 /// not answer within the holder link's validity, shredding them like a decision.
@@ -78,7 +78,7 @@ async fn expire(
     cause: Cause,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let txn = crate::db::begin_writing(&services.db).await?;
+    let txn = crate::platform::db::begin_writing(&services.db).await?;
     let (guard, reason) = match cause {
         Cause::Retention => (
             Guard {
@@ -143,7 +143,7 @@ mod tests {
         assert_eq!(decided.len(), 1);
         assert_eq!(
             decided[0].reason_key.as_deref(),
-            Some(super::super::reason::NOT_DECIDED)
+            Some(crate::evidence::reason::NOT_DECIDED)
         );
         assert_eq!(decided[0].reviewer_name, "system");
     }

@@ -15,9 +15,9 @@ use super::{
     retention_cutoff, said_document_type, DocumentKind, FieldErrors, FieldProblem, IdDocumentType,
     Reason, RequestKind, RequestState, SubmitError, Upload,
 };
-use crate::audit::{self, Action, Actor};
-use crate::crypto::HolderToken;
-use crate::services::Services;
+use crate::evidence::audit::{self, Action, Actor};
+use crate::platform::crypto::HolderToken;
+use crate::workflow::services::Services;
 use crate::workflow::Field;
 
 /// How the holder appears in decisions and the audit trail.
@@ -145,7 +145,7 @@ pub async fn confirm(
     }
     let now = Utc::now();
     write_then(services, found.id, &clean, now, async |documents| {
-        let txn = crate::db::begin_writing(&services.db).await?;
+        let txn = crate::platform::db::begin_writing(&services.db).await?;
         let step = Step::HolderConfirms;
         if !state::apply(&txn, found.id, step, &guard(services, now), None).await? {
             return Err(invalid(Field::HolderIdFront, FieldProblem::NothingAsked));
@@ -189,7 +189,7 @@ pub async fn refuse(
         key: Some(super::reason::HOLDER_REFUSED.to_owned()),
         text: (!words.is_empty()).then_some(words),
     };
-    let txn = crate::db::begin_writing(&services.db).await?;
+    let txn = crate::platform::db::begin_writing(&services.db).await?;
     if !state::apply(
         &txn,
         found.id,
@@ -202,7 +202,7 @@ pub async fn refuse(
         return Err(invalid(Field::Reason, FieldProblem::NothingAsked));
     }
     mark_answered(&txn, found.id, now, None).await?;
-    let detail = reason.in_lang(crate::i18n::Lang::En);
+    let detail = reason.in_lang(crate::platform::i18n::Lang::En);
     let closing = Closing {
         found: &found,
         outcome: RequestState::Rejected,

@@ -13,9 +13,9 @@ use entities::request;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::config::Settings;
-use crate::counters::{self, client_key, key};
-use crate::services::Services;
+use crate::platform::config::Settings;
+use crate::platform::counters::{self, client_key, key};
+use crate::workflow::services::Services;
 
 const ADDRESS_WINDOW: Duration = Duration::hours(1);
 const DOMAIN_WINDOW: Duration = Duration::days(1);

@@ -6,16 +6,16 @@ use entities::{request, reviewer};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
-use crate::db::SetNull;
+use crate::platform::db::SetNull;
 use crate::workflow::ids::RequestId;
 
 use super::state::{record_event, Event};
 use super::{notify, notify_requester};
-use crate::audit::{self, Action, Actor};
-use crate::crypto::TrackingToken;
-use crate::i18n::Lang;
+use crate::evidence::audit::{self, Action, Actor};
 use crate::mail::Mail;
-use crate::services::Services;
+use crate::platform::crypto::TrackingToken;
+use crate::platform::i18n::Lang;
+use crate::workflow::services::Services;
 
 /// Longest message, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 2000;
@@ -69,7 +69,7 @@ pub async fn from_requester(
         .one(&services.db)
         .await?
         .ok_or(MessageError::NotFound)?;
-    let txn = crate::db::begin_writing(&services.db).await?;
+    let txn = crate::platform::db::begin_writing(&services.db).await?;
     // Counted and checked in one guarded update, in the transaction that stores the message:
     // of many concurrent posts, exactly the allowed number go through.
     let counted = request::Entity::update_many()
@@ -120,7 +120,7 @@ pub async fn from_staff(
         .one(&services.db)
         .await?
         .ok_or(MessageError::NotFound)?;
-    let txn = crate::db::begin_writing(&services.db).await?;
+    let txn = crate::platform::db::begin_writing(&services.db).await?;
     record_event(&txn, found.id, Event::MessageFromStaff, Some(text), now).await?;
     request::Entity::update_many()
         .set_null([request::Column::AwaitingReplySince])

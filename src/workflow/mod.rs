@@ -10,12 +10,15 @@ pub(crate) mod documents;
 pub mod expiry;
 pub mod holder;
 mod ids;
+pub mod jobs;
 pub mod limits;
 pub mod messages;
+pub mod notices;
 pub mod objection;
 pub mod queue;
 pub mod receipt;
 pub mod rules;
+pub mod services;
 pub mod shred;
 pub mod state;
 mod submit;
@@ -31,7 +34,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveEnum, DbErr};
 use uuid::Uuid;
 
-pub use crate::reason::{self, Reason, REJECTION_REASONS};
+pub use crate::evidence::reason::{self, Reason, REJECTION_REASONS};
 pub use decide::provide_document;
 pub use entities::enums::{
     DocumentKind, IdDocumentType, RequestKind, RequestState, RequesterRelation, ZoneStatus,
@@ -45,11 +48,11 @@ pub use submit::{
 };
 pub use tracking::{find_for_requester, first_tracking_view, TimelineEntry, TrackingView};
 
-use crate::config::Settings;
-use crate::i18n::Lang;
 use crate::intake::Signals;
 use crate::mail::Mail;
-use crate::services::Services;
+use crate::platform::config::Settings;
+use crate::platform::i18n::Lang;
+use crate::workflow::services::Services;
 
 /// Errors of the reviewer's side; the web layer words them for people.
 #[derive(Debug, thiserror::Error)]

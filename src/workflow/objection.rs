@@ -12,15 +12,15 @@ use entities::{request, reviewer, transfer_code};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
-use crate::db::SetNull;
+use crate::platform::db::SetNull;
 use crate::workflow::ids::RequestId;
 
 use super::state::{record_event, Event};
 use super::{RequestKind, RequestState};
-use crate::audit::{self, Action, Actor};
-use crate::crypto::ObjectionToken;
+use crate::evidence::audit::{self, Action, Actor};
+use crate::platform::crypto::ObjectionToken;
 use crate::registry;
-use crate::services::Services;
+use crate::workflow::services::Services;
 
 /// What the objection page shows the registrant.
 #[derive(Debug, serde::Serialize)]
@@ -135,7 +135,7 @@ async fn undo(
     by: Undoer<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let txn = crate::db::begin_writing(&services.db).await?;
+    let txn = crate::platform::db::begin_writing(&services.db).await?;
     let mut flag = request::Entity::update_many()
         .col_expr(request::Column::ObjectedAt, Expr::value(Some(now)))
         // A waiting nameserver change is never handed over.
@@ -324,7 +324,7 @@ pub async fn mark_handled(
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let request_id = request_id.0;
-    let txn = crate::db::begin_writing(&services.db).await?;
+    let txn = crate::platform::db::begin_writing(&services.db).await?;
     let done = request::Entity::update_many()
         .col_expr(request::Column::ObjectionHandledAt, Expr::value(Some(now)))
         .filter(request::Column::Id.eq(request_id))

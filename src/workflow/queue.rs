@@ -16,8 +16,8 @@ use crate::workflow::ids::RequestId;
 use super::rules;
 use super::state::{self, is_pending};
 use super::{parse_signals, retention_cutoff, short_id, RequestKind, RequestState, ReviewError};
-use crate::audit::{self, Action, Actor};
-use crate::config::Settings;
+use crate::evidence::audit::{self, Action, Actor};
+use crate::platform::config::Settings;
 
 pub const CLAIM_LEASE: Duration = Duration::minutes(15);
 pub const ISSUANCE_DEADLINE: Duration = Duration::hours(120);

@@ -11,10 +11,10 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use entities::{audit_event, document, request};
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::audit::Action;
-use crate::audit_log::{self, LogError};
-use crate::crypto::TrackingToken;
-use crate::services::Services;
+use crate::evidence::audit::Action;
+use crate::evidence::log::{self, LogError};
+use crate::platform::crypto::TrackingToken;
+use crate::workflow::services::Services;
 
 /// The first line of every receipt; a new layout gets a new version.
 pub const RECEIPT_VERSION: &str = "transfer-desk deletion receipt v2";
@@ -48,7 +48,7 @@ pub async fn deletion_receipt(
     let pinned = services.log_key.as_ref().ok_or(LogError::NotPinned)?;
     let covered = |index: Option<i64>| async move {
         match index {
-            Some(index) => audit_log::inclusion(db, index as u64).await,
+            Some(index) => log::inclusion(db, index as u64).await,
             None => Ok(None),
         }
     };
@@ -56,7 +56,7 @@ pub async fn deletion_receipt(
     if covered(index).await?.is_none() {
         // Not in a checkpoint yet: sign one now rather than make the requester wait.
         let dir = &services.settings.data_dir;
-        audit_log::checkpoint_if_due(db, &services.master_key, pinned, dir, Duration::zero(), now)
+        log::checkpoint_if_due(db, &services.master_key, pinned, dir, Duration::zero(), now)
             .await?;
         index = last_shred(db, found.id).await?.and_then(|e| e.leaf_index);
     }
@@ -72,7 +72,7 @@ pub async fn deletion_receipt(
         let sealed = document
             .sealed_sha256
             .as_deref()
-            .map_or_else(|| "unknown".to_owned(), crate::crypto::hex);
+            .map_or_else(|| "unknown".to_owned(), crate::platform::crypto::hex);
         let destroyed = document
             .shredded_at
             .map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true))
@@ -93,21 +93,21 @@ pub async fn deletion_receipt(
     // What the shred event's leaf commits to, line by line: whoever recomputes the leaf
     // from them sees this request's id in it (and no reviewer's name, only its salted hash;
     // events recorded before salts name theirs, so their lines are left out).
-    if event.starts_with(audit_log::ENCODING.as_bytes()) {
+    if event.starts_with(log::ENCODING.as_bytes()) {
         for line in String::from_utf8_lossy(&event).lines() {
             body.push_str(&format!("shred-event-line {line}\n"));
         }
     }
     body.push_str(&format!(
         "shred-event-leaf {}\ncheckpoint-size {}\ncheckpoint-root {}\ncheckpoint-signature {checkpoint_signature}\n",
-        BASE64.encode(audit_log::leaf_hash(&event)),
+        BASE64.encode(log::leaf_hash(&event)),
         checkpoint.size,
         BASE64.encode(&checkpoint.root),
     ));
     for hash in proof {
         body.push_str(&format!("proof {}\n", BASE64.encode(hash)));
     }
-    let key = audit_log::signing_key(db, &services.master_key, pinned).await?;
+    let key = log::signing_key(db, &services.master_key, pinned).await?;
     Ok(Some(key.sign_note(&body)))
 }
 

@@ -8,9 +8,9 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Query
 use uuid::Uuid;
 
 use super::{retention_cutoff, state};
-use crate::config::Settings;
+use crate::platform::config::Settings;
 
-pub use crate::keyring::live_documents;
+pub use crate::platform::keyring::live_documents;
 
 /// A transfer code that still works: not expired, and not erased (by expiry or an
 /// objection).

@@ -14,9 +14,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::rules;
-use crate::audit::{self, Action, Actor};
-use crate::db::SetNull;
-use crate::services::Services;
+use crate::evidence::audit::{self, Action, Actor};
+use crate::platform::db::SetNull;
+use crate::workflow::services::Services;
 
 /// Deletes the wrapped keys of a request's live documents (or of one of them) and queues
 /// their files for unlinking. Call inside the transaction that records the decision.

@@ -28,7 +28,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::db::SetNull;
+use crate::platform::db::SetNull;
 
 /// States in which a request waits for a decision and still has documents.
 pub const PENDING: [RequestState; 4] = [Submitted, NeedsDocument, AwaitingHolder, Issuing];

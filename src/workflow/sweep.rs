@@ -16,9 +16,9 @@ use super::rules;
 use super::shred::process_outbox;
 use super::state::{self, record_event, Event, Guard, Step};
 use super::RequestState;
-use crate::audit::{self, Action, Actor};
-use crate::db::SetNull;
-use crate::services::Services;
+use crate::evidence::audit::{self, Action, Actor};
+use crate::platform::db::SetNull;
+use crate::workflow::services::Services;
 
 /// How long a request may stay in `issuing` before the sweeper returns it to review: the
 /// registry command times out after 30 seconds, so only a crash leaves one that long.
@@ -82,7 +82,7 @@ impl SweepLock {
         if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
             return Ok(Some(Self(None)));
         }
-        let txn = crate::db::begin_writing(db).await?;
+        let txn = crate::platform::db::begin_writing(db).await?;
         let row = txn
             .query_one_raw(sea_orm::Statement::from_sql_and_values(
                 sea_orm::DatabaseBackend::Postgres,
@@ -144,7 +144,7 @@ async fn sweep_stages(services: &Services, now: DateTime<Utc>) -> SweepReport {
 }
 
 async fn sign_checkpoint(services: &Services, now: DateTime<Utc>) -> Result<usize, DbErr> {
-    use crate::audit_log::{checkpoint_if_due, LogError};
+    use crate::evidence::log::{checkpoint_if_due, LogError};
     let refused = |error: LogError| match error {
         LogError::Database(error) => error,
         other => DbErr::Custom(other.to_string()),
@@ -170,7 +170,7 @@ async fn sign_checkpoint(services: &Services, now: DateTime<Utc>) -> Result<usiz
     // (a mail archive) keeps each one as a witness.
     if let (Some(staff), Some(latest)) = (
         &services.settings.staff_mail,
-        crate::audit_log::latest_checkpoint(&services.db).await?,
+        crate::evidence::log::latest_checkpoint(&services.db).await?,
     ) {
         let mail = crate::mail::Mail::StaffCheckpoint {
             size: signed,
@@ -183,7 +183,7 @@ async fn sign_checkpoint(services: &Services, now: DateTime<Utc>) -> Result<usiz
             services.settings.smtp_url.is_some(),
             None,
             staff,
-            crate::i18n::Lang::En,
+            crate::platform::i18n::Lang::En,
             mail,
             now,
         )
@@ -240,7 +240,7 @@ async fn abandon_stale_issuing(services: &Services, now: DateTime<Utc>) -> Resul
         .await?;
     let mut abandoned = 0;
     for id in stale {
-        let txn = crate::db::begin_writing(&services.db).await?;
+        let txn = crate::platform::db::begin_writing(&services.db).await?;
         if !state::apply(&txn, id, Step::AbandonIssuing, &Guard::system(now), None).await? {
             continue;
         }
@@ -286,7 +286,7 @@ async fn erase_personal_data(services: &Services, now: DateTime<Utc>) -> Result<
     if due.is_empty() {
         return Ok(0);
     }
-    let txn = crate::db::begin_writing(&services.db).await?;
+    let txn = crate::platform::db::begin_writing(&services.db).await?;
     let erased = request::Entity::update_many()
         .col_expr(request::Column::RequesterName, Expr::value(""))
         .col_expr(request::Column::RequesterEmail, Expr::value(""))
@@ -344,7 +344,7 @@ async fn erase_personal_data(services: &Services, now: DateTime<Utc>) -> Result<
 /// Sessions past their limits and attempt counters whose windows ended a day ago.
 async fn purge_stale_rows(services: &Services, now: DateTime<Utc>) -> Result<usize, DbErr> {
     let sessions = crate::accounts::purge_sessions(&services.db, now).await?;
-    let counters = crate::counters::purge(&services.db, now - Duration::days(2)).await?;
+    let counters = crate::platform::counters::purge(&services.db, now - Duration::days(2)).await?;
     let mails = crate::mail::purge_old(&services.db, now, MAILS_KEPT).await?;
     Ok(usize::try_from(sessions + counters + mails).unwrap_or(usize::MAX))
 }
@@ -367,7 +367,7 @@ async fn erase_expired_codes(
         .await?;
     let mut erased = 0;
     for request_id in &due {
-        let txn = crate::db::begin_writing(db).await?;
+        let txn = crate::platform::db::begin_writing(db).await?;
         let done = transfer_code::Entity::update_many()
             .set_null([transfer_code::Column::SealedCode])
             .filter(transfer_code::Column::RequestId.eq(*request_id))

@@ -7,8 +7,8 @@ use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use uuid::Uuid;
 
 use super::{DocumentKind, RequestKind, RequestState, RequesterRelation};
-use crate::config::Settings;
-use crate::services::Services;
+use crate::platform::config::Settings;
+use crate::workflow::services::Services;
 
 /// Services on a fresh in-memory database, with keys and store in a temporary directory.
 pub async fn services() -> (Services, tempfile::TempDir) {
@@ -31,7 +31,7 @@ pub async fn request(
     created_at: DateTime<Utc>,
 ) -> request::Model {
     let id = Uuid::new_v4();
-    let token = crate::crypto::TrackingToken::generate().unwrap();
+    let token = crate::platform::crypto::TrackingToken::generate().unwrap();
     let recipient = crate::codes::RecipientKey::for_token(&token, id).unwrap();
     let found = request::ActiveModel {
         id: Set(id),

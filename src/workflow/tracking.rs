@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use super::{DocumentKind, Reason, RequestKind, RequestState};
 use crate::codes::TransferCode;
-use crate::crypto::TrackingToken;
-use crate::services::Services;
+use crate::platform::crypto::TrackingToken;
+use crate::workflow::services::Services;
 
 #[derive(Debug, serde::Serialize)]
 pub struct TrackingView {

@@ -43,7 +43,10 @@ fn another_key() -> (ring::signature::Ed25519KeyPair, String) {
     let pkcs8 = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
     let pair = ring::signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
     let public: [u8; 32] = pair.public_key().as_ref().try_into().unwrap();
-    let verifier = transfer_desk::audit_log::verifier_key("localhost/transfer-desk/audit", &public);
+    let verifier = transfer_desk::platform::config::log_key::verifier_key(
+        "localhost/transfer-desk/audit",
+        &public,
+    );
     (pair, verifier)
 }
 
@@ -134,8 +137,9 @@ async fn a_recomputed_leaf_hash_does_not_fool_the_checkpoint() {
         .unwrap();
     let mut forged = event.clone();
     forged.actor = "mallory".into();
-    let leaf =
-        transfer_desk::audit_log::leaf_hash(&transfer_desk::audit_log::canonical(&forged, 0));
+    let leaf = transfer_desk::evidence::log::leaf_hash(&transfer_desk::evidence::log::canonical(
+        &forged, 0,
+    ));
     let mut active = event.into_active_model();
     active.actor = Set("mallory".into());
     active.leaf_hash = Set(Some(leaf.to_vec()));
@@ -224,16 +228,17 @@ async fn an_events_inclusion_proof_verifies_against_the_signed_checkpoint() {
         .unwrap();
     let key: [u8; 32] = key_bytes[1..].try_into().unwrap();
     let checkpoint =
-        transfer_desk::audit_log::open_note(note, "localhost/transfer-desk/audit", &key).unwrap();
+        transfer_desk::evidence::log::open_note(note, "localhost/transfer-desk/audit", &key)
+            .unwrap();
     assert_eq!(checkpoint.size, size);
-    assert!(transfer_desk::audit_log::verify_inclusion(
+    assert!(transfer_desk::evidence::log::verify_inclusion(
         &leaf,
         2,
         size,
         &path,
         &checkpoint.root
     ));
-    assert!(!transfer_desk::audit_log::verify_inclusion(
+    assert!(!transfer_desk::evidence::log::verify_inclusion(
         &leaf,
         3,
         size,
@@ -249,7 +254,7 @@ async fn an_events_inclusion_proof_verifies_against_the_signed_checkpoint() {
 async fn each_new_checkpoint_is_mailed_to_the_staff_address() {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let app = crate::common::TestApp::with_staff(|s| {
-        s.smtp_url = Some(transfer_desk::config::Secret::new(format!(
+        s.smtp_url = Some(transfer_desk::platform::config::Secret::new(format!(
             "smtp://127.0.0.1:{}",
             crate::common::server::free_port()
         )));
@@ -263,7 +268,7 @@ async fn each_new_checkpoint_is_mailed_to_the_staff_address() {
         let report =
             transfer_desk::workflow::sweep::sweep(app.services(), chrono::Utc::now()).await;
         assert!(report.failed.is_empty(), "{report:?}");
-        signed = transfer_desk::audit_log::latest_checkpoint(app.db())
+        signed = transfer_desk::evidence::log::latest_checkpoint(app.db())
             .await
             .unwrap();
         if signed.is_some() {
@@ -399,9 +404,9 @@ async fn a_deletion_receipt_verifies_with_openssl_and_one_changed_byte_breaks_it
         field("checkpoint-signature")[0]
     );
     let key = app.services().log_key.as_ref().unwrap().key;
-    let checkpoint = transfer_desk::audit_log::open_note(&note, &origin, &key).unwrap();
+    let checkpoint = transfer_desk::evidence::log::open_note(&note, &origin, &key).unwrap();
     let proof: Vec<[u8; 32]> = field("proof").iter().map(|p| hash(p)).collect();
-    assert!(transfer_desk::audit_log::verify_inclusion(
+    assert!(transfer_desk::evidence::log::verify_inclusion(
         &hash(&field("shred-event-leaf")[0]),
         field("shred-event")[0].parse().unwrap(),
         checkpoint.size,
@@ -415,7 +420,7 @@ async fn a_deletion_receipt_verifies_with_openssl_and_one_changed_byte_breaks_it
         .map(|line| format!("{line}\n"))
         .collect();
     assert_eq!(
-        transfer_desk::audit_log::leaf_hash(committed.as_bytes()),
+        transfer_desk::evidence::log::leaf_hash(committed.as_bytes()),
         hash(&field("shred-event-leaf")[0]),
         "{receipt}"
     );
@@ -447,7 +452,7 @@ async fn a_consistency_proof_between_two_checkpoints_verifies() {
     let pinned = services.log_key.as_ref().unwrap();
     let origin = pinned.name.as_str();
     let sign_now = || {
-        transfer_desk::audit_log::checkpoint_if_due(
+        transfer_desk::evidence::log::checkpoint_if_due(
             app.db(),
             &services.master_key,
             pinned,
@@ -457,7 +462,7 @@ async fn a_consistency_proof_between_two_checkpoints_verifies() {
         )
     };
     let old_size = sign_now().await.unwrap().expect("a first checkpoint");
-    let old = transfer_desk::audit_log::latest_checkpoint(app.db())
+    let old = transfer_desk::evidence::log::latest_checkpoint(app.db())
         .await
         .unwrap()
         .unwrap();
@@ -476,7 +481,7 @@ async fn a_consistency_proof_between_two_checkpoints_verifies() {
         .unwrap();
     let note = served.split("The signed checkpoint:\n").nth(1).unwrap();
     let key = pinned.key;
-    let new = transfer_desk::audit_log::open_note(note, origin, &key).unwrap();
+    let new = transfer_desk::evidence::log::open_note(note, origin, &key).unwrap();
     assert_eq!(new.size, new_size);
     let proof: Vec<[u8; 32]> = served
         .lines()
@@ -484,12 +489,12 @@ async fn a_consistency_proof_between_two_checkpoints_verifies() {
         .map(|p| b64.decode(p).unwrap().try_into().unwrap())
         .collect();
     let old_root: [u8; 32] = old.root.clone().try_into().unwrap();
-    assert!(transfer_desk::audit_log::verify_consistency(
+    assert!(transfer_desk::evidence::log::verify_consistency(
         old_size, new_size, &old_root, &new.root, &proof
     ));
     let mut rewritten = old_root;
     rewritten[0] ^= 1;
-    assert!(!transfer_desk::audit_log::verify_consistency(
+    assert!(!transfer_desk::evidence::log::verify_consistency(
         old_size, new_size, &rewritten, &new.root, &proof
     ));
 }
@@ -524,7 +529,7 @@ async fn rewrite(server: &Server, without_key: bool) {
     ] {
         tamper(server, sql).await;
     }
-    transfer_desk::audit_log::sequence(&server.database().await)
+    transfer_desk::evidence::log::sequence(&server.database().await)
         .await
         .unwrap();
 }
@@ -645,9 +650,9 @@ async fn events_older_than_the_checkpoint_interval_that_no_checkpoint_covers_fai
 #[rocket::async_test]
 async fn a_sign_out_is_not_recovered_from_its_leaf_hash() {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    use transfer_desk::audit::{Action, Actor};
+    use transfer_desk::evidence::audit::{Action, Actor};
     let app = crate::common::TestApp::start().await;
-    transfer_desk::audit::record(
+    transfer_desk::evidence::audit::record(
         app.db(),
         Actor::Reviewer("alice"),
         Action::Logout,
@@ -656,7 +661,9 @@ async fn a_sign_out_is_not_recovered_from_its_leaf_hash() {
     )
     .await
     .unwrap();
-    transfer_desk::audit_log::sequence(app.db()).await.unwrap();
+    transfer_desk::evidence::log::sequence(app.db())
+        .await
+        .unwrap();
     let event = entities::audit_event::Entity::find()
         .filter(entities::audit_event::Column::Action.eq("logout"))
         .one(app.db())
@@ -683,7 +690,7 @@ async fn a_sign_out_is_not_recovered_from_its_leaf_hash() {
             let guess = format!(
                 "transfer-desk-audit-event/v1\nindex {index}\nat {at}\nactor {actor}\naction {action}\nrequest -\ndetail -\n"
             );
-            if transfer_desk::audit_log::leaf_hash(guess.as_bytes()).as_slice() == public_leaf {
+            if transfer_desk::evidence::log::leaf_hash(guess.as_bytes()).as_slice() == public_leaf {
                 recovered.push((actor, action));
             }
         }
@@ -712,7 +719,7 @@ async fn verify_checks_the_key_pinned_on_first_start_or_given() {
 
     // A database writer puts another public key into the key's row.
     use ring::signature::KeyPair;
-    let hex = transfer_desk::crypto::hex(other.public_key().as_ref());
+    let hex = transfer_desk::platform::crypto::hex(other.public_key().as_ref());
     let sql = match server.database().await.get_database_backend() {
         sea_orm::DbBackend::Postgres => format!("UPDATE log_keys SET public_key = '\\x{hex}'"),
         _ => format!("UPDATE log_keys SET public_key = X'{hex}'"),

@@ -10,7 +10,7 @@ use chrono::{Duration, Utc};
 use entities::{audit_event, decision, deletion, document, document_blob, request};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Database, EntityTrait, PaginatorTrait, QueryFilter};
-use transfer_desk::crypto::MasterKey;
+use transfer_desk::platform::crypto::MasterKey;
 
 const PORTFOLIO: &str = "domain,registrant_name,registrant_email\n\
                          example.com,Anna Muster,anna@example.com\n\

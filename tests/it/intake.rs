@@ -5,7 +5,7 @@ use entities::{document, request};
 use image::ImageDecoder;
 use rocket::http::{Header, Status};
 use sea_orm::EntityTrait;
-use transfer_desk::crypto::DocumentBinding;
+use transfer_desk::platform::crypto::DocumentBinding;
 use transfer_desk::workflow::{DocumentKind, RequestState};
 
 async fn app_with_example() -> TestApp {
@@ -405,7 +405,7 @@ async fn a_holder_is_not_held_to_fields_the_form_hid_from_them() {
 #[rocket::async_test]
 async fn the_error_summary_follows_the_order_of_the_page() {
     let app = TestApp::start_with(|s| {
-        s.smtp_url = Some(transfer_desk::config::Secret::new(
+        s.smtp_url = Some(transfer_desk::platform::config::Secret::new(
             "smtp://127.0.0.1:9".to_owned(),
         ));
         s.registry_command = Some("cat > /dev/null".to_owned());

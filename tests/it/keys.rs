@@ -6,7 +6,7 @@
 use crate::common::*;
 use entities::{document, reviewer};
 use sea_orm::EntityTrait;
-use transfer_desk::keyring::{self, RotateError};
+use transfer_desk::platform::keyring::{self, RotateError};
 use transfer_desk::workflow::view::view_document;
 
 async fn every_document_opens(app: &TestApp) {
@@ -37,12 +37,14 @@ async fn an_interrupted_rotation_finishes_on_a_rerun_and_documents_open_througho
     }
     // The command line's own key ring, from the same data directory.
     let prepared = app.services().settings.prepare().unwrap();
-    let cli_ring =
-        transfer_desk::services::key_ring(prepared.master_key, &prepared.master_key_source)
-            .unwrap();
+    let cli_ring = transfer_desk::workflow::services::key_ring(
+        prepared.master_key,
+        &prepared.master_key_source,
+    )
+    .unwrap();
     // The audit log's signing key, made on the first start and sealed under version 1.
     let pinned = app.services().log_key.clone().unwrap();
-    let log_key = |ring| transfer_desk::audit_log::signing_key(app.db(), ring, &pinned);
+    let log_key = |ring| transfer_desk::evidence::log::signing_key(app.db(), ring, &pinned);
     let public_key = log_key(&cli_ring).await.unwrap().public_key();
 
     let first = keyring::rotate(app.db(), &cli_ring, 1, Some(1))

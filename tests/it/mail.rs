@@ -14,7 +14,7 @@ use transfer_desk::mail::deliver_due;
 /// A staff app mailing through `port`, with the sample domain and an admin.
 async fn mailing_app(port: u16, adjust: impl FnOnce(&mut transfer_desk::Settings)) -> TestApp {
     let app = TestApp::start_for_staff(|s| {
-        s.smtp_url = Some(transfer_desk::config::Secret::new(format!(
+        s.smtp_url = Some(transfer_desk::platform::config::Secret::new(format!(
             "smtp://127.0.0.1:{port}"
         )));
         s.mail_from = "Transfer Desk <desk@host.example>".into();
@@ -62,7 +62,7 @@ fn parse(raw: &[u8]) -> Received {
 }
 
 async fn send_now(app: &TestApp) -> transfer_desk::mail::DeliveryReport {
-    deliver_due(app.services(), chrono::Utc::now())
+    deliver_due(app.services().mailer(), chrono::Utc::now())
         .await
         .unwrap()
 }
@@ -216,7 +216,13 @@ async fn the_outbox_retries_while_the_mail_server_is_down_and_delivers_when_it_i
     let sink = SmtpSink::start(port);
     assert_eq!(send_now(&app).await.sent, 0, "not before the pause ends");
     let later = chrono::Utc::now() + chrono::Duration::minutes(2);
-    assert_eq!(deliver_due(app.services(), later).await.unwrap().sent, 1);
+    assert_eq!(
+        deliver_due(app.services().mailer(), later)
+            .await
+            .unwrap()
+            .sent,
+        1
+    );
     let receipt = parse(&sink.messages()[0]);
     assert_eq!(
         receipt.subject,
@@ -224,7 +230,10 @@ async fn the_outbox_retries_while_the_mail_server_is_down_and_delivers_when_it_i
     );
     assert_eq!(receipt.language, "fr");
     assert_eq!(
-        deliver_due(app.services(), later).await.unwrap().sent,
+        deliver_due(app.services().mailer(), later)
+            .await
+            .unwrap()
+            .sent,
         0,
         "sent once"
     );

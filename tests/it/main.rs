@@ -6,6 +6,7 @@ mod common;
 
 mod accounts;
 mod audit_log;
+mod book;
 mod browser;
 mod cli;
 mod decisions;

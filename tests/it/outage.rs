@@ -177,7 +177,7 @@ async fn holder_app() -> Option<(TestApp, SmtpSink)> {
     let sink = SmtpSink::start(free_port());
     let port = sink.port;
     let app = TestApp::start_for_staff(|s| {
-        s.smtp_url = Some(transfer_desk::config::Secret::new(format!(
+        s.smtp_url = Some(transfer_desk::platform::config::Secret::new(format!(
             "smtp://127.0.0.1:{port}"
         )));
         s.send_mail_in_background = false;
@@ -199,7 +199,7 @@ async fn submit_for_holder(app: &TestApp, sink: &SmtpSink) -> (uuid::Uuid, Strin
     let body: serde_json::Value = response.into_json().await.unwrap();
     assert_eq!(body["status"], "awaiting_holder");
     assert!(body["holder_link"].is_null(), "never to the requester");
-    transfer_desk::mail::deliver_due(app.services(), chrono::Utc::now())
+    transfer_desk::mail::deliver_due(app.services().mailer(), chrono::Utc::now())
         .await
         .unwrap();
     let mail = sink
@@ -414,7 +414,7 @@ async fn a_silent_holder_lets_the_request_expire_when_the_link_ends() {
 #[rocket::async_test]
 async fn only_a_representative_asks_the_holder_and_the_form_keeps_what_was_typed() {
     let app = TestApp::start_with(|s| {
-        s.smtp_url = Some(transfer_desk::config::Secret::new(format!(
+        s.smtp_url = Some(transfer_desk::platform::config::Secret::new(format!(
             "smtp://127.0.0.1:{}",
             free_port()
         )))
@@ -476,7 +476,7 @@ async fn the_form_never_shows_the_holders_link_it_goes_to_the_holders_mailbox() 
     let first = app.page_text(&location).await;
     assert!(first.contains("waiting for the holder"), "{first}");
     assert!(!first.contains("/holder/"), "never on the requester's page");
-    transfer_desk::mail::deliver_due(app.services(), chrono::Utc::now())
+    transfer_desk::mail::deliver_due(app.services().mailer(), chrono::Utc::now())
         .await
         .unwrap();
     let to_holder = sink

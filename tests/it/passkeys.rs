@@ -98,7 +98,10 @@ async fn step_up(app: &TestApp, session: &ActiveSession, device: &mut SoftPasske
 async fn sign_in_options(
     app: &TestApp,
     at: chrono::DateTime<Utc>,
-) -> (serde_json::Value, transfer_desk::crypto::CeremonyToken) {
+) -> (
+    serde_json::Value,
+    transfer_desk::platform::crypto::CeremonyToken,
+) {
     let started = passkeys::start_sign_in(&app.services().passkeys, app.db(), at)
         .await
         .unwrap();
@@ -110,7 +113,7 @@ async fn sign_in_options(
 
 async fn finish_sign_in(
     app: &TestApp,
-    ceremony: &transfer_desk::crypto::CeremonyToken,
+    ceremony: &transfer_desk::platform::crypto::CeremonyToken,
     answer: &str,
 ) -> Result<String, PasskeyError> {
     passkeys::finish_sign_in(
@@ -213,9 +216,10 @@ async fn a_disabled_reviewers_passkey_signs_nobody_in() {
 
 #[rocket::async_test]
 async fn a_step_up_lasts_five_minutes_and_needs_user_verification() {
-    let app =
-        TestApp::with_staff(|s| s.approvals = transfer_desk::config::ApprovalPolicy::Fixed(1))
-            .await;
+    let app = TestApp::with_staff(|s| {
+        s.approvals = transfer_desk::platform::config::ApprovalPolicy::Fixed(1)
+    })
+    .await;
     let (alice, mut device) = alice_with_passkey(&app).await;
     let (id, _) = app.submit_example().await;
 
@@ -381,8 +385,11 @@ async fn the_cli_lists_a_reviewers_passkeys_and_removes_them_all() {
         .await
         .unwrap()
         .unwrap();
-    let relying_party =
-        passkeys::Passkeys::new(None, transfer_desk::config::PasskeyPolicy::Optional).unwrap();
+    let relying_party = passkeys::Passkeys::new(
+        None,
+        transfer_desk::platform::config::PasskeyPolicy::Optional,
+    )
+    .unwrap();
     let mut device = SoftPasskey::new(ORIGIN);
     register(
         &relying_party,
@@ -411,7 +418,7 @@ async fn the_cli_lists_a_reviewers_passkeys_and_removes_them_all() {
 #[rocket::async_test]
 async fn cancelling_a_code_and_changing_a_reviewer_wait_for_the_passkey() {
     let app = TestApp::with_staff(|s| {
-        s.approvals = transfer_desk::config::ApprovalPolicy::Fixed(1);
+        s.approvals = transfer_desk::platform::config::ApprovalPolicy::Fixed(1);
     })
     .await;
     let (id, _) = app.submit_example().await;
@@ -584,7 +591,7 @@ async fn the_first_passkey_needs_the_current_password_typed_again() {
 #[rocket::async_test]
 async fn where_passkeys_are_required_a_password_adds_nothing_and_signs_nobody_in() {
     let app = TestApp::start_for_staff(|s| {
-        s.staff_passkeys = transfer_desk::config::PasskeyPolicy::Required;
+        s.staff_passkeys = transfer_desk::platform::config::PasskeyPolicy::Required;
     })
     .await;
     app.add_reviewer("alice", true).await;

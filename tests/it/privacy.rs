@@ -102,7 +102,7 @@ async fn an_uploaded_document_leaves_no_plaintext_on_disk_or_in_logs() {
     }
     let services = app.services();
     for document in document::Entity::find().all(app.db()).await.unwrap() {
-        let binding = transfer_desk::crypto::DocumentBinding {
+        let binding = transfer_desk::platform::crypto::DocumentBinding {
             request_id: document.request_id,
             document_id: document.id,
             key_version: document.key_version as u32,

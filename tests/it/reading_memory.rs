@@ -95,7 +95,7 @@ async fn the_reading_in_a_child_process() {
             &IntakeLimits::default(),
         );
         let stored = encode_jpeg(&pixels, None);
-        let read = transfer_desk::ocr::read_zone(&program, &stored, today).await;
+        let read = transfer_desk::intake::ocr::read_zone(&program, &stored, today).await;
         assert!(!matches!(read, Ok(Some(_))), "{width} × {height}: a zone?");
     }
     std::fs::write(report, peak_resident_kib().to_string()).unwrap();

@@ -6,7 +6,7 @@ use entities::{audit_event, decision, request, transfer_code};
 use rocket::http::Status;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use transfer_desk::codes::TransferCode;
-use transfer_desk::crypto::TrackingToken;
+use transfer_desk::platform::crypto::TrackingToken;
 use transfer_desk::workflow::decide::{self, ApprovalInput};
 use transfer_desk::workflow::RequestState;
 

@@ -27,7 +27,7 @@ async fn mailing_app(
         received.display()
     );
     let app = TestApp::start_for_staff(|s| {
-        s.smtp_url = Some(transfer_desk::config::Secret::new(format!(
+        s.smtp_url = Some(transfer_desk::platform::config::Secret::new(format!(
             "smtp://127.0.0.1:{port}"
         )));
         s.send_mail_in_background = false;
@@ -76,7 +76,7 @@ fn mails(sink: &SmtpSink) -> Vec<Mail> {
 }
 
 async fn send_now(app: &TestApp) {
-    deliver_due(app.services(), chrono::Utc::now())
+    deliver_due(app.services().mailer(), chrono::Utc::now())
         .await
         .unwrap();
 }
@@ -484,7 +484,7 @@ async fn older_password_links_stop_working_when_a_newer_one_is_issued_used_or_th
         .await
         .unwrap()
         .token;
-    let page = |token: &transfer_desk::crypto::PasswordLinkToken| {
+    let page = |token: &transfer_desk::platform::crypto::PasswordLinkToken| {
         format!("/review/password/{}", token.expose())
     };
     assert_eq!(
@@ -948,7 +948,7 @@ async fn a_link_among_the_hosts_templates_stops_the_start_and_a_broken_template_
 #[rocket::async_test]
 async fn addresses_the_mailer_cannot_use_are_refused_and_never_retried_forever() {
     let app = TestApp::start_with(|s| {
-        s.smtp_url = Some(transfer_desk::config::Secret::new(format!(
+        s.smtp_url = Some(transfer_desk::platform::config::Secret::new(format!(
             "smtp://127.0.0.1:{}",
             free_port()
         )));
@@ -983,7 +983,7 @@ async fn addresses_the_mailer_cannot_use_are_refused_and_never_retried_forever()
     .insert(app.db())
     .await
     .unwrap();
-    let report = deliver_due(app.services(), now).await.unwrap();
+    let report = deliver_due(app.services().mailer(), now).await.unwrap();
     assert_eq!(report.given_up, 1, "{report:?}");
 }
 

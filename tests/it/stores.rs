@@ -12,7 +12,7 @@ use chrono::Utc;
 use entities::{document, request};
 use rocket::http::Status;
 use sea_orm::{EntityTrait, PaginatorTrait};
-use transfer_desk::storage::{name_for, StoreChoice};
+use transfer_desk::platform::storage::{name_for, StoreChoice};
 use transfer_desk::workflow::sweep::sweep;
 
 async fn readiness(app: &TestApp) -> (Status, serde_json::Value) {

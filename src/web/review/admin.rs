@@ -5,11 +5,11 @@ use rocket::{get, Responder, State};
 use rocket_dyn_templates::{context, Template};
 use uuid::Uuid;
 
-use crate::audit::{self, AuditFilter};
-use crate::services::Services;
+use crate::evidence::audit::{self, AuditFilter};
 use crate::web::error::Error;
 use crate::web::session::AdminSession;
 use crate::web::{page, Chosen};
+use crate::workflow::services::Services;
 
 /// What was mailed, is waiting or could not be sent, to whom: never a link or a code.
 #[get("/outbox")]
@@ -56,7 +56,7 @@ pub(super) async fn audit_trail(
     } else {
         audit::list(&services.db, &filter, 500).await?
     };
-    let checkpoint = crate::audit_log::latest_checkpoint(&services.db).await?;
+    let checkpoint = crate::evidence::log::latest_checkpoint(&services.db).await?;
     let covered = checkpoint.as_ref().map_or(0, |c| c.size);
     let checkpoint = checkpoint.map(|c| c.note);
     Ok(page(
@@ -77,7 +77,7 @@ pub(super) async fn audit_proof(
     index: u64,
     services: &State<Services>,
 ) -> Result<Download, Error> {
-    let proof = crate::audit_log::proof_document(&services.db, index)
+    let proof = crate::evidence::log::proof_document(&services.db, index)
         .await?
         .ok_or(Error::NotFound)?;
     let disposition = Header::new(

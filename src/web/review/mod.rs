@@ -18,7 +18,7 @@ use super::csrf::{carries_csrf, CsrfForm};
 use super::error::Error;
 use super::session::ReviewerSession;
 use super::Chosen;
-use crate::i18n::Lang;
+use crate::platform::i18n::Lang;
 use crate::workflow::{RequestId, ReviewError};
 
 pub(super) use sign_in::{enrol_next, link_page};

@@ -8,11 +8,11 @@ use rocket_dyn_templates::{context, Template};
 use sea_orm::Iterable;
 
 use super::{back_to, Plain, UrlEncoded};
-use crate::services::Services;
 use crate::web::error::Error;
 use crate::web::session::ReviewerSession;
 use crate::web::Chosen;
 use crate::workflow::queue::{self as claims, QueueFilter};
+use crate::workflow::services::Services;
 use crate::workflow::{parse, RequestState};
 
 #[get("/?<state>&<domain>&<mine>&<page>")]

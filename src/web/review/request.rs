@@ -11,9 +11,8 @@ use rocket_dyn_templates::{context, Template};
 use uuid::Uuid;
 
 use super::{after, back_to, back_with, OnRequest, Plain, UrlEncoded};
-use crate::i18n::Arg;
 use crate::intake::mrz::Zone;
-use crate::services::Services;
+use crate::platform::i18n::Arg;
 use crate::web::csrf::{carries_csrf, FormToken};
 use crate::web::error::Error;
 use crate::web::passkeys::{step_up_needed, step_up_page};
@@ -23,6 +22,7 @@ use crate::workflow::decide::{self, ApprovalInput, ApproveOutcome};
 use crate::workflow::messages::{self, MessageError};
 use crate::workflow::objection;
 use crate::workflow::queue as claims;
+use crate::workflow::services::Services;
 use crate::workflow::zones;
 use crate::workflow::{
     parse, view, DocumentId, DocumentKind, RequestId, RequestKind, RequestState, REJECTION_REASONS,

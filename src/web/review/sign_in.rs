@@ -8,16 +8,16 @@ use rocket_dyn_templates::{context, Template};
 
 use super::{Plain, UrlEncoded};
 use crate::accounts::{self, LoginOutcome};
-use crate::config::PasskeyPolicy;
-use crate::crypto::PasswordLinkToken;
-use crate::i18n::Arg;
-use crate::services::Services;
+use crate::platform::config::PasskeyPolicy;
+use crate::platform::crypto::PasswordLinkToken;
+use crate::platform::i18n::Arg;
 use crate::web::cookies::SecureCookies;
 use crate::web::csrf::{carries_csrf, FormToken};
 use crate::web::error::Error;
 use crate::web::guards::ClientAddr;
 use crate::web::session::{clear_session_cookie, set_session_cookie, SignedIn};
 use crate::web::{page, Chosen, FormAnswer};
+use crate::workflow::services::Services;
 
 #[derive(FromForm)]
 pub(super) struct LoginForm {

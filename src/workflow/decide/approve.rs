@@ -12,9 +12,9 @@ use crate::workflow::ids::RequestId;
 
 use super::carry_out::{abandon_issuing, issue_code, set_nameservers, Approval};
 use super::{held_request, reviewer_guard, ApprovalInput, ApproveOutcome, MAX_TEXT_CHARS};
-use crate::audit::{self, Action, Actor};
-use crate::services::Services;
+use crate::evidence::audit::{self, Action, Actor};
 use crate::workflow::rules;
+use crate::workflow::services::Services;
 use crate::workflow::shred::unlink_after_commit;
 use crate::workflow::state::{self, Step};
 use crate::workflow::{parse_signals, RequestKind, RequestState, RequesterRelation, ReviewError};
@@ -76,7 +76,7 @@ pub async fn approve(
         ));
     }
     if have < need {
-        let txn = crate::db::begin_writing(db).await?;
+        let txn = crate::platform::db::begin_writing(db).await?;
         // Hand the request back so that a second reviewer can claim it. Guarded by the
         // claim, so a double click records one approval.
         if !give_back_claim(&txn, request_id, me, now).await? {
@@ -87,7 +87,7 @@ pub async fn approve(
         return Ok(ApproveOutcome::ApprovalRecorded { have, need });
     }
 
-    let txn = crate::db::begin_writing(db).await?;
+    let txn = crate::platform::db::begin_writing(db).await?;
     if !state::apply(
         &txn,
         request_id,

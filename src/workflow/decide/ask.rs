@@ -9,11 +9,11 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
 use crate::workflow::ids::RequestId;
 
 use super::{held_request, reviewer_guard, text_for_requester};
-use crate::audit::{self, Action, Actor};
-use crate::crypto::TrackingToken;
+use crate::evidence::audit::{self, Action, Actor};
 use crate::mail::Mail;
-use crate::services::Services;
+use crate::platform::crypto::TrackingToken;
 use crate::workflow::documents::{field_name, subject_of, write_then};
+use crate::workflow::services::Services;
 use crate::workflow::shred::{shred_documents, unlink_after_commit};
 use crate::workflow::state::{self, Guard, Step};
 use crate::workflow::Field;
@@ -38,7 +38,7 @@ pub async fn request_document(
     }
     let note = text_for_requester(note, ReviewError::MissingNote)?;
     let found = held_request(services, request_id, me, now).await?;
-    let txn = crate::db::begin_writing(&services.db).await?;
+    let txn = crate::platform::db::begin_writing(&services.db).await?;
     let guard = reviewer_guard(services, me, now);
     if !state::apply(
         &txn,
@@ -119,7 +119,7 @@ pub async fn provide_document(
     let now = Utc::now();
     let clean = [(kind, image)];
     write_then(services, found.id, &clean, now, async |mut documents| {
-        let txn = crate::db::begin_writing(&services.db).await?;
+        let txn = crate::platform::db::begin_writing(&services.db).await?;
         let guard = Guard {
             created_after: Some(retention_cutoff(&services.settings, now)),
             ..Guard::system(now)

@@ -13,14 +13,14 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::reviewer_closing;
-use crate::audit::{self, Action, Actor};
 use crate::codes::{RecipientKey, TransferCode, SALT_LEN, VALIDITY_DAYS};
-use crate::crypto::{self, ObjectionToken};
-use crate::i18n::Lang;
+use crate::evidence::audit::{self, Action, Actor};
 use crate::mail::{Approved, Mail};
+use crate::platform::crypto::{self, ObjectionToken};
+use crate::platform::i18n::Lang;
 use crate::registry;
-use crate::services::Services;
 use crate::workflow::close::close;
+use crate::workflow::services::Services;
 use crate::workflow::state::{self, Guard, Step};
 use crate::workflow::{notify, Reason, RequestState, ReviewError};
 
@@ -41,7 +41,7 @@ impl Approval<'_> {
     /// for `approved` and the decision is recorded. `AlreadyDecided` when it had left
     /// `issuing` already.
     async fn begin_closing(&self) -> Result<DatabaseTransaction, ReviewError> {
-        let txn = crate::db::begin_writing(&self.services.db).await?;
+        let txn = crate::platform::db::begin_writing(&self.services.db).await?;
         let guard = Guard::system(self.now);
         if !state::apply(&txn, self.found.id, Step::FinishIssuing, &guard, None).await? {
             return Err(ReviewError::AlreadyDecided);
@@ -256,7 +256,7 @@ pub(super) async fn abandon_issuing(
     error: &ReviewError,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let txn = crate::db::begin_writing(&services.db).await?;
+    let txn = crate::platform::db::begin_writing(&services.db).await?;
     if state::apply(
         &txn,
         request_id,

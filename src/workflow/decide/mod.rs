@@ -20,8 +20,8 @@ use super::close::{Closing, Decider};
 use super::queue::lease_is_live;
 use super::state::{self, Guard};
 use super::{retention_cutoff, Reason, RequestKind, RequestState, ReviewError};
-use crate::audit::Action;
-use crate::services::Services;
+use crate::evidence::audit::Action;
+use crate::workflow::services::Services;
 
 /// Longest text a reviewer writes for the requester (a reason, a note).
 pub const MAX_TEXT_CHARS: usize = 2000;
@@ -87,7 +87,10 @@ pub(super) fn reviewer_guard(
 fn decision_detail(outcome: RequestState, reason: &Reason) -> String {
     let outcome = sea_orm::ActiveEnum::to_value(&outcome);
     match reason.is_empty() {
-        false => format!("{outcome}: {}", reason.in_lang(crate::i18n::Lang::En)),
+        false => format!(
+            "{outcome}: {}",
+            reason.in_lang(crate::platform::i18n::Lang::En)
+        ),
         true => outcome,
     }
 }

@@ -6,8 +6,8 @@ use entities::reviewer;
 use crate::workflow::ids::RequestId;
 
 use super::{held_request, reviewer_closing, reviewer_guard, text_for_requester};
-use crate::services::Services;
 use crate::workflow::close::close;
+use crate::workflow::services::Services;
 use crate::workflow::shred::unlink_after_commit;
 use crate::workflow::state::{self, Step};
 use crate::workflow::{Reason, RequestState, ReviewError, REJECTION_REASONS};
@@ -33,7 +33,7 @@ pub async fn reject(
         return Err(ReviewError::MissingReason);
     }
     let found = held_request(services, request_id, me, now).await?;
-    let txn = crate::db::begin_writing(&services.db).await?;
+    let txn = crate::platform::db::begin_writing(&services.db).await?;
     let guard = reviewer_guard(services, me, now);
     if !state::apply(&txn, request_id, Step::Reject, &guard, None).await? {
         return Err(ReviewError::AlreadyDecided);

@@ -6,9 +6,9 @@ use sea_orm::DbErr;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use crate::crypto::{CryptoError, TrackingToken};
-use crate::i18n::Lang;
 use crate::intake::{IntakeError, QualityProblem};
+use crate::platform::crypto::{CryptoError, TrackingToken};
+use crate::platform::i18n::Lang;
 use crate::workflow::{parse, RequestKind, RequestState, RequesterRelation};
 
 /// One uploaded file, held in memory only and zeroed when dropped.

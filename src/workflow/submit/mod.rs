@@ -19,7 +19,7 @@ pub use validation::Offers;
 use super::documents::{field_name, sanitize_all};
 use super::limits;
 use super::{parse, DocumentKind, RequesterRelation};
-use crate::services::Services;
+use crate::workflow::services::Services;
 
 /// Validates every typed field first, then sanitises every document, and only then stores
 /// anything: a submission with one error leaves no row and no file, and no photo is decoded

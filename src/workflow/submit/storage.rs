@@ -9,12 +9,12 @@ use uuid::Uuid;
 use super::input::{SubmitError, Submitted, HOLDER_LINK_DAYS};
 use super::validation::ValidFields;
 use crate::codes::RecipientKey;
-use crate::crypto::{HolderToken, TrackingToken};
-use crate::i18n::Lang;
 use crate::intake::CleanImage;
 use crate::mail::Mail;
-use crate::services::Services;
+use crate::platform::crypto::{HolderToken, TrackingToken};
+use crate::platform::i18n::Lang;
 use crate::workflow::documents::write_then;
+use crate::workflow::services::Services;
 use crate::workflow::state::{record_event, Event};
 use crate::workflow::{notify, DocumentKind, RequestState};
 
@@ -54,7 +54,7 @@ pub(super) async fn store(
     let document_count = clean.len();
     let token = &tracking_token;
     write_then(services, request_id, &clean, now, async move |documents| {
-        let txn = crate::db::begin_writing(&services.db).await?;
+        let txn = crate::platform::db::begin_writing(&services.db).await?;
         request::ActiveModel {
             id: Set(request_id),
             domain: Set(fields.domain),
@@ -144,7 +144,7 @@ pub(super) async fn store(
     })
     .await?;
     tracing::info!(request = %request_id, documents = document_count, "request submitted");
-    crate::meters::submission();
+    crate::platform::meters::submission();
     services.mail_wake.notify_one();
     // The holder's link went into the holder's mail alone: the requester never sees it.
     Ok(Submitted {

@@ -39,7 +39,7 @@ impl Offers {
         holder_verification: true,
     };
 
-    pub fn of(settings: &crate::config::Settings) -> Offers {
+    pub fn of(settings: &crate::platform::config::Settings) -> Offers {
         Offers {
             nameservers: settings.registry_command.is_some(),
             holder_verification: settings.smtp_url.is_some(),
@@ -94,7 +94,7 @@ pub(super) fn validate_fields(
             None
         }
         Some(RequesterRelation::Signatory) => {
-            let uid = crate::uid::normalize(&input.company_uid);
+            let uid = crate::platform::uid::normalize(&input.company_uid);
             if uid.is_none() {
                 errors.insert(Field::CompanyUid, FieldProblem::UidInvalid);
             }

@@ -24,7 +24,7 @@ use super::{
     RequesterRelation, ReviewError, TimelineEntry, ZoneStatus,
 };
 use crate::intake::Signals;
-use crate::services::Services;
+use crate::workflow::services::Services;
 
 #[derive(Debug, serde::Serialize)]
 pub struct DocumentSummary {

@@ -7,10 +7,10 @@ use sea_orm::{ActiveEnum, ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::workflow::ids::{DocumentId, RequestId};
 
-use crate::audit::{self, Action, Actor};
-use crate::services::Services;
+use crate::evidence::audit::{self, Action, Actor};
 use crate::workflow::documents::data_key_of;
 use crate::workflow::queue::renew;
+use crate::workflow::services::Services;
 use crate::workflow::{short_id, ReviewError};
 
 /// Decrypts one document in memory and watermarks it with the viewer, the time and the
@@ -62,7 +62,8 @@ pub async fn view_document(
         let plain = data_key
             .open_document(&binding, &sealed)
             .map_err(|_| ReviewError::Unreadable)?;
-        crate::watermark::watermark_jpeg(&plain, &stamp).map_err(|_| ReviewError::Unreadable)
+        crate::intake::watermark::watermark_jpeg(&plain, &stamp)
+            .map_err(|_| ReviewError::Unreadable)
     });
     let (viewed, renewed) =
         tokio::join!(watermarking, renew(&services.db, request_id, viewer, now));

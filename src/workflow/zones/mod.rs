@@ -12,10 +12,10 @@ use uuid::Uuid;
 use super::documents::data_key_of;
 use super::rules::live_documents;
 use super::{parse_signals, DocumentKind, IdDocumentType, RequesterRelation, ZoneStatus};
-use crate::audit::{self, Action, Actor};
+use crate::evidence::audit::{self, Action, Actor};
 use crate::intake::mrz::Zone;
 use crate::intake::ZoneSignals;
-use crate::services::Services;
+use crate::workflow::services::Services;
 
 /// A reading that has not finished after this long was interrupted (a restart): it is
 /// taken up again.
@@ -168,7 +168,7 @@ async fn read_one(
     let Some(plain) = plain else {
         return finish(services, &found, Reading::Failed, now).await;
     };
-    let reading = match crate::ocr::read_zone(program, &plain, now.date_naive()).await {
+    let reading = match crate::intake::ocr::read_zone(program, &plain, now.date_naive()).await {
         Ok(Some(zone)) => {
             let sealed = serde_json::to_vec(&zone)
                 .ok()

@@ -115,7 +115,8 @@ fn draw(page: &mut RgbImage, font: &FontVec, scale: PxScale, x: f32, y: f32, tex
 }
 
 fn degrade(page: RgbImage, how: Degradation) -> Vec<u8> {
-    let turned = transfer_desk::ocr::rotated(&page, how.angle_degrees, Rgb([90, 80, 70])).unwrap();
+    let turned =
+        transfer_desk::intake::ocr::rotated(&page, how.angle_degrees, Rgb([90, 80, 70])).unwrap();
     let mut blurred = if how.blur_sigma > 0.0 {
         image::imageops::blur(&turned, how.blur_sigma)
     } else {
