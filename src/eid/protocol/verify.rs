@@ -56,7 +56,7 @@ pub(crate) async fn run<S: StatusListSource + Sync>(
         family_name: name(&credential.claims, "family_name")?,
         issuer_did: credential.issuer_did,
         vct: credential.vct,
-        credential_digest: crate::crypto::sha256(presentation.issuer_jwt.as_bytes()),
+        credential_digest: crate::platform::crypto::sha256(presentation.issuer_jwt.as_bytes()),
     })
 }
 
