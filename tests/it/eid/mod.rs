@@ -21,6 +21,7 @@
 //! [`Wallet::present_at`] returns the [`Answer`] whose `response()` goes to `verify_response`.
 #![allow(dead_code, unused_imports)]
 
+pub mod desk;
 pub mod http;
 pub mod issuer;
 pub mod jose;
@@ -30,6 +31,8 @@ pub mod wallet;
 
 #[cfg(test)]
 mod oracle;
+#[cfg(test)]
+mod refusals;
 
 pub use http::{HttpReply, StatusServer};
 pub use issuer::TestIssuer;

@@ -43,7 +43,7 @@ pub enum Tamper {
     NoCnf,
 
     // The issuer-signed JWT.
-    /// `exp` a minute ago.
+    /// `exp` an hour ago (beyond any clock leeway).
     Expired,
     /// `nbf` an hour ahead.
     NotYetValid,
@@ -62,7 +62,8 @@ pub enum Tamper {
     OtherVct,
     /// `_sd_alg` `sha-512` (the profile allows sha-256 only).
     OtherSdAlg,
-    /// The `given_name` digest also appears inside `address` (a digest referenced twice).
+    /// The `given_name` digest also appears inside `address` (a digest referenced twice), and
+    /// `address` is disclosed so that the verifier can see it.
     DuplicatedDigest,
     /// A plainly signed `given_name` beside the disclosed one (RFC 9901 §7.1: a disclosed
     /// name already present at that level is refused; the profile forbids plain personal claims).

@@ -128,7 +128,8 @@ impl Wallet {
         let mut issuer = &self.issuer;
         match tamper {
             Tamper::Expired => {
-                (spec.iat, spec.nbf, spec.exp) = (now - 9_000, Some(now - 9_000), Some(now - 60))
+                (spec.iat, spec.nbf, spec.exp) =
+                    (now - 90_000, Some(now - 90_000), Some(now - 3_600))
             }
             Tamper::NotYetValid => spec.nbf = Some(now + 3_600),
             Tamper::UntrustedIssuer => issuer = &self.stranger,
@@ -207,6 +208,11 @@ impl Wallet {
                     chosen.push(disclosure);
                 }
             }
+        }
+        if tamper == Tamper::DuplicatedDigest {
+            // The second copy of the digest sits in `address`: a verifier sees it only if
+            // `address` is disclosed.
+            chosen.push(credential.disclosure("address"));
         }
         let mut encoded: Vec<String> = chosen.iter().map(|d| d.encoded.clone()).collect();
         let given = credential.disclosure("given_name");
