@@ -23,13 +23,16 @@ fn now() -> DateTime<Utc> {
 }
 
 /// What the test wallet sends; each test changes one part before it is assembled.
+/// A change to the encoded disclosures of an answer.
+type Tamper<'a> = dyn Fn(&mut Vec<String>) + 'a;
+
 struct Answer<'a> {
     issuer_header: Value,
     issuer_claims: Map<String, Value>,
     /// Top-level disclosures `[salt, name, value]`.
     disclosed: Vec<Value>,
     /// Applied to the encoded disclosures after the digests were put in `_sd`.
-    tamper: Box<dyn Fn(&mut Vec<String>) + 'a>,
+    tamper: Box<Tamper<'a>>,
     issuer_signer: &'a Signer,
     kb_header: Value,
     kb_claims: Map<String, Value>,

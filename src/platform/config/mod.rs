@@ -205,7 +205,7 @@ impl Settings {
         review::read(&var, &mut settings)?;
         log_key::read(&var, &mut settings)?;
         review::objection_needs_mail(&settings)?;
-        settings.eid = crate::eid::settings::from_vars(&var)?;
+        settings.eid = crate::eid::settings::from_vars(var)?;
         Ok(settings)
     }
 }
