@@ -148,7 +148,7 @@ pub async fn set_email(
     email: &str,
 ) -> Result<(), AccountError> {
     let email = email.trim();
-    if !crate::domains::is_plausible_email(email) {
+    if !crate::registry::domains::is_plausible_email(email) {
         return Err(AccountError::InvalidEmail(email.to_owned()));
     }
     let mut active = existing(db, name).await?.into_active_model();

@@ -54,6 +54,16 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The registry account (EPP): check it before going live.
+    Registry {
+        #[command(subcommand)]
+        command: crate::registry::check::RegistryCommand,
+    },
+    /// The e-ID verifier: its public key for the DID document.
+    Eid {
+        #[command(subcommand)]
+        command: crate::eid::command::EidCommand,
+    },
     /// Copy the database (SQLite; for PostgreSQL, print the pg_dump command) and the
     /// encrypted documents into a new directory. The master key is never copied.
     Backup {
@@ -158,6 +168,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::SystemdUnit => ExitCode::SUCCESS,
         Command::Keys { command } => keys::manage_keys(settings, command).await,
         Command::Audit { command } => audit::audit(settings, command).await,
+        Command::Registry { command } => crate::registry::check::command(&settings, command).await,
+        Command::Eid { command } => crate::eid::command::run(settings, command).await,
     }
 }
 

@@ -118,7 +118,7 @@ pub(super) async fn import_domains(settings: Settings, file: PathBuf) -> ExitCod
         Ok(db) => db,
         Err(code) => return code,
     };
-    match crate::domains::import_csv(&db, input).await {
+    match crate::registry::domains::import_csv(&db, input).await {
         Ok(report) => {
             for row in &report.rejected {
                 eprintln!("{}: line {}: {}", file.display(), row.line, row.reason);

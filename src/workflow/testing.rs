@@ -32,7 +32,7 @@ pub async fn request(
 ) -> request::Model {
     let id = Uuid::new_v4();
     let token = crate::platform::crypto::TrackingToken::generate().unwrap();
-    let recipient = crate::codes::RecipientKey::for_token(&token, id).unwrap();
+    let recipient = crate::registry::codes::RecipientKey::for_token(&token, id).unwrap();
     let found = request::ActiveModel {
         id: Set(id),
         domain: Set("example.com".into()),

@@ -10,8 +10,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{DocumentKind, Reason, RequestKind, RequestState};
-use crate::codes::TransferCode;
 use crate::platform::crypto::TrackingToken;
+use crate::registry::codes::TransferCode;
 use crate::workflow::services::Services;
 
 #[derive(Debug, serde::Serialize)]

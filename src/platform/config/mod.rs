@@ -84,6 +84,8 @@ pub struct Settings {
     pub approvals: ApprovalPolicy,
     /// Shell command that receives what to do (see `registry`) on stdin at approval.
     pub registry_command: Option<String>,
+    /// The registry account, when the registry is reached in EPP (`TRANSFER_DESK_EPP_*`).
+    pub epp: Option<crate::registry::epp::EppSettings>,
     /// The OCR program that reads identity documents' machine-readable zones
     /// (`TRANSFER_DESK_OCR_COMMAND`): `tesseract` when it is on the PATH, else none.
     pub ocr_command: Option<PathBuf>,
@@ -134,6 +136,8 @@ pub struct Settings {
     pub uploads_per_client: usize,
     /// How old an unreferenced file in uploads/ must be before the sweeper removes it.
     pub sweep_grace: chrono::Duration,
+    /// Proving who one is with the e-ID (`TRANSFER_DESK_EID_*`); `None`: not offered.
+    pub eid: Option<crate::eid::EidSettings>,
 }
 
 impl Settings {
@@ -155,6 +159,7 @@ impl Settings {
             evidence_days: 365,
             approvals: ApprovalPolicy::FourEyesOnSignals,
             registry_command: None,
+            epp: None,
             ocr_command: programs::on_path("tesseract"),
             ocr_slots: 1,
             time_zone: chrono_tz::Europe::Zurich,
@@ -176,6 +181,7 @@ impl Settings {
             upload_pace: UploadPace::default(),
             uploads_per_client: 2,
             sweep_grace: chrono::Duration::minutes(10),
+            eid: None,
         }
     }
 
@@ -199,6 +205,7 @@ impl Settings {
         review::read(&var, &mut settings)?;
         log_key::read(&var, &mut settings)?;
         review::objection_needs_mail(&settings)?;
+        settings.eid = crate::eid::settings::from_vars(var)?;
         Ok(settings)
     }
 }

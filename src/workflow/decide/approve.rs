@@ -206,14 +206,16 @@ async fn record_approval(
 
 /// Fired signals of a request's live documents.
 async fn live_signal_count(db: &impl ConnectionTrait, request_id: Uuid) -> Result<usize, DbErr> {
-    Ok(document::Entity::find()
+    let eid = crate::workflow::eid::signal_count(db, request_id).await?;
+    let documents: usize = document::Entity::find()
         .filter(document::Column::RequestId.eq(request_id))
         .filter(rules::live_documents())
         .all(db)
         .await?
         .iter()
         .map(|d| parse_signals(&d.signals).fired())
-        .sum())
+        .sum();
+    Ok(eid + documents)
 }
 
 #[cfg(test)]
