@@ -1,4 +1,6 @@
-//! The command line: serve (the default) and portfolio import.
+//! The command line: serve (the default), the staff's accounts, keys, the audit log, backups
+//! and the portfolio. The commands and their one dispatch are here; each group's handlers
+//! are in a file of its own.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
