@@ -67,7 +67,7 @@ fn main() {
     println!("database: {database}; service and load generator share this machine's cores");
 
     runtime.block_on(async {
-        transfer_desk::domains::import_csv(
+        transfer_desk::registry::domains::import_csv(
             &services.db,
             b"domain,registrant_name,registrant_email\nexample.com,Anna Muster,anna@example.com\n"
                 .as_slice(),

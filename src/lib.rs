@@ -2,8 +2,6 @@
 
 pub mod accounts;
 pub mod cli;
-pub mod codes;
-pub mod domains;
 pub mod eid;
 pub mod evidence;
 pub mod intake;

@@ -11,7 +11,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{existing, insert_reviewer, password, revoke_all_sessions, AccountError};
+use super::sessions::revoke_all_sessions;
+use super::{existing, insert_reviewer, password, AccountError};
 use crate::evidence::audit::{self, Action, Actor};
 use crate::platform::crypto::PasswordLinkToken;
 

@@ -6,10 +6,14 @@
 //!
 //! Layouts: TD1 (cards, three lines of 30), TD2 (two of 36), TD3 (passports, two of 44).
 
+mod check_places;
+
 use std::ops::Range;
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
+
+use check_places::{corrected, places};
 
 /// The 7-3-1 check digit over `field`: digits count as themselves, `A`–`Z` as 10–35, and the
 /// filler `<` (or anything else) as 0.
@@ -131,6 +135,25 @@ impl Zone {
                     .any(|typed| names_agree(&surname, &given, &words(typed)))
             })
     }
+}
+
+/// Whether `typed` names the person whose names a credential disclosed (the e-ID's
+/// `family_name` and `given_name`): the comparison of [`Zone::names_agree_with`], with the
+/// disclosed names folded into the zone's alphabet as typed ones are.
+pub fn disclosed_names_agree_with(family_name: &str, given_name: &str, typed: &str) -> bool {
+    let words = |part: String| -> Vec<String> {
+        part.split(' ')
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let fold = [fold_plain, fold_german];
+    fold.iter().any(|fold_disclosed| {
+        let surname = words(fold_disclosed(family_name));
+        let given = words(fold_disclosed(given_name));
+        fold.iter()
+            .any(|fold_typed| names_agree(&surname, &given, &words(fold_typed(typed))))
+    })
 }
 
 /// Every typed name is in the zone, and the zone's surname and at least one given name were
@@ -448,120 +471,6 @@ fn read_zone(layout: Layout, lines: &[String], today: NaiveDate) -> Option<Zone>
 enum Repair {
     None,
     WhereOnlyDigitsStand,
-}
-
-/// Characters of a zone: a line and a range in it.
-type Span = (usize, Range<usize>);
-
-/// Where a check digit stands and what it covers, in a zone's lines.
-struct Place {
-    field: Checked,
-    covers: Vec<Span>,
-    digit: (usize, usize),
-}
-
-impl Place {
-    fn new(field: Checked, covers: &[Span], digit: (usize, usize)) -> Self {
-        Place {
-            field,
-            covers: covers.to_vec(),
-            digit,
-        }
-    }
-
-    /// What it covers, and its digit, in `lines`.
-    fn read(&self, lines: &[String]) -> (String, u8) {
-        let covered = self
-            .covers
-            .iter()
-            .map(|(line, range)| &lines[*line][range.clone()])
-            .collect();
-        (covered, lines[self.digit.0].as_bytes()[self.digit.1])
-    }
-
-    fn holds(&self, lines: &[String]) -> bool {
-        let (covered, digit) = self.read(lines);
-        digit_holds(&covered, digit)
-    }
-
-    /// A date holds nothing but digits; a number or optional data holds letters and digits.
-    fn covers_only_digits(&self) -> bool {
-        matches!(self.field, Checked::BirthDate | Checked::ExpiryDate)
-    }
-}
-
-/// The check digits of `layout`, the composite last (it covers the others).
-fn places(layout: Layout, lines: &[String]) -> Vec<Place> {
-    use Checked::*;
-    match layout {
-        Layout::Td3 => vec![
-            Place::new(DocumentNumber, &[(1, 0..9)], (1, 9)),
-            Place::new(BirthDate, &[(1, 13..19)], (1, 19)),
-            Place::new(ExpiryDate, &[(1, 21..27)], (1, 27)),
-            Place::new(PersonalNumber, &[(1, 28..42)], (1, 42)),
-            Place::new(Composite, &[(1, 0..10), (1, 13..20), (1, 21..43)], (1, 43)),
-        ],
-        Layout::Td2 => vec![
-            Place::new(DocumentNumber, &[(1, 0..9)], (1, 9)),
-            Place::new(BirthDate, &[(1, 13..19)], (1, 19)),
-            Place::new(ExpiryDate, &[(1, 21..27)], (1, 27)),
-            Place::new(Composite, &[(1, 0..10), (1, 13..20), (1, 21..35)], (1, 35)),
-        ],
-        Layout::Td1 => {
-            let (number, digit) = td1_number(&lines[0]);
-            vec![
-                Place::new(DocumentNumber, &number, digit),
-                Place::new(BirthDate, &[(1, 0..6)], (1, 6)),
-                Place::new(ExpiryDate, &[(1, 8..14)], (1, 14)),
-                Place::new(
-                    Composite,
-                    &[(0, 5..30), (1, 0..7), (1, 8..15), (1, 18..29)],
-                    (1, 29),
-                ),
-            ]
-        }
-    }
-}
-
-/// Where a TD1 document number stands, and its check digit: a number longer than nine
-/// characters goes on in the optional data, its check digit after it, with a filler where
-/// the digit would be.
-fn td1_number(line: &str) -> (Vec<Span>, (usize, usize)) {
-    let bytes = line.as_bytes();
-    if bytes[14] == b'<' && bytes[15] != b'<' {
-        let digit = line.trim_end_matches('<').len() - 1;
-        return (vec![(0, 5..14), (0, 15..digit)], (0, digit));
-    }
-    (vec![(0, 5..14)], (0, 14))
-}
-
-/// `lines` with the misreads their check digits settle corrected: where nothing but a digit
-/// can stand (a date, a check digit), letters taken for the digits they resemble, when the
-/// check digit then holds. The composite, last, sees the fields' corrections.
-fn corrected(places: &[Place], lines: &[String]) -> Vec<String> {
-    let mut taken = lines.to_vec();
-    for place in places {
-        if place.holds(&taken) {
-            continue;
-        }
-        let (line, at) = place.digit;
-        let mut only_digits = vec![(line, at..at + 1)];
-        if place.covers_only_digits() {
-            only_digits.extend(place.covers.iter().cloned());
-        }
-        let mut trial = taken.clone();
-        for (line, range) in only_digits {
-            let digits: String = trial[line][range.clone()]
-                .bytes()
-                .map(|c| as_digit(c) as char)
-                .collect();
-            trial[line].replace_range(range, &digits);
-        }
-        if place.holds(&trial) {
-            taken = trial;
-        }
-    }
-    taken
 }
 
 fn parse(layout: Layout, lines: &[String], today: NaiveDate, repair: Repair) -> Option<Zone> {

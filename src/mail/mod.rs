@@ -2,11 +2,15 @@
 //! mail in the same transaction as the change it reports, and a background job sends it
 //! over SMTP with retries. Without SMTP, mails stay in the outbox for admins to read.
 
+mod body;
 mod compose;
 mod outbox;
+mod quote;
 
-pub use compose::{quoted, Approved, Mail, LINK_MARKER};
+pub use body::LINK_MARKER;
+pub use compose::{Approved, Mail};
 pub use outbox::{deliver_due, enqueue, purge_old, recent, DeliveryReport, Queued};
+pub use quote::quoted;
 
 use sea_orm::DatabaseConnection;
 

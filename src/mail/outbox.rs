@@ -13,7 +13,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::compose::{html, paragraphs_with_link, text, Mail, LINK_MARKER};
+use super::body::{html, paragraphs_with_link, text, LINK_MARKER};
+use super::compose::Mail;
 use super::Mailer;
 use crate::platform::db::SetNull;
 use crate::platform::i18n::Lang;
@@ -137,53 +138,78 @@ pub async fn deliver_due(mailer: Mailer<'_>, now: DateTime<Utc>) -> Result<Deliv
         let attempts = mail.attempts + 1;
         match send(mailer, &transport, &from, &mail).await {
             Ok(()) => {
-                if mail.kind == HOLDER_REQUEST {
-                    mark_holder_link_sent(mailer, &mail, now).await?;
-                }
-                outbox_mail::Entity::update_many()
-                    .col_expr(outbox_mail::Column::SentAt, Expr::value(Some(now)))
-                    .col_expr(outbox_mail::Column::Attempts, Expr::value(attempts))
-                    .set_null([
-                        outbox_mail::Column::SealedLink,
-                        outbox_mail::Column::LastError,
-                    ])
-                    .filter(outbox_mail::Column::Id.eq(mail.id))
-                    .exec(mailer.db)
-                    .await?;
+                record_sent(mailer, &mail, attempts, now).await?;
                 report.sent += 1;
             }
             Err(failure) => {
-                let (error, give_up) = match failure {
-                    SendError::Permanent(error) => (error, true),
-                    SendError::Retry(error) => (error, attempts >= MAX_ATTEMPTS),
-                };
-                tracing::warn!(mail = %mail.id, kind = %mail.kind, attempts, %error, "a mail could not be sent");
-                let mut update = outbox_mail::Entity::update_many()
-                    .col_expr(outbox_mail::Column::Attempts, Expr::value(attempts))
-                    .col_expr(
-                        outbox_mail::Column::LastError,
-                        Expr::value(Some(error.chars().take(500).collect::<String>())),
-                    )
-                    .col_expr(
-                        outbox_mail::Column::NextAttemptAt,
-                        Expr::value(now + backoff(attempts)),
-                    );
-                if give_up {
-                    update = update
-                        .col_expr(outbox_mail::Column::FailedAt, Expr::value(Some(now)))
-                        .set_null([outbox_mail::Column::SealedLink]);
+                if record_failure(mailer, &mail, attempts, failure, now).await? {
                     report.given_up += 1;
                 } else {
                     report.failed += 1;
                 }
-                update
-                    .filter(outbox_mail::Column::Id.eq(mail.id))
-                    .exec(mailer.db)
-                    .await?;
             }
         }
     }
     Ok(report)
+}
+
+/// A mail went out: marked sent, its link forgotten.
+async fn record_sent(
+    mailer: Mailer<'_>,
+    mail: &outbox_mail::Model,
+    attempts: i32,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if mail.kind == HOLDER_REQUEST {
+        mark_holder_link_sent(mailer, mail, now).await?;
+    }
+    outbox_mail::Entity::update_many()
+        .col_expr(outbox_mail::Column::SentAt, Expr::value(Some(now)))
+        .col_expr(outbox_mail::Column::Attempts, Expr::value(attempts))
+        .set_null([
+            outbox_mail::Column::SealedLink,
+            outbox_mail::Column::LastError,
+        ])
+        .filter(outbox_mail::Column::Id.eq(mail.id))
+        .exec(mailer.db)
+        .await?;
+    Ok(())
+}
+
+/// A mail could not be sent: tried again later, or given up (its link forgotten) when
+/// trying again cannot help or it was tried often enough. Returns whether it was given up.
+async fn record_failure(
+    mailer: Mailer<'_>,
+    mail: &outbox_mail::Model,
+    attempts: i32,
+    failure: SendError,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let (error, give_up) = match failure {
+        SendError::Permanent(error) => (error, true),
+        SendError::Retry(error) => (error, attempts >= MAX_ATTEMPTS),
+    };
+    tracing::warn!(mail = %mail.id, kind = %mail.kind, attempts, %error, "a mail could not be sent");
+    let mut update = outbox_mail::Entity::update_many()
+        .col_expr(outbox_mail::Column::Attempts, Expr::value(attempts))
+        .col_expr(
+            outbox_mail::Column::LastError,
+            Expr::value(Some(error.chars().take(500).collect::<String>())),
+        )
+        .col_expr(
+            outbox_mail::Column::NextAttemptAt,
+            Expr::value(now + backoff(attempts)),
+        );
+    if give_up {
+        update = update
+            .col_expr(outbox_mail::Column::FailedAt, Expr::value(Some(now)))
+            .set_null([outbox_mail::Column::SealedLink]);
+    }
+    update
+        .filter(outbox_mail::Column::Id.eq(mail.id))
+        .exec(mailer.db)
+        .await?;
+    Ok(give_up)
 }
 
 /// Why a mail was not sent, without its link.

@@ -165,7 +165,7 @@ impl KeyRing {
             return Err(RotateError::CannotRetire(version));
         }
         let file = if version == 1 {
-            dir.join(crate::platform::config::MASTER_KEY_FILE)
+            dir.join(crate::platform::config::keys::MASTER_KEY_FILE)
         } else {
             dir.join(format!("{VERSION_FILE_PREFIX}{version}"))
         };
@@ -317,6 +317,7 @@ pub async fn rotate(
         batches += 1;
     }
     reseal_log_keys(db, ring, current).await?;
+    crate::eid::keys::reseal(db, ring, current).await?;
     Ok(RotationReport {
         version: current,
         created,

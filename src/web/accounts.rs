@@ -17,7 +17,7 @@ use super::review::{enrol_next, link_page};
 use super::session::{clear_session_cookie, AdminSession, SignedIn};
 use super::{account_message, page, Chosen, FormAnswer, HostUrl};
 use crate::accounts::{self, AccountError, PasswordChange};
-use crate::platform::config::PasskeyPolicy;
+use crate::platform::config::review::PasskeyPolicy;
 use crate::platform::crypto::PasswordLinkToken;
 use crate::platform::i18n::{Arg, Lang};
 use crate::workflow::services::Services;

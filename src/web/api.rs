@@ -14,6 +14,7 @@ use super::forms::{RequestForm, UploadError};
 use super::guards::{BearerTracking, ClientAddr, UploadSlot};
 use super::origin::SameOrigin;
 use super::{Chosen, HostUrl};
+use crate::web::links::PageLinks;
 use crate::workflow;
 use crate::workflow::services::Services;
 use answers::{Created, ErrorAnswer, FieldErrorsAnswer, RequestAnswer};
@@ -68,10 +69,11 @@ async fn create_request(
     services: &State<Services>,
     form: Result<RequestForm, UploadError>,
 ) -> Result<(Status, Json<Created>), Error> {
-    let input = form?.into_input(client.0, chosen.lang, host.0.clone());
-    let submitted = workflow::submit(services, input).await?;
+    let input = form?.into_input(client.0, chosen.lang);
+    let links = PageLinks(host.0.clone());
+    let submitted = workflow::submit(services, input, &links).await?;
     // The holder's link, when the holder verifies, went to the holder's mailbox alone.
-    let answer = Created::new(&submitted, &host.0);
+    let answer = Created::new(&submitted, &links);
     Ok((Status::Created, Json(answer)))
 }
 

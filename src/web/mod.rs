@@ -4,12 +4,14 @@ mod accounts;
 mod api;
 mod cookies;
 mod csrf;
+mod eid;
 mod error;
 mod forms;
 mod guards;
 mod holder;
 mod hosts;
 mod language;
+pub mod links;
 mod log;
 pub mod metrics;
 mod notices;
@@ -34,6 +36,7 @@ use rocket::request::Request;
 use rocket::{Build, Data, Response, Rocket};
 use rocket_dyn_templates::Template;
 
+pub use eid::CSRF_EXEMPT;
 pub use error::Error;
 pub use hosts::HostUrl;
 pub use language::{page, Chosen};
@@ -80,6 +83,7 @@ pub fn mount(rocket: Rocket<Build>, assets: &crate::platform::assets::Unpacked) 
         .manage(slots::UploadSlots::default())
         .mount("/", in_request_spans(public::routes()))
         .mount("/", in_request_spans(holder::routes()))
+        .mount("/", in_request_spans(eid::routes()))
         .mount("/", in_request_spans(objection::routes()))
         .mount("/", in_request_spans(rocket::routes![hosts::misdirected]))
         .mount("/", in_request_spans(ops::routes()))
@@ -142,7 +146,7 @@ async fn announce_setup_link(services: &Services, base: &str) {
             if std::io::stderr().is_terminal() {
                 eprintln!("\nNo reviewer exists yet. Create the first admin within one hour at\n  {link}\n");
             } else {
-                match crate::platform::config::write_private_file(&file, format!("{link}\n").as_bytes()) {
+                match crate::platform::config::data_dir::write_private_file(&file, format!("{link}\n").as_bytes()) {
                     Ok(()) => tracing::warn!(
                         "no reviewer exists yet: the one-time link that creates the first admin (valid one hour) is in {}",
                         file.display()

@@ -13,7 +13,7 @@ use tokio::io::{AsyncRead, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
 use super::slots::Progress;
-pub use crate::platform::config::UploadPace as Pace;
+pub use crate::platform::config::limits::UploadPace as Pace;
 
 /// Time an upload gets before its rate counts (TLS, a slow start on a mobile line).
 pub(super) const GRACE: Duration = Duration::from_secs(10);

@@ -20,7 +20,8 @@ use super::guards::ClientAddr;
 use super::session::{clear_session_cookie, set_session_cookie, ReviewerSession, SignedIn};
 use super::{page, Chosen};
 use crate::accounts::passkeys::{self, ChangeKind, Enroller, PasskeyChange, PasskeyError};
-use crate::accounts::{self, ActiveSession, CurrentPassword};
+use crate::accounts::sessions::ActiveSession;
+use crate::accounts::{self, CurrentPassword};
 use crate::evidence::audit::Action;
 use crate::platform::crypto::{CeremonyToken, PasswordLinkToken};
 use crate::platform::i18n::Lang;
@@ -263,7 +264,8 @@ async fn enrol_page(
     services: &State<Services>,
 ) -> Result<Template, Error> {
     let (link, holder) = enrolment_link(services, Some(link)).await?;
-    let optional = services.passkeys.policy == crate::platform::config::PasskeyPolicy::Optional;
+    let optional =
+        services.passkeys.policy == crate::platform::config::review::PasskeyPolicy::Optional;
     Ok(page(
         "review_enrol",
         &chosen,
@@ -361,7 +363,8 @@ async fn sign_in_start(
     chosen: Chosen,
     services: &State<Services>,
 ) -> Result<(Status, Json<Value>), Error> {
-    let outcome = passkeys::start_sign_in(&services.passkeys, &services.db, Utc::now()).await;
+    let outcome =
+        passkeys::sign_in::start_sign_in(&services.passkeys, &services.db, Utc::now()).await;
     answer(outcome, chosen.lang, started)
 }
 
@@ -377,7 +380,7 @@ async fn sign_in_finish(
     let form = form.0.into_inner();
     let address = client.0.unwrap_or_else(|| "unknown".into());
     let signed_in = async {
-        passkeys::finish_sign_in(
+        passkeys::sign_in::finish_sign_in(
             &services.passkeys,
             &services.db,
             &ceremony_of(&form)?,
@@ -427,7 +430,8 @@ async fn step_up_start(
     services: &State<Services>,
 ) -> Result<(Status, Json<Value>), Error> {
     let outcome =
-        passkeys::start_step_up(&services.passkeys, &services.db, &session.0, Utc::now()).await;
+        passkeys::sign_in::start_step_up(&services.passkeys, &services.db, &session.0, Utc::now())
+            .await;
     answer(outcome, chosen.lang, started)
 }
 
@@ -440,7 +444,7 @@ async fn step_up_finish(
 ) -> Result<(Status, Json<Value>), Error> {
     let form = form.0.into_inner();
     let finished = async {
-        passkeys::finish_step_up(
+        passkeys::sign_in::finish_step_up(
             &services.passkeys,
             &services.db,
             &session.0,

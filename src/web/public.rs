@@ -15,6 +15,7 @@ use super::guards::{ClientAddr, UploadSlot};
 use super::language::Visitor;
 use super::{page, wording, Chosen, FormAnswer, HostUrl};
 use crate::platform::crypto::TrackingToken;
+use crate::web::links::PageLinks;
 use crate::workflow::messages::{self, MessageError, MAX_MESSAGE_CHARS};
 use crate::workflow::services::Services;
 use crate::workflow::Field;
@@ -55,8 +56,9 @@ fn form_page(
             csrf_token: csrf.as_str(), values, errors: &errors, error_list, first_error,
             notices: super::notices::shown(services, chosen.lang),
             error_count: errors.len(), quality_warning,
-            offers_nameservers: services.settings.registry_command.is_some(),
+            offers_nameservers: crate::registry::Registry::configured(&services.settings).is_some(),
             offers_holder_verification: services.settings.smtp_url.is_some(),
+            offers_eid: crate::workflow::eid::offered(services),
             retention_days: services.settings.retention_days,
         },
     )
@@ -87,16 +89,19 @@ async fn submit_request(
     form: Result<CsrfForm<RequestForm>, Refusal<UploadError>>,
     visitor: Visitor,
     client: ClientAddr,
+    jar: &rocket::http::CookieJar<'_>,
+    secure: super::cookies::SecureCookies,
     services: &State<Services>,
 ) -> Result<FormAnswer, Error> {
     let form = form?.0;
     let typed = form.typed_values();
-    let mut input = form.into_input(client.0, visitor.chosen.lang, visitor.host.0.clone());
+    let mut input = form.into_input(client.0, visitor.chosen.lang);
     // The page hides what does not apply to the person's choices; what those fields still
     // hold (typed before a change of mind) is not theirs to answer for.
     input.keep_only_what_applies();
-    match workflow::submit(services, input).await {
+    match workflow::submit(services, input, &PageLinks(visitor.host.0.clone())).await {
         Ok(submitted) => {
+            super::eid::after_submission(jar, secure.0, &submitted);
             let tracking = submitted.tracking_token.expose();
             Ok(FormAnswer::Next(Redirect::to(format!(
                 "/track/{tracking}?new=true"
@@ -199,11 +204,18 @@ async fn track_page(
         .ok_or(Error::NotFound)?;
     let link = format!("{}/track/{}", host.0, token.expose());
     let reason = view.reason.as_ref().map(|r| r.in_lang(chosen.lang));
+    let eid = match view.state {
+        workflow::RequestState::AwaitingEid => {
+            let requester = entities::enums::EidSubject::Requester;
+            super::eid::panel(services, host, view.request_id, requester).await?
+        }
+        _ => None,
+    };
     Ok(page(
         "track",
         chosen,
         context! {
-            view, link, reason, token: token.expose(), csrf_token: csrf.as_str(),
+            view, link, reason, eid, token: token.expose(), csrf_token: csrf.as_str(),
             just_submitted: shown.just_submitted,
             error: shown.document_error, message_error: shown.message_error,
             message: shown.message, message_sent: shown.message_sent,
@@ -234,7 +246,15 @@ async fn send_message(
 ) -> Result<FormAnswer, Error> {
     let token = token.ok_or(Error::NotFound)?;
     let text = form.0.into_inner().message;
-    match messages::from_requester(services, &token, &text, &host.0, Utc::now()).await {
+    match messages::from_requester(
+        services,
+        &token,
+        &text,
+        &PageLinks(host.0.clone()),
+        Utc::now(),
+    )
+    .await
+    {
         Ok(()) => Ok(FormAnswer::Next(Redirect::to(format!(
             "/track/{}?sent=message#messages",
             token.expose()

@@ -7,8 +7,9 @@ use rocket::outcome::try_outcome;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::State;
 
-use crate::accounts::{self, ActiveSession};
-use crate::platform::config::PasskeyPolicy;
+use crate::accounts;
+use crate::accounts::sessions::ActiveSession;
+use crate::platform::config::review::PasskeyPolicy;
 use crate::platform::crypto::SessionToken;
 use crate::workflow::services::Services;
 
@@ -78,11 +79,14 @@ impl<'r> FromRequest<'r> for SignedIn {
                     .get_private(SESSION_COOKIE)
                     .ok_or("no session cookie")?;
                 let required = services.settings.staff_passkeys == PasskeyPolicy::Required;
-                match accounts::load_session(&services.db, cookie.value(), Utc::now()).await {
+                match accounts::sessions::load_session(&services.db, cookie.value(), Utc::now())
+                    .await
+                {
                     // Where passkeys are required, a session that never proved itself with
                     // one (begun with a password before the switch) ends.
                     Ok(Some(session)) if required && session.passkey_at.is_none() => {
-                        if let Err(error) = accounts::logout(&services.db, &session).await {
+                        if let Err(error) = accounts::sessions::logout(&services.db, &session).await
+                        {
                             tracing::error!(%error, "cannot end a password-only session");
                         }
                         Err("a password-only session where passkeys are required")

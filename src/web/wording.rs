@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::domains::{NameserverError, MAX_NAMESERVERS, MIN_NAMESERVERS};
 use crate::intake::{IntakeError, QualityProblem, ShapeProblem, Subject};
 use crate::platform::i18n::{Lang, Text};
+use crate::registry::domains::{NameserverError, MAX_NAMESERVERS, MIN_NAMESERVERS};
 use crate::workflow::messages::{MessageError, MAX_MESSAGE_CHARS};
 use crate::workflow::{FieldErrors, FieldProblem};
 
@@ -50,6 +50,9 @@ fn field_text(problem: &FieldProblem) -> Text {
         FieldProblem::HolderEmailMissing => Text::new("problem-holder-email-missing"),
         FieldProblem::ConsentMissing => Text::new("problem-consent-missing"),
         FieldProblem::FrontMissing => Text::new("problem-front-missing"),
+        FieldProblem::ProofInvalid => Text::new("problem-proof-invalid"),
+        FieldProblem::EidNotOffered => Text::new("problem-eid-not-offered"),
+        FieldProblem::EidNotForRelation => Text::new("problem-eid-not-for-relation"),
         FieldProblem::AuthorizationMissing => Text::new("problem-authorization-missing"),
         FieldProblem::Image(error) => image_text(error),
         FieldProblem::Quality(problems) => {

@@ -9,9 +9,10 @@ use entities::{decision, request, reviewer};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
 
 use super::shred::{document_kinds, shred_documents};
-use super::{notify_requester, Reason, RequestState};
+use super::{Reason, RequestState};
 use crate::evidence::audit::{self, Action, Actor};
 use crate::mail::Mail;
+use crate::workflow::notify::notify_requester;
 use crate::workflow::services::Services;
 
 /// Who decided.

@@ -7,9 +7,10 @@ use entities::document;
 use sea_orm::Set;
 use uuid::Uuid;
 
-use super::{DocumentKind, Field, FieldErrors, FieldProblem, SubmitError, Upload, ZoneStatus};
-use crate::intake::{CleanImage, Subject};
+use super::{DocumentKind, ZoneStatus};
+use crate::intake::{CleanImage, Signals, Subject};
 use crate::platform::crypto::{self, CryptoError, DataKey, DocumentBinding};
+use crate::workflow::input::{Field, FieldErrors, FieldProblem, SubmitError, Upload};
 use crate::workflow::services::Services;
 
 /// Sanitises each upload (none where `None`); what fails intake is a problem of its field.
@@ -161,4 +162,31 @@ pub(crate) fn data_key_of(
     };
     let data_key = services.master_key.unwrap(wrapped, &wrapping)?;
     Ok((data_key, binding))
+}
+
+/// A document's stored signals. Unreadable signals count as fired, so that they can only
+/// make the four-eyes rule stricter, never looser.
+pub(crate) fn parse_signals(json: &str) -> Signals {
+    serde_json::from_str(json).unwrap_or(Signals {
+        no_camera_data: true,
+        ..Signals::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreadable_signals_count_as_fired() {
+        assert_eq!(parse_signals("not json").fired(), 1);
+        let clean = Signals {
+            camera: Some("FP5".into()),
+            ..Signals::default()
+        };
+        assert_eq!(
+            parse_signals(&serde_json::to_string(&clean).unwrap()).fired(),
+            0
+        );
+    }
 }

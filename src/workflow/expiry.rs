@@ -11,8 +11,9 @@ use uuid::Uuid;
 
 use super::close::{close, Closing, Decider};
 use super::state::{self, Guard, HolderLink, Step};
-use super::{retention_cutoff, RequestState};
+use super::RequestState;
 use crate::evidence::audit::Action;
+use crate::workflow::rules::retention_cutoff;
 use crate::workflow::services::Services;
 
 /// Expires requests left undecided past the retention period, and those whose holder did

@@ -11,14 +11,14 @@ use super::close::{close, Closing, Decider};
 use super::documents::{sanitize_all, write_then};
 use super::shred::unlink_after_commit;
 use super::state::{self, Guard, HolderLink, Step};
-use super::{
-    retention_cutoff, said_document_type, DocumentKind, FieldErrors, FieldProblem, IdDocumentType,
-    Reason, RequestKind, RequestState, SubmitError, Upload,
-};
+use super::{DocumentKind, IdDocumentType, Reason, RequestKind, RequestState};
 use crate::evidence::audit::{self, Action, Actor};
 use crate::platform::crypto::HolderToken;
+use crate::workflow::input::{
+    said_document_type, Field, FieldErrors, FieldProblem, SubmitError, Upload,
+};
+use crate::workflow::rules::retention_cutoff;
 use crate::workflow::services::Services;
-use crate::workflow::Field;
 
 /// How the holder appears in decisions and the audit trail.
 const HOLDER: &str = "holder";
@@ -29,6 +29,8 @@ pub const MAX_REFUSAL_CHARS: usize = 2000;
 /// What the holder's page shows.
 #[derive(Debug, serde::Serialize)]
 pub struct HolderView {
+    #[serde(skip)]
+    pub request_id: uuid::Uuid,
     pub domain: String,
     pub kind: RequestKind,
     pub nameservers: Vec<String>,
@@ -73,6 +75,7 @@ pub async fn find_for_holder(
             .await?
             .is_some();
     Ok(Some(HolderView {
+        request_id: found.id,
         refused,
         open: is_open(services, &found, now),
         domain: found.domain,

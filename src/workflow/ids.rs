@@ -30,3 +30,20 @@ ids!(
     /// A document's id (under its request).
     DocumentId,
 );
+
+/// The first eight hex digits of an id, as people quote it.
+pub fn short_id(id: Uuid) -> String {
+    id.simple().to_string()[..8].to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_ids_are_eight_hex_digits() {
+        let id = Uuid::new_v4();
+        assert_eq!(short_id(id).len(), 8);
+        assert!(id.simple().to_string().starts_with(&short_id(id)));
+    }
+}

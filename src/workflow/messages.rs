@@ -8,13 +8,14 @@ use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
 use crate::platform::db::SetNull;
 use crate::workflow::ids::RequestId;
+use crate::workflow::links::Links;
 
 use super::state::{record_event, Event};
-use super::{notify, notify_requester};
 use crate::evidence::audit::{self, Action, Actor};
 use crate::mail::Mail;
 use crate::platform::crypto::TrackingToken;
 use crate::platform::i18n::Lang;
+use crate::workflow::notify::{notify, notify_requester};
 use crate::workflow::services::Services;
 
 /// Longest message, in characters.
@@ -59,7 +60,7 @@ pub async fn from_requester(
     services: &Services,
     token: &TrackingToken,
     text: &str,
-    link_base: &str,
+    links: &dyn Links,
     now: DateTime<Utc>,
 ) -> Result<(), MessageError> {
     let text = clean(text)?;
@@ -95,7 +96,7 @@ pub async fn from_requester(
         let mail = Mail::StaffNewMessage {
             domain: found.domain.clone(),
             short_id: super::short_id(found.id),
-            review_url: format!("{link_base}/review/requests/{}", found.id),
+            review_url: links.review_request(found.id),
         };
         notify(services, &txn, found.id, staff, Lang::En, mail, now).await?;
     }

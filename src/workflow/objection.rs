@@ -19,7 +19,7 @@ use super::state::{record_event, Event};
 use super::{RequestKind, RequestState};
 use crate::evidence::audit::{self, Action, Actor};
 use crate::platform::crypto::ObjectionToken;
-use crate::registry;
+use crate::registry::{self, HandOff, Registry};
 use crate::workflow::services::Services;
 
 /// What the objection page shows the registrant.
@@ -183,24 +183,28 @@ async fn undo(
     Ok(true)
 }
 
-/// Cancels the code at the registry, or sets the nameservers back, when a command is
-/// configured; the audit trail says what happened.
+/// Cancels the code at the registry, or sets the nameservers back, when a way to the
+/// registry is configured; the audit trail says what happened.
 async fn tell_registry(services: &Services, found: &request::Model) -> Result<(), DbErr> {
-    let Some(command) = &services.settings.registry_command else {
+    let Some(registry) = Registry::configured(&services.settings) else {
         return Ok(());
     };
     let (action, detail) = match found.kind {
         RequestKind::TransferCode => {
-            match registry::hand_off(
-                command,
-                &found.domain,
-                &registry::Action::CancelTransferCode,
-            )
-            .await
-            {
-                Ok(()) => (
+            let order = HandOff {
+                request: found.id,
+                domain: &found.domain,
+                action: registry::Action::CancelTransferCode,
+            };
+            match registry.hand_off(&services.db, &order).await {
+                Ok(done) if done.unset_with_unknown_code => (
                     Action::CodeCancelled,
-                    "the registry command cancelled the code".to_owned(),
+                    "the registry refused to unset the code: it was replaced by one nobody knows"
+                        .to_owned(),
+                ),
+                Ok(_) => (
+                    Action::CodeCancelled,
+                    "the registry cancelled the code".to_owned(),
                 ),
                 Err(error) => (Action::CodeCancelFailed, error.to_string()),
             }
@@ -213,14 +217,13 @@ async fn tell_registry(services: &Services, found: &request::Model) -> Result<()
                     "the previous nameservers are not known (the portfolio has none for this domain): set them by hand".to_owned(),
                 )
             } else {
-                match registry::hand_off(
-                    command,
-                    &found.domain,
-                    &registry::Action::SetNameservers(&previous),
-                )
-                .await
-                {
-                    Ok(()) => (Action::NameserversRestored, previous.join(" ")),
+                let order = HandOff {
+                    request: found.id,
+                    domain: &found.domain,
+                    action: registry::Action::SetNameservers(&previous),
+                };
+                match registry.hand_off(&services.db, &order).await {
+                    Ok(_) => (Action::NameserversRestored, previous.join(" ")),
                     Err(error) => (Action::NameserversRestoreFailed, error.to_string()),
                 }
             }
@@ -243,7 +246,7 @@ const HAND_OFF_LEASE: Duration = Duration::minutes(10);
 /// without an objection. Each is leased first with a guarded update, so that one pass (of
 /// any instance) carries it out; a failed hand-off is retried after the lease.
 pub async fn hand_off_due(services: &Services, now: DateTime<Utc>) -> Result<usize, DbErr> {
-    let Some(command) = &services.settings.registry_command else {
+    let Some(registry) = Registry::configured(&services.settings) else {
         return Ok(0);
     };
     let due = request::Entity::find()
@@ -269,17 +272,24 @@ pub async fn hand_off_due(services: &Services, now: DateTime<Utc>) -> Result<usi
             continue;
         }
         let hosts = lines(found.nameservers.as_deref());
-        match registry::hand_off(
-            command,
-            &found.domain,
-            &registry::Action::SetNameservers(&hosts),
-        )
-        .await
-        {
-            Ok(()) => {
-                let set = request::Entity::update_many()
+        let order = HandOff {
+            request: found.id,
+            domain: &found.domain,
+            action: registry::Action::SetNameservers(&hosts),
+        };
+        match registry.hand_off(&services.db, &order).await {
+            Ok(handed) => {
+                let mut set = request::Entity::update_many()
                     .col_expr(request::Column::NameserversSetAt, Expr::value(Some(now)))
-                    .set_null([request::Column::HandOffDueAt])
+                    .set_null([request::Column::HandOffDueAt]);
+                // What the registry held just before (EPP), to restore on an objection.
+                if let Some(held) = handed.previous_nameservers {
+                    set = set.col_expr(
+                        request::Column::PreviousNameservers,
+                        Expr::value(Some(held.join("\n"))),
+                    );
+                }
+                let set = set
                     .filter(request::Column::Id.eq(found.id))
                     .exec(&services.db)
                     .await?;
@@ -300,20 +310,40 @@ pub async fn hand_off_due(services: &Services, now: DateTime<Utc>) -> Result<usi
                     tell_registry(services, &found).await?;
                 }
             }
-            Err(error) => {
-                tracing::warn!(request = %found.id, %error, "a nameserver change could not be handed to the registry; retried later");
-                audit::record(
-                    &services.db,
-                    Actor::System,
-                    Action::NameserversHandOffFailed,
-                    Some(found.id),
-                    Some(&error.to_string()),
-                )
-                .await?;
-            }
+            Err(error) => refused_or_later(services, found.id, &error).await?,
         }
     }
     Ok(done)
+}
+
+/// A hand-off that failed: tried again after the lease, unless the registry refused it on the
+/// merits (EPP's 2201, 2303, 2304…), which another try would not change. Then the change is
+/// no longer due, and the reviewers find the request flagged with the registry's message.
+async fn refused_or_later(
+    services: &Services,
+    request_id: uuid::Uuid,
+    error: &registry::RegistryError,
+) -> Result<(), DbErr> {
+    let detail = if error.is_permanent() {
+        tracing::warn!(request = %request_id, %error, "the registry refused a nameserver change; not retried");
+        request::Entity::update_many()
+            .set_null([request::Column::HandOffDueAt])
+            .filter(request::Column::Id.eq(request_id))
+            .exec(&services.db)
+            .await?;
+        format!("{error} (not retried: a reviewer must act)")
+    } else {
+        tracing::warn!(request = %request_id, %error, "a nameserver change could not be handed to the registry; retried later");
+        error.to_string()
+    };
+    audit::record(
+        &services.db,
+        Actor::System,
+        Action::NameserversHandOffFailed,
+        Some(request_id),
+        Some(&detail),
+    )
+    .await
 }
 
 /// A reviewer has dealt with an objection: the request leaves the top of the queue.

@@ -15,9 +15,11 @@ use crate::workflow::ids::RequestId;
 
 use super::rules;
 use super::state::{self, is_pending};
-use super::{parse_signals, retention_cutoff, short_id, RequestKind, RequestState, ReviewError};
+use super::{short_id, RequestKind, RequestState, ReviewError};
 use crate::evidence::audit::{self, Action, Actor};
 use crate::platform::config::Settings;
+use crate::workflow::documents::parse_signals;
+use crate::workflow::rules::retention_cutoff;
 
 pub const CLAIM_LEASE: Duration = Duration::minutes(15);
 pub const ISSUANCE_DEADLINE: Duration = Duration::hours(120);
@@ -107,52 +109,10 @@ pub async fn queue(
     me: &reviewer::Model,
     now: DateTime<Utc>,
 ) -> Result<QueuePage, DbErr> {
-    let open_objection = Condition::all()
-        .add(request::Column::ObjectedAt.is_not_null())
-        .add(request::Column::ObjectionHandledAt.is_null());
     let offset = filter.page.saturating_mul(QUEUE_PAGE);
     // Enough rows to fill this page and to know whether another follows.
     let needed = offset.saturating_add(QUEUE_PAGE + 1);
-    let oldest_first = |condition: Condition| {
-        let mut query = request::Entity::find().filter(condition);
-        if let Some(text) = filter
-            .domain
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
-            query = query.filter(request::Column::Domain.contains(text.to_lowercase()));
-        }
-        if filter.mine {
-            query = query
-                .filter(request::Column::ClaimedBy.eq(me.id))
-                .filter(request::Column::ClaimExpiresAt.gt(now));
-        }
-        query.order_by_asc(request::Column::CreatedAt).limit(needed)
-    };
-    let mut requests = match filter.state {
-        Some(state) => {
-            oldest_first(Condition::all().add(request::Column::State.eq(state)))
-                .all(db)
-                .await?
-        }
-        // Pending requests, and decided ones whose requester wrote and waits for an answer
-        // or whose code the registrant on file objected to. Each asked for on its own, so
-        // that each reads its own index: as one OR, the database reads every request.
-        None => {
-            let mut all = oldest_first(state::pending()).all(db).await?;
-            let mut seen: HashSet<Uuid> = all.iter().map(|r| r.id).collect();
-            let waiting = Condition::all().add(request::Column::AwaitingReplySince.is_not_null());
-            for condition in [waiting, open_objection] {
-                for found in oldest_first(condition).all(db).await? {
-                    if seen.insert(found.id) {
-                        all.push(found);
-                    }
-                }
-            }
-            all
-        }
-    };
+    let mut requests = matching(db, filter, me, now, needed).await?;
     // Objections to an issued code come first: a hijack may be under way.
     let objected = |r: &request::Model| r.objected_at.is_some() && r.objection_handled_at.is_none();
     requests.sort_by_key(|r| (!objected(r), r.created_at));
@@ -163,19 +123,7 @@ pub async fn queue(
     let has_next = requests.len() as u64 > QUEUE_PAGE;
     requests.truncate(QUEUE_PAGE as usize);
     let ids: Vec<Uuid> = requests.iter().map(|r| r.id).collect();
-    let mut signals: HashMap<Uuid, usize> = HashMap::new();
-    for (request_id, json) in document::Entity::find()
-        .select_only()
-        .column(document::Column::RequestId)
-        .column(document::Column::Signals)
-        .filter(document::Column::RequestId.is_in(ids))
-        .filter(rules::live_documents())
-        .into_tuple::<(Uuid, String)>()
-        .all(db)
-        .await?
-    {
-        *signals.entry(request_id).or_default() += parse_signals(&json).fired();
-    }
+    let signals = fired_signals(db, ids).await?;
     let domains: HashSet<String> = requests.iter().map(|r| r.domain.clone()).collect();
     let contested = contested_domains(db, domains, now).await?;
     let holders = reviewer_names(db, requests.iter().filter_map(|r| r.claimed_by)).await?;
@@ -207,6 +155,81 @@ pub async fn queue(
         })
         .collect();
     Ok(QueuePage { items, has_next })
+}
+
+/// The requests `filter` asks for, oldest first, at most `needed` of each kind.
+async fn matching(
+    db: &impl ConnectionTrait,
+    filter: &QueueFilter,
+    me: &reviewer::Model,
+    now: DateTime<Utc>,
+    needed: u64,
+) -> Result<Vec<request::Model>, DbErr> {
+    let open_objection = Condition::all()
+        .add(request::Column::ObjectedAt.is_not_null())
+        .add(request::Column::ObjectionHandledAt.is_null());
+    let oldest_first = |condition: Condition| {
+        let mut query = request::Entity::find().filter(condition);
+        if let Some(text) = filter
+            .domain
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            query = query.filter(request::Column::Domain.contains(text.to_lowercase()));
+        }
+        if filter.mine {
+            query = query
+                .filter(request::Column::ClaimedBy.eq(me.id))
+                .filter(request::Column::ClaimExpiresAt.gt(now));
+        }
+        query.order_by_asc(request::Column::CreatedAt).limit(needed)
+    };
+    Ok(match filter.state {
+        Some(state) => {
+            oldest_first(Condition::all().add(request::Column::State.eq(state)))
+                .all(db)
+                .await?
+        }
+        // Pending requests, and decided ones whose requester wrote and waits for an answer
+        // or whose code the registrant on file objected to. Each asked for on its own, so
+        // that each reads its own index: as one OR, the database reads every request.
+        None => {
+            let mut all = oldest_first(state::pending()).all(db).await?;
+            let mut seen: HashSet<Uuid> = all.iter().map(|r| r.id).collect();
+            let waiting = Condition::all().add(request::Column::AwaitingReplySince.is_not_null());
+            for condition in [waiting, open_objection] {
+                for found in oldest_first(condition).all(db).await? {
+                    if seen.insert(found.id) {
+                        all.push(found);
+                    }
+                }
+            }
+            all
+        }
+    })
+}
+
+/// The signals fired on the live documents of the requests `ids`, counted by request.
+async fn fired_signals(
+    db: &impl ConnectionTrait,
+    ids: Vec<Uuid>,
+) -> Result<HashMap<Uuid, usize>, DbErr> {
+    // The e-ID's name mismatches count as the documents' signals do.
+    let mut signals = super::eid::signal_counts(db, ids.clone()).await?;
+    for (request_id, json) in document::Entity::find()
+        .select_only()
+        .column(document::Column::RequestId)
+        .column(document::Column::Signals)
+        .filter(document::Column::RequestId.is_in(ids))
+        .filter(rules::live_documents())
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
+        .await?
+    {
+        *signals.entry(request_id).or_default() += parse_signals(&json).fired();
+    }
+    Ok(signals)
 }
 
 /// For each of `domains`: how many pending requests plus live transfer codes it has.

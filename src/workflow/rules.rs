@@ -1,13 +1,13 @@
 //! The workflow's named query rules, beside `state::pending()`: what a live document, a live
 //! code, a request within its retention and a contested domain are, each written once.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use entities::{request, transfer_code};
 use sea_orm::sea_query::SimpleExpr;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Select};
 use uuid::Uuid;
 
-use super::{retention_cutoff, state};
+use super::state;
 use crate::platform::config::Settings;
 
 pub use crate::platform::keyring::live_documents;
@@ -58,4 +58,9 @@ pub async fn domain_contested(
             .one(db)
             .await?
             .is_some())
+}
+
+/// Requests created before this instant are past their retention and due to expire.
+pub fn retention_cutoff(settings: &Settings, now: DateTime<Utc>) -> DateTime<Utc> {
+    now - Duration::days(settings.retention_days)
 }

@@ -32,7 +32,7 @@ pub async fn request(
 ) -> request::Model {
     let id = Uuid::new_v4();
     let token = crate::platform::crypto::TrackingToken::generate().unwrap();
-    let recipient = crate::codes::RecipientKey::for_token(&token, id).unwrap();
+    let recipient = crate::registry::codes::RecipientKey::for_token(&token, id).unwrap();
     let found = request::ActiveModel {
         id: Set(id),
         domain: Set("example.com".into()),
@@ -110,4 +110,25 @@ pub async fn request_now(services: &Services, id: Uuid) -> request::Model {
         .await
         .unwrap()
         .expect("the request")
+}
+
+/// Links that name what they point to, for tests that never follow them.
+pub struct NamedLinks;
+
+impl crate::workflow::links::Links for NamedLinks {
+    fn tracking(&self, token: &str) -> String {
+        format!("tracking {token}")
+    }
+
+    fn holder(&self, token: &str) -> String {
+        format!("holder {token}")
+    }
+
+    fn objection(&self, token: &str) -> String {
+        format!("objection {token}")
+    }
+
+    fn review_request(&self, id: Uuid) -> String {
+        format!("review {id}")
+    }
 }

@@ -10,8 +10,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{DocumentKind, Reason, RequestKind, RequestState};
-use crate::codes::TransferCode;
 use crate::platform::crypto::TrackingToken;
+use crate::registry::codes::TransferCode;
 use crate::workflow::services::Services;
 
 #[derive(Debug, serde::Serialize)]
@@ -174,7 +174,8 @@ pub async fn find_for_requester(
         return Ok(None);
     };
     // Only a request already past its retention costs a write here: status polls stay reads.
-    let due = found.created_at <= super::retention_cutoff(&services.settings, Utc::now());
+    let due = found.created_at
+        <= crate::workflow::rules::retention_cutoff(&services.settings, Utc::now());
     let (found, timeline) = if due
         && super::state::is_pending(found.state)
         && super::expiry::expire_if_due(services, found.id, Utc::now()).await?

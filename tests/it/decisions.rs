@@ -45,7 +45,7 @@ async fn a_double_click_on_approve_hands_one_code_to_the_registry() {
 #[rocket::async_test]
 async fn approvals_given_before_a_new_document_do_not_count_for_it() {
     let app = TestApp::with_staff(|s| {
-        s.approvals = transfer_desk::platform::config::ApprovalPolicy::Fixed(2);
+        s.approvals = transfer_desk::platform::config::review::ApprovalPolicy::Fixed(2);
     })
     .await;
     let (id, token) = app.submit_example().await;

@@ -12,6 +12,8 @@ mod cli;
 mod decisions;
 mod deploy;
 mod eid;
+mod eid_flow;
+mod epp;
 mod hostile;
 mod instances;
 mod intake;

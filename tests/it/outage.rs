@@ -18,7 +18,7 @@ async fn app_with_registry() -> (TestApp, std::path::PathBuf) {
     let app = TestApp::start_for_staff(|s| s.registry_command = Some(command)).await;
     let csv = "domain,registrant_name,registrant_email,nameservers\n\
                example.com,Anna Muster,anna@example.com,ns1.old-host.ch ns2.old-host.ch\n";
-    transfer_desk::domains::import_csv(app.db(), csv.as_bytes())
+    transfer_desk::registry::domains::import_csv(app.db(), csv.as_bytes())
         .await
         .unwrap();
     app.add_reviewer("alice", true).await;

@@ -9,8 +9,9 @@
 use chrono::{Duration, Utc};
 use rocket::http::Status;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use transfer_desk::accounts;
 use transfer_desk::accounts::passkeys::{self, ChangeKind, Enroller, PasskeyError};
-use transfer_desk::accounts::{self, ActiveSession};
+use transfer_desk::accounts::sessions::ActiveSession;
 use transfer_desk::workflow::RequestState;
 
 use crate::common::soft_passkey::SoftPasskey;
@@ -19,7 +20,7 @@ use crate::common::*;
 const ORIGIN: &str = "http://localhost";
 
 async fn session_of(app: &TestApp, staff: &Staff) -> ActiveSession {
-    accounts::load_session(app.db(), &staff.session, Utc::now())
+    accounts::sessions::load_session(app.db(), &staff.session, Utc::now())
         .await
         .unwrap()
         .expect("a live session")
@@ -77,12 +78,12 @@ async fn alice_with_passkey(app: &TestApp) -> (Staff, SoftPasskey) {
 /// A step-up of `session` with `device`, now.
 async fn step_up(app: &TestApp, session: &ActiveSession, device: &mut SoftPasskey) {
     let rp = &app.services().passkeys;
-    let started = passkeys::start_step_up(rp, app.db(), session, Utc::now())
+    let started = passkeys::sign_in::start_step_up(rp, app.db(), session, Utc::now())
         .await
         .unwrap();
     let options = serde_json::to_value(&started.options).unwrap();
     let answer = device.assert(&options, true);
-    passkeys::finish_step_up(
+    passkeys::sign_in::finish_step_up(
         rp,
         app.db(),
         session,
@@ -102,7 +103,7 @@ async fn sign_in_options(
     serde_json::Value,
     transfer_desk::platform::crypto::CeremonyToken,
 ) {
-    let started = passkeys::start_sign_in(&app.services().passkeys, app.db(), at)
+    let started = passkeys::sign_in::start_sign_in(&app.services().passkeys, app.db(), at)
         .await
         .unwrap();
     (
@@ -116,7 +117,7 @@ async fn finish_sign_in(
     ceremony: &transfer_desk::platform::crypto::CeremonyToken,
     answer: &str,
 ) -> Result<String, PasskeyError> {
-    passkeys::finish_sign_in(
+    passkeys::sign_in::finish_sign_in(
         &app.services().passkeys,
         app.db(),
         ceremony,
@@ -217,7 +218,7 @@ async fn a_disabled_reviewers_passkey_signs_nobody_in() {
 #[rocket::async_test]
 async fn a_step_up_lasts_five_minutes_and_needs_user_verification() {
     let app = TestApp::with_staff(|s| {
-        s.approvals = transfer_desk::platform::config::ApprovalPolicy::Fixed(1)
+        s.approvals = transfer_desk::platform::config::review::ApprovalPolicy::Fixed(1)
     })
     .await;
     let (alice, mut device) = alice_with_passkey(&app).await;
@@ -246,7 +247,8 @@ async fn a_step_up_lasts_five_minutes_and_needs_user_verification() {
 
     // A passkey answer without user verification is no step-up.
     let session = session_of(&app, &alice).await;
-    let step_up = |at| passkeys::start_step_up(&app.services().passkeys, app.db(), &session, at);
+    let step_up =
+        |at| passkeys::sign_in::start_step_up(&app.services().passkeys, app.db(), &session, at);
     let started = step_up(Utc::now()).await.unwrap();
     let options = serde_json::to_value(&started.options).unwrap();
     let unverified = device.assert(&options, false);
@@ -254,7 +256,7 @@ async fn a_step_up_lasts_five_minutes_and_needs_user_verification() {
         let session = session.clone();
         let app = &app;
         async move {
-            passkeys::finish_step_up(
+            passkeys::sign_in::finish_step_up(
                 &app.services().passkeys,
                 app.db(),
                 &session,
@@ -381,13 +383,13 @@ async fn the_cli_lists_a_reviewers_passkeys_and_removes_them_all() {
     else {
         panic!("alice signs in");
     };
-    let session = accounts::load_session(&db, session_id.expose(), Utc::now())
+    let session = accounts::sessions::load_session(&db, session_id.expose(), Utc::now())
         .await
         .unwrap()
         .unwrap();
     let relying_party = passkeys::Passkeys::new(
         None,
-        transfer_desk::platform::config::PasskeyPolicy::Optional,
+        transfer_desk::platform::config::review::PasskeyPolicy::Optional,
     )
     .unwrap();
     let mut device = SoftPasskey::new(ORIGIN);
@@ -418,7 +420,7 @@ async fn the_cli_lists_a_reviewers_passkeys_and_removes_them_all() {
 #[rocket::async_test]
 async fn cancelling_a_code_and_changing_a_reviewer_wait_for_the_passkey() {
     let app = TestApp::with_staff(|s| {
-        s.approvals = transfer_desk::platform::config::ApprovalPolicy::Fixed(1);
+        s.approvals = transfer_desk::platform::config::review::ApprovalPolicy::Fixed(1);
     })
     .await;
     let (id, _) = app.submit_example().await;
@@ -591,7 +593,7 @@ async fn the_first_passkey_needs_the_current_password_typed_again() {
 #[rocket::async_test]
 async fn where_passkeys_are_required_a_password_adds_nothing_and_signs_nobody_in() {
     let app = TestApp::start_for_staff(|s| {
-        s.staff_passkeys = transfer_desk::platform::config::PasskeyPolicy::Required;
+        s.staff_passkeys = transfer_desk::platform::config::review::PasskeyPolicy::Required;
     })
     .await;
     app.add_reviewer("alice", true).await;
@@ -624,7 +626,7 @@ async fn where_passkeys_are_required_a_password_adds_nothing_and_signs_nobody_in
     let queue = app.staff_get(&before_switch, "/review".into()).await;
     assert_ne!(queue.status(), Status::Ok);
     assert!(
-        accounts::load_session(db, session_id.expose(), Utc::now())
+        accounts::sessions::load_session(db, session_id.expose(), Utc::now())
             .await
             .unwrap()
             .is_none(),

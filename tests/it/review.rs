@@ -5,8 +5,9 @@ use crate::common::*;
 use entities::{audit_event, decision, request, transfer_code};
 use rocket::http::Status;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use transfer_desk::codes::TransferCode;
 use transfer_desk::platform::crypto::TrackingToken;
+use transfer_desk::registry::codes::TransferCode;
+use transfer_desk::web::links::PageLinks;
 use transfer_desk::workflow::decide::{self, ApprovalInput};
 use transfer_desk::workflow::RequestState;
 
@@ -331,12 +332,14 @@ async fn concurrent_decisions_make_exactly_one_transition() {
     .await
     .unwrap();
     let plain = ApprovalInput::default();
+    let links = PageLinks(String::new());
     let (approve, reject) = tokio::join!(
         decide::approve(
             services,
             transfer_desk::workflow::RequestId(id),
             &alice,
             &plain,
+            &links,
             now
         ),
         decide::reject(
@@ -366,8 +369,8 @@ async fn concurrent_decisions_make_exactly_one_transition() {
         ..Default::default()
     };
     let (one, two) = tokio::join!(
-        decide::approve(services, second, &alice, &confirmed, now),
-        decide::approve(services, second, &alice, &confirmed, now),
+        decide::approve(services, second, &alice, &confirmed, &links, now),
+        decide::approve(services, second, &alice, &confirmed, &links, now),
     );
     assert!(one.is_ok() != two.is_ok(), "{one:?} {two:?}");
     let decided_second = decision::Entity::find()

@@ -37,7 +37,7 @@ async fn mailing_app(
     .await;
     let csv = "domain,registrant_name,registrant_email,nameservers,language\n\
                example.com,Anna Muster,anna@example.com,ns1.old-host.ch ns2.old-host.ch,fr\n";
-    transfer_desk::domains::import_csv(app.db(), csv.as_bytes())
+    transfer_desk::registry::domains::import_csv(app.db(), csv.as_bytes())
         .await
         .unwrap();
     app.add_reviewer("alice", true).await;

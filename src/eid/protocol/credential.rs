@@ -100,9 +100,16 @@ pub(crate) fn verify(
     match claims.get("iss") {
         None => {}
         Some(iss) if iss == issuer_did => {}
-        Some(_) => return Err(Refusal::UntrustedIssuer("iss is not the kid's DID".to_owned())),
+        Some(_) => {
+            return Err(Refusal::UntrustedIssuer(
+                "iss is not the kid's DID".to_owned(),
+            ))
+        }
     }
-    if let Some(name) = claims.keys().find(|name| !PLAIN_CLAIMS.contains(&name.as_str())) {
+    if let Some(name) = claims
+        .keys()
+        .find(|name| !PLAIN_CLAIMS.contains(&name.as_str()))
+    {
         return Err(Refusal::PlainClaim(name.clone()));
     }
     let vct = match claims.get("vct") {
@@ -128,9 +135,8 @@ pub(crate) fn verify(
 
 /// `exp`, `nbf` and `iat` (each optional, each a NumericDate), with [`LEEWAY_SECONDS`].
 pub(crate) fn check_dates(claims: &Map<String, Value>, now: DateTime<Utc>) -> Result<(), Refusal> {
-    let date = |name| {
-        numeric_date(claims, name).map_err(|()| Refusal::MalformedPresentation("a date"))
-    };
+    let date =
+        |name| numeric_date(claims, name).map_err(|()| Refusal::MalformedPresentation("a date"));
     let now = now.timestamp();
     if date("exp")?.is_some_and(|exp| now > exp.saturating_add(LEEWAY_SECONDS)) {
         return Err(Refusal::Expired);
@@ -153,7 +159,10 @@ fn status_reference(claims: &Map<String, Value>) -> Result<Option<StatusReferenc
     };
     let malformed = Refusal::StatusInvalid("the credential's status reference");
     let list = status.get("status_list").ok_or(malformed.clone())?;
-    let idx = list.get("idx").and_then(Value::as_u64).ok_or(malformed.clone())?;
+    let idx = list
+        .get("idx")
+        .and_then(Value::as_u64)
+        .ok_or(malformed.clone())?;
     let uri = list.get("uri").and_then(Value::as_str).ok_or(malformed)?;
     Ok(Some(StatusReference {
         idx,

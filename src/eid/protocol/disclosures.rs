@@ -107,11 +107,15 @@ impl Walk {
                 continue;
             };
             let Some(name) = disclosure.name else {
-                return Err(Refusal::DisclosureMalformed("an array element disclosed as a member"));
+                return Err(Refusal::DisclosureMalformed(
+                    "an array element disclosed as a member",
+                ));
             };
             let value = self.value(disclosure.value)?;
             if resolved.insert(name, value).is_some() {
-                return Err(Refusal::DisclosureMalformed("a disclosed name replaces a claim"));
+                return Err(Refusal::DisclosureMalformed(
+                    "a disclosed name replaces a claim",
+                ));
             }
         }
         Ok(resolved)
@@ -130,7 +134,9 @@ impl Walk {
                         continue;
                     };
                     if disclosure.name.is_some() {
-                        return Err(Refusal::DisclosureMalformed("a member disclosed as an array element"));
+                        return Err(Refusal::DisclosureMalformed(
+                            "a member disclosed as an array element",
+                        ));
                     }
                     resolved.push(self.value(disclosure.value)?);
                 }

@@ -40,38 +40,64 @@ fn recursive_disclosures_resolve_inside_objects_and_arrays() {
 #[test]
 fn a_disclosure_whose_digest_appears_nowhere_is_refused() {
     let payload = map(json!({ "_sd": [MOBIUS_DIGEST] }));
-    assert_eq!(resolve(payload.clone(), &[MOBIUS, FR]), Err(Refusal::DisclosureUnknown));
+    assert_eq!(
+        resolve(payload.clone(), &[MOBIUS, FR]),
+        Err(Refusal::DisclosureUnknown)
+    );
     // A changed disclosure has another digest.
     let changed = MOBIUS.replace("Mw7ZiaXVzIl0", "Mw7ZiaXVzIF0");
-    assert_eq!(resolve(payload, &[&changed]), Err(Refusal::DisclosureUnknown));
+    assert_eq!(
+        resolve(payload, &[&changed]),
+        Err(Refusal::DisclosureUnknown)
+    );
 }
 
 #[test]
 fn a_disclosure_given_twice_or_a_digest_referenced_twice_is_refused() {
     let payload = map(json!({ "_sd": [MOBIUS_DIGEST] }));
-    assert_eq!(resolve(payload, &[MOBIUS, MOBIUS]), Err(Refusal::DisclosureDuplicated));
+    assert_eq!(
+        resolve(payload, &[MOBIUS, MOBIUS]),
+        Err(Refusal::DisclosureDuplicated)
+    );
     let twice = map(json!({ "_sd": [MOBIUS_DIGEST], "x": { "_sd": [MOBIUS_DIGEST] } }));
-    assert_eq!(resolve(twice, &[MOBIUS]), Err(Refusal::DisclosureDuplicated));
+    assert_eq!(
+        resolve(twice, &[MOBIUS]),
+        Err(Refusal::DisclosureDuplicated)
+    );
     let undisclosed_twice = map(json!({ "_sd": ["d1", "d1"] }));
-    assert_eq!(resolve(undisclosed_twice, &[]), Err(Refusal::DisclosureDuplicated));
+    assert_eq!(
+        resolve(undisclosed_twice, &[]),
+        Err(Refusal::DisclosureDuplicated)
+    );
 }
 
 #[test]
 fn a_disclosed_name_that_replaces_a_claim_is_refused() {
     let payload = map(json!({ "_sd": [MOBIUS_DIGEST], "family_name": "Plain" }));
-    assert!(matches!(resolve(payload, &[MOBIUS]), Err(Refusal::DisclosureMalformed(_))));
+    assert!(matches!(
+        resolve(payload, &[MOBIUS]),
+        Err(Refusal::DisclosureMalformed(_))
+    ));
     let (again, again_digest) = disclosure(&json!(["other salt", "family_name", "Other"]));
     let payload = map(json!({ "_sd": [MOBIUS_DIGEST, again_digest] }));
-    assert!(matches!(resolve(payload, &[MOBIUS, &again]), Err(Refusal::DisclosureMalformed(_))));
+    assert!(matches!(
+        resolve(payload, &[MOBIUS, &again]),
+        Err(Refusal::DisclosureMalformed(_))
+    ));
 }
 
 #[test]
 fn reserved_and_registered_names_in_disclosures_are_refused() {
-    for name in ["_sd", "...", "iss", "exp", "nbf", "cnf", "vct", "status", "iat"] {
+    for name in [
+        "_sd", "...", "iss", "exp", "nbf", "cnf", "vct", "status", "iat",
+    ] {
         let (encoded, digest) = disclosure(&json!(["salt", name, "x"]));
         let payload = map(json!({ "_sd": [digest] }));
         assert!(
-            matches!(resolve(payload, &[&encoded]), Err(Refusal::DisclosureMalformed(_))),
+            matches!(
+                resolve(payload, &[&encoded]),
+                Err(Refusal::DisclosureMalformed(_))
+            ),
             "{name}"
         );
     }
@@ -81,10 +107,21 @@ fn reserved_and_registered_names_in_disclosures_are_refused() {
 fn a_disclosure_in_the_wrong_place_or_shape_is_refused() {
     // An array element disclosure referenced from `_sd`, and a member from `...`.
     let payload = map(json!({ "_sd": [FR_DIGEST] }));
-    assert!(matches!(resolve(payload, &[FR]), Err(Refusal::DisclosureMalformed(_))));
+    assert!(matches!(
+        resolve(payload, &[FR]),
+        Err(Refusal::DisclosureMalformed(_))
+    ));
     let payload = map(json!({ "a": [{ "...": MOBIUS_DIGEST }] }));
-    assert!(matches!(resolve(payload, &[MOBIUS]), Err(Refusal::DisclosureMalformed(_))));
-    for items in [json!(["salt"]), json!(["s", "n", "v", "x"]), json!([1, "n", "v"]), json!({})] {
+    assert!(matches!(
+        resolve(payload, &[MOBIUS]),
+        Err(Refusal::DisclosureMalformed(_))
+    ));
+    for items in [
+        json!(["salt"]),
+        json!(["s", "n", "v", "x"]),
+        json!([1, "n", "v"]),
+        json!({}),
+    ] {
         let (encoded, digest) = disclosure(&items);
         let payload = map(json!({ "_sd": [digest] }));
         assert!(resolve(payload, &[&encoded]).is_err(), "{items}");
@@ -96,5 +133,8 @@ fn a_disclosure_in_the_wrong_place_or_shape_is_refused() {
 #[test]
 fn only_sha_256_is_accepted_as_the_digest_algorithm() {
     let payload = map(json!({ "_sd": [MOBIUS_DIGEST], "_sd_alg": "sha-512" }));
-    assert!(matches!(resolve(payload, &[MOBIUS]), Err(Refusal::DigestAlgorithmRefused(_))));
+    assert!(matches!(
+        resolve(payload, &[MOBIUS]),
+        Err(Refusal::DigestAlgorithmRefused(_))
+    ));
 }

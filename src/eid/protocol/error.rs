@@ -98,7 +98,10 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    /// The OpenID4VP error code (OpenID4VP 1.0 §8.5 and RFC 6749 §5.2) for the wallet's JSON.
+    /// The error code for the wallet's JSON: `invalid_request` (RFC 6749 §5.2) for an answer
+    /// that could not be read, `invalid_credential` (the swiyu profile's code, as the federal
+    /// verifier sends it) for a credential that does not hold, `server_error` when the
+    /// status list could not be fetched.
     pub fn oauth_error(&self) -> &'static str {
         match self {
             Refusal::TooLarge
@@ -110,8 +113,25 @@ impl Refusal {
             | Refusal::Inflation
             | Refusal::MalformedPayload(_)
             | Refusal::WrongState => "invalid_request",
-            Refusal::StatusUnavailable(_) => "temporarily_unavailable",
-            _ => "access_denied",
+            Refusal::StatusUnavailable(_) => "server_error",
+            _ => "invalid_credential",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wallet_hears_whether_the_answer_or_the_credential_failed() {
+        assert_eq!(Refusal::NotEncrypted.oauth_error(), "invalid_request");
+        assert_eq!(Refusal::WrongState.oauth_error(), "invalid_request");
+        assert_eq!(Refusal::Revoked.oauth_error(), "invalid_credential");
+        assert_eq!(Refusal::WrongNonce.oauth_error(), "invalid_credential");
+        assert_eq!(
+            Refusal::StatusUnavailable("x".into()).oauth_error(),
+            "server_error"
+        );
     }
 }

@@ -148,7 +148,11 @@ pub(crate) fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Op
         None => Ok(None),
         Some(Value::Number(n)) => n
             .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f.floor() as i64))
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.is_finite())
+                    .map(|f| f.floor() as i64)
+            })
             .map(Some)
             .ok_or(()),
         Some(_) => Err(()),

@@ -32,12 +32,16 @@ pub(crate) fn decrypt(jwe: &str, session_key: &SessionKey) -> Result<Vec<u8>, Re
     let header = decode_object(protected).ok_or(Refusal::MalformedJwe("protected header"))?;
     let params = HeaderParams::read(&header, session_key)?;
     if !encrypted_key.is_empty() {
-        return Err(Refusal::MalformedJwe("ECDH-ES direct carries no encrypted key"));
+        return Err(Refusal::MalformedJwe(
+            "ECDH-ES direct carries no encrypted key",
+        ));
     }
     let iv: [u8; 12] = unb64(iv)
         .and_then(|iv| iv.try_into().ok())
         .ok_or(Refusal::MalformedJwe("iv"))?;
-    let tag = unb64(tag).filter(|tag| tag.len() == 16).ok_or(Refusal::MalformedJwe("tag"))?;
+    let tag = unb64(tag)
+        .filter(|tag| tag.len() == 16)
+        .ok_or(Refusal::MalformedJwe("tag"))?;
     let mut sealed = unb64(ciphertext).ok_or(Refusal::MalformedJwe("ciphertext"))?;
     sealed.extend_from_slice(&tag);
 
@@ -48,10 +52,16 @@ pub(crate) fn decrypt(jwe: &str, session_key: &SessionKey) -> Result<Vec<u8>, Re
         &params.apu,
         &params.apv,
     );
-    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, cek.as_ref()).map_err(|_| Refusal::Decryption)?);
+    let key = LessSafeKey::new(
+        UnboundKey::new(&AES_256_GCM, cek.as_ref()).map_err(|_| Refusal::Decryption)?,
+    );
     // The AAD is the protected header exactly as sent (RFC 7516 §5.1 step 14).
     let plaintext = key
-        .open_in_place(Nonce::assume_unique_for_key(iv), Aad::from(protected.as_bytes()), &mut sealed)
+        .open_in_place(
+            Nonce::assume_unique_for_key(iv),
+            Aad::from(protected.as_bytes()),
+            &mut sealed,
+        )
         .map_err(|_| Refusal::Decryption)?;
     if params.deflated {
         inflate_raw(plaintext)

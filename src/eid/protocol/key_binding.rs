@@ -22,7 +22,9 @@ pub(crate) fn verify(
     let jws = Jws::parse(presentation.key_binding, &["kb+jwt"])
         .map_err(|error| jws_refusal(error, Refusal::KeyBindingInvalid("not a JWS")))?;
     if !jws.verified_by(holder_key) {
-        return Err(Refusal::KeyBindingInvalid("not signed by the credential's holder key"));
+        return Err(Refusal::KeyBindingInvalid(
+            "not signed by the credential's holder key",
+        ));
     }
     let claims = &jws.claims;
     if claims.get("aud").and_then(Value::as_str) != Some(client_id) {
@@ -45,7 +47,9 @@ pub(crate) fn verify(
     )
     .as_ref());
     if claims.get("sd_hash").and_then(Value::as_str) != Some(expected.as_str()) {
-        return Err(Refusal::KeyBindingInvalid("sd_hash is not over this presentation"));
+        return Err(Refusal::KeyBindingInvalid(
+            "sd_hash is not over this presentation",
+        ));
     }
     Ok(())
 }

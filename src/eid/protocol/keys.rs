@@ -183,7 +183,7 @@ pub(crate) fn is_did(did: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         && !id.is_empty()
-        && !did
-            .bytes()
-            .any(|b| matches!(b, b'#' | b'?' | b'/' ) || b.is_ascii_whitespace() || b.is_ascii_control())
+        && !did.bytes().any(|b| {
+            matches!(b, b'#' | b'?' | b'/') || b.is_ascii_whitespace() || b.is_ascii_control()
+        })
 }

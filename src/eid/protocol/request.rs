@@ -98,10 +98,14 @@ fn client_metadata(request: &AuthorizationRequest<'_>) -> Value {
 
 fn check(request: &AuthorizationRequest<'_>) -> Result<(), ProtocolError> {
     if !is_response_uri(request.response_uri) {
-        return Err(ProtocolError::Request("response_uri is not an absolute https URL"));
+        return Err(ProtocolError::Request(
+            "response_uri is not an absolute https URL",
+        ));
     }
     if !is_fresh_token(request.nonce) || !is_fresh_token(request.state) {
-        return Err(ProtocolError::Request("nonce and state need ≥ 128 bits of base64url"));
+        return Err(ProtocolError::Request(
+            "nonce and state need ≥ 128 bits of base64url",
+        ));
     }
     if request.purpose.trim().is_empty() {
         return Err(ProtocolError::Request("the purpose is empty"));

@@ -71,7 +71,10 @@ fn status_in_token(
     }
     let list = claims.get("status_list").ok_or(invalid("no status_list"))?;
     let bits = list.get("bits").and_then(Value::as_u64).unwrap_or(0);
-    let lst = list.get("lst").and_then(Value::as_str).ok_or(invalid("no lst"))?;
+    let lst = list
+        .get("lst")
+        .and_then(Value::as_str)
+        .ok_or(invalid("no lst"))?;
     let bytes = inflate_list(lst)?;
     status_at(&bytes, bits, reference.idx)
 }

@@ -7,12 +7,20 @@ fn the_drafts_example_lists_decode_to_their_statuses() {
     let one_bit = inflate_list("eNrbuRgAAhcBXQ").unwrap();
     let expected = [1, 0, 0, 1, 1, 1, 0, 1, 1, 1, 0, 0, 0, 1, 0, 1];
     for (idx, status) in expected.iter().enumerate() {
-        assert_eq!(status_at(&one_bit, 1, idx as u64).unwrap(), *status, "idx {idx}");
+        assert_eq!(
+            status_at(&one_bit, 1, idx as u64).unwrap(),
+            *status,
+            "idx {idx}"
+        );
     }
     let two_bits = inflate_list("eNo76fITAAPfAgc").unwrap();
     let expected = [1, 2, 0, 3, 0, 1, 0, 1, 1, 2, 3, 3];
     for (idx, status) in expected.iter().enumerate() {
-        assert_eq!(status_at(&two_bits, 2, idx as u64).unwrap(), *status, "idx {idx}");
+        assert_eq!(
+            status_at(&two_bits, 2, idx as u64).unwrap(),
+            *status,
+            "idx {idx}"
+        );
     }
 }
 
@@ -31,7 +39,9 @@ fn an_index_beyond_the_list_or_odd_bits_are_refused() {
 fn a_list_that_inflates_beyond_the_cap_or_is_not_zlib_is_refused() {
     use std::io::Write;
     let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder.write_all(&vec![0u8; (MAX_LIST + 1) as usize]).unwrap();
+    encoder
+        .write_all(&vec![0u8; (MAX_LIST + 1) as usize])
+        .unwrap();
     let bomb = crate::eid::protocol::jose::b64(&encoder.finish().unwrap());
     assert!(bomb.len() < 10_000);
     assert!(inflate_list(&bomb).is_err());

@@ -67,7 +67,12 @@ pub(crate) fn encrypt(plaintext: &[u8], recipient: &Value, options: &Encryption)
         header["zip"] = zip.as_str().into();
     }
     let shared = ephemeral.secret().diffie_hellman(&recipient_key);
-    let cek = concat_kdf::<32>(shared.raw_secret_bytes().as_slice(), options.enc.as_bytes(), b"", b"");
+    let cek = concat_kdf::<32>(
+        shared.raw_secret_bytes().as_slice(),
+        options.enc.as_bytes(),
+        b"",
+        b"",
+    );
     let protected = b64(header.to_string().as_bytes());
     let iv = [7u8; 12];
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, cek.as_ref()).unwrap());
@@ -79,7 +84,12 @@ pub(crate) fn encrypt(plaintext: &[u8], recipient: &Value, options: &Encryption)
             &mut sealed,
         )
         .unwrap();
-    format!("{protected}..{}.{}.{}", b64(&iv), b64(&sealed), b64(tag.as_ref()))
+    format!(
+        "{protected}..{}.{}.{}",
+        b64(&iv),
+        b64(&sealed),
+        b64(tag.as_ref())
+    )
 }
 
 /// An ES256 signer with a DID (issuers) or without (holders).
@@ -92,9 +102,8 @@ impl Signer {
     pub(crate) fn new(did: &str) -> Self {
         let rng = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-        let pair =
-            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
-                .unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .unwrap();
         Self {
             did: did.to_owned(),
             pair,
@@ -139,7 +148,12 @@ pub(crate) fn disclosure(items: &Value) -> (String, String) {
 }
 
 /// A status list token of `issuer` for `uri`, two bits per entry, `statuses` at their index.
-pub(crate) fn status_list_token(issuer: &Signer, uri: &str, statuses: &[(u64, u8)], now: i64) -> String {
+pub(crate) fn status_list_token(
+    issuer: &Signer,
+    uri: &str,
+    statuses: &[(u64, u8)],
+    now: i64,
+) -> String {
     let mut bytes = vec![0u8; 16];
     for &(idx, status) in statuses {
         bytes[(idx / 4) as usize] |= status << ((idx % 4) * 2);

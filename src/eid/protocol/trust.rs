@@ -40,13 +40,18 @@ impl TrustList {
     }
 
     pub fn issuer_dids(&self) -> Vec<String> {
-        self.issuers.iter().map(|issuer| issuer.did.clone()).collect()
+        self.issuers
+            .iter()
+            .map(|issuer| issuer.did.clone())
+            .collect()
     }
 
     /// The DID and key named by an absolute `kid`, if that DID is trusted and has that key.
     pub(crate) fn key(&self, kid: &str) -> Result<(&str, &EcKey), Refusal> {
         let Some((did, _fragment)) = kid.split_once('#') else {
-            return Err(Refusal::UntrustedIssuer(format!("kid {kid:?} is not <did>#<key>")));
+            return Err(Refusal::UntrustedIssuer(format!(
+                "kid {kid:?} is not <did>#<key>"
+            )));
         };
         let issuer = self
             .issuers

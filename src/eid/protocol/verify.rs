@@ -106,7 +106,9 @@ fn name(claims: &Map<String, Value>, claim: &'static str) -> Result<String, Refu
         .filter(|value| !value.is_empty())
         .ok_or(Refusal::ClaimMissing(claim))?;
     if value.chars().count() > MAX_NAME_CHARS || value.chars().any(char::is_control) {
-        return Err(Refusal::MalformedPresentation("a name is too long or has control characters"));
+        return Err(Refusal::MalformedPresentation(
+            "a name is too long or has control characters",
+        ));
     }
     Ok(value.to_owned())
 }

@@ -23,13 +23,16 @@ fn now() -> DateTime<Utc> {
 }
 
 /// What the test wallet sends; each test changes one part before it is assembled.
+/// A change to the encoded disclosures of an answer.
+type Tamper<'a> = dyn Fn(&mut Vec<String>) + 'a;
+
 struct Answer<'a> {
     issuer_header: Value,
     issuer_claims: Map<String, Value>,
     /// Top-level disclosures `[salt, name, value]`.
     disclosed: Vec<Value>,
     /// Applied to the encoded disclosures after the digests were put in `_sd`.
-    tamper: Box<dyn Fn(&mut Vec<String>) + 'a>,
+    tamper: Box<Tamper<'a>>,
     issuer_signer: &'a Signer,
     kb_header: Value,
     kb_claims: Map<String, Value>,
@@ -62,7 +65,12 @@ impl World {
         let trust = json!([issuer.trust_entry(), colleague.trust_entry()]);
         let trust = TrustList::from_json(&trust.to_string()).unwrap();
         let mut lists = Lists::default();
-        let token = status_list_token(&issuer, STATUS_URI, &[(IDX - 1, 1), (IDX + 1, 2)], now().timestamp());
+        let token = status_list_token(
+            &issuer,
+            STATUS_URI,
+            &[(IDX - 1, 1), (IDX + 1, 2)],
+            now().timestamp(),
+        );
         lists.0.insert(STATUS_URI.into(), token);
         Self {
             issuer,
@@ -108,11 +116,17 @@ impl World {
         let mut claims = answer.issuer_claims;
         let (mut encoded, digests): (Vec<String>, Vec<String>) =
             answer.disclosed.iter().map(disclosure).unzip();
-        let mut sd: Vec<Value> = claims.get("_sd").and_then(Value::as_array).cloned().unwrap_or_default();
+        let mut sd: Vec<Value> = claims
+            .get("_sd")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         sd.extend(digests.into_iter().map(Value::from));
         claims.insert("_sd".into(), sd.into());
         (answer.tamper)(&mut encoded);
-        let jwt = answer.issuer_signer.sign(&answer.issuer_header, &Value::Object(claims));
+        let jwt = answer
+            .issuer_signer
+            .sign(&answer.issuer_header, &Value::Object(claims));
         let jwt = (answer.after_signing)(jwt);
         let mut presentation = format!("{jwt}~");
         for d in &encoded {
@@ -121,16 +135,23 @@ impl World {
         }
         if answer.with_key_binding {
             let mut kb = answer.kb_claims;
-            let sd_hash = b64(ring::digest::digest(&ring::digest::SHA256, presentation.as_bytes()).as_ref());
+            let sd_hash =
+                b64(ring::digest::digest(&ring::digest::SHA256, presentation.as_bytes()).as_ref());
             kb.entry("sd_hash").or_insert(sd_hash.into());
             presentation.push_str(&answer.kb_signer.sign(&answer.kb_header, &Value::Object(kb)));
         }
-        let mut vp_token = answer.vp_token.unwrap_or_else(|| json!({ "identity": [presentation] }));
+        let mut vp_token = answer
+            .vp_token
+            .unwrap_or_else(|| json!({ "identity": [presentation] }));
         if answer.vp_token_as_string {
             vp_token = vp_token.to_string().into();
         }
         let payload = json!({ "vp_token": vp_token, "state": answer.state });
-        encrypt(payload.to_string().as_bytes(), &self.session.public_jwk(), &answer.encryption)
+        encrypt(
+            payload.to_string().as_bytes(),
+            &self.session.public_jwk(),
+            &answer.encryption,
+        )
     }
 
     fn verify(&self, response: &str) -> Result<ProvenIdentity, Refusal> {
@@ -152,15 +173,19 @@ impl World {
         block_on(verify_response(response, &expectations, &self.lists))
     }
 
-    fn refusal(&self, edit: impl FnOnce(&mut Answer<'_>)) -> Refusal {
+    fn refusal<'s>(&'s self, edit: impl FnOnce(&mut Answer<'s>)) -> Refusal {
         let mut answer = self.honest();
         edit(&mut answer);
-        self.verify(&self.seal(answer)).expect_err("the answer was accepted")
+        self.verify(&self.seal(answer))
+            .expect_err("the answer was accepted")
     }
 }
 
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(future)
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(future)
 }
 
 #[test]
@@ -172,7 +197,13 @@ fn the_honest_answer_proves_the_names() {
     assert_eq!(proven.family_name, "Muster");
     assert_eq!(proven.issuer_did, "did:example:issuer");
     assert_eq!(proven.vct, VCT);
-    let compressed = world.seal(Answer { encryption: Encryption { zip: true, ..Default::default() }, ..world.honest() });
+    let compressed = world.seal(Answer {
+        encryption: Encryption {
+            zip: true,
+            ..Default::default()
+        },
+        ..world.honest()
+    });
     assert_eq!(world.verify(&compressed).unwrap().family_name, "Muster");
 }
 
@@ -186,7 +217,10 @@ fn the_credential_digest_is_over_the_issuer_jwt() {
     // Another credential (another salt) has another digest.
     let mut other = world.honest();
     other.disclosed[0] = json!(["salt-9", "given_name", "Ada"]);
-    assert_ne!(world.verify(&world.seal(other)).unwrap().credential_digest, proven.credential_digest);
+    assert_ne!(
+        world.verify(&world.seal(other)).unwrap().credential_digest,
+        proven.credential_digest
+    );
 }
 
 #[test]
@@ -196,29 +230,47 @@ fn the_legacy_type_and_a_vp_token_given_as_a_json_string_are_accepted() {
     answer.issuer_header["typ"] = "vc+sd-jwt".into();
     assert!(world.verify(&world.seal(answer)).is_ok());
     // The federal verifier accepts the DCQL object serialised in a string too.
-    let answer = Answer { vp_token_as_string: true, ..world.honest() };
+    let answer = Answer {
+        vp_token_as_string: true,
+        ..world.honest()
+    };
     assert_eq!(world.verify(&world.seal(answer)).unwrap().given_name, "Ada");
 }
 
 #[test]
 fn an_oversized_answer_is_refused_before_parsing() {
     let world = World::new();
-    assert_eq!(world.verify(&"a".repeat(256 * 1024 + 1)), Err(Refusal::TooLarge));
+    assert_eq!(
+        world.verify(&"a".repeat(256 * 1024 + 1)),
+        Err(Refusal::TooLarge)
+    );
 }
 
 #[test]
 fn an_unencrypted_answer_is_refused() {
     let world = World::new();
-    let jws = world.issuer.sign(&json!({"alg":"ES256"}), &json!({"vp_token":{}, "state": STATE}));
+    let jws = world.issuer.sign(
+        &json!({"alg":"ES256"}),
+        &json!({"vp_token":{}, "state": STATE}),
+    );
     assert_eq!(world.verify(&jws), Err(Refusal::NotEncrypted));
-    assert_eq!(world.verify(&json!({"vp_token":{}, "state": STATE}).to_string()), Err(Refusal::NotEncrypted));
+    assert_eq!(
+        world.verify(&json!({"vp_token":{}, "state": STATE}).to_string()),
+        Err(Refusal::NotEncrypted)
+    );
 }
 
 #[test]
 fn another_state_is_refused() {
     let world = World::new();
-    assert_eq!(world.refusal(|a| a.state = "state-of-another-session".into()), Refusal::WrongState);
-    assert_eq!(world.refusal(|a| a.state = Value::Null), Refusal::WrongState);
+    assert_eq!(
+        world.refusal(|a| a.state = "state-of-another-session".into()),
+        Refusal::WrongState
+    );
+    assert_eq!(
+        world.refusal(|a| a.state = Value::Null),
+        Refusal::WrongState
+    );
 }
 
 #[test]
@@ -233,7 +285,10 @@ fn a_vp_token_not_in_the_dcql_shape_is_refused() {
         json!({ "identity": ["x~"], "other": ["y~"] }),
     ] {
         let refusal = world.refusal(|a| a.vp_token = Some(vp_token.clone()));
-        assert!(matches!(refusal, Refusal::MalformedPayload(_)), "{vp_token}: {refusal:?}");
+        assert!(
+            matches!(refusal, Refusal::MalformedPayload(_)),
+            "{vp_token}: {refusal:?}"
+        );
     }
 }
 
@@ -258,15 +313,26 @@ fn an_issuer_not_in_the_trust_list_is_refused_even_with_a_trusted_iss() {
         a.issuer_signer = &world.stranger;
         a.issuer_header["kid"] = world.stranger.kid().into();
     });
-    assert_eq!(refusal, Refusal::UntrustedIssuer("did:example:stranger".into()));
+    assert_eq!(
+        refusal,
+        Refusal::UntrustedIssuer("did:example:stranger".into())
+    );
     // The stranger's key under the trusted issuer's kid does not verify.
-    assert_eq!(world.refusal(|a| a.issuer_signer = &world.stranger), Refusal::BadSignature);
+    assert_eq!(
+        world.refusal(|a| a.issuer_signer = &world.stranger),
+        Refusal::BadSignature
+    );
     // A trusted kid with another `iss` is refused too.
-    let refusal = world.refusal(|a| { a.issuer_claims.insert("iss".into(), "did:example:stranger".into()); });
+    let refusal = world.refusal(|a| {
+        a.issuer_claims
+            .insert("iss".into(), "did:example:stranger".into());
+    });
     assert!(matches!(refusal, Refusal::UntrustedIssuer(_)));
     let refusal = world.refusal(|a| a.issuer_header["kid"] = "did:example:issuer#key-2".into());
     assert!(matches!(refusal, Refusal::UntrustedIssuer(_)));
-    let refusal = world.refusal(|a| { a.issuer_header.as_object_mut().unwrap().remove("kid"); });
+    let refusal = world.refusal(|a| {
+        a.issuer_header.as_object_mut().unwrap().remove("kid");
+    });
     assert!(matches!(refusal, Refusal::UntrustedIssuer(_)));
 }
 
@@ -283,13 +349,18 @@ fn a_changed_signed_payload_is_refused() {
         });
     });
     assert_eq!(refusal, Refusal::BadSignature);
-    assert_eq!(world.refusal(|a| a.issuer_signer = &world.holder), Refusal::BadSignature);
+    assert_eq!(
+        world.refusal(|a| a.issuer_signer = &world.holder),
+        Refusal::BadSignature
+    );
 }
 
 #[test]
 fn a_vct_not_accepted_is_refused() {
     let world = World::new();
-    let refusal = world.refusal(|a| { a.issuer_claims.insert("vct".into(), "urn:vct:other".into()); });
+    let refusal = world.refusal(|a| {
+        a.issuer_claims.insert("vct".into(), "urn:vct:other".into());
+    });
     assert!(matches!(refusal, Refusal::VctRefused(_)));
 }
 
@@ -297,10 +368,27 @@ fn a_vct_not_accepted_is_refused() {
 fn an_expired_or_future_credential_is_refused() {
     let world = World::new();
     let t = now().timestamp();
-    assert_eq!(world.refusal(|a| { a.issuer_claims.insert("exp".into(), (t - 61).into()); }), Refusal::Expired);
-    assert_eq!(world.refusal(|a| { a.issuer_claims.insert("nbf".into(), (t + 61).into()); }), Refusal::NotYetValid);
-    assert_eq!(world.refusal(|a| { a.issuer_claims.insert("iat".into(), (t + 61).into()); }), Refusal::NotYetValid);
-    let refusal = world.refusal(|a| { a.issuer_claims.insert("exp".into(), "tomorrow".into()); });
+    assert_eq!(
+        world.refusal(|a| {
+            a.issuer_claims.insert("exp".into(), (t - 61).into());
+        }),
+        Refusal::Expired
+    );
+    assert_eq!(
+        world.refusal(|a| {
+            a.issuer_claims.insert("nbf".into(), (t + 61).into());
+        }),
+        Refusal::NotYetValid
+    );
+    assert_eq!(
+        world.refusal(|a| {
+            a.issuer_claims.insert("iat".into(), (t + 61).into());
+        }),
+        Refusal::NotYetValid
+    );
+    let refusal = world.refusal(|a| {
+        a.issuer_claims.insert("exp".into(), "tomorrow".into());
+    });
     assert!(matches!(refusal, Refusal::MalformedPresentation(_)));
 }
 
@@ -309,7 +397,8 @@ fn a_claim_signed_in_the_clear_is_refused() {
     let world = World::new();
     let refusal = world.refusal(|a| {
         a.disclosed.remove(1);
-        a.issuer_claims.insert("family_name".into(), "Muster".into());
+        a.issuer_claims
+            .insert("family_name".into(), "Muster".into());
     });
     assert_eq!(refusal, Refusal::PlainClaim("family_name".into()));
 }
@@ -318,34 +407,50 @@ fn a_claim_signed_in_the_clear_is_refused() {
 fn a_changed_or_duplicated_or_unreferenced_disclosure_is_refused() {
     let world = World::new();
     let changed = world.refusal(|a| {
-        a.tamper = Box::new(|encoded| encoded[1] = disclosure(&json!(["salt-2", "family_name", "Other"])).0);
+        a.tamper = Box::new(|encoded| {
+            encoded[1] = disclosure(&json!(["salt-2", "family_name", "Other"])).0
+        });
     });
     assert_eq!(changed, Refusal::DisclosureUnknown);
-    let duplicated = world.refusal(|a| a.tamper = Box::new(|encoded| encoded.push(encoded[0].clone())));
+    let duplicated =
+        world.refusal(|a| a.tamper = Box::new(|encoded| encoded.push(encoded[0].clone())));
     assert_eq!(duplicated, Refusal::DisclosureDuplicated);
     let extra = world.refusal(|a| {
         a.tamper = Box::new(|encoded| encoded.push(disclosure(&json!(["s", "portrait", "x"])).0));
     });
     assert_eq!(extra, Refusal::DisclosureUnknown);
-    let sd_alg = world.refusal(|a| { a.issuer_claims.insert("_sd_alg".into(), "sha-1".into()); });
+    let sd_alg = world.refusal(|a| {
+        a.issuer_claims.insert("_sd_alg".into(), "sha-1".into());
+    });
     assert!(matches!(sd_alg, Refusal::DigestAlgorithmRefused(_)));
 }
 
 #[test]
 fn a_missing_or_non_string_name_is_refused() {
     let world = World::new();
-    assert_eq!(world.refusal(|a| { a.disclosed.remove(0); }), Refusal::ClaimMissing("given_name"));
+    assert_eq!(
+        world.refusal(|a| {
+            a.disclosed.remove(0);
+        }),
+        Refusal::ClaimMissing("given_name")
+    );
     let refusal = world.refusal(|a| a.disclosed[1] = json!(["salt-2", "family_name", ["Muster"]]));
     assert_eq!(refusal, Refusal::ClaimMissing("family_name"));
-    let refusal = world.refusal(|a| a.disclosed[1] = json!(["salt-2", "family_name", "Mu\u{0}ster"]));
+    let refusal =
+        world.refusal(|a| a.disclosed[1] = json!(["salt-2", "family_name", "Mu\u{0}ster"]));
     assert!(matches!(refusal, Refusal::MalformedPresentation(_)));
 }
 
 #[test]
 fn a_missing_key_binding_is_refused() {
     let world = World::new();
-    assert_eq!(world.refusal(|a| a.with_key_binding = false), Refusal::KeyBindingMissing);
-    let refusal = world.refusal(|a| { a.issuer_claims.remove("cnf"); });
+    assert_eq!(
+        world.refusal(|a| a.with_key_binding = false),
+        Refusal::KeyBindingMissing
+    );
+    let refusal = world.refusal(|a| {
+        a.issuer_claims.remove("cnf");
+    });
     assert!(matches!(refusal, Refusal::KeyBindingInvalid(_)));
 }
 
@@ -353,49 +458,97 @@ fn a_missing_key_binding_is_refused() {
 fn a_key_binding_by_another_key_or_of_another_type_is_refused() {
     let world = World::new();
     let refusal = world.refusal(|a| a.kb_signer = &world.stranger);
-    assert!(matches!(refusal, Refusal::KeyBindingInvalid(_)), "{refusal:?}");
-    assert_eq!(world.refusal(|a| a.kb_header["typ"] = "JWT".into()), Refusal::TypeRefused("JWT".into()));
-    assert_eq!(world.refusal(|a| a.kb_header["alg"] = "none".into()), Refusal::AlgorithmRefused("none".into()));
+    assert!(
+        matches!(refusal, Refusal::KeyBindingInvalid(_)),
+        "{refusal:?}"
+    );
+    assert_eq!(
+        world.refusal(|a| a.kb_header["typ"] = "JWT".into()),
+        Refusal::TypeRefused("JWT".into())
+    );
+    assert_eq!(
+        world.refusal(|a| a.kb_header["alg"] = "none".into()),
+        Refusal::AlgorithmRefused("none".into())
+    );
 }
 
 #[test]
 fn a_key_binding_for_another_audience_or_nonce_is_refused() {
     let world = World::new();
-    for aud in [json!("did:example:desk"), json!([CLIENT_ID]), json!("decentralized_identifier:did:example:other")] {
-        assert_eq!(world.refusal(|a| { a.kb_claims.insert("aud".into(), aud.clone()); }), Refusal::WrongAudience, "{aud}");
+    for aud in [
+        json!("did:example:desk"),
+        json!([CLIENT_ID]),
+        json!("decentralized_identifier:did:example:other"),
+    ] {
+        assert_eq!(
+            world.refusal(|a| {
+                a.kb_claims.insert("aud".into(), aud.clone());
+            }),
+            Refusal::WrongAudience,
+            "{aud}"
+        );
     }
-    let refusal = world.refusal(|a| { a.kb_claims.insert("nonce".into(), "n0nce-of-another-session".into()); });
+    let refusal = world.refusal(|a| {
+        a.kb_claims
+            .insert("nonce".into(), "n0nce-of-another-session".into());
+    });
     assert_eq!(refusal, Refusal::WrongNonce);
-    assert_eq!(world.refusal(|a| { a.kb_claims.remove("nonce"); }), Refusal::WrongNonce);
+    assert_eq!(
+        world.refusal(|a| {
+            a.kb_claims.remove("nonce");
+        }),
+        Refusal::WrongNonce
+    );
 }
 
 #[test]
 fn a_stale_or_future_key_binding_is_refused() {
     let world = World::new();
     let t = now().timestamp();
-    assert_eq!(world.refusal(|a| { a.kb_claims.insert("iat".into(), (t - 301).into()); }), Refusal::KeyBindingStale);
-    assert_eq!(world.refusal(|a| { a.kb_claims.insert("iat".into(), (t + 61).into()); }), Refusal::KeyBindingStale);
-    let refusal = world.refusal(|a| { a.kb_claims.remove("iat"); });
+    assert_eq!(
+        world.refusal(|a| {
+            a.kb_claims.insert("iat".into(), (t - 301).into());
+        }),
+        Refusal::KeyBindingStale
+    );
+    assert_eq!(
+        world.refusal(|a| {
+            a.kb_claims.insert("iat".into(), (t + 61).into());
+        }),
+        Refusal::KeyBindingStale
+    );
+    let refusal = world.refusal(|a| {
+        a.kb_claims.remove("iat");
+    });
     assert!(matches!(refusal, Refusal::KeyBindingInvalid(_)));
 }
 
 #[test]
 fn a_key_binding_over_other_disclosures_is_refused() {
     let world = World::new();
-    let refusal = world.refusal(|a| { a.kb_claims.insert("sd_hash".into(), b64(&[0u8; 32]).into()); });
+    let refusal = world.refusal(|a| {
+        a.kb_claims.insert("sd_hash".into(), b64(&[0u8; 32]).into());
+    });
     assert!(matches!(refusal, Refusal::KeyBindingInvalid(_)));
 }
 
 #[test]
 fn a_revoked_or_suspended_or_unlisted_credential_is_refused() {
     let world = World::new();
-    let at = |idx: u64| move |a: &mut Answer<'_>| {
-        a.issuer_claims["status"]["status_list"]["idx"] = idx.into();
+    let at = |idx: u64| {
+        move |a: &mut Answer<'_>| {
+            a.issuer_claims["status"]["status_list"]["idx"] = idx.into();
+        }
     };
     assert_eq!(world.refusal(at(IDX - 1)), Refusal::Revoked);
     assert_eq!(world.refusal(at(IDX + 1)), Refusal::Suspended);
-    assert!(matches!(world.refusal(at(1_000)), Refusal::StatusInvalid(_)));
-    let refusal = world.refusal(|a| a.issuer_claims["status"]["status_list"]["uri"] = "https://status.example/gone".into());
+    assert!(matches!(
+        world.refusal(at(1_000)),
+        Refusal::StatusInvalid(_)
+    ));
+    let refusal = world.refusal(|a| {
+        a.issuer_claims["status"]["status_list"]["uri"] = "https://status.example/gone".into()
+    });
     assert!(matches!(refusal, Refusal::StatusUnavailable(_)));
 }
 

@@ -38,7 +38,7 @@ pub fn pinned_key(dir: &Path) -> Result<Option<PublicLogKey>, PinError> {
 /// replaced. Returns whether it was pinned now.
 pub(super) fn pin_key(dir: &Path, key: &PublicLogKey) -> Result<bool, PinError> {
     let text = key.verifier_key();
-    crate::platform::config::write_new_secret(&dir.join(KEY_FILE), || Ok(text.into()))
+    crate::platform::config::data_dir::write_new_secret(&dir.join(KEY_FILE), || Ok(text.into()))
         .map_err(|e| PinError::Write(e.to_string()))
 }
 
@@ -50,7 +50,7 @@ pub fn last_signed(dir: &Path) -> Result<Option<String>, PinError> {
 /// Keeps `note` as the last checkpoint signed, replacing the one before atomically.
 pub(super) fn record_signed(dir: &Path, note: &str) -> Result<(), PinError> {
     let path = dir.join(CHECKPOINT_FILE);
-    crate::platform::config::write_private_file(&path, note.as_bytes())
+    crate::platform::config::data_dir::write_private_file(&path, note.as_bytes())
         .map_err(|source| PinError::Io { path, source })
 }
 

@@ -6,7 +6,24 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 
+use super::values::number;
+use super::{ConfigError, Settings, Vars};
 use crate::platform::crypto::sha256;
+
+/// The log's key pinned by the operator, and how often a checkpoint is signed.
+pub(super) fn read(var: Vars, settings: &mut Settings) -> Result<(), ConfigError> {
+    let name = "TRANSFER_DESK_CHECKPOINT_MINUTES";
+    let positive: fn(&i64) -> bool = |m| *m > 0;
+    if let Some(m) = number(name, var(name), positive, "a positive number of minutes")? {
+        settings.checkpoint_every = chrono::Duration::minutes(m);
+    }
+    if let Some(key) = var("TRANSFER_DESK_LOG_KEY") {
+        let key = PublicLogKey::parse(&key)
+            .map_err(|why| ConfigError::Invalid(format!("TRANSFER_DESK_LOG_KEY: {why}")))?;
+        settings.log_key = Some(key);
+    }
+    Ok(())
+}
 
 /// The log's public key with the log's name: what verifiers hold, and what the data
 /// directory pins.

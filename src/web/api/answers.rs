@@ -9,6 +9,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::platform::i18n::Lang;
+use crate::web::links::PageLinks;
+use crate::workflow::links::Links;
 use crate::workflow::{self, DocumentKind, RequestKind, RequestState, TimelineEntry, TrackingView};
 
 /// `201`: the request is stored.
@@ -26,12 +28,12 @@ pub struct Created {
 }
 
 impl Created {
-    pub fn new(submitted: &workflow::Submitted, link_base: &str) -> Self {
+    pub fn new(submitted: &workflow::Submitted, links: &PageLinks) -> Self {
         let token = submitted.tracking_token.expose();
         Created {
             request_id: submitted.request_id,
             tracking_token: token.to_owned(),
-            tracking_url: format!("{link_base}/track/{token}"),
+            tracking_url: links.tracking(token),
             status: submitted.state.into(),
         }
     }
@@ -117,6 +119,9 @@ impl From<TimelineEntry> for TimelineEvent {
 pub enum ApiState {
     /// The holder was asked to verify through their own link and has not answered yet.
     AwaitingHolder,
+    /// The requester chose to prove who they are with the e-ID; their wallet has not
+    /// answered yet (the tracking page shows the QR code).
+    AwaitingEid,
     /// Waiting for a reviewer.
     Submitted,
     /// A reviewer asked for a new document (`requested_document`).
@@ -131,6 +136,7 @@ impl From<RequestState> for ApiState {
     fn from(state: RequestState) -> Self {
         match state {
             RequestState::AwaitingHolder => ApiState::AwaitingHolder,
+            RequestState::AwaitingEid => ApiState::AwaitingEid,
             RequestState::Submitted | RequestState::Issuing => ApiState::Submitted,
             RequestState::NeedsDocument => ApiState::NeedsDocument,
             RequestState::Approved => ApiState::Approved,

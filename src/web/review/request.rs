@@ -15,6 +15,7 @@ use crate::intake::mrz::Zone;
 use crate::platform::i18n::Arg;
 use crate::web::csrf::{carries_csrf, FormToken};
 use crate::web::error::Error;
+use crate::web::links::PageLinks;
 use crate::web::passkeys::{step_up_needed, step_up_page};
 use crate::web::session::{AdminSession, ReviewerSession};
 use crate::web::{page, Chosen};
@@ -226,9 +227,8 @@ async fn approve_now(
     let input = ApprovalInput {
         contested_reason: form.contested_reason.filter(|_| form.confirm_contested),
         signatory_confirmed: form.signatory_confirmed,
-        link_base: host.0,
     };
-    match decide::approve(services, id, &me, &input, Utc::now()).await {
+    match decide::approve(services, id, &me, &input, &PageLinks(host.0), Utc::now()).await {
         Ok(ApproveOutcome::Approved(RequestKind::Nameservers)) => Ok(Flash::success(
             back_to(id),
             lang.t("review-approved-nameservers"),

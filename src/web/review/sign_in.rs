@@ -8,7 +8,7 @@ use rocket_dyn_templates::{context, Template};
 
 use super::{Plain, UrlEncoded};
 use crate::accounts::{self, LoginOutcome};
-use crate::platform::config::PasskeyPolicy;
+use crate::platform::config::review::PasskeyPolicy;
 use crate::platform::crypto::PasswordLinkToken;
 use crate::platform::i18n::Arg;
 use crate::web::cookies::SecureCookies;
@@ -117,7 +117,7 @@ pub(super) async fn logout(
     jar: &CookieJar<'_>,
     services: &State<Services>,
 ) -> Result<Redirect, Error> {
-    accounts::logout(&services.db, &session.0).await?;
+    accounts::sessions::logout(&services.db, &session.0).await?;
     clear_session_cookie(jar);
     Ok(Redirect::to("/review/login"))
 }

@@ -9,15 +9,17 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::workflow::ids::RequestId;
+use crate::workflow::links::Links;
 
 use super::carry_out::{abandon_issuing, issue_code, set_nameservers, Approval};
 use super::{held_request, reviewer_guard, ApprovalInput, ApproveOutcome, MAX_TEXT_CHARS};
 use crate::evidence::audit::{self, Action, Actor};
+use crate::workflow::documents::parse_signals;
 use crate::workflow::rules;
 use crate::workflow::services::Services;
 use crate::workflow::shred::unlink_after_commit;
 use crate::workflow::state::{self, Step};
-use crate::workflow::{parse_signals, RequestKind, RequestState, RequesterRelation, ReviewError};
+use crate::workflow::{RequestKind, RequestState, RequesterRelation, ReviewError};
 
 /// Approves: records this reviewer's approval and, once enough different reviewers have
 /// approved, issues the code. The final approval first wins the request (a committed move
@@ -28,6 +30,7 @@ pub async fn approve(
     request_id: RequestId,
     me: &reviewer::Model,
     input: &ApprovalInput,
+    links: &dyn Links,
     now: DateTime<Utc>,
 ) -> Result<ApproveOutcome, ReviewError> {
     let request_id = request_id.0;
@@ -36,12 +39,7 @@ pub async fn approve(
     if found.state != RequestState::Submitted {
         return Err(ReviewError::WaitingForDocument);
     }
-    let contested_reason = input
-        .contested_reason
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .map(|r| r.chars().take(MAX_TEXT_CHARS).collect::<String>());
+    let contested_reason = given_reason(input);
     if contested_reason.is_none()
         && rules::domain_contested(db, &found.domain, found.id, now).await?
     {
@@ -63,18 +61,7 @@ pub async fn approve(
         .approvals
         .required(live_signal_count(db, request_id).await?);
     let have = approvals.len() + 1;
-    let mut detail = format!("approval {have} of {need}");
-    if signatory {
-        let uid = found.company_uid.as_deref().unwrap_or("?");
-        detail.push_str(&format!(
-            "; signatory of {uid} confirmed in the commercial register"
-        ));
-    }
-    if let Some(reason) = &contested_reason {
-        detail.push_str(&format!(
-            "; other request or code for this domain: {reason}"
-        ));
-    }
+    let detail = detail(have, need, &found, contested_reason.as_deref());
     if have < need {
         let txn = crate::platform::db::begin_writing(db).await?;
         // Hand the request back so that a second reviewer can claim it. Guarded by the
@@ -107,10 +94,59 @@ pub async fn approve(
         found: &found,
         me,
         contested_reason,
-        link_base: &input.link_base,
+        links,
         now,
     };
-    let carried_out = match found.kind {
+    carry_out(approval).await
+}
+
+/// The reason given for approving a contested domain, trimmed and cut to length; none when
+/// blank.
+fn given_reason(input: &ApprovalInput) -> Option<String> {
+    input
+        .contested_reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(|r| r.chars().take(MAX_TEXT_CHARS).collect::<String>())
+}
+
+/// What the audit trail records of an approval: which of how many, and what the approver
+/// confirmed.
+fn detail(
+    have: usize,
+    need: usize,
+    found: &request::Model,
+    contested_reason: Option<&str>,
+) -> String {
+    let mut detail = format!("approval {have} of {need}");
+    if found.relation == RequesterRelation::Signatory {
+        let uid = found.company_uid.as_deref().unwrap_or("?");
+        detail.push_str(&format!(
+            "; signatory of {uid} confirmed in the commercial register"
+        ));
+    }
+    if let Some(reason) = contested_reason {
+        detail.push_str(&format!(
+            "; other request or code for this domain: {reason}"
+        ));
+    }
+    detail
+}
+
+/// Issues the code or sets the nameservers of a request now `issuing`; a refused hand-off
+/// returns it to review.
+async fn carry_out(approval: Approval<'_>) -> Result<ApproveOutcome, ReviewError> {
+    let Approval {
+        services,
+        found,
+        me,
+        now,
+        ..
+    } = approval;
+    let kind = found.kind;
+    let request_id = found.id;
+    let carried_out = match kind {
         RequestKind::TransferCode => issue_code(approval).await,
         RequestKind::Nameservers => set_nameservers(approval).await,
     };
@@ -118,7 +154,7 @@ pub async fn approve(
         Ok(()) => {
             services.mail_wake.notify_one();
             unlink_after_commit(services).await;
-            Ok(ApproveOutcome::Approved(found.kind))
+            Ok(ApproveOutcome::Approved(kind))
         }
         Err(error) => {
             abandon_issuing(services, request_id, me, &error, now).await?;
@@ -170,14 +206,16 @@ async fn record_approval(
 
 /// Fired signals of a request's live documents.
 async fn live_signal_count(db: &impl ConnectionTrait, request_id: Uuid) -> Result<usize, DbErr> {
-    Ok(document::Entity::find()
+    let eid = crate::workflow::eid::signal_count(db, request_id).await?;
+    let documents: usize = document::Entity::find()
         .filter(document::Column::RequestId.eq(request_id))
         .filter(rules::live_documents())
         .all(db)
         .await?
         .iter()
         .map(|d| parse_signals(&d.signals).fired())
-        .sum())
+        .sum();
+    Ok(eid + documents)
 }
 
 #[cfg(test)]
@@ -217,13 +255,29 @@ mod tests {
         let input = ApprovalInput::default();
 
         claim(&services, found.id, &alice).await;
-        let first = approve(&services, RequestId(found.id), &alice, &input, Utc::now()).await;
+        let first = approve(
+            &services,
+            RequestId(found.id),
+            &alice,
+            &input,
+            &testing::NamedLinks,
+            Utc::now(),
+        )
+        .await;
         assert_eq!(
             first.unwrap(),
             ApproveOutcome::ApprovalRecorded { have: 1, need: 2 }
         );
         claim(&services, found.id, &alice).await;
-        let again = approve(&services, RequestId(found.id), &alice, &input, Utc::now()).await;
+        let again = approve(
+            &services,
+            RequestId(found.id),
+            &alice,
+            &input,
+            &testing::NamedLinks,
+            Utc::now(),
+        )
+        .await;
         assert!(matches!(again, Err(ReviewError::AlreadyApproved)));
         assert!(transfer_code::Entity::find()
             .one(&services.db)
@@ -235,7 +289,15 @@ mod tests {
             .await
             .unwrap();
         claim(&services, found.id, &bob).await;
-        let second = approve(&services, RequestId(found.id), &bob, &input, Utc::now()).await;
+        let second = approve(
+            &services,
+            RequestId(found.id),
+            &bob,
+            &input,
+            &testing::NamedLinks,
+            Utc::now(),
+        )
+        .await;
         assert_eq!(
             second.unwrap(),
             ApproveOutcome::Approved(RequestKind::TransferCode)
@@ -259,6 +321,7 @@ mod tests {
             RequestId(found.id),
             &alice,
             &ApprovalInput::default(),
+            &testing::NamedLinks,
             Utc::now(),
         )
         .await;

@@ -13,14 +13,15 @@ use crate::evidence::audit::{self, Action, Actor};
 use crate::mail::Mail;
 use crate::platform::crypto::TrackingToken;
 use crate::workflow::documents::{field_name, subject_of, write_then};
+use crate::workflow::input::{
+    Field, FieldErrors, FieldProblem, SubmitError, Upload, REQUESTER_DOCUMENTS,
+};
+use crate::workflow::notify::notify_requester;
+use crate::workflow::rules::retention_cutoff;
 use crate::workflow::services::Services;
 use crate::workflow::shred::{shred_documents, unlink_after_commit};
 use crate::workflow::state::{self, Guard, Step};
-use crate::workflow::Field;
-use crate::workflow::{
-    limits, notify_requester, retention_cutoff, rules, DocumentKind, FieldErrors, FieldProblem,
-    RequestState, ReviewError, SubmitError, Upload, REQUESTER_DOCUMENTS,
-};
+use crate::workflow::{limits, rules, DocumentKind, RequestState, ReviewError};
 
 /// Asks the requester for a new document of `kind`; they see `note` on their tracking page.
 /// Approvals given so far were given on the old document, so they are withdrawn.

@@ -13,16 +13,18 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::reviewer_closing;
-use crate::codes::{RecipientKey, TransferCode, SALT_LEN, VALIDITY_DAYS};
 use crate::evidence::audit::{self, Action, Actor};
 use crate::mail::{Approved, Mail};
 use crate::platform::crypto::{self, ObjectionToken};
 use crate::platform::i18n::Lang;
-use crate::registry;
+use crate::registry::codes::{RecipientKey, TransferCode, SALT_LEN, VALIDITY_DAYS};
+use crate::registry::{self, HandOff, Registry};
 use crate::workflow::close::close;
+use crate::workflow::links::Links;
+use crate::workflow::notify::notify;
 use crate::workflow::services::Services;
 use crate::workflow::state::{self, Guard, Step};
-use crate::workflow::{notify, Reason, RequestState, ReviewError};
+use crate::workflow::{Reason, RequestState, ReviewError};
 
 /// The final approval being carried out: by `me`, on `found` (in `issuing`), at `now`.
 pub(super) struct Approval<'a> {
@@ -31,8 +33,8 @@ pub(super) struct Approval<'a> {
     pub me: &'a reviewer::Model,
     /// Why the reviewer approved although the domain is contested.
     pub contested_reason: Option<String>,
-    /// Where the links in mails point.
-    pub link_base: &'a str,
+    /// The pages the mails link to.
+    pub links: &'a dyn Links,
     pub now: DateTime<Utc>,
 }
 
@@ -91,7 +93,7 @@ impl Approval<'_> {
             requester: found.requester_name.clone(),
             approved_at: now,
             approved,
-            link: format!("{}/objection/{}", self.link_base, objection.expose()),
+            link: self.links.objection(objection.expose()),
         };
         notify(
             services,
@@ -106,7 +108,7 @@ impl Approval<'_> {
     }
 }
 
-/// Generates the code, hands it to the registry (when configured), then records it with the
+/// Generates the code, hands it to the registry (when configured: the command or EPP), then records it with the
 /// decision and shreds the documents. The request is in `issuing`, which only this caller
 /// could make it.
 pub(super) async fn issue_code(approval: Approval<'_>) -> Result<(), ReviewError> {
@@ -123,15 +125,15 @@ pub(super) async fn issue_code(approval: Approval<'_>) -> Result<(), ReviewError
     let sealed = code
         .seal_to(&recipient, request_id)
         .map_err(|_| ReviewError::Unreadable)?;
-    let means = match &services.settings.registry_command {
-        Some(command) => {
-            registry::hand_off(
-                command,
-                &found.domain,
-                &registry::Action::SetTransferCode(&code),
-            )
-            .await?;
-            "tracking link; registry command"
+    let means = match Registry::configured(&services.settings) {
+        Some(registry) => {
+            let order = HandOff {
+                request: request_id,
+                domain: &found.domain,
+                action: registry::Action::SetTransferCode(&code),
+            };
+            registry.hand_off(&services.db, &order).await?;
+            registry.means()
         }
         None => "tracking link",
     };
@@ -183,26 +185,29 @@ pub(super) async fn set_nameservers(approval: Approval<'_>) -> Result<(), Review
         .lines()
         .map(str::to_owned)
         .collect();
-    let command = services
-        .settings
-        .registry_command
-        .as_deref()
-        .ok_or(registry::RegistryError::NotConfigured)?;
+    let registry =
+        Registry::configured(&services.settings).ok_or(registry::RegistryError::NotConfigured)?;
     let objection = ObjectionToken::generate().map_err(|_| ReviewError::Unreadable)?;
     let window = Duration::hours(services.settings.objection_hours);
     let deferred = window > Duration::zero();
+    let mut done = registry::Done::default();
     if !deferred {
-        registry::hand_off(
-            command,
-            &found.domain,
-            &registry::Action::SetNameservers(&hosts),
-        )
-        .await?;
+        let order = HandOff {
+            request: found.id,
+            domain: &found.domain,
+            action: registry::Action::SetNameservers(&hosts),
+        };
+        done = registry.hand_off(&services.db, &order).await?;
     }
-    let previous = domain::Entity::find_by_id(found.domain.clone())
-        .one(&services.db)
-        .await?
-        .and_then(|d| d.nameservers);
+    // What the registry said it held (EPP), else what the portfolio says; a deferred change
+    // records the registry's once it is handed over.
+    let previous = match done.previous_nameservers {
+        Some(held) => Some(held.join("\n")),
+        None => domain::Entity::find_by_id(found.domain.clone())
+            .one(&services.db)
+            .await?
+            .and_then(|d| d.nameservers),
+    };
     let txn = approval.begin_closing().await?;
     let takes_effect_at = now + window;
     request::Entity::update_many()

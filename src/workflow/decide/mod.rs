@@ -19,8 +19,9 @@ pub use reject::reject;
 use super::close::{Closing, Decider};
 use super::queue::lease_is_live;
 use super::state::{self, Guard};
-use super::{retention_cutoff, Reason, RequestKind, RequestState, ReviewError};
+use super::{Reason, RequestKind, RequestState, ReviewError};
 use crate::evidence::audit::Action;
+use crate::workflow::rules::retention_cutoff;
 use crate::workflow::services::Services;
 
 /// Longest text a reviewer writes for the requester (a reason, a note).
@@ -42,8 +43,6 @@ pub struct ApprovalInput {
     pub contested_reason: Option<String>,
     /// For a signatory's request: the approver checked the commercial register.
     pub signatory_confirmed: bool,
-    /// Where links in the mails an approval sends point (`https://desk.example`).
-    pub link_base: String,
 }
 
 /// Loads a request the caller holds the live claim on, in a decidable state and not past

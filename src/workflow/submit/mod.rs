@@ -2,7 +2,6 @@
 //! sanitised (`documents`), then everything stored at once (`storage`); the limits on what
 //! one address may ask for are in `limits`.
 
-mod input;
 mod storage;
 mod validation;
 
@@ -10,23 +9,25 @@ use chrono::Utc;
 use entities::domain;
 use sea_orm::EntityTrait;
 
-pub use input::{
-    Field, FieldErrors, FieldProblem, SubmissionInput, SubmitError, Submitted, TypedValues, Upload,
-    HOLDER_LINK_DAYS,
-};
 pub use validation::Offers;
 
 use super::documents::{field_name, sanitize_all};
+use super::input::{
+    parse, Field, FieldErrors, FieldProblem, SubmissionInput, SubmitError, Submitted,
+};
 use super::limits;
-use super::{parse, DocumentKind, RequesterRelation};
+use super::{DocumentKind, RequesterRelation};
+use crate::workflow::links::Links;
 use crate::workflow::services::Services;
 
 /// Validates every typed field first, then sanitises every document, and only then stores
 /// anything: a submission with one error leaves no row and no file, and no photo is decoded
 /// while a typed field is wrong or for a domain we do not manage.
+/// The mails link to the pages `links` names.
 pub async fn submit(
     services: &Services,
     mut input: SubmissionInput,
+    links: &dyn Links,
 ) -> Result<Submitted, SubmitError> {
     let now = Utc::now();
     let mut errors = FieldErrors::new();
@@ -43,7 +44,8 @@ pub async fn submit(
     if !domain_known && !errors.contains_key(&Field::Domain) {
         errors.insert(Field::Domain, FieldProblem::DomainNotOurs);
     }
-    if input.id_front.is_none() {
+    let with_eid = input.typed.proves_with_eid();
+    if input.id_front.is_none() && !with_eid {
         errors.insert(Field::IdFront, FieldProblem::FrontMissing);
     }
     let representative =
@@ -66,9 +68,14 @@ pub async fn submit(
         return Err(SubmitError::TooMany { retry_after });
     }
 
+    // With the e-ID, no photo is decoded, let alone kept.
+    let (front, back) = match fields.eid {
+        true => (None, None),
+        false => (input.id_front.take(), input.id_back.take()),
+    };
     let uploads = [
-        (DocumentKind::IdFront, input.id_front.take()),
-        (DocumentKind::IdBack, input.id_back.take()),
+        (DocumentKind::IdFront, front),
+        (DocumentKind::IdBack, back),
         (DocumentKind::Authorization, input.authorization.take()),
     ];
     let (clean, mut errors) = sanitize_all(services, uploads).await;
@@ -91,7 +98,7 @@ pub async fn submit(
     let origin = storage::Origin {
         client_addr: input.client_addr,
         language: input.language,
-        link_base: input.link_base,
+        links,
     };
     storage::store(services, fields, origin, clean).await
 }

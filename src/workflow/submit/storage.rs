@@ -1,28 +1,30 @@
 //! Storing a valid submission: its documents sealed and written, then the request, its
 //! documents, its first timeline event and its mails in one transaction.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entities::{document, request};
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set};
 use uuid::Uuid;
 
-use super::input::{SubmitError, Submitted, HOLDER_LINK_DAYS};
 use super::validation::ValidFields;
-use crate::codes::RecipientKey;
 use crate::intake::CleanImage;
 use crate::mail::Mail;
 use crate::platform::crypto::{HolderToken, TrackingToken};
 use crate::platform::i18n::Lang;
+use crate::registry::codes::RecipientKey;
 use crate::workflow::documents::write_then;
+use crate::workflow::input::{SubmitError, Submitted, HOLDER_LINK_DAYS};
+use crate::workflow::links::Links;
+use crate::workflow::notify::notify;
 use crate::workflow::services::Services;
 use crate::workflow::state::{record_event, Event};
-use crate::workflow::{notify, DocumentKind, RequestState};
+use crate::workflow::{DocumentKind, RequestState};
 
 /// Where a submission came from: the client, the requester's language, the service's address.
-pub(super) struct Origin {
+pub(super) struct Origin<'a> {
     pub(super) client_addr: Option<String>,
     pub(super) language: Lang,
-    pub(super) link_base: String,
+    pub(super) links: &'a dyn Links,
 }
 
 /// Encrypts and writes every document, then records the request, its documents and its
@@ -30,10 +32,9 @@ pub(super) struct Origin {
 pub(super) async fn store(
     services: &Services,
     fields: ValidFields,
-    origin: Origin,
+    origin: Origin<'_>,
     clean: Vec<(DocumentKind, CleanImage)>,
 ) -> Result<Submitted, SubmitError> {
-    let client_addr = origin.client_addr;
     let request_id = Uuid::new_v4();
     let tracking_token = TrackingToken::generate()?;
     let recipient_key = RecipientKey::for_token(&tracking_token, request_id)?;
@@ -41,51 +42,104 @@ pub(super) async fn store(
         Some(_) => Some(HolderToken::generate()?),
         None => None,
     };
-    let (holder_name, holder_email) = fields.holder.clone().unzip();
-    let domain = fields.domain.clone();
-    let requester_email = fields.email.clone();
-    let requester_name = fields.full_name.clone();
-    let kind = fields.kind;
-    let state = match holder_token {
-        Some(_) => RequestState::AwaitingHolder,
-        None => RequestState::Submitted,
+    let state = match (&holder_token, fields.eid) {
+        (_, true) => RequestState::AwaitingEid,
+        (Some(_), false) => RequestState::AwaitingHolder,
+        (None, false) => RequestState::Submitted,
     };
     let now = Utc::now();
     let document_count = clean.len();
-    let token = &tracking_token;
-    write_then(services, request_id, &clean, now, async move |documents| {
+    let new = NewRequest {
+        id: request_id,
+        state,
+        tracking_token: &tracking_token,
+        recipient_key: &recipient_key,
+        holder_token: holder_token.as_ref(),
+        now,
+    };
+    let (fields, origin) = (&fields, &origin);
+    let eid_session = write_then(services, request_id, &clean, now, async move |documents| {
         let txn = crate::platform::db::begin_writing(&services.db).await?;
+        new.row(fields, origin).insert(&txn).await?;
+        document::Entity::insert_many(documents)
+            .exec_without_returning(&txn)
+            .await?;
+        record_event(&txn, request_id, Event::Submitted, None, now).await?;
+        let eid_session = match fields.eid {
+            true => Some(
+                crate::eid::sessions::create(
+                    &txn,
+                    services,
+                    request_id,
+                    entities::enums::EidSubject::Requester,
+                    now,
+                )
+                .await?,
+            ),
+            false => None,
+        };
+        new.mails(services, &txn, fields, origin).await?;
+        txn.commit().await?;
+        Ok(eid_session)
+    })
+    .await?;
+    tracing::info!(request = %request_id, documents = document_count, "request submitted");
+    crate::platform::meters::submission();
+    services.mail_wake.notify_one();
+    // The holder's link went into the holder's mail alone: the requester never sees it.
+    Ok(Submitted {
+        request_id,
+        tracking_token,
+        state,
+        eid_session,
+    })
+}
+
+/// What the service made for a new request: its id, state, tokens and time.
+struct NewRequest<'a> {
+    id: Uuid,
+    state: RequestState,
+    tracking_token: &'a TrackingToken,
+    recipient_key: &'a RecipientKey,
+    holder_token: Option<&'a HolderToken>,
+    now: DateTime<Utc>,
+}
+
+impl NewRequest<'_> {
+    /// The request's row.
+    fn row(&self, fields: &ValidFields, origin: &Origin<'_>) -> request::ActiveModel {
+        let (holder_name, holder_email) = fields.holder.clone().unzip();
         request::ActiveModel {
-            id: Set(request_id),
-            domain: Set(fields.domain),
-            requester_name: Set(fields.full_name),
-            requester_email: Set(fields.email),
-            requester_phone: Set(fields.phone),
+            id: Set(self.id),
+            domain: Set(fields.domain.clone()),
+            requester_name: Set(fields.full_name.clone()),
+            requester_email: Set(fields.email.clone()),
+            requester_phone: Set(fields.phone.clone()),
             relation: Set(fields.relation),
-            state: Set(state),
-            tracking_token_hash: Set(token.hash().to_vec()),
-            client_addr: Set(client_addr),
-            consent_at: Set(now),
-            created_at: Set(now),
-            updated_at: Set(now),
+            state: Set(self.state),
+            tracking_token_hash: Set(self.tracking_token.hash().to_vec()),
+            client_addr: Set(origin.client_addr.clone()),
+            consent_at: Set(self.now),
+            created_at: Set(self.now),
+            updated_at: Set(self.now),
             claimed_by: Set(None),
             claim_expires_at: Set(None),
             requested_document: Set(None),
             requested_note: Set(None),
             decided_at: Set(None),
-            code_recipient_key: Set(Some(recipient_key.0.to_vec())),
+            code_recipient_key: Set(Some(self.recipient_key.0.to_vec())),
             personal_data_erased_at: Set(None),
-            company_uid: Set(fields.company_uid),
+            company_uid: Set(fields.company_uid.clone()),
             id_document_type: Set(fields.id_document_type),
             holder_id_document_type: Set(None),
             kind: Set(fields.kind),
-            nameservers: Set(fields.nameservers),
+            nameservers: Set(fields.nameservers.clone()),
             holder_name: Set(holder_name),
             holder_email: Set(holder_email),
-            holder_token_hash: Set(holder_token.as_ref().map(|t| t.hash().to_vec())),
-            holder_link_expires_at: Set(holder_token
-                .as_ref()
-                .map(|_| now + chrono::Duration::days(HOLDER_LINK_DAYS))),
+            holder_token_hash: Set(self.holder_token.map(|t| t.hash().to_vec())),
+            holder_link_expires_at: Set(self
+                .holder_token
+                .map(|_| self.now + chrono::Duration::days(HOLDER_LINK_DAYS))),
             holder_answered_at: Set(None),
             awaiting_reply_since: Set(None),
             language: Set(origin.language.code().to_owned()),
@@ -99,57 +153,50 @@ pub(super) async fn store(
             requester_messages: Set(0),
             welcomed_at: Set(None),
         }
-        .insert(&txn)
-        .await?;
-        document::Entity::insert_many(documents)
-            .exec_without_returning(&txn)
-            .await?;
-        record_event(&txn, request_id, Event::Submitted, None, now).await?;
-        let link = format!("{}/track/{}", origin.link_base, token.expose());
+    }
+
+    /// The requester's receipt with their tracking link, and the holder's request with
+    /// theirs (which the requester never sees).
+    async fn mails(
+        &self,
+        services: &Services,
+        txn: &impl ConnectionTrait,
+        fields: &ValidFields,
+        origin: &Origin<'_>,
+    ) -> Result<(), DbErr> {
         let receipt = Mail::Receipt {
-            domain: domain.clone(),
-            link,
+            domain: fields.domain.clone(),
+            link: origin.links.tracking(self.tracking_token.expose()),
         };
         notify(
             services,
-            &txn,
-            request_id,
-            &requester_email,
+            txn,
+            self.id,
+            &fields.email,
             origin.language,
             receipt,
-            now,
+            self.now,
         )
         .await?;
-        if let (Some(token), Some((holder, holder_email))) = (&holder_token, &fields.holder) {
+        if let (Some(token), Some((holder, holder_email))) = (self.holder_token, &fields.holder) {
             let ask = Mail::HolderRequest {
-                domain: domain.clone(),
-                kind,
-                requester: requester_name.clone(),
+                domain: fields.domain.clone(),
+                kind: fields.kind,
+                requester: fields.full_name.clone(),
                 holder: holder.clone(),
-                link: format!("{}/holder/{}", origin.link_base, token.expose()),
+                link: origin.links.holder(token.expose()),
             };
             notify(
                 services,
-                &txn,
-                request_id,
+                txn,
+                self.id,
                 holder_email,
                 origin.language,
                 ask,
-                now,
+                self.now,
             )
             .await?;
         }
-        txn.commit().await?;
         Ok(())
-    })
-    .await?;
-    tracing::info!(request = %request_id, documents = document_count, "request submitted");
-    crate::platform::meters::submission();
-    services.mail_wake.notify_one();
-    // The holder's link went into the holder's mail alone: the requester never sees it.
-    Ok(Submitted {
-        request_id,
-        tracking_token,
-        state,
-    })
+    }
 }

@@ -6,6 +6,8 @@ mod opened;
 
 pub use opened::view_document;
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use entities::{approval, decision, document, domain, request, reviewer};
 use sea_orm::{
@@ -20,10 +22,11 @@ use super::rules;
 use super::state::is_pending;
 use super::tracking::timeline;
 use super::{
-    parse_signals, short_id, DocumentKind, IdDocumentType, Reason, RequestKind, RequestState,
-    RequesterRelation, ReviewError, TimelineEntry, ZoneStatus,
+    short_id, DocumentKind, IdDocumentType, Reason, RequestKind, RequestState, RequesterRelation,
+    ReviewError, TimelineEntry, ZoneStatus,
 };
 use crate::intake::Signals;
+use crate::workflow::documents::parse_signals;
 use crate::workflow::services::Services;
 
 #[derive(Debug, serde::Serialize)]
@@ -110,6 +113,47 @@ pub struct ReviewView {
     /// with it.
     pub objected_at: Option<DateTime<Utc>>,
     pub objection_handled_at: Option<DateTime<Utc>>,
+    /// Who proved who they are with the e-ID, and what it disclosed.
+    pub eid_proofs: Vec<EidProofView>,
+}
+
+/// An e-ID proof as a reviewer sees it: the disclosed names beside what the comparison with
+/// the name typed and the registrant on file found.
+#[derive(Debug, serde::Serialize)]
+pub struct EidProofView {
+    pub subject: entities::enums::EidSubject,
+    pub given_name: String,
+    pub family_name: String,
+    pub issuer_did: String,
+    pub vct: String,
+    pub proven_at: DateTime<Utc>,
+    pub credential_digest: String,
+    pub name_differs_from_typed: bool,
+    pub name_differs_from_registrant: bool,
+}
+
+impl EidProofView {
+    /// The signals the proof fires: a name that differs from the one typed, or from the
+    /// registrant on file.
+    fn fired(&self) -> usize {
+        usize::from(self.name_differs_from_typed) + usize::from(self.name_differs_from_registrant)
+    }
+}
+
+impl From<entities::eid_proof::Model> for EidProofView {
+    fn from(proof: entities::eid_proof::Model) -> Self {
+        EidProofView {
+            subject: proof.subject,
+            credential_digest: crate::platform::crypto::hex(&proof.credential_digest),
+            given_name: proof.given_name,
+            family_name: proof.family_name,
+            issuer_did: proof.issuer_did,
+            vct: proof.vct,
+            proven_at: proof.proven_at,
+            name_differs_from_typed: proof.name_differs_from_typed,
+            name_differs_from_registrant: proof.name_differs_from_registrant,
+        }
+    }
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -184,106 +228,25 @@ pub async fn review_view(
         .one(db)
         .await?
         .ok_or(ReviewError::NotFound)?;
-    let on_file = domain::Entity::find_by_id(found.domain.clone())
-        .one(db)
-        .await?;
-    let current_nameservers = host_lines(on_file.as_ref().and_then(|d| d.nameservers.as_deref()));
-    let registrant = on_file.map(|d| Registrant {
-        name: d.registrant_name,
-        email: d.registrant_email,
-        phone: d.registrant_phone,
-    });
-    let holder_part = match (&found.holder_name, &found.holder_email) {
-        (Some(name), Some(email)) => Some(HolderPart {
-            link_sent_at: found.holder_link_sent_at,
-            sent_to_registrant: found.holder_link_sent_at.is_some()
-                && registrant
-                    .as_ref()
-                    .is_some_and(|r| r.email.eq_ignore_ascii_case(email)),
-            name: name.clone(),
-            email: email.clone(),
-            answered_at: found.holder_answered_at,
-            link_expires_at: found.holder_link_expires_at,
-            id_document_type: found.holder_id_document_type,
-        }),
-        _ => None,
-    };
-    let documents: Vec<DocumentSummary> = document::Entity::find()
-        .filter(document::Column::RequestId.eq(request_id))
-        .order_by_asc(document::Column::CreatedAt)
-        .all(db)
+    let (registrant, current_nameservers) = on_file(db, &found.domain).await?;
+    let holder_part = holder_part(&found, registrant.as_ref());
+    let documents = document_summaries(db, &found).await?;
+    let eid_proofs: Vec<EidProofView> = super::eid::accepted_proofs(db, request_id)
         .await?
         .into_iter()
-        .filter(|d| d.wrapped_key.is_some() || !is_pending(found.state))
-        .map(|d| {
-            let signals = parse_signals(&d.signals);
-            DocumentSummary {
-                id: d.id,
-                kind: d.kind,
-                width: d.width,
-                height: d.height,
-                quality_problems: signals.quality.map(|q| q.problems()).unwrap_or_default(),
-                signals,
-                readable: d.wrapped_key.is_some(),
-                zone_status: d.zone_status,
-            }
-        })
+        .map(EidProofView::from)
         .collect();
-    let signal_count = documents
-        .iter()
-        .filter(|d| d.readable)
-        .map(|d| d.signals.fired())
-        .sum();
-    let since = now - Duration::hours(24);
-    let same_address_elsewhere = match &found.client_addr {
-        Some(addr) => {
-            recent_elsewhere(db, request::Column::ClientAddr, addr, &found, since).await?
-        }
-        None => Vec::new(),
-    };
-    let same_email_elsewhere = recent_elsewhere(
-        db,
-        request::Column::RequesterEmail,
-        &found.requester_email,
-        &found,
-        since,
-    )
-    .await?;
-    let same_domain_pending = rules::other_pending(&found.domain, request_id)
-        .order_by_asc(request::Column::CreatedAt)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(other_request)
-        .collect();
-    let same_domain_live_codes = rules::other_live_codes(&found.domain, request_id, now)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| LiveCode {
-            request_short_id: short_id(c.request_id),
-            issued_at: c.issued_at,
-            expires_at: c.expires_at,
-        })
-        .collect();
+    let signal_count =
+        fired_on_readable(&documents) + eid_proofs.iter().map(EidProofView::fired).sum::<usize>();
+    let (same_address_elsewhere, same_email_elsewhere) =
+        same_requester_elsewhere(db, &found, now).await?;
+    let (same_domain_pending, same_domain_live_codes) = same_domain(db, &found, now).await?;
     let earlier_rejections = earlier_rejections(db, &found).await?;
     let settings = &services.settings;
     let past_domain_budget =
         super::limits::past_domain_budget(db, settings, &found.domain, found.id, found.created_at)
             .await?;
-    let approvers: Vec<Uuid> = approval::Entity::find()
-        .select_only()
-        .column(approval::Column::ReviewerId)
-        .filter(approval::Column::RequestId.eq(request_id))
-        .order_by_asc(approval::Column::ApprovedAt)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let names = reviewer_names(db, approvers.iter().copied().chain(found.claimed_by)).await?;
-    let approvals = approvers
-        .iter()
-        .map(|id| names.get(id).cloned().unwrap_or_default())
-        .collect();
+    let (approvals, names) = approvers(db, &found).await?;
     let timeline = timeline(db, request_id).await?;
     let live = lease_is_live(&found, now);
     let deadline = found.created_at + ISSUANCE_DEADLINE;
@@ -334,7 +297,149 @@ pub async fn review_view(
         awaiting_reply_since: found.awaiting_reply_since,
         objected_at: found.objected_at,
         objection_handled_at: found.objection_handled_at,
+        eid_proofs,
     })
+}
+
+/// The signals fired on the documents a reviewer can still open.
+fn fired_on_readable(documents: &[DocumentSummary]) -> usize {
+    documents
+        .iter()
+        .filter(|d| d.readable)
+        .map(|d| d.signals.fired())
+        .sum()
+}
+
+/// Who approved the request so far, in order, and the names of them and of the claim's
+/// holder.
+async fn approvers(
+    db: &impl ConnectionTrait,
+    found: &request::Model,
+) -> Result<(Vec<String>, HashMap<Uuid, String>), DbErr> {
+    let approvers: Vec<Uuid> = approval::Entity::find()
+        .select_only()
+        .column(approval::Column::ReviewerId)
+        .filter(approval::Column::RequestId.eq(found.id))
+        .order_by_asc(approval::Column::ApprovedAt)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let names = reviewer_names(db, approvers.iter().copied().chain(found.claimed_by)).await?;
+    let approvals = approvers
+        .iter()
+        .map(|id| names.get(id).cloned().unwrap_or_default())
+        .collect();
+    Ok((approvals, names))
+}
+
+/// The registrant on file for `domain`, and the domain's nameservers now.
+async fn on_file(
+    db: &impl ConnectionTrait,
+    domain: &str,
+) -> Result<(Option<Registrant>, Vec<String>), DbErr> {
+    let on_file = domain::Entity::find_by_id(domain.to_owned())
+        .one(db)
+        .await?;
+    let current_nameservers = host_lines(on_file.as_ref().and_then(|d| d.nameservers.as_deref()));
+    let registrant = on_file.map(|d| Registrant {
+        name: d.registrant_name,
+        email: d.registrant_email,
+        phone: d.registrant_phone,
+    });
+    Ok((registrant, current_nameservers))
+}
+
+/// The holder the requester named, when the holder verifies directly.
+fn holder_part(found: &request::Model, registrant: Option<&Registrant>) -> Option<HolderPart> {
+    let (Some(name), Some(email)) = (&found.holder_name, &found.holder_email) else {
+        return None;
+    };
+    Some(HolderPart {
+        link_sent_at: found.holder_link_sent_at,
+        sent_to_registrant: found.holder_link_sent_at.is_some()
+            && registrant.is_some_and(|r| r.email.eq_ignore_ascii_case(email)),
+        name: name.clone(),
+        email: email.clone(),
+        answered_at: found.holder_answered_at,
+        link_expires_at: found.holder_link_expires_at,
+        id_document_type: found.holder_id_document_type,
+    })
+}
+
+/// The request's documents with their signals; while it is pending, only those still readable.
+async fn document_summaries(
+    db: &impl ConnectionTrait,
+    found: &request::Model,
+) -> Result<Vec<DocumentSummary>, DbErr> {
+    Ok(document::Entity::find()
+        .filter(document::Column::RequestId.eq(found.id))
+        .order_by_asc(document::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|d| d.wrapped_key.is_some() || !is_pending(found.state))
+        .map(|d| {
+            let signals = parse_signals(&d.signals);
+            DocumentSummary {
+                id: d.id,
+                kind: d.kind,
+                width: d.width,
+                height: d.height,
+                quality_problems: signals.quality.map(|q| q.problems()).unwrap_or_default(),
+                signals,
+                readable: d.wrapped_key.is_some(),
+                zone_status: d.zone_status,
+            }
+        })
+        .collect())
+}
+
+/// Requests of the last day for other domains from the same address, and with the same email.
+async fn same_requester_elsewhere(
+    db: &impl ConnectionTrait,
+    found: &request::Model,
+    now: DateTime<Utc>,
+) -> Result<(Vec<OtherRequest>, Vec<OtherRequest>), DbErr> {
+    let since = now - Duration::hours(24);
+    let same_address = match &found.client_addr {
+        Some(addr) => recent_elsewhere(db, request::Column::ClientAddr, addr, found, since).await?,
+        None => Vec::new(),
+    };
+    let same_email = recent_elsewhere(
+        db,
+        request::Column::RequesterEmail,
+        &found.requester_email,
+        found,
+        since,
+    )
+    .await?;
+    Ok((same_address, same_email))
+}
+
+/// The domain's other pending requests and its live codes.
+async fn same_domain(
+    db: &impl ConnectionTrait,
+    found: &request::Model,
+    now: DateTime<Utc>,
+) -> Result<(Vec<OtherRequest>, Vec<LiveCode>), DbErr> {
+    let pending = rules::other_pending(&found.domain, found.id)
+        .order_by_asc(request::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(other_request)
+        .collect();
+    let live_codes = rules::other_live_codes(&found.domain, found.id, now)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| LiveCode {
+            request_short_id: short_id(c.request_id),
+            issued_at: c.issued_at,
+            expires_at: c.expires_at,
+        })
+        .collect();
+    Ok((pending, live_codes))
 }
 
 /// The public commercial register's search (Zefix) for a company's UID.

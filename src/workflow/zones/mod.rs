@@ -11,10 +11,11 @@ use uuid::Uuid;
 
 use super::documents::data_key_of;
 use super::rules::live_documents;
-use super::{parse_signals, DocumentKind, IdDocumentType, RequesterRelation, ZoneStatus};
+use super::{DocumentKind, IdDocumentType, RequesterRelation, ZoneStatus};
 use crate::evidence::audit::{self, Action, Actor};
 use crate::intake::mrz::Zone;
 use crate::intake::ZoneSignals;
+use crate::workflow::documents::parse_signals;
 use crate::workflow::services::Services;
 
 /// A reading that has not finished after this long was interrupted (a restart): it is

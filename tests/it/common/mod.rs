@@ -118,7 +118,7 @@ impl TestApp {
 
     pub async fn add_domain(&self, domain: &str, name: &str, email: &str) {
         let csv = format!("domain,registrant_name,registrant_email\n{domain},{name},{email}\n");
-        let report = transfer_desk::domains::import_csv(self.db(), csv.as_bytes())
+        let report = transfer_desk::registry::domains::import_csv(self.db(), csv.as_bytes())
             .await
             .unwrap();
         assert_eq!(report.imported, 1);

@@ -1,4 +1,4 @@
-//! Registry hand-off: an operator-configured command receives what to do for a domain on
+//! The registry hand-off by command: an operator-configured command receives what to do for a domain on
 //! its standard input, in the line format below (version 1), and says by its exit status
 //! whether it was done.
 //!
@@ -32,7 +32,7 @@ use tokio::process::Command;
 
 use zeroize::Zeroizing;
 
-use crate::codes::TransferCode;
+use super::{Action, RegistryError};
 use crate::platform::external::Environment;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -42,14 +42,6 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 fn allowed_variable(name: &str) -> bool {
     matches!(name, "PATH" | "HOME" | "LANG" | "LC_ALL" | "TZ")
         || name.starts_with("TRANSFER_DESK_REGISTRY_")
-}
-
-/// What the registry is asked to do.
-pub enum Action<'a> {
-    SetTransferCode(&'a TransferCode),
-    SetNameservers(&'a [String]),
-    /// The registrant on file objected: the issued code must stop working.
-    CancelTransferCode,
 }
 
 pub const FORMAT_VERSION: u32 = 1;
@@ -77,22 +69,6 @@ fn input(domain: &str, action: &Action) -> Zeroizing<String> {
     text
 }
 
-/// Why a hand-off did not happen, in words a reviewer can act on; a code never appears in it.
-#[derive(Debug, thiserror::Error)]
-pub enum RegistryError {
-    #[error("the registry command {0}")]
-    Run(#[from] crate::platform::external::RunError),
-    /// It ran and refused: its exit status and the start of what it said on stderr.
-    #[error("the registry command failed ({status}){}", said.as_deref().map(|s| format!(": {s}")).unwrap_or_default())]
-    Refused {
-        status: std::process::ExitStatus,
-        said: Option<String>,
-    },
-    /// There is no command to carry the action out.
-    #[error("no registry command is configured to set nameservers")]
-    NotConfigured,
-}
-
 /// Runs `sh -c command` with the action on stdin, in an environment cleared down to an
 /// allow-list.
 pub async fn hand_off(
@@ -118,7 +94,7 @@ pub async fn hand_off(
     }
     let said: String = said.chars().take(300).collect();
     let said = said.trim();
-    Err(RegistryError::Refused {
+    Err(RegistryError::CommandRefused {
         status: output.status,
         said: (!said.is_empty()).then(|| said.to_owned()),
     })
@@ -127,6 +103,7 @@ pub async fn hand_off(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::codes::TransferCode;
 
     /// What the registry command `script` wrote for `action` on example.com to the file that
     /// `script` names with `{out}`.

@@ -1,4 +1,5 @@
-//! What a requester sends, from the form or the API alike, and what can be wrong with it.
+//! What a requester or holder sends, from the form or the API alike, read as the workflow's
+//! values, and what can be wrong with it.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +10,9 @@ use zeroize::Zeroizing;
 use crate::intake::{IntakeError, QualityProblem};
 use crate::platform::crypto::{CryptoError, TrackingToken};
 use crate::platform::i18n::Lang;
-use crate::workflow::{parse, RequestKind, RequestState, RequesterRelation};
+use sea_orm::ActiveEnum;
+
+use crate::workflow::{DocumentKind, IdDocumentType, RequestKind, RequestState, RequesterRelation};
 
 /// One uploaded file, held in memory only and zeroed when dropped.
 pub struct Upload {
@@ -38,10 +41,22 @@ pub struct TypedValues {
     pub holder_email: String,
     /// `passport`, `identity_card` or `other`; empty when the requester did not say.
     pub id_document_type: String,
+    /// How the requester proves who they are: `photos` (also when empty) or `eid`.
+    pub proof: String,
     /// Send photos that fail a quality check (too small, dark, bright or blurred) anyway.
     pub send_anyway: bool,
     pub consent: bool,
 }
+
+impl TypedValues {
+    /// The requester chose to prove who they are with the e-ID instead of photos.
+    pub fn proves_with_eid(&self) -> bool {
+        self.proof.trim() == PROOF_EID
+    }
+}
+
+/// The `proof` value that chooses the e-ID.
+pub const PROOF_EID: &str = "eid";
 
 /// What a requester sends, from the form or the API alike.
 #[derive(Default)]
@@ -49,8 +64,6 @@ pub struct SubmissionInput {
     pub typed: TypedValues,
     /// The requester's language, for the mails they receive.
     pub language: Lang,
-    /// Where the links in mails point (`https://desk.example`).
-    pub link_base: String,
     pub id_front: Option<Upload>,
     pub id_back: Option<Upload>,
     pub authorization: Option<Upload>,
@@ -81,6 +94,12 @@ impl SubmissionInput {
         } else {
             self.authorization = None;
         }
+        if typed.proves_with_eid() {
+            typed.id_document_type.clear();
+            typed.send_anyway = false;
+            self.id_front = None;
+            self.id_back = None;
+        }
     }
 }
 
@@ -104,7 +123,7 @@ pub enum FieldProblem {
     KindInvalid,
     /// Nameserver changes need a registry command to carry them out.
     NameserversNotOffered,
-    Nameservers(crate::domains::NameserverError),
+    Nameservers(crate::registry::domains::NameserverError),
     /// Only a representative can ask the holder to verify.
     HolderVerifiesNotForRelation,
     /// The holder's link goes only by mail, and no mail is configured.
@@ -114,6 +133,12 @@ pub enum FieldProblem {
     HolderEmailInvalid,
     ConsentMissing,
     IdDocumentTypeInvalid,
+    /// `proof` is neither `photos` nor `eid`.
+    ProofInvalid,
+    /// The e-ID is not offered here (`TRANSFER_DESK_EID_VERIFIER_DID` unset).
+    EidNotOffered,
+    /// Only the holder and a signatory can prove themselves with the e-ID on the form.
+    EidNotForRelation,
     FrontMissing,
     AuthorizationMissing,
     Image(IntakeError),
@@ -139,6 +164,7 @@ pub enum Field {
     HolderVerifies,
     HolderName,
     HolderEmail,
+    Proof,
     IdDocumentType,
     IdFront,
     IdBack,
@@ -168,6 +194,7 @@ impl Field {
             Field::HolderName => "holder_name",
             Field::HolderEmail => "holder_email",
             Field::IdDocumentType => "id_document_type",
+            Field::Proof => "proof",
             Field::HolderIdDocumentType => "holder_id_document_type",
             Field::IdFront => "id_front",
             Field::IdBack => "id_back",
@@ -199,20 +226,59 @@ pub enum SubmitError {
     NotFound,
     #[error("too many submissions; retry after {retry_after}")]
     TooMany { retry_after: chrono::Duration },
+    #[error("cannot start the e-ID session: {0}")]
+    Eid(#[from] crate::eid::sessions::SessionError),
 }
 
 pub struct Submitted {
     pub request_id: Uuid,
     pub tracking_token: TrackingToken,
     pub state: RequestState,
+    /// The wallet session, when the requester proves who they are with the e-ID.
+    pub eid_session: Option<crate::eid::sessions::NewSession>,
 }
 
 /// How long the holder's private link stays valid.
 pub const HOLDER_LINK_DAYS: i64 = 7;
 
+/// A value as stored (`"needs_document"`, `"id_front"`), if it is one.
+pub fn parse<E: ActiveEnum<Value = String>>(text: &str) -> Option<E> {
+    E::try_from_value(&text.to_owned()).ok()
+}
+
+/// Which identity document a person said they photographed: nothing said, or one of the
+/// kinds the form offers.
+pub fn said_document_type(typed: &str) -> Result<Option<IdDocumentType>, FieldProblem> {
+    match typed.trim() {
+        "" => Ok(None),
+        typed => parse(typed)
+            .map(Some)
+            .ok_or(FieldProblem::IdDocumentTypeInvalid),
+    }
+}
+
+/// The documents a requester provides (and can be asked for again); the holder's own are
+/// uploaded on the holder's page.
+pub const REQUESTER_DOCUMENTS: [DocumentKind; 3] = [
+    DocumentKind::IdFront,
+    DocumentKind::IdBack,
+    DocumentKind::Authorization,
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_values_parse_back_and_nothing_else_does() {
+        assert_eq!(
+            parse::<RequestState>("needs_document"),
+            Some(RequestState::NeedsDocument)
+        );
+        assert_eq!(parse::<DocumentKind>("id_back"), Some(DocumentKind::IdBack));
+        assert_eq!(parse::<RequestState>("Submitted"), None);
+        assert_eq!(parse::<RequesterRelation>(""), None);
+    }
 
     fn upload() -> Option<Upload> {
         Some(Upload {
