@@ -12,10 +12,9 @@
 //! std::fs::write(&trust_file, wallet.trust_file_json())?;   // TRANSFER_DESK_EID_TRUST_FILE
 //! // … start the service, then give the wallet the verifier's public JWK (`eid key`):
 //! wallet.set_verifier_jwk(verifier_jwk);
-//! wallet.route("https://desk.example", &server.base);   // if the service names itself https
 //! let answered = wallet.answer(&request_uri, Tamper::Honest).await;     // or answer_link(link, …)
 //! assert_eq!(answered.reply.status, 200);
-//! let replay = wallet.post(&answered.request.response_uri, &answered.answer).await;
+//! let replay = Wallet::post(&answered.request.response_uri, &answered.answer).await;
 //! ```
 //!
 //! For the library: [`request::read_request`] checks a request object with the verifier's JWK,

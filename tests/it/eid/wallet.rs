@@ -30,7 +30,6 @@ pub struct Wallet {
     other_holder: SigningKey,
     status_base: String,
     verifier_jwk: Option<Value>,
-    route: Option<(String, String)>,
 }
 
 /// What the wallet sends to `response_uri`: form fields, normally `response=<JWE>` alone.
@@ -76,7 +75,6 @@ impl Wallet {
             other_holder: new_signing_key(),
             status_base: status_base.trim_end_matches('/').to_owned(),
             verifier_jwk: None,
-            route: None,
         }
     }
 
@@ -84,22 +82,6 @@ impl Wallet {
     /// checks request objects fetched over HTTP.
     pub fn set_verifier_jwk(&mut self, jwk: Value) {
         self.verifier_jwk = Some(jwk);
-    }
-
-    /// Sends requests for URLs under `public_base` (e.g. `https://desk.example`, as the service
-    /// names itself in request_uri and response_uri) to `local_base` (e.g.
-    /// `http://127.0.0.1:8123`) instead: the wallet's client speaks plain HTTP only.
-    pub fn route(&mut self, public_base: &str, local_base: &str) {
-        self.route = Some((public_base.to_owned(), local_base.to_owned()));
-    }
-
-    fn routed(&self, url: &str) -> String {
-        match &self.route {
-            Some((public, local)) if url.starts_with(public.as_str()) => {
-                format!("{local}{}", &url[public.len()..])
-            }
-            _ => url.to_owned(),
-        }
     }
 
     /// The trust file: the trusted issuer only (never the stranger).
@@ -337,7 +319,7 @@ impl Wallet {
     /// GETs the request object at `request_uri` and checks it with the verifier's JWK (set by
     /// [`Wallet::set_verifier_jwk`]) as the swiyu app would.
     pub async fn fetch_request(&self, request_uri: &str) -> Result<Request, RequestRejected> {
-        let reply = http::get(&self.routed(request_uri)).await;
+        let reply = http::get(request_uri).await;
         if reply.status != 200 {
             return Err(RequestRejected(format!(
                 "request_uri answered {}",
@@ -369,7 +351,7 @@ impl Wallet {
             .await
             .unwrap_or_else(|e| panic!("the wallet refuses the request object: {}", e.0));
         let answer = self.present(&request, tamper);
-        let reply = self.post(&request.response_uri, &answer).await;
+        let reply = Self::post(&request.response_uri, &answer).await;
         Answered {
             request,
             answer,
@@ -391,8 +373,8 @@ impl Wallet {
     }
 
     /// POSTs `answer` to `response_uri` (again, for a replay).
-    pub async fn post(&self, response_uri: &str, answer: &Answer) -> HttpReply {
-        http::post_form(&self.routed(response_uri), answer.body()).await
+    pub async fn post(response_uri: &str, answer: &Answer) -> HttpReply {
+        http::post_form(response_uri, answer.body()).await
     }
 }
 
