@@ -18,6 +18,10 @@ pub enum RequestState {
     /// The holder was asked to verify through their own private link.
     #[sea_orm(string_value = "awaiting_holder")]
     AwaitingHolder,
+    /// The requester chose to prove who they are with the e-ID; their wallet has not
+    /// answered yet.
+    #[sea_orm(string_value = "awaiting_eid")]
+    AwaitingEid,
     /// The final approval won; the code is being handed to the registry.
     #[sea_orm(string_value = "issuing")]
     Issuing,
@@ -123,4 +127,17 @@ pub enum ZoneStatus {
     /// The OCR tool failed or took too long.
     #[sea_orm(string_value = "failed")]
     Failed,
+}
+
+/// Whose identity an e-ID presentation proves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum EidSubject {
+    /// The requester (a holder or a signatory, for themselves).
+    #[sea_orm(string_value = "requester")]
+    Requester,
+    /// The holder who verifies directly, on their own page.
+    #[sea_orm(string_value = "holder")]
+    Holder,
 }

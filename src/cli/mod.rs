@@ -1,4 +1,6 @@
-//! The command line: serve (the default) and portfolio import.
+//! The command line: serve (the default), the staff's accounts, keys, the audit log, backups
+//! and the portfolio. The commands and their one dispatch are here; each group's handlers
+//! are in a file of its own.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,6 +58,11 @@ pub enum Command {
     Registry {
         #[command(subcommand)]
         command: crate::registry::check::RegistryCommand,
+    },
+    /// The e-ID verifier: its public key for the DID document.
+    Eid {
+        #[command(subcommand)]
+        command: crate::eid::command::EidCommand,
     },
     /// Copy the database (SQLite; for PostgreSQL, print the pg_dump command) and the
     /// encrypted documents into a new directory. The master key is never copied.
@@ -162,6 +169,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Keys { command } => keys::manage_keys(settings, command).await,
         Command::Audit { command } => audit::audit(settings, command).await,
         Command::Registry { command } => crate::registry::check::command(&settings, command).await,
+        Command::Eid { command } => crate::eid::command::run(settings, command).await,
     }
 }
 

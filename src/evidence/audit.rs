@@ -61,6 +61,13 @@ pub enum Action {
     PasskeyLinkIssued,
     /// A command sent to the registry in EPP, with its clTRID (recorded before it is sent).
     RegistryCommand,
+    /// A wallet's e-ID answer was verified (issuer, credential type and digest; no names).
+    EidProven,
+    /// A wallet's e-ID answer was refused, and why.
+    EidRefused,
+    /// The verified answer counts for the request (at once, or once the browser that started
+    /// a same-device session brought back its response code).
+    EidAccepted,
 }
 
 impl Action {
@@ -116,6 +123,9 @@ impl Action {
             Action::PasskeyRefused => "passkey_refused",
             Action::PasskeyLinkIssued => "passkey_link_issued",
             Action::RegistryCommand => "registry_command",
+            Action::EidProven => "eid_proven",
+            Action::EidRefused => "eid_refused",
+            Action::EidAccepted => "eid_accepted",
         }
     }
 }

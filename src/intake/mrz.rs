@@ -137,6 +137,25 @@ impl Zone {
     }
 }
 
+/// Whether `typed` names the person whose names a credential disclosed (the e-ID's
+/// `family_name` and `given_name`): the comparison of [`Zone::names_agree_with`], with the
+/// disclosed names folded into the zone's alphabet as typed ones are.
+pub fn disclosed_names_agree_with(family_name: &str, given_name: &str, typed: &str) -> bool {
+    let words = |part: String| -> Vec<String> {
+        part.split(' ')
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let fold = [fold_plain, fold_german];
+    fold.iter().any(|fold_disclosed| {
+        let surname = words(fold_disclosed(family_name));
+        let given = words(fold_disclosed(given_name));
+        fold.iter()
+            .any(|fold_typed| names_agree(&surname, &given, &words(fold_typed(typed))))
+    })
+}
+
 /// Every typed name is in the zone, and the zone's surname and at least one given name were
 /// typed.
 fn names_agree(surname: &[String], given: &[String], typed: &[String]) -> bool {

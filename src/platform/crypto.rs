@@ -389,6 +389,10 @@ tokens!(
     FormSecret,
     /// A passkey ceremony under way, held by the browser until its passkey answers.
     CeremonyToken,
+    /// The secret of the browser that started an e-ID session, in its cookie.
+    EidBrowserBinding,
+    /// The code a same-device wallet's redirect brings back to that browser.
+    EidResponseCode,
 );
 
 #[cfg(test)]

@@ -317,6 +317,7 @@ pub async fn rotate(
         batches += 1;
     }
     reseal_log_keys(db, ring, current).await?;
+    crate::eid::keys::reseal(db, ring, current).await?;
     Ok(RotationReport {
         version: current,
         created,

@@ -9,6 +9,7 @@ use rocket_dyn_templates::context;
 use serde_json::json;
 
 use super::forms::UploadError;
+use super::guards::RetryAfter;
 use super::language::{chosen_lang, Chosen};
 use super::session::PasskeyFirst;
 use crate::platform::i18n::Text;
@@ -139,10 +140,6 @@ impl<'r> Responder<'r, 'static> for Error {
         }
     }
 }
-
-/// How long a guard that refused with 429 asked the client to wait, for the catcher.
-#[derive(Clone, Copy, Default)]
-pub struct RetryAfter(pub Option<chrono::Duration>);
 
 /// A bare status, rendered like any other error.
 struct StatusPage(Status);

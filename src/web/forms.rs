@@ -44,7 +44,7 @@ pub(super) const FILE_FIELDS: [&str; 6] = [
 
 /// Caps of the text fields, in bytes: generous for any real value (a name of 200
 /// characters of up to 4 bytes each), tiny against an attack.
-pub(super) const TEXT_FIELDS: [(&str, u64); 16] = [
+pub(super) const TEXT_FIELDS: [(&str, u64); 17] = [
     ("csrf_token", 128),
     ("domain", 1024),
     ("full_name", 1024),
@@ -61,6 +61,7 @@ pub(super) const TEXT_FIELDS: [(&str, u64); 16] = [
     ("id_document_type", 64),
     ("holder_id_document_type", 64),
     ("send_anyway", 16),
+    ("proof", 16),
 ];
 
 /// The fields of one multipart body.
@@ -191,7 +192,12 @@ pub struct HolderDocumentsForm {
     parts: Parts,
 }
 
-multipart_form!(RequestForm, DocumentForm, HolderDocumentsForm);
+/// The tracking page of a request waiting for the e-ID: photos instead.
+pub struct PhotosForm {
+    parts: Parts,
+}
+
+multipart_form!(RequestForm, DocumentForm, HolderDocumentsForm, PhotosForm);
 
 impl From<&UploadError> for Status {
     fn from(error: &UploadError) -> Status {
@@ -228,6 +234,7 @@ impl RequestForm {
             holder_name: parts.text("holder_name"),
             holder_email: parts.text("holder_email"),
             id_document_type: parts.text("id_document_type"),
+            proof: parts.text("proof"),
             send_anyway: is_yes(&parts.text("send_anyway")),
             consent: is_yes(&parts.text("consent")),
         }
@@ -253,6 +260,17 @@ impl HolderDocumentsForm {
             self.parts.text("holder_id_document_type"),
             self.parts.file("holder_id_front"),
             self.parts.file("holder_id_back"),
+        )
+    }
+}
+
+impl PhotosForm {
+    /// Which document the requester says it is, and its front and back.
+    pub fn into_photos(mut self) -> (String, Option<Upload>, Option<Upload>) {
+        (
+            self.parts.text("id_document_type"),
+            self.parts.file("id_front"),
+            self.parts.file("id_back"),
         )
     }
 }

@@ -15,6 +15,10 @@ pub struct UploadSlot {
     _slot: super::slots::Slot,
 }
 
+/// How long a guard that refused with 429 asked the client to wait, for the catcher.
+#[derive(Clone, Copy, Default)]
+pub struct RetryAfter(pub Option<chrono::Duration>);
+
 /// The progress of this request's body in its slot, for the body's reader.
 pub struct SlotProgress(pub Option<std::sync::Arc<super::slots::Progress>>);
 
@@ -34,7 +38,7 @@ impl<'r> FromRequest<'r> for UploadSlot {
         let address = address.unwrap_or_else(|| "unknown".into());
         let too_many = |wait: chrono::Duration, why: &str| {
             // The catcher adds `Retry-After` from this.
-            req.local_cache(|| super::error::RetryAfter(Some(wait)));
+            req.local_cache(|| RetryAfter(Some(wait)));
             tracing::info!(route = %super::route_name(req), why, "refused an upload");
             Outcome::Error((Status::TooManyRequests, super::Error::TooMany(wait)))
         };

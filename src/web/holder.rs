@@ -11,7 +11,8 @@ use super::csrf::{carries_csrf, CsrfForm, FormToken, Refusal};
 use super::error::Error;
 use super::forms::{HolderDocumentsForm, UploadError};
 use super::guards::{ClientAddr, UploadSlot};
-use super::{page, wording, Chosen, FormAnswer};
+use super::language::Visitor;
+use super::{page, wording, Chosen, FormAnswer, HostUrl};
 use crate::platform::crypto::HolderToken;
 use crate::workflow::holder::{self, MAX_REFUSAL_CHARS};
 use crate::workflow::services::Services;
@@ -23,6 +24,7 @@ pub fn routes() -> Vec<Route> {
 
 async fn holder_template(
     services: &Services,
+    host: &HostUrl,
     chosen: &Chosen,
     token: &HolderToken,
     csrf: &FormToken,
@@ -33,11 +35,18 @@ async fn holder_template(
         .await?
         .ok_or(Error::NotFound)?;
     let errors = wording::field_errors(errors, chosen.lang);
+    let eid = match view.open {
+        true => {
+            let holder = entities::enums::EidSubject::Holder;
+            super::eid::panel(services, host, view.request_id, holder).await?
+        }
+        false => None,
+    };
     Ok(page(
         "holder",
         chosen,
         context! {
-            view, token: token.expose(), csrf_token: csrf.as_str(), errors,
+            view, eid, token: token.expose(), csrf_token: csrf.as_str(), errors,
             reason: typed.reason, said_type: typed.said_type, max_reason_chars: MAX_REFUSAL_CHARS,
         },
     ))
@@ -48,11 +57,13 @@ async fn holder_page(
     token: Option<HolderToken>,
     csrf: FormToken,
     chosen: Chosen,
+    host: HostUrl,
     services: &State<Services>,
 ) -> Result<Template, Error> {
     let token = token.ok_or(Error::NotFound)?;
     holder_template(
         services,
+        &host,
         &chosen,
         &token,
         &csrf,
@@ -73,6 +84,7 @@ struct Typed<'a> {
 async fn answered(
     result: Result<(), SubmitError>,
     services: &Services,
+    host: &HostUrl,
     chosen: &Chosen,
     token: &HolderToken,
     csrf: &FormToken,
@@ -86,7 +98,7 @@ async fn answered(
         Err(SubmitError::NotFound) => Err(Error::NotFound),
         Err(SubmitError::Invalid(errors)) => Ok(FormAnswer::Again((
             Status::UnprocessableEntity,
-            holder_template(services, chosen, token, csrf, &errors, &typed).await?,
+            holder_template(services, host, chosen, token, csrf, &errors, &typed).await?,
         ))),
         Err(other) => Err(other.into()),
     }
@@ -97,11 +109,11 @@ async fn confirm(
     token: Option<HolderToken>,
     _slot: UploadSlot,
     form: Result<CsrfForm<HolderDocumentsForm>, Refusal<UploadError>>,
-    csrf: FormToken,
-    chosen: Chosen,
+    visitor: Visitor,
     client: ClientAddr,
     services: &State<Services>,
 ) -> Result<FormAnswer, Error> {
+    let Visitor { csrf, chosen, host } = visitor;
     let token = token.ok_or(Error::NotFound)?;
     let (said_type, front, back) = form?.0.into_answer();
     let address = client.0.unwrap_or_else(|| "unknown".into());
@@ -110,7 +122,7 @@ async fn confirm(
         said_type: &said_type,
         ..Typed::default()
     };
-    answered(result, services, &chosen, &token, &csrf, typed).await
+    answered(result, services, &host, &chosen, &token, &csrf, typed).await
 }
 
 #[derive(FromForm)]
@@ -128,6 +140,7 @@ async fn refuse(
     form: CsrfForm<Form<RefuseForm>>,
     csrf: FormToken,
     chosen: Chosen,
+    host: HostUrl,
     services: &State<Services>,
 ) -> Result<FormAnswer, Error> {
     let token = token.ok_or(Error::NotFound)?;
@@ -137,5 +150,5 @@ async fn refuse(
         reason: &reason,
         ..Typed::default()
     };
-    answered(result, services, &chosen, &token, &csrf, typed).await
+    answered(result, services, &host, &chosen, &token, &csrf, typed).await
 }

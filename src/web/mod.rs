@@ -4,6 +4,7 @@ mod accounts;
 mod api;
 mod cookies;
 mod csrf;
+mod eid;
 mod error;
 mod forms;
 mod guards;
@@ -35,6 +36,7 @@ use rocket::request::Request;
 use rocket::{Build, Data, Response, Rocket};
 use rocket_dyn_templates::Template;
 
+pub use eid::CSRF_EXEMPT;
 pub use error::Error;
 pub use hosts::HostUrl;
 pub use language::{page, Chosen};
@@ -81,6 +83,7 @@ pub fn mount(rocket: Rocket<Build>, assets: &crate::platform::assets::Unpacked) 
         .manage(slots::UploadSlots::default())
         .mount("/", in_request_spans(public::routes()))
         .mount("/", in_request_spans(holder::routes()))
+        .mount("/", in_request_spans(eid::routes()))
         .mount("/", in_request_spans(objection::routes()))
         .mount("/", in_request_spans(rocket::routes![hosts::misdirected]))
         .mount("/", in_request_spans(ops::routes()))

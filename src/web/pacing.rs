@@ -12,11 +12,8 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
-use super::slots::Progress;
+use super::slots::{Progress, GRACE};
 pub use crate::platform::config::limits::UploadPace as Pace;
-
-/// Time an upload gets before its rate counts (TLS, a slow start on a mobile line).
-pub(super) const GRACE: Duration = Duration::from_secs(10);
 
 /// The error a cut-off body reads as; `is_too_slow` recognises it after multer wrapped it.
 const TOO_SLOW: &str = "the upload was too slow or took too long";

@@ -58,6 +58,7 @@ fn form_page(
             error_count: errors.len(), quality_warning,
             offers_nameservers: crate::registry::Registry::configured(&services.settings).is_some(),
             offers_holder_verification: services.settings.smtp_url.is_some(),
+            offers_eid: crate::workflow::eid::offered(services),
             retention_days: services.settings.retention_days,
         },
     )
@@ -88,6 +89,8 @@ async fn submit_request(
     form: Result<CsrfForm<RequestForm>, Refusal<UploadError>>,
     visitor: Visitor,
     client: ClientAddr,
+    jar: &rocket::http::CookieJar<'_>,
+    secure: super::cookies::SecureCookies,
     services: &State<Services>,
 ) -> Result<FormAnswer, Error> {
     let form = form?.0;
@@ -98,6 +101,7 @@ async fn submit_request(
     input.keep_only_what_applies();
     match workflow::submit(services, input, &PageLinks(visitor.host.0.clone())).await {
         Ok(submitted) => {
+            super::eid::after_submission(jar, secure.0, &submitted);
             let tracking = submitted.tracking_token.expose();
             Ok(FormAnswer::Next(Redirect::to(format!(
                 "/track/{tracking}?new=true"
@@ -200,11 +204,18 @@ async fn track_page(
         .ok_or(Error::NotFound)?;
     let link = format!("{}/track/{}", host.0, token.expose());
     let reason = view.reason.as_ref().map(|r| r.in_lang(chosen.lang));
+    let eid = match view.state {
+        workflow::RequestState::AwaitingEid => {
+            let requester = entities::enums::EidSubject::Requester;
+            super::eid::panel(services, host, view.request_id, requester).await?
+        }
+        _ => None,
+    };
     Ok(page(
         "track",
         chosen,
         context! {
-            view, link, reason, token: token.expose(), csrf_token: csrf.as_str(),
+            view, link, reason, eid, token: token.expose(), csrf_token: csrf.as_str(),
             just_submitted: shown.just_submitted,
             error: shown.document_error, message_error: shown.message_error,
             message: shown.message, message_sent: shown.message_sent,

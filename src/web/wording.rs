@@ -50,6 +50,9 @@ fn field_text(problem: &FieldProblem) -> Text {
         FieldProblem::HolderEmailMissing => Text::new("problem-holder-email-missing"),
         FieldProblem::ConsentMissing => Text::new("problem-consent-missing"),
         FieldProblem::FrontMissing => Text::new("problem-front-missing"),
+        FieldProblem::ProofInvalid => Text::new("problem-proof-invalid"),
+        FieldProblem::EidNotOffered => Text::new("problem-eid-not-offered"),
+        FieldProblem::EidNotForRelation => Text::new("problem-eid-not-for-relation"),
         FieldProblem::AuthorizationMissing => Text::new("problem-authorization-missing"),
         FieldProblem::Image(error) => image_text(error),
         FieldProblem::Quality(problems) => {

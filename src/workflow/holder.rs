@@ -29,6 +29,8 @@ pub const MAX_REFUSAL_CHARS: usize = 2000;
 /// What the holder's page shows.
 #[derive(Debug, serde::Serialize)]
 pub struct HolderView {
+    #[serde(skip)]
+    pub request_id: uuid::Uuid,
     pub domain: String,
     pub kind: RequestKind,
     pub nameservers: Vec<String>,
@@ -73,6 +75,7 @@ pub async fn find_for_holder(
             .await?
             .is_some();
     Ok(Some(HolderView {
+        request_id: found.id,
         refused,
         open: is_open(services, &found, now),
         domain: found.domain,

@@ -41,10 +41,22 @@ pub struct TypedValues {
     pub holder_email: String,
     /// `passport`, `identity_card` or `other`; empty when the requester did not say.
     pub id_document_type: String,
+    /// How the requester proves who they are: `photos` (also when empty) or `eid`.
+    pub proof: String,
     /// Send photos that fail a quality check (too small, dark, bright or blurred) anyway.
     pub send_anyway: bool,
     pub consent: bool,
 }
+
+impl TypedValues {
+    /// The requester chose to prove who they are with the e-ID instead of photos.
+    pub fn proves_with_eid(&self) -> bool {
+        self.proof.trim() == PROOF_EID
+    }
+}
+
+/// The `proof` value that chooses the e-ID.
+pub const PROOF_EID: &str = "eid";
 
 /// What a requester sends, from the form or the API alike.
 #[derive(Default)]
@@ -82,6 +94,12 @@ impl SubmissionInput {
         } else {
             self.authorization = None;
         }
+        if typed.proves_with_eid() {
+            typed.id_document_type.clear();
+            typed.send_anyway = false;
+            self.id_front = None;
+            self.id_back = None;
+        }
     }
 }
 
@@ -115,6 +133,12 @@ pub enum FieldProblem {
     HolderEmailInvalid,
     ConsentMissing,
     IdDocumentTypeInvalid,
+    /// `proof` is neither `photos` nor `eid`.
+    ProofInvalid,
+    /// The e-ID is not offered here (`TRANSFER_DESK_EID_VERIFIER_DID` unset).
+    EidNotOffered,
+    /// Only the holder and a signatory can prove themselves with the e-ID on the form.
+    EidNotForRelation,
     FrontMissing,
     AuthorizationMissing,
     Image(IntakeError),
@@ -140,6 +164,7 @@ pub enum Field {
     HolderVerifies,
     HolderName,
     HolderEmail,
+    Proof,
     IdDocumentType,
     IdFront,
     IdBack,
@@ -169,6 +194,7 @@ impl Field {
             Field::HolderName => "holder_name",
             Field::HolderEmail => "holder_email",
             Field::IdDocumentType => "id_document_type",
+            Field::Proof => "proof",
             Field::HolderIdDocumentType => "holder_id_document_type",
             Field::IdFront => "id_front",
             Field::IdBack => "id_back",
@@ -200,12 +226,16 @@ pub enum SubmitError {
     NotFound,
     #[error("too many submissions; retry after {retry_after}")]
     TooMany { retry_after: chrono::Duration },
+    #[error("cannot start the e-ID session: {0}")]
+    Eid(#[from] crate::eid::sessions::SessionError),
 }
 
 pub struct Submitted {
     pub request_id: Uuid,
     pub tracking_token: TrackingToken,
     pub state: RequestState,
+    /// The wallet session, when the requester proves who they are with the e-ID.
+    pub eid_session: Option<crate::eid::sessions::NewSession>,
 }
 
 /// How long the holder's private link stays valid.

@@ -9,6 +9,7 @@
 pub mod close;
 pub mod decide;
 pub(crate) mod documents;
+pub mod eid;
 pub mod expiry;
 pub mod holder;
 mod ids;

@@ -215,7 +215,8 @@ async fn fired_signals(
     db: &impl ConnectionTrait,
     ids: Vec<Uuid>,
 ) -> Result<HashMap<Uuid, usize>, DbErr> {
-    let mut signals: HashMap<Uuid, usize> = HashMap::new();
+    // The e-ID's name mismatches count as the documents' signals do.
+    let mut signals = super::eid::signal_counts(db, ids.clone()).await?;
     for (request_id, json) in document::Entity::find()
         .select_only()
         .column(document::Column::RequestId)

@@ -33,6 +33,8 @@ pub struct Services {
     /// The audit log's public key as pinned outside the database; `None` when none could be
     /// pinned (the start said why), and then nothing is signed.
     pub log_key: Option<crate::platform::config::log_key::PublicLogKey>,
+    /// The e-ID verifier (its key and status list client); `None` when not offered.
+    pub eid: Option<Arc<crate::eid::Eid>>,
     pub settings: Settings,
 }
 
@@ -55,6 +57,8 @@ pub enum StartError {
     Assets(std::io::Error),
     #[error("cannot establish the audit log's key: {0}")]
     LogKey(crate::evidence::log::LogError),
+    #[error("cannot set up the e-ID verifier: {0}")]
+    Eid(#[from] crate::eid::StartError),
 }
 
 /// The ring of master keys: version 1 from the file or the environment, later versions from
@@ -119,6 +123,7 @@ impl Services {
         );
         let master_key = Arc::new(key_ring(prepared.master_key, &prepared.master_key_source)?);
         let log_key = pin_log_key(&db, &master_key, &settings).await?;
+        let eid = crate::eid::Eid::start(&db, &master_key, settings.eid.as_ref()).await?;
         let services = Self {
             db,
             master_key,
@@ -137,6 +142,7 @@ impl Services {
                 .map_err(|e| StartError::Passkeys(e.to_string()))?,
             ),
             log_key,
+            eid,
             settings,
         };
         if let Err(error) = services

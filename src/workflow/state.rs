@@ -10,10 +10,13 @@
 //! | abandon issuing  | issuing                               | submitted        | `issuing_failed`     |
 //! | holder confirms  | awaiting_holder                       | submitted        | `holder_confirmed`   |
 //! | holder refuses   | awaiting_holder                       | rejected         | `holder_refused`     |
+//! | e-ID proven      | awaiting_eid                          | submitted        | `eid_proven`         |
+//! | photos instead   | awaiting_eid                          | submitted        | `document_received`  |
 //! | reject           | submitted, needs_document             | rejected         | `rejected`           |
 //! | expire           | every pending state                   | expired          | `expired`            |
 //!
-//! A request starts as `submitted`, or as `awaiting_holder` when the holder verifies directly.
+//! A request starts as `submitted`, as `awaiting_holder` when the holder verifies directly,
+//! or as `awaiting_eid` when the requester proves who they are with the e-ID.
 //!
 //! Every step clears the review claim; every step but "ask for document" clears what the
 //! requester was asked for. Approved, rejected and expired are final.
@@ -31,9 +34,15 @@ use uuid::Uuid;
 use crate::platform::db::SetNull;
 
 /// States in which a request waits for a decision and still has documents.
-pub const PENDING: [RequestState; 4] = [Submitted, NeedsDocument, AwaitingHolder, Issuing];
+pub const PENDING: [RequestState; 5] = [
+    Submitted,
+    NeedsDocument,
+    AwaitingHolder,
+    AwaitingEid,
+    Issuing,
+];
 /// The states a request starts in.
-pub const INITIAL: [RequestState; 2] = [Submitted, AwaitingHolder];
+pub const INITIAL: [RequestState; 3] = [Submitted, AwaitingHolder, AwaitingEid];
 /// States in which a reviewer may claim a request.
 pub const CLAIMABLE: [RequestState; 2] = [Submitted, NeedsDocument];
 
@@ -63,6 +72,11 @@ pub enum Step {
     /// The holder confirmed through their own link, with their identity document.
     HolderConfirms,
     HolderRefuses,
+    /// The requester's e-ID answer was verified (and, on the same device, confirmed by the
+    /// browser that started it).
+    EidProven,
+    /// The requester sends photos of their identity document instead of using the e-ID.
+    PhotosInstead,
     Reject,
     Expire,
 }
@@ -75,7 +89,7 @@ pub struct Rule {
     pub event: Option<Event>,
 }
 
-pub const RULES: [Rule; 9] = [
+pub const RULES: [Rule; 11] = [
     Rule {
         step: Step::AskForDocument,
         from: &[Submitted],
@@ -117,6 +131,18 @@ pub const RULES: [Rule; 9] = [
         from: &[AwaitingHolder],
         to: Rejected,
         event: Some(Event::HolderRefused),
+    },
+    Rule {
+        step: Step::EidProven,
+        from: &[AwaitingEid],
+        to: Submitted,
+        event: Some(Event::EidProven),
+    },
+    Rule {
+        step: Step::PhotosInstead,
+        from: &[AwaitingEid],
+        to: Submitted,
+        event: Some(Event::DocumentReceived),
     },
     Rule {
         step: Step::Reject,
@@ -161,10 +187,12 @@ pub enum Event {
     /// A message, its text as the note (erased with the personal data).
     MessageFromRequester,
     MessageFromStaff,
+    /// The requester proved who they are with the e-ID.
+    EidProven,
 }
 
 impl Event {
-    pub const ALL: [Event; 13] = [
+    pub const ALL: [Event; 14] = [
         Event::Submitted,
         Event::DocumentRequested,
         Event::DocumentReceived,
@@ -178,6 +206,7 @@ impl Event {
         Event::Objected,
         Event::MessageFromRequester,
         Event::MessageFromStaff,
+        Event::EidProven,
     ];
 
     /// The stored name.
@@ -196,6 +225,7 @@ impl Event {
             Event::Objected => "objected",
             Event::MessageFromRequester => "message_from_requester",
             Event::MessageFromStaff => "message_from_staff",
+            Event::EidProven => "eid_proven",
         }
     }
 }
@@ -319,7 +349,9 @@ mod tests {
     use super::*;
     use sea_orm::Iterable;
 
-    const STEPS: [Step; 9] = [
+    const STEPS: [Step; 11] = [
+        Step::EidProven,
+        Step::PhotosInstead,
         Step::HolderConfirms,
         Step::HolderRefuses,
         Step::AskForDocument,

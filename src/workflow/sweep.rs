@@ -318,6 +318,14 @@ async fn erase_personal_data(services: &Services, now: DateTime<Utc>) -> Result<
         .filter(transfer_code::Column::RequestId.is_in(due.clone()))
         .exec(&txn)
         .await?;
+    // The names an e-ID disclosed are personal data too; the issuer, the credential type,
+    // the time and the credential's digest stay as evidence.
+    entities::eid_proof::Entity::update_many()
+        .col_expr(entities::eid_proof::Column::GivenName, Expr::value(""))
+        .col_expr(entities::eid_proof::Column::FamilyName, Expr::value(""))
+        .filter(entities::eid_proof::Column::RequestId.is_in(due.clone()))
+        .exec(&txn)
+        .await?;
     // What the requester and reviewers wrote to each other is personal data too.
     request_event::Entity::update_many()
         .set_null([request_event::Column::Note])
@@ -346,7 +354,8 @@ async fn purge_stale_rows(services: &Services, now: DateTime<Utc>) -> Result<usi
     let sessions = crate::accounts::sessions::purge_sessions(&services.db, now).await?;
     let counters = crate::platform::counters::purge(&services.db, now - Duration::days(2)).await?;
     let mails = crate::mail::purge_old(&services.db, now, MAILS_KEPT).await?;
-    Ok(usize::try_from(sessions + counters + mails).unwrap_or(usize::MAX))
+    let eid = crate::eid::sessions::purge(&services.db, now).await?;
+    Ok(usize::try_from(sessions + counters + mails + eid).unwrap_or(usize::MAX))
 }
 
 /// Sent and given-up mails (names and addresses) are deleted after this long.

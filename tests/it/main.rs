@@ -11,6 +11,8 @@ mod browser;
 mod cli;
 mod decisions;
 mod deploy;
+mod eid;
+mod eid_flow;
 mod epp;
 mod hostile;
 mod instances;

@@ -9,28 +9,19 @@ fn verifier() -> VerifierKey {
     VerifierKey::from_pkcs8("did:example:desk", &pkcs8).unwrap()
 }
 
-/// The accepted types and issuers of these tests.
-struct Lists {
-    vcts: Vec<String>,
-    dids: Vec<String>,
-}
+static VCTS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+    vec![
+        "betaid-sdjwt".to_owned(),
+        "urn:vct:ch.admin.bcs.betaid".to_owned(),
+    ]
+});
+static DIDS: std::sync::LazyLock<Vec<String>> =
+    std::sync::LazyLock::new(|| vec!["did:example:issuer".to_owned()]);
 
-impl Lists {
-    fn new() -> Self {
-        Self {
-            vcts: vec![
-                "betaid-sdjwt".to_owned(),
-                "urn:vct:ch.admin.bcs.betaid".to_owned(),
-            ],
-            dids: vec!["did:example:issuer".to_owned()],
-        }
-    }
-}
-
+/// The request object of a typical session, after `edit` changed what a test needs.
 fn sign<'a>(
     verifier: &VerifierKey,
     session: &'a SessionKey,
-    lists: &'a Lists,
     edit: impl FnOnce(&mut AuthorizationRequest<'a>),
 ) -> Result<String, ProtocolError> {
     let mut request = AuthorizationRequest {
@@ -38,8 +29,8 @@ fn sign<'a>(
         nonce: "n0nce-n0nce-n0nce-n0nce",
         state: "state-state-state-state",
         purpose: "transfer code for example.ch",
-        accepted_vcts: &lists.vcts,
-        trusted_issuer_dids: &lists.dids,
+        accepted_vcts: &VCTS,
+        trusted_issuer_dids: &DIDS,
         session_key: session,
         now: chrono::Utc.with_ymd_and_hms(2026, 12, 7, 10, 0, 0).unwrap(),
     };
@@ -51,8 +42,7 @@ fn sign<'a>(
 fn the_request_object_is_signed_by_the_verifier_with_the_profiles_header() {
     let verifier = verifier();
     let session = SessionKey::generate();
-    let lists = Lists::new();
-    let jar = sign(&verifier, &session, &lists, |_| {}).unwrap();
+    let jar = sign(&verifier, &session, |_| {}).unwrap();
     let jws = Jws::parse(&jar, &["oauth-authz-req+jwt"]).unwrap();
     assert!(jws.verified_by(&EcKey::from_jwk(&verifier.public_jwk()).unwrap()));
     assert_eq!(
@@ -69,8 +59,7 @@ fn the_request_object_is_signed_by_the_verifier_with_the_profiles_header() {
 fn the_request_object_carries_the_profiles_claims() {
     let verifier = verifier();
     let session = SessionKey::generate();
-    let lists = Lists::new();
-    let jar = sign(&verifier, &session, &lists, |_| {}).unwrap();
+    let jar = sign(&verifier, &session, |_| {}).unwrap();
     let claims = Jws::parse(&jar, &["oauth-authz-req+jwt"]).unwrap().claims;
     assert_eq!(
         claims["client_id"],
@@ -110,8 +99,7 @@ fn the_request_object_carries_the_profiles_claims() {
 fn the_dcql_query_asks_for_the_names_only_of_accepted_credentials() {
     let verifier = verifier();
     let session = SessionKey::generate();
-    let lists = Lists::new();
-    let jar = sign(&verifier, &session, &lists, |_| {}).unwrap();
+    let jar = sign(&verifier, &session, |_| {}).unwrap();
     let claims = Jws::parse(&jar, &["oauth-authz-req+jwt"]).unwrap().claims;
     let credentials = claims["dcql_query"]["credentials"].as_array().unwrap();
     assert_eq!(credentials.len(), 1);
@@ -148,34 +136,23 @@ fn a_request_without_https_fresh_tokens_types_or_issuers_is_not_signed() {
     let session = SessionKey::generate();
     let none: Vec<String> = Vec::new();
     let bad_did = vec!["not-a-did".to_owned()];
-    let lists = Lists::new();
-    assert!(sign(&verifier, &session, &lists, |r| r.response_uri =
+    assert!(sign(&verifier, &session, |r| r.response_uri =
         "http://desk.example/r")
     .is_err());
-    assert!(sign(&verifier, &session, &lists, |r| r.response_uri =
-        "https:///r")
-    .is_err());
-    assert!(sign(&verifier, &session, &lists, |r| r.response_uri = "/eid/r").is_err());
-    assert!(sign(&verifier, &session, &lists, |r| r.response_uri =
+    assert!(sign(&verifier, &session, |r| r.response_uri = "https:///r").is_err());
+    assert!(sign(&verifier, &session, |r| r.response_uri = "/eid/r").is_err());
+    assert!(sign(&verifier, &session, |r| r.response_uri =
         "http://localhost.evil/r")
     .is_err());
-    assert!(sign(&verifier, &session, &lists, |r| r.response_uri =
+    assert!(sign(&verifier, &session, |r| r.response_uri =
         "http://127.0.0.1:8000/r")
     .is_ok());
-    assert!(sign(&verifier, &session, &lists, |r| r.nonce = "short").is_err());
-    assert!(sign(&verifier, &session, &lists, |r| r.state =
+    assert!(sign(&verifier, &session, |r| r.nonce = "short").is_err());
+    assert!(sign(&verifier, &session, |r| r.state =
         "has spaces has spaces has")
     .is_err());
-    assert!(sign(&verifier, &session, &lists, |r| r.purpose = " ").is_err());
-    assert!(sign(&verifier, &session, &lists, |r| r.accepted_vcts = &none).is_err());
-    assert!(
-        sign(&verifier, &session, &lists, |r| r.trusted_issuer_dids =
-            &none)
-        .is_err()
-    );
-    assert!(
-        sign(&verifier, &session, &lists, |r| r.trusted_issuer_dids =
-            &bad_did)
-        .is_err()
-    );
+    assert!(sign(&verifier, &session, |r| r.purpose = " ").is_err());
+    assert!(sign(&verifier, &session, |r| r.accepted_vcts = &none).is_err());
+    assert!(sign(&verifier, &session, |r| r.trusted_issuer_dids = &none).is_err());
+    assert!(sign(&verifier, &session, |r| r.trusted_issuer_dids = &bad_did).is_err());
 }

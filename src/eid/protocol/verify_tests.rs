@@ -22,17 +22,17 @@ fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 12, 7, 10, 0, 0).unwrap()
 }
 
-/// A change the test wallet makes to a part of its answer.
-type Edit<'a, T> = Box<dyn Fn(&mut T) + 'a>;
-
 /// What the test wallet sends; each test changes one part before it is assembled.
+/// A change to the encoded disclosures of an answer.
+type Tamper<'a> = dyn Fn(&mut Vec<String>) + 'a;
+
 struct Answer<'a> {
     issuer_header: Value,
     issuer_claims: Map<String, Value>,
     /// Top-level disclosures `[salt, name, value]`.
     disclosed: Vec<Value>,
     /// Applied to the encoded disclosures after the digests were put in `_sd`.
-    tamper: Edit<'a, Vec<String>>,
+    tamper: Box<Tamper<'a>>,
     issuer_signer: &'a Signer,
     kb_header: Value,
     kb_claims: Map<String, Value>,
@@ -173,7 +173,7 @@ impl World {
         block_on(verify_response(response, &expectations, &self.lists))
     }
 
-    fn refusal<'w>(&'w self, edit: impl FnOnce(&mut Answer<'w>)) -> Refusal {
+    fn refusal<'s>(&'s self, edit: impl FnOnce(&mut Answer<'s>)) -> Refusal {
         let mut answer = self.honest();
         edit(&mut answer);
         self.verify(&self.seal(answer))

@@ -507,3 +507,16 @@ proptest! {
         );
     }
 }
+
+#[test]
+fn disclosed_names_are_compared_as_the_zones_are() {
+    use super::disclosed_names_agree_with as agree;
+    assert!(agree("Müller", "Anna Maria", "anna muller"));
+    assert!(agree("Müller", "Anna", "Anna Mueller"));
+    assert!(agree("Mueller", "Anna", "Anna Müller"));
+    assert!(agree("O'Brien", "Jörg-Peter", "Jorg O Brien"));
+    assert!(!agree("Muster", "Anna", "Hans Muster"));
+    assert!(!agree("Muster", "Anna", "Anna"));
+    assert!(!agree("Muster", "Anna", "Anna Muster Evil"));
+    assert!(!agree("", "", ""));
+}

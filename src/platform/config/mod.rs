@@ -136,6 +136,8 @@ pub struct Settings {
     pub uploads_per_client: usize,
     /// How old an unreferenced file in uploads/ must be before the sweeper removes it.
     pub sweep_grace: chrono::Duration,
+    /// Proving who one is with the e-ID (`TRANSFER_DESK_EID_*`); `None`: not offered.
+    pub eid: Option<crate::eid::EidSettings>,
 }
 
 impl Settings {
@@ -179,6 +181,7 @@ impl Settings {
             upload_pace: UploadPace::default(),
             uploads_per_client: 2,
             sweep_grace: chrono::Duration::minutes(10),
+            eid: None,
         }
     }
 
@@ -202,6 +205,7 @@ impl Settings {
         review::read(&var, &mut settings)?;
         log_key::read(&var, &mut settings)?;
         review::objection_needs_mail(&settings)?;
+        settings.eid = crate::eid::settings::from_vars(var)?;
         Ok(settings)
     }
 }

@@ -223,6 +223,7 @@ mod tests {
                 "m0012_passkey_enrolment",
                 "m0013_zone_attempts",
                 "m0014_event_salts",
+                "m0015_eid",
             ]
         );
     }

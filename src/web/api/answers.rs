@@ -119,6 +119,9 @@ impl From<TimelineEntry> for TimelineEvent {
 pub enum ApiState {
     /// The holder was asked to verify through their own link and has not answered yet.
     AwaitingHolder,
+    /// The requester chose to prove who they are with the e-ID; their wallet has not
+    /// answered yet (the tracking page shows the QR code).
+    AwaitingEid,
     /// Waiting for a reviewer.
     Submitted,
     /// A reviewer asked for a new document (`requested_document`).
@@ -133,6 +136,7 @@ impl From<RequestState> for ApiState {
     fn from(state: RequestState) -> Self {
         match state {
             RequestState::AwaitingHolder => ApiState::AwaitingHolder,
+            RequestState::AwaitingEid => ApiState::AwaitingEid,
             RequestState::Submitted | RequestState::Issuing => ApiState::Submitted,
             RequestState::NeedsDocument => ApiState::NeedsDocument,
             RequestState::Approved => ApiState::Approved,

@@ -49,14 +49,19 @@ pub struct RequestFields {
     holder_email: Option<String>,
     /// `passport`, `identity_card` or `other`: which document the photos show.
     id_document_type: Option<String>,
+    /// `photos` (the default) or `eid`: for a `holder` or a `signatory`, prove who one is with
+    /// the swiyu e-ID instead of photos (offered only when the service verifies e-IDs); the
+    /// request then waits in `awaiting_eid`, and its tracking page shows the wallet's QR code.
+    #[schema(pattern = "^(photos|eid)$")]
+    proof: Option<String>,
     /// `yes`: send photos that fail a quality check as they are.
     send_anyway: Option<String>,
     /// `yes`.
     consent: String,
-    /// The identity document's front: JPEG, PNG or WebP, at most 20 MiB, 10,000 px a side
-    /// and 50 MP, at least 200 px on its shorter side.
-    #[schema(value_type = String, content_media_type = "application/octet-stream")]
-    id_front: Vec<u8>,
+    /// The identity document's front (required unless `proof` is `eid`): JPEG, PNG or WebP,
+    /// at most 20 MiB, 10,000 px a side and 50 MP, at least 200 px on its shorter side.
+    #[schema(value_type = Option<String>, content_media_type = "application/octet-stream")]
+    id_front: Option<Vec<u8>>,
     /// The back, same rules.
     #[schema(value_type = Option<String>, content_media_type = "application/octet-stream")]
     id_back: Option<Vec<u8>>,

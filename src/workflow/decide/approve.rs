@@ -206,14 +206,16 @@ async fn record_approval(
 
 /// Fired signals of a request's live documents.
 async fn live_signal_count(db: &impl ConnectionTrait, request_id: Uuid) -> Result<usize, DbErr> {
-    Ok(document::Entity::find()
+    let eid = crate::workflow::eid::signal_count(db, request_id).await?;
+    let documents: usize = document::Entity::find()
         .filter(document::Column::RequestId.eq(request_id))
         .filter(rules::live_documents())
         .all(db)
         .await?
         .iter()
         .map(|d| parse_signals(&d.signals).fired())
-        .sum())
+        .sum();
+    Ok(eid + documents)
 }
 
 #[cfg(test)]
@@ -223,6 +225,24 @@ mod tests {
 
     use super::*;
     use crate::workflow::{queue, testing};
+
+    /// Approves now, with links that are never followed.
+    async fn approve_now(
+        services: &Services,
+        id: Uuid,
+        me: &reviewer::Model,
+        input: &ApprovalInput,
+    ) -> Result<ApproveOutcome, ReviewError> {
+        approve(
+            services,
+            RequestId(id),
+            me,
+            input,
+            &testing::NamedLinks,
+            Utc::now(),
+        )
+        .await
+    }
 
     async fn claim(services: &Services, id: Uuid, me: &reviewer::Model) {
         queue::claim(
@@ -253,29 +273,13 @@ mod tests {
         let input = ApprovalInput::default();
 
         claim(&services, found.id, &alice).await;
-        let first = approve(
-            &services,
-            RequestId(found.id),
-            &alice,
-            &input,
-            &testing::NamedLinks,
-            Utc::now(),
-        )
-        .await;
+        let first = approve_now(&services, found.id, &alice, &input).await;
         assert_eq!(
             first.unwrap(),
             ApproveOutcome::ApprovalRecorded { have: 1, need: 2 }
         );
         claim(&services, found.id, &alice).await;
-        let again = approve(
-            &services,
-            RequestId(found.id),
-            &alice,
-            &input,
-            &testing::NamedLinks,
-            Utc::now(),
-        )
-        .await;
+        let again = approve_now(&services, found.id, &alice, &input).await;
         assert!(matches!(again, Err(ReviewError::AlreadyApproved)));
         assert!(transfer_code::Entity::find()
             .one(&services.db)
@@ -287,15 +291,7 @@ mod tests {
             .await
             .unwrap();
         claim(&services, found.id, &bob).await;
-        let second = approve(
-            &services,
-            RequestId(found.id),
-            &bob,
-            &input,
-            &testing::NamedLinks,
-            Utc::now(),
-        )
-        .await;
+        let second = approve_now(&services, found.id, &bob, &input).await;
         assert_eq!(
             second.unwrap(),
             ApproveOutcome::Approved(RequestKind::TransferCode)
@@ -314,15 +310,7 @@ mod tests {
         let (services, _dir, found) =
             testing::with_request(RequestState::Submitted, Utc::now()).await;
         let alice = testing::reviewer(&services, "alice").await;
-        let refused = approve(
-            &services,
-            RequestId(found.id),
-            &alice,
-            &ApprovalInput::default(),
-            &testing::NamedLinks,
-            Utc::now(),
-        )
-        .await;
+        let refused = approve_now(&services, found.id, &alice, &ApprovalInput::default()).await;
         assert!(matches!(refused, Err(ReviewError::NotClaimHolder)));
     }
 }

@@ -44,7 +44,8 @@ pub async fn submit(
     if !domain_known && !errors.contains_key(&Field::Domain) {
         errors.insert(Field::Domain, FieldProblem::DomainNotOurs);
     }
-    if input.id_front.is_none() {
+    let with_eid = input.typed.proves_with_eid();
+    if input.id_front.is_none() && !with_eid {
         errors.insert(Field::IdFront, FieldProblem::FrontMissing);
     }
     let representative =
@@ -67,9 +68,14 @@ pub async fn submit(
         return Err(SubmitError::TooMany { retry_after });
     }
 
+    // With the e-ID, no photo is decoded, let alone kept.
+    let (front, back) = match fields.eid {
+        true => (None, None),
+        false => (input.id_front.take(), input.id_back.take()),
+    };
     let uploads = [
-        (DocumentKind::IdFront, input.id_front.take()),
-        (DocumentKind::IdBack, input.id_back.take()),
+        (DocumentKind::IdFront, front),
+        (DocumentKind::IdBack, back),
         (DocumentKind::Authorization, input.authorization.take()),
     ];
     let (clean, mut errors) = sanitize_all(services, uploads).await;

@@ -42,9 +42,10 @@ pub(super) async fn store(
         Some(_) => Some(HolderToken::generate()?),
         None => None,
     };
-    let state = match holder_token {
-        Some(_) => RequestState::AwaitingHolder,
-        None => RequestState::Submitted,
+    let state = match (&holder_token, fields.eid) {
+        (_, true) => RequestState::AwaitingEid,
+        (Some(_), false) => RequestState::AwaitingHolder,
+        (None, false) => RequestState::Submitted,
     };
     let now = Utc::now();
     let document_count = clean.len();
@@ -57,16 +58,29 @@ pub(super) async fn store(
         now,
     };
     let (fields, origin) = (&fields, &origin);
-    write_then(services, request_id, &clean, now, async move |documents| {
+    let eid_session = write_then(services, request_id, &clean, now, async move |documents| {
         let txn = crate::platform::db::begin_writing(&services.db).await?;
         new.row(fields, origin).insert(&txn).await?;
         document::Entity::insert_many(documents)
             .exec_without_returning(&txn)
             .await?;
         record_event(&txn, request_id, Event::Submitted, None, now).await?;
+        let eid_session = match fields.eid {
+            true => Some(
+                crate::eid::sessions::create(
+                    &txn,
+                    services,
+                    request_id,
+                    entities::enums::EidSubject::Requester,
+                    now,
+                )
+                .await?,
+            ),
+            false => None,
+        };
         new.mails(services, &txn, fields, origin).await?;
         txn.commit().await?;
-        Ok(())
+        Ok(eid_session)
     })
     .await?;
     tracing::info!(request = %request_id, documents = document_count, "request submitted");
@@ -77,6 +91,7 @@ pub(super) async fn store(
         request_id,
         tracking_token,
         state,
+        eid_session,
     })
 }
 

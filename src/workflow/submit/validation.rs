@@ -1,7 +1,9 @@
 //! The typed fields of a submission, checked before any photo is decoded: each problem is
 //! recorded under its field, so that the form shows them all at once.
 
-use crate::registry::domains::{is_plausible_email, normalize_domain, parse_nameservers, DomainError};
+use crate::registry::domains::{
+    is_plausible_email, normalize_domain, parse_nameservers, DomainError,
+};
 use crate::workflow::input::said_document_type;
 use crate::workflow::input::{FieldErrors, FieldProblem, TypedValues};
 use crate::workflow::Field;
@@ -23,6 +25,8 @@ pub(super) struct ValidFields {
     /// The holder's name and address, when they verify directly.
     pub(super) holder: Option<(String, String)>,
     pub(super) id_document_type: Option<IdDocumentType>,
+    /// The requester proves who they are with the e-ID: no photo.
+    pub(super) eid: bool,
 }
 
 /// What this service offers besides the plain transfer-code request.
@@ -32,18 +36,22 @@ pub struct Offers {
     pub nameservers: bool,
     /// The holder verifying through their own link: only a mail delivers it to them alone.
     pub holder_verification: bool,
+    /// Proving who one is with the e-ID (`TRANSFER_DESK_EID_VERIFIER_DID`).
+    pub eid: bool,
 }
 
 impl Offers {
     pub const ALL: Offers = Offers {
         nameservers: true,
         holder_verification: true,
+        eid: true,
     };
 
     pub fn of(settings: &crate::platform::config::Settings) -> Offers {
         Offers {
             nameservers: crate::registry::Registry::configured(settings).is_some(),
             holder_verification: settings.smtp_url.is_some(),
+            eid: settings.eid.is_some(),
         }
     }
 }
@@ -136,6 +144,7 @@ pub(super) fn validate_fields(
     } else {
         None
     };
+    let eid = validate_proof(input, relation, offers, errors);
     let id_document_type = said_document_type(&input.id_document_type).unwrap_or_else(|problem| {
         errors.insert(Field::IdDocumentType, problem);
         None
@@ -155,8 +164,36 @@ pub(super) fn validate_fields(
             nameservers,
             holder,
             id_document_type,
+            eid,
         }),
         _ => None,
+    }
+}
+
+/// Whether the requester proves who they are with the e-ID: offered here, and only to the
+/// holder and a signatory (for themselves).
+fn validate_proof(
+    input: &TypedValues,
+    relation: Option<RequesterRelation>,
+    offers: &Offers,
+    errors: &mut FieldErrors,
+) -> bool {
+    match input.proof.trim() {
+        "" | "photos" => false,
+        crate::workflow::input::PROOF_EID if !offers.eid => {
+            errors.insert(Field::Proof, FieldProblem::EidNotOffered);
+            false
+        }
+        crate::workflow::input::PROOF_EID => {
+            if relation.is_some_and(|r| !crate::workflow::eid::offered_to(r)) {
+                errors.insert(Field::Proof, FieldProblem::EidNotForRelation);
+            }
+            true
+        }
+        _ => {
+            errors.insert(Field::Proof, FieldProblem::ProofInvalid);
+            false
+        }
     }
 }
 

@@ -113,6 +113,47 @@ pub struct ReviewView {
     /// with it.
     pub objected_at: Option<DateTime<Utc>>,
     pub objection_handled_at: Option<DateTime<Utc>>,
+    /// Who proved who they are with the e-ID, and what it disclosed.
+    pub eid_proofs: Vec<EidProofView>,
+}
+
+/// An e-ID proof as a reviewer sees it: the disclosed names beside what the comparison with
+/// the name typed and the registrant on file found.
+#[derive(Debug, serde::Serialize)]
+pub struct EidProofView {
+    pub subject: entities::enums::EidSubject,
+    pub given_name: String,
+    pub family_name: String,
+    pub issuer_did: String,
+    pub vct: String,
+    pub proven_at: DateTime<Utc>,
+    pub credential_digest: String,
+    pub name_differs_from_typed: bool,
+    pub name_differs_from_registrant: bool,
+}
+
+impl EidProofView {
+    /// The signals the proof fires: a name that differs from the one typed, or from the
+    /// registrant on file.
+    fn fired(&self) -> usize {
+        usize::from(self.name_differs_from_typed) + usize::from(self.name_differs_from_registrant)
+    }
+}
+
+impl From<entities::eid_proof::Model> for EidProofView {
+    fn from(proof: entities::eid_proof::Model) -> Self {
+        EidProofView {
+            subject: proof.subject,
+            credential_digest: crate::platform::crypto::hex(&proof.credential_digest),
+            given_name: proof.given_name,
+            family_name: proof.family_name,
+            issuer_did: proof.issuer_did,
+            vct: proof.vct,
+            proven_at: proof.proven_at,
+            name_differs_from_typed: proof.name_differs_from_typed,
+            name_differs_from_registrant: proof.name_differs_from_registrant,
+        }
+    }
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -190,7 +231,13 @@ pub async fn review_view(
     let (registrant, current_nameservers) = on_file(db, &found.domain).await?;
     let holder_part = holder_part(&found, registrant.as_ref());
     let documents = document_summaries(db, &found).await?;
-    let signal_count = fired_on_readable(&documents);
+    let eid_proofs: Vec<EidProofView> = super::eid::accepted_proofs(db, request_id)
+        .await?
+        .into_iter()
+        .map(EidProofView::from)
+        .collect();
+    let signal_count =
+        fired_on_readable(&documents) + eid_proofs.iter().map(EidProofView::fired).sum::<usize>();
     let (same_address_elsewhere, same_email_elsewhere) =
         same_requester_elsewhere(db, &found, now).await?;
     let (same_domain_pending, same_domain_live_codes) = same_domain(db, &found, now).await?;
@@ -250,6 +297,7 @@ pub async fn review_view(
         awaiting_reply_since: found.awaiting_reply_since,
         objected_at: found.objected_at,
         objection_handled_at: found.objection_handled_at,
+        eid_proofs,
     })
 }
 

@@ -4,6 +4,7 @@
 //! sets `TRANSFER_DESK_BROWSER_TESTS=required`, so that there a missing browser fails.
 
 mod driver;
+mod eid;
 mod passkeys;
 use crate::common;
 

@@ -19,6 +19,7 @@ mod m0011_holder_document_type;
 mod m0012_passkey_enrolment;
 mod m0013_zone_attempts;
 mod m0014_event_salts;
+mod m0015_eid;
 
 pub struct Migrator;
 
@@ -47,7 +48,8 @@ impl MigratorTrait for Migrator {
             m0011_holder_document_type,
             m0012_passkey_enrolment,
             m0013_zone_attempts,
-            m0014_event_salts
+            m0014_event_salts,
+            m0015_eid
         ]
     }
 }
