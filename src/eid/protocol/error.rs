@@ -98,10 +98,10 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    /// The error code for the wallet's JSON: `invalid_request` (RFC 6749 §5.2) for an answer
-    /// that could not be read, `invalid_credential` (the swiyu profile's code, as the federal
-    /// verifier sends it) for a credential that does not hold, `server_error` when the
-    /// status list could not be fetched.
+    /// The error code for the wallet's JSON (RFC 6749 §4.1.2.1 and §5.2, as OpenID4VP 1.0 uses
+    /// them): `invalid_request` for an answer that could not be read, `access_denied` for a
+    /// credential that does not hold, `temporarily_unavailable` when the status list could not
+    /// be fetched. (The federal verifier says `invalid_credential`, a code of its own.)
     pub fn oauth_error(&self) -> &'static str {
         match self {
             Refusal::TooLarge
@@ -113,8 +113,8 @@ impl Refusal {
             | Refusal::Inflation
             | Refusal::MalformedPayload(_)
             | Refusal::WrongState => "invalid_request",
-            Refusal::StatusUnavailable(_) => "server_error",
-            _ => "invalid_credential",
+            Refusal::StatusUnavailable(_) => "temporarily_unavailable",
+            _ => "access_denied",
         }
     }
 }
@@ -127,11 +127,11 @@ mod tests {
     fn the_wallet_hears_whether_the_answer_or_the_credential_failed() {
         assert_eq!(Refusal::NotEncrypted.oauth_error(), "invalid_request");
         assert_eq!(Refusal::WrongState.oauth_error(), "invalid_request");
-        assert_eq!(Refusal::Revoked.oauth_error(), "invalid_credential");
-        assert_eq!(Refusal::WrongNonce.oauth_error(), "invalid_credential");
+        assert_eq!(Refusal::Revoked.oauth_error(), "access_denied");
+        assert_eq!(Refusal::WrongNonce.oauth_error(), "access_denied");
         assert_eq!(
             Refusal::StatusUnavailable("x".into()).oauth_error(),
-            "server_error"
+            "temporarily_unavailable"
         );
     }
 }

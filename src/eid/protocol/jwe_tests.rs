@@ -53,6 +53,9 @@ fn an_unencrypted_answer_is_refused() {
         decrypt("{\"vp_token\":{}}", &session),
         Err(Refusal::NotEncrypted)
     );
+    // JSON whose SD-JWT brings exactly the four dots of a compact JWE.
+    let json = r#"{"vp_token":{"identity":["a.b.c~d.e.f"]},"state":"s"}"#;
+    assert_eq!(decrypt(json, &session), Err(Refusal::NotEncrypted));
     assert!(matches!(
         decrypt("a.b.c.d", &session),
         Err(Refusal::MalformedJwe(_))
