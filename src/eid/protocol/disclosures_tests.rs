@@ -44,8 +44,9 @@ fn a_disclosure_whose_digest_appears_nowhere_is_refused() {
         resolve(payload.clone(), &[MOBIUS, FR]),
         Err(Refusal::DisclosureUnknown)
     );
-    // A changed disclosure has another digest.
-    let changed = MOBIUS.replace("Mw7ZiaXVzIl0", "Mw7ZiaXVzIF0");
+    // A changed disclosure (its salt "_26b" made "_26c", still valid JSON) has another digest.
+    let changed = MOBIUS.replacen("WyJfMjZi", "WyJfMjZj", 1);
+    assert_ne!(changed, MOBIUS);
     assert_eq!(
         resolve(payload, &[&changed]),
         Err(Refusal::DisclosureUnknown)
