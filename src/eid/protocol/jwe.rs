@@ -20,13 +20,13 @@ pub(crate) const MAX_INFLATED: u64 = 1024 * 1024;
 
 /// The plaintext of `jwe`, decrypted with the session's key.
 pub(crate) fn decrypt(jwe: &str, session_key: &SessionKey) -> Result<Vec<u8>, Refusal> {
-    // Bare JSON is an unencrypted answer, however many dots its SD-JWT brings.
+    // Bare JSON is an unencrypted answer, whatever its dots (one presentation holds four).
     if jwe.trim_start().starts_with('{') {
         return Err(Refusal::NotEncrypted);
     }
     let parts: Vec<&str> = jwe.split('.').collect();
     let [protected, encrypted_key, iv, ciphertext, tag] = parts[..] else {
-        // A JWS (three parts) is signed, not encrypted.
+        // A JWS (three parts) is an unencrypted answer too.
         return Err(if parts.len() == 3 {
             Refusal::NotEncrypted
         } else {

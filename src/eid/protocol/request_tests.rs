@@ -27,7 +27,7 @@ fn sign<'a>(
     let mut request = AuthorizationRequest {
         response_uri: "https://desk.example/eid/s1/response",
         nonce: "n0nce-n0nce-n0nce-n0nce",
-        state: "state-state-state-state",
+        state: "session-state-0123456789",
         purpose: "transfer code for example.ch",
         accepted_vcts: &VCTS,
         trusted_issuer_dids: &DIDS,
@@ -74,7 +74,7 @@ fn the_request_object_carries_the_profiles_claims() {
     );
     assert_eq!(claims["aud"], "https://self-issued.me/v2");
     assert_eq!(claims["nonce"], "n0nce-n0nce-n0nce-n0nce");
-    assert_eq!(claims["state"], "state-state-state-state");
+    assert_eq!(claims["state"], "session-state-0123456789");
     assert_eq!(
         claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
         900

@@ -13,7 +13,7 @@ use crate::eid::protocol::{
 
 const CLIENT_ID: &str = "decentralized_identifier:did:example:desk";
 const NONCE: &str = "n0nce-n0nce-n0nce-n0nce";
-const STATE: &str = "state-state-state-state";
+const STATE: &str = "session-state-0123456789";
 const VCT: &str = "urn:vct:ch.admin.bcs.betaid";
 const STATUS_URI: &str = "https://status.example/list/1";
 const IDX: u64 = 5;
@@ -264,7 +264,7 @@ fn an_unencrypted_answer_is_refused() {
 fn another_state_is_refused() {
     let world = World::new();
     assert_eq!(
-        world.refusal(|a| a.state = "state-of-another-session".into()),
+        world.refusal(|a| a.state = "another-sessions-state".into()),
         Refusal::WrongState
     );
     assert_eq!(
