@@ -34,6 +34,10 @@ async fn a_holder_proves_who_they_are_with_the_eid_and_the_reviewer_sees_the_nam
     assert!(requester.text().await.contains("waiting for your e-ID"));
     let page = requester.source().await;
     assert!(page.contains("<svg"), "the QR code is on the page");
+    assert!(
+        requester.fits_width().await,
+        "the waiting page fits a phone"
+    );
     let (_, request_uri) = links_on(&page);
 
     let answered = desk
@@ -61,4 +65,8 @@ async fn a_holder_proves_who_they_are_with_the_eid_and_the_reviewer_sees_the_nam
     assert!(review.contains("Identity proven with the e-ID"), "{review}");
     assert!(review.contains("Anna Maria Muster"), "{review}");
     assert!(review.contains("No identity document was sent"), "{review}");
+    assert!(
+        reviewer.fits_width().await,
+        "the issuer's DID and the digest wrap inside their column"
+    );
 }
