@@ -371,25 +371,11 @@ pub async fn mark_handled(
     me: &reviewer::Model,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let request_id = request_id.0;
-    let txn = crate::platform::db::begin_writing(&services.db).await?;
-    let done = request::Entity::update_many()
+    let handled = request::Entity::update_many()
         .col_expr(request::Column::ObjectionHandledAt, Expr::value(Some(now)))
-        .filter(request::Column::Id.eq(request_id))
+        .filter(request::Column::Id.eq(request_id.0))
         .filter(request::Column::ObjectedAt.is_not_null())
-        .filter(request::Column::ObjectionHandledAt.is_null())
-        .exec(&txn)
-        .await?;
-    if done.rows_affected == 1 {
-        audit::record(
-            &txn,
-            Actor::Reviewer(&me.name),
-            Action::ObjectionHandled,
-            Some(request_id),
-            None,
-        )
-        .await?;
-    }
-    txn.commit().await?;
-    Ok(done.rows_affected == 1)
+        .filter(request::Column::ObjectionHandledAt.is_null());
+    let action = Action::ObjectionHandled;
+    super::queue::unmark(&services.db, handled, request_id.0, me, action).await
 }

@@ -6,8 +6,8 @@ use chrono::{DateTime, Duration, Utc};
 use entities::{approval, document, request, reviewer, transfer_code};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, UpdateMany,
 };
 use uuid::Uuid;
 
@@ -442,4 +442,25 @@ pub async fn renew(
         .exec(db)
         .await
         .map(|_| ())
+}
+
+/// A reviewer has dealt with what marked a request in the queue (an objection, a registry's
+/// refusal): `unmark`, already filtered to the request and guarded so that it changes
+/// something only while the mark is there, and its audit line, in one transaction. `false`,
+/// and nothing recorded, when there was no mark.
+pub(crate) async fn unmark(
+    db: &DatabaseConnection,
+    unmark: UpdateMany<request::Entity>,
+    request_id: Uuid,
+    me: &reviewer::Model,
+    action: Action,
+) -> Result<bool, DbErr> {
+    let txn = crate::platform::db::begin_writing(db).await?;
+    let done = unmark.exec(&txn).await?.rows_affected == 1;
+    if done {
+        let actor = Actor::Reviewer(&me.name);
+        audit::record(&txn, actor, action, Some(request_id), None).await?;
+    }
+    txn.commit().await?;
+    Ok(done)
 }

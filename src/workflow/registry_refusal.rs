@@ -12,7 +12,7 @@ use entities::{request, reviewer};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, UpdateMany};
 
-use crate::evidence::audit::{self, Action, Actor};
+use crate::evidence::audit::Action;
 use crate::platform::db::SetNull;
 use crate::registry::RegistryError;
 use crate::workflow::ids::RequestId;
@@ -66,27 +66,10 @@ pub async fn mark_handled(
     services: &Services,
     request_id: RequestId,
     me: &reviewer::Model,
-    now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let request_id = request_id.0;
-    let txn = crate::platform::db::begin_writing(&services.db).await?;
-    let found = request::Entity::find_by_id(request_id)
-        .filter(request::Column::RegistryRefusedAt.is_not_null())
-        .one(&txn)
-        .await?;
-    let Some(found) = found else {
-        return Ok(false);
-    };
-    clear(&txn, request_id).await?;
-    let refused_at = found.registry_refused_at.unwrap_or(now).to_rfc3339();
-    audit::record(
-        &txn,
-        Actor::Reviewer(&me.name),
-        Action::RegistryRefusalHandled,
-        Some(request_id),
-        Some(&format!("the refusal of {refused_at}")),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(true)
+    let handled = cleared(request::Entity::update_many())
+        .filter(request::Column::Id.eq(request_id.0))
+        .filter(request::Column::RegistryRefusedAt.is_not_null());
+    let action = Action::RegistryRefusalHandled;
+    super::queue::unmark(&services.db, handled, request_id.0, me, action).await
 }

@@ -60,6 +60,18 @@ async fn approved_code(desk: &Desk) -> (uuid::Uuid, String) {
     (id, token)
 }
 
+/// alice approves the sample request and the hand-off fails: her page says `says`. The
+/// request's id and token.
+async fn refused_approval(desk: &Desk, says: &str) -> (uuid::Uuid, String) {
+    let (id, token) = desk.app.submit_example().await;
+    let alice = desk.app.sign_in("alice").await;
+    let refused = desk.app.claim_and_approve(&alice, id).await;
+    assert_eq!(refused.status(), Status::BadGateway);
+    let page = refused.into_string().await.unwrap();
+    assert!(page.contains(says), "staff are told why: {page}");
+    (id, token)
+}
+
 /// The code the requester reads on their tracking link.
 async fn requesters_code(desk: &Desk, id: uuid::Uuid, token: &str) -> String {
     desk.app.status_by_api(id, token).await["transfer_code"]
@@ -356,15 +368,7 @@ async fn a_connection_lost_after_a_nameserver_update_is_checked_with_info_before
 #[rocket::async_test]
 async fn a_registry_whose_certificate_is_not_from_the_configured_ca_never_sees_the_login() {
     let desk = desk(Trust::OtherRegistryCa, &[]).await;
-    let (id, token) = desk.app.submit_example().await;
-    let alice = desk.app.sign_in("alice").await;
-    let refused = desk.app.claim_and_approve(&alice, id).await;
-    assert_eq!(refused.status(), Status::BadGateway);
-    assert!(refused
-        .into_string()
-        .await
-        .unwrap()
-        .contains("certificate is not trusted"));
+    let (id, token) = refused_approval(&desk, "certificate is not trusted").await;
     assert!(
         desk.with(|r| r.received.is_empty()),
         "nothing sent, no login"
@@ -379,15 +383,7 @@ async fn a_registry_whose_certificate_is_not_from_the_configured_ca_never_sees_t
 #[rocket::async_test]
 async fn a_client_certificate_the_registry_does_not_know_is_refused_before_any_command() {
     let desk = desk(Trust::OtherClientCa, &[]).await;
-    let (id, _) = desk.app.submit_example().await;
-    let alice = desk.app.sign_in("alice").await;
-    let refused = desk.app.claim_and_approve(&alice, id).await;
-    assert_eq!(refused.status(), Status::BadGateway);
-    assert!(refused
-        .into_string()
-        .await
-        .unwrap()
-        .contains("refused the TLS connection"));
+    refused_approval(&desk, "refused the TLS connection").await;
     assert!(desk.with(|r| r.received.is_empty()));
     assert!(desk.with(|r| r.handshakes_refused) >= 1);
 }

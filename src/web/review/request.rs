@@ -301,7 +301,7 @@ pub(super) async fn registry_refusal_handled(
     _checked: UrlEncoded<Plain>,
     services: &State<Services>,
 ) -> Result<Flash<Redirect>, Error> {
-    if !registry_refusal::mark_handled(services, on.id, &on.me, Utc::now()).await? {
+    if !registry_refusal::mark_handled(services, on.id, &on.me).await? {
         return Err(Error::NotFound);
     }
     Ok(Flash::success(

@@ -216,6 +216,8 @@ async fn epp_account(
 
 /// Runs each story `async fn story(way: Way)` twice, as the tests `story::command` and
 /// `story::epp`: the hand-off told by the registry command, then in EPP.
+// The benches include these helpers without the stories that use the macro.
+#[allow(unused_macros)]
 macro_rules! both_ways {
     ($($story:ident),+ $(,)?) => {
         $(
@@ -235,4 +237,5 @@ macro_rules! both_ways {
         )+
     };
 }
+#[allow(unused_imports)]
 pub(crate) use both_ways;
