@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use fake_epp::FakeRegistry;
 use pki::{Authority, ClientFiles};
-use transfer_desk::registry::epp::settings::{self, EppSettings};
+use transfer_desk::platform::config::epp::{self as settings, EppSettings};
 use transfer_desk::Settings;
 
 /// 6 to 16 characters, as RFC 5730 allows.

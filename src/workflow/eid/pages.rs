@@ -1,33 +1,29 @@
-//! Proving who one is with the e-ID, as the workflow sees it: a request waits in
-//! `awaiting_eid` (or, for the holder, `awaiting_holder`) for a wallet's verified answer;
-//! the answer moves it to review with no document stored. The requester may start a new
-//! wallet session, or send photos instead. The wallet-facing protocol is in `crate::eid`.
+//! What the requester's and the holder's pages ask of the e-ID: whether it is offered, a new
+//! wallet session, the one a page shows, the state a page polls, photos instead; and for the
+//! review, the proofs that count and the signals they fired.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entities::enums::EidSubject;
-use entities::{domain, eid_proof, eid_session, request};
+use entities::{eid_proof, eid_session, request};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
-use super::documents::{sanitize_all, write_then};
-use super::input::said_document_type;
-use super::rules::retention_cutoff;
-use super::state::{self, Guard, HolderLink, Step};
-use super::{
-    DocumentKind, Field, FieldErrors, FieldProblem, RequestState, RequesterRelation, SubmitError,
-    Upload,
-};
-use crate::eid::protocol::ProvenIdentity;
-use crate::eid::sessions::{self, NewSession, SessionError};
+use super::acceptance::waits_for;
+use super::sessions::{self, NewSession, SessionError};
 use crate::evidence::audit::{self, Action, Actor};
-use crate::intake::mrz::disclosed_names_agree_with;
 use crate::platform::crypto::{HolderToken, TrackingToken};
+use crate::workflow::documents::{
+    sanitize_identity_photos, write_then, IdentityOf, IdentityPhotos,
+};
+use crate::workflow::rules::retention_cutoff;
 use crate::workflow::services::Services;
+use crate::workflow::state::{self, Guard, Step};
+use crate::workflow::{Field, FieldProblem, RequestState, RequesterRelation, SubmitError, Upload};
 
 /// Whether the e-ID is offered at all (`TRANSFER_DESK_EID_VERIFIER_DID`).
 pub fn offered(services: &Services) -> bool {
@@ -41,105 +37,6 @@ pub fn offered_to(relation: RequesterRelation) -> bool {
         relation,
         RequesterRelation::Holder | RequesterRelation::Signatory
     )
-}
-
-/// Whether `found` still waits for `subject`'s e-ID at `now`.
-pub fn waits_for(
-    services: &Services,
-    found: &request::Model,
-    subject: EidSubject,
-    now: DateTime<Utc>,
-) -> bool {
-    let within_retention = found.created_at > retention_cutoff(&services.settings, now);
-    within_retention
-        && match subject {
-            EidSubject::Requester => found.state == RequestState::AwaitingEid,
-            EidSubject::Holder => {
-                found.state == RequestState::AwaitingHolder
-                    && found.holder_link_expires_at.is_some_and(|end| end > now)
-            }
-        }
-}
-
-/// The signals the disclosed names fire, as a zone's names do: they are not the name typed
-/// for this person, and (where the person should be the registrant) not the registrant's.
-pub async fn name_signals(
-    db: &impl ConnectionTrait,
-    found: &request::Model,
-    subject: EidSubject,
-    proven: &ProvenIdentity,
-) -> Result<(bool, bool), DbErr> {
-    let agree =
-        |typed: &str| disclosed_names_agree_with(&proven.family_name, &proven.given_name, typed);
-    let typed = match subject {
-        EidSubject::Requester => Some(found.requester_name.as_str()),
-        EidSubject::Holder => found.holder_name.as_deref(),
-    };
-    let should_be_registrant =
-        subject == EidSubject::Holder || found.relation == RequesterRelation::Holder;
-    let registrant = domain::Entity::find_by_id(found.domain.clone())
-        .one(db)
-        .await?
-        .map(|d| d.registrant_name);
-    Ok((
-        typed.is_some_and(|typed| !agree(typed)),
-        should_be_registrant && registrant.is_some_and(|name| !agree(&name)),
-    ))
-}
-
-/// The verified answer counts for its request: the request moves on to review (the holder's
-/// confirmation, for the holder), in the caller's transaction. `false` when the request no
-/// longer waits for it (expired meanwhile, or photos were sent instead).
-pub async fn accept(
-    txn: &impl ConnectionTrait,
-    services: &Services,
-    proof: &eid_proof::Model,
-    now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
-    let guard = Guard {
-        created_after: Some(retention_cutoff(&services.settings, now)),
-        holder_link: (proof.subject == EidSubject::Holder).then_some(HolderLink::Live),
-        ..Guard::system(now)
-    };
-    let (step, actor) = match proof.subject {
-        EidSubject::Requester => (Step::EidProven, Actor::Requester),
-        EidSubject::Holder => (Step::HolderConfirms, Actor::Holder),
-    };
-    if !state::apply(txn, proof.request_id, step, &guard, None).await? {
-        return Ok(false);
-    }
-    if proof.subject == EidSubject::Holder {
-        request::Entity::update_many()
-            .col_expr(request::Column::HolderAnsweredAt, Expr::value(Some(now)))
-            .filter(request::Column::Id.eq(proof.request_id))
-            .exec(txn)
-            .await?;
-    }
-    eid_proof::Entity::update_many()
-        .col_expr(eid_proof::Column::AcceptedAt, Expr::value(Some(now)))
-        .filter(eid_proof::Column::SessionId.eq(proof.session_id))
-        .exec(txn)
-        .await?;
-    let detail = format!("session {}", super::short_id(proof.session_id));
-    audit::record(
-        txn,
-        actor,
-        Action::EidAccepted,
-        Some(proof.request_id),
-        Some(&detail),
-    )
-    .await?;
-    if proof.subject == EidSubject::Holder {
-        audit::record(
-            txn,
-            actor,
-            Action::HolderConfirmed,
-            Some(proof.request_id),
-            None,
-        )
-        .await?;
-    }
-    Ok(true)
 }
 
 async fn by_tracking_token(
@@ -196,7 +93,7 @@ async fn new_session(
     if !offered(services) || !waits_for(services, found, subject, now) {
         return Err(SessionError::NotFound);
     }
-    sessions::create(&services.db, services, found.id, subject, now).await
+    sessions::create(&services.db, &services.master_key, found.id, subject, now).await
 }
 
 /// The session a page shows: the newest one that can still be answered.
@@ -286,10 +183,6 @@ pub async fn signal_count(db: &impl ConnectionTrait, request_id: Uuid) -> Result
         .unwrap_or(0))
 }
 
-fn invalid(field: Field, problem: FieldProblem) -> SubmitError {
-    SubmitError::Invalid(FieldErrors::from([(field, problem)]))
-}
-
 /// The requester sends photos of their identity document instead of using the e-ID (front
 /// required, back optional), through the same intake as the form's. The request then waits
 /// for review as a photo request does.
@@ -306,22 +199,18 @@ pub async fn photos_instead(
         .ok_or(SubmitError::NotFound)?;
     let now = Utc::now();
     if !waits_for(services, &found, EidSubject::Requester, now) {
-        return Err(invalid(Field::IdFront, FieldProblem::NothingAsked));
+        return Err(SubmitError::in_field(
+            Field::IdFront,
+            FieldProblem::NothingAsked,
+        ));
     }
-    let said_type =
-        said_document_type(said_type).map_err(|problem| invalid(Field::IdDocumentType, problem))?;
-    let front = front.ok_or_else(|| invalid(Field::IdFront, FieldProblem::FrontMissing))?;
-    if let Some(retry_after) = super::limits::count_intake(services, client_addr, now).await? {
-        return Err(SubmitError::TooMany { retry_after });
-    }
-    let uploads = [
-        (DocumentKind::IdFront, Some(front)),
-        (DocumentKind::IdBack, back),
-    ];
-    let (clean, errors) = sanitize_all(services, uploads).await;
-    if !errors.is_empty() {
-        return Err(SubmitError::Invalid(errors));
-    }
+    let photos = IdentityPhotos {
+        said_type,
+        front,
+        back,
+    };
+    let (said_type, clean) =
+        sanitize_identity_photos(services, IdentityOf::Requester, photos, client_addr, now).await?;
     write_then(services, found.id, &clean, now, async |documents| {
         let txn = crate::platform::db::begin_writing(&services.db).await?;
         let guard = Guard {
@@ -329,7 +218,10 @@ pub async fn photos_instead(
             ..Guard::system(now)
         };
         if !state::apply(&txn, found.id, Step::PhotosInstead, &guard, None).await? {
-            return Err(invalid(Field::IdFront, FieldProblem::NothingAsked));
+            return Err(SubmitError::in_field(
+                Field::IdFront,
+                FieldProblem::NothingAsked,
+            ));
         }
         request::Entity::update_many()
             .col_expr(request::Column::IdDocumentType, Expr::value(said_type))
