@@ -9,8 +9,9 @@ pub struct Model {
     pub request_id: Uuid,
     /// Whose identity the session proves: the requester's or the holder's.
     pub subject: crate::enums::EidSubject,
+    /// The nonce the key binding must carry; emptied once answered or expired.
     pub nonce: String,
-    /// The OAuth `state` the answer must carry.
+    /// The OAuth `state` the answer must carry; emptied with the nonce.
     pub oauth_state: String,
     /// The session's ECDH private key, sealed under the master key; deleted once answered.
     pub sealed_key: Option<Vec<u8>>,

@@ -192,6 +192,10 @@ async fn an_eid_request_reaches_review_with_no_document_and_the_reviewer_sees_th
         session.sealed_key.is_none(),
         "the session's key went with the answer"
     );
+    assert!(
+        session.nonce.is_empty() && session.oauth_state.is_empty(),
+        "the nonce and state went with it"
+    );
     for action in ["eid_proven", "eid_accepted"] {
         let logged = audit_event::Entity::find()
             .filter(audit_event::Column::Action.eq(action))

@@ -65,8 +65,12 @@ fn status_in_token(
     if claims.get("sub").and_then(Value::as_str) != Some(reference.uri.as_str()) {
         return Err(invalid("sub is not the referenced uri"));
     }
-    let exp = numeric_date(claims, "exp").map_err(|()| invalid("exp"))?;
-    if exp.is_some_and(|exp| now.timestamp() > exp + LEEWAY_SECONDS) {
+    // Required (Swiss Profile VC §5.1): a list without an end could be replayed for ever,
+    // hiding every later revocation.
+    let exp = numeric_date(claims, "exp")
+        .map_err(|()| invalid("exp"))?
+        .ok_or(invalid("no exp"))?;
+    if now.timestamp() > exp.saturating_add(LEEWAY_SECONDS) {
         return Err(invalid("expired"));
     }
     let list = claims.get("status_list").ok_or(invalid("no status_list"))?;

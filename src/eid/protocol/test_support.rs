@@ -147,12 +147,24 @@ pub(crate) fn disclosure(items: &Value) -> (String, String) {
     (encoded, digest)
 }
 
-/// A status list token of `issuer` for `uri`, two bits per entry, `statuses` at their index.
+/// A status list token of `issuer` for `uri`, two bits per entry, `statuses` at their index,
+/// valid for an hour.
 pub(crate) fn status_list_token(
     issuer: &Signer,
     uri: &str,
     statuses: &[(u64, u8)],
     now: i64,
+) -> String {
+    status_list_token_ending(issuer, uri, statuses, now, Some(json!(now + 3600)))
+}
+
+/// [`status_list_token`] with `exp` as given (`None`: no `exp` claim).
+pub(crate) fn status_list_token_ending(
+    issuer: &Signer,
+    uri: &str,
+    statuses: &[(u64, u8)],
+    now: i64,
+    exp: Option<Value>,
 ) -> String {
     let mut bytes = vec![0u8; 16];
     for &(idx, status) in statuses {
@@ -161,10 +173,13 @@ pub(crate) fn status_list_token(
     let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
     encoder.write_all(&bytes).unwrap();
     let lst = b64(&encoder.finish().unwrap());
+    let mut claims = json!({ "sub": uri, "iat": now, "status_list": { "bits": 2, "lst": lst } });
+    if let Some(exp) = exp {
+        claims["exp"] = exp;
+    }
     issuer.sign(
         &json!({ "alg": "ES256", "typ": "statuslist+jwt", "kid": issuer.kid() }),
-        &json!({ "sub": uri, "iat": now, "exp": now + 3600,
-                 "status_list": { "bits": 2, "lst": lst } }),
+        &claims,
     )
 }
 

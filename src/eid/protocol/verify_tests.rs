@@ -5,7 +5,8 @@ use serde_json::{json, Map, Value};
 
 use crate::eid::protocol::jose::{b64, unb64};
 use crate::eid::protocol::test_support::{
-    disclosure, encrypt, map, status_list_token, Encryption, Lists, Signer,
+    disclosure, encrypt, map, status_list_token, status_list_token_ending, Encryption, Lists,
+    Signer,
 };
 use crate::eid::protocol::{
     verify_response, Expectations, ProvenIdentity, Refusal, SessionKey, TrustList,
@@ -584,4 +585,23 @@ fn a_status_list_by_another_issuer_or_for_another_uri_is_refused() {
     );
     world.lists.0.insert(STATUS_URI.into(), forged);
     assert_eq!(world.refusal(|_| {}), Refusal::TypeRefused("JWT".into()));
+}
+
+#[test]
+fn a_status_list_without_an_end_or_with_an_absurd_one_is_refused() {
+    let mut world = World::new();
+    let t = now().timestamp();
+    let list = |exp| status_list_token_ending(&world.issuer, STATUS_URI, &[], t, exp);
+    let (endless, past, far) = (
+        list(None),
+        list(Some(json!(-1e300))),
+        list(Some(json!(1e300))),
+    );
+    for (token, why) in [(endless, "no exp"), (past, "expired")] {
+        world.lists.0.insert(STATUS_URI.into(), token);
+        assert_eq!(world.refusal(|_| {}), Refusal::StatusInvalid(why));
+    }
+    // An end far in the future saturates instead of overflowing, and the list is read.
+    world.lists.0.insert(STATUS_URI.into(), far);
+    assert!(world.verify(&world.seal(world.honest())).is_ok());
 }

@@ -119,7 +119,7 @@ pub async fn session_of_code(
     Ok(found.filter(|s| s.answered_at.is_some_and(|at| now < at + SESSION_LIFETIME)))
 }
 
-/// Deletes the keys of sessions past their 15 minutes, then (a day later) the sessions and
+/// Deletes the keys (and nonces) of sessions past their 15 minutes, then (a day later) the sessions and
 /// the same-device answers no browser confirmed. Returns the rows removed.
 pub async fn purge(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
     let keys = eid_session::Entity::update_many()
@@ -127,6 +127,8 @@ pub async fn purge(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64,
             eid_session::Column::SealedKey,
             Expr::value(Option::<Vec<u8>>::None),
         )
+        .col_expr(eid_session::Column::Nonce, Expr::value(""))
+        .col_expr(eid_session::Column::OauthState, Expr::value(""))
         .filter(eid_session::Column::SealedKey.is_not_null())
         .filter(eid_session::Column::CreatedAt.lte(now - SESSION_LIFETIME))
         .exec(db)

@@ -131,8 +131,10 @@ pub async fn answer(
     let txn = crate::platform::db::begin_writing(&services.db).await?;
     take(&txn, &session, code.as_ref(), now).await?;
     let proof = record_proof(&txn, &session, &found, &proven, now).await?;
-    if code.is_none() {
-        accept(&txn, services, &proof, now).await?;
+    // A cross-device answer counts now, or not at all: when the request stopped waiting
+    // meanwhile (photos sent instead, expired), nothing is kept and the wallet is told.
+    if code.is_none() && !accept(&txn, services, &proof, now).await? {
+        return Err(SessionError::Expired);
     }
     txn.commit().await?;
     tracing::info!(request = %found.id, same_device = session.same_device, "verified an e-ID answer");
@@ -185,8 +187,9 @@ async fn verified(
     }
 }
 
-/// The one answer: the session's key goes with the update that marks it answered, so a
-/// second answer finds nothing to decrypt with. `Answered` when another answer came first.
+/// The one answer: the session's key, nonce and `state` go with the update that marks it
+/// answered, so a second answer finds nothing to decrypt with. `Answered` when another
+/// answer came first.
 async fn take(
     txn: &impl ConnectionTrait,
     session: &eid_session::Model,
@@ -199,6 +202,8 @@ async fn take(
             eid_session::Column::SealedKey,
             Expr::value(Option::<Vec<u8>>::None),
         )
+        .col_expr(eid_session::Column::Nonce, Expr::value(""))
+        .col_expr(eid_session::Column::OauthState, Expr::value(""))
         .col_expr(
             eid_session::Column::ResponseCodeHash,
             Expr::value(code.map(|c| c.hash().to_vec())),
