@@ -241,7 +241,10 @@ carries_csrf!(SessionForm);
 
 fn session_answer(result: Result<NewSession, SessionError>) -> Result<NewSession, Error> {
     result.map_err(|error| match error {
-        SessionError::NotFound | SessionError::Answered | SessionError::Expired => Error::NotFound,
+        SessionError::NotFound
+        | SessionError::Answered
+        | SessionError::Expired
+        | SessionError::Closed => Error::NotFound,
         other => Error::Internal(other.to_string()),
     })
 }

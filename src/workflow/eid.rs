@@ -196,7 +196,32 @@ async fn new_session(
     if !offered(services) || !waits_for(services, found, subject, now) {
         return Err(SessionError::NotFound);
     }
-    sessions::create(&services.db, services, found.id, subject, now).await
+    // The new session takes the place of those still open: one live check per person.
+    let txn = crate::platform::db::begin_writing(&services.db).await?;
+    close_open_sessions(&txn, found.id, subject).await?;
+    let made = sessions::create(&txn, services, found.id, subject, now).await?;
+    txn.commit().await?;
+    Ok(made)
+}
+
+/// Deletes the keys of `subject`'s sessions for the request that were not answered: they
+/// can no longer prove anything for it.
+async fn close_open_sessions(
+    db: &impl ConnectionTrait,
+    request_id: Uuid,
+    subject: EidSubject,
+) -> Result<(), DbErr> {
+    eid_session::Entity::update_many()
+        .col_expr(
+            eid_session::Column::SealedKey,
+            Expr::value(Option::<Vec<u8>>::None),
+        )
+        .filter(eid_session::Column::RequestId.eq(request_id))
+        .filter(eid_session::Column::Subject.eq(subject))
+        .filter(eid_session::Column::SealedKey.is_not_null())
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// The session a page shows: the newest one that can still be answered.
@@ -339,15 +364,7 @@ pub async fn photos_instead(
         entities::document::Entity::insert_many(documents)
             .exec_without_returning(&txn)
             .await?;
-        // The sessions still open can no longer prove anything for this request.
-        eid_session::Entity::update_many()
-            .col_expr(
-                eid_session::Column::SealedKey,
-                Expr::value(Option::<Vec<u8>>::None),
-            )
-            .filter(eid_session::Column::RequestId.eq(found.id))
-            .exec(&txn)
-            .await?;
+        close_open_sessions(&txn, found.id, EidSubject::Requester).await?;
         audit::record(
             &txn,
             Actor::Requester,
