@@ -13,6 +13,7 @@ mod decisions;
 mod deploy;
 mod eid;
 mod eid_flow;
+mod eid_holder;
 mod eid_sessions;
 mod epp;
 mod hostile;
