@@ -1,8 +1,8 @@
 //! The e-ID as a requester and a wallet meet it: the real binary (release profile) on
 //! loopback, the test wallet of `eid` answering over HTTP. Status lists need https (the
 //! service has no plain-HTTP exception), so these flows present credentials without a status
-//! reference with `TRANSFER_DESK_EID_REQUIRE_STATUS=false`; the status path is proven at the
-//! protocol's level.
+//! reference with `TRANSFER_DESK_EID_REQUIRE_STATUS=false`; `eid_status` proves the status
+//! path over HTTPS, and the protocol's tests each way a list can refuse.
 
 use entities::{audit_event, document, eid_proof, eid_session, request};
 use sea_orm::sea_query::Expr;

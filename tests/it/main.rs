@@ -15,6 +15,7 @@ mod eid;
 mod eid_flow;
 mod eid_holder;
 mod eid_sessions;
+mod eid_status;
 mod epp;
 mod hostile;
 mod instances;
