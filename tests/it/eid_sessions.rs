@@ -176,6 +176,10 @@ async fn a_new_check_takes_the_place_of_the_old_one() {
         .await;
     assert_eq!(answered.reply.status, 200, "{}", answered.reply.body);
     assert_eq!(state_of(server, &token).await, "submitted");
+    // Without scripts, a reload shows the request moved on.
+    let (_, page) = browser.get(server, &tracking);
+    assert!(page.contains("waiting for review"), "{page}");
+    assert!(!page.contains("data-eid-poll"), "no e-ID panel left");
 }
 
 #[tokio::test]
