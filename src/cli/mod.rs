@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use crate::platform::config::Settings;
 
 mod audit;
+mod eid;
 mod keys;
 mod reviewers;
 mod service;
@@ -62,7 +63,7 @@ pub enum Command {
     /// The e-ID verifier: its public key for the DID document.
     Eid {
         #[command(subcommand)]
-        command: crate::eid::command::EidCommand,
+        command: eid::EidCommand,
     },
     /// Copy the database (SQLite; for PostgreSQL, print the pg_dump command) and the
     /// encrypted documents into a new directory. The master key is never copied.
@@ -169,7 +170,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Keys { command } => keys::manage_keys(settings, command).await,
         Command::Audit { command } => audit::audit(settings, command).await,
         Command::Registry { command } => crate::registry::check::command(&settings, command).await,
-        Command::Eid { command } => crate::eid::command::run(settings, command).await,
+        Command::Eid { command } => eid::run(settings, command).await,
     }
 }
 

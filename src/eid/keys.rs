@@ -1,23 +1,20 @@
 //! The desk's e-ID verifier key (ES256, P-256): made on the first start with the e-ID on,
 //! kept in the database sealed under the master key (as the audit log's key is), resealed
-//! by `keys rotate`. The per-session ECDH keys are sealed the same way, each bound to its
-//! session, so that one session's sealed key cannot be moved to another.
+//! by `keys rotate` (`platform::keyring`, which keeps every stored secret's context). The
+//! per-session ECDH keys are sealed the same way, each bound to its session.
 
 use chrono::Utc;
-use entities::{eid_session, eid_verifier_key};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use entities::eid_verifier_key;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use super::protocol::{ProtocolError, SessionKey, VerifierKey};
 use crate::platform::crypto::CryptoError;
-use crate::platform::keyring::{KeyRing, RotateError};
-
-/// What the sealed verifier key is bound to.
-pub const VERIFIER_KEY_CONTEXT: &[u8] = b"transfer-desk e-ID verifier key v1";
-/// What a sealed session key is bound to, followed by the session's id.
-const SESSION_KEY_CONTEXT: &[u8] = b"transfer-desk e-ID session key v1 ";
+use crate::platform::keyring::{
+    eid_session_key_context as session_context, KeyRing,
+    EID_VERIFIER_KEY_CONTEXT as VERIFIER_KEY_CONTEXT,
+};
 
 /// The one row's name: there is one verifier key, whatever the DID.
 const NAME: &str = "verifier";
@@ -80,10 +77,6 @@ fn public_jwk_without_kid(key: &VerifierKey) -> serde_json::Value {
     jwk
 }
 
-fn session_context(session_id: Uuid) -> Vec<u8> {
-    [SESSION_KEY_CONTEXT, session_id.as_bytes()].concat()
-}
-
 /// A session's private key, sealed under the current master key and bound to the session.
 pub fn seal_session_key(
     ring: &KeyRing,
@@ -100,61 +93,4 @@ pub fn open_session_key(
 ) -> Result<SessionKey, KeyError> {
     let bytes: Zeroizing<Vec<u8>> = ring.open_secret(&session_context(session_id), sealed)?;
     Ok(SessionKey::from_bytes(&bytes)?)
-}
-
-/// Seals the verifier key and the live session keys under the `current` master key too,
-/// so that retiring an older version never takes them with it.
-pub async fn reseal(
-    db: &impl ConnectionTrait,
-    ring: &KeyRing,
-    current: u32,
-) -> Result<(), RotateError> {
-    let under_current = |sealed: &[u8]| sealed.starts_with(&current.to_be_bytes());
-    for stored in eid_verifier_key::Entity::find().all(db).await? {
-        if under_current(&stored.sealed_private) {
-            continue;
-        }
-        let private = ring
-            .open_secret(VERIFIER_KEY_CONTEXT, &stored.sealed_private)
-            .map_err(RotateError::Crypto)?;
-        let resealed = ring
-            .seal_secret(VERIFIER_KEY_CONTEXT, &private)
-            .map_err(RotateError::Crypto)?;
-        eid_verifier_key::Entity::update_many()
-            .col_expr(
-                eid_verifier_key::Column::SealedPrivate,
-                Expr::value(resealed),
-            )
-            .filter(eid_verifier_key::Column::Name.eq(stored.name))
-            .filter(eid_verifier_key::Column::SealedPrivate.eq(stored.sealed_private))
-            .exec(db)
-            .await?;
-    }
-    let live = eid_session::Entity::find()
-        .filter(eid_session::Column::SealedKey.is_not_null())
-        .all(db)
-        .await?;
-    for session in live {
-        let Some(sealed) = session.sealed_key else {
-            continue;
-        };
-        if under_current(&sealed) {
-            continue;
-        }
-        let context = session_context(session.id);
-        let private = ring
-            .open_secret(&context, &sealed)
-            .map_err(RotateError::Crypto)?;
-        let resealed = ring
-            .seal_secret(&context, &private)
-            .map_err(RotateError::Crypto)?;
-        // Guarded: a session answered meanwhile keeps its key deleted.
-        eid_session::Entity::update_many()
-            .col_expr(eid_session::Column::SealedKey, Expr::value(Some(resealed)))
-            .filter(eid_session::Column::Id.eq(session.id))
-            .filter(eid_session::Column::SealedKey.eq(sealed))
-            .exec(db)
-            .await?;
-    }
-    Ok(())
 }

@@ -316,8 +316,7 @@ pub async fn rotate(
         }
         batches += 1;
     }
-    reseal_log_keys(db, ring, current).await?;
-    crate::eid::keys::reseal(db, ring, current).await?;
+    reseal_stored_secrets(db, ring).await?;
     Ok(RotationReport {
         version: current,
         created,
@@ -328,33 +327,77 @@ pub async fn rotate(
 
 /// What the audit log's sealed signing key is bound to.
 pub const LOG_KEY_CONTEXT: &[u8] = b"transfer-desk audit log signing key v1";
+/// What the sealed e-ID verifier key is bound to.
+pub const EID_VERIFIER_KEY_CONTEXT: &[u8] = b"transfer-desk e-ID verifier key v1";
 
-/// Seals the audit log's signing keys under the current version too, so that retiring an
-/// older version never takes the log's key with it.
-async fn reseal_log_keys(
-    db: &DatabaseConnection,
-    ring: &KeyRing,
-    current: u32,
-) -> Result<(), RotateError> {
-    for stored in entities::log_key::Entity::find().all(db).await? {
-        if stored.sealed_private.starts_with(&current.to_be_bytes()) {
-            continue;
+/// What a wallet session's sealed ECDH key is bound to: its session, so that one session's
+/// sealed key cannot be moved to another.
+pub fn eid_session_key_context(session_id: uuid::Uuid) -> Vec<u8> {
+    [
+        b"transfer-desk e-ID session key v1 ".as_slice(),
+        session_id.as_bytes(),
+    ]
+    .concat()
+}
+
+/// `sealed` opened and sealed again under the current version; `None` when it already is.
+fn resealed(ring: &KeyRing, context: &[u8], sealed: &[u8]) -> Result<Option<Vec<u8>>, RotateError> {
+    if sealed.starts_with(&ring.version().to_be_bytes()) {
+        return Ok(None);
+    }
+    let secret = ring
+        .open_secret(context, sealed)
+        .map_err(RotateError::Crypto)?;
+    let again = ring
+        .seal_secret(context, &secret)
+        .map_err(RotateError::Crypto)?;
+    Ok(Some(again))
+}
+
+/// Seals the other secrets kept in the database (the audit log's signing keys, the e-ID
+/// verifier key, live wallet sessions' keys) under the current version too, so that retiring
+/// an older version never takes one with it. Each row moves by a guarded update: a session
+/// answered meanwhile keeps its key deleted.
+async fn reseal_stored_secrets(db: &DatabaseConnection, ring: &KeyRing) -> Result<(), RotateError> {
+    use entities::{eid_session, eid_verifier_key, log_key};
+    use sea_orm::sea_query::Expr;
+    for stored in log_key::Entity::find().all(db).await? {
+        if let Some(again) = resealed(ring, LOG_KEY_CONTEXT, &stored.sealed_private)? {
+            log_key::Entity::update_many()
+                .col_expr(log_key::Column::SealedPrivate, Expr::value(again))
+                .filter(log_key::Column::Name.eq(stored.name))
+                .filter(log_key::Column::SealedPrivate.eq(stored.sealed_private))
+                .exec(db)
+                .await?;
         }
-        let context = LOG_KEY_CONTEXT;
-        let private = ring
-            .open_secret(context, &stored.sealed_private)
-            .map_err(RotateError::Crypto)?;
-        let resealed = ring
-            .seal_secret(context, &private)
-            .map_err(RotateError::Crypto)?;
-        entities::log_key::Entity::update_many()
-            .col_expr(
-                entities::log_key::Column::SealedPrivate,
-                sea_orm::sea_query::Expr::value(resealed),
-            )
-            .filter(entities::log_key::Column::Name.eq(stored.name))
-            .exec(db)
-            .await?;
+    }
+    for stored in eid_verifier_key::Entity::find().all(db).await? {
+        if let Some(again) = resealed(ring, EID_VERIFIER_KEY_CONTEXT, &stored.sealed_private)? {
+            eid_verifier_key::Entity::update_many()
+                .col_expr(eid_verifier_key::Column::SealedPrivate, Expr::value(again))
+                .filter(eid_verifier_key::Column::Name.eq(stored.name))
+                .filter(eid_verifier_key::Column::SealedPrivate.eq(stored.sealed_private))
+                .exec(db)
+                .await?;
+        }
+    }
+    let live = eid_session::Entity::find()
+        .filter(eid_session::Column::SealedKey.is_not_null())
+        .all(db)
+        .await?;
+    for session in live {
+        let Some(sealed) = session.sealed_key else {
+            continue;
+        };
+        let context = eid_session_key_context(session.id);
+        if let Some(again) = resealed(ring, &context, &sealed)? {
+            eid_session::Entity::update_many()
+                .col_expr(eid_session::Column::SealedKey, Expr::value(Some(again)))
+                .filter(eid_session::Column::Id.eq(session.id))
+                .filter(eid_session::Column::SealedKey.eq(sealed))
+                .exec(db)
+                .await?;
+        }
     }
     Ok(())
 }

@@ -20,10 +20,12 @@ use super::csrf::{carries_csrf, CsrfForm, Refusal};
 use super::error::Error;
 use super::forms::{PhotosForm, UploadError};
 use super::guards::{ClientAddr, UploadSlot};
+use super::links::PageLinks;
 use super::{page, Chosen, HostUrl};
-use crate::eid::sessions::{self, NewSession, SessionError};
 use crate::eid::Eid;
 use crate::platform::crypto::{EidBrowserBinding, EidResponseCode, HolderToken, TrackingToken};
+use crate::workflow::eid::sessions::{NewSession, SessionError};
+use crate::workflow::eid::wallet;
 use crate::workflow::services::Services;
 use crate::workflow::{self, eid as flow, SubmitError};
 
@@ -105,7 +107,15 @@ async fn serve_request(
         let refused = oauth_error(Status::BadRequest, "invalid_request", "no such session");
         return Ok(RequestObject::Refused(refused));
     };
-    let made = sessions::request_object(services, eid, id, same_device, &host.0, Utc::now()).await;
+    let made = wallet::request_object(
+        services,
+        eid,
+        id,
+        same_device,
+        &PageLinks(host.0.clone()),
+        Utc::now(),
+    )
+    .await;
     Ok(match made {
         Ok(jwt) => RequestObject::Jwt(jwt),
         Err(error) => RequestObject::Refused(session_refused(&error)),
@@ -194,7 +204,16 @@ async fn wallet_answer(
         Ok(response) => response,
         Err(why) => return refuse(why),
     };
-    match sessions::answer(services, eid, id, &response, &host.0, Utc::now()).await {
+    match wallet::answer(
+        services,
+        eid,
+        id,
+        &response,
+        &PageLinks(host.0.clone()),
+        Utc::now(),
+    )
+    .await
+    {
         Ok(answered) => Ok((
             Status::Ok,
             Json(match answered.redirect_uri {
@@ -347,7 +366,7 @@ async fn same_device_return(
     let Some(code) = response_code.and_then(EidResponseCode::parse) else {
         return refused(&chosen);
     };
-    let Some(session) = sessions::session_of_code(&services.db, &code, now).await? else {
+    let Some(session) = flow::sessions::session_of_code(&services.db, &code, now).await? else {
         return refused(&chosen);
     };
     let cookie = jar.get_private(&cookie_name(session.id));
@@ -355,7 +374,7 @@ async fn same_device_return(
         Some((binding, back_to)) => (EidBrowserBinding::parse(binding), back_to.to_owned()),
         None => (None, String::new()),
     };
-    match sessions::confirm(services, &code, binding.as_ref(), now).await {
+    match wallet::confirm(services, &code, binding.as_ref(), now).await {
         Ok(_) => {
             jar.remove_private(Cookie::build(cookie_name(session.id)).path("/eid/return"));
             Ok(rocket::Either::Left(Redirect::to(back_to)))
@@ -415,8 +434,14 @@ pub(super) async fn panel(
     let client_id = eid.verifier.client_id();
     let session = match live {
         Some(live) => {
-            let cross = wallet_link(&client_id, &sessions::request_uri(&host.0, live.id, false));
-            let same = wallet_link(&client_id, &sessions::request_uri(&host.0, live.id, true));
+            let cross = wallet_link(
+                &client_id,
+                &PageLinks(host.0.clone()).eid_request(live.id, false),
+            );
+            let same = wallet_link(
+                &client_id,
+                &PageLinks(host.0.clone()).eid_request(live.id, true),
+            );
             Some(PanelSession {
                 qr_svg: qr_svg(&cross)?,
                 same_device_link: same,

@@ -227,7 +227,7 @@ pub enum SubmitError {
     #[error("too many submissions; retry after {retry_after}")]
     TooMany { retry_after: chrono::Duration },
     #[error("cannot start the e-ID session: {0}")]
-    Eid(#[from] crate::eid::sessions::SessionError),
+    Eid(#[from] super::eid::sessions::SessionError),
 }
 
 pub struct Submitted {
@@ -235,7 +235,7 @@ pub struct Submitted {
     pub tracking_token: TrackingToken,
     pub state: RequestState,
     /// The wallet session, when the requester proves who they are with the e-ID.
-    pub eid_session: Option<crate::eid::sessions::NewSession>,
+    pub eid_session: Option<super::eid::sessions::NewSession>,
 }
 
 /// How long the holder's private link stays valid.

@@ -12,4 +12,8 @@ pub trait Links: Sync {
     fn objection(&self, token: &str) -> String;
     /// A request's page in the review.
     fn review_request(&self, id: Uuid) -> String;
+    /// Where a wallet posts its answer to an e-ID session (`response_uri`).
+    fn eid_response(&self, session_id: Uuid) -> String;
+    /// Where a same-device wallet sends the person back to, with the response code.
+    fn eid_return(&self, response_code: &str) -> String;
 }

@@ -354,7 +354,7 @@ async fn purge_stale_rows(services: &Services, now: DateTime<Utc>) -> Result<usi
     let sessions = crate::accounts::sessions::purge_sessions(&services.db, now).await?;
     let counters = crate::platform::counters::purge(&services.db, now - Duration::days(2)).await?;
     let mails = crate::mail::purge_old(&services.db, now, MAILS_KEPT).await?;
-    let eid = crate::eid::sessions::purge(&services.db, now).await?;
+    let eid = super::eid::sessions::purge(&services.db, now).await?;
     Ok(usize::try_from(sessions + counters + mails + eid).unwrap_or(usize::MAX))
 }
 

@@ -128,6 +128,14 @@ impl crate::workflow::links::Links for NamedLinks {
         format!("objection {token}")
     }
 
+    fn eid_response(&self, session_id: Uuid) -> String {
+        format!("e-ID response {session_id}")
+    }
+
+    fn eid_return(&self, response_code: &str) -> String {
+        format!("e-ID return {response_code}")
+    }
+
     fn review_request(&self, id: Uuid) -> String {
         format!("review {id}")
     }

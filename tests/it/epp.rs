@@ -15,7 +15,7 @@ use fake_registry::{Answer, FakeRegistry};
 use pki::{Authority, ClientFiles};
 use rocket::http::Status;
 use sea_orm::EntityTrait;
-use transfer_desk::registry::epp::settings::{self, EppSettings};
+use transfer_desk::platform::config::epp::{self as settings, EppSettings};
 use transfer_desk::workflow::sweep;
 
 /// 6 to 16 characters, as RFC 5730 allows.

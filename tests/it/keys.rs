@@ -4,8 +4,9 @@
 //! is retired for good.
 
 use crate::common::*;
-use entities::{document, reviewer};
+use entities::{document, eid_session, reviewer};
 use sea_orm::EntityTrait;
+use transfer_desk::eid::keys as eid_keys;
 use transfer_desk::platform::keyring::{self, RotateError};
 use transfer_desk::workflow::view::view_document;
 
@@ -46,6 +47,10 @@ async fn an_interrupted_rotation_finishes_on_a_rerun_and_documents_open_througho
     let pinned = app.services().log_key.clone().unwrap();
     let log_key = |ring| transfer_desk::evidence::log::signing_key(app.db(), ring, &pinned);
     let public_key = log_key(&cli_ring).await.unwrap().public_key();
+    let (verifier, _) = eid_keys::load_or_make(app.db(), &cli_ring, EID_DID)
+        .await
+        .unwrap();
+    let session = live_eid_session(&app, &cli_ring).await;
 
     let first = keyring::rotate(app.db(), &cli_ring, 1, Some(1))
         .await
@@ -99,4 +104,61 @@ async fn an_interrupted_rotation_finishes_on_a_rerun_and_documents_open_througho
         public_key,
         "the log's key outlives the version it was first sealed under"
     );
+    let (reopened, made) = eid_keys::load_or_make(app.db(), &cli_ring, EID_DID)
+        .await
+        .unwrap();
+    assert!(!made, "the same verifier key, not a new one");
+    assert_eq!(
+        reopened.public_jwk(),
+        verifier.public_jwk(),
+        "the e-ID verifier key outlives the version it was first sealed under"
+    );
+    let (id, public_jwk) = session;
+    let stored = eid_session::Entity::find_by_id(id)
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let opened = eid_keys::open_session_key(&cli_ring, id, &stored.sealed_key.unwrap()).unwrap();
+    assert_eq!(
+        opened.public_jwk(),
+        public_jwk,
+        "a live wallet session's key outlives it too"
+    );
+}
+
+const EID_DID: &str = "did:tdw:desk.example";
+
+/// A wallet session waiting for its answer, its key sealed under the current version: its id
+/// and public key.
+async fn live_eid_session(
+    app: &TestApp,
+    ring: &keyring::KeyRing,
+) -> (uuid::Uuid, serde_json::Value) {
+    use sea_orm::{ActiveModelTrait, Set};
+    let id = uuid::Uuid::new_v4();
+    let key = transfer_desk::eid::protocol::SessionKey::generate();
+    let request_id = entities::request::Entity::find()
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    eid_session::ActiveModel {
+        id: Set(id),
+        request_id: Set(request_id),
+        subject: Set(entities::enums::EidSubject::Requester),
+        nonce: Set("n".repeat(22)),
+        oauth_state: Set("s".repeat(22)),
+        sealed_key: Set(Some(eid_keys::seal_session_key(ring, id, &key).unwrap())),
+        browser_binding_hash: Set(None),
+        same_device: Set(false),
+        created_at: Set(chrono::Utc::now()),
+        answered_at: Set(None),
+        response_code_hash: Set(None),
+    }
+    .insert(app.db())
+    .await
+    .unwrap();
+    (id, key.public_jwk())
 }

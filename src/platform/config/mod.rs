@@ -3,6 +3,8 @@
 //! default; each file reads the variables of its concern.
 
 pub mod data_dir;
+pub mod eid;
+pub mod epp;
 pub mod keys;
 pub mod limits;
 pub mod log_key;
@@ -85,7 +87,7 @@ pub struct Settings {
     /// Shell command that receives what to do (see `registry`) on stdin at approval.
     pub registry_command: Option<String>,
     /// The registry account, when the registry is reached in EPP (`TRANSFER_DESK_EPP_*`).
-    pub epp: Option<crate::registry::epp::EppSettings>,
+    pub epp: Option<epp::EppSettings>,
     /// The OCR program that reads identity documents' machine-readable zones
     /// (`TRANSFER_DESK_OCR_COMMAND`): `tesseract` when it is on the PATH, else none.
     pub ocr_command: Option<PathBuf>,
@@ -137,7 +139,7 @@ pub struct Settings {
     /// How old an unreferenced file in uploads/ must be before the sweeper removes it.
     pub sweep_grace: chrono::Duration,
     /// Proving who one is with the e-ID (`TRANSFER_DESK_EID_*`); `None`: not offered.
-    pub eid: Option<crate::eid::EidSettings>,
+    pub eid: Option<eid::EidSettings>,
 }
 
 impl Settings {
@@ -205,7 +207,7 @@ impl Settings {
         review::read(&var, &mut settings)?;
         log_key::read(&var, &mut settings)?;
         review::objection_needs_mail(&settings)?;
-        settings.eid = crate::eid::settings::from_vars(var)?;
+        settings.eid = eid::from_vars(var)?;
         Ok(settings)
     }
 }

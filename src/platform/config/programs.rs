@@ -8,11 +8,8 @@ use super::{invalid, ConfigError, Settings, Vars};
 
 pub(super) fn read(var: Vars, settings: &mut Settings) -> Result<(), ConfigError> {
     settings.registry_command = var("TRANSFER_DESK_REGISTRY_COMMAND");
-    settings.epp = crate::registry::epp::settings::from_vars(
-        |name| var(name),
-        settings.registry_command.is_some(),
-    )
-    .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+    settings.epp = super::epp::from_vars(|name| var(name), settings.registry_command.is_some())
+        .map_err(|e| ConfigError::Invalid(e.to_string()))?;
     match var("TRANSFER_DESK_OCR_COMMAND").as_deref().map(str::trim) {
         None => {}
         Some("off") => settings.ocr_command = None,

@@ -9,7 +9,6 @@
 pub mod commands;
 pub mod outcome;
 pub mod session;
-pub mod settings;
 
 use instant_epp::domain::DomainInfo;
 use sea_orm::DatabaseConnection;
@@ -17,8 +16,8 @@ use sea_orm::DatabaseConnection;
 use self::commands::{NameserverChange, UnsetAuthInfo};
 use self::outcome::{EppError, Refusal};
 use self::session::{Session, TrIds};
-pub use self::settings::EppSettings;
 use super::{Action, Done, HandOff};
+pub use crate::platform::config::epp::EppSettings;
 use crate::registry::codes::TransferCode;
 
 /// Carries `order` out, in as many sessions as the settings allow.

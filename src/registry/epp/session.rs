@@ -22,8 +22,8 @@ use tracing::instrument::WithSubscriber;
 use uuid::Uuid;
 
 use super::outcome::EppError;
-use super::settings::EppSettings;
 use crate::evidence::audit::{self, Action, Actor};
+use crate::platform::config::epp::EppSettings;
 
 /// Runs one of instant-epp's futures with logging off (see the module documentation).
 async fn quietly<T>(future: impl Future<Output = T>) -> T {

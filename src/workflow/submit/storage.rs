@@ -67,9 +67,9 @@ pub(super) async fn store(
         record_event(&txn, request_id, Event::Submitted, None, now).await?;
         let eid_session = match fields.eid {
             true => Some(
-                crate::eid::sessions::create(
+                crate::workflow::eid::sessions::create(
                     &txn,
-                    services,
+                    &services.master_key,
                     request_id,
                     entities::enums::EidSubject::Requester,
                     now,

@@ -1,125 +1,26 @@
-//! The wallet sessions: each one 15 minutes and single use, with its own nonce, `state` and
-//! ECDH key (sealed under the master key). The wallet fetches the signed request at
-//! `request_uri` and posts its encrypted answer to `response_uri`; both carry the session's
-//! id in their path, and the answer is matched to its session by that path alone. Once an
-//! answer is verified, the session's private key is deleted in the same guarded update that
-//! marks it answered, so a second answer (a replay) finds nothing to decrypt with.
+//! The wallet's side of a session: it fetches the signed request at `request_uri` and posts
+//! its encrypted answer to `response_uri`; both carry the session's id in their path, and
+//! the answer is matched to its session by that path alone. Once an answer is verified, the
+//! session's private key is deleted in the same guarded update that marks it answered, so a
+//! second answer (a replay) finds nothing to decrypt with.
 
-use base64::Engine;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use entities::enums::{EidSubject, RequestKind};
 use entities::{eid_proof, eid_session, request};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use super::keys::{open_session_key, seal_session_key, KeyError};
-use super::protocol::{
-    self, AuthorizationRequest, Expectations, ProtocolError, Refusal, SessionKey,
-};
-use super::Eid;
+use super::acceptance::{accept, name_signals, waits_for};
+use super::sessions::{is_live, session_of_code, SessionError, SESSION_LIFETIME};
+use crate::eid::keys::open_session_key;
+use crate::eid::protocol::{self, AuthorizationRequest, Expectations};
+use crate::eid::Eid;
 use crate::evidence::audit::{self, Action, Actor};
-use crate::platform::crypto::{
-    random_bytes, sha256, CryptoError, EidBrowserBinding, EidResponseCode,
-};
+use crate::platform::crypto::{sha256, EidBrowserBinding, EidResponseCode};
 use crate::platform::i18n::{Lang, Text};
-use crate::workflow::eid as flow;
+use crate::workflow::links::Links;
 use crate::workflow::services::Services;
-
-/// How long a wallet may take to answer a session.
-pub const SESSION_LIFETIME: Duration = Duration::minutes(15);
-/// How long answered and expired sessions are kept (their keys are gone by then), and
-/// how long an unconfirmed same-device answer waits for its browser.
-pub const SESSION_KEPT: Duration = Duration::days(1);
-
-#[derive(Debug, thiserror::Error)]
-pub enum SessionError {
-    #[error("no such session")]
-    NotFound,
-    #[error("the session was already answered")]
-    Answered,
-    #[error("the session has expired")]
-    Expired,
-    #[error("the session was closed: a newer one took its place, or photos were sent instead")]
-    Closed,
-    #[error("the answer was refused: {0}")]
-    Refused(#[from] Refusal),
-    #[error("database error: {0}")]
-    Database(#[from] DbErr),
-    #[error("{0}")]
-    Key(#[from] KeyError),
-    #[error("crypto error: {0}")]
-    Crypto(#[from] CryptoError),
-    #[error("protocol error: {0}")]
-    Protocol(#[from] ProtocolError),
-}
-
-impl SessionError {
-    /// The OAuth error code the wallet receives.
-    pub fn oauth_error(&self) -> &'static str {
-        match self {
-            SessionError::Refused(refusal) => refusal.oauth_error(),
-            SessionError::NotFound
-            | SessionError::Answered
-            | SessionError::Expired
-            | SessionError::Closed => "invalid_request",
-            _ => "server_error",
-        }
-    }
-
-    /// Whether the fault is the desk's (a 500), not the wallet's (a 400).
-    pub fn is_internal(&self) -> bool {
-        self.oauth_error() == "server_error"
-    }
-}
-
-/// A session just made, and the secret its browser keeps in a cookie.
-pub struct NewSession {
-    pub id: Uuid,
-    pub binding: EidBrowserBinding,
-}
-
-fn random_value() -> Result<String, CryptoError> {
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>()?))
-}
-
-/// Makes a session for `subject` of `request_id`, in the caller's transaction.
-pub async fn create(
-    db: &impl ConnectionTrait,
-    services: &Services,
-    request_id: Uuid,
-    subject: EidSubject,
-    now: DateTime<Utc>,
-) -> Result<NewSession, SessionError> {
-    let id = Uuid::new_v4();
-    let key = SessionKey::generate();
-    let binding = EidBrowserBinding::generate()?;
-    eid_session::ActiveModel {
-        id: Set(id),
-        request_id: Set(request_id),
-        subject: Set(subject),
-        nonce: Set(random_value()?),
-        oauth_state: Set(random_value()?),
-        sealed_key: Set(Some(seal_session_key(&services.master_key, id, &key)?)),
-        browser_binding_hash: Set(Some(binding.hash().to_vec())),
-        same_device: Set(false),
-        created_at: Set(now),
-        answered_at: Set(None),
-        response_code_hash: Set(None),
-    }
-    .insert(db)
-    .await?;
-    Ok(NewSession { id, binding })
-}
-
-/// Whether a session can still be answered at `now`.
-pub fn is_live(session: &eid_session::Model, now: DateTime<Utc>) -> bool {
-    session.answered_at.is_none()
-        && session.sealed_key.is_some()
-        && now < session.created_at + SESSION_LIFETIME
-}
 
 /// The session, if it can still be answered and its request still waits for it.
 async fn live_session(
@@ -146,7 +47,7 @@ async fn live_session(
         .one(db)
         .await?
         .ok_or(SessionError::NotFound)?;
-    if !flow::waits_for(services, &found, session.subject, now) {
+    if !waits_for(services, &found, session.subject, now) {
         return Err(SessionError::NotFound);
     }
     Ok((session, found))
@@ -154,17 +55,6 @@ async fn live_session(
 
 fn is_recent(session: &eid_session::Model, now: DateTime<Utc>) -> bool {
     now < session.created_at + SESSION_LIFETIME
-}
-
-/// `https://desk.example/eid/sessions/<id>/response`
-pub fn response_uri(base: &str, session_id: Uuid) -> String {
-    format!("{base}/eid/sessions/{}/response", session_id.simple())
-}
-
-/// The request object's address: the QR code's, or the same-device link's.
-pub fn request_uri(base: &str, session_id: Uuid, same_device: bool) -> String {
-    let flow = if same_device { "/same-device" } else { "" };
-    format!("{base}/eid/sessions/{}/request{flow}", session_id.simple())
 }
 
 /// What the wallet shows as the purpose, in the request's language.
@@ -187,7 +77,7 @@ pub async fn request_object(
     eid: &Eid,
     session_id: Uuid,
     same_device: bool,
-    base: &str,
+    links: &dyn Links,
     now: DateTime<Utc>,
 ) -> Result<String, SessionError> {
     let (session, found) = live_session(services, session_id, now).await?;
@@ -203,9 +93,9 @@ pub async fn request_object(
         .as_deref()
         .ok_or(SessionError::Answered)?;
     let key = open_session_key(&services.master_key, session.id, sealed)?;
-    let response_uri = response_uri(base, session.id);
+    let response_uri = links.eid_response(session.id);
     let purpose = purpose(&found);
-    let trusted = eid.settings.trust.issuer_dids();
+    let trusted = eid.trust.issuer_dids();
     let request = AuthorizationRequest {
         response_uri: &response_uri,
         nonce: &session.nonce,
@@ -232,7 +122,7 @@ pub async fn answer(
     eid: &Eid,
     session_id: Uuid,
     response: &str,
-    base: &str,
+    links: &dyn Links,
     now: DateTime<Utc>,
 ) -> Result<Answered, SessionError> {
     let (session, found) = live_session(services, session_id, now).await?;
@@ -248,7 +138,7 @@ pub async fn answer(
         state: &session.oauth_state,
         accepted_vcts: &eid.settings.accepted_vcts,
         require_status: eid.settings.require_status,
-        trust: &eid.settings.trust,
+        trust: &eid.trust,
         session_key: &key,
         now,
     };
@@ -295,7 +185,7 @@ pub async fn answer(
         return Err(SessionError::Answered);
     }
     let (differs_from_typed, differs_from_registrant) =
-        flow::name_signals(&txn, &found, session.subject, &proven).await?;
+        name_signals(&txn, &found, session.subject, &proven).await?;
     let proof = eid_proof::ActiveModel {
         session_id: Set(session.id),
         request_id: Set(found.id),
@@ -328,12 +218,12 @@ pub async fn answer(
     )
     .await?;
     if code.is_none() {
-        flow::accept(&txn, services, &proof, now).await?;
+        accept(&txn, services, &proof, now).await?;
     }
     txn.commit().await?;
     tracing::info!(request = %found.id, same_device = session.same_device, "verified an e-ID answer");
     Ok(Answered {
-        redirect_uri: code.map(|code| format!("{base}/eid/return?response_code={}", code.expose())),
+        redirect_uri: code.map(|code| links.eid_return(code.expose())),
     })
 }
 
@@ -342,19 +232,6 @@ pub struct Confirmed {
     pub session_id: Uuid,
     pub request_id: Uuid,
     pub subject: EidSubject,
-}
-
-/// The session a response code was handed out for, if it is still waiting for its browser.
-pub async fn session_of_code(
-    db: &impl ConnectionTrait,
-    code: &EidResponseCode,
-    now: DateTime<Utc>,
-) -> Result<Option<eid_session::Model>, DbErr> {
-    let found = eid_session::Entity::find()
-        .filter(eid_session::Column::ResponseCodeHash.eq(code.hash().to_vec()))
-        .one(db)
-        .await?;
-    Ok(found.filter(|s| s.answered_at.is_some_and(|at| now < at + SESSION_LIFETIME)))
 }
 
 /// The browser that started a same-device session brings back the response code from the
@@ -394,7 +271,7 @@ pub async fn confirm(
     if used.rows_affected != 1 || proof.accepted_at.is_some() {
         return Err(SessionError::NotFound);
     }
-    if !flow::accept(&txn, services, &proof, now).await? {
+    if !accept(&txn, services, &proof, now).await? {
         return Err(SessionError::Expired);
     }
     txn.commit().await?;
@@ -414,32 +291,4 @@ fn actor(subject: EidSubject) -> Actor<'static> {
 
 fn short(id: Uuid) -> String {
     crate::workflow::short_id(id)
-}
-
-/// Deletes the keys of sessions past their 15 minutes, then (a day later) the sessions and
-/// the same-device answers no browser confirmed. Returns the rows removed.
-pub async fn purge(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    let keys = eid_session::Entity::update_many()
-        .col_expr(
-            eid_session::Column::SealedKey,
-            Expr::value(Option::<Vec<u8>>::None),
-        )
-        .filter(eid_session::Column::SealedKey.is_not_null())
-        .filter(eid_session::Column::CreatedAt.lte(now - SESSION_LIFETIME))
-        .exec(db)
-        .await?
-        .rows_affected;
-    let old = now - SESSION_KEPT;
-    let proofs = eid_proof::Entity::delete_many()
-        .filter(eid_proof::Column::AcceptedAt.is_null())
-        .filter(eid_proof::Column::ProvenAt.lte(old))
-        .exec(db)
-        .await?
-        .rows_affected;
-    let sessions = eid_session::Entity::delete_many()
-        .filter(eid_session::Column::CreatedAt.lte(old))
-        .exec(db)
-        .await?
-        .rows_affected;
-    Ok(keys + proofs + sessions)
 }

@@ -1,11 +1,9 @@
-//! The e-ID settings: `TRANSFER_DESK_EID_VERIFIER_DID` turns proving with the e-ID on; the
-//! trust file is read (and refused) at start, never later.
+//! The e-ID settings: `TRANSFER_DESK_EID_VERIFIER_DID` turns proving with the e-ID on. The
+//! trust file is named here and read (and refused) when the service starts, never later.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use super::protocol::TrustList;
-use crate::platform::config::ConfigError;
+use super::ConfigError;
 
 /// The Beta-ID's credential types (swiyu's public beta issuer), accepted unless
 /// `TRANSFER_DESK_EID_VCT` says otherwise.
@@ -17,9 +15,8 @@ pub struct EidSettings {
     /// The desk's own DID (`TRANSFER_DESK_EID_VERIFIER_DID`), published by the operator with
     /// the public key that `transfer-desk eid key` prints.
     pub verifier_did: String,
-    /// Where the accepted issuers were read from (`TRANSFER_DESK_EID_TRUST_FILE`).
+    /// Where the accepted issuers are read from (`TRANSFER_DESK_EID_TRUST_FILE`).
     pub trust_file: PathBuf,
-    pub trust: Arc<TrustList>,
     /// The accepted credential types (`TRANSFER_DESK_EID_VCT`, comma-separated).
     pub accepted_vcts: Vec<String>,
     /// A credential without a status list reference is refused
@@ -54,18 +51,6 @@ pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Option<EidSetti
         .ok_or_else(|| {
             invalid("TRANSFER_DESK_EID_VERIFIER_DID needs TRANSFER_DESK_EID_TRUST_FILE: the JSON file of the issuers whose credentials are accepted".into())
         })?;
-    let json = std::fs::read_to_string(&trust_file).map_err(|error| {
-        invalid(format!(
-            "TRANSFER_DESK_EID_TRUST_FILE: cannot read {}: {error}",
-            trust_file.display()
-        ))
-    })?;
-    let trust = TrustList::from_json(&json).map_err(|error| {
-        invalid(format!(
-            "TRANSFER_DESK_EID_TRUST_FILE: {} is not a list of issuers with their keys ([{{\"did\": \"did:…\", \"keys\": [JWK, …]}}]): {error}",
-            trust_file.display()
-        ))
-    })?;
     let vcts = var("TRANSFER_DESK_EID_VCT").unwrap_or_else(|| DEFAULT_VCTS.to_owned());
     let accepted_vcts: Vec<String> = vcts
         .split(',')
@@ -92,7 +77,6 @@ pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Option<EidSetti
     Ok(Some(EidSettings {
         verifier_did,
         trust_file,
-        trust: Arc::new(trust),
         accepted_vcts,
         require_status,
     }))
@@ -139,25 +123,21 @@ mod tests {
     }
 
     #[test]
-    fn a_verifier_did_needs_a_readable_trust_file() {
+    fn a_verifier_did_needs_a_trust_file() {
         let did = ("TRANSFER_DESK_EID_VERIFIER_DID", "did:tdw:desk.example");
         let missing = from_vars(vars(&[did]));
         assert!(matches!(missing, Err(ConfigError::Invalid(m)) if m.contains("TRUST_FILE")));
-        let unreadable = from_vars(vars(&[
+        let named = from_vars(vars(&[
             did,
-            ("TRANSFER_DESK_EID_TRUST_FILE", "/nonexistent/trust.json"),
+            ("TRANSFER_DESK_EID_TRUST_FILE", " /etc/td/trust.json "),
         ]));
-        assert!(
-            matches!(unreadable, Err(ConfigError::Invalid(m)) if m.contains("cannot read /nonexistent/trust.json"))
+        let named = named.unwrap().unwrap();
+        assert_eq!(named.trust_file, PathBuf::from("/etc/td/trust.json"));
+        assert_eq!(
+            named.accepted_vcts,
+            ["betaid-sdjwt", "urn:vct:ch.admin.bcs.betaid"]
         );
-        let dir = tempfile::tempdir().unwrap();
-        let garbage = dir.path().join("trust.json");
-        std::fs::write(&garbage, "not json").unwrap();
-        let refused = from_vars(vars(&[
-            did,
-            ("TRANSFER_DESK_EID_TRUST_FILE", garbage.to_str().unwrap()),
-        ]));
-        assert!(matches!(refused, Err(ConfigError::Invalid(m)) if m.contains("is not a list")));
+        assert!(named.require_status);
     }
 
     #[test]

@@ -1,33 +1,31 @@
-//! Proving who one is with the e-ID, as the workflow sees it: a request waits in
-//! `awaiting_eid` (or, for the holder, `awaiting_holder`) for a wallet's verified answer;
-//! the answer moves it to review with no document stored. The requester may start a new
-//! wallet session, or send photos instead. The wallet-facing protocol is in `crate::eid`.
+//! What the requester's and the holder's pages ask of the e-ID: whether it is offered, a new
+//! wallet session, the one a page shows, the state a page polls, photos instead; and for the
+//! review, the proofs that count and the signals they fired.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entities::enums::EidSubject;
-use entities::{domain, eid_proof, eid_session, request};
+use entities::{eid_proof, eid_session, request};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
-use super::documents::{sanitize_all, write_then};
-use super::input::said_document_type;
-use super::rules::retention_cutoff;
-use super::state::{self, Guard, HolderLink, Step};
-use super::{
+use super::acceptance::waits_for;
+use super::sessions::{self, NewSession, SessionError};
+use crate::evidence::audit::{self, Action, Actor};
+use crate::platform::crypto::{HolderToken, TrackingToken};
+use crate::workflow::documents::{sanitize_all, write_then};
+use crate::workflow::input::said_document_type;
+use crate::workflow::rules::retention_cutoff;
+use crate::workflow::services::Services;
+use crate::workflow::state::{self, Guard, Step};
+use crate::workflow::{
     DocumentKind, Field, FieldErrors, FieldProblem, RequestState, RequesterRelation, SubmitError,
     Upload,
 };
-use crate::eid::protocol::ProvenIdentity;
-use crate::eid::sessions::{self, NewSession, SessionError};
-use crate::evidence::audit::{self, Action, Actor};
-use crate::intake::mrz::disclosed_names_agree_with;
-use crate::platform::crypto::{HolderToken, TrackingToken};
-use crate::workflow::services::Services;
 
 /// Whether the e-ID is offered at all (`TRANSFER_DESK_EID_VERIFIER_DID`).
 pub fn offered(services: &Services) -> bool {
@@ -41,105 +39,6 @@ pub fn offered_to(relation: RequesterRelation) -> bool {
         relation,
         RequesterRelation::Holder | RequesterRelation::Signatory
     )
-}
-
-/// Whether `found` still waits for `subject`'s e-ID at `now`.
-pub fn waits_for(
-    services: &Services,
-    found: &request::Model,
-    subject: EidSubject,
-    now: DateTime<Utc>,
-) -> bool {
-    let within_retention = found.created_at > retention_cutoff(&services.settings, now);
-    within_retention
-        && match subject {
-            EidSubject::Requester => found.state == RequestState::AwaitingEid,
-            EidSubject::Holder => {
-                found.state == RequestState::AwaitingHolder
-                    && found.holder_link_expires_at.is_some_and(|end| end > now)
-            }
-        }
-}
-
-/// The signals the disclosed names fire, as a zone's names do: they are not the name typed
-/// for this person, and (where the person should be the registrant) not the registrant's.
-pub async fn name_signals(
-    db: &impl ConnectionTrait,
-    found: &request::Model,
-    subject: EidSubject,
-    proven: &ProvenIdentity,
-) -> Result<(bool, bool), DbErr> {
-    let agree =
-        |typed: &str| disclosed_names_agree_with(&proven.family_name, &proven.given_name, typed);
-    let typed = match subject {
-        EidSubject::Requester => Some(found.requester_name.as_str()),
-        EidSubject::Holder => found.holder_name.as_deref(),
-    };
-    let should_be_registrant =
-        subject == EidSubject::Holder || found.relation == RequesterRelation::Holder;
-    let registrant = domain::Entity::find_by_id(found.domain.clone())
-        .one(db)
-        .await?
-        .map(|d| d.registrant_name);
-    Ok((
-        typed.is_some_and(|typed| !agree(typed)),
-        should_be_registrant && registrant.is_some_and(|name| !agree(&name)),
-    ))
-}
-
-/// The verified answer counts for its request: the request moves on to review (the holder's
-/// confirmation, for the holder), in the caller's transaction. `false` when the request no
-/// longer waits for it (expired meanwhile, or photos were sent instead).
-pub async fn accept(
-    txn: &impl ConnectionTrait,
-    services: &Services,
-    proof: &eid_proof::Model,
-    now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
-    let guard = Guard {
-        created_after: Some(retention_cutoff(&services.settings, now)),
-        holder_link: (proof.subject == EidSubject::Holder).then_some(HolderLink::Live),
-        ..Guard::system(now)
-    };
-    let (step, actor) = match proof.subject {
-        EidSubject::Requester => (Step::EidProven, Actor::Requester),
-        EidSubject::Holder => (Step::HolderConfirms, Actor::Holder),
-    };
-    if !state::apply(txn, proof.request_id, step, &guard, None).await? {
-        return Ok(false);
-    }
-    if proof.subject == EidSubject::Holder {
-        request::Entity::update_many()
-            .col_expr(request::Column::HolderAnsweredAt, Expr::value(Some(now)))
-            .filter(request::Column::Id.eq(proof.request_id))
-            .exec(txn)
-            .await?;
-    }
-    eid_proof::Entity::update_many()
-        .col_expr(eid_proof::Column::AcceptedAt, Expr::value(Some(now)))
-        .filter(eid_proof::Column::SessionId.eq(proof.session_id))
-        .exec(txn)
-        .await?;
-    let detail = format!("session {}", super::short_id(proof.session_id));
-    audit::record(
-        txn,
-        actor,
-        Action::EidAccepted,
-        Some(proof.request_id),
-        Some(&detail),
-    )
-    .await?;
-    if proof.subject == EidSubject::Holder {
-        audit::record(
-            txn,
-            actor,
-            Action::HolderConfirmed,
-            Some(proof.request_id),
-            None,
-        )
-        .await?;
-    }
-    Ok(true)
 }
 
 async fn by_tracking_token(
@@ -198,30 +97,10 @@ async fn new_session(
     }
     // The new session takes the place of those still open: one live check per person.
     let txn = crate::platform::db::begin_writing(&services.db).await?;
-    close_open_sessions(&txn, found.id, subject).await?;
-    let made = sessions::create(&txn, services, found.id, subject, now).await?;
+    sessions::close_open(&txn, found.id, subject).await?;
+    let made = sessions::create(&txn, &services.master_key, found.id, subject, now).await?;
     txn.commit().await?;
     Ok(made)
-}
-
-/// Deletes the keys of `subject`'s sessions for the request that were not answered: they
-/// can no longer prove anything for it.
-async fn close_open_sessions(
-    db: &impl ConnectionTrait,
-    request_id: Uuid,
-    subject: EidSubject,
-) -> Result<(), DbErr> {
-    eid_session::Entity::update_many()
-        .col_expr(
-            eid_session::Column::SealedKey,
-            Expr::value(Option::<Vec<u8>>::None),
-        )
-        .filter(eid_session::Column::RequestId.eq(request_id))
-        .filter(eid_session::Column::Subject.eq(subject))
-        .filter(eid_session::Column::SealedKey.is_not_null())
-        .exec(db)
-        .await?;
-    Ok(())
 }
 
 /// The session a page shows: the newest one that can still be answered.
@@ -336,7 +215,9 @@ pub async fn photos_instead(
     let said_type =
         said_document_type(said_type).map_err(|problem| invalid(Field::IdDocumentType, problem))?;
     let front = front.ok_or_else(|| invalid(Field::IdFront, FieldProblem::FrontMissing))?;
-    if let Some(retry_after) = super::limits::count_intake(services, client_addr, now).await? {
+    if let Some(retry_after) =
+        crate::workflow::limits::count_intake(services, client_addr, now).await?
+    {
         return Err(SubmitError::TooMany { retry_after });
     }
     let uploads = [
@@ -364,7 +245,7 @@ pub async fn photos_instead(
         entities::document::Entity::insert_many(documents)
             .exec_without_returning(&txn)
             .await?;
-        close_open_sessions(&txn, found.id, EidSubject::Requester).await?;
+        sessions::close_open(&txn, found.id, EidSubject::Requester).await?;
         audit::record(
             &txn,
             Actor::Requester,

@@ -12,7 +12,7 @@ pub enum EidCommand {
     Key,
 }
 
-pub async fn run(settings: Settings, command: EidCommand) -> ExitCode {
+pub(super) async fn run(settings: Settings, command: EidCommand) -> ExitCode {
     match command {
         EidCommand::Key => match public_key(&settings).await {
             Ok(jwk) => {
@@ -44,7 +44,7 @@ async fn public_key(settings: &Settings) -> Result<String, String> {
                 settings.database_for_log()
             )
         })?;
-    let (key, _) = super::keys::load_or_make(&db, &ring, &eid.verifier_did)
+    let (key, _) = crate::eid::keys::load_or_make(&db, &ring, &eid.verifier_did)
         .await
         .map_err(|e| e.to_string())?;
     serde_json::to_string_pretty(&key.public_jwk()).map_err(|e| e.to_string())
