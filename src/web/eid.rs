@@ -258,14 +258,23 @@ struct SessionForm {
 
 carries_csrf!(SessionForm);
 
-fn session_answer(result: Result<NewSession, SessionError>) -> Result<NewSession, Error> {
-    result.map_err(|error| match error {
+/// A new session made from the page at `back_to`: this browser remembers it started it, and
+/// goes back to the page's e-ID panel.
+fn started(
+    made: Result<NewSession, SessionError>,
+    jar: &CookieJar<'_>,
+    secure: SecureCookies,
+    back_to: String,
+) -> Result<Redirect, Error> {
+    let session = made.map_err(|error| match error {
         SessionError::NotFound
         | SessionError::Answered
         | SessionError::Expired
         | SessionError::Closed => Error::NotFound,
         other => Error::Internal(other.to_string()),
-    })
+    })?;
+    remember_browser(jar, secure.0, &session, &back_to);
+    Ok(Redirect::to(format!("{back_to}#eid")))
 }
 
 /// The requester starts a new wallet session (the last one expired or was abandoned).
@@ -279,10 +288,8 @@ async fn new_requester_session(
 ) -> Result<Redirect, Error> {
     let _ = form;
     let token = token.ok_or(Error::NotFound)?;
-    let session = session_answer(flow::new_requester_session(services, &token, Utc::now()).await)?;
-    let back_to = format!("/track/{}", token.expose());
-    remember_browser(jar, secure.0, &session, &back_to);
-    Ok(Redirect::to(format!("{back_to}#eid")))
+    let made = flow::new_requester_session(services, &token, Utc::now()).await;
+    started(made, jar, secure, format!("/track/{}", token.expose()))
 }
 
 /// The holder proves who they are with the e-ID from their own page.
@@ -296,10 +303,8 @@ async fn new_holder_session(
 ) -> Result<Redirect, Error> {
     let _ = form;
     let token = token.ok_or(Error::NotFound)?;
-    let session = session_answer(flow::new_holder_session(services, &token, Utc::now()).await)?;
-    let back_to = format!("/holder/{}", token.expose());
-    remember_browser(jar, secure.0, &session, &back_to);
-    Ok(Redirect::to(format!("{back_to}#eid")))
+    let made = flow::new_holder_session(services, &token, Utc::now()).await;
+    started(made, jar, secure, format!("/holder/{}", token.expose()))
 }
 
 /// The requester sends photos of their identity document instead.

@@ -7,10 +7,12 @@ use entities::document;
 use sea_orm::Set;
 use uuid::Uuid;
 
-use super::{DocumentKind, ZoneStatus};
+use super::{DocumentKind, IdDocumentType, ZoneStatus};
 use crate::intake::{CleanImage, Signals, Subject};
 use crate::platform::crypto::{self, CryptoError, DataKey, DocumentBinding};
-use crate::workflow::input::{Field, FieldErrors, FieldProblem, SubmitError, Upload};
+use crate::workflow::input::{
+    said_document_type, Field, FieldErrors, FieldProblem, SubmitError, Upload,
+};
 use crate::workflow::services::Services;
 
 /// Sanitises each upload (none where `None`); what fails intake is a problem of its field.
@@ -34,6 +36,69 @@ pub(super) async fn sanitize_all(
         }
     }
     (clean, errors)
+}
+
+/// Whose identity document a person photographs on their own page: the requester's (sent
+/// instead of the e-ID) or the holder's (confirming a request).
+#[derive(Clone, Copy)]
+pub(super) enum IdentityOf {
+    Requester,
+    Holder,
+}
+
+impl IdentityOf {
+    fn kinds(self) -> [DocumentKind; 2] {
+        match self {
+            IdentityOf::Requester => [DocumentKind::IdFront, DocumentKind::IdBack],
+            IdentityOf::Holder => [DocumentKind::HolderIdFront, DocumentKind::HolderIdBack],
+        }
+    }
+
+    fn type_field(self) -> Field {
+        match self {
+            IdentityOf::Requester => Field::IdDocumentType,
+            IdentityOf::Holder => Field::HolderIdDocumentType,
+        }
+    }
+
+    /// The field a problem with the request as a whole is shown at.
+    pub fn front_field(self) -> Field {
+        field_name(self.kinds()[0])
+    }
+}
+
+/// Photos of one identity document as sent: its type as the person said it, the front
+/// (required) and the back (optional).
+pub(super) struct IdentityPhotos<'a> {
+    pub said_type: &'a str,
+    pub front: Option<Upload>,
+    pub back: Option<Upload>,
+}
+
+/// Checks the said type and the front, counts the upload against `client_addr`'s intake
+/// budget, and sanitises both sides through the form's intake.
+pub(super) async fn sanitize_identity_photos(
+    services: &Services,
+    whose: IdentityOf,
+    photos: IdentityPhotos<'_>,
+    client_addr: &str,
+    now: DateTime<Utc>,
+) -> Result<(Option<IdDocumentType>, Vec<(DocumentKind, CleanImage)>), SubmitError> {
+    let said_type = said_document_type(photos.said_type)
+        .map_err(|problem| SubmitError::in_field(whose.type_field(), problem))?;
+    let front = photos
+        .front
+        .ok_or_else(|| SubmitError::in_field(whose.front_field(), FieldProblem::FrontMissing))?;
+    if let Some(retry_after) = super::limits::count_intake(services, client_addr, now).await? {
+        return Err(SubmitError::TooMany { retry_after });
+    }
+    let [front_kind, back_kind] = whose.kinds();
+    let uploads = [(front_kind, Some(front)), (back_kind, photos.back)];
+    let (clean, errors) = sanitize_all(services, uploads).await;
+    if !errors.is_empty() {
+        return Err(SubmitError::Invalid(errors));
+    }
+    Ok((said_type, clean))
 }
 
 /// Seals and writes every document of `clean`, then runs `record` with their rows (not yet

@@ -8,15 +8,13 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 use super::close::{close, Closing, Decider};
-use super::documents::{sanitize_all, write_then};
+use super::documents::{sanitize_identity_photos, write_then, IdentityOf, IdentityPhotos};
 use super::shred::unlink_after_commit;
 use super::state::{self, Guard, HolderLink, Step};
-use super::{DocumentKind, IdDocumentType, Reason, RequestKind, RequestState};
+use super::{IdDocumentType, Reason, RequestKind, RequestState};
 use crate::evidence::audit::{self, Action, Actor};
 use crate::platform::crypto::HolderToken;
-use crate::workflow::input::{
-    said_document_type, Field, FieldErrors, FieldProblem, SubmitError, Upload,
-};
+use crate::workflow::input::{Field, FieldProblem, SubmitError, Upload};
 use crate::workflow::rules::retention_cutoff;
 use crate::workflow::services::Services;
 
@@ -110,10 +108,6 @@ fn guard(services: &Services, now: DateTime<Utc>) -> Guard {
     }
 }
 
-fn invalid(field: Field, problem: FieldProblem) -> SubmitError {
-    SubmitError::Invalid(FieldErrors::from([(field, problem)]))
-}
-
 /// The holder confirms with their own identity document (front required, back optional),
 /// which goes through the same intake as the requester's. The request then waits for review.
 pub async fn confirm(
@@ -128,30 +122,27 @@ pub async fn confirm(
         .await?
         .ok_or(SubmitError::NotFound)?;
     if !is_open(services, &found, Utc::now()) {
-        return Err(invalid(Field::HolderIdFront, FieldProblem::NothingAsked));
-    }
-    let said_type = said_document_type(said_type)
-        .map_err(|problem| invalid(Field::HolderIdDocumentType, problem))?;
-    let front = front.ok_or_else(|| invalid(Field::HolderIdFront, FieldProblem::FrontMissing))?;
-    if let Some(retry_after) =
-        super::limits::count_intake(services, client_addr, Utc::now()).await?
-    {
-        return Err(SubmitError::TooMany { retry_after });
-    }
-    let uploads = [
-        (DocumentKind::HolderIdFront, Some(front)),
-        (DocumentKind::HolderIdBack, back),
-    ];
-    let (clean, errors) = sanitize_all(services, uploads).await;
-    if !errors.is_empty() {
-        return Err(SubmitError::Invalid(errors));
+        return Err(SubmitError::in_field(
+            Field::HolderIdFront,
+            FieldProblem::NothingAsked,
+        ));
     }
     let now = Utc::now();
+    let photos = IdentityPhotos {
+        said_type,
+        front,
+        back,
+    };
+    let (said_type, clean) =
+        sanitize_identity_photos(services, IdentityOf::Holder, photos, client_addr, now).await?;
     write_then(services, found.id, &clean, now, async |documents| {
         let txn = crate::platform::db::begin_writing(&services.db).await?;
         let step = Step::HolderConfirms;
         if !state::apply(&txn, found.id, step, &guard(services, now), None).await? {
-            return Err(invalid(Field::HolderIdFront, FieldProblem::NothingAsked));
+            return Err(SubmitError::in_field(
+                Field::HolderIdFront,
+                FieldProblem::NothingAsked,
+            ));
         }
         mark_answered(&txn, found.id, now, said_type).await?;
         document::Entity::insert_many(documents)
@@ -185,7 +176,10 @@ pub async fn refuse(
         .ok_or(SubmitError::NotFound)?;
     let now = Utc::now();
     if !is_open(services, &found, now) {
-        return Err(invalid(Field::Reason, FieldProblem::NothingAsked));
+        return Err(SubmitError::in_field(
+            Field::Reason,
+            FieldProblem::NothingAsked,
+        ));
     }
     let words: String = reason.trim().chars().take(MAX_REFUSAL_CHARS).collect();
     let reason = Reason {
@@ -202,7 +196,10 @@ pub async fn refuse(
     )
     .await?
     {
-        return Err(invalid(Field::Reason, FieldProblem::NothingAsked));
+        return Err(SubmitError::in_field(
+            Field::Reason,
+            FieldProblem::NothingAsked,
+        ));
     }
     mark_answered(&txn, found.id, now, None).await?;
     let detail = reason.in_lang(crate::platform::i18n::Lang::En);

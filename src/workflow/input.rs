@@ -230,6 +230,13 @@ pub enum SubmitError {
     Eid(#[from] super::eid::sessions::SessionError),
 }
 
+impl SubmitError {
+    /// The one field that is wrong, and why.
+    pub fn in_field(field: Field, problem: FieldProblem) -> Self {
+        SubmitError::Invalid(FieldErrors::from([(field, problem)]))
+    }
+}
+
 pub struct Submitted {
     pub request_id: Uuid,
     pub tracking_token: TrackingToken,

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use super::disclosures;
+use super::disclosures::{self, NEVER_DISCLOSED};
 use super::error::Refusal;
 use super::jose::{numeric_date, EcKey, Jws, JwsError};
 use super::trust::TrustList;
@@ -13,22 +13,12 @@ use super::trust::TrustList;
 /// Tolerated clock difference with issuers and wallets.
 pub(crate) const LEEWAY_SECONDS: i64 = 60;
 
-/// Claims the issuer may sign in the clear; every other claim must come in a disclosure
-/// (Swiss Profile VC §3.2.2.4: others "MUST be rejected").
-const PLAIN_CLAIMS: [&str; 12] = [
-    "iss",
-    "nbf",
-    "exp",
-    "iat",
-    "cnf",
-    "vct",
-    "vct#integrity",
-    "status",
-    "vct_metadata_uri",
-    "vct_metadata_uri#integrity",
-    "_sd",
-    "_sd_alg",
-];
+/// Whether the issuer may sign `name` in the clear: the claims kept out of disclosures and
+/// the digests' own. Every other claim must come in a disclosure (Swiss Profile VC §3.2.2.4:
+/// others "MUST be rejected").
+fn is_plain_claim(name: &str) -> bool {
+    NEVER_DISCLOSED.contains(&name) || name == "_sd" || name == "_sd_alg"
+}
 
 /// A presentation split into its parts: `<issuer JWT>~<disclosure>~…~<KB-JWT>`.
 pub(crate) struct Presentation<'a> {
@@ -106,10 +96,7 @@ pub(crate) fn verify(
             ))
         }
     }
-    if let Some(name) = claims
-        .keys()
-        .find(|name| !PLAIN_CLAIMS.contains(&name.as_str()))
-    {
+    if let Some(name) = claims.keys().find(|name| !is_plain_claim(name)) {
         return Err(Refusal::PlainClaim(name.clone()));
     }
     let vct = match claims.get("vct") {

@@ -11,7 +11,7 @@ use super::jose::{b64, unb64};
 use super::json::parse_strict;
 
 /// Claims that SD-JWT VC (draft 15 §3.2.2.2) and the Swiss profile keep out of disclosures.
-const NEVER_DISCLOSED: [&str; 10] = [
+pub(super) const NEVER_DISCLOSED: [&str; 10] = [
     "iss",
     "nbf",
     "exp",

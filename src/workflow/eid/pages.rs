@@ -17,15 +17,13 @@ use super::acceptance::waits_for;
 use super::sessions::{self, NewSession, SessionError};
 use crate::evidence::audit::{self, Action, Actor};
 use crate::platform::crypto::{HolderToken, TrackingToken};
-use crate::workflow::documents::{sanitize_all, write_then};
-use crate::workflow::input::said_document_type;
+use crate::workflow::documents::{
+    sanitize_identity_photos, write_then, IdentityOf, IdentityPhotos,
+};
 use crate::workflow::rules::retention_cutoff;
 use crate::workflow::services::Services;
 use crate::workflow::state::{self, Guard, Step};
-use crate::workflow::{
-    DocumentKind, Field, FieldErrors, FieldProblem, RequestState, RequesterRelation, SubmitError,
-    Upload,
-};
+use crate::workflow::{Field, FieldProblem, RequestState, RequesterRelation, SubmitError, Upload};
 
 /// Whether the e-ID is offered at all (`TRANSFER_DESK_EID_VERIFIER_DID`).
 pub fn offered(services: &Services) -> bool {
@@ -190,10 +188,6 @@ pub async fn signal_count(db: &impl ConnectionTrait, request_id: Uuid) -> Result
         .unwrap_or(0))
 }
 
-fn invalid(field: Field, problem: FieldProblem) -> SubmitError {
-    SubmitError::Invalid(FieldErrors::from([(field, problem)]))
-}
-
 /// The requester sends photos of their identity document instead of using the e-ID (front
 /// required, back optional), through the same intake as the form's. The request then waits
 /// for review as a photo request does.
@@ -210,24 +204,18 @@ pub async fn photos_instead(
         .ok_or(SubmitError::NotFound)?;
     let now = Utc::now();
     if !waits_for(services, &found, EidSubject::Requester, now) {
-        return Err(invalid(Field::IdFront, FieldProblem::NothingAsked));
+        return Err(SubmitError::in_field(
+            Field::IdFront,
+            FieldProblem::NothingAsked,
+        ));
     }
-    let said_type =
-        said_document_type(said_type).map_err(|problem| invalid(Field::IdDocumentType, problem))?;
-    let front = front.ok_or_else(|| invalid(Field::IdFront, FieldProblem::FrontMissing))?;
-    if let Some(retry_after) =
-        crate::workflow::limits::count_intake(services, client_addr, now).await?
-    {
-        return Err(SubmitError::TooMany { retry_after });
-    }
-    let uploads = [
-        (DocumentKind::IdFront, Some(front)),
-        (DocumentKind::IdBack, back),
-    ];
-    let (clean, errors) = sanitize_all(services, uploads).await;
-    if !errors.is_empty() {
-        return Err(SubmitError::Invalid(errors));
-    }
+    let photos = IdentityPhotos {
+        said_type,
+        front,
+        back,
+    };
+    let (said_type, clean) =
+        sanitize_identity_photos(services, IdentityOf::Requester, photos, client_addr, now).await?;
     write_then(services, found.id, &clean, now, async |documents| {
         let txn = crate::platform::db::begin_writing(&services.db).await?;
         let guard = Guard {
@@ -235,7 +223,10 @@ pub async fn photos_instead(
             ..Guard::system(now)
         };
         if !state::apply(&txn, found.id, Step::PhotosInstead, &guard, None).await? {
-            return Err(invalid(Field::IdFront, FieldProblem::NothingAsked));
+            return Err(SubmitError::in_field(
+                Field::IdFront,
+                FieldProblem::NothingAsked,
+            ));
         }
         request::Entity::update_many()
             .col_expr(request::Column::IdDocumentType, Expr::value(said_type))
