@@ -8,13 +8,13 @@ use chrono::{DateTime, Utc};
 use entities::enums::{EidSubject, RequestKind};
 use entities::{eid_proof, eid_session, request};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::acceptance::{accept, name_signals, waits_for};
 use super::sessions::{is_live, session_of_code, SessionError, SESSION_LIFETIME};
 use crate::eid::keys::open_session_key;
-use crate::eid::protocol::{self, AuthorizationRequest, Expectations};
+use crate::eid::protocol::{self, AuthorizationRequest, Expectations, ProvenIdentity};
 use crate::eid::Eid;
 use crate::evidence::audit::{self, Action, Actor};
 use crate::platform::crypto::{sha256, EidBrowserBinding, EidResponseCode};
@@ -126,6 +126,35 @@ pub async fn answer(
     now: DateTime<Utc>,
 ) -> Result<Answered, SessionError> {
     let (session, found) = live_session(services, session_id, now).await?;
+    let proven = verified(services, eid, &session, &found, response, now).await?;
+    let code = if session.same_device {
+        Some(EidResponseCode::generate()?)
+    } else {
+        None
+    };
+    let txn = crate::platform::db::begin_writing(&services.db).await?;
+    take(&txn, &session, code.as_ref(), now).await?;
+    let proof = record_proof(&txn, &session, &found, &proven, now).await?;
+    if code.is_none() {
+        accept(&txn, services, &proof, now).await?;
+    }
+    txn.commit().await?;
+    tracing::info!(request = %found.id, same_device = session.same_device, "verified an e-ID answer");
+    Ok(Answered {
+        redirect_uri: code.map(|code| links.eid_return(code.expose())),
+    })
+}
+
+/// What the answer proves, checked against everything the session expects; a refusal is
+/// audited with its reason.
+async fn verified(
+    services: &Services,
+    eid: &Eid,
+    session: &eid_session::Model,
+    found: &request::Model,
+    response: &str,
+    now: DateTime<Utc>,
+) -> Result<ProvenIdentity, SessionError> {
     let sealed = session
         .sealed_key
         .as_deref()
@@ -142,8 +171,8 @@ pub async fn answer(
         session_key: &key,
         now,
     };
-    let proven = match protocol::verify_response(response, &expectations, &eid.status).await {
-        Ok(proven) => proven,
+    match protocol::verify_response(response, &expectations, &eid.status).await {
+        Ok(proven) => Ok(proven),
         Err(refusal) => {
             let detail = format!("session {}: {refusal}", short(session.id));
             audit::record(
@@ -155,17 +184,19 @@ pub async fn answer(
             )
             .await?;
             tracing::info!(request = %found.id, %refusal, "refused an e-ID answer");
-            return Err(refusal.into());
+            Err(refusal.into())
         }
-    };
-    drop(key);
-    let code = if session.same_device {
-        Some(EidResponseCode::generate()?)
-    } else {
-        None
-    };
-    let txn = crate::platform::db::begin_writing(&services.db).await?;
-    // The one answer: the key goes with the update that marks the session answered.
+    }
+}
+
+/// The one answer: the session's key goes with the update that marks it answered, so a
+/// second answer finds nothing to decrypt with. `Answered` when another answer came first.
+async fn take(
+    txn: &impl ConnectionTrait,
+    session: &eid_session::Model,
+    code: Option<&EidResponseCode>,
+    now: DateTime<Utc>,
+) -> Result<(), SessionError> {
     let taken = eid_session::Entity::update_many()
         .col_expr(eid_session::Column::AnsweredAt, Expr::value(Some(now)))
         .col_expr(
@@ -174,18 +205,30 @@ pub async fn answer(
         )
         .col_expr(
             eid_session::Column::ResponseCodeHash,
-            Expr::value(code.as_ref().map(|c| c.hash().to_vec())),
+            Expr::value(code.map(|c| c.hash().to_vec())),
         )
         .filter(eid_session::Column::Id.eq(session.id))
         .filter(eid_session::Column::AnsweredAt.is_null())
         .filter(eid_session::Column::SealedKey.is_not_null())
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    if taken.rows_affected != 1 {
-        return Err(SessionError::Answered);
+    match taken.rows_affected {
+        1 => Ok(()),
+        _ => Err(SessionError::Answered),
     }
+}
+
+/// Keeps what was proven (the names, the issuer, the type, the credential's digest, and the
+/// signals the names fire), and audits it.
+async fn record_proof(
+    txn: &impl ConnectionTrait,
+    session: &eid_session::Model,
+    found: &request::Model,
+    proven: &ProvenIdentity,
+    now: DateTime<Utc>,
+) -> Result<eid_proof::Model, SessionError> {
     let (differs_from_typed, differs_from_registrant) =
-        name_signals(&txn, &found, session.subject, &proven).await?;
+        name_signals(txn, found, session.subject, proven).await?;
     let proof = eid_proof::ActiveModel {
         session_id: Set(session.id),
         request_id: Set(found.id),
@@ -200,7 +243,7 @@ pub async fn answer(
         name_differs_from_registrant: Set(differs_from_registrant),
         accepted_at: Set(None),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let detail = format!(
         "session {}: issuer {}, vct {}, credential sha-256 {}",
@@ -210,21 +253,14 @@ pub async fn answer(
         crate::platform::crypto::hex(&proven.credential_digest)
     );
     audit::record(
-        &txn,
+        txn,
         actor(session.subject),
         Action::EidProven,
         Some(found.id),
         Some(&detail),
     )
     .await?;
-    if code.is_none() {
-        accept(&txn, services, &proof, now).await?;
-    }
-    txn.commit().await?;
-    tracing::info!(request = %found.id, same_device = session.same_device, "verified an e-ID answer");
-    Ok(Answered {
-        redirect_uri: code.map(|code| links.eid_return(code.expose())),
-    })
+    Ok(proof)
 }
 
 /// Where a confirmed same-device answer leads: the request and whose proof it was.

@@ -223,19 +223,11 @@ pub async fn review_view(
 ) -> Result<ReviewView, ReviewError> {
     let request_id = request_id.0;
     let db = &services.db;
-    super::expiry::expire_if_due(services, request_id, now).await?;
-    let found = request::Entity::find_by_id(request_id)
-        .one(db)
-        .await?
-        .ok_or(ReviewError::NotFound)?;
+    let found = as_of(services, request_id, now).await?;
     let (registrant, current_nameservers) = on_file(db, &found.domain).await?;
     let holder_part = holder_part(&found, registrant.as_ref());
     let documents = document_summaries(db, &found).await?;
-    let eid_proofs: Vec<EidProofView> = super::eid::accepted_proofs(db, request_id)
-        .await?
-        .into_iter()
-        .map(EidProofView::from)
-        .collect();
+    let eid_proofs = eid_proofs(db, request_id).await?;
     let signal_count =
         fired_on_readable(&documents) + eid_proofs.iter().map(EidProofView::fired).sum::<usize>();
     let (same_address_elsewhere, same_email_elsewhere) =
@@ -243,9 +235,9 @@ pub async fn review_view(
     let (same_domain_pending, same_domain_live_codes) = same_domain(db, &found, now).await?;
     let earlier_rejections = earlier_rejections(db, &found).await?;
     let settings = &services.settings;
+    let (domain, id, created_at) = (&found.domain, found.id, found.created_at);
     let past_domain_budget =
-        super::limits::past_domain_budget(db, settings, &found.domain, found.id, found.created_at)
-            .await?;
+        super::limits::past_domain_budget(db, settings, domain, id, created_at).await?;
     let (approvals, names) = approvers(db, &found).await?;
     let timeline = timeline(db, request_id).await?;
     let live = lease_is_live(&found, now);
@@ -299,6 +291,28 @@ pub async fn review_view(
         objection_handled_at: found.objection_handled_at,
         eid_proofs,
     })
+}
+
+/// The request as it stands at `now`: expired first if its time is up.
+async fn as_of(
+    services: &Services,
+    request_id: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> Result<request::Model, ReviewError> {
+    super::expiry::expire_if_due(services, request_id, now).await?;
+    request::Entity::find_by_id(request_id)
+        .one(&services.db)
+        .await?
+        .ok_or(ReviewError::NotFound)
+}
+
+/// The e-ID proofs that count for the request, as the review shows them.
+async fn eid_proofs(
+    db: &impl sea_orm::ConnectionTrait,
+    request_id: uuid::Uuid,
+) -> Result<Vec<EidProofView>, sea_orm::DbErr> {
+    let proofs = super::eid::accepted_proofs(db, request_id).await?;
+    Ok(proofs.into_iter().map(EidProofView::from).collect())
 }
 
 /// The signals fired on the documents a reviewer can still open.
