@@ -471,6 +471,8 @@ async fn seed(services: &Services, count: usize) {
             welcomed_at: Set(Some(created)),
             id_document_type: Set(None),
             holder_id_document_type: Set(None),
+            registry_refusal: Set(None),
+            registry_refused_at: Set(None),
         });
         if batch.len() == 500 || n + 1 == count {
             request::Entity::insert_many(std::mem::take(&mut batch))

@@ -69,6 +69,11 @@ pub struct Model {
     pub id_document_type: Option<crate::enums::IdDocumentType>,
     /// The kind of identity document the holder said they photographed, if they said.
     pub holder_id_document_type: Option<crate::enums::IdDocumentType>,
+    /// The registry's last permanent refusal of a hand-off for this request (its own message,
+    /// for staff only) and when; cleared when a later hand-off succeeds, when the request is
+    /// decided, or when a reviewer has dealt with it.
+    pub registry_refusal: Option<String>,
+    pub registry_refused_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

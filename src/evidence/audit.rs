@@ -68,6 +68,8 @@ pub enum Action {
     /// The verified answer counts for the request (at once, or once the browser that started
     /// a same-device session brought back its response code).
     EidAccepted,
+    /// A reviewer dealt with a request the registry had refused: its mark in the queue goes.
+    RegistryRefusalHandled,
 }
 
 impl Action {
@@ -126,6 +128,7 @@ impl Action {
             Action::EidProven => "eid_proven",
             Action::EidRefused => "eid_refused",
             Action::EidAccepted => "eid_accepted",
+            Action::RegistryRefusalHandled => "registry_refusal_handled",
         }
     }
 }

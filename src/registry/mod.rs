@@ -42,6 +42,19 @@ pub struct Done {
     pub previous_nameservers: Option<Vec<String>>,
     /// The registry refused `<domain:null/>`: the code was replaced by one nobody knows.
     pub unset_with_unknown_code: bool,
+    /// The registry answered 1001: it accepted the update and carries it out later (RFC 5730
+    /// §3). The desk counts it as done (see the book's registry chapter for why).
+    pub pending: bool,
+}
+
+impl Done {
+    /// What the audit trail adds to the detail of the action done.
+    pub fn note(&self) -> &'static str {
+        match self.pending {
+            true => " (the registry accepted it and acts later: 1001, action pending)",
+            false => "",
+        }
+    }
 }
 
 /// The way to the registry the operator configured.

@@ -105,6 +105,9 @@ pub async fn close(
         reason: (!reason.is_empty() && outcome != RequestState::Approved).then_some(reason),
     };
     notify_requester(services, txn, found, mail, now).await?;
+    // A decision deals with what the registry refused before it (an approval's hand-off has
+    // succeeded by now).
+    super::registry_refusal::clear(txn, found.id).await?;
     shred_documents(txn, found.id, None, decider.actor(), now)
         .await
         .map(|_| ())

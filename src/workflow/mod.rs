@@ -23,6 +23,7 @@ mod notify;
 pub mod objection;
 pub mod queue;
 pub mod receipt;
+pub mod registry_refusal;
 mod review_error;
 pub mod rules;
 pub mod services;

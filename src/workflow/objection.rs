@@ -20,6 +20,7 @@ use super::{RequestKind, RequestState};
 use crate::evidence::audit::{self, Action, Actor};
 use crate::platform::crypto::ObjectionToken;
 use crate::registry::{self, HandOff, Registry};
+use crate::workflow::registry_refusal;
 use crate::workflow::services::Services;
 
 /// What the objection page shows the registrant.
@@ -179,17 +180,22 @@ async fn undo(
     audit::record(&txn, by.actor(), action, Some(found.id), Some(detail)).await?;
     txn.commit().await?;
     tracing::warn!(request = %found.id, by = by.name(), "an approval was undone");
-    tell_registry(services, found).await?;
+    tell_registry(services, found, now).await?;
     Ok(true)
 }
 
 /// Cancels the code at the registry, or sets the nameservers back, when a way to the
-/// registry is configured; the audit trail says what happened.
-async fn tell_registry(services: &Services, found: &request::Model) -> Result<(), DbErr> {
+/// registry is configured; the audit trail says what happened, and a permanent refusal marks
+/// the request for the reviewers (a code that still works is a hijack under way).
+async fn tell_registry(
+    services: &Services,
+    found: &request::Model,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     let Some(registry) = Registry::configured(&services.settings) else {
         return Ok(());
     };
-    let (action, detail) = match found.kind {
+    let outcome = match found.kind {
         RequestKind::TransferCode => {
             let order = HandOff {
                 request: found.id,
@@ -197,25 +203,24 @@ async fn tell_registry(services: &Services, found: &request::Model) -> Result<()
                 action: registry::Action::CancelTransferCode,
             };
             match registry.hand_off(&services.db, &order).await {
-                Ok(done) if done.unset_with_unknown_code => (
+                Ok(done) if done.unset_with_unknown_code => Ok((
                     Action::CodeCancelled,
-                    "the registry refused to unset the code: it was replaced by one nobody knows"
-                        .to_owned(),
-                ),
-                Ok(_) => (
+                    format!("the registry refused to unset the code: it was replaced by one nobody knows{}", done.note()),
+                )),
+                Ok(done) => Ok((
                     Action::CodeCancelled,
-                    "the registry cancelled the code".to_owned(),
-                ),
-                Err(error) => (Action::CodeCancelFailed, error.to_string()),
+                    format!("the registry cancelled the code{}", done.note()),
+                )),
+                Err(error) => Err((Action::CodeCancelFailed, error)),
             }
         }
         RequestKind::Nameservers => {
             let previous = lines(found.previous_nameservers.as_deref());
             if previous.is_empty() {
-                (
+                Ok((
                     Action::NameserversRestoreFailed,
                     "the previous nameservers are not known (the portfolio has none for this domain): set them by hand".to_owned(),
-                )
+                ))
             } else {
                 let order = HandOff {
                     request: found.id,
@@ -223,20 +228,30 @@ async fn tell_registry(services: &Services, found: &request::Model) -> Result<()
                     action: registry::Action::SetNameservers(&previous),
                 };
                 match registry.hand_off(&services.db, &order).await {
-                    Ok(_) => (Action::NameserversRestored, previous.join(" ")),
-                    Err(error) => (Action::NameserversRestoreFailed, error.to_string()),
+                    Ok(done) => Ok((
+                        Action::NameserversRestored,
+                        format!("{}{}", previous.join(" "), done.note()),
+                    )),
+                    Err(error) => Err((Action::NameserversRestoreFailed, error)),
                 }
             }
         }
     };
-    audit::record(
-        &services.db,
-        Actor::System,
-        action,
-        Some(found.id),
-        Some(&detail),
-    )
-    .await
+    let txn = crate::platform::db::begin_writing(&services.db).await?;
+    let (action, detail) = match outcome {
+        Ok((action, detail)) => {
+            if action != Action::NameserversRestoreFailed {
+                registry_refusal::clear(&txn, found.id).await?;
+            }
+            (action, detail)
+        }
+        Err((action, error)) => {
+            registry_refusal::flag_if_permanent(&txn, found.id, &error, now).await?;
+            (action, error.to_string())
+        }
+    };
+    audit::record(&txn, Actor::System, action, Some(found.id), Some(&detail)).await?;
+    txn.commit().await
 }
 
 /// While the sweeper hands a change over, other passes leave it alone this long.
@@ -279,11 +294,11 @@ pub async fn hand_off_due(services: &Services, now: DateTime<Utc>) -> Result<usi
         };
         match registry.hand_off(&services.db, &order).await {
             Ok(handed) => {
-                let mut set = request::Entity::update_many()
+                let mut set = registry_refusal::cleared(request::Entity::update_many())
                     .col_expr(request::Column::NameserversSetAt, Expr::value(Some(now)))
                     .set_null([request::Column::HandOffDueAt]);
                 // What the registry held just before (EPP), to restore on an objection.
-                if let Some(held) = handed.previous_nameservers {
+                if let Some(held) = &handed.previous_nameservers {
                     set = set.col_expr(
                         request::Column::PreviousNameservers,
                         Expr::value(Some(held.join("\n"))),
@@ -298,7 +313,7 @@ pub async fn hand_off_due(services: &Services, now: DateTime<Utc>) -> Result<usi
                     Actor::System,
                     Action::NameserversSet,
                     Some(found.id),
-                    Some(&hosts.join(" ")),
+                    Some(&format!("{}{}", hosts.join(" "), handed.note())),
                 )
                 .await?;
                 done += set.rows_affected as usize;
@@ -307,10 +322,10 @@ pub async fn hand_off_due(services: &Services, now: DateTime<Utc>) -> Result<usi
                     .one(&services.db)
                     .await?;
                 if now_found.is_some_and(|r| r.objected_at.is_some()) {
-                    tell_registry(services, &found).await?;
+                    tell_registry(services, &found, now).await?;
                 }
             }
-            Err(error) => refused_or_later(services, found.id, &error).await?,
+            Err(error) => refused_or_later(services, found.id, &error, now).await?,
         }
     }
     Ok(done)
@@ -323,13 +338,15 @@ async fn refused_or_later(
     services: &Services,
     request_id: uuid::Uuid,
     error: &registry::RegistryError,
+    now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let detail = if error.is_permanent() {
+    let txn = crate::platform::db::begin_writing(&services.db).await?;
+    let detail = if registry_refusal::flag_if_permanent(&txn, request_id, error, now).await? {
         tracing::warn!(request = %request_id, %error, "the registry refused a nameserver change; not retried");
         request::Entity::update_many()
             .set_null([request::Column::HandOffDueAt])
             .filter(request::Column::Id.eq(request_id))
-            .exec(&services.db)
+            .exec(&txn)
             .await?;
         format!("{error} (not retried: a reviewer must act)")
     } else {
@@ -337,13 +354,14 @@ async fn refused_or_later(
         error.to_string()
     };
     audit::record(
-        &services.db,
+        &txn,
         Actor::System,
         Action::NameserversHandOffFailed,
         Some(request_id),
         Some(&detail),
     )
-    .await
+    .await?;
+    txn.commit().await
 }
 
 /// A reviewer has dealt with an objection: the request leaves the top of the queue.
@@ -353,25 +371,11 @@ pub async fn mark_handled(
     me: &reviewer::Model,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let request_id = request_id.0;
-    let txn = crate::platform::db::begin_writing(&services.db).await?;
-    let done = request::Entity::update_many()
+    let handled = request::Entity::update_many()
         .col_expr(request::Column::ObjectionHandledAt, Expr::value(Some(now)))
-        .filter(request::Column::Id.eq(request_id))
+        .filter(request::Column::Id.eq(request_id.0))
         .filter(request::Column::ObjectedAt.is_not_null())
-        .filter(request::Column::ObjectionHandledAt.is_null())
-        .exec(&txn)
-        .await?;
-    if done.rows_affected == 1 {
-        audit::record(
-            &txn,
-            Actor::Reviewer(&me.name),
-            Action::ObjectionHandled,
-            Some(request_id),
-            None,
-        )
-        .await?;
-    }
-    txn.commit().await?;
-    Ok(done.rows_affected == 1)
+        .filter(request::Column::ObjectionHandledAt.is_null());
+    let action = Action::ObjectionHandled;
+    super::queue::unmark(&services.db, handled, request_id.0, me, action).await
 }

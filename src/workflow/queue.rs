@@ -6,8 +6,8 @@ use chrono::{DateTime, Duration, Utc};
 use entities::{approval, document, request, reviewer, transfer_code};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, UpdateMany,
 };
 use uuid::Uuid;
 
@@ -31,6 +31,8 @@ pub struct QueueFilter {
     pub state: Option<RequestState>,
     pub domain: Option<String>,
     pub mine: bool,
+    /// Only the requests whose hand-off the registry refused.
+    pub registry_refused: bool,
     /// Which page, from 0.
     pub page: u64,
 }
@@ -62,6 +64,8 @@ pub struct QueueItem {
     pub awaiting_reply: bool,
     /// The registrant on file objected to the issued code; no reviewer has dealt with it.
     pub objected: bool,
+    /// The registry refused the request's hand-off for good; no reviewer has dealt with it.
+    pub registry_refused: bool,
 }
 
 /// The line at the top of the queue: how much is waiting and how late it is.
@@ -102,7 +106,8 @@ pub fn lease_is_live(found: &request::Model, now: DateTime<Utc>) -> bool {
 }
 
 /// Requests oldest first (objections to an issued code before all: a hijack may be under
-/// way), with their age, time left to the deadline, signals and holder.
+/// way; then the requests the registry refused: the approval did not happen), with their age,
+/// time left to the deadline, signals and holder.
 pub async fn queue(
     db: &impl ConnectionTrait,
     filter: &QueueFilter,
@@ -115,7 +120,8 @@ pub async fn queue(
     let mut requests = matching(db, filter, me, now, needed).await?;
     // Objections to an issued code come first: a hijack may be under way.
     let objected = |r: &request::Model| r.objected_at.is_some() && r.objection_handled_at.is_none();
-    requests.sort_by_key(|r| (!objected(r), r.created_at));
+    let refused = |r: &request::Model| r.registry_refused_at.is_some();
+    requests.sort_by_key(|r| (!objected(r), !refused(r), r.created_at));
     let mut requests: Vec<request::Model> = requests
         .into_iter()
         .skip(usize::try_from(offset).unwrap_or(usize::MAX))
@@ -147,6 +153,7 @@ pub async fn queue(
                 kind: r.kind,
                 awaiting_reply: r.awaiting_reply_since.is_some(),
                 objected: r.objected_at.is_some() && r.objection_handled_at.is_none(),
+                registry_refused: r.registry_refused_at.is_some(),
                 id: r.id,
                 domain: r.domain,
                 state: r.state,
@@ -183,6 +190,9 @@ async fn matching(
                 .filter(request::Column::ClaimedBy.eq(me.id))
                 .filter(request::Column::ClaimExpiresAt.gt(now));
         }
+        if filter.registry_refused {
+            query = query.filter(request::Column::RegistryRefusedAt.is_not_null());
+        }
         query.order_by_asc(request::Column::CreatedAt).limit(needed)
     };
     Ok(match filter.state {
@@ -191,14 +201,16 @@ async fn matching(
                 .all(db)
                 .await?
         }
-        // Pending requests, and decided ones whose requester wrote and waits for an answer
-        // or whose code the registrant on file objected to. Each asked for on its own, so
-        // that each reads its own index: as one OR, the database reads every request.
+        // Pending requests, and decided ones whose requester wrote and waits for an answer,
+        // whose code the registrant on file objected to, or whose hand-off the registry
+        // refused. Each asked for on its own, so that each reads its own index: as one OR,
+        // the database reads every request.
         None => {
             let mut all = oldest_first(state::pending()).all(db).await?;
             let mut seen: HashSet<Uuid> = all.iter().map(|r| r.id).collect();
             let waiting = Condition::all().add(request::Column::AwaitingReplySince.is_not_null());
-            for condition in [waiting, open_objection] {
+            let refused = Condition::all().add(request::Column::RegistryRefusedAt.is_not_null());
+            for condition in [waiting, open_objection, refused] {
                 for found in oldest_first(condition).all(db).await? {
                     if seen.insert(found.id) {
                         all.push(found);
@@ -430,4 +442,25 @@ pub async fn renew(
         .exec(db)
         .await
         .map(|_| ())
+}
+
+/// A reviewer has dealt with what marked a request in the queue (an objection, a registry's
+/// refusal): `unmark`, already filtered to the request and guarded so that it changes
+/// something only while the mark is there, and its audit line, in one transaction. `false`,
+/// and nothing recorded, when there was no mark.
+pub(crate) async fn unmark(
+    db: &DatabaseConnection,
+    unmark: UpdateMany<request::Entity>,
+    request_id: Uuid,
+    me: &reviewer::Model,
+    action: Action,
+) -> Result<bool, DbErr> {
+    let txn = crate::platform::db::begin_writing(db).await?;
+    let done = unmark.exec(&txn).await?.rows_affected == 1;
+    if done {
+        let actor = Actor::Reviewer(&me.name);
+        audit::record(&txn, actor, action, Some(request_id), None).await?;
+    }
+    txn.commit().await?;
+    Ok(done)
 }

@@ -43,6 +43,9 @@ pub struct TrackingView {
     pub objected_at: Option<DateTime<Utc>>,
     /// With an objection window: when the approved code will be shown.
     pub code_available_at: Option<DateTime<Utc>>,
+    /// When the registry refused the approved hand-off for good and staff were told. Never
+    /// the registry's message: that is for staff (the column is not even read here).
+    pub registry_failed_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -112,6 +115,7 @@ struct RequestStatus {
     holder_name: Option<String>,
     holder_link_expires_at: Option<DateTime<Utc>>,
     objected_at: Option<DateTime<Utc>>,
+    registry_refused_at: Option<DateTime<Utc>>,
 }
 
 /// One row per event (one without, for a request with no events yet).
@@ -232,6 +236,12 @@ pub async fn find_for_requester(
         .hand_off_due_at
         .filter(|_| approved_change && found.objected_at.is_none());
     let requested_document = found.requested_document.filter(|_| needs_document);
+    // Waiting for a reviewer again, or approved but not carried out: the registry step is
+    // what the requester waits for. After an objection the page says that instead.
+    let registry_failed_at = found.registry_refused_at.filter(|_| {
+        matches!(state, RequestState::Submitted | RequestState::Approved)
+            && found.objected_at.is_none()
+    });
     Ok(Some(TrackingView {
         request_id: found.id,
         domain: found.domain,
@@ -253,5 +263,6 @@ pub async fn find_for_requester(
         holder_link_expires_at: found.holder_link_expires_at,
         objected_at: found.objected_at,
         code_available_at,
+        registry_failed_at,
     }))
 }

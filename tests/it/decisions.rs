@@ -1,17 +1,17 @@
 //! Attacks on decisions and codes: double approvals, approvals of a document nobody saw,
 //! a second code for one domain, expiry between sweeps, and failures after a commit.
 
+use crate::common::registry::{both_ways, TestRegistry, Way};
 use crate::common::*;
 use entities::{approval, deletion, document, request, transfer_code};
 use rocket::http::Status;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 
-#[rocket::async_test]
-async fn a_double_click_on_approve_hands_one_code_to_the_registry() {
-    let out = tempfile::tempdir().unwrap();
-    let received = out.path().join("received");
-    let command = format!("cat >> '{}'; sleep 0.2", received.display());
-    let app = TestApp::with_staff(|s| s.registry_command = Some(command)).await;
+both_ways!(a_double_click_on_approve_hands_one_code_to_the_registry);
+
+async fn a_double_click_on_approve_hands_one_code_to_the_registry(way: Way) {
+    let registry = TestRegistry::start(way, &[]).await;
+    let app = TestApp::with_staff(|s| registry.configure(s)).await;
     let (id, token) = app.submit_example().await;
     let alice = app.sign_in("alice").await;
     app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
@@ -30,15 +30,15 @@ async fn a_double_click_on_approve_hands_one_code_to_the_registry() {
         "{statuses:?}"
     );
 
-    let handed_off = std::fs::read_to_string(&received).unwrap();
     let code = app.status_by_api(id, &token).await["transfer_code"]
         .as_str()
         .unwrap()
         .to_owned();
+    assert_eq!(registry.changes_sent(), 1, "exactly one hand-off");
     assert_eq!(
-        handed_off,
-        format!("version 1\naction set_transfer_code\ndomain example.com\ncode {code}\n"),
-        "exactly one hand-off, of the code the requester reads"
+        registry.code(),
+        Some(code),
+        "of the code the requester reads"
     );
 }
 

@@ -1,6 +1,7 @@
 //! What the outage's customers asked for: a nameserver change instead of a transfer, a
 //! holder who verifies through their own link, and messages with the reviewers.
 
+use crate::common::registry::{both_ways, TestRegistry, Way};
 use crate::common::server::free_port;
 use crate::common::smtp::{self, SmtpSink};
 use crate::common::*;
@@ -10,19 +11,23 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use transfer_desk::workflow::sweep;
 
-/// A staff app whose registry command writes what it receives to a file.
-async fn app_with_registry() -> (TestApp, std::path::PathBuf) {
-    let out = tempfile::tempdir().unwrap().keep();
-    let received = out.join("received");
-    let command = format!("cat > '{}'", received.display());
-    let app = TestApp::start_for_staff(|s| s.registry_command = Some(command)).await;
-    let csv = "domain,registrant_name,registrant_email,nameservers\n\
-               example.com,Anna Muster,anna@example.com,ns1.old-host.ch ns2.old-host.ch\n";
+/// The nameservers the portfolio and the registry hold for example.com before any change.
+const OLD_HOSTS: [&str; 2] = ["ns1.old-host.ch", "ns2.old-host.ch"];
+
+/// A staff app (alice an admin) whose registry is `registry`, and whose portfolio knows the
+/// old nameservers.
+async fn app_with_registry(registry: &TestRegistry) -> TestApp {
+    let app = TestApp::start_for_staff(|s| registry.configure(s)).await;
+    let csv = format!(
+        "domain,registrant_name,registrant_email,nameservers\n\
+         example.com,Anna Muster,anna@example.com,{}\n",
+        OLD_HOSTS.join(" ")
+    );
     transfer_desk::registry::domains::import_csv(app.db(), csv.as_bytes())
         .await
         .unwrap();
     app.add_reviewer("alice", true).await;
-    (app, received)
+    app
 }
 
 fn nameserver_change(hosts: &str) -> Multipart {
@@ -31,9 +36,11 @@ fn nameserver_change(hosts: &str) -> Multipart {
         .text("nameservers", hosts)
 }
 
-#[rocket::async_test]
-async fn a_nameserver_change_is_approved_end_to_end_and_the_registry_receives_the_hosts() {
-    let (app, received) = app_with_registry().await;
+both_ways!(a_nameserver_change_is_approved_end_to_end_and_the_registry_receives_the_hosts);
+
+async fn a_nameserver_change_is_approved_end_to_end_and_the_registry_receives_the_hosts(way: Way) {
+    let registry = TestRegistry::start(way, &OLD_HOSTS).await;
+    let app = app_with_registry(&registry).await;
     let (id, token) = app
         .submit_by_api(nameserver_change(
             "NS1.new-host.ch., ns2.new-host.ch\nns3.new-host.ch",
@@ -62,10 +69,10 @@ async fn a_nameserver_change_is_approved_end_to_end_and_the_registry_receives_th
     assert_eq!(approved.status(), Status::SeeOther);
 
     assert_eq!(
-        std::fs::read_to_string(&received).unwrap(),
-        "version 1\naction set_nameservers\ndomain example.com\n\
-         nameserver ns1.new-host.ch\nnameserver ns2.new-host.ch\nnameserver ns3.new-host.ch\n"
+        registry.nameservers(),
+        ["ns1.new-host.ch", "ns2.new-host.ch", "ns3.new-host.ch"]
     );
+    assert_eq!(registry.changes_sent(), 1);
     let status = app.status_by_api(id, &token).await;
     assert_eq!(status["status"], "approved");
     assert!(status["nameservers_set_at"].is_string());
@@ -112,7 +119,8 @@ async fn a_failing_registry_leaves_the_nameserver_change_in_review() {
 
 #[rocket::async_test]
 async fn bad_nameserver_lists_and_hosts_without_a_registry_command_change_nothing() {
-    let (app, _) = app_with_registry().await;
+    let registry = TestRegistry::start(Way::Command, &OLD_HOSTS).await;
+    let app = app_with_registry(&registry).await;
     for (hosts, words) in [
         ("ns1.new-host.ch", "at least 2 nameservers"),
         ("ns1.new.ch ns1.NEW.ch", "listed twice"),

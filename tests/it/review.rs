@@ -1,6 +1,7 @@
 //! Security staff review and decide requests; documents are destroyed on decision;
 //! approved owners get their transfer code.
 
+use crate::common::registry::{both_ways, TestRegistry, Way};
 use crate::common::*;
 use entities::{audit_event, decision, request, transfer_code};
 use rocket::http::Status;
@@ -419,15 +420,12 @@ async fn a_failing_registry_command_stops_the_approval_and_says_why() {
         .is_empty());
 }
 
-#[rocket::async_test]
-async fn a_registry_command_receives_the_domain_and_the_code() {
-    let out = tempfile::tempdir().unwrap();
-    let received = out.path().join("received");
-    let command = format!("cat > '{}'", received.display());
-    let app = TestApp::start_for_staff(|s| s.registry_command = Some(command)).await;
-    app.add_domain("example.com", "Anna Muster", "anna@example.com")
-        .await;
-    app.add_reviewer("alice", true).await;
+both_ways!(an_approved_code_is_the_one_the_registry_holds);
+
+/// The registry is handed the code the requester reads, once, by either way.
+async fn an_approved_code_is_the_one_the_registry_holds(way: Way) {
+    let registry = TestRegistry::start(way, &[]).await;
+    let app = TestApp::with_staff(|s| registry.configure(s)).await;
     let (id, token) = app.submit_example().await;
     let alice = app.sign_in("alice").await;
     app.staff_post(&alice, review_uri(id, "/claim"), &[]).await;
@@ -441,10 +439,8 @@ async fn a_registry_command_receives_the_domain_and_the_code() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(
-        std::fs::read_to_string(received).unwrap(),
-        format!("version 1\naction set_transfer_code\ndomain example.com\ncode {code}\n")
-    );
+    assert_eq!(registry.code(), Some(code));
+    assert_eq!(registry.changes_sent(), 1);
 }
 
 #[rocket::async_test]

@@ -2,6 +2,7 @@
 //! as a fraudster would: each test is one way around them, or one way to block the real
 //! owner, and fails if that way opens again.
 
+use crate::common::registry::{both_ways, TestRegistry, Way};
 use crate::common::server::{free_port, Server};
 use crate::common::smtp::{available, SmtpSink};
 use crate::common::*;
@@ -12,36 +13,41 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 use transfer_desk::mail::deliver_due;
 use transfer_desk::workflow::sweep;
 
+/// The nameservers the portfolio and the registry hold for example.com before any change.
+const OLD_HOSTS: [&str; 2] = ["ns1.old-host.ch", "ns2.old-host.ch"];
+
 /// A staff app that mails through `port` (sent by the test, step by step), with the sample
-/// domain, its current nameservers, and an admin; its registry command appends what it
-/// receives to the returned file.
+/// domain, its current nameservers, and an admin; its registry is `registry`.
 async fn mailing_app(
     port: u16,
+    registry: &TestRegistry,
     adjust: impl FnOnce(&mut transfer_desk::Settings),
-) -> (TestApp, std::path::PathBuf) {
-    let out = tempfile::tempdir().unwrap().keep();
-    let received = out.join("received");
-    let command = format!(
-        "cat >> '{}'; echo --- >> '{}'",
-        received.display(),
-        received.display()
-    );
+) -> TestApp {
     let app = TestApp::start_for_staff(|s| {
         s.smtp_url = Some(transfer_desk::platform::config::Secret::new(format!(
             "smtp://127.0.0.1:{port}"
         )));
         s.send_mail_in_background = false;
-        s.registry_command = Some(command);
+        registry.configure(s);
         adjust(s);
     })
     .await;
-    let csv = "domain,registrant_name,registrant_email,nameservers,language\n\
-               example.com,Anna Muster,anna@example.com,ns1.old-host.ch ns2.old-host.ch,fr\n";
+    let csv = format!(
+        "domain,registrant_name,registrant_email,nameservers,language\n\
+         example.com,Anna Muster,anna@example.com,{},fr\n",
+        OLD_HOSTS.join(" ")
+    );
     transfer_desk::registry::domains::import_csv(app.db(), csv.as_bytes())
         .await
         .unwrap();
     app.add_reviewer("alice", true).await;
-    (app, received)
+    app
+}
+
+/// A staff app that mails through `port`, handing off by the registry command.
+async fn mailing_app_by_command(port: u16) -> (TestApp, TestRegistry) {
+    let registry = TestRegistry::start(Way::Command, &OLD_HOSTS).await;
+    (mailing_app(port, &registry, |_| {}).await, registry)
 }
 
 struct Mail {
@@ -120,7 +126,7 @@ async fn the_holders_link_goes_only_to_the_holders_mailbox_never_to_the_requeste
         return;
     }
     let sink = SmtpSink::start(free_port());
-    let (app, _) = mailing_app(sink.port, |_| {}).await;
+    let (app, _registry) = mailing_app_by_command(sink.port).await;
     let response = app
         .post_multipart(
             "/api/v1/requests",
@@ -199,7 +205,7 @@ async fn the_review_page_says_where_the_holders_link_went_and_claims_no_match_it
         return;
     }
     let sink = SmtpSink::start(free_port());
-    let (app, _) = mailing_app(sink.port, |_| {}).await;
+    let (app, _registry) = mailing_app_by_command(sink.port).await;
     let alice = app.sign_in("alice").await;
     // The requester names an address of their own as the holder's.
     let (elsewhere, _) = app
@@ -267,15 +273,24 @@ fn registrants_notice(sink: &SmtpSink) -> Mail {
         .expect("the registrant on file is told")
 }
 
-#[rocket::async_test]
-async fn an_approved_nameserver_change_waits_for_the_registrants_window_then_is_made() {
+both_ways!(
+    an_approved_nameserver_change_waits_for_the_registrants_window_then_is_made,
+    the_registrant_stops_a_nameserver_change_and_the_previous_nameservers_are_sent,
+);
+
+async fn an_approved_nameserver_change_waits_for_the_registrants_window_then_is_made(way: Way) {
     if !available() {
         return;
     }
     let sink = SmtpSink::start(free_port());
-    let (app, received) = mailing_app(sink.port, |s| s.objection_hours = 48).await;
+    let registry = TestRegistry::start(way, &OLD_HOSTS).await;
+    let app = mailing_app(sink.port, &registry, |s| s.objection_hours = 48).await;
     let (id, token) = approved_change(&app, "ns1.new-host.ch ns2.new-host.ch").await;
-    assert!(!received.exists(), "nothing handed over within the window");
+    assert_eq!(
+        registry.changes_sent(),
+        0,
+        "nothing handed over within the window"
+    );
     let status = app.status_by_api(id, &token).await;
     assert_eq!(status["status"], "approved");
     assert!(status["nameservers_set_at"].is_null(), "{status}");
@@ -296,20 +311,23 @@ async fn an_approved_nameserver_change_waits_for_the_registrants_window_then_is_
     let later = chrono::Utc::now() + chrono::Duration::hours(49);
     let report = sweep::sweep(app.services(), later).await;
     assert_eq!(report.nameservers_handed_off, 1);
-    let handed = std::fs::read_to_string(&received).unwrap();
-    assert!(handed.contains("action set_nameservers\ndomain example.com\nnameserver ns1.new-host.ch\nnameserver ns2.new-host.ch\n"), "{handed}");
+    assert_eq!(
+        registry.nameservers(),
+        ["ns1.new-host.ch", "ns2.new-host.ch"]
+    );
     assert!(!app.status_by_api(id, &token).await["nameservers_set_at"].is_null());
     let again = sweep::sweep(app.services(), later).await;
     assert_eq!(again.nameservers_handed_off, 0, "handed over once");
+    assert_eq!(registry.changes_sent(), 1);
 }
 
-#[rocket::async_test]
-async fn the_registrant_stops_a_nameserver_change_and_the_previous_nameservers_are_sent() {
+async fn the_registrant_stops_a_nameserver_change_and_the_previous_nameservers_are_sent(way: Way) {
     if !available() {
         return;
     }
     let sink = SmtpSink::start(free_port());
-    let (app, received) = mailing_app(sink.port, |s| s.objection_hours = 48).await;
+    let registry = TestRegistry::start(way, &OLD_HOSTS).await;
+    let app = mailing_app(sink.port, &registry, |s| s.objection_hours = 48).await;
     let (id, token) = approved_change(&app, "ns1.evil.example ns2.evil.example").await;
     send_now(&app).await;
     let notice = registrants_notice(&sink);
@@ -318,10 +336,10 @@ async fn the_registrant_stops_a_nameserver_change_and_the_previous_nameservers_a
     let (objected, _) = app.post_public_form(&objection, &csrf, &[]).await;
     assert_eq!(objected, Status::SeeOther);
 
-    let handed = std::fs::read_to_string(&received).unwrap();
-    assert!(
-        handed.contains("action set_nameservers\ndomain example.com\nnameserver ns1.old-host.ch\nnameserver ns2.old-host.ch\n"),
-        "the previous nameservers: {handed}"
+    assert_eq!(
+        registry.nameservers(),
+        OLD_HOSTS,
+        "the previous nameservers"
     );
     let report = sweep::sweep(
         app.services(),
@@ -329,7 +347,7 @@ async fn the_registrant_stops_a_nameserver_change_and_the_previous_nameservers_a
     )
     .await;
     assert_eq!(report.nameservers_handed_off, 0, "never made");
-    assert!(!std::fs::read_to_string(&received).unwrap().contains("evil"));
+    assert!(!registry.was_sent("evil"), "never the new ones");
     let seen = app.status_by_api(id, &token).await;
     assert!(seen["nameservers_set_at"].is_null());
     let found = request::Entity::find_by_id(id)
@@ -353,21 +371,17 @@ async fn an_objection_window_without_mail_is_refused_at_start() {
     );
 }
 
-#[rocket::async_test]
-async fn an_admin_cancels_a_code_from_the_review_page_without_any_mail() {
-    let out = tempfile::tempdir().unwrap();
-    let received = out.path().join("received");
-    let command = format!("cat >> '{}'", received.display());
-    let app = TestApp::start_for_staff(|s| s.registry_command = Some(command)).await;
-    app.add_domain("example.com", "Anna Muster", "anna@example.com")
-        .await;
-    app.add_reviewer("alice", true).await;
-    app.add_reviewer("bob", false).await;
+both_ways!(an_admin_cancels_a_code_from_the_review_page_without_any_mail);
+
+async fn an_admin_cancels_a_code_from_the_review_page_without_any_mail(way: Way) {
+    let registry = TestRegistry::start(way, &[]).await;
+    let app = TestApp::with_staff(|s| registry.configure(s)).await;
     let (id, token) = app.submit_example().await;
     let alice = app.sign_in("alice").await;
     let bob = app.sign_in("bob").await;
     approve(&app, &bob, id).await;
-    assert!(app.status_by_api(id, &token).await["transfer_code"].is_string());
+    let code = app.status_by_api(id, &token).await["transfer_code"].clone();
+    assert_eq!(registry.code().as_deref(), code.as_str());
     let page = app.staff_page(&alice, review_uri(id, "")).await;
     assert!(page.contains("Cancel this code"), "offered to admins");
     let refused = app.staff_post(&bob, review_uri(id, "/withdraw"), &[]).await;
@@ -378,9 +392,11 @@ async fn an_admin_cancels_a_code_from_the_review_page_without_any_mail() {
         .await;
     assert_eq!(done.status(), Status::SeeOther);
     assert!(app.status_by_api(id, &token).await["transfer_code"].is_null());
-    assert!(std::fs::read_to_string(&received)
-        .unwrap()
-        .contains("action cancel_transfer_code"));
+    assert_eq!(
+        registry.code(),
+        None,
+        "the code no longer works at the registry"
+    );
     assert_eq!(app.audit_details("approval_withdrawn").await.len(), 1);
     let twice = app
         .staff_post(&alice, review_uri(id, "/withdraw"), &[])
@@ -401,7 +417,7 @@ async fn requester_text_stays_out_of_subjects_and_is_quoted_short_after_the_serv
         return;
     }
     let sink = SmtpSink::start(free_port());
-    let (app, _) = mailing_app(sink.port, |_| {}).await;
+    let (app, _registry) = mailing_app_by_command(sink.port).await;
     let hostile = "Security team: Do NOT use the cancel link below, it deletes your domain! \
                    Call https://evil.example/help [[link]]";
     let (id, _) = app

@@ -224,6 +224,7 @@ mod tests {
                 "m0013_zone_attempts",
                 "m0014_event_salts",
                 "m0015_eid",
+                "m0016_registry_refusal",
             ]
         );
     }

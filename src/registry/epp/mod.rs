@@ -11,6 +11,7 @@ pub mod outcome;
 pub mod session;
 
 use instant_epp::domain::DomainInfo;
+use instant_epp::response::{Response, ResultCode};
 use sea_orm::DatabaseConnection;
 
 use self::commands::{NameserverChange, UnsetAuthInfo};
@@ -67,8 +68,16 @@ async fn set_code(
     code: &TransferCode,
 ) -> Result<Done, EppError> {
     let update = commands::set_auth_info(domain, code.expose());
-    session.send("domain:update", &update).await?;
-    Ok(Done::default())
+    let answer = session.send("domain:update", &update).await?;
+    Ok(Done {
+        pending: is_pending(&answer),
+        ..Done::default()
+    })
+}
+
+/// The registry answered 1001: accepted, carried out later (RFC 5730 §3).
+fn is_pending<D, E>(answer: &Response<D, E>) -> bool {
+    answer.result.code == ResultCode::CommandCompletedSuccessfullyActionPending
 }
 
 /// Unsets the code with `<domain:null/>`; where the registry refuses that as written (it
@@ -85,13 +94,17 @@ async fn unset_code(session: &mut Session<'_>, domain: &str) -> Result<Done, Epp
             let unknown = TransferCode::generate()
                 .map_err(|_| EppError::Unreachable("no randomness for a code".to_owned()))?;
             let update = commands::set_auth_info(domain, unknown.expose());
-            session.send("domain:update", &update).await?;
+            let answer = session.send("domain:update", &update).await?;
             Ok(Done {
                 unset_with_unknown_code: true,
+                pending: is_pending(&answer),
                 ..Done::default()
             })
         }
-        sent => sent.map(|_| Done::default()),
+        sent => sent.map(|answer| Done {
+            pending: is_pending(&answer),
+            ..Done::default()
+        }),
     }
 }
 
@@ -117,12 +130,14 @@ async fn set_nameservers(
 ) -> Result<Done, EppError> {
     let current = current_nameservers(session, domain).await?;
     let change = NameserverChange::between(&current, hosts);
+    let mut pending = false;
     if !change.is_empty() {
         let update = commands::change_nameservers(domain, &change);
-        session.send("domain:update", &update).await?;
+        pending = is_pending(&session.send("domain:update", &update).await?);
     }
     Ok(Done {
         previous_nameservers: Some(current),
+        pending,
         ..Done::default()
     })
 }

@@ -68,6 +68,13 @@ pub struct RequestAnswer {
     nameservers_set_at: Option<DateTime<Utc>>,
     /// When the holder verifies directly: the holder's name as the requester typed it.
     holder_name: Option<String>,
+    /// When the registry refused to carry out the approved request and staff were told
+    /// (the request waits for a reviewer again, or the approved change is not made yet);
+    /// else null.
+    registry_failed_at: Option<DateTime<Utc>>,
+    /// With `registry_failed_at`: the same in a sentence for a person, in the language asked
+    /// for. The registry's own words are for staff and are never given here.
+    registry_notice: Option<String>,
 }
 
 impl RequestAnswer {
@@ -88,6 +95,10 @@ impl RequestAnswer {
             nameservers: view.nameservers,
             nameservers_set_at: view.nameservers_set_at,
             holder_name: view.holder_name,
+            registry_notice: view
+                .registry_failed_at
+                .map(|_| lang.t("track-registry-failed")),
+            registry_failed_at: view.registry_failed_at,
         }
     }
 }

@@ -41,6 +41,7 @@ pub fn routes() -> Vec<Route> {
         request::request_document,
         request::send_message,
         request::objection_handled,
+        request::registry_refusal_handled,
         request::withdraw,
         admin::outbox,
         admin::audit_trail,

@@ -15,13 +15,14 @@ use crate::workflow::queue::{self as claims, QueueFilter};
 use crate::workflow::services::Services;
 use crate::workflow::{parse, RequestState};
 
-#[get("/?<state>&<domain>&<mine>&<page>")]
+#[get("/?<state>&<domain>&<mine>&<refused>&<page>")]
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn queue_page(
     session: ReviewerSession,
     state: Option<&str>,
     domain: Option<&str>,
     mine: Option<bool>,
+    refused: Option<bool>,
     page: Option<u64>,
     flash: Option<FlashMessage<'_>>,
     chosen: Chosen,
@@ -32,6 +33,7 @@ pub(super) async fn queue_page(
         state: state.and_then(parse::<RequestState>),
         domain: domain.map(str::to_owned),
         mine: mine.unwrap_or(false),
+        registry_refused: refused.unwrap_or(false),
         page: page.unwrap_or(0).min(10_000),
     };
     let now = Utc::now();
@@ -44,7 +46,7 @@ pub(super) async fn queue_page(
         context! {
             me: &me.name, is_admin: me.is_admin, csrf_token: &session.0.csrf_token,
             items: found.items, summary, states, state: state.unwrap_or(""), domain: domain.unwrap_or(""),
-            mine: filter.mine, flash: flash.map(|f| f.message().to_owned()),
+            mine: filter.mine, refused: filter.registry_refused, flash: flash.map(|f| f.message().to_owned()),
             page: filter.page, has_next: found.has_next,
         },
     ))

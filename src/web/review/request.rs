@@ -23,6 +23,7 @@ use crate::workflow::decide::{self, ApprovalInput, ApproveOutcome};
 use crate::workflow::messages::{self, MessageError};
 use crate::workflow::objection;
 use crate::workflow::queue as claims;
+use crate::workflow::registry_refusal;
 use crate::workflow::services::Services;
 use crate::workflow::zones;
 use crate::workflow::{
@@ -290,6 +291,22 @@ pub(super) async fn objection_handled(
     Ok(Flash::success(
         back_to(on.id),
         on.lang.t("review-objection-handled"),
+    ))
+}
+
+/// A reviewer has dealt with the registry's refusal: the request loses its mark.
+#[post("/requests/<_>/registry-refusal-handled", data = "<_checked>")]
+pub(super) async fn registry_refusal_handled(
+    on: OnRequest,
+    _checked: UrlEncoded<Plain>,
+    services: &State<Services>,
+) -> Result<Flash<Redirect>, Error> {
+    if !registry_refusal::mark_handled(services, on.id, &on.me).await? {
+        return Err(Error::NotFound);
+    }
+    Ok(Flash::success(
+        back_to(on.id),
+        on.lang.t("review-registry-refusal-handled"),
     ))
 }
 

@@ -22,6 +22,7 @@ use crate::registry::{self, HandOff, Registry};
 use crate::workflow::close::close;
 use crate::workflow::links::Links;
 use crate::workflow::notify::notify;
+use crate::workflow::registry_refusal;
 use crate::workflow::services::Services;
 use crate::workflow::state::{self, Guard, Step};
 use crate::workflow::{Reason, RequestState, ReviewError};
@@ -125,17 +126,17 @@ pub(super) async fn issue_code(approval: Approval<'_>) -> Result<(), ReviewError
     let sealed = code
         .seal_to(&recipient, request_id)
         .map_err(|_| ReviewError::Unreadable)?;
-    let means = match Registry::configured(&services.settings) {
+    let (means, note) = match Registry::configured(&services.settings) {
         Some(registry) => {
             let order = HandOff {
                 request: request_id,
                 domain: &found.domain,
                 action: registry::Action::SetTransferCode(&code),
             };
-            registry.hand_off(&services.db, &order).await?;
-            registry.means()
+            let done = registry.hand_off(&services.db, &order).await?;
+            (registry.means(), done.note())
         }
-        None => "tracking link",
+        None => ("tracking link", ""),
     };
 
     let txn = approval.begin_closing().await?;
@@ -164,7 +165,7 @@ pub(super) async fn issue_code(approval: Approval<'_>) -> Result<(), ReviewError
         Actor::Reviewer(&approval.me.name),
         Action::CodeIssued,
         Some(request_id),
-        Some(means),
+        Some(&format!("{means}{note}")),
     )
     .await?;
     txn.commit().await?;
@@ -201,7 +202,7 @@ pub(super) async fn set_nameservers(approval: Approval<'_>) -> Result<(), Review
     }
     // What the registry said it held (EPP), else what the portfolio says; a deferred change
     // records the registry's once it is handed over.
-    let previous = match done.previous_nameservers {
+    let previous = match done.previous_nameservers.take() {
         Some(held) => Some(held.join("\n")),
         None => domain::Entity::find_by_id(found.domain.clone())
             .one(&services.db)
@@ -224,7 +225,7 @@ pub(super) async fn set_nameservers(approval: Approval<'_>) -> Result<(), Review
         .exec(&txn)
         .await?;
     let detail = match deferred {
-        false => hosts.join(" "),
+        false => format!("{}{}", hosts.join(" "), done.note()),
         true => format!(
             "{} (handed to the registry after the objection window, {})",
             hosts.join(" "),
@@ -253,7 +254,8 @@ pub(super) async fn set_nameservers(approval: Approval<'_>) -> Result<(), Review
 }
 
 /// Returns an issuing request to review after the hand-off failed; the final approval is
-/// withdrawn so that it can be given again, and the audit trail says why.
+/// withdrawn so that it can be given again, and the audit trail says why. A permanent refusal
+/// by the registry also marks the request for the reviewers, with the registry's message.
 pub(super) async fn abandon_issuing(
     services: &Services,
     request_id: Uuid,
@@ -285,6 +287,9 @@ pub(super) async fn abandon_issuing(
             Some(&detail),
         )
         .await?;
+        if let ReviewError::Registry(refused) = error {
+            registry_refusal::flag_if_permanent(&txn, request_id, refused, now).await?;
+        }
     }
     txn.commit().await
 }

@@ -152,6 +152,8 @@ impl NewRequest<'_> {
             previous_nameservers: Set(None),
             requester_messages: Set(0),
             welcomed_at: Set(None),
+            registry_refusal: Set(None),
+            registry_refused_at: Set(None),
         }
     }
 

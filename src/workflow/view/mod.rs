@@ -113,6 +113,10 @@ pub struct ReviewView {
     /// with it.
     pub objected_at: Option<DateTime<Utc>>,
     pub objection_handled_at: Option<DateTime<Utc>>,
+    /// The registry's own message when it refused the request's hand-off for good, and
+    /// when (for staff only: the requester is told only that the registry step failed).
+    pub registry_refusal: Option<String>,
+    pub registry_refused_at: Option<DateTime<Utc>>,
     /// Who proved who they are with the e-ID, and what it disclosed.
     pub eid_proofs: Vec<EidProofView>,
 }
@@ -289,6 +293,8 @@ pub async fn review_view(
         awaiting_reply_since: found.awaiting_reply_since,
         objected_at: found.objected_at,
         objection_handled_at: found.objection_handled_at,
+        registry_refusal: found.registry_refusal.clone(),
+        registry_refused_at: found.registry_refused_at,
         eid_proofs,
     })
 }

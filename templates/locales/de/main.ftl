@@ -717,3 +717,14 @@ review-eid-differs-typed = Die übermittelten Namen sind nicht der im Formular e
 review-eid-differs-registrant = Die übermittelten Namen sind nicht die des eingetragenen Halters
 review-eid-agrees = Die übermittelten Namen stimmen mit dem eingegebenen Namen und dem eingetragenen Halter überein
 review-eid-no-document = Es wurde kein Ausweis gesendet: nichts anzusehen.
+
+# Die endgültige Ablehnung durch die Registry
+queue-registry-refused = Registry lehnt ab
+queue-registry-refused-why = die Registry hat die Genehmigung nicht ausgeführt; ihre Meldung steht beim Antrag
+queue-registry-refused-only = Registry lehnt ab
+request-registry-refused = Die Registry hat die Übergabe am { $time } abgelehnt
+request-registry-refused-said = Die Registry meldete (nur für das Team; der Antragsteller erfährt nur, dass der Schritt bei der Registry fehlgeschlagen ist und das Team informiert wurde):
+request-registry-refused-review = Die Genehmigung wurde nicht ausgeführt, der Antrag ist wieder in der Prüfung. Beheben Sie die Ursache bei der Registry (oder beim Registrar), genehmigen Sie dann erneut oder lehnen Sie ab.
+request-registry-refused-approved = Die genehmigte Änderung der Nameserver wurde nicht ausgeführt und wird nicht erneut versucht. Nehmen Sie sie bei der Registry von Hand vor oder lassen Sie einen Admin die bisherigen Nameserver wiederherstellen, und markieren Sie dies dann als erledigt.
+review-registry-refusal-handled = Die Ablehnung durch die Registry ist als erledigt markiert.
+track-registry-failed = Der Schritt bei der Registry ist fehlgeschlagen: Die Registry der Domain hat nicht angenommen, was wir ihr gesendet haben. Unser Team wurde informiert und kümmert sich darum; Sie müssen vorerst nichts tun.

@@ -717,3 +717,14 @@ review-eid-differs-typed = The disclosed names are not the name typed on the for
 review-eid-differs-registrant = The disclosed names are not the registrant's on file
 review-eid-agrees = The disclosed names agree with the name typed and the registrant on file
 review-eid-no-document = No identity document was sent: there is nothing to view.
+
+# The registry's permanent refusal of a hand-off
+queue-registry-refused = registry refused
+queue-registry-refused-why = the registry refused to carry out the approval; see its message on the request
+queue-registry-refused-only = registry refused
+request-registry-refused = The registry refused the hand-off on { $time }
+request-registry-refused-said = The registry said (for staff only; the requester is told only that the registry step failed and that staff were told):
+request-registry-refused-review = The approval was not carried out and the request is back in review. Deal with the cause at the registry (or with the registrar of record), then approve again, or reject.
+request-registry-refused-approved = The approved nameserver change was not made and will not be retried. Make it at the registry by hand, or have an admin restore the previous nameservers, then mark this as dealt with.
+review-registry-refusal-handled = The registry's refusal is marked as dealt with.
+track-registry-failed = The registry step failed: the domain's registry did not accept what we sent it. Our staff were told and are looking after it; you need not do anything for now.

@@ -717,3 +717,14 @@ review-eid-differs-typed = Les noms transmis ne sont pas le nom saisi dans le fo
 review-eid-differs-registrant = Les noms transmis ne sont pas ceux du titulaire enregistré
 review-eid-agrees = Les noms transmis concordent avec le nom saisi et le titulaire enregistré
 review-eid-no-document = Aucune pièce d'identité n'a été envoyée : rien à consulter.
+
+# Le refus définitif du registre
+queue-registry-refused = refus du registre
+queue-registry-refused-why = le registre a refusé d'exécuter l'approbation ; voir son message dans la demande
+queue-registry-refused-only = refus du registre
+request-registry-refused = Le registre a refusé la transmission le { $time }
+request-registry-refused-said = Le registre a répondu (pour l'équipe seulement ; le demandeur apprend seulement que l'étape auprès du registre a échoué et que l'équipe est informée) :
+request-registry-refused-review = L'approbation n'a pas été exécutée et la demande est de retour en examen. Réglez la cause auprès du registre (ou du registraire), puis approuvez à nouveau, ou refusez.
+request-registry-refused-approved = Le changement de serveurs de noms approuvé n'a pas été fait et ne sera pas retenté. Faites-le à la main auprès du registre, ou demandez à un administrateur de rétablir les serveurs de noms précédents, puis marquez comme traité.
+review-registry-refusal-handled = Le refus du registre est marqué comme traité.
+track-registry-failed = L'étape auprès du registre a échoué : le registre du domaine n'a pas accepté ce que nous lui avons envoyé. Notre équipe en a été informée et s'en occupe ; vous n'avez rien à faire pour l'instant.

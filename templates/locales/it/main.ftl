@@ -717,3 +717,14 @@ review-eid-differs-typed = I nomi trasmessi non sono il nome inserito nel modulo
 review-eid-differs-registrant = I nomi trasmessi non sono quelli del titolare registrato
 review-eid-agrees = I nomi trasmessi concordano con il nome inserito e il titolare registrato
 review-eid-no-document = Non è stato inviato alcun documento d'identità: nulla da visualizzare.
+
+# Il rifiuto definitivo del registro
+queue-registry-refused = rifiuto del registro
+queue-registry-refused-why = il registro ha rifiutato di eseguire l'approvazione; vedere il suo messaggio nella richiesta
+queue-registry-refused-only = rifiuto del registro
+request-registry-refused = Il registro ha rifiutato la trasmissione il { $time }
+request-registry-refused-said = Il registro ha risposto (solo per il team; il richiedente sa solo che il passaggio presso il registro non è riuscito e che il team è stato informato):
+request-registry-refused-review = L'approvazione non è stata eseguita e la richiesta è tornata in esame. Risolva la causa presso il registro (o il registrar), poi approvi di nuovo, oppure rifiuti.
+request-registry-refused-approved = La modifica dei name server approvata non è stata fatta e non sarà ritentata. La faccia a mano presso il registro, o chieda a un amministratore di ripristinare i name server precedenti, poi la segni come trattata.
+review-registry-refusal-handled = Il rifiuto del registro è segnato come trattato.
+track-registry-failed = Il passaggio presso il registro non è riuscito: il registro del dominio non ha accettato ciò che gli abbiamo inviato. Il nostro team è stato informato e se ne occupa; per ora non deve fare nulla.

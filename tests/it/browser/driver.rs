@@ -364,6 +364,15 @@ impl Page {
             .unwrap()
     }
 
+    /// Whether the page fits its window's width: nothing to scroll sideways.
+    pub async fn fits_width(&self) -> bool {
+        self.script(
+            "return String(document.documentElement.scrollWidth <= document.documentElement.clientWidth);",
+        )
+        .await
+            == "true"
+    }
+
     /// Whether the control labelled `label` is shown (not hidden by the page's styles).
     pub async fn shows(&self, label: &str) -> bool {
         self.field(label).await.is_displayed().await.unwrap()

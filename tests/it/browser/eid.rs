@@ -45,6 +45,10 @@ async fn a_holder_proves_who_they_are_with_the_eid_and_the_reviewer_sees_the_nam
              return r.width >= 200 && r.height >= 200;",
         )
         .await;
+    assert!(
+        requester.fits_width().await,
+        "the waiting page fits a phone"
+    );
     let (_, request_uri) = links_on(&page);
 
     let answered = desk
@@ -72,4 +76,8 @@ async fn a_holder_proves_who_they_are_with_the_eid_and_the_reviewer_sees_the_nam
     assert!(review.contains("Identity proven with the e-ID"), "{review}");
     assert!(review.contains("Anna Maria Muster"), "{review}");
     assert!(review.contains("No identity document was sent"), "{review}");
+    assert!(
+        reviewer.fits_width().await,
+        "the issuer's DID and the digest wrap inside their column"
+    );
 }

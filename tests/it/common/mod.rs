@@ -1,6 +1,7 @@
 //! Shared test helpers: an app on a fresh database, generated photos, multipart bodies.
 #![allow(dead_code)]
 
+pub mod registry;
 pub mod s3;
 pub mod server;
 pub mod smtp;

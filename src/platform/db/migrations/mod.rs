@@ -20,6 +20,7 @@ mod m0012_passkey_enrolment;
 mod m0013_zone_attempts;
 mod m0014_event_salts;
 mod m0015_eid;
+mod m0016_registry_refusal;
 
 pub struct Migrator;
 
@@ -49,7 +50,8 @@ impl MigratorTrait for Migrator {
             m0012_passkey_enrolment,
             m0013_zone_attempts,
             m0014_event_salts,
-            m0015_eid
+            m0015_eid,
+            m0016_registry_refusal
         ]
     }
 }

@@ -24,6 +24,8 @@ pub enum Answer {
     Code(u16, &'static str),
     /// Carries the update out, then closes the connection without answering.
     DropAfterApplying,
+    /// 1001 (RFC 5730 §3): accepted, to be carried out later; the state does not change yet.
+    Pending,
 }
 
 /// The registry's state and what it saw.
@@ -216,6 +218,13 @@ fn answer(state: &Mutex<Registry>, xml: String) -> Option<String> {
         Some(Answer::DropAfterApplying) => {
             apply(&mut state, &xml);
             return None;
+        }
+        Some(Answer::Pending) => {
+            return Some(reply(
+                1001,
+                "Command completed successfully; action pending",
+                "",
+            ))
         }
         None => {}
     }
