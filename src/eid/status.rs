@@ -1,7 +1,8 @@
 //! Fetching an issuer's Token Status List over HTTPS, for the protocol's revocation check:
 //! https only (also for loopback: tests serve theirs over TLS with a CA that `SSL_CERT_FILE`
-//! names, which the native-roots TLS of reqwest honours), no redirect, a size cap and a
-//! timeout, so that a credential naming a slow or endless status URI cannot hold a request.
+//! names, which the native-roots TLS of reqwest honours in place of the system's roots), no
+//! redirect, a size cap and a timeout, so that a credential naming a slow or endless status
+//! URI cannot hold a request.
 
 use std::time::Duration;
 

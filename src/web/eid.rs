@@ -267,7 +267,10 @@ fn started(
     back_to: String,
 ) -> Result<Redirect, Error> {
     let session = made.map_err(|error| match error {
-        SessionError::NotFound | SessionError::Answered | SessionError::Expired => Error::NotFound,
+        SessionError::NotFound
+        | SessionError::Answered
+        | SessionError::Expired
+        | SessionError::Closed => Error::NotFound,
         other => Error::Internal(other.to_string()),
     })?;
     remember_browser(jar, secure.0, &session, &back_to);

@@ -1,8 +1,8 @@
 //! The e-ID as a requester and a wallet meet it: the real binary (release profile) on
 //! loopback, the test wallet of `eid` answering over HTTP. Status lists need https (the
 //! service has no plain-HTTP exception), so these flows present credentials without a status
-//! reference with `TRANSFER_DESK_EID_REQUIRE_STATUS=false`; the status path is proven at the
-//! protocol's level.
+//! reference with `TRANSFER_DESK_EID_REQUIRE_STATUS=false`; `eid_status` proves the status
+//! path over HTTPS, and the protocol's tests each way a list can refuse.
 
 use entities::{audit_event, document, eid_proof, eid_session, request};
 use sea_orm::sea_query::Expr;
@@ -15,9 +15,9 @@ use crate::eid::wallet::Wallet;
 use crate::eid::Tamper;
 
 const DID: &str = "did:tdw:QmDesk:desk.example";
-const PORTFOLIO: &str =
+pub(crate) const PORTFOLIO: &str =
     "domain,registrant_name,registrant_email\nexample.com,Anna Maria Muster,anna@example.com\n";
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// A service with the e-ID on, whose trust file names the test wallet's issuer; the wallet
 /// knows the verifier's key as `eid key` prints it.
@@ -28,7 +28,14 @@ pub(crate) struct EidDesk {
 }
 
 pub(crate) async fn eid_desk(extra: &[(&str, &str)]) -> EidDesk {
-    let mut wallet = Wallet::new("https://status.invalid/lists");
+    let mut settings = vec![("TRANSFER_DESK_EID_REQUIRE_STATUS", "false")];
+    settings.extend_from_slice(extra);
+    eid_desk_with(Wallet::new("https://status.invalid/lists"), &settings).await
+}
+
+/// As [`eid_desk`], with `wallet` (whose credentials name its status lists) and only the
+/// `extra` settings beside the DID and the trust file.
+pub(crate) async fn eid_desk_with(mut wallet: Wallet, extra: &[(&str, &str)]) -> EidDesk {
     let trust = tempfile::tempdir().unwrap();
     let trust_file = trust.path().join("trust.json");
     std::fs::write(&trust_file, wallet.trust_file_json()).unwrap();
@@ -36,7 +43,6 @@ pub(crate) async fn eid_desk(extra: &[(&str, &str)]) -> EidDesk {
     let mut settings = vec![
         ("TRANSFER_DESK_EID_VERIFIER_DID", DID),
         ("TRANSFER_DESK_EID_TRUST_FILE", trust_path.as_str()),
-        ("TRANSFER_DESK_EID_REQUIRE_STATUS", "false"),
     ];
     settings.extend_from_slice(extra);
     let server = Server::start(&settings).await;
@@ -119,7 +125,7 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8(out).unwrap()
 }
 
-async fn state_of(server: &Server, token: &str) -> String {
+pub(crate) async fn state_of(server: &Server, token: &str) -> String {
     let reply = crate::eid::http::get(&format!("{}/track/{token}/eid/status", server.base)).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     let json: Value = serde_json::from_str(&reply.body).unwrap();
@@ -131,7 +137,7 @@ async fn state_of(server: &Server, token: &str) -> String {
     json["state"].as_str().unwrap().to_owned()
 }
 
-fn error_of(body: &str) -> String {
+pub(crate) fn error_of(body: &str) -> String {
     let json: Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("JSON: {body}"));
     assert!(json["error_description"].is_string(), "{body}");
     json["error"].as_str().unwrap().to_owned()

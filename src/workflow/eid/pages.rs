@@ -93,7 +93,12 @@ async fn new_session(
     if !offered(services) || !waits_for(services, found, subject, now) {
         return Err(SessionError::NotFound);
     }
-    sessions::create(&services.db, &services.master_key, found.id, subject, now).await
+    // The new session takes the place of those still open: one live check per person.
+    let txn = crate::platform::db::begin_writing(&services.db).await?;
+    sessions::close_open(&txn, found.id, subject).await?;
+    let made = sessions::create(&txn, &services.master_key, found.id, subject, now).await?;
+    txn.commit().await?;
+    Ok(made)
 }
 
 /// The session a page shows: the newest one that can still be answered.
@@ -231,15 +236,7 @@ pub async fn photos_instead(
         entities::document::Entity::insert_many(documents)
             .exec_without_returning(&txn)
             .await?;
-        // The sessions still open can no longer prove anything for this request.
-        eid_session::Entity::update_many()
-            .col_expr(
-                eid_session::Column::SealedKey,
-                Expr::value(Option::<Vec<u8>>::None),
-            )
-            .filter(eid_session::Column::RequestId.eq(found.id))
-            .exec(&txn)
-            .await?;
+        sessions::close_open(&txn, found.id, EidSubject::Requester).await?;
         audit::record(
             &txn,
             Actor::Requester,

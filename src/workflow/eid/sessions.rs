@@ -30,6 +30,8 @@ pub enum SessionError {
     Answered,
     #[error("the session has expired")]
     Expired,
+    #[error("the session was closed: a newer one took its place, or photos were sent instead")]
+    Closed,
     #[error("the answer was refused: {0}")]
     Refused(#[from] Refusal),
     #[error("database error: {0}")]
@@ -47,9 +49,10 @@ impl SessionError {
     pub fn oauth_error(&self) -> &'static str {
         match self {
             SessionError::Refused(refusal) => refusal.oauth_error(),
-            SessionError::NotFound | SessionError::Answered | SessionError::Expired => {
-                "invalid_request"
-            }
+            SessionError::NotFound
+            | SessionError::Answered
+            | SessionError::Expired
+            | SessionError::Closed => "invalid_request",
             _ => "server_error",
         }
     }
@@ -104,6 +107,26 @@ pub fn is_live(session: &eid_session::Model, now: DateTime<Utc>) -> bool {
     session.answered_at.is_none()
         && session.sealed_key.is_some()
         && now < session.created_at + SESSION_LIFETIME
+}
+
+/// Deletes the keys of `subject`'s sessions for the request that were not answered: they
+/// can no longer prove anything for it (a newer session took their place, or photos did).
+pub async fn close_open(
+    db: &impl ConnectionTrait,
+    request_id: Uuid,
+    subject: EidSubject,
+) -> Result<(), DbErr> {
+    eid_session::Entity::update_many()
+        .col_expr(
+            eid_session::Column::SealedKey,
+            Expr::value(Option::<Vec<u8>>::None),
+        )
+        .filter(eid_session::Column::RequestId.eq(request_id))
+        .filter(eid_session::Column::Subject.eq(subject))
+        .filter(eid_session::Column::SealedKey.is_not_null())
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// The session a response code was handed out for, if it is still waiting for its browser.

@@ -33,8 +33,12 @@ async fn live_session(
         .one(db)
         .await?
         .ok_or(SessionError::NotFound)?;
-    if session.answered_at.is_some() || (session.sealed_key.is_none() && is_recent(&session, now)) {
+    if session.answered_at.is_some() {
         return Err(SessionError::Answered);
+    }
+    // Unanswered, within its 15 minutes, yet its key is gone: closed by the workflow.
+    if session.sealed_key.is_none() && is_recent(&session, now) {
+        return Err(SessionError::Closed);
     }
     if !is_live(&session, now) {
         return Err(SessionError::Expired);
@@ -294,20 +298,29 @@ pub async fn confirm(
         .one(&services.db)
         .await?
         .ok_or(SessionError::NotFound)?;
-    let confirmed = Confirmed {
-        session_id: session.id,
-        request_id: session.request_id,
-        subject: session.subject,
-    };
-    if proof.accepted_at.is_some() {
-        return Ok(confirmed);
-    }
     let txn = crate::platform::db::begin_writing(&services.db).await?;
+    // The code is single use: it goes with the confirmation it brought.
+    let used = eid_session::Entity::update_many()
+        .col_expr(
+            eid_session::Column::ResponseCodeHash,
+            Expr::value(Option::<Vec<u8>>::None),
+        )
+        .filter(eid_session::Column::Id.eq(session.id))
+        .filter(eid_session::Column::ResponseCodeHash.eq(code.hash().to_vec()))
+        .exec(&txn)
+        .await?;
+    if used.rows_affected != 1 || proof.accepted_at.is_some() {
+        return Err(SessionError::NotFound);
+    }
     if !accept(&txn, services, &proof, now).await? {
         return Err(SessionError::Expired);
     }
     txn.commit().await?;
-    Ok(confirmed)
+    Ok(Confirmed {
+        session_id: session.id,
+        request_id: session.request_id,
+        subject: session.subject,
+    })
 }
 
 fn actor(subject: EidSubject) -> Actor<'static> {

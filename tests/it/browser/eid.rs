@@ -33,7 +33,18 @@ async fn a_holder_proves_who_they_are_with_the_eid_and_the_reviewer_sees_the_nam
     requester.press("Send my request", "tracking-page").await;
     assert!(requester.text().await.contains("waiting for your e-ID"));
     let page = requester.source().await;
-    assert!(page.contains("<svg"), "the QR code is on the page");
+    let qr = &page[page.find("class=\"eid-qr\"").expect("the QR code's figure")..];
+    assert!(
+        qr[..qr.find("</figure>").unwrap()].contains("<svg"),
+        "the QR code is an SVG in its figure"
+    );
+    // Drawn large enough to scan on the phone's screen, not hidden.
+    requester
+        .wait_until(
+            "const r = document.querySelector('figure.eid-qr svg').getBoundingClientRect(); \
+             return r.width >= 200 && r.height >= 200;",
+        )
+        .await;
     assert!(
         requester.fits_width().await,
         "the waiting page fits a phone"

@@ -312,6 +312,8 @@ impl Server {
 #[derive(Clone, Default)]
 pub struct WebClient {
     cookies: std::collections::BTreeMap<String, String>,
+    /// The `Set-Cookie` headers of the last answer, attributes and all.
+    pub last_set_cookies: Vec<String>,
 }
 
 impl WebClient {
@@ -326,7 +328,21 @@ impl WebClient {
         path: &str,
         fields: &[(&str, &str)],
     ) -> (u16, String) {
-        self.send(server, "POST", path, Some(super::form_body(fields)))
+        let body = super::form_body(fields).into_bytes();
+        let content_type = "application/x-www-form-urlencoded";
+        self.send(server, "POST", path, Some((content_type, body)))
+    }
+
+    /// Posts a multipart form (a page's form with files) as a browser on the same site does.
+    pub fn post_multipart(
+        &mut self,
+        server: &Server,
+        path: &str,
+        form: super::Multipart,
+    ) -> (u16, String) {
+        let (content_type, body) = form.finish();
+        let content_type = content_type.to_string();
+        self.send(server, "POST", path, Some((&content_type, body)))
     }
 
     fn send(
@@ -334,7 +350,7 @@ impl WebClient {
         server: &Server,
         method: &str,
         path: &str,
-        form: Option<String>,
+        form: Option<(&str, Vec<u8>)>,
     ) -> (u16, String) {
         let host = server.base.trim_start_matches("http://");
         let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
@@ -346,18 +362,19 @@ impl WebClient {
                 .collect();
             head.push_str(&format!("Cookie: {}\r\n", jar.join("; ")));
         }
-        let body = form.unwrap_or_default();
+        let (content_type, body) = form.unwrap_or_default();
         if method == "POST" {
             head.push_str(&format!(
-                "Origin: {}\r\nSec-Fetch-Site: same-origin\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+                "Origin: {}\r\nSec-Fetch-Site: same-origin\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n",
                 server.base,
                 body.len()
             ));
         }
         head.push_str("\r\n");
-        let (status, answer) = server.raw_http(&head, body.into_bytes());
+        let (status, answer) = server.raw_http(&head, body);
         let answer = String::from_utf8_lossy(&answer).into_owned();
         let (headers, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+        self.last_set_cookies.clear();
         for line in headers.lines() {
             let Some((name, value)) = line.split_once(':') else {
                 continue;
@@ -365,6 +382,7 @@ impl WebClient {
             if !name.eq_ignore_ascii_case("set-cookie") {
                 continue;
             }
+            self.last_set_cookies.push(value.trim().to_owned());
             let pair = value.trim().split(';').next().unwrap_or_default();
             if let Some((key, value)) = pair.split_once('=') {
                 if value.is_empty() {

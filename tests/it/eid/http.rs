@@ -136,8 +136,20 @@ pub struct StatusServer {
 impl StatusServer {
     /// Listens on a free loopback port, serving from a thread of its own.
     pub fn start() -> Self {
+        Self::serve(None)
+    }
+
+    /// As [`StatusServer::start`], over TLS with `tls` (e.g. [`super::tls::TestCa::server`]):
+    /// `https://127.0.0.1:<port>/statuslists`, as an issuer serves its lists.
+    pub fn start_tls(tls: Arc<rustls::ServerConfig>) -> Self {
+        Self::serve(Some(tls))
+    }
+
+    fn serve(tls: Option<Arc<rustls::ServerConfig>>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
-        let base = format!("http://{}/statuslists", listener.local_addr().unwrap());
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let address = listener.local_addr().unwrap();
+        let base = format!("{scheme}://{address}/statuslists");
         let tokens: Arc<Mutex<HashMap<String, String>>> = Arc::default();
         let (fetches, stop) = (
             Arc::new(AtomicUsize::new(0)),
@@ -150,8 +162,20 @@ impl StatusServer {
                 if stopping.load(Ordering::SeqCst) {
                     return;
                 }
-                if let Ok(stream) = stream {
-                    serve_one(stream, &served, &counted);
+                let Ok(mut stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+                match &tls {
+                    None => serve_one(&mut stream, &served, &counted),
+                    Some(config) => {
+                        let Ok(connection) = rustls::ServerConnection::new(Arc::clone(config))
+                        else {
+                            continue;
+                        };
+                        let mut tls = rustls::StreamOwned::new(connection, stream);
+                        serve_one(&mut tls, &served, &counted);
+                        tls.conn.send_close_notify();
+                        let _ = tls.flush();
+                    }
                 }
             }
         });
@@ -191,7 +215,9 @@ impl Drop for StatusServer {
         self.stop.store(true, Ordering::SeqCst);
         let address = self
             .base
-            .trim_start_matches("http://")
+            .split("://")
+            .nth(1)
+            .unwrap_or("")
             .split('/')
             .next()
             .unwrap_or("");
@@ -199,11 +225,16 @@ impl Drop for StatusServer {
     }
 }
 
-fn serve_one(stream: TcpStream, tokens: &Mutex<HashMap<String, String>>, fetches: &AtomicUsize) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let mut reader = BufReader::new(&stream);
+/// Answers one request on `stream` (plain TCP, or TLS over it; the TCP stream's read
+/// timeout is set when accepted).
+fn serve_one<S: Read + Write>(
+    stream: &mut S,
+    tokens: &Mutex<HashMap<String, String>>,
+    fetches: &AtomicUsize,
+) {
+    let mut reader = BufReader::new(&mut *stream);
     let mut line = String::new();
-    if reader.read_line(&mut line).is_err() {
+    if reader.read_line(&mut line).is_err() || line.is_empty() {
         return;
     }
     let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
@@ -224,5 +255,5 @@ fn serve_one(stream: TcpStream, tokens: &Mutex<HashMap<String, String>>, fetches
         ),
         None => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_owned(),
     };
-    let _ = (&stream).write_all(reply.as_bytes());
+    let _ = stream.write_all(reply.as_bytes());
 }

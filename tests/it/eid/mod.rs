@@ -27,6 +27,7 @@ pub mod issuer;
 pub mod jose;
 pub mod request;
 pub mod tamper;
+pub mod tls;
 pub mod wallet;
 
 #[cfg(test)]
