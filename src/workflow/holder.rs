@@ -45,22 +45,12 @@ pub struct HolderView {
     pub state: RequestState,
 }
 
-async fn find_by_token(
-    db: &impl ConnectionTrait,
-    token: &HolderToken,
-) -> Result<Option<request::Model>, DbErr> {
-    request::Entity::find()
-        .filter(request::Column::HolderTokenHash.eq(token.hash().to_vec()))
-        .one(db)
-        .await
-}
-
 /// The request that the holder's `token` opens; every miss is the same `None`.
 pub async fn find_for_holder(
     services: &Services,
     token: &HolderToken,
 ) -> Result<Option<HolderView>, DbErr> {
-    let Some(found) = find_by_token(&services.db, token).await? else {
+    let Some(found) = super::rules::request_of_holder_link(&services.db, token).await? else {
         return Ok(None);
     };
     let now = Utc::now();
@@ -118,7 +108,7 @@ pub async fn confirm(
     back: Option<Upload>,
     client_addr: &str,
 ) -> Result<(), SubmitError> {
-    let found = find_by_token(&services.db, token)
+    let found = super::rules::request_of_holder_link(&services.db, token)
         .await?
         .ok_or(SubmitError::NotFound)?;
     if !is_open(services, &found, Utc::now()) {
@@ -171,7 +161,7 @@ pub async fn refuse(
     token: &HolderToken,
     reason: &str,
 ) -> Result<(), SubmitError> {
-    let found = find_by_token(&services.db, token)
+    let found = super::rules::request_of_holder_link(&services.db, token)
         .await?
         .ok_or(SubmitError::NotFound)?;
     let now = Utc::now();

@@ -65,7 +65,7 @@ pub async fn from_requester(
 ) -> Result<(), MessageError> {
     let text = clean(text)?;
     let found = request::Entity::find()
-        .filter(request::Column::TrackingTokenHash.eq(token.hash().to_vec()))
+        .filter(super::rules::tracking_link(token))
         .filter(request::Column::PersonalDataErasedAt.is_null())
         .one(&services.db)
         .await?

@@ -8,7 +8,7 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use entities::{audit_event, document, request};
+use entities::{audit_event, document};
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::evidence::audit::Action;
@@ -27,11 +27,7 @@ pub async fn deletion_receipt(
     now: DateTime<Utc>,
 ) -> Result<Option<String>, LogError> {
     let db = &services.db;
-    let Some(found) = request::Entity::find()
-        .filter(request::Column::TrackingTokenHash.eq(token.hash().to_vec()))
-        .one(db)
-        .await?
-    else {
+    let Some(found) = super::rules::request_of_tracking_link(db, token).await? else {
         return Ok(None);
     };
     let documents = document::Entity::find()

@@ -9,8 +9,41 @@ use uuid::Uuid;
 
 use super::state;
 use crate::platform::config::Settings;
+use crate::platform::crypto::{HolderToken, TrackingToken};
 
 pub use crate::platform::keyring::live_documents;
+
+/// The request a requester's tracking link opens.
+pub fn tracking_link(token: &TrackingToken) -> SimpleExpr {
+    request::Column::TrackingTokenHash.eq(token.hash().to_vec())
+}
+
+/// The request a holder's link opens.
+pub fn holder_link(token: &HolderToken) -> SimpleExpr {
+    request::Column::HolderTokenHash.eq(token.hash().to_vec())
+}
+
+/// The request a tracking link opens, if any.
+pub async fn request_of_tracking_link(
+    db: &impl ConnectionTrait,
+    token: &TrackingToken,
+) -> Result<Option<request::Model>, DbErr> {
+    request::Entity::find()
+        .filter(tracking_link(token))
+        .one(db)
+        .await
+}
+
+/// The request a holder's link opens, if any.
+pub async fn request_of_holder_link(
+    db: &impl ConnectionTrait,
+    token: &HolderToken,
+) -> Result<Option<request::Model>, DbErr> {
+    request::Entity::find()
+        .filter(holder_link(token))
+        .one(db)
+        .await
+}
 
 /// A transfer code that still works: not expired, and not erased (by expiry or an
 /// objection).

@@ -91,7 +91,7 @@ pub async fn first_tracking_view(
 ) -> Result<bool, DbErr> {
     let updated = request::Entity::update_many()
         .col_expr(request::Column::WelcomedAt, Expr::value(Some(now)))
-        .filter(request::Column::TrackingTokenHash.eq(token.hash().to_vec()))
+        .filter(super::rules::tracking_link(token))
         .filter(request::Column::WelcomedAt.is_null())
         .exec(&services.db)
         .await?;
@@ -141,7 +141,7 @@ async fn status_of(
         .column_as(request_event::Column::Kind, "event_kind")
         .column_as(request_event::Column::Note, "event_note")
         .join(JoinType::LeftJoin, request::Relation::RequestEvent.def())
-        .filter(R::TrackingTokenHash.eq(token.hash().to_vec()))
+        .filter(super::rules::tracking_link(token))
         .order_by_asc(request_event::Column::At)
         .order_by_asc(request_event::Column::Id);
     if let Some(id) = request_id {

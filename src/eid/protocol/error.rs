@@ -98,6 +98,27 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// The longest account of a refusal that is logged, audited or sent back.
+    pub const SUMMARY_CHARS: usize = 160;
+
+    /// The refusal in words fit for a log line, the audit trail and the wallet: some carry
+    /// what the sender wrote (a header's `alg`, a `kid`), so control characters are escaped
+    /// and the text is cut at [`Self::SUMMARY_CHARS`].
+    pub fn summary(&self) -> String {
+        let mut summary = String::new();
+        for (count, c) in self.to_string().chars().enumerate() {
+            if count == Self::SUMMARY_CHARS {
+                summary.push('…');
+                break;
+            }
+            match c.is_control() {
+                true => summary.extend(c.escape_default()),
+                false => summary.push(c),
+            }
+        }
+        summary
+    }
+
     /// The error code for the wallet's JSON (RFC 6749 §4.1.2.1 and §5.2, as OpenID4VP 1.0 uses
     /// them): `invalid_request` for an answer that could not be read, `access_denied` for a
     /// credential that does not hold, `temporarily_unavailable` when the status list could not
@@ -133,5 +154,20 @@ mod tests {
             Refusal::StatusUnavailable("x".into()).oauth_error(),
             "temporarily_unavailable"
         );
+    }
+
+    #[test]
+    fn what_a_sender_wrote_is_escaped_and_cut_before_it_is_logged() {
+        let forged = format!("ES256\nINFO forged log line{}", "A".repeat(100_000));
+        let summary = Refusal::EncryptionRefused(forged).summary();
+        assert!(!summary.contains('\n'), "{summary}");
+        assert!(summary.contains("\\n"), "{summary}");
+        assert!(
+            summary.chars().count() <= Refusal::SUMMARY_CHARS + 2,
+            "{}",
+            summary.len()
+        );
+        assert!(summary.ends_with('…'));
+        assert_eq!(Refusal::Revoked.summary(), Refusal::Revoked.to_string());
     }
 }

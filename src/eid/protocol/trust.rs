@@ -111,7 +111,8 @@ fn absolute_kid(did: &str, kid: Option<&str>) -> Option<String> {
         Some(_) => return None,
         None => kid,
     };
-    (!fragment.is_empty()).then(|| format!("{did}#{fragment}"))
+    // A fragment holds no further '#' (swiyu's DID profile: a key id MUST NOT).
+    (!fragment.is_empty() && !fragment.contains('#')).then(|| format!("{did}#{fragment}"))
 }
 
 #[cfg(test)]
@@ -144,6 +145,8 @@ mod tests {
     #[test]
     fn a_key_of_another_did_or_off_the_curve_or_private_is_refused() {
         assert!(list("did:example:other#k1").is_err());
+        assert!(list("did:example:issuer#k1#k2").is_err());
+        assert!(list("##k1").is_err());
         let off_curve = KEY.replace("SLW_", "TLW_");
         let json = format!(r#"[{{"did":"did:example:issuer","keys":[{off_curve}]}}]"#);
         assert!(TrustList::from_json(&json.replace("KID", "k1")).is_err());

@@ -93,9 +93,7 @@ pub async fn provide_document(
     upload: Option<Upload>,
     client_addr: &str,
 ) -> Result<(), SubmitError> {
-    let found = request::Entity::find()
-        .filter(request::Column::TrackingTokenHash.eq(token.hash().to_vec()))
-        .one(&services.db)
+    let found = crate::workflow::rules::request_of_tracking_link(&services.db, token)
         .await?
         .ok_or(SubmitError::NotFound)?;
     let invalid = |problem: FieldProblem| {

@@ -20,7 +20,7 @@ use crate::platform::crypto::{HolderToken, TrackingToken};
 use crate::workflow::documents::{
     sanitize_identity_photos, write_then, IdentityOf, IdentityPhotos,
 };
-use crate::workflow::rules::retention_cutoff;
+use crate::workflow::rules::{request_of_holder_link, request_of_tracking_link, retention_cutoff};
 use crate::workflow::services::Services;
 use crate::workflow::state::{self, Guard, Step};
 use crate::workflow::{Field, FieldProblem, RequestState, RequesterRelation, SubmitError, Upload};
@@ -39,26 +39,6 @@ pub fn offered_to(relation: RequesterRelation) -> bool {
     )
 }
 
-async fn by_tracking_token(
-    db: &impl ConnectionTrait,
-    token: &TrackingToken,
-) -> Result<Option<request::Model>, DbErr> {
-    request::Entity::find()
-        .filter(request::Column::TrackingTokenHash.eq(token.hash().to_vec()))
-        .one(db)
-        .await
-}
-
-async fn by_holder_token(
-    db: &impl ConnectionTrait,
-    token: &HolderToken,
-) -> Result<Option<request::Model>, DbErr> {
-    request::Entity::find()
-        .filter(request::Column::HolderTokenHash.eq(token.hash().to_vec()))
-        .one(db)
-        .await
-}
-
 /// A new wallet session for the request the tracking link opens, while it waits for the
 /// e-ID (an earlier session expired, or the requester wants to start again).
 pub async fn new_requester_session(
@@ -66,7 +46,7 @@ pub async fn new_requester_session(
     token: &TrackingToken,
     now: DateTime<Utc>,
 ) -> Result<NewSession, SessionError> {
-    let found = by_tracking_token(&services.db, token)
+    let found = request_of_tracking_link(&services.db, token)
         .await?
         .ok_or(SessionError::NotFound)?;
     new_session(services, &found, EidSubject::Requester, now).await
@@ -78,7 +58,7 @@ pub async fn new_holder_session(
     token: &HolderToken,
     now: DateTime<Utc>,
 ) -> Result<NewSession, SessionError> {
-    let found = by_holder_token(&services.db, token)
+    let found = request_of_holder_link(&services.db, token)
         .await?
         .ok_or(SessionError::NotFound)?;
     new_session(services, &found, EidSubject::Holder, now).await
@@ -133,7 +113,7 @@ pub async fn state_for_requester(
     db: &impl ConnectionTrait,
     token: &TrackingToken,
 ) -> Result<Option<RequestState>, DbErr> {
-    Ok(by_tracking_token(db, token).await?.map(|r| r.state))
+    Ok(request_of_tracking_link(db, token).await?.map(|r| r.state))
 }
 
 /// The request's state for the holder page's poll.
@@ -141,7 +121,7 @@ pub async fn state_for_holder(
     db: &impl ConnectionTrait,
     token: &HolderToken,
 ) -> Result<Option<RequestState>, DbErr> {
-    Ok(by_holder_token(db, token).await?.map(|r| r.state))
+    Ok(request_of_holder_link(db, token).await?.map(|r| r.state))
 }
 
 /// The e-ID proofs that count for a request (at most one per person).
@@ -199,7 +179,7 @@ pub async fn photos_instead(
     back: Option<Upload>,
     client_addr: &str,
 ) -> Result<(), SubmitError> {
-    let found = by_tracking_token(&services.db, token)
+    let found = request_of_tracking_link(&services.db, token)
         .await?
         .ok_or(SubmitError::NotFound)?;
     let now = Utc::now();

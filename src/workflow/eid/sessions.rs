@@ -32,7 +32,7 @@ pub enum SessionError {
     Expired,
     #[error("the session was closed: a newer one took its place, or photos were sent instead")]
     Closed,
-    #[error("the answer was refused: {0}")]
+    #[error("the answer was refused: {}", .0.summary())]
     Refused(#[from] Refusal),
     #[error("database error: {0}")]
     Database(#[from] DbErr),

@@ -176,7 +176,8 @@ async fn verified(
     match protocol::verify_response(response, &expectations, &eid.status).await {
         Ok(proven) => Ok(proven),
         Err(refusal) => {
-            let detail = format!("session {}: {refusal}", short(session.id));
+            let said = refusal.summary();
+            let detail = format!("session {}: {said}", short(session.id));
             audit::record(
                 &services.db,
                 actor(session.subject),
@@ -185,7 +186,7 @@ async fn verified(
                 Some(&detail),
             )
             .await?;
-            tracing::info!(request = %found.id, %refusal, "refused an e-ID answer");
+            tracing::info!(request = %found.id, refusal = %said, "refused an e-ID answer");
             Err(refusal.into())
         }
     }
