@@ -24,6 +24,8 @@ pub struct Model {
     pub answered_at: Option<DateTimeUtc>,
     /// The hash of the response code handed to a same-device wallet's redirect.
     pub response_code_hash: Option<Vec<u8>>,
+    /// Answers refused so far; past `MAX_REFUSED_ANSWERS` the session is closed.
+    pub refused_answers: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

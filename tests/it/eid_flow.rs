@@ -432,3 +432,54 @@ async fn only_the_wallets_answer_is_posted_without_csrf_token_or_origin_check() 
         );
     }
 }
+
+/// Whoever holds a session's QR code may send it answers that fail; after a few the session
+/// is closed, so that neither the audit trail nor the verifier is theirs to keep busy.
+#[tokio::test]
+async fn a_session_closes_after_five_refused_answers() {
+    let desk = eid_desk(&[]).await;
+    let server = &desk.server;
+    let (id, token) = submit_eid_request(server);
+    let (_, page) = WebClient::default().get(server, &format!("/track/{token}"));
+    let (_, request_uri) = links_on(&page);
+    let request = desk.wallet.fetch_request(&request_uri).await.unwrap();
+    let forged = desk.wallet.present(&request, Tamper::OtherNonce);
+    for attempt in 1..=5 {
+        let reply = Wallet::post(&request.response_uri, &forged).await;
+        assert_eq!(reply.status, 400, "attempt {attempt}: {}", reply.body);
+        assert_eq!(error_of(&reply.body), "access_denied", "attempt {attempt}");
+    }
+    let honest = desk.wallet.present(&request, Tamper::NoStatusReference);
+    let reply = Wallet::post(&request.response_uri, &honest).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert_eq!(error_of(&reply.body), "invalid_request");
+    assert!(reply.body.contains("closed"), "{}", reply.body);
+    assert_eq!(state_of(server, &token).await, "awaiting_eid");
+
+    let db = server.database().await;
+    let refused: Vec<String> = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("eid_refused"))
+        .filter(audit_event::Column::RequestId.eq(id))
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|event| event.detail)
+        .collect();
+    assert_eq!(refused.len(), 5, "one audit line per refusal, none after");
+    assert!(
+        refused.iter().any(|d| d.contains("the session is closed")),
+        "{refused:?}"
+    );
+    let session = eid_session::Entity::find()
+        .filter(eid_session::Column::RequestId.eq(id))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(session.sealed_key.is_none() && session.nonce.is_empty());
+    assert_eq!(session.refused_answers, 5);
+    // The requester can start a new check.
+    let (_, again) = WebClient::default().get(server, &format!("/track/{token}"));
+    assert!(again.contains("Start a new e-ID check"), "{again}");
+}

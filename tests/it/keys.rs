@@ -156,6 +156,7 @@ async fn live_eid_session(
         created_at: Set(chrono::Utc::now()),
         answered_at: Set(None),
         response_code_hash: Set(None),
+        refused_answers: Set(0),
     }
     .insert(app.db())
     .await

@@ -225,6 +225,7 @@ mod tests {
                 "m0014_event_salts",
                 "m0015_eid",
                 "m0016_registry_refusal",
+                "m0017_eid_session_refusals",
             ]
         );
     }

@@ -5,7 +5,7 @@ use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use entities::enums::EidSubject;
 use entities::{eid_proof, eid_session};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
@@ -96,6 +96,7 @@ pub async fn create(
         created_at: Set(now),
         answered_at: Set(None),
         response_code_hash: Set(None),
+        refused_answers: Set(0),
     }
     .insert(db)
     .await?;
@@ -121,12 +122,44 @@ pub async fn close_open(
             eid_session::Column::SealedKey,
             Expr::value(Option::<Vec<u8>>::None),
         )
+        .col_expr(eid_session::Column::Nonce, Expr::value(""))
+        .col_expr(eid_session::Column::OauthState, Expr::value(""))
         .filter(eid_session::Column::RequestId.eq(request_id))
         .filter(eid_session::Column::Subject.eq(subject))
         .filter(eid_session::Column::SealedKey.is_not_null())
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Answers a session may refuse before it is closed: a wallet that fails this often is not
+/// going to succeed, and whoever holds the QR code cannot fill the audit trail.
+pub const MAX_REFUSED_ANSWERS: i32 = 5;
+
+/// Counts a refused answer to `session_id`; `true` when that was the last one the session
+/// takes, and it is now closed (its key, nonce and state gone).
+pub async fn count_refusal(db: &impl ConnectionTrait, session_id: Uuid) -> Result<bool, DbErr> {
+    eid_session::Entity::update_many()
+        .col_expr(
+            eid_session::Column::RefusedAnswers,
+            Expr::col(eid_session::Column::RefusedAnswers).add(1),
+        )
+        .filter(eid_session::Column::Id.eq(session_id))
+        .exec(db)
+        .await?;
+    let closed = eid_session::Entity::update_many()
+        .col_expr(
+            eid_session::Column::SealedKey,
+            Expr::value(Option::<Vec<u8>>::None),
+        )
+        .col_expr(eid_session::Column::Nonce, Expr::value(""))
+        .col_expr(eid_session::Column::OauthState, Expr::value(""))
+        .filter(eid_session::Column::Id.eq(session_id))
+        .filter(eid_session::Column::SealedKey.is_not_null())
+        .filter(eid_session::Column::RefusedAnswers.gte(MAX_REFUSED_ANSWERS))
+        .exec(db)
+        .await?;
+    Ok(closed.rows_affected == 1)
 }
 
 /// The session a response code was handed out for, if it is still waiting for its browser.

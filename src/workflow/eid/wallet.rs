@@ -12,7 +12,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use uuid::Uuid;
 
 use super::acceptance::{accept, name_signals, waits_for};
-use super::sessions::{is_live, session_of_code, SessionError, SESSION_LIFETIME};
+use super::sessions::{count_refusal, is_live, session_of_code, SessionError, SESSION_LIFETIME};
 use crate::eid::keys::open_session_key;
 use crate::eid::protocol::{self, AuthorizationRequest, Expectations, ProvenIdentity};
 use crate::eid::Eid;
@@ -177,15 +177,21 @@ async fn verified(
         Ok(proven) => Ok(proven),
         Err(refusal) => {
             let said = refusal.summary();
-            let detail = format!("session {}: {said}", short(session.id));
+            let txn = crate::platform::db::begin_writing(&services.db).await?;
+            let closed = match count_refusal(&txn, session.id).await? {
+                true => " (the session is closed: too many refused answers)",
+                false => "",
+            };
+            let detail = format!("session {}: {said}{closed}", short(session.id));
             audit::record(
-                &services.db,
+                &txn,
                 actor(session.subject),
                 Action::EidRefused,
                 Some(found.id),
                 Some(&detail),
             )
             .await?;
+            txn.commit().await?;
             tracing::info!(request = %found.id, refusal = %said, "refused an e-ID answer");
             Err(refusal.into())
         }

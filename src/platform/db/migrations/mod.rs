@@ -21,6 +21,7 @@ mod m0013_zone_attempts;
 mod m0014_event_salts;
 mod m0015_eid;
 mod m0016_registry_refusal;
+mod m0017_eid_session_refusals;
 
 pub struct Migrator;
 
@@ -51,7 +52,8 @@ impl MigratorTrait for Migrator {
             m0013_zone_attempts,
             m0014_event_salts,
             m0015_eid,
-            m0016_registry_refusal
+            m0016_registry_refusal,
+            m0017_eid_session_refusals
         ]
     }
 }
