@@ -66,14 +66,24 @@ fn printed_key(server: &Server) -> Value {
 /// Submits an e-ID request for example.com through the API; returns its id and tracking
 /// token.
 pub(crate) fn submit_eid_request(server: &Server) -> (uuid::Uuid, String) {
-    let (content_type, body) = Multipart::new()
+    let form = Multipart::new()
         .text("domain", "example.com")
         .text("full_name", "Anna Muster")
         .text("email", "anna@example.org")
         .text("relation", "holder")
         .text("proof", "eid")
-        .text("consent", "yes")
-        .finish();
+        .text("consent", "yes");
+    submit_over_api(server, form, "awaiting_eid")
+}
+
+/// Posts `form` to the API as any HTTP client would; the request must be stored in `state`.
+/// Returns its id and tracking token.
+pub(crate) fn submit_over_api(
+    server: &Server,
+    form: Multipart,
+    state: &str,
+) -> (uuid::Uuid, String) {
+    let (content_type, body) = form.finish();
     let host = server.base.trim_start_matches("http://");
     let head = format!(
         "POST /api/v1/requests HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
@@ -83,7 +93,7 @@ pub(crate) fn submit_eid_request(server: &Server) -> (uuid::Uuid, String) {
     let answer = String::from_utf8_lossy(&answer).into_owned();
     assert_eq!(status, 201, "{answer}");
     let json: Value = serde_json::from_str(answer.split_once("\r\n\r\n").unwrap().1).unwrap();
-    assert_eq!(json["status"], "awaiting_eid");
+    assert_eq!(json["status"], state);
     (
         json["request_id"].as_str().unwrap().parse().unwrap(),
         json["tracking_token"].as_str().unwrap().to_owned(),

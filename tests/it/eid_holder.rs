@@ -15,7 +15,7 @@ use crate::common::server::{Server, WebClient};
 use crate::common::smtp::{available, SmtpSink};
 use crate::common::{camera_photo, Multipart};
 use crate::eid::Tamper;
-use crate::eid_flow::{eid_desk, links_on, PASSWORD};
+use crate::eid_flow::{eid_desk, links_on, submit_over_api, PASSWORD};
 
 /// A representative's request that the holder on file (anna@example.com) confirms.
 fn asking_the_holder() -> Multipart {
@@ -32,21 +32,7 @@ fn asking_the_holder() -> Multipart {
 }
 
 fn submit(server: &Server) -> (uuid::Uuid, String) {
-    let (content_type, body) = asking_the_holder().finish();
-    let host = server.base.trim_start_matches("http://");
-    let head = format!(
-        "POST /api/v1/requests HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    let (status, answer) = server.raw_http(&head, body);
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    assert_eq!(status, 201, "{answer}");
-    let json: Value = serde_json::from_str(answer.split_once("\r\n\r\n").unwrap().1).unwrap();
-    assert_eq!(json["status"], "awaiting_holder");
-    (
-        json["request_id"].as_str().unwrap().parse().unwrap(),
-        json["tracking_token"].as_str().unwrap().to_owned(),
-    )
+    submit_over_api(server, asking_the_holder(), "awaiting_holder")
 }
 
 /// The holder's link (`/holder/<token>`) from the mail the holder got, once it arrived.
