@@ -27,7 +27,7 @@ use crate::platform::crypto::{EidBrowserBinding, EidResponseCode, HolderToken, T
 use crate::workflow::eid::sessions::{NewSession, SessionError};
 use crate::workflow::eid::wallet;
 use crate::workflow::services::Services;
-use crate::workflow::{self, eid as flow, SubmitError};
+use crate::workflow::{self, eid as flow};
 
 /// The largest answer read from a wallet: the protocol refuses a `response` over 256 KiB
 /// before parsing it; the form around it may add a little.
@@ -320,12 +320,8 @@ async fn photos_instead(
     let (said_type, front, back) = form?.0.into_photos();
     let address = client.0.unwrap_or_else(|| "unknown".into());
     let track = format!("/track/{}", token.expose());
-    match flow::photos_instead(services, &token, &said_type, front, back, &address).await {
-        Ok(()) => Ok(super::FormAnswer::Next(Redirect::to(track))),
-        Err(SubmitError::NotFound) => Err(Error::NotFound),
-        Err(SubmitError::Invalid(errors)) => Err(Error::Invalid(errors)),
-        Err(other) => Err(other.into()),
-    }
+    flow::photos_instead(services, &token, &said_type, front, back, &address).await?;
+    Ok(super::FormAnswer::Next(Redirect::to(track)))
 }
 
 /// What a waiting page polls: the request's state, nothing else.
@@ -335,10 +331,7 @@ async fn requester_state(
     services: &State<Services>,
 ) -> Result<Json<Value>, Error> {
     let token = token.ok_or(Error::NotFound)?;
-    let state = flow::state_for_requester(&services.db, &token)
-        .await?
-        .ok_or(Error::NotFound)?;
-    Ok(Json(json!({"state": state})))
+    polled(flow::state_for_requester(&services.db, &token).await?)
 }
 
 #[get("/holder/<token>/eid/status")]
@@ -347,9 +340,12 @@ async fn holder_state(
     services: &State<Services>,
 ) -> Result<Json<Value>, Error> {
     let token = token.ok_or(Error::NotFound)?;
-    let state = flow::state_for_holder(&services.db, &token)
-        .await?
-        .ok_or(Error::NotFound)?;
+    polled(flow::state_for_holder(&services.db, &token).await?)
+}
+
+/// The poll's answer: the state of the request the link opens, or not found.
+fn polled(state: Option<workflow::RequestState>) -> Result<Json<Value>, Error> {
+    let state = state.ok_or(Error::NotFound)?;
     Ok(Json(json!({"state": state})))
 }
 

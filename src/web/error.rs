@@ -40,6 +40,7 @@ pub enum Error {
 impl From<SubmitError> for Error {
     fn from(error: SubmitError) -> Self {
         match error {
+            SubmitError::NotFound => Self::NotFound,
             SubmitError::Invalid(errors) => Self::Invalid(errors),
             SubmitError::TooMany { retry_after } => Self::TooMany(retry_after),
             other => Self::Internal(other.to_string()),

@@ -95,7 +95,6 @@ async fn answered(
             "/holder/{}",
             token.expose()
         )))),
-        Err(SubmitError::NotFound) => Err(Error::NotFound),
         Err(SubmitError::Invalid(errors)) => Ok(FormAnswer::Again((
             Status::UnprocessableEntity,
             holder_template(services, host, chosen, token, csrf, &errors, &typed).await?,

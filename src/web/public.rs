@@ -291,7 +291,6 @@ async fn provide_document(
             "/track/{}",
             token.expose()
         )))),
-        Err(SubmitError::NotFound) => Err(Error::NotFound),
         Err(SubmitError::Invalid(mut errors)) => {
             let Visitor { chosen, host, csrf } = visitor;
             let shown = TrackPage {
